@@ -1,0 +1,53 @@
+/** Helpers the suites use to reach the run's dev server and start workers on unique task queues. */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
+
+let runtimeInstalled = false;
+
+/** Keeps the SDK's core logs to warnings so test output stays readable. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed in this process by an earlier suite.
+  }
+}
+
+/** The dev server's coordinates, set by the global setup. */
+export function serverAddress(): { address: string; namespace: string; uiUrl: string } {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the suites through jest (global setup)');
+  return {
+    address,
+    namespace: process.env.TEST_TEMPORAL_NAMESPACE ?? 'default',
+    uiUrl: process.env.TEST_TEMPORAL_UI_URL ?? '',
+  };
+}
+
+/** A unique name with a readable prefix, for task queues and workflow ids. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A client connected to the run's dev server; close its connection in afterAll. */
+export async function connectClient(): Promise<Client> {
+  const { address, namespace } = serverAddress();
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace });
+}
+
+/** A worker on the run's dev server using the prebuilt test bundle. */
+export async function createTestWorker(
+  options: Omit<WorkerOptions, 'connection' | 'namespace' | 'workflowBundle' | 'workflowsPath'>,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
+  quietRuntime();
+  const { address, namespace } = serverAddress();
+  const codePath = process.env.TEST_WORKFLOW_BUNDLE;
+  if (!codePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the suites through jest (global setup)');
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({ connection, namespace, workflowBundle: { codePath }, ...options });
+  return { worker, connection };
+}

@@ -1,0 +1,3 @@
+/** Every workflow the tests run: the product's and the harness smoke workflow, bundled once per test run. */
+export * from '../../workflows';
+export * from './smoke-workflows';

@@ -17,11 +17,17 @@ export default tseslint.config(
     settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
       'import/no-cycle': 'error',
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use `as const` objects and union types.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use `as const` objects and union types.' },
+      ],
     },
   },
   {
@@ -40,8 +46,24 @@ export default tseslint.config(
             { name: '@temporalio/client', message: 'Not available in the workflow sandbox.' },
           ],
           patterns: [
-            { group: ['../activities', '../activities/*'], message: 'Import activities with `import type` only.', allowTypeImports: true },
-            { group: ['../worker', '../worker/*', '../client', '../client/*', '../wechatpay', '../wechatpay/*', '../simulator', '../simulator/*'], message: 'Workflow code may only import workflow code.' },
+            {
+              group: ['../activities', '../activities/*'],
+              message: 'Import activities with `import type` only.',
+              allowTypeImports: true,
+            },
+            {
+              group: [
+                '../worker',
+                '../worker/*',
+                '../client',
+                '../client/*',
+                '../wechatpay',
+                '../wechatpay/*',
+                '../simulator',
+                '../simulator/*',
+              ],
+              message: 'Workflow code may only import workflow code.',
+            },
           ],
         },
       ],
@@ -56,7 +78,15 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

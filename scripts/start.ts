@@ -8,7 +8,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(dataDir, { recursive: true });
   for (const port of [7233, 8233]) {
     if (await portInUse(port)) {
-      throw new Error(`Port ${port} is already in use: stop the other Temporal server (or process) and run npm start again`);
+      throw new Error(
+        `Port ${port} is already in use: stop the other Temporal server (or process) and run npm start again`,
+      );
     }
   }
   const server = await startDevServer({

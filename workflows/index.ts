@@ -1,1 +1,2 @@
-export {};
+/** The workflows this project's worker registers. */
+export { combinePapayOrderWorkflow } from './order';

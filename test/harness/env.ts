@@ -1,16 +1,32 @@
 /** Helpers the suites use to reach the run's dev server and start workers on unique task queues. */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 
 let runtimeInstalled = false;
 
-/** Keeps the SDK's core logs to warnings so test output stays readable. */
+/** Where worker logs of this test run go (the secret-hygiene test reads them). */
+export function workerLogFile(): string {
+  return path.join(process.env.TEST_WORK_DIR ?? '.', 'worker.log');
+}
+
+/** Sends worker and workflow logs to a file instead of the test output. */
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const file = workerLogFile();
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('INFO', (entry) => {
+        const line = { level: entry.level, message: entry.message, ...entry.meta };
+        fs.appendFileSync(
+          file,
+          `${JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}\n`,
+        );
+      }),
+    });
   } catch {
     // Already installed in this process by an earlier suite.
   }

@@ -23,7 +23,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.TEST_WORK_DIR = workDir;
   (globalThis as Record<string, unknown>).__devServer = server;
-  console.log(`\n[harness] Temporal dev server ${server.address}, Web UI ${server.uiUrl} (ready in ${Date.now() - started} ms)`);
+  console.log(
+    `\n[harness] Temporal dev server ${server.address}, Web UI ${server.uiUrl} (ready in ${Date.now() - started} ms)`,
+  );
 }
 
 const quietLogger = {

@@ -1,0 +1,65 @@
+/** Order inputs and waiting helpers for the suites. */
+import { randomBytes } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { statusQuery } from '../../workflows/messages';
+import type { OrderInput, OrderPhase, OrderStatus } from '../../workflows/types';
+
+/** A unique, valid combined order number. */
+export function orderNo(prefix = 'T'): string {
+  return `${prefix}${Date.now().toString(36)}${randomBytes(5).toString('hex')}`.slice(0, 32);
+}
+
+/**
+ * A valid input whose deadline falls `dueInMs` from now (the order "was created" long enough ago that the 15 s
+ * safety floor has passed).
+ */
+export function orderInput(
+  overrides: Partial<OrderInput> & { dueInMs?: number; subOrderCount?: number } = {},
+): OrderInput {
+  const { dueInMs = 1_000, subOrderCount = 2, ...rest } = overrides;
+  const no = rest.combineOutTradeNo ?? orderNo();
+  const createdAt = Date.now() - 20_000;
+  return {
+    combineOutTradeNo: no,
+    combineAppid: 'wxd678efh567hg6787',
+    subOrders: Array.from({ length: subOrderCount }, (_, i) => ({
+      mchid: '1900000109',
+      outTradeNo: `${no.slice(0, 28)}S${i + 1}`,
+      subMchid: `190000${String(i + 1).padStart(4, '0')}`,
+    })),
+    orderCreatedAt: new Date(createdAt).toISOString(),
+    paymentTimeout: 20_000 + dueInMs,
+    retryPolicy: {
+      reverse: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },
+      compensation: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },
+    },
+    ...rest,
+  };
+}
+
+/** Polls the status query until `predicate` holds; fails with the last status after `timeoutMs`. */
+export async function waitForStatus(
+  handle: WorkflowHandle,
+  predicate: (s: OrderStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<OrderStatus> {
+  const until = Date.now() + timeoutMs;
+  let last: OrderStatus | undefined;
+  for (;;) {
+    try {
+      last = await handle.query(statusQuery);
+      if (predicate(last)) return last;
+    } catch {
+      // Not started yet, or between tasks.
+    }
+    if (Date.now() > until) {
+      throw new Error(`condition not reached within ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits until the order is in `phase`. */
+export function waitForPhase(handle: WorkflowHandle, phase: OrderPhase, timeoutMs?: number): Promise<OrderStatus> {
+  return waitForStatus(handle, (s) => s.phase === phase, timeoutMs);
+}

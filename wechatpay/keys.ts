@@ -1,0 +1,53 @@
+/**
+ * Key loading: PEM files are read once, turned into KeyObjects and never echoed. Errors name the setting, not the
+ * content.
+ */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+
+/** A configuration problem, naming the environment variable (or setting) at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`${setting} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function readPem(setting: string, file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(setting, `points at ${file}, which cannot be read (${code})`);
+  }
+}
+
+/** Loads the merchant API private key (PKCS#8 or PKCS#1 PEM) as a KeyObject. */
+export function loadPrivateKey(setting: string, file: string): KeyObject {
+  const pem = readPem(setting, file);
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
+    return key;
+  } catch {
+    throw new ConfigError(setting, `points at ${file}, which does not hold an RSA private key in PEM form`);
+  }
+}
+
+/** Loads a public key, from a public key PEM or an X.509 certificate PEM, as a KeyObject. */
+export function loadPublicKey(setting: string, file: string): KeyObject {
+  const pem = readPem(setting, file);
+  try {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
+    return key;
+  } catch {
+    throw new ConfigError(
+      setting,
+      `points at ${file}, which does not hold an RSA public key or certificate in PEM form`,
+    );
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm run worker`: one worker from the environment. SIGINT/SIGTERM stop polling, let running activities finish
+ * within the grace time, then exit; unfinished work is retried by Temporal on another worker.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigErrors, describeConfig, loadWorkerConfig } from './config';
+import { SearchAttributesMissingError } from './search-attributes';
+import { createProductWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig(process.env);
+  const logger = new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO');
+  Runtime.install({ logger, shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  logger.info('worker configuration', describeConfig(config));
+  const { worker, connection, registeredSearchAttributes } = await createProductWorker(config);
+  if (registeredSearchAttributes.length > 0) {
+    logger.info('registered search attributes', { names: registeredSearchAttributes });
+  }
+  logger.info(`worker polling task queue ${config.taskQueue}`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+  logger.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigErrors || err instanceof SearchAttributesMissingError) {
+    console.error(err.message);
+  } else {
+    console.error('worker failed:', err instanceof Error ? err.message : String(err));
+  }
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+/** Builds the product's worker from a {@link WorkerConfig}: used by `npm run worker`, `npm start` and the tests. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createReverseClient } from '../wechatpay/client';
+import type { WorkerConfig } from './config';
+import type { Metrics } from './metrics';
+import { ensureSearchAttributes } from './search-attributes';
+
+/** Where `npm run build` writes the prebuilt workflow bundle. */
+export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
+
+/** Workflow code for the worker: the prebuilt bundle when present (production build), else bundle at start. */
+export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (fs.existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
+  return { workflowsPath: require.resolve('../workflows') };
+}
+
+/** A created worker and the connection it owns. */
+export interface ProductWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  registeredSearchAttributes: string[];
+}
+
+/** Connects, ensures the search attributes and creates the worker (not yet running). */
+export async function createProductWorker(
+  config: WorkerConfig,
+  options: { metrics?: Metrics; overrides?: Partial<WorkerOptions> } = {},
+): Promise<ProductWorker> {
+  const connection = await NativeConnection.connect(config.temporal.connectionOptions);
+  try {
+    const registeredSearchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
+    const activities = createActivities({
+      reverse: {
+        client: createReverseClient(config.wechatpay),
+        authRetryDelayMs: config.authRetryDelayMs,
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+      },
+      compensation: { ...config.compensation, ...(options.metrics ? { metrics: options.metrics } : {}) },
+    });
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.taskQueue,
+      activities,
+      ...workflowSource(),
+      maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
+      shutdownGraceTime: '20s',
+      ...options.overrides,
+    });
+    return { worker, connection, registeredSearchAttributes };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}

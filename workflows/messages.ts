@@ -1,0 +1,23 @@
+/** The workflow's messages (**contract**): names are explicit and stable; outside clients use them verbatim. */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { MarkPaidDetails, MarkPaidResult, OrderStatus } from './types';
+
+/** Workflow type name (**contract**). */
+export const WORKFLOW_TYPE = 'combinePapayOrderWorkflow';
+/** Default task queue (**contract**); the worker reads `TEMPORAL_TASK_QUEUE`. */
+export const DEFAULT_TASK_QUEUE = 'combine-papay';
+/** Workflow id the project's client uses for an order (**contract**). */
+export function workflowIdFor(combineOutTradeNo: string): string {
+  return `combine-papay-${combineOutTradeNo}`;
+}
+
+/** Confirms the order paid. Accepted while AWAITING_PAYMENT (and again once PAID); refused once the reversal has begun. */
+export const markPaidUpdate = defineUpdate<MarkPaidResult, [MarkPaidDetails | undefined]>('markPaid');
+/** Abandons the order: reverse now (still honouring the safety floor after creation). */
+export const cancelOrderSignal = defineSignal<[string?]>('cancelOrder');
+/** Operator: in NEEDS_ATTENTION, drive the failed step again (only unfinished sub-orders are re-driven). */
+export const retrySignal = defineSignal<[]>('retry');
+/** Operator: in NEEDS_ATTENTION, close the order as handled by hand; `note` says what was done. */
+export const resolveSignal = defineSignal<[string | { note: string }]>('resolve');
+/** The order's current state. */
+export const statusQuery = defineQuery<OrderStatus>('status');

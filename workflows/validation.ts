@@ -1,0 +1,256 @@
+/**
+ * Validation of the order input, shared by the client (before it starts a workflow) and the workflow (which fails
+ * at once, non-retryably, on bad input). Pure and deterministic: `now` is passed in.
+ */
+import { formatDuration, parseDuration } from './duration';
+import {
+  DEFAULT_COMPENSATION_RETRY,
+  DEFAULT_PAYMENT_TIMEOUT_MS,
+  DEFAULT_REVERSE_RETRY,
+  MAX_CLOCK_SKEW_MS,
+  REVERSE_WINDOW_MS,
+} from './policies';
+import type { OrderSpec, ResolvedRetry, SubOrderInput } from './types';
+
+/** One broken rule: the field's path (e.g. `subOrders[2].outTradeNo`) and what is wrong with it. */
+export interface ValidationIssue {
+  field: string;
+  problem: string;
+}
+
+/** The validator's answer. */
+export type ValidationResult = { ok: true; spec: OrderSpec } | { ok: false; issues: ValidationIssue[] };
+
+/** Most sub-orders a combined order may have. */
+export const MAX_SUB_ORDERS = 50;
+/** Order numbers: 1–32 of digits, letters and `_ - | * @`. */
+export const ORDER_NO_RE = /^[0-9A-Za-z_\-|*@]{1,32}$/;
+/** Ids (mchid, appid): 1–32 printable ASCII characters without spaces. */
+const ID_RE = /^[\x21-\x7e]{1,32}$/;
+const ISO_8601_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+const TOP_LEVEL_FIELDS = new Set([
+  'combineOutTradeNo',
+  'combineAppid',
+  'subOrders',
+  'paymentTimeout',
+  'orderCreatedAt',
+  'retryPolicy',
+]);
+const SUB_ORDER_FIELDS = new Set(['mchid', 'outTradeNo', 'subMchid', 'subAppid']);
+const RETRY_FIELDS = new Set(['initialInterval', 'backoffCoefficient', 'maximumInterval', 'scheduleToClose']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return `${typeof value} ${value}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** Validates an order input (as received over the wire) and resolves its defaults. */
+export function validateOrderInput(input: unknown, now: number): ValidationResult {
+  const issues: ValidationIssue[] = [];
+  const fail = (field: string, problem: string): void => {
+    issues.push({ field, problem });
+  };
+  if (!isPlainObject(input)) {
+    return { ok: false, issues: [{ field: 'input', problem: `must be a JSON object, got ${describe(input)}` }] };
+  }
+  for (const key of Object.keys(input)) {
+    if (!TOP_LEVEL_FIELDS.has(key)) fail(key, 'is not a known field');
+  }
+
+  const checkString = (field: string, value: unknown, re: RegExp, rule: string, required = true): value is string => {
+    if (value === undefined && !required) return false;
+    if (value === undefined || value === null) {
+      fail(field, 'is required');
+      return false;
+    }
+    if (typeof value !== 'string') {
+      fail(field, `must be a string, got ${describe(value)}`);
+      return false;
+    }
+    if (!re.test(value)) {
+      fail(field, `must be ${rule}, got ${describe(value)}`);
+      return false;
+    }
+    return true;
+  };
+
+  checkString('combineOutTradeNo', input.combineOutTradeNo, ORDER_NO_RE, '1-32 characters of 0-9 A-Z a-z _ - | * @');
+  checkString('combineAppid', input.combineAppid, ID_RE, '1-32 printable characters without spaces');
+
+  const subOrders: SubOrderInput[] = [];
+  const raw = input.subOrders;
+  if (raw === undefined || raw === null) {
+    fail('subOrders', 'is required');
+  } else if (!Array.isArray(raw)) {
+    fail('subOrders', `must be an array, got ${describe(raw)}`);
+  } else if (raw.length < 1 || raw.length > MAX_SUB_ORDERS) {
+    fail('subOrders', `must have 1-${MAX_SUB_ORDERS} items, got ${raw.length}`);
+  } else {
+    const seen = new Map<string, number>();
+    raw.forEach((item: unknown, i) => {
+      const at = `subOrders[${i}]`;
+      if (!isPlainObject(item)) {
+        fail(at, `must be an object, got ${describe(item)}`);
+        return;
+      }
+      for (const key of Object.keys(item)) {
+        if (!SUB_ORDER_FIELDS.has(key)) fail(`${at}.${key}`, 'is not a known field');
+      }
+      const okMchid = checkString(`${at}.mchid`, item.mchid, ID_RE, '1-32 printable characters without spaces');
+      const okNo = checkString(
+        `${at}.outTradeNo`,
+        item.outTradeNo,
+        ORDER_NO_RE,
+        '1-32 characters of 0-9 A-Z a-z _ - | * @',
+      );
+      const okSub = checkString(`${at}.subMchid`, item.subMchid, ID_RE, '1-32 printable characters without spaces');
+      const hasAppid = item.subAppid !== undefined;
+      const okAppid =
+        !hasAppid ||
+        checkString(`${at}.subAppid`, item.subAppid, ID_RE, '1-32 printable characters without spaces', false);
+      if (okNo) {
+        const first = seen.get(item.outTradeNo as string);
+        if (first !== undefined) fail(`${at}.outTradeNo`, `duplicates subOrders[${first}].outTradeNo`);
+        else seen.set(item.outTradeNo as string, i);
+      }
+      if (okMchid && okNo && okSub && okAppid) {
+        subOrders.push({
+          mchid: item.mchid as string,
+          outTradeNo: item.outTradeNo as string,
+          subMchid: item.subMchid as string,
+          ...(hasAppid ? { subAppid: item.subAppid as string } : {}),
+        });
+      }
+    });
+  }
+
+  let paymentTimeoutMs = DEFAULT_PAYMENT_TIMEOUT_MS;
+  if (input.paymentTimeout !== undefined) {
+    const ms = parseDuration(input.paymentTimeout);
+    if (ms === undefined) {
+      fail(
+        'paymentTimeout',
+        `must be a duration such as "30m" or "90s", or milliseconds; got ${describe(input.paymentTimeout)}`,
+      );
+    } else if (ms <= 0 || ms > REVERSE_WINDOW_MS) {
+      fail(
+        'paymentTimeout',
+        `must be more than 0 and at most ${formatDuration(REVERSE_WINDOW_MS)}, got ${describe(input.paymentTimeout)}`,
+      );
+    } else {
+      paymentTimeoutMs = ms;
+    }
+  }
+
+  let orderCreatedAt = now;
+  if (input.orderCreatedAt !== undefined) {
+    const value = input.orderCreatedAt;
+    const parsed = typeof value === 'string' && ISO_8601_RE.test(value) ? Date.parse(value) : NaN;
+    if (typeof value !== 'string' || Number.isNaN(parsed)) {
+      fail(
+        'orderCreatedAt',
+        `must be an ISO-8601 time with a zone, e.g. "2026-11-27T08:00:00Z"; got ${describe(value)}`,
+      );
+    } else if (parsed > now + MAX_CLOCK_SKEW_MS) {
+      fail('orderCreatedAt', `is more than ${formatDuration(MAX_CLOCK_SKEW_MS)} in the future: ${value}`);
+    } else if (parsed < now - REVERSE_WINDOW_MS) {
+      fail(
+        'orderCreatedAt',
+        `is older than WeChat Pay's ${formatDuration(REVERSE_WINDOW_MS)} reverse window (${value}): reverse it by hand`,
+      );
+    } else {
+      orderCreatedAt = parsed;
+    }
+  }
+
+  let reverseRetry = DEFAULT_REVERSE_RETRY;
+  let compensationRetry = DEFAULT_COMPENSATION_RETRY;
+  if (input.retryPolicy !== undefined) {
+    const rp = input.retryPolicy;
+    if (!isPlainObject(rp)) {
+      fail('retryPolicy', `must be an object, got ${describe(rp)}`);
+    } else {
+      for (const key of Object.keys(rp)) {
+        if (key !== 'reverse' && key !== 'compensation') fail(`retryPolicy.${key}`, 'is not a known field');
+      }
+      reverseRetry = resolveRetry('retryPolicy.reverse', rp.reverse, DEFAULT_REVERSE_RETRY, fail);
+      compensationRetry = resolveRetry('retryPolicy.compensation', rp.compensation, DEFAULT_COMPENSATION_RETRY, fail);
+    }
+  }
+
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    spec: {
+      combineOutTradeNo: input.combineOutTradeNo as string,
+      combineAppid: input.combineAppid as string,
+      subOrders,
+      paymentTimeoutMs,
+      orderCreatedAt,
+      reverseRetry,
+      compensationRetry,
+    },
+  };
+}
+
+function resolveRetry(
+  at: string,
+  value: unknown,
+  defaults: ResolvedRetry,
+  fail: (field: string, problem: string) => void,
+): ResolvedRetry {
+  if (value === undefined) return defaults;
+  if (!isPlainObject(value)) {
+    fail(at, `must be an object, got ${describe(value)}`);
+    return defaults;
+  }
+  for (const key of Object.keys(value)) {
+    if (!RETRY_FIELDS.has(key)) fail(`${at}.${key}`, 'is not a known field');
+  }
+  const duration = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = value[key];
+    if (raw === undefined) return fallback;
+    const ms = parseDuration(raw);
+    if (ms === undefined || ms < min || ms > max) {
+      fail(
+        `${at}.${key}`,
+        `must be a duration from ${formatDuration(min)} to ${formatDuration(max)}, got ${describe(raw)}`,
+      );
+      return fallback;
+    }
+    return ms;
+  };
+  const resolved: ResolvedRetry = {
+    initialIntervalMs: duration('initialInterval', defaults.initialIntervalMs, 10, 3_600_000),
+    backoffCoefficient: defaults.backoffCoefficient,
+    maximumIntervalMs: duration('maximumInterval', defaults.maximumIntervalMs, 10, 86_400_000),
+    scheduleToCloseMs: duration('scheduleToClose', defaults.scheduleToCloseMs, 1_000, REVERSE_WINDOW_MS),
+  };
+  const coef = value.backoffCoefficient;
+  if (coef !== undefined) {
+    if (typeof coef !== 'number' || !Number.isFinite(coef) || coef < 1 || coef > 10) {
+      fail(`${at}.backoffCoefficient`, `must be a number from 1 to 10, got ${describe(coef)}`);
+    } else {
+      resolved.backoffCoefficient = coef;
+    }
+  }
+  if (resolved.maximumIntervalMs < resolved.initialIntervalMs) {
+    fail(`${at}.maximumInterval`, 'must not be shorter than initialInterval');
+  }
+  return resolved;
+}
+
+/** Formats issues as one line, e.g. `subOrders[1].outTradeNo duplicates subOrders[0].outTradeNo; combineAppid is required`. */
+export function formatIssues(issues: ValidationIssue[]): string {
+  return issues.map((i) => `${i.field} ${i.problem}`).join('; ');
+}

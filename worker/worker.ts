@@ -45,7 +45,7 @@ export async function createProductWorker(
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
       activities,
-      ...workflowSource(),
+      ...(options.overrides?.workflowBundle || options.overrides?.workflowsPath ? {} : workflowSource()),
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
       shutdownGraceTime: '20s',
       ...options.overrides,

@@ -1,0 +1,116 @@
+/**
+ * The real stack for end-to-end suites: the WeChat Pay peer and the order-service stub (real HTTP, real RSA keys),
+ * and the product's worker built from environment variables exactly as `npm run worker` builds it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Worker, NativeConnection } from '@temporalio/worker';
+import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
+import { createProductWorker } from '../../worker/worker';
+import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../../simulator/keys';
+import { startWechatpayPeer, type PeerSettings, type WechatpayPeer } from '../../simulator/wechatpay-peer';
+import { startOrderService, type OrderService } from '../../simulator/order-service';
+import { quietRuntime, serverAddress, uniqueId } from './env';
+
+/** HMAC secret the suites use (the secret-hygiene test searches for it). */
+export const TEST_HMAC_SECRET = 'test-hmac-secret-3f9a1c7e52d04b8a';
+
+let sharedIdentity: SimulatorIdentity | undefined;
+/** One identity (key set) per test run, generated into the run's work dir. */
+export function testIdentity(): SimulatorIdentity {
+  sharedIdentity ??= loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));
+  return sharedIdentity;
+}
+
+/** A running stack. */
+export interface Stack {
+  peer: WechatpayPeer;
+  orderService: OrderService;
+  worker: Worker;
+  connection: NativeConnection;
+  config: WorkerConfig;
+  taskQueue: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts peer, stub and a worker on a fresh task queue. */
+export async function startStack(
+  options: {
+    mode?: 'PUBLIC_KEY' | 'PLATFORM_CERT';
+    peerSettings?: Partial<PeerSettings>;
+    env?: Record<string, string>;
+    hmac?: boolean;
+  } = {},
+): Promise<Stack> {
+  quietRuntime();
+  const identity = testIdentity();
+  const mode = options.mode ?? 'PUBLIC_KEY';
+  const peer = await startWechatpayPeer(identity, {
+    settings: { signWith: mode, delayMs: 3_000, ...options.peerSettings },
+  });
+  const secret = options.hmac === false ? undefined : TEST_HMAC_SECRET;
+  const orderService = await startOrderService({ ...(secret ? { secret } : {}), delayMs: 3_000 });
+  const taskQueue = uniqueId('e2e');
+  const { address, namespace } = serverAddress();
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ...workerEnvFor(identity, { wechatpay: peer.url, compensation: orderService.url }, mode),
+    ...(secret ? { COMPENSATION_HMAC_SECRET: secret } : {}),
+    WECHATPAY_TIMEOUT_MS: '1500',
+    COMPENSATION_TIMEOUT_MS: '1500',
+    WECHATPAY_AUTH_RETRY_DELAY: '1s',
+    ...options.env,
+  };
+  const config = loadWorkerConfig(env);
+  const codePath = process.env.TEST_WORKFLOW_BUNDLE!;
+  const { worker, connection } = await createProductWorker(config, { overrides: { workflowBundle: { codePath } } });
+  const running = worker.run();
+  return {
+    peer,
+    orderService,
+    worker,
+    connection,
+    config,
+    taskQueue,
+    env,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await peer.close();
+      await orderService.close();
+    },
+  };
+}
+
+/** Registers an order at the peer as the pay call would leave it (PAYING: outcome unknown, or SUCCESS). */
+export async function seedOrder(
+  peer: WechatpayPeer,
+  input: {
+    combineOutTradeNo: string;
+    combineAppid: string;
+    subOrders: { mchid: string; outTradeNo: string; subMchid: string }[];
+  },
+  state: 'PAYING' | 'SUCCESS' = 'PAYING',
+): Promise<void> {
+  const res = await fetch(`${peer.url}__admin/orders`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      combine_out_trade_no: input.combineOutTradeNo,
+      combine_appid: input.combineAppid,
+      sub_orders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
+      state,
+    }),
+  });
+  if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+}
+
+/** Appends to a file the suites' error texts, for the secret-hygiene test. */
+export function recordErrorText(text: string): void {
+  fs.appendFileSync(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'errors.log'), `${text}\n`);
+}

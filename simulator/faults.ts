@@ -1,4 +1,5 @@
 /** Fault injection shared by the simulator's two peers: rules by route, count or probability, with a seeded PRNG. */
+import type { IncomingMessage } from 'node:http';
 
 /** A seeded PRNG (mulberry32) so that probability faults replay the same way for the same seed. */
 export function seededRandom(seed: number): () => number {
@@ -101,7 +102,7 @@ export class FaultBook<Kind extends string, Route extends string> {
 }
 
 /** Reads a request body up to `limit` bytes; rejects with 'TOO_LARGE' beyond it. */
-export async function readBody(req: import('node:http').IncomingMessage, limit = 1024 * 1024): Promise<string> {
+export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

@@ -4,7 +4,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { FaultBook, readBody } from './faults';
 
 /** Faults the stub can inject. */
@@ -49,7 +49,7 @@ export async function startOrderService(
     ['compensate'],
     options.seed ?? 2,
   );
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   let seq = 0;
 
   const server = http.createServer((req, res) => {

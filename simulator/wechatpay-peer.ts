@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { signAnswer, verifyRequestSignature } from '../wechatpay/signing';
 import { FaultBook, readBody } from './faults';
 import type { SimulatorIdentity } from './keys';
@@ -129,7 +129,7 @@ export async function startWechatpayPeer(
   const log: PeerLogEntry[] = [];
   const payScript = new Map<string, 'SUCCESS' | 'FAIL' | 'HANG'>();
   const seenNonces = new Map<string, number>();
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   let seq = 0;
 
   const signingKey = () =>

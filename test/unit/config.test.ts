@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigErrors, describeConfig, loadWorkerConfig } from '../../worker/config';
+import { loadOrCreateIdentity, workerEnvFor } from '../../simulator/keys';
+
+const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));
+const SECRET = 'unit-test-hmac-secret-0123456789';
+const base = (): Record<string, string> => ({
+  ...workerEnvFor(identity, {
+    wechatpay: 'https://api.mch.weixin.qq.com/',
+    compensation: 'http://127.0.0.1:8080/compensations',
+  }),
+  COMPENSATION_HMAC_SECRET: SECRET,
+});
+
+function problems(env: Record<string, string | undefined>): string {
+  try {
+    loadWorkerConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigErrors);
+    return (err as Error).message;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('worker configuration from the environment', () => {
+  it('loads a complete public-key-mode configuration with defaults', () => {
+    const config = loadWorkerConfig(base());
+    expect(config.taskQueue).toBe('combine-papay');
+    expect(config.temporal.namespace).toBe('default');
+    expect(config.wechatpay.wechatpaySerial).toBe(identity.publicKeyId);
+    expect(Object.keys(config.wechatpay.verifiers)).toEqual([identity.publicKeyId]);
+    expect(config.wechatpay.privateKey.type).toBe('private');
+    expect(config.compensation.hmacKey?.type).toBe('secret');
+    expect(config.wechatpay.timeoutMs).toBeLessThan(30_000);
+  });
+
+  it('reads Temporal connection settings through envconfig (address, namespace, API key, TLS)', () => {
+    const config = loadWorkerConfig({
+      ...base(),
+      TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'my-ns.a1b2c',
+      TEMPORAL_API_KEY: 'api-key-value',
+      TEMPORAL_TASK_QUEUE: 'papay-prod',
+    });
+    expect(config.temporal.connectionOptions.address).toBe('my-ns.a1b2c.tmprl.cloud:7233');
+    expect(config.temporal.namespace).toBe('my-ns.a1b2c');
+    expect(config.temporal.connectionOptions.apiKey).toBe('api-key-value');
+    expect(config.temporal.connectionOptions.tls).toBeTruthy();
+    expect(config.taskQueue).toBe('papay-prod');
+  });
+
+  it('loads mTLS client certificates from TEMPORAL_TLS_* paths', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-'));
+    fs.writeFileSync(path.join(dir, 'client.pem'), 'CERT');
+    fs.writeFileSync(path.join(dir, 'client.key'), 'KEY');
+    const config = loadWorkerConfig({
+      ...base(),
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'client.pem'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'client.key'),
+    });
+    const tls = config.temporal.connectionOptions.tls as { clientCertPair?: { crt: Uint8Array; key: Uint8Array } };
+    expect(Buffer.from(tls.clientCertPair!.crt).toString()).toBe('CERT');
+  });
+
+  it('supports platform-certificate mode, announcing the certificate serial', () => {
+    const env = {
+      ...workerEnvFor(
+        identity,
+        { wechatpay: 'https://api.mch.weixin.qq.com/', compensation: 'http://x/c' },
+        'PLATFORM_CERT',
+      ),
+    };
+    const config = loadWorkerConfig(env);
+    expect(config.wechatpay.wechatpaySerial).toBe(identity.platformSerial);
+  });
+
+  it('names every missing or bad variable at once', () => {
+    const message = problems({
+      WECHATPAY_BASE_URL: 'ftp://x',
+      WECHATPAY_TIMEOUT_MS: '60000',
+      COMPENSATION_HMAC_SECRET: 'short',
+    });
+    for (const name of [
+      'WECHATPAY_BASE_URL must be an http(s) URL',
+      'WECHATPAY_MCHID is required',
+      'WECHATPAY_MERCHANT_SERIAL is required',
+      'WECHATPAY_PRIVATE_KEY_PATH is required',
+      'WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY_PATH (or WECHATPAY_PLATFORM_CERTS) are required',
+      'WECHATPAY_TIMEOUT_MS must be an integer from 100 to 25000',
+      'COMPENSATION_URL is required',
+      'COMPENSATION_HMAC_SECRET must be at least 16 characters',
+    ]) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it('names a key file that is missing or holds no key, without echoing its content', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'badkey-'));
+    fs.writeFileSync(path.join(dir, 'junk.pem'), 'this is not a key but a secret-looking string');
+    expect(problems({ ...base(), WECHATPAY_PRIVATE_KEY_PATH: path.join(dir, 'missing.pem') })).toMatch(
+      /WECHATPAY_PRIVATE_KEY_PATH points at .*missing\.pem, which cannot be read \(ENOENT\)/,
+    );
+    const message = problems({ ...base(), WECHATPAY_PUBLIC_KEY_PATH: path.join(dir, 'junk.pem') });
+    expect(message).toMatch(/WECHATPAY_PUBLIC_KEY_PATH points at .*junk\.pem, which does not hold an RSA public key/);
+    expect(message).not.toContain('secret-looking');
+    // A private key given where the public key belongs is not accepted silently either way round.
+    expect(problems({ ...base(), WECHATPAY_PRIVATE_KEY_PATH: identity.wechatpayPublicKeyPath })).toMatch(
+      /does not hold an RSA private key/,
+    );
+  });
+
+  it('refuses half of a public-key pair and malformed platform certificate lists', () => {
+    expect(problems({ ...base(), WECHATPAY_PUBLIC_KEY_PATH: '' })).toMatch(
+      /WECHATPAY_PUBLIC_KEY_PATH is required with WECHATPAY_PUBLIC_KEY_ID/,
+    );
+    expect(problems({ ...base(), WECHATPAY_PLATFORM_CERTS: 'nothex=/tmp/x' })).toMatch(
+      /WECHATPAY_PLATFORM_CERTS must be "serial=path/,
+    );
+  });
+
+  it('describes itself without keys or secrets', () => {
+    const text = JSON.stringify(describeConfig(loadWorkerConfig(base())));
+    const pem = fs.readFileSync(identity.merchantPrivateKeyPath, 'utf8');
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain(pem.split('\n')[1]!);
+    expect(text).toContain(identity.publicKeyId);
+  });
+});

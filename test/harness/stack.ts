@@ -32,6 +32,9 @@ export interface Stack {
   config: WorkerConfig;
   taskQueue: string;
   env: Record<string, string>;
+  /** Stops the worker only (idempotent). */
+  stopWorker(): Promise<void>;
+  /** Stops the worker and the peers this stack owns. */
   stop(): Promise<void>;
 }
 
@@ -42,16 +45,19 @@ export async function startStack(
     peerSettings?: Partial<PeerSettings>;
     env?: Record<string, string>;
     hmac?: boolean;
+    /** Peers of another stack to share (this stack will not close them). */
+    reuse?: { peer: WechatpayPeer; orderService: OrderService };
   } = {},
 ): Promise<Stack> {
   quietRuntime();
   const identity = testIdentity();
   const mode = options.mode ?? 'PUBLIC_KEY';
-  const peer = await startWechatpayPeer(identity, {
-    settings: { signWith: mode, delayMs: 3_000, ...options.peerSettings },
-  });
   const secret = options.hmac === false ? undefined : TEST_HMAC_SECRET;
-  const orderService = await startOrderService({ ...(secret ? { secret } : {}), delayMs: 3_000 });
+  const peer =
+    options.reuse?.peer ??
+    (await startWechatpayPeer(identity, { settings: { signWith: mode, delayMs: 3_000, ...options.peerSettings } }));
+  const orderService =
+    options.reuse?.orderService ?? (await startOrderService({ ...(secret ? { secret } : {}), delayMs: 3_000 }));
   const taskQueue = uniqueId('e2e');
   const { address, namespace } = serverAddress();
   const env: Record<string, string> = {
@@ -69,6 +75,13 @@ export async function startStack(
   const codePath = process.env.TEST_WORKFLOW_BUNDLE!;
   const { worker, connection } = await createProductWorker(config, { overrides: { workflowBundle: { codePath } } });
   const running = worker.run();
+  let workerStopped: Promise<void> | undefined;
+  const stopWorker = (): Promise<void> =>
+    (workerStopped ??= (async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    })());
   return {
     peer,
     orderService,
@@ -77,12 +90,13 @@ export async function startStack(
     config,
     taskQueue,
     env,
+    stopWorker,
     async stop() {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await peer.close();
-      await orderService.close();
+      await stopWorker();
+      if (!options.reuse) {
+        await peer.close();
+        await orderService.close();
+      }
     },
   };
 }

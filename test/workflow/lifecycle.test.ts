@@ -12,6 +12,7 @@ import { resolveSignal, retrySignal } from '../../workflows/messages';
 import type { CompensationRequest, ReverseRequest, ReverseResult } from '../../workflows/types';
 import { connectClient, createTestWorker, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';
+import { recordHistory } from '../harness/record';
 
 type Call =
   { name: 'reverse'; at: number; req: ReverseRequest } | { name: 'compensate'; at: number; req: CompensationRequest };
@@ -96,6 +97,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(result.outcome).toBe('PAID');
     expect(result.paid?.details?.transactionId).toBe('4200000001');
     expect(callsFor(input.combineOutTradeNo)).toHaveLength(0);
+    await recordHistory('paid', handle);
   });
 
   it('reverses after the deadline, then compensates every sub-order, reverse first', async () => {
@@ -117,6 +119,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(comps.every((c) => c.reason === 'PAYMENT_TIMEOUT' && c.reverseOutcome === 'REVERSED')).toBe(true);
     const deadline = Date.parse(input.orderCreatedAt!) + Number(input.paymentTimeout);
     expect(calls[0]!.at).toBeGreaterThanOrEqual(deadline);
+    await recordHistory('reversed', handle);
   });
 
   it('reverses at once on cancelOrder, but not before the 15 s safety floor after creation', async () => {
@@ -131,6 +134,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     const calls = callsFor(input.combineOutTradeNo);
     expect(calls[0]!.at).toBeGreaterThanOrEqual(createdAt + 15_000);
     expect((calls[1]?.req as CompensationRequest).reason).toBe('CANCELLED');
+    await recordHistory('cancelled-floor', handle);
   });
 
   it('refuses markPaid once the reversal has begun', async () => {
@@ -143,6 +147,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     await expect(markPaid(client, input.combineOutTradeNo)).rejects.toThrow(/reversal has begun/);
     await handle.signal(resolveSignal, 'closed by hand in the merchant portal');
     expect((await handle.result()).outcome).toBe('RESOLVED_MANUALLY');
+    await recordHistory('markpaid-refused-resolved', handle);
   });
 
   it('retries transient reverse failures until an accepted answer', async () => {
@@ -161,6 +166,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
       (c, i) => c.name === 'reverse' && calls.slice(0, i).filter((x) => x.name === 'reverse').length === 2,
     );
     expect(calls.slice(0, thirdReverse).some((c) => c.name === 'compensate')).toBe(false);
+    await recordHistory('transient-retries', handle);
   });
 
   it('goes to NEEDS_ATTENTION on a non-retryable reverse, compensates nothing, and finishes after an operator retry', async () => {
@@ -181,6 +187,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     const result = await handle.result();
     expect(result.outcome).toBe('REVERSED');
     expect(result.reverse?.rounds).toBe(2);
+    await recordHistory('reverse-rejected-retry', handle);
   });
 
   it('goes to NEEDS_ATTENTION when reverse retries run out, naming the last failure', async () => {
@@ -200,6 +207,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(result.outcome).toBe('RESOLVED_MANUALLY');
     expect(result.resolution?.note).toMatch(/ticket 42/);
     expect(result.subOrders.every((s) => s.compensation === 'RESOLVED_MANUALLY')).toBe(true);
+    await recordHistory('retries-exhausted-resolved', handle);
   });
 
   it('re-drives only the unfinished sub-order after a compensation fails for good', async () => {
@@ -223,6 +231,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(comps.map((c) => c.req.outTradeNo).filter((n) => n === bad)).toHaveLength(2);
     expect(comps).toHaveLength(4);
     expect(callsFor(input.combineOutTradeNo).filter((c) => c.name === 'reverse')).toHaveLength(1);
+    await recordHistory('compensation-failed-retry', handle);
   });
 
   it('ignores operator signals outside NEEDS_ATTENTION and records them', async () => {
@@ -234,6 +243,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(status.phase).toBe('AWAITING_PAYMENT');
     await markPaid(client, input.combineOutTradeNo);
     expect((await handle.result()).outcome).toBe('PAID');
+    await recordHistory('operator-signal-ignored-paid', handle);
   });
 
   it('starts an order once: a second start returns the same workflow', async () => {
@@ -283,5 +293,6 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
     expect(events.some((e) => e.workflowExecutionFailedEventAttributes)).toBe(true);
+    await recordHistory('invalid-input', handle);
   });
 });

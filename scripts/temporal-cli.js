@@ -20,7 +20,18 @@ const path = require('node:path');
 /** The newest CLI tag that `go install` accepts (later tags carry a `replace` directive in go.mod). */
 const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
-const PROJECT_ROOT = path.resolve(__dirname, '..');
+/**
+ * The folder holding package.json (this file also runs compiled, from dist/scripts).
+ * @param {string} start
+ * @returns {string}
+ */
+function findProjectRoot(start) {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start, '..');
+  }
+}
+const PROJECT_ROOT = findProjectRoot(path.resolve(__dirname, '..'));
 const PROJECT_BIN_DIR = path.join(PROJECT_ROOT, '.tools', 'bin');
 const USER_CACHE_DIR = path.join(
   process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),

@@ -12,21 +12,21 @@ export function workerLogFile(): string {
   return path.join(process.env.TEST_WORK_DIR ?? '.', 'worker.log');
 }
 
+/** A logger that appends JSON lines to the run's worker log instead of the test output. */
+export function fileLogger(): DefaultLogger {
+  const file = workerLogFile();
+  return new DefaultLogger('INFO', (entry) => {
+    const line = { level: entry.level, message: entry.message, ...entry.meta };
+    fs.appendFileSync(file, `${JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}\n`);
+  });
+}
+
 /** Sends worker and workflow logs to a file instead of the test output. */
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const file = workerLogFile();
   try {
-    Runtime.install({
-      logger: new DefaultLogger('INFO', (entry) => {
-        const line = { level: entry.level, message: entry.message, ...entry.meta };
-        fs.appendFileSync(
-          file,
-          `${JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}\n`,
-        );
-      }),
-    });
+    Runtime.install({ logger: fileLogger() });
   } catch {
     // Already installed in this process by an earlier suite.
   }

@@ -16,6 +16,7 @@ import { startWechatpayPeer, type FaultKind, type WechatpayPeer } from '../../si
 import { startOrderService, type OrderService } from '../../simulator/order-service';
 import { ErrorType } from '../../workflows/errors';
 import type { CompensationRequest, ReverseRequest, ReverseResult } from '../../workflows/types';
+import { fileLogger } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { TEST_HMAC_SECRET, recordErrorText, seedOrder, testIdentity } from '../harness/stack';
 
@@ -33,7 +34,7 @@ function reverseRequest(no = orderNo('R')): ReverseRequest {
 }
 
 async function runActivity<T>(fn: () => Promise<T>): Promise<T | ApplicationFailure> {
-  const env = new MockActivityEnvironment({ attempt: 1 });
+  const env = new MockActivityEnvironment({ attempt: 1 }, { logger: fileLogger() });
   try {
     return await env.run(fn);
   } catch (err) {

@@ -1,0 +1,133 @@
+/**
+ * The operator's view: Debian's chromium, driven by playwright-core, opens the dev server's Web UI, finds orders by
+ * search attribute and checks that their phase, search attributes and summaries are visible. Screenshots go to
+ * test-results/.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startOrderTimeout } from '../../client';
+import { workflowIdFor } from '../../workflows/messages';
+import { connectClient, serverAddress } from '../harness/env';
+import { orderInput, waitForPhase } from '../harness/orders';
+import { seedOrder, startStack, type Stack } from '../harness/stack';
+
+const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'web-ui');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('Temporal Web UI (browser)', () => {
+  let client: Client;
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  const ui = () => serverAddress().uiUrl;
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    client = await connectClient();
+    stack = await startStack();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await client?.connection.close();
+  });
+
+  /** The page's text including its frames (the UI renders summaries and details as markdown in iframes). */
+  async function allText(): Promise<string> {
+    const parts = await Promise.all(
+      page.frames().map((f) =>
+        f
+          .locator('body')
+          .innerText({ timeout: 5_000 })
+          .catch(() => ''),
+      ),
+    );
+    return parts.join('\n');
+  }
+
+  async function waitForText(re: RegExp, timeoutMs = 30_000): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const text = await allText();
+      if (re.test(text)) return text;
+      if (Date.now() > until) throw new Error(`text ${re} not found on the page; it shows:\n${text.slice(0, 2000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async function openWorkflow(workflowId: string): Promise<void> {
+    await page.goto(`${ui()}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+    await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
+  }
+
+  it('finds a REVERSED order by CombineOutTradeNo and shows its summary, phase and activities', async () => {
+    const input = orderInput({ dueInMs: 300, subOrderCount: 2 });
+    await seedOrder(stack.peer, input);
+    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    await handle.result();
+
+    const query = `CombineOutTradeNo="${input.combineOutTradeNo}"`;
+    await page.goto(`${ui()}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+    const row = page.getByText(workflowIdFor(input.combineOutTradeNo)).first();
+    await row.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(SHOTS, 'list-by-order-number.png') });
+
+    await openWorkflow(workflowIdFor(input.combineOutTradeNo));
+    await page.getByText(`Combined order ${input.combineOutTradeNo}`).first().waitFor({ timeout: 30_000 });
+    const text = await page.locator('body').innerText();
+    expect(text).toContain('Completed');
+    expect(text).toContain(`reverse ${input.combineOutTradeNo}`);
+    expect(text).toContain(`compensate sub-order ${input.subOrders[0]!.outTradeNo}`);
+    await page.screenshot({ path: path.join(SHOTS, 'reversed-order.png'), fullPage: true });
+  });
+
+  it('finds an order waiting for a human with PaymentPhase="NEEDS_ATTENTION" and shows why', async () => {
+    const input = orderInput({ dueInMs: 300 });
+    await seedOrder(stack.peer, input);
+    stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: input.combineOutTradeNo });
+    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    await waitForPhase(handle, 'NEEDS_ATTENTION');
+
+    const query = `PaymentPhase="NEEDS_ATTENTION" AND CombineOutTradeNo="${input.combineOutTradeNo}"`;
+    await page.goto(`${ui()}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+    await page.getByText(workflowIdFor(input.combineOutTradeNo)).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(SHOTS, 'list-needs-attention.png') });
+
+    await openWorkflow(workflowIdFor(input.combineOutTradeNo));
+    await page.getByText('Running').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(SHOTS, 'needs-attention-history.png'), fullPage: true });
+
+    // Summary, details and the current "what it waits for" sentence.
+    await page.getByText('User Metadata', { exact: true }).first().click();
+    await page.getByText('Current Details').first().waitFor({ timeout: 30_000 });
+    const metadata = await waitForText(/Waiting for an operator because/);
+    expect(metadata).toContain(`Combined order ${input.combineOutTradeNo}`);
+    expect(metadata).toMatch(/REVERSE_REJECTED/);
+    await page.screenshot({ path: path.join(SHOTS, 'needs-attention-metadata.png'), fullPage: true });
+
+    // The search attributes an operator filters on.
+    await page.getByText('Search Attributes', { exact: true }).first().click();
+    await page.getByText('PaymentPhase').first().waitFor({ timeout: 30_000 });
+    const attrs = await page.locator('body').innerText();
+    expect(attrs).toContain('NEEDS_ATTENTION');
+    expect(attrs).toContain('PaymentDeadline');
+    expect(attrs).toContain(input.subOrders[0]!.subMchid);
+    await page.screenshot({ path: path.join(SHOTS, 'needs-attention-search-attributes.png'), fullPage: true });
+  });
+});

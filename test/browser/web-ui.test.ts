@@ -71,6 +71,20 @@ describe('Temporal Web UI (browser)', () => {
     }
   }
 
+  /** Sends a signal through the Web UI's "Send a Signal" dialog, with optional JSON input. */
+  async function signalFromUi(name: string, jsonInput?: string, screenshot?: string): Promise<void> {
+    await page.getByRole('button', { name: 'More Actions' }).click();
+    await page.locator('[data-testid=signal-button]:visible').first().click();
+    await page.locator('[data-testid=signal-select-button]:visible').click();
+    await page.getByRole('option', { name, exact: true }).click();
+    if (jsonInput !== undefined) {
+      await page.locator('.cm-content[contenteditable=true]:visible').first().click();
+      await page.keyboard.type(jsonInput);
+    }
+    if (screenshot) await page.screenshot({ path: path.join(SHOTS, screenshot) });
+    await page.locator('[data-testid=confirm-modal-button]:visible').click();
+  }
+
   async function openWorkflow(workflowId: string): Promise<void> {
     await page.goto(`${ui()}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
     await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
@@ -129,5 +143,25 @@ describe('Temporal Web UI (browser)', () => {
     expect(attrs).toContain('PaymentDeadline');
     expect(attrs).toContain(input.subOrders[0]!.subMchid);
     await page.screenshot({ path: path.join(SHOTS, 'needs-attention-search-attributes.png'), fullPage: true });
+
+    // The operator fixed the cause: "retry" from the signal dialog (no input) drives the reverse again.
+    await signalFromUi('retry');
+    const result = await handle.result();
+    expect(result.outcome).toBe('REVERSED');
+    expect(result.reverse?.rounds).toBe(2);
+  });
+
+  it('resolves an order from the Web UI signal dialog with a JSON string note', async () => {
+    const input = orderInput({ dueInMs: 300 });
+    await seedOrder(stack.peer, input);
+    stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: input.combineOutTradeNo });
+    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    await waitForPhase(handle, 'NEEDS_ATTENTION');
+    await openWorkflow(workflowIdFor(input.combineOutTradeNo));
+    await signalFromUi('resolve', '"closed by hand in the merchant portal, ticket OPS-1"', 'resolve-signal-dialog.png');
+    const result = await handle.result();
+    expect(result.outcome).toBe('RESOLVED_MANUALLY');
+    expect(result.resolution?.note).toBe('closed by hand in the merchant portal, ticket OPS-1');
+    expect(stack.orderService.log.some((e) => e.combineOutTradeNo === input.combineOutTradeNo)).toBe(false);
   });
 });

@@ -8,4 +8,5 @@ module.exports = {
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   testTimeout: 120000,
   maxWorkers: 1,
+  testSequencer: '<rootDir>/test/harness/sequencer.js',
 };

@@ -4,6 +4,7 @@
  * log {@link describeConfig} instead.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { ConfigError, loadPrivateKey, loadPublicKey } from '../wechatpay/keys';
 import type { WechatpayConfig } from '../wechatpay/client';
@@ -26,6 +27,8 @@ export interface WorkerConfig {
   metricsPort?: number;
   /** Most activities run at once on this worker. */
   maxConcurrentActivities: number;
+  /** A prebuilt workflow bundle to run instead of the build's own (`WORKFLOW_BUNDLE_PATH`). */
+  workflowBundlePath?: string;
 }
 
 /** Several configuration problems at once, each naming its variable. */
@@ -187,6 +190,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const metricsPortRaw = env.WORKER_METRICS_PORT?.trim();
   const metricsPort = metricsPortRaw ? integer('WORKER_METRICS_PORT', 0, 1, 65_535) : undefined;
   const maxConcurrentActivities = integer('WORKER_MAX_CONCURRENT_ACTIVITIES', 100, 1, 10_000);
+  const workflowBundlePath = env.WORKFLOW_BUNDLE_PATH?.trim() || undefined;
+  if (workflowBundlePath && !fs.existsSync(workflowBundlePath)) {
+    problems.push(new ConfigError('WORKFLOW_BUNDLE_PATH', `points at ${workflowBundlePath}, which does not exist`));
+  }
 
   if (
     problems.length > 0 ||
@@ -217,6 +224,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     compensation: { url: compensationUrl, ...(hmacKey ? { hmacKey } : {}), timeoutMs: compensationTimeoutMs },
     ...(metricsPort ? { metricsPort } : {}),
     maxConcurrentActivities,
+    ...(workflowBundlePath ? { workflowBundlePath } : {}),
   };
 }
 

@@ -4,15 +4,24 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigErrors, describeConfig, loadWorkerConfig } from './config';
+import { meterMetrics } from './metrics';
 import { SearchAttributesMissingError } from './search-attributes';
 import { createProductWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   const logger = new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO');
-  Runtime.install({ logger, shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  Runtime.install({
+    logger,
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    ...(config.metricsPort
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.metricsPort}` } } } }
+      : {}),
+  });
   logger.info('worker configuration', describeConfig(config));
-  const { worker, connection, registeredSearchAttributes } = await createProductWorker(config);
+  const metrics = meterMetrics(Runtime.instance().metricMeter);
+  const { worker, connection, registeredSearchAttributes } = await createProductWorker(config, { metrics });
+  if (config.metricsPort) logger.info(`Prometheus metrics on :${config.metricsPort}/metrics`);
   if (registeredSearchAttributes.length > 0) {
     logger.info('registered search attributes', { names: registeredSearchAttributes });
   }

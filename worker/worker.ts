@@ -11,8 +11,12 @@ import { ensureSearchAttributes } from './search-attributes';
 /** Where `npm run build` writes the prebuilt workflow bundle. */
 export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
-/** Workflow code for the worker: the prebuilt bundle when present (production build), else bundle at start. */
-export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+/**
+ * Workflow code for the worker: `WORKFLOW_BUNDLE_PATH`, else the build's prebuilt bundle when present (production
+ * build), else bundle the sources at start.
+ */
+export function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
   if (fs.existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
   return { workflowsPath: require.resolve('../workflows') };
 }
@@ -45,7 +49,9 @@ export async function createProductWorker(
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
       activities,
-      ...(options.overrides?.workflowBundle || options.overrides?.workflowsPath ? {} : workflowSource()),
+      ...(options.overrides?.workflowBundle || options.overrides?.workflowsPath
+        ? {}
+        : workflowSource(config.workflowBundlePath)),
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
       shutdownGraceTime: '20s',
       ...options.overrides,

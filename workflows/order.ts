@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   log,
+  metricMeter,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -43,6 +44,8 @@ const { reverseCombineOrder, compensateSubOrder } = proxyActivities<OrderActivit
 
 /** Most operator actions kept in the status (older ones remain in the history). */
 const MAX_OPERATOR_ACTIONS = 20;
+/** Counts orders entering each phase (replay-safe: the SDK skips it during replay). */
+const phaseEntered = metricMeter.createCounter('combine_papay_phase_entered', '1', 'orders entering each phase');
 const MAX_NOTE_LENGTH = 1_000;
 
 /** Reverses and compensates a combined withholding order that is not confirmed paid by its deadline. */
@@ -333,7 +336,10 @@ class OrderLifecycle {
     this.state.phase = phase;
     this.state.waitingFor = waitingFor;
     setCurrentDetails(`**${phase}** — ${waitingFor}`);
-    if (changed) upsertSearchAttributes([{ key: PaymentPhaseKey, value: phase }]);
+    if (changed) {
+      upsertSearchAttributes([{ key: PaymentPhaseKey, value: phase }]);
+      phaseEntered.add(1, { phase });
+    }
   }
 
   private async finish(outcome: OrderResult['outcome']): Promise<OrderResult> {

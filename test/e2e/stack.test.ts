@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { startOrderTimeout, markPaid, type OrderInput } from '../../client';
 import { retrySignal } from '../../workflows/messages';
 import type { FaultKind } from '../../simulator/wechatpay-peer';
-import { connectClient } from '../harness/env';
+import { connectClient, metricsUrl } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
 
@@ -161,6 +161,21 @@ describe('end to end: dev server + worker + WeChat Pay peer + order service', ()
     expect(result.outcome).toBe('REVERSED');
     expect(result.subOrders.find((s) => s.outTradeNo === c!.outTradeNo)?.alreadyCompensated).toBe(true);
     checkReversedOrder(input);
+  });
+
+  it('exports the product metrics (answers by class, compensation failures, phases) to Prometheus', async () => {
+    const text = await (await fetch(metricsUrl())).text();
+    const value = (name: string, label: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(label));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    expect(value('combine_papay_reverse_answers', 'class="ACCEPTED"')).toBeGreaterThan(0);
+    expect(value('combine_papay_reverse_answers', 'class="UNVERIFIED"')).toBeGreaterThan(0);
+    expect(value('combine_papay_reverse_answers', 'class="AUTH"')).toBeGreaterThan(0);
+    expect(value('combine_papay_compensation_failures', 'kind="transient"')).toBeGreaterThan(0);
+    expect(value('combine_papay_phase_entered', 'phase="REVERSED"')).toBeGreaterThan(0);
+    // The SDK's own metrics come from the same endpoint.
+    expect(text).toMatch(/temporal_workflow_completed|workflow_completed/);
   });
 
   it('a compensation refused for good (422) waits for an operator, then only that sub-order is re-driven', async () => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../../scripts/dev-server';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 
 let runtimeInstalled = false;
@@ -21,12 +22,24 @@ export function fileLogger(): DefaultLogger {
   });
 }
 
-/** Sends worker and workflow logs to a file instead of the test output. */
-export function quietRuntime(): void {
+let metricsPort: number | undefined;
+
+/** The Prometheus endpoint of this test process's runtime (after {@link quietRuntime}). */
+export function metricsUrl(): string {
+  if (!metricsPort) throw new Error('quietRuntime() has not installed the runtime yet');
+  return `http://127.0.0.1:${metricsPort}/metrics`;
+}
+
+/** Sends worker and workflow logs to a file instead of the test output, and exports metrics to Prometheus. */
+export async function quietRuntime(): Promise<void> {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  metricsPort = await freePort();
   try {
-    Runtime.install({ logger: fileLogger() });
+    Runtime.install({
+      logger: fileLogger(),
+      telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } },
+    });
   } catch {
     // Already installed in this process by an earlier suite.
   }
@@ -59,7 +72,7 @@ export async function connectClient(): Promise<Client> {
 export async function createTestWorker(
   options: Omit<WorkerOptions, 'connection' | 'namespace' | 'workflowBundle' | 'workflowsPath'>,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
-  quietRuntime();
+  await quietRuntime();
   const { address, namespace } = serverAddress();
   const codePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the suites through jest (global setup)');

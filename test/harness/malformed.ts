@@ -11,121 +11,130 @@ export const valid = () => ({
   ],
 });
 
-/** Each malformed input and the field its error must name. */
-export const MALFORMED: [string, unknown, RegExp][] = [
-  ['not an object', 'hello', /^input must be a JSON object/],
-  ['null', null, /^input must be a JSON object/],
-  ['an array', [valid()], /^input must be a JSON object/],
-  ['missing combineOutTradeNo', { ...valid(), combineOutTradeNo: undefined }, /combineOutTradeNo is required/],
-  ['numeric combineOutTradeNo', { ...valid(), combineOutTradeNo: 123 }, /combineOutTradeNo must be a string/],
-  ['empty combineOutTradeNo', { ...valid(), combineOutTradeNo: '' }, /combineOutTradeNo must be 1-32 characters/],
-  ['33-char combineOutTradeNo', { ...valid(), combineOutTradeNo: 'A'.repeat(33) }, /combineOutTradeNo must be 1-32/],
-  ['combineOutTradeNo with a space', { ...valid(), combineOutTradeNo: 'P 1' }, /combineOutTradeNo must be 1-32/],
-  ['combineOutTradeNo with CJK', { ...valid(), combineOutTradeNo: '订单1' }, /combineOutTradeNo must be 1-32/],
-  ['combineOutTradeNo with a slash', { ...valid(), combineOutTradeNo: 'a/b' }, /combineOutTradeNo must be 1-32/],
-  ['missing combineAppid', { ...valid(), combineAppid: undefined }, /combineAppid is required/],
-  [
-    'oversize combineAppid',
-    { ...valid(), combineAppid: 'w'.repeat(1000) },
-    /combineAppid must be 1-32 printable.*a string of 1000/,
-  ],
-  ['combineAppid as object', { ...valid(), combineAppid: { a: 1 } }, /combineAppid must be a string, got an object/],
-  ['missing subOrders', { ...valid(), subOrders: undefined }, /subOrders is required/],
-  ['subOrders not an array', { ...valid(), subOrders: { a: 1 } }, /subOrders must be an array/],
-  ['0 subOrders', { ...valid(), subOrders: [] }, /subOrders must have 1-50 items, got 0/],
-  [
-    '51 subOrders',
-    {
-      ...valid(),
-      subOrders: Array.from({ length: 51 }, (_, i) => ({ mchid: '1', outTradeNo: `S${i}`, subMchid: '2' })),
-    },
-    /subOrders must have 1-50 items, got 51/,
-  ],
-  ['sub-order is a string', { ...valid(), subOrders: ['S1'] }, /subOrders\[0\] must be an object/],
-  [
-    'sub-order missing mchid',
-    { ...valid(), subOrders: [{ outTradeNo: 'S1', subMchid: '2' }] },
-    /subOrders\[0\]\.mchid is required/,
-  ],
-  [
-    'sub-order missing subMchid',
-    { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S1' }] },
-    /subOrders\[0\]\.subMchid is required/,
-  ],
-  [
-    'sub-order numeric outTradeNo',
-    { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 7, subMchid: '2' }] },
-    /subOrders\[0\]\.outTradeNo must be a string/,
-  ],
-  [
-    'sub-order bad outTradeNo charset',
-    { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S#1', subMchid: '2' }] },
-    /subOrders\[0\]\.outTradeNo must be 1-32/,
-  ],
-  [
-    'sub-order oversize subAppid',
-    { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S1', subMchid: '2', subAppid: 'x'.repeat(33) }] },
-    /subOrders\[0\]\.subAppid must be 1-32/,
-  ],
-  [
-    'sub-order null subAppid',
-    { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S1', subMchid: '2', subAppid: null }] },
-    /subOrders\[0\]\.subAppid is required|subOrders\[0\]\.subAppid must be/,
-  ],
-  [
-    'sub-order extra field',
-    { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S1', subMchid: '2', amount: 100 }] },
-    /subOrders\[0\]\.amount is not a known field/,
-  ],
-  [
-    'duplicate outTradeNo',
-    {
-      ...valid(),
-      subOrders: [
-        { mchid: '1', outTradeNo: 'S1', subMchid: '2' },
-        { mchid: '1', outTradeNo: 'S1', subMchid: '3' },
-      ],
-    },
-    /subOrders\[1\]\.outTradeNo duplicates subOrders\[0\]\.outTradeNo/,
-  ],
-  ['extra top-level field', { ...valid(), amount: 100 }, /amount is not a known field/],
-  ['snake_case field', { ...valid(), combine_out_trade_no: 'X' }, /combine_out_trade_no is not a known field/],
-  ['paymentTimeout word', { ...valid(), paymentTimeout: 'soon' }, /paymentTimeout must be a duration/],
-  ['paymentTimeout negative', { ...valid(), paymentTimeout: -5 }, /paymentTimeout must be more than 0/],
-  ['paymentTimeout zero', { ...valid(), paymentTimeout: '0s' }, /paymentTimeout must be more than 0/],
-  ['paymentTimeout fractional ms', { ...valid(), paymentTimeout: 1.5 }, /paymentTimeout must be a duration/],
-  [
-    'paymentTimeout too long',
-    { ...valid(), paymentTimeout: '8d' },
-    /paymentTimeout must be more than 0 and at most 7d/,
-  ],
-  ['paymentTimeout boolean', { ...valid(), paymentTimeout: true }, /paymentTimeout must be a duration/],
-  ['orderCreatedAt not ISO', { ...valid(), orderCreatedAt: '27/11/2026' }, /orderCreatedAt must be an ISO-8601 time/],
-  [
-    'orderCreatedAt without zone',
-    { ...valid(), orderCreatedAt: '2026-11-27T08:00:00' },
-    /orderCreatedAt must be an ISO-8601 time/,
-  ],
-  ['orderCreatedAt number', { ...valid(), orderCreatedAt: NOW }, /orderCreatedAt must be an ISO-8601 time/],
-  [
-    'orderCreatedAt in the future',
-    { ...valid(), orderCreatedAt: '2026-11-27T09:00:00Z' },
-    /orderCreatedAt is more than 5m in the future/,
-  ],
-  [
-    'deadline long past (outside reverse window)',
-    { ...valid(), orderCreatedAt: '2026-11-01T08:00:00Z' },
-    /orderCreatedAt is older than WeChat Pay's 7d reverse window/,
-  ],
-  [
-    'retryPolicy bad coefficient',
-    { ...valid(), retryPolicy: { reverse: { backoffCoefficient: 0.5 } } },
-    /retryPolicy\.reverse\.backoffCoefficient must be a number from 1 to 10/,
-  ],
-  ['retryPolicy unknown step', { ...valid(), retryPolicy: { refund: {} } }, /retryPolicy\.refund is not a known field/],
-  [
-    'retryPolicy bad interval',
-    { ...valid(), retryPolicy: { compensation: { initialInterval: 'fast' } } },
-    /retryPolicy\.compensation\.initialInterval must be a duration/,
-  ],
-];
+/** Each malformed input and the field its error must name, with times relative to `now`. */
+export function malformedInputs(now: number): [string, unknown, RegExp][] {
+  return [
+    ['not an object', 'hello', /^input must be a JSON object/],
+    ['null', null, /^input must be a JSON object/],
+    ['an array', [valid()], /^input must be a JSON object/],
+    ['missing combineOutTradeNo', { ...valid(), combineOutTradeNo: undefined }, /combineOutTradeNo is required/],
+    ['numeric combineOutTradeNo', { ...valid(), combineOutTradeNo: 123 }, /combineOutTradeNo must be a string/],
+    ['empty combineOutTradeNo', { ...valid(), combineOutTradeNo: '' }, /combineOutTradeNo must be 1-32 characters/],
+    ['33-char combineOutTradeNo', { ...valid(), combineOutTradeNo: 'A'.repeat(33) }, /combineOutTradeNo must be 1-32/],
+    ['combineOutTradeNo with a space', { ...valid(), combineOutTradeNo: 'P 1' }, /combineOutTradeNo must be 1-32/],
+    ['combineOutTradeNo with CJK', { ...valid(), combineOutTradeNo: '订单1' }, /combineOutTradeNo must be 1-32/],
+    ['combineOutTradeNo with a slash', { ...valid(), combineOutTradeNo: 'a/b' }, /combineOutTradeNo must be 1-32/],
+    ['missing combineAppid', { ...valid(), combineAppid: undefined }, /combineAppid is required/],
+    [
+      'oversize combineAppid',
+      { ...valid(), combineAppid: 'w'.repeat(1000) },
+      /combineAppid must be 1-32 printable.*a string of 1000/,
+    ],
+    ['combineAppid as object', { ...valid(), combineAppid: { a: 1 } }, /combineAppid must be a string, got an object/],
+    ['missing subOrders', { ...valid(), subOrders: undefined }, /subOrders is required/],
+    ['subOrders not an array', { ...valid(), subOrders: { a: 1 } }, /subOrders must be an array/],
+    ['0 subOrders', { ...valid(), subOrders: [] }, /subOrders must have 1-50 items, got 0/],
+    [
+      '51 subOrders',
+      {
+        ...valid(),
+        subOrders: Array.from({ length: 51 }, (_, i) => ({ mchid: '1', outTradeNo: `S${i}`, subMchid: '2' })),
+      },
+      /subOrders must have 1-50 items, got 51/,
+    ],
+    ['sub-order is a string', { ...valid(), subOrders: ['S1'] }, /subOrders\[0\] must be an object/],
+    [
+      'sub-order missing mchid',
+      { ...valid(), subOrders: [{ outTradeNo: 'S1', subMchid: '2' }] },
+      /subOrders\[0\]\.mchid is required/,
+    ],
+    [
+      'sub-order missing subMchid',
+      { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S1' }] },
+      /subOrders\[0\]\.subMchid is required/,
+    ],
+    [
+      'sub-order numeric outTradeNo',
+      { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 7, subMchid: '2' }] },
+      /subOrders\[0\]\.outTradeNo must be a string/,
+    ],
+    [
+      'sub-order bad outTradeNo charset',
+      { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S#1', subMchid: '2' }] },
+      /subOrders\[0\]\.outTradeNo must be 1-32/,
+    ],
+    [
+      'sub-order oversize subAppid',
+      { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S1', subMchid: '2', subAppid: 'x'.repeat(33) }] },
+      /subOrders\[0\]\.subAppid must be 1-32/,
+    ],
+    [
+      'sub-order null subAppid',
+      { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S1', subMchid: '2', subAppid: null }] },
+      /subOrders\[0\]\.subAppid is required|subOrders\[0\]\.subAppid must be/,
+    ],
+    [
+      'sub-order extra field',
+      { ...valid(), subOrders: [{ mchid: '1', outTradeNo: 'S1', subMchid: '2', amount: 100 }] },
+      /subOrders\[0\]\.amount is not a known field/,
+    ],
+    [
+      'duplicate outTradeNo',
+      {
+        ...valid(),
+        subOrders: [
+          { mchid: '1', outTradeNo: 'S1', subMchid: '2' },
+          { mchid: '1', outTradeNo: 'S1', subMchid: '3' },
+        ],
+      },
+      /subOrders\[1\]\.outTradeNo duplicates subOrders\[0\]\.outTradeNo/,
+    ],
+    ['extra top-level field', { ...valid(), amount: 100 }, /amount is not a known field/],
+    ['snake_case field', { ...valid(), combine_out_trade_no: 'X' }, /combine_out_trade_no is not a known field/],
+    ['paymentTimeout word', { ...valid(), paymentTimeout: 'soon' }, /paymentTimeout must be a duration/],
+    ['paymentTimeout negative', { ...valid(), paymentTimeout: -5 }, /paymentTimeout must be more than 0/],
+    ['paymentTimeout zero', { ...valid(), paymentTimeout: '0s' }, /paymentTimeout must be more than 0/],
+    ['paymentTimeout fractional ms', { ...valid(), paymentTimeout: 1.5 }, /paymentTimeout must be a duration/],
+    [
+      'paymentTimeout too long',
+      { ...valid(), paymentTimeout: '8d' },
+      /paymentTimeout must be more than 0 and at most 7d/,
+    ],
+    ['paymentTimeout boolean', { ...valid(), paymentTimeout: true }, /paymentTimeout must be a duration/],
+    ['orderCreatedAt not ISO', { ...valid(), orderCreatedAt: '27/11/2026' }, /orderCreatedAt must be an ISO-8601 time/],
+    [
+      'orderCreatedAt without zone',
+      { ...valid(), orderCreatedAt: '2026-11-27T08:00:00' },
+      /orderCreatedAt must be an ISO-8601 time/,
+    ],
+    ['orderCreatedAt number', { ...valid(), orderCreatedAt: now }, /orderCreatedAt must be an ISO-8601 time/],
+    [
+      'orderCreatedAt in the future',
+      { ...valid(), orderCreatedAt: new Date(now + 3_600_000).toISOString() },
+      /orderCreatedAt is more than 5m in the future/,
+    ],
+    [
+      'deadline long past (outside reverse window)',
+      { ...valid(), orderCreatedAt: new Date(now - 26 * 86_400_000).toISOString() },
+      /orderCreatedAt is older than WeChat Pay's 7d reverse window/,
+    ],
+    [
+      'retryPolicy bad coefficient',
+      { ...valid(), retryPolicy: { reverse: { backoffCoefficient: 0.5 } } },
+      /retryPolicy\.reverse\.backoffCoefficient must be a number from 1 to 10/,
+    ],
+    [
+      'retryPolicy unknown step',
+      { ...valid(), retryPolicy: { refund: {} } },
+      /retryPolicy\.refund is not a known field/,
+    ],
+    [
+      'retryPolicy bad interval',
+      { ...valid(), retryPolicy: { compensation: { initialInterval: 'fast' } } },
+      /retryPolicy\.compensation\.initialInterval must be a duration/,
+    ],
+  ];
+}
+
+/** The cases written against {@link NOW}. */
+export const MALFORMED = malformedInputs(NOW);

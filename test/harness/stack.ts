@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Worker, NativeConnection } from '@temporalio/worker';
+import { Runtime, type Worker, type NativeConnection } from '@temporalio/worker';
+import { meterMetrics } from '../../worker/metrics';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createProductWorker } from '../../worker/worker';
 import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../../simulator/keys';
@@ -49,7 +50,7 @@ export async function startStack(
     reuse?: { peer: WechatpayPeer; orderService: OrderService };
   } = {},
 ): Promise<Stack> {
-  quietRuntime();
+  await quietRuntime();
   const identity = testIdentity();
   const mode = options.mode ?? 'PUBLIC_KEY';
   const secret = options.hmac === false ? undefined : TEST_HMAC_SECRET;
@@ -73,7 +74,10 @@ export async function startStack(
   };
   const config = loadWorkerConfig(env);
   const codePath = process.env.TEST_WORKFLOW_BUNDLE!;
-  const { worker, connection } = await createProductWorker(config, { overrides: { workflowBundle: { codePath } } });
+  const { worker, connection } = await createProductWorker(config, {
+    metrics: meterMetrics(Runtime.instance().metricMeter),
+    overrides: { workflowBundle: { codePath } },
+  });
   const running = worker.run();
   let workerStopped: Promise<void> | undefined;
   const stopWorker = (): Promise<void> =>

@@ -1,0 +1,88 @@
+/**
+ * Graceful shutdown of `worker/main.ts` run as its own process, as in production: SIGTERM while a compensation is in
+ * flight lets it finish, the process exits 0, and a new worker completes the order with nothing lost or repeated.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { startOrderTimeout } from '../../client';
+import { waitFor } from '../../scripts/dev-server';
+import { connectClient } from '../harness/env';
+import { orderInput } from '../harness/orders';
+import { seedOrder, startStack, type Stack } from '../harness/stack';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function spawnWorker(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'worker/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...env,
+      WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE!,
+      COMPENSATION_TIMEOUT_MS: '10000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+describe('graceful shutdown of a worker process', () => {
+  let client: Client;
+  let stack: Stack;
+  beforeAll(async () => {
+    client = await connectClient();
+    stack = await startStack();
+    // The peers stay; the in-process worker gives way to real worker processes.
+    await stack.stopWorker();
+  });
+  afterAll(async () => {
+    await stack.stop();
+    await client.connection.close();
+  });
+
+  it('SIGTERM during a compensation: the activity completes, the process exits 0, the next worker finishes the order', async () => {
+    const first = spawnWorker(stack.env);
+    await waitFor('the worker to poll', async () => first.output().includes('worker polling'), { timeoutMs: 60_000 });
+
+    const input = orderInput({ dueInMs: 300, subOrderCount: 2 });
+    await seedOrder(stack.peer, input);
+    const slow = input.subOrders[0]!.outTradeNo;
+    stack.orderService.faults.add({ kind: 'DELAY', count: 1, orderNo: slow, delayMs: 4_000 });
+    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    await waitFor('the slow compensation to be in flight', async () =>
+      stack.orderService.log.some((e) => e.outTradeNo === slow && e.fault === 'DELAY'),
+    );
+    const signalledAt = Date.now();
+    first.child.kill('SIGTERM');
+    const code = await first.exited;
+    expect(code).toBe(0);
+    expect(first.output()).toContain('worker stopped');
+    // It waited for the in-flight compensation (answered 4 s after it arrived) instead of abandoning it.
+    expect(Date.now() - signalledAt).toBeGreaterThan(2_000);
+
+    const second = spawnWorker(stack.env);
+    try {
+      const result = await handle.result();
+      expect(result.outcome).toBe('REVERSED');
+      const slowResult = result.subOrders.find((s) => s.outTradeNo === slow);
+      // Completed by the first worker during its grace period: not re-sent as a duplicate.
+      expect(slowResult?.alreadyCompensated).toBe(false);
+      expect(stack.orderService.log.filter((e) => e.outTradeNo === slow)).toHaveLength(1);
+      for (const sub of input.subOrders) {
+        expect(stack.orderService.log.filter((e) => e.outTradeNo === sub.outTradeNo && e.effective)).toHaveLength(1);
+      }
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  }, 120_000);
+});

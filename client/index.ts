@@ -131,20 +131,33 @@ function orderDetails(spec: OrderSpec, deadline: Date): string {
   ].join('\n');
 }
 
-/** Confirms the order paid. Throws {@link MarkPaidRefusedError} once the reversal has begun. */
+/**
+ * Confirms the order paid. Idempotent: confirming an order that already ended PAID answers as the first time did.
+ * Throws {@link MarkPaidRefusedError} once the reversal has begun (or the order has already been reversed).
+ */
 export async function markPaid(
   client: Client,
   combineOutTradeNo: string,
   details?: MarkPaidDetails,
 ): Promise<MarkPaidResult> {
-  const handle = client.workflow.getHandle(workflowIdFor(combineOutTradeNo));
+  const handle = client.workflow.getHandle<(input: OrderInput) => Promise<OrderResult>>(
+    workflowIdFor(combineOutTradeNo),
+  );
   try {
     return await handle.executeUpdate(markPaidUpdate, { args: [details] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       throw new MarkPaidRefusedError(combineOutTradeNo, err.cause?.message ?? err.message);
     }
-    throw err;
+    // The workflow has finished (e.g. an earlier markPaid whose answer was lost): its result tells the truth.
+    const finished = await handle.describe().then(
+      (d) => d.status.name === 'COMPLETED',
+      () => false,
+    );
+    if (!finished) throw err;
+    const result = await handle.result();
+    if (result.outcome === OrderPhase.PAID && result.paid) return { phase: OrderPhase.PAID, paidAt: result.paid.at };
+    throw new MarkPaidRefusedError(combineOutTradeNo, `markPaid refused: the order already ended ${result.outcome}`);
   }
 }
 

@@ -27,6 +27,8 @@ export interface WorkerConfig {
   metricsPort?: number;
   /** Most activities run at once on this worker. */
   maxConcurrentActivities: number;
+  /** Most workflows kept in the sticky cache (`WORKER_MAX_CACHED_WORKFLOWS`); the SDK sizes it from memory otherwise. */
+  maxCachedWorkflows?: number;
   /** A prebuilt workflow bundle to run instead of the build's own (`WORKFLOW_BUNDLE_PATH`). */
   workflowBundlePath?: string;
 }
@@ -190,6 +192,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const metricsPortRaw = env.WORKER_METRICS_PORT?.trim();
   const metricsPort = metricsPortRaw ? integer('WORKER_METRICS_PORT', 0, 1, 65_535) : undefined;
   const maxConcurrentActivities = integer('WORKER_MAX_CONCURRENT_ACTIVITIES', 100, 1, 10_000);
+  const cachedRaw = env.WORKER_MAX_CACHED_WORKFLOWS?.trim();
+  const maxCachedWorkflows = cachedRaw ? integer('WORKER_MAX_CACHED_WORKFLOWS', 0, 0, 1_000_000) : undefined;
   const workflowBundlePath = env.WORKFLOW_BUNDLE_PATH?.trim() || undefined;
   if (workflowBundlePath && !fs.existsSync(workflowBundlePath)) {
     problems.push(new ConfigError('WORKFLOW_BUNDLE_PATH', `points at ${workflowBundlePath}, which does not exist`));
@@ -225,6 +229,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     ...(metricsPort ? { metricsPort } : {}),
     maxConcurrentActivities,
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
+    ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
   };
 }
 

@@ -53,6 +53,7 @@ export async function createProductWorker(
         ? {}
         : workflowSource(config.workflowBundlePath)),
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
+      ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
       shutdownGraceTime: '20s',
       ...options.overrides,
     });

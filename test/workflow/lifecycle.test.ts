@@ -97,6 +97,8 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(result.outcome).toBe('PAID');
     expect(result.paid?.details?.transactionId).toBe('4200000001');
     expect(callsFor(input.combineOutTradeNo)).toHaveLength(0);
+    // Confirming again after the workflow finished answers as the first time (a lost answer may be retried).
+    expect(await markPaid(client, input.combineOutTradeNo)).toEqual({ phase: 'PAID', paidAt: answer.paidAt });
     await recordHistory('paid', handle);
   });
 
@@ -119,6 +121,8 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(comps.every((c) => c.reason === 'PAYMENT_TIMEOUT' && c.reverseOutcome === 'REVERSED')).toBe(true);
     const deadline = Date.parse(input.orderCreatedAt!) + Number(input.paymentTimeout);
     expect(calls[0]!.at).toBeGreaterThanOrEqual(deadline);
+    // A markPaid arriving after the order was reversed is refused, not an opaque error.
+    await expect(markPaid(client, input.combineOutTradeNo)).rejects.toThrow(/already ended REVERSED/);
     await recordHistory('reversed', handle);
   });
 

@@ -1,0 +1,25 @@
+/**
+ * The short chaos run in CI: `scripts/chaos.ts` with fewer orders and kills (the full run is `npm run test:chaos`).
+ * It runs its own dev server, simulator, order service and two worker processes.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+describe('chaos (short)', () => {
+  it('60 orders, 2 worker SIGKILLs, a server restart, >30% faulted reverse calls: 0 invariant violations', async () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/chaos.ts'], {
+      cwd: root,
+      env: { ...process.env, CHAOS_ORDERS: '60', CHAOS_KILLS: '2', CHAOS_MAX_MS: '420000' },
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? String(err) }));
+    const last = stdout.trim().split('\n').pop() ?? '';
+    expect(last).toMatch(/^chaos: 60 orders, 2 kills, \d+ faults injected, 0 invariant violations$/);
+    const faulted = /reverse calls (\d+), (\d+) faulted/.exec(stdout);
+    expect(faulted).not.toBeNull();
+    expect(Number(faulted![2]) / Number(faulted![1])).toBeGreaterThan(0.2);
+  }, 600_000);
+});

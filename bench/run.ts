@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   });
   children.push(sim);
   let simOut = '';
-  sim.stdout!.on('data', (d: Buffer) => (simOut += d.toString()));
+  sim.stdout.on('data', (d: Buffer) => (simOut += d.toString()));
   await waitFor('the simulator', async () => simOut.includes('Worker environment written'));
   const simEnv = Object.fromEntries(
     fs

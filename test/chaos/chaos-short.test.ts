@@ -15,7 +15,7 @@ describe('chaos (short)', () => {
       cwd: root,
       env: { ...process.env, CHAOS_ORDERS: '60', CHAOS_KILLS: '2', CHAOS_MAX_MS: '420000' },
       maxBuffer: 16 * 1024 * 1024,
-    }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? String(err) }));
+    }).catch((err: { stdout?: string; message?: string }) => ({ stdout: err.stdout ?? err.message ?? '' }));
     const last = stdout.trim().split('\n').pop() ?? '';
     expect(last).toMatch(/^chaos: 60 orders, 2 kills, \d+ faults injected, 0 invariant violations$/);
     const faulted = /reverse calls (\d+), (\d+) faulted/.exec(stdout);

@@ -15,7 +15,7 @@ import { loadWorkerConfig } from '../worker/config';
 import { createReverseClient } from '../wechatpay/client';
 import { projectRoot } from '../simulator/data-dir';
 import { ensureTemporalCli } from '../scripts/temporal-cli';
-import { freePort, startDevServer, stopProcess, waitFor } from '../scripts/dev-server';
+import { freePort, startDevServer, stopProcess, waitFor, type DevServer } from '../scripts/dev-server';
 
 const N = Number(process.env.BENCH_ORDERS ?? 300);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50_000);
@@ -60,6 +60,26 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const children: ChildProcess[] = [];
+  const cleanup = async (): Promise<void> => {
+    await client.connection.close().catch(() => undefined);
+    await Promise.all(children.map((c) => stopProcess(c, 10_000)));
+    await server.stop();
+  };
+  try {
+    await measure(work, started, server, client, children);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function measure(
+  work: string,
+  started: number,
+  server: DevServer,
+  client: Client,
+  children: ChildProcess[],
+): Promise<void> {
+  const dbFile = path.join(work, 'temporal.sqlite');
 
   // The simulator in its own process, so its CPU is not counted as the client's.
   const simPort = await freePort();
@@ -100,11 +120,16 @@ async function main(): Promise<void> {
   };
   const waitPolling = (taskQueue: string) =>
     waitFor(
-      `worker on ${taskQueue}`,
-      async () => fs.readFileSync(path.join(work, `${taskQueue}.log`), 'utf8').includes('worker polling'),
-      {
-        timeoutMs: 60_000,
+      `a worker polling ${taskQueue}`,
+      async () => {
+        const res = await client.workflowService.describeTaskQueue({
+          namespace: server.namespace,
+          taskQueue: { name: taskQueue },
+          taskQueueType: 1,
+        });
+        return (res.pollers ?? []).length > 0;
       },
+      { timeoutMs: 60_000 },
     );
   const seed = async (input: OrderInput): Promise<void> => {
     await fetch(`${peerUrl}__admin/orders`, {
@@ -335,10 +360,6 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(RESULTS, 'latest.md'), markdown(results));
   await chart(results, path.join(RESULTS, 'chart.png'));
   console.log(`\n${markdown(results)}`);
-
-  await client.connection.close();
-  await Promise.all(children.map((c) => stopProcess(c, 10_000)));
-  await server.stop();
 }
 
 function round(v: number, digits = 2): number {

@@ -37,6 +37,8 @@ export interface DevServerOptions {
   logFile?: string;
   /** How long to wait for readiness. Generous by default: the SDK's own launcher gives up after ~5 s. */
   readyTimeoutMs?: number;
+  /** `--sqlite-pragma` statements, e.g. `{ journal_mode: 'wal', synchronous: 'off' }`. */
+  sqlitePragmas?: Record<string, string>;
   /** Extra `--dynamic-config-value` pairs. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
@@ -93,6 +95,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   else args.push('--ui-port', String(uiPort));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const sa of CUSTOM_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${sa.cliType}`);
+  for (const [key, value] of Object.entries(options.sqlitePragmas ?? {}))
+    args.push('--sqlite-pragma', `${key}=${value}`);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }

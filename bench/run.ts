@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium';
 import { startOrderTimeout, type OrderInput } from '../client';
 import { loadWorkerConfig } from '../worker/config';
 import { createReverseClient } from '../wechatpay/client';
@@ -483,17 +483,7 @@ async function chart(r: Results, file: string): Promise<void> {
     })
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="340" font-family="sans-serif"><rect width="900" height="340" fill="white"/><text x="10" y="28" font-size="18" font-weight="bold">combine-papay-timeout benchmark — ratio ${r.ratio}, signOverheadRatio ${r.signOverheadRatio}</text>${rows}</svg>`;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 900, height: 340 } });
     await page.setContent(`<html><body style="margin:0">${svg}</body></html>`);

@@ -15,7 +15,7 @@ import { markPaid, startOrderTimeout, MarkPaidRefusedError, type OrderInput, typ
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService, type OrderServiceFault } from '../simulator/order-service';
 import { seededRandom } from '../simulator/faults';
-import { startWechatpayPeer, type FaultKind, type PeerLogEntry } from '../simulator/wechatpay-peer';
+import { AFTER_EFFECT, RECOVERABLE_FAULTS, startWechatpayPeer, type PeerLogEntry } from '../simulator/wechatpay-peer';
 import { projectRoot } from '../simulator/data-dir';
 import { PaymentPhaseKey } from '../workflows/search-attributes';
 import { freePort, startDevServer, stopProcess, type DevServer } from './dev-server';
@@ -26,35 +26,6 @@ const FAULT_RATE = Number(process.env.CHAOS_FAULT_RATE ?? 0.35);
 const SEED = Number(process.env.CHAOS_SEED ?? 7);
 const HMAC = 'chaos-run-hmac-secret-0123456789';
 
-/** Reverse faults injected at random; PARAM_ERROR is scripted per order instead (it needs a human). */
-const RANDOM_REVERSE_FAULTS: FaultKind[] = [
-  'SYSTEM_ERROR',
-  'RATE_LIMIT',
-  'SERVICE_UNAVAILABLE',
-  'RESET',
-  'DELAY',
-  'TAMPER',
-  'SIGNTEST',
-  'NO_SIGNATURE',
-  'WRONG_SERIAL',
-  'SKEW',
-  'SIGN_ERROR',
-  'NO_AUTH',
-  'OVERSIZE',
-  'SLOW_DRIP',
-  'INVALID_JSON',
-];
-/** Faults that corrupt an answer: such an answer must never be the one a workflow accepted. */
-const CORRUPTING: ReadonlySet<string> = new Set([
-  'TAMPER',
-  'SIGNTEST',
-  'NO_SIGNATURE',
-  'WRONG_SERIAL',
-  'SKEW',
-  'OVERSIZE',
-  'SLOW_DRIP',
-  'DELAY',
-]);
 const DOWNSTREAM_FAULTS: OrderServiceFault[] = ['500', '503', '429', '408', 'RESET', 'DELAY'];
 
 type Plan = 'PAID' | 'UNPAID' | 'DEBITED' | 'NO_ORDER' | 'NEEDS_ATTENTION';
@@ -157,10 +128,10 @@ async function main(): Promise<void> {
     orders.push({ input, plan });
   }
   // Random faults come after the scripted ones, so that they cannot pre-empt them.
-  const perReverseFault = FAULT_RATE / RANDOM_REVERSE_FAULTS.length;
+  const perReverseFault = FAULT_RATE / RECOVERABLE_FAULTS.length;
   // Each rule fires with its probability given that earlier ones did not: scale so the total is FAULT_RATE.
   let remaining = 1;
-  for (const kind of RANDOM_REVERSE_FAULTS) {
+  for (const kind of RECOVERABLE_FAULTS) {
     peer.faults.add({ route: 'reverse', kind, probability: Math.min(1, perReverseFault / remaining) });
     remaining -= perReverseFault;
   }
@@ -299,7 +270,10 @@ async function main(): Promise<void> {
     if (o.phase === 'REVERSED' && o.result?.reverse) {
       const accepted = o.result.reverse;
       const clean = reverses.filter(
-        (e) => e.answerVerifiable && !CORRUPTING.has(e.fault ?? '') && e.status === accepted.httpStatus,
+        (e) =>
+          e.answerVerifiable &&
+          !(e.fault !== undefined && AFTER_EFFECT.has(e.fault)) &&
+          e.status === accepted.httpStatus,
       );
       if (clean.length === 0) v(`accepted a ${accepted.httpStatus} that no clean, verifiable answer carried`);
       const firstAccepted = clean[0]?.at ?? '9999';

@@ -37,8 +37,14 @@ export const FAULT_KINDS = [
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** Faults that corrupt the answer after the request took effect (the caller cannot know it did). */
-const AFTER_EFFECT: ReadonlySet<FaultKind> = new Set([
+/** Faults a caller recovers from by retrying (every kind but PARAM_ERROR, which needs a human). */
+export const RECOVERABLE_FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'PARAM_ERROR');
+
+/**
+ * Faults that corrupt (or withhold) the answer after the request took effect: the caller cannot know it did, and such
+ * an answer must never be the one a caller accepts.
+ */
+export const AFTER_EFFECT: ReadonlySet<FaultKind> = new Set([
   'DELAY',
   'TAMPER',
   'SIGNTEST',

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium';
 import { startOrderTimeout } from '../../client';
 import { workflowIdFor } from '../../workflows/messages';
 import { connectClient, serverAddress } from '../harness/env';
@@ -14,7 +15,6 @@ import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
 
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'web-ui');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('Temporal Web UI (browser)', () => {
   let client: Client;
@@ -27,19 +27,7 @@ describe('Temporal Web UI (browser)', () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     client = await connectClient();
     stack = await startStack();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
   });
   afterAll(async () => {

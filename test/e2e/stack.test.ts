@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { startOrderTimeout, markPaid, type OrderInput } from '../../client';
 import { retrySignal } from '../../workflows/messages';
-import type { FaultKind } from '../../simulator/wechatpay-peer';
+import { RECOVERABLE_FAULTS } from '../../simulator/wechatpay-peer';
 import { connectClient, metricsUrl } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
@@ -90,23 +90,7 @@ describe('end to end: dev server + worker + WeChat Pay peer + order service', ()
     checkReversedOrder(input);
   });
 
-  const recoverable: FaultKind[] = [
-    'SYSTEM_ERROR',
-    'RATE_LIMIT',
-    'SERVICE_UNAVAILABLE',
-    'RESET',
-    'DELAY',
-    'TAMPER',
-    'SIGNTEST',
-    'NO_SIGNATURE',
-    'WRONG_SERIAL',
-    'SKEW',
-    'OVERSIZE',
-    'SLOW_DRIP',
-    'INVALID_JSON',
-    'SIGN_ERROR',
-    'NO_AUTH',
-  ];
+  const recoverable = RECOVERABLE_FAULTS;
   it(`recovers from every fault kind (${recoverable.length}) and never accepts an unverified answer`, async () => {
     const inputs = recoverable.map(() => orderInput({ dueInMs: 300 }));
     for (const [i, kind] of recoverable.entries()) {

@@ -19,7 +19,10 @@ export function createReverseActivity(deps: ReverseDeps): (request: ReverseReque
   return async function reverseCombineOrder(request: ReverseRequest): Promise<ReverseResult> {
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
-    const answer = await deps.client.reverse(request, ctx.cancellationSignal);
+    // After a network fault on the previous attempt (remembered in the heartbeat details), try the backup host.
+    const previous = (ctx.info.heartbeatDetails as { lastFailure?: { network?: boolean } } | undefined)?.lastFailure;
+    const useBackup = deps.client.hasBackup && previous?.network === true;
+    const answer = await deps.client.reverse(request, ctx.cancellationSignal, useBackup);
     const verdict: AnswerClass = classifyReverseAnswer(answer);
     deps.metrics?.reverseAnswer(verdict.class);
     const status = answer.kind === 'network' ? undefined : answer.status;
@@ -32,7 +35,8 @@ export function createReverseActivity(deps: ReverseDeps): (request: ReverseReque
     };
     const details = [{ status, code, row: verdict.row }];
     // Kept across attempts: if the retry window closes, the workflow reports this as the last failure.
-    const remember = (type: string): void => ctx.heartbeat({ lastFailure: { type, row: verdict.row } });
+    const remember = (type: string): void =>
+      ctx.heartbeat({ lastFailure: { type, row: verdict.row, network: answer.kind === 'network' && !useBackup } });
     switch (verdict.class) {
       case 'ACCEPTED':
         ctx.log.info('reverse accepted by WeChat Pay', logContext);

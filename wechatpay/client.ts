@@ -14,6 +14,8 @@ import { createPluginClient, verifyAnswer, type PluginClient } from './plugin';
 export interface WechatpayConfig {
   /** e.g. https://api.mch.weixin.qq.com/ */
   baseUrl: string;
+  /** The backup host (another city), e.g. https://api2.mch.weixin.qq.com/, used after a network fault. */
+  backupBaseUrl?: string;
   /** The platform merchant id that signs. */
   mchid: string;
   /** Serial of the merchant API certificate (`serial_no` in Authorization). */
@@ -53,7 +55,13 @@ const SIGNATURE_HEADERS = ['wechatpay-signature', 'wechatpay-timestamp', 'wechat
 
 /** A reverse client: `reverse()` never throws for anything the peer or the network does. */
 export interface ReverseClient {
-  reverse(request: ReverseRequest, signal?: AbortSignal): Promise<ReverseAnswer>;
+  /**
+   * Sends one signed reverse. With `useBackup` (and a configured backup host) it goes to the backup host; the
+   * signature does not cover the host, so the same request is valid there.
+   */
+  reverse(request: ReverseRequest, signal?: AbortSignal, useBackup?: boolean): Promise<ReverseAnswer>;
+  /** Whether a backup host is configured. */
+  readonly hasBackup: boolean;
 }
 
 /** Builds the reverse client with keep-alive connections and bounded answers. */
@@ -80,7 +88,8 @@ export function createReverseClient(config: WechatpayConfig): ReverseClient {
       : [];
 
   return {
-    async reverse(request: ReverseRequest, signal?: AbortSignal): Promise<ReverseAnswer> {
+    hasBackup: Boolean(config.backupBaseUrl),
+    async reverse(request: ReverseRequest, signal?: AbortSignal, useBackup = false): Promise<ReverseAnswer> {
       let rawBody = '';
       const stash = (data: unknown): unknown => {
         rawBody = typeof data === 'string' ? data : '';
@@ -92,6 +101,7 @@ export function createReverseClient(config: WechatpayConfig): ReverseClient {
           combine_out_trade_no: request.combineOutTradeNo,
           signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
           transformResponse: [stash, ...transforms],
+          ...(useBackup && config.backupBaseUrl ? { baseURL: config.backupBaseUrl } : {}),
         });
         // The plugin verified this 2xx answer's signature before resolving.
         return { kind: 'answer', status: res.status, verified: true };

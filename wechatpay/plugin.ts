@@ -44,7 +44,7 @@ export interface WechatpayClientConfig {
 export interface CombinePapayReverseChain {
   post(
     body: Record<string, unknown>,
-    config: { combine_out_trade_no: string; signal?: AbortSignal; transformResponse?: unknown[] },
+    config: { combine_out_trade_no: string; signal?: AbortSignal; transformResponse?: unknown[]; baseURL?: string },
   ): Promise<{ status: number; data: unknown; headers: Record<string, unknown> }>;
 }
 

@@ -97,6 +97,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const taskQueue = env.TEMPORAL_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
 
   const baseUrl = url('WECHATPAY_BASE_URL', DEFAULT_WECHATPAY_BASE_URL);
+  const backupBaseUrl = env.WECHATPAY_BACKUP_BASE_URL?.trim() ? url('WECHATPAY_BACKUP_BASE_URL') : undefined;
   const mchid = matching(
     'WECHATPAY_MCHID',
     required('WECHATPAY_MCHID'),
@@ -216,6 +217,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     taskQueue,
     wechatpay: {
       baseUrl,
+      ...(backupBaseUrl ? { backupBaseUrl } : {}),
       mchid,
       merchantSerial,
       privateKey,
@@ -246,6 +248,7 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     apiKey: config.temporal.connectionOptions.apiKey ? 'set' : 'not set',
     taskQueue: config.taskQueue,
     wechatpayBaseUrl: config.wechatpay.baseUrl,
+    wechatpayBackupBaseUrl: config.wechatpay.backupBaseUrl ?? 'not set',
     mchid: config.wechatpay.mchid,
     merchantSerial: config.wechatpay.merchantSerial,
     verifyingKeys: Object.keys(config.wechatpay.verifiers),

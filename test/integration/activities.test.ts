@@ -176,6 +176,30 @@ describe('reverse activity against the WeChat Pay peer', () => {
     expect(await runActivity(() => reverse(req))).toMatchObject({ outcome: 'REVERSED', verified: true });
   });
 
+  it('fails over to the backup host after a network fault on the main host, and the peer verifies the same signature there', async () => {
+    const failover = makeReverse('PUBLIC_KEY', {
+      WECHATPAY_BASE_URL: 'http://127.0.0.1:9/',
+      WECHATPAY_BACKUP_BASE_URL: peer.url,
+    });
+    const req = reverseRequest();
+    await seedOrder(peer, req);
+    // Attempt 1: the main host refuses connections → transient, remembered as a network fault.
+    const heartbeats: unknown[] = [];
+    const first = new MockActivityEnvironment({ attempt: 1 }, { logger: fileLogger() });
+    first.on('heartbeat', (d: unknown) => heartbeats.push(d));
+    const err = await first.run(() => failover(req)).catch((e: unknown) => e);
+    expect((err as ApplicationFailure).type).toBe(ErrorType.REVERSE_TRANSIENT);
+    expect(heartbeats[0]).toMatchObject({ lastFailure: { network: true } });
+    expect(peer.log.some((e) => e.orderNo === req.combineOutTradeNo)).toBe(false);
+    // Attempt 2 sees those details and goes to the backup host.
+    const second = new MockActivityEnvironment(
+      { attempt: 2, heartbeatDetails: heartbeats[0] },
+      { logger: fileLogger() },
+    );
+    expect(await second.run(() => failover(req))).toMatchObject({ outcome: 'REVERSED', verified: true });
+    expect(peer.log.filter((e) => e.orderNo === req.combineOutTradeNo && !e.authProblem)).toHaveLength(1);
+  });
+
   it('PARAM_ERROR → REVERSE_REJECTED, non-retryable', async () => {
     const req = reverseRequest();
     await seedOrder(peer, req);

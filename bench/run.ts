@@ -16,6 +16,7 @@ import { launchChromium } from '../scripts/chromium';
 import { startOrderTimeout, type OrderInput } from '../client';
 import { loadWorkerConfig } from '../worker/config';
 import { createReverseClient } from '../wechatpay/client';
+import { seedOrder } from '../simulator/admin-client';
 import { projectRoot } from '../simulator/data-dir';
 import { ensureTemporalCli } from '../scripts/temporal-cli';
 import { freePort, startDevServer, stopProcess, waitFor, type DevServer } from '../scripts/dev-server';
@@ -141,18 +142,7 @@ async function measure(
       },
       { timeoutMs: 60_000 },
     );
-  const seed = async (input: OrderInput): Promise<void> => {
-    await fetch(`${peerUrl}__admin/orders`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        combine_out_trade_no: input.combineOutTradeNo,
-        combine_appid: input.combineAppid,
-        sub_orders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
-        state: 'SUCCESS',
-      }),
-    });
-  };
+  const seed = (input: OrderInput): Promise<void> => seedOrder(peerUrl, input, 'SUCCESS');
   const makeOrder = (no: string, createdAt: number, deadline: number): OrderInput => ({
     combineOutTradeNo: no,
     combineAppid: 'wxd678efh567hg6787',

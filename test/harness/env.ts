@@ -80,3 +80,23 @@ export async function createTestWorker(
   const worker = await Worker.create({ connection, namespace, workflowBundle: { codePath }, ...options });
   return { worker, connection };
 }
+
+/** A worker running on the run's dev server until `stop()`. */
+export interface RunningTestWorker {
+  stop(): Promise<void>;
+}
+
+/** Creates a worker with the prebuilt test bundle and runs it. */
+export async function runTestWorker(
+  options: Omit<WorkerOptions, 'connection' | 'namespace' | 'workflowBundle' | 'workflowsPath'>,
+): Promise<RunningTestWorker> {
+  const { worker, connection } = await createTestWorker(options);
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { Runtime, type Worker, type NativeConnection } from '@temporalio/worker';
 import { meterMetrics } from '../../worker/metrics';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
+import { seedOrder as seedAtPeer } from '../../simulator/admin-client';
+import type { OrderInput } from '../../workflows/types';
 import { createProductWorker } from '../../worker/worker';
 import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../../simulator/keys';
 import { startWechatpayPeer, type PeerSettings, type WechatpayPeer } from '../../simulator/wechatpay-peer';
@@ -106,26 +108,12 @@ export async function startStack(
 }
 
 /** Registers an order at the peer as the pay call would leave it (PAYING: outcome unknown, or SUCCESS). */
-export async function seedOrder(
+export function seedOrder(
   peer: WechatpayPeer,
-  input: {
-    combineOutTradeNo: string;
-    combineAppid: string;
-    subOrders: { mchid: string; outTradeNo: string; subMchid: string }[];
-  },
+  input: OrderInput,
   state: 'PAYING' | 'SUCCESS' = 'PAYING',
 ): Promise<void> {
-  const res = await fetch(`${peer.url}__admin/orders`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      combine_out_trade_no: input.combineOutTradeNo,
-      combine_appid: input.combineAppid,
-      sub_orders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
-      state,
-    }),
-  });
-  if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+  return seedAtPeer(peer.url, input, state);
 }
 
 /** Appends to a file the suites' error texts, for the secret-hygiene test. */

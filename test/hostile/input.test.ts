@@ -6,11 +6,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import type { NativeConnection, Worker } from '@temporalio/worker';
 import { OrderInputError, startOrderTimeout } from '../../client';
 import { ErrorType } from '../../workflows/errors';
 import { ensureTemporalCli } from '../../scripts/temporal-cli';
-import { connectClient, createTestWorker, serverAddress, uniqueId } from '../harness/env';
+import { connectClient, runTestWorker, type RunningTestWorker, serverAddress, uniqueId } from '../harness/env';
 import { malformedInputs } from '../harness/malformed';
 import { recordErrorText } from '../harness/stack';
 
@@ -18,9 +17,7 @@ const run = promisify(execFile);
 
 describe('hostile input', () => {
   let client: Client;
-  let worker: Worker;
-  let connection: NativeConnection;
-  let running: Promise<void>;
+  let worker: RunningTestWorker;
   const taskQueue = uniqueId('hostile');
   const notCalled = async (): Promise<never> => {
     throw new Error('no activity may run for a malformed input');
@@ -29,16 +26,13 @@ describe('hostile input', () => {
 
   beforeAll(async () => {
     client = await connectClient();
-    ({ worker, connection } = await createTestWorker({
+    worker = await runTestWorker({
       taskQueue,
       activities: { reverseCombineOrder: notCalled, compensateSubOrder: notCalled },
-    }));
-    running = worker.run();
+    });
   });
   afterAll(async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
+    await worker.stop();
     await client.connection.close();
   });
 

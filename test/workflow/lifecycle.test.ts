@@ -4,13 +4,12 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { Worker, NativeConnection } from '@temporalio/worker';
 import { startOrderTimeout, markPaid, cancelOrder, MarkPaidRefusedError, OrderInputError } from '../../client';
 import type { OrderActivities } from '../../activities';
 import { ErrorType } from '../../workflows/errors';
 import { resolveSignal, retrySignal } from '../../workflows/messages';
 import type { CompensationRequest, ReverseRequest, ReverseResult } from '../../workflows/types';
-import { connectClient, createTestWorker, uniqueId } from '../harness/env';
+import { connectClient, runTestWorker, type RunningTestWorker, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';
 import { recordHistory } from '../harness/record';
 
@@ -60,21 +59,16 @@ function reversed(): ReverseResult {
 
 describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
   let client: Client;
-  let worker: Worker;
-  let connection: NativeConnection;
-  let running: Promise<void>;
+  let worker: RunningTestWorker;
   const fake = new FakeActivities();
   const taskQueue = uniqueId('lifecycle');
 
   beforeAll(async () => {
     client = await connectClient();
-    ({ worker, connection } = await createTestWorker({ taskQueue, activities: fake.activities() }));
-    running = worker.run();
+    worker = await runTestWorker({ taskQueue, activities: fake.activities() });
   });
   afterAll(async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
+    await worker.stop();
     await client.connection.close();
   });
   beforeEach(() => {

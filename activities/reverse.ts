@@ -32,11 +32,17 @@ export function createReverseActivity(deps: ReverseDeps): (request: ReverseReque
       attempt,
       answer: verdict.row,
       class: verdict.class,
+      host: useBackup ? 'backup' : 'main',
     };
     const details = [{ status, code, row: verdict.row }];
-    // Kept across attempts: if the retry window closes, the workflow reports this as the last failure.
-    const remember = (type: string): void =>
+    /**
+     * A retryable failure, remembered in the heartbeat details: the next attempt reads it (backup host after a network
+     * fault), and if the retry window closes the workflow reports it as the last failure.
+     */
+    const retryable = (type: ErrorType, message: string, nextRetryDelay?: number): ApplicationFailure => {
       ctx.heartbeat({ lastFailure: { type, row: verdict.row, network: answer.kind === 'network' && !useBackup } });
+      return ApplicationFailure.create({ type, message, details, ...(nextRetryDelay ? { nextRetryDelay } : {}) });
+    };
     switch (verdict.class) {
       case 'ACCEPTED':
         ctx.log.info('reverse accepted by WeChat Pay', logContext);
@@ -60,29 +66,20 @@ export function createReverseActivity(deps: ReverseDeps): (request: ReverseReque
           'WeChat Pay refused our signature or permission: check WECHATPAY_MCHID, WECHATPAY_MERCHANT_SERIAL, the private key and the clock; retrying slowly',
           logContext,
         );
-        remember(ErrorType.REVERSE_AUTH_FAILED);
-        throw ApplicationFailure.create({
-          type: ErrorType.REVERSE_AUTH_FAILED,
-          message: `WeChat Pay refused the signature or permission (${verdict.row})`,
-          nextRetryDelay: deps.authRetryDelayMs,
-          details,
-        });
+        throw retryable(
+          ErrorType.REVERSE_AUTH_FAILED,
+          `WeChat Pay refused the signature or permission (${verdict.row})`,
+          deps.authRetryDelayMs,
+        );
       case 'UNVERIFIED':
         ctx.log.warn('answer failed signature verification: not accepted, retrying', logContext);
-        remember(ErrorType.REVERSE_ANSWER_UNVERIFIED);
-        throw ApplicationFailure.create({
-          type: ErrorType.REVERSE_ANSWER_UNVERIFIED,
-          message: `the answer could not be verified (${verdict.row}); the outcome is unknown`,
-          details,
-        });
+        throw retryable(
+          ErrorType.REVERSE_ANSWER_UNVERIFIED,
+          `the answer could not be verified (${verdict.row}); the outcome is unknown`,
+        );
       case 'TRANSIENT':
         ctx.log.warn('reverse not answered: retrying', logContext);
-        remember(ErrorType.REVERSE_TRANSIENT);
-        throw ApplicationFailure.create({
-          type: ErrorType.REVERSE_TRANSIENT,
-          message: `no usable answer (${verdict.row}); retrying`,
-          details,
-        });
+        throw retryable(ErrorType.REVERSE_TRANSIENT, `no usable answer (${verdict.row}); retrying`);
     }
   };
 }

@@ -55,6 +55,15 @@ export const AFTER_EFFECT: ReadonlySet<FaultKind> = new Set([
   'SLOW_DRIP',
 ]);
 
+/** Faults answered with a signed WeChat Pay error instead of processing the request. */
+const ERROR_ANSWERS: Partial<Record<FaultKind, { status: number; code: string; message: string }>> = {
+  SYSTEM_ERROR: { status: 500, code: 'SYSTEM_ERROR', message: '系统错误' },
+  RATE_LIMIT: { status: 429, code: 'FREQUENCY_LIMITED', message: '频率超限' },
+  SERVICE_UNAVAILABLE: { status: 503, code: 'SERVICE_UNAVAILABLE', message: '服务不可用' },
+  NO_AUTH: { status: 403, code: 'NO_AUTH', message: '商户无权限' },
+  PARAM_ERROR: { status: 400, code: 'PARAM_ERROR', message: '参数错误' },
+};
+
 /** Trade states of a simulated order. */
 export type TradeState = 'PAYING' | 'SUCCESS' | 'PAYERROR' | 'CLOSED' | 'REFUND';
 
@@ -206,23 +215,16 @@ export async function startWechatpayPeer(
     // 2. Faults that replace the whole exchange.
     const fault = faults.pick(route, orderNo);
     if (fault) entry.fault = fault.kind;
+    const errorAnswer = fault ? ERROR_ANSWERS[fault.kind] : undefined;
+    if (errorAnswer)
+      return answer(res, entry, errorAnswer.status, { code: errorAnswer.code, message: errorAnswer.message });
     switch (fault?.kind) {
       case 'RESET':
         entry.status = -1;
         req.socket.destroy();
         return;
-      case 'SYSTEM_ERROR':
-        return answer(res, entry, 500, { code: 'SYSTEM_ERROR', message: '系统错误' });
-      case 'RATE_LIMIT':
-        return answer(res, entry, 429, { code: 'FREQUENCY_LIMITED', message: '频率超限' });
-      case 'SERVICE_UNAVAILABLE':
-        return answer(res, entry, 503, { code: 'SERVICE_UNAVAILABLE', message: '服务不可用' });
       case 'SIGN_ERROR':
         return answerUnsigned(res, entry, 401, { code: 'SIGN_ERROR', message: '签名错误' });
-      case 'NO_AUTH':
-        return answer(res, entry, 403, { code: 'NO_AUTH', message: '商户无权限' });
-      case 'PARAM_ERROR':
-        return answer(res, entry, 400, { code: 'PARAM_ERROR', message: '参数错误' });
       case 'INVALID_JSON':
         entry.status = 502;
         res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html><body>502 Bad Gateway{{</body></html>');

@@ -1,27 +1,26 @@
 /**
- * The ceiling's worker process: the same connection and worker settings as the product's worker, running
- * `ceilingWorkflow` with no-op activities.
+ * The ceiling's worker process: the product's worker, built by the same `createProductWorker` from the same
+ * environment (so connection, concurrency, cache and shutdown settings are identical), running `ceilingWorkflow`
+ * with no-op activities instead of the order lifecycle.
  */
-import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadWorkerConfig } from '../worker/config';
+import { createProductWorker } from '../worker/worker';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const connection = await NativeConnection.connect(config.temporal.connectionOptions);
-  const worker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.taskQueue,
-    workflowsPath: require.resolve('../workflows/ceiling'),
-    activities: { noop: async (step: string) => step },
-    maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
-    ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
-    shutdownGraceTime: '20s',
+  const { worker, connection } = await createProductWorker(config, {
+    overrides: {
+      workflowsPath: require.resolve('../workflows/ceiling'),
+      activities: { noop: async (step: string) => step },
+    },
   });
-  console.log('worker polling');
-  await worker.run();
-  await connection.close();
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
 }
 
 main().catch((err: unknown) => {

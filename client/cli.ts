@@ -1,7 +1,9 @@
 /**
  * `npm run order -- <command>`: the client helpers from a terminal.
  *
- *   start '<input JSON>' | @file.json     start an order's workflow (idempotent)
+ *   start [--restart] '<input JSON>' | @file.json   start an order's workflow (idempotent; --restart: again after
+ *                                                  a failed/terminated run)
+ *   begin <combineOutTradeNo> [attemptId]    announce a pay call (send it only if this succeeds)
  *   paid <combineOutTradeNo> [transactionId]
  *   cancel <combineOutTradeNo> [reason]
  *   status <combineOutTradeNo>
@@ -16,9 +18,18 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { resolveSignal, retrySignal, workflowIdFor } from '../workflows/messages';
 import { OrderPhase } from '../workflows/types';
-import { cancelOrder, getStatus, listOrders, markPaid, startOrderTimeout, type OrderInput } from './index';
+import {
+  beginPayment,
+  cancelOrder,
+  getStatus,
+  listOrders,
+  markPaid,
+  startOrderTimeout,
+  type OrderInput,
+} from './index';
 
-const USAGE = `usage: npm run order -- start '<input JSON>'|@file.json | paid <no> [transactionId] | cancel <no> [reason]
+const USAGE = `usage: npm run order -- start [--restart] '<input JSON>'|@file.json | begin <no> [attemptId] | paid <no> [transactionId]
+       | cancel <no> [reason]
        | status <no> | list [--phase PHASE] [--limit N] | retry <no> | resolve <no> <note>`;
 
 async function connect(): Promise<Client> {
@@ -42,12 +53,18 @@ async function run(args: string[]): Promise<void> {
   try {
     switch (command) {
       case 'start': {
-        const raw = need(a, 'the input JSON');
+        const restartIfEnded = a === '--restart';
+        const raw = need(restartIfEnded ? b : a, 'the input JSON');
         const text = raw.startsWith('@') ? fs.readFileSync(raw.slice(1), 'utf8') : raw;
-        const started = await startOrderTimeout(client, JSON.parse(text) as OrderInput);
+        const started = await startOrderTimeout(client, JSON.parse(text) as OrderInput, { restartIfEnded });
         console.log(`${started.alreadyStarted ? 'already started' : 'started'}: ${started.workflowId}`);
         return;
       }
+      case 'begin':
+        console.log(
+          JSON.stringify(await beginPayment(client, need(a, 'combineOutTradeNo'), b ? { attemptId: b } : undefined)),
+        );
+        return;
       case 'paid':
         console.log(
           JSON.stringify(await markPaid(client, need(a, 'combineOutTradeNo'), b ? { transactionId: b } : undefined)),

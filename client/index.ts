@@ -13,12 +13,13 @@ import { formatDuration } from '../workflows/duration';
 import {
   DEFAULT_TASK_QUEUE,
   WORKFLOW_TYPE,
+  beginPaymentUpdate,
   cancelOrderSignal,
   markPaidUpdate,
   statusQuery,
   workflowIdFor,
 } from '../workflows/messages';
-import { REVERSE_FLOOR_MS } from '../workflows/policies';
+import { paymentDeadline } from '../workflows/policies';
 import {
   CombineOutTradeNoKey,
   PaymentDeadlineKey,
@@ -27,6 +28,8 @@ import {
 } from '../workflows/search-attributes';
 import {
   OrderPhase,
+  type BeginPaymentDetails,
+  type BeginPaymentResult,
   type MarkPaidDetails,
   type MarkPaidResult,
   type OrderInput,
@@ -59,10 +62,55 @@ export class MarkPaidRefusedError extends Error {
   }
 }
 
+/** `beginPayment` was refused: the reversal has begun (or the order is paid), so the pay call must not be sent. */
+export class BeginPaymentRefusedError extends Error {
+  constructor(
+    readonly combineOutTradeNo: string,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'BeginPaymentRefusedError';
+  }
+}
+
+/**
+ * The order's workflow exists but ended without an outcome (FAILED, TERMINATED, TIMED_OUT, CANCELED): nobody will
+ * reverse this order. Start it again with `{ restartIfEnded: true }` (`npm run order -- start --restart …`) once the
+ * cause is understood, or handle the order by hand.
+ */
+export class OrderRunEndedError extends Error {
+  constructor(
+    readonly combineOutTradeNo: string,
+    readonly workflowId: string,
+    readonly runStatus: string,
+  ) {
+    super(
+      `order ${combineOutTradeNo} has a workflow (${workflowId}) that ended ${runStatus}: it will not be reversed. ` +
+        'Start it again with restartIfEnded (npm run order -- start --restart …) or handle the order by hand.',
+    );
+    this.name = 'OrderRunEndedError';
+  }
+}
+
+/** Run statuses of an order's workflow that end it without an outcome. */
+const ENDED_WITHOUT_OUTCOME: ReadonlySet<string> = new Set([
+  'FAILED',
+  'TERMINATED',
+  'TIMED_OUT',
+  'CANCELLED',
+  'CANCELED',
+]);
+
 /** Options of {@link startOrderTimeout}. */
 export interface StartOptions {
   /** Task queue of the workers; default `TEMPORAL_TASK_QUEUE` or `combine-papay`. */
   taskQueue?: string;
+  /**
+   * Start a new run when the order's last run ended without an outcome (FAILED, TERMINATED, TIMED_OUT, CANCELED).
+   * A running or completed order is never started again. Default false: such a start throws
+   * {@link OrderRunEndedError}.
+   */
+  restartIfEnded?: boolean;
 }
 
 /** A started (or already running) order workflow. */
@@ -82,7 +130,9 @@ export function checkOrderInput(input: unknown, now = Date.now()): OrderSpec {
 
 /**
  * Starts the order's workflow, id `combine-papay-<combineOutTradeNo>`. Idempotent: a second start of the same order,
- * running or finished, returns that workflow's handle and never starts another.
+ * running or completed, returns that workflow's handle and never starts another. A run that ended without an outcome
+ * (failed, terminated, timed out, cancelled) is never hidden: it throws {@link OrderRunEndedError} unless
+ * `restartIfEnded` asks for a new run.
  */
 export async function startOrderTimeout(
   client: Client,
@@ -91,13 +141,13 @@ export async function startOrderTimeout(
 ): Promise<StartedOrder> {
   const spec = checkOrderInput(input);
   const workflowId = workflowIdFor(spec.combineOutTradeNo);
-  const deadline = new Date(spec.orderCreatedAt + Math.max(spec.paymentTimeoutMs, REVERSE_FLOOR_MS));
+  const deadline = new Date(paymentDeadline(spec));
   try {
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       workflowId,
       taskQueue: options.taskQueue ?? process.env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
       args: [input],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdReusePolicy: options.restartIfEnded ? 'ALLOW_DUPLICATE_FAILED_ONLY' : 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: new TypedSearchAttributes([
         { key: CombineOutTradeNoKey, value: spec.combineOutTradeNo },
@@ -110,10 +160,12 @@ export async function startOrderTimeout(
     });
     return { handle: handle as StartedOrder['handle'], workflowId, alreadyStarted: false };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      return { handle: client.workflow.getHandle(workflowId), workflowId, alreadyStarted: true };
-    }
-    throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // Running or completed: that run is the order's. Ended without an outcome: nobody reverses it — say so.
+    const handle = client.workflow.getHandle<(input: OrderInput) => Promise<OrderResult>>(workflowId);
+    const status = (await handle.describe()).status.name;
+    if (ENDED_WITHOUT_OUTCOME.has(status)) throw new OrderRunEndedError(spec.combineOutTradeNo, workflowId, status);
+    return { handle, workflowId, alreadyStarted: true };
   }
 }
 
@@ -123,7 +175,7 @@ function orderDetails(spec: OrderSpec, deadline: Date): string {
     .join('\n');
   return [
     `**Combined order** \`${spec.combineOutTradeNo}\` (appid \`${spec.combineAppid}\`)`,
-    `Created ${new Date(spec.orderCreatedAt).toISOString()}, payment timeout ${formatDuration(spec.paymentTimeoutMs)}, deadline ${deadline.toISOString()}.`,
+    `Created ${new Date(spec.orderCreatedAt).toISOString()}, payment timeout ${formatDuration(spec.paymentTimeoutMs)}, deadline ${deadline.toISOString()}, pay window ${formatDuration(spec.payWindowMs)}, paid at the deadline: ${spec.onPaidAtDeadline}.`,
     '',
     '| sub-order | mchid | sub_mchid | sub_appid |',
     '|---|---|---|---|',
@@ -161,7 +213,33 @@ export async function markPaid(
   }
 }
 
-/** Abandons the order: it is reversed now (not earlier than the safety floor after creation). */
+/**
+ * Announces a pay call: call it right before each pay call to WeChat Pay, and send the pay call only if it
+ * resolves. Throws {@link BeginPaymentRefusedError} once the reversal has begun (or the order is already paid).
+ */
+export async function beginPayment(
+  client: Client,
+  combineOutTradeNo: string,
+  details?: BeginPaymentDetails,
+): Promise<BeginPaymentResult> {
+  const handle = client.workflow.getHandle(workflowIdFor(combineOutTradeNo));
+  try {
+    return await handle.executeUpdate(beginPaymentUpdate, { args: [details] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new BeginPaymentRefusedError(combineOutTradeNo, err.cause?.message ?? err.message);
+    }
+    // A finished order takes no pay call.
+    const finished = await handle.describe().then(
+      (d) => d.status.name !== 'RUNNING',
+      () => false,
+    );
+    if (finished) throw new BeginPaymentRefusedError(combineOutTradeNo, 'beginPayment refused: the order has ended');
+    throw err;
+  }
+}
+
+/** Abandons the order: it is reconciled and reversed now (once the last pay call's window has closed). */
 export async function cancelOrder(client: Client, combineOutTradeNo: string, reason?: string): Promise<void> {
   await client.workflow.getHandle(workflowIdFor(combineOutTradeNo)).signal(cancelOrderSignal, reason);
 }

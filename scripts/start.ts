@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import {
+  beginPayment,
   getStatus,
   markPaid,
   cancelOrder,
@@ -20,6 +21,7 @@ import { DATA_DIR, projectRoot } from '../simulator/data-dir';
 import { startSimulators } from '../simulator/main';
 import { createPluginClient } from '../wechatpay/plugin';
 import { loadPrivateKey, loadPublicKey } from '../wechatpay/keys';
+import { scheduleLatePay, seedOrder } from '../simulator/admin-client';
 import type { WechatpayPeer } from '../simulator/wechatpay-peer';
 import type { OrderService } from '../simulator/order-service';
 import { portInUse, startDevServer, stopProcess, waitFor, type DevServer } from './dev-server';
@@ -33,7 +35,7 @@ interface DemoOrder {
   input: OrderInput;
   pay: 'SUCCESS' | 'FAIL' | 'HANG' | 'NONE';
   then: 'markPaid' | 'nothing' | 'cancel';
-  setup?: (peer: WechatpayPeer, orderService: OrderService) => void;
+  setup?: (peer: WechatpayPeer, orderService: OrderService) => void | Promise<void>;
   expected: OrderPhase;
 }
 
@@ -50,6 +52,8 @@ function demoBatch(): DemoOrder[] {
         subMchid: `190000${String(1001 + i)}`,
       })),
       paymentTimeout: '30s',
+      // Demo only: the pay calls below give up after 20 s, so a 25 s window covers them (production: 75 s).
+      payWindow: '25s',
       orderCreatedAt: new Date().toISOString(),
       retryPolicy: { reverse: { maximumInterval: '5s' }, compensation: { maximumInterval: '5s' } },
     };
@@ -58,11 +62,34 @@ function demoBatch(): DemoOrder[] {
     { label: 'paid in time', input: order('PAID1', 2), pay: 'SUCCESS', then: 'markPaid', expected: 'PAID' },
     { label: 'paid in time', input: order('PAID2', 3), pay: 'SUCCESS', then: 'markPaid', expected: 'PAID' },
     {
-      label: 'debit hung (money moved, never confirmed) → refund',
+      label: 'debit hung (money moved, never confirmed): the query shows SUCCESS → refund (default)',
       input: order('HUNG', 2),
       pay: 'HANG',
       then: 'nothing',
       expected: 'REVERSED',
+    },
+    {
+      label: 'debit hung, onPaidAtDeadline ADOPT: the query shows SUCCESS → PAID, announced downstream',
+      input: { ...order('ADOPT', 2), onPaidAtDeadline: 'ADOPT' },
+      pay: 'HANG',
+      then: 'nothing',
+      expected: 'PAID',
+    },
+    {
+      label: 'already closed at WeChat Pay (merchant portal): the query shows CLOSED → no reverse call, compensate',
+      input: order('CLOSED', 2),
+      pay: 'NONE',
+      then: 'nothing',
+      expected: 'REVERSED',
+      setup: (peer) => seedOrder(peer.url, order('CLOSED', 2), 'CLOSED'),
+    },
+    {
+      label: 'the debit lands after the reverse said "no such order" → reversed again (refund), then compensate',
+      input: order('LATE', 2),
+      pay: 'NONE',
+      then: 'nothing',
+      expected: 'REVERSED',
+      setup: async (peer) => void (await scheduleLatePay(peer.url, order('LATE', 2), 'REVERSE_NOT_FOUND')),
     },
     {
       label: 'debit failed, never confirmed → close',
@@ -79,7 +106,7 @@ function demoBatch(): DemoOrder[] {
       expected: 'REVERSED',
     },
     {
-      label: 'customer cancelled → reverse after the 15 s floor',
+      label: 'customer cancelled → reverse once the pay call window has closed',
       input: order('CANCEL', 2),
       pay: 'HANG',
       then: 'cancel',
@@ -196,8 +223,11 @@ async function main(): Promise<void> {
   console.log(`\nDemo batch: ${batch.length} orders, payment timeout 30 s each.`);
   for (const demo of batch) {
     const no = demo.input.combineOutTradeNo;
-    demo.setup?.(sims.peer, sims.orderService);
+    await demo.setup?.(sims.peer, sims.orderService);
+    await startOrderTimeout(client, demo.input);
     if (demo.pay !== 'NONE') {
+      // The checkout announces each pay call first, and sends it only if the order still takes payment.
+      await beginPayment(client, no, { attemptId: `${no}-1` });
       sims.peer.payScript.set(no, demo.pay);
       // The checkout's synchronous debit; a HANG outlives its 5 s timeout, so the outcome stays unknown.
       void pay
@@ -215,7 +245,6 @@ async function main(): Promise<void> {
           () => undefined,
         );
     }
-    await startOrderTimeout(client, demo.input);
     if (demo.then === 'cancel') await cancelOrder(client, no, 'customer closed the checkout page');
     const link = `${server.uiUrl}/namespaces/${server.namespace}/workflows/${encodeURIComponent(workflowIdFor(no))}`;
     console.log(`  ${no}  ${demo.label}\n    ${link}`);

@@ -1,23 +1,104 @@
 /** Calls to the simulator's admin API shared by the tests, the chaos run and the benchmark. */
 import type { SubOrderInput } from '../workflows/types';
-import type { TradeState } from './wechatpay-peer';
+import type { LatePay, LatePayTrigger, SimOrder, TradeState } from './peer-orders';
 
-/** Registers an order at the peer as a pay call would have left it (e.g. PAYING: outcome unknown; SUCCESS: debited). */
-export async function seedOrder(
-  peerUrl: string,
-  input: { combineOutTradeNo: string; combineAppid: string; subOrders: SubOrderInput[] },
-  state: TradeState = 'PAYING',
-): Promise<void> {
-  const res = await fetch(`${peerUrl}__admin/orders`, {
+/** An order as the admin API needs it (the fields of the workflow's input that WeChat Pay knows). */
+export interface PeerOrderInput {
+  combineOutTradeNo: string;
+  combineAppid: string;
+  subOrders: SubOrderInput[];
+}
+
+/** Per-sub-order states by `outTradeNo`, overriding the order's state for those sub-orders. */
+export type SubStates = Readonly<Record<string, TradeState>>;
+
+function orderBody(input: PeerOrderInput): Record<string, unknown> {
+  return {
+    combine_out_trade_no: input.combineOutTradeNo,
+    combine_appid: input.combineAppid,
+    sub_orders: input.subOrders.map((s) => ({
+      mchid: s.mchid,
+      out_trade_no: s.outTradeNo,
+      sub_mchid: s.subMchid,
+      ...(s.subAppid !== undefined ? { sub_appid: s.subAppid } : {}),
+    })),
+  };
+}
+
+async function post<T>(url: string, body: Record<string, unknown>, what: string, ok: number[]): Promise<T> {
+  const res = await fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      combine_out_trade_no: input.combineOutTradeNo,
-      combine_appid: input.combineAppid,
-      sub_orders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
-      state,
-    }),
+    body: JSON.stringify(body),
   });
-  if (res.status !== 201)
-    throw new Error(`seeding ${input.combineOutTradeNo} failed: ${res.status} ${await res.text()}`);
+  const text = await res.text();
+  if (!ok.includes(res.status)) throw new Error(`${what} failed: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Registers an order at the peer as a pay call would have left it (e.g. PAYING: outcome unknown, queried as
+ * USERPAYING; SUCCESS: debited; NOTPAY, ACCEPT, PAYERROR, CLOSED, REVOKED, REFUND), optionally with per-sub-order
+ * states that the query answers instead.
+ *
+ * @param peerUrl - the peer's base URL, ending in `/`
+ * @param input - the order
+ * @param state - every sub-order's state, unless `subStates` names it
+ * @param subStates - overrides by `outTradeNo` (must name sub-orders of `input`)
+ */
+export async function seedOrder(
+  peerUrl: string,
+  input: PeerOrderInput,
+  state: TradeState = 'PAYING',
+  subStates?: SubStates,
+): Promise<void> {
+  await post<SimOrder>(
+    `${peerUrl}__admin/orders`,
+    { ...orderBody(input), state, ...(subStates ? { sub_states: subStates } : {}) },
+    `seeding ${input.combineOutTradeNo}`,
+    [201],
+  );
+}
+
+/**
+ * Schedules a pay that lands late: the next time the peer answers a signed "no such order" (ORDER_NOT_EXIST) to a
+ * reverse (`REVERSE_NOT_FOUND`) or to a query (`QUERY_NOT_FOUND`) for this order, the debit lands right after that
+ * answer: the order then exists, SUCCESS, with transaction ids (the log entry's `effect` has `latePay: true`).
+ * Refused (409) when the order already exists.
+ */
+export async function scheduleLatePay(peerUrl: string, input: PeerOrderInput, after: LatePayTrigger): Promise<LatePay> {
+  return post<LatePay>(
+    `${peerUrl}__admin/late-pay`,
+    { ...orderBody(input), after },
+    `scheduling a late pay for ${input.combineOutTradeNo}`,
+    [201],
+  );
+}
+
+/** Lands a debit now: the order becomes SUCCESS (every sub-order, new transaction ids), created if missing. */
+export async function landPay(peerUrl: string, input: PeerOrderInput): Promise<SimOrder> {
+  return post<SimOrder>(
+    `${peerUrl}__admin/orders/${encodeURIComponent(input.combineOutTradeNo)}/pay`,
+    orderBody(input),
+    `landing a pay for ${input.combineOutTradeNo}`,
+    [200, 201],
+  );
+}
+
+/**
+ * Sets an existing order's states directly: `state` for every sub-order, except those `subStates` names (without
+ * `subStates`, earlier overrides are cleared).
+ */
+export async function setOrderState(
+  peerUrl: string,
+  combineOutTradeNo: string,
+  state: TradeState,
+  subStates?: SubStates,
+): Promise<SimOrder> {
+  return post<SimOrder>(
+    `${peerUrl}__admin/orders/${encodeURIComponent(combineOutTradeNo)}/state`,
+    { state, ...(subStates ? { sub_states: subStates } : {}) },
+    `setting the state of ${combineOutTradeNo}`,
+    [200],
+  );
 }

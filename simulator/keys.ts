@@ -119,10 +119,16 @@ function selfSignedCertificate(keyFile: string, certFile: string, serialHex: str
   }
 }
 
-/** The worker environment that points at this simulator identity (key paths, ids; no key material). */
+/**
+ * The worker environment that points at this simulator identity (key paths, ids; no key material).
+ *
+ * @param urls - the WeChat Pay peer, the compensation endpoint and, optionally, the payment confirmation endpoint
+ *   (`PAYMENT_CONFIRMATION_URL`, set only when given)
+ * @param mode - how the worker verifies answers: WeChat Pay public key (default) or platform certificate
+ */
 export function workerEnvFor(
   identity: SimulatorIdentity,
-  urls: { wechatpay: string; compensation: string },
+  urls: { wechatpay: string; compensation: string; confirmation?: string },
   mode: 'PUBLIC_KEY' | 'PLATFORM_CERT' = 'PUBLIC_KEY',
 ): Record<string, string> {
   return {
@@ -134,5 +140,6 @@ export function workerEnvFor(
       ? { WECHATPAY_PUBLIC_KEY_ID: identity.publicKeyId, WECHATPAY_PUBLIC_KEY_PATH: identity.wechatpayPublicKeyPath }
       : { WECHATPAY_PLATFORM_CERTS: `${identity.platformSerial}=${identity.platformCertPath}` }),
     COMPENSATION_URL: urls.compensation,
+    ...(urls.confirmation !== undefined ? { PAYMENT_CONFIRMATION_URL: urls.confirmation } : {}),
   };
 }

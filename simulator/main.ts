@@ -18,7 +18,11 @@ export async function startSimulators(ports: { wechatpay: number; orderService: 
   const peer = await startWechatpayPeer(identity, { port: ports.wechatpay, settings: { delayMs: 12_000 } });
   const orderService = await startOrderService({ port: ports.orderService, secret: DEMO_HMAC_SECRET });
   const env = {
-    ...workerEnvFor(identity, { wechatpay: peer.url, compensation: orderService.url }),
+    ...workerEnvFor(identity, {
+      wechatpay: peer.url,
+      compensation: orderService.url,
+      confirmation: orderService.confirmationUrl,
+    }),
     COMPENSATION_HMAC_SECRET: DEMO_HMAC_SECRET,
   };
   return { identity, peer, orderService, env };

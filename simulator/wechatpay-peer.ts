@@ -1,21 +1,27 @@
 /**
  * A faithful WeChat Pay APIv3 peer for combined withholding orders: pay, query and reverse; verifies every caller's
  * signature (401 SIGN_ERROR, unsigned, when it fails); signs every other answer with a WeChat Pay public key or a
- * platform certificate; keeps order state; injects faults on request; logs every request for tests to read.
+ * platform certificate; keeps order state (per sub-order); injects faults on request; lands late pays; logs every
+ * request for tests to read. The admin API lives in `peer-admin.ts`, the order state logic in `peer-orders.ts`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { signAnswer, verifyRequestSignature } from '../wechatpay/signing';
 import { FaultBook, readBody } from './faults';
 import type { SimulatorIdentity } from './keys';
+import { handleAdmin } from './peer-admin';
+import { payApi, queryApi, reverseApi, safeJson, type OrderBook, type OrderEffect } from './peer-orders';
+
+/** Order types, defined in `peer-orders.ts`, re-exported for the peer's existing importers. */
+export type { LatePay, OrderEffect, PayOutcome, SimOrder, TradeState } from './peer-orders';
 
 /** Routes of the peer. */
 export const ROUTES = ['pay', 'query', 'reverse'] as const;
 /** One of {@link ROUTES}. */
 export type Route = (typeof ROUTES)[number];
 
-/** Faults the peer can inject. */
+/** Faults the peer can inject (each described in {@link FAULT_TABLE}). */
 export const FAULT_KINDS = [
   'SYSTEM_ERROR',
   'RATE_LIMIT',
@@ -33,53 +39,121 @@ export const FAULT_KINDS = [
   'OVERSIZE',
   'SLOW_DRIP',
   'INVALID_JSON',
+  'ACCEPTED_202',
+  'UNSIGNED_NOT_EXIST',
+  'UNSIGNED_CLOSED',
+  'GENERIC_NOT_FOUND',
+  'NO_HEADERS',
 ] as const;
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** Faults a caller recovers from by retrying (every kind but PARAM_ERROR, which needs a human). */
-export const RECOVERABLE_FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'PARAM_ERROR');
+/** The key that signs answers, announced under `serial`. */
+interface SigningKey {
+  privateKey: KeyObject;
+  serial: string;
+}
+
+/** The four headers that carry an answer's signature. */
+const WECHATPAY_HEADERS = [
+  'Wechatpay-Timestamp',
+  'Wechatpay-Nonce',
+  'Wechatpay-Serial',
+  'Wechatpay-Signature',
+] as const;
+
+/** How a fault that replaces the exchange answers (the request is not processed). */
+export type BeforeAnswer =
+  /** `signed`: all four `Wechatpay-*` headers, correctly signed; `unsigned`: none of them (a proxy, a gateway). */
+  | { type: 'signed' | 'unsigned'; status: number; code: string; message: string }
+  /** `reset`: the connection is destroyed without an answer; `badGateway`: a gateway's HTML page instead of JSON. */
+  | { type: 'reset' | 'badGateway' };
+
+/** How a fault spoils the answer of a request that was processed. */
+export type AfterAnswer =
+  /** The correct answer whose signature headers are edited. */
+  | { type: 'headers'; edit: (headers: Record<string, string>, body: string, key: SigningKey) => void }
+  /**
+   * `delay`: the correct, signed answer, held back (the rule's `delayMs`, else the peer's); `oversize`: a signed
+   * 2 MiB answer instead; `slowDrip`: a 200 whose body trickles in for a minute.
+   */
+  | { type: 'delay' | 'oversize' | 'slowDrip' };
+
+/**
+ * One fault: `before` ones answer instead of processing the request; `after` ones process it (the order state
+ * changes) and spoil the answer, so the caller cannot know it took effect. `recoverable`: a correct client that
+ * keeps retrying (query first) eventually gets the real, verified answer.
+ */
+export type FaultSpec =
+  | { when: 'before'; recoverable: boolean; answer: BeforeAnswer }
+  | { when: 'after'; recoverable: boolean; answer: AfterAnswer };
+
+const before = (answer: BeforeAnswer, recoverable = true): FaultSpec => ({ when: 'before', recoverable, answer });
+const after = (answer: AfterAnswer): FaultSpec => ({ when: 'after', recoverable: true, answer });
+const error =
+  (type: 'signed' | 'unsigned') =>
+  (status: number, code: string, message: string): BeforeAnswer => ({ type, status, code, message });
+const signed = error('signed');
+const unsigned = error('unsigned');
+const rewrite = (name: (typeof WECHATPAY_HEADERS)[number], value: (old: string) => string): AfterAnswer => ({
+  type: 'headers',
+  edit: (h) => void (h[name] = value(h[name] ?? '')),
+});
+const strip = (...names: (typeof WECHATPAY_HEADERS)[number][]): AfterAnswer => ({
+  type: 'headers',
+  edit: (h) => names.forEach((name) => delete h[name]),
+});
+
+/** Every fault kind, described; the comments say why each is (or is not) recoverable. */
+export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
+  // WeChat Pay's own transient errors, signed: "retry later with the same parameters".
+  SYSTEM_ERROR: before(signed(500, 'SYSTEM_ERROR', '系统错误')),
+  RATE_LIMIT: before(signed(429, 'FREQUENCY_LIMITED', '频率超限')),
+  SERVICE_UNAVAILABLE: before(signed(503, 'SERVICE_UNAVAILABLE', '服务不可用')),
+  // A permission an operator grants; the caller keeps retrying meanwhile.
+  NO_AUTH: before(signed(403, 'NO_AUTH', '商户无权限')),
+  // NOT recoverable: the request is refused as wrong, the same bytes never pass; a human must look.
+  PARAM_ERROR: before(signed(400, 'PARAM_ERROR', '参数错误'), false),
+  // The network or a gateway, before WeChat Pay saw the request.
+  RESET: before({ type: 'reset' }),
+  INVALID_JSON: before({ type: 'badGateway' }),
+  // 401 answers are never signed; a clock or key hiccup, retried after a pause.
+  SIGN_ERROR: before(unsigned(401, 'SIGN_ERROR', '签名错误')),
+  // The sibling close API's "not done yet, wait, then query": a 2xx that is not 204 is not "reversed".
+  ACCEPTED_202: before(signed(202, 'USER_PAYING', '用户支付中')),
+  // A proxy's or gateway's "no such order" / "closed": unsigned, they prove nothing; the retry reaches WeChat Pay.
+  UNSIGNED_NOT_EXIST: before(unsigned(404, 'ORDER_NOT_EXIST', '订单不存在')),
+  UNSIGNED_CLOSED: before(unsigned(400, 'ORDER_CLOSED', '订单已关闭')),
+  // NOT recoverable (not in RECOVERABLE_FAULTS): what a wrong base URL gives. Signed, and a generic NOT_FOUND is not
+  // "no such order"; the peer answers the real API on the next request, but the product treats it like PARAM_ERROR
+  // (REVERSE_REJECTED / QUERY_REJECTED: a human fixes the URL), so the order waits in NEEDS_ATTENTION, not retried.
+  GENERIC_NOT_FOUND: before(signed(404, 'NOT_FOUND', 'no such API'), false),
+  // After the effect (AFTER_EFFECT): the request took effect, its answer is late, unverifiable or unreadable; the
+  // retry is answered from the new state (a repeat, or the order's current state).
+  DELAY: after({ type: 'delay' }),
+  TAMPER: after(rewrite('Wechatpay-Signature', (sig) => (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1))),
+  SIGNTEST: after(rewrite('Wechatpay-Signature', () => `WECHATPAY/SIGNTEST/${randomBytes(96).toString('base64')}`)),
+  // Only the signature header is missing.
+  NO_SIGNATURE: after(strip('Wechatpay-Signature')),
+  // A proxy that drops all four Wechatpay-* headers.
+  NO_HEADERS: after(strip(...WECHATPAY_HEADERS)),
+  WRONG_SERIAL: after(rewrite('Wechatpay-Serial', () => 'PUB_KEY_ID_0000000000000000UNKNOWN')),
+  SKEW: after({ type: 'headers', edit: (h, body, key) => Object.assign(h, signAnswer(body, key, nowSeconds() - 600)) }),
+  OVERSIZE: after({ type: 'oversize' }),
+  SLOW_DRIP: after({ type: 'slowDrip' }),
+};
+
+/**
+ * Faults a caller recovers from by retrying: every kind but PARAM_ERROR and GENERIC_NOT_FOUND, which need a human
+ * (see FAULT_TABLE).
+ */
+export const RECOVERABLE_FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((k) => FAULT_TABLE[k].recoverable);
 
 /**
  * Faults that corrupt (or withhold) the answer after the request took effect: the caller cannot know it did, and such
  * an answer must never be the one a caller accepts.
  */
-export const AFTER_EFFECT: ReadonlySet<FaultKind> = new Set([
-  'DELAY',
-  'TAMPER',
-  'SIGNTEST',
-  'NO_SIGNATURE',
-  'WRONG_SERIAL',
-  'SKEW',
-  'OVERSIZE',
-  'SLOW_DRIP',
-]);
-
-/** Faults answered with a signed WeChat Pay error instead of processing the request. */
-const ERROR_ANSWERS: Partial<Record<FaultKind, { status: number; code: string; message: string }>> = {
-  SYSTEM_ERROR: { status: 500, code: 'SYSTEM_ERROR', message: '系统错误' },
-  RATE_LIMIT: { status: 429, code: 'FREQUENCY_LIMITED', message: '频率超限' },
-  SERVICE_UNAVAILABLE: { status: 503, code: 'SERVICE_UNAVAILABLE', message: '服务不可用' },
-  NO_AUTH: { status: 403, code: 'NO_AUTH', message: '商户无权限' },
-  PARAM_ERROR: { status: 400, code: 'PARAM_ERROR', message: '参数错误' },
-};
-
-/** Trade states of a simulated order. */
-export type TradeState = 'PAYING' | 'SUCCESS' | 'PAYERROR' | 'CLOSED' | 'REFUND';
-
-/** A simulated combined order. */
-export interface SimOrder {
-  combineOutTradeNo: string;
-  combineAppid: string;
-  subOrders: { mchid: string; out_trade_no: string; sub_mchid: string; sub_appid?: string }[];
-  state: TradeState;
-  createdAt: string;
-  paidAt?: string;
-  reversedAt?: string;
-  /** Reverse requests that took effect or were answered as repeats. */
-  reverseRequests: number;
-  transactionId?: string;
-}
+export const AFTER_EFFECT: ReadonlySet<FaultKind> = new Set(FAULT_KINDS.filter((k) => FAULT_TABLE[k].when === 'after'));
 
 /** One logged request. */
 export interface PeerLogEntry {
@@ -94,10 +168,14 @@ export interface PeerLogEntry {
   wechatpaySerial?: string;
   fault?: FaultKind;
   status: number;
-  /** The request changed the order's state. */
-  effect?: { from: TradeState | 'NONE'; to: TradeState };
+  /** The `code` of the answer's JSON, when it had one. */
+  code?: string;
+  /** The request changed the order's state (`latePay`: a scheduled debit landed right after this answer). */
+  effect?: OrderEffect;
   /** The answer carried a valid signature from a configured key (what a careful client may accept). */
   answerVerifiable: boolean;
+  /** The `Wechatpay-Nonce` the answer was sent with (ties a client's accepted answer to this very exchange). */
+  answerNonce?: string;
 }
 
 /** Peer settings that tests and the admin API may change. */
@@ -112,20 +190,19 @@ export interface PeerSettings {
   payHangMs: number;
 }
 
-/** A running peer. */
-export interface WechatpayPeer {
+/**
+ * A running peer: its orders, scripted pay outcomes and late pays (debits waiting to land on the next "no such
+ * order" answer), each by combine_out_trade_no (see {@link OrderBook}), with its settings, faults and request log.
+ */
+export interface WechatpayPeer extends OrderBook {
   url: string;
   settings: PeerSettings;
   faults: FaultBook<FaultKind, Route>;
-  orders: Map<string, SimOrder>;
   log: PeerLogEntry[];
-  /** Scripted outcomes of pay calls, by combine_out_trade_no. */
-  payScript: Map<string, 'SUCCESS' | 'FAIL' | 'HANG'>;
   close(): Promise<void>;
 }
 
 const BASE = '/v3/ecommerce/combine-papay/transactions';
-const ORDER_NO_RE = /^[0-9A-Za-z_\-|*@]{1,32}$/;
 
 /** Starts the peer. */
 export async function startWechatpayPeer(
@@ -140,14 +217,14 @@ export async function startWechatpayPeer(
     ...options.settings,
   };
   const faults = new FaultBook<FaultKind, Route>(FAULT_KINDS, ROUTES, options.seed ?? 1);
-  const orders = new Map<string, SimOrder>();
   const log: PeerLogEntry[] = [];
-  const payScript = new Map<string, 'SUCCESS' | 'FAIL' | 'HANG'>();
+  const book: OrderBook = { orders: new Map(), payScript: new Map(), latePays: new Map() };
+  const admin = { identity, settings, faults, log, ...book };
   const seenNonces = new Map<string, number>();
   const sockets = new Set<Socket>();
   let seq = 0;
 
-  const signingKey = () =>
+  const signingKey = (): SigningKey =>
     settings.signWith === 'PUBLIC_KEY'
       ? { privateKey: identity.wechatpayPrivateKey, serial: identity.publicKeyId }
       : { privateKey: identity.platformPrivateKey, serial: identity.platformSerial };
@@ -165,7 +242,7 @@ export async function startWechatpayPeer(
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = req.url ?? '/';
-    if (url.startsWith('/__admin')) return admin(req, res, url);
+    if (url.startsWith('/__admin')) return handleAdmin(admin, req, res);
     const method = req.method ?? 'GET';
     let body: string;
     try {
@@ -212,32 +289,24 @@ export async function startWechatpayPeer(
       });
     }
 
-    // 2. Faults that replace the whole exchange.
+    // 2. Faults that replace the whole exchange: the request is not processed.
     const fault = faults.pick(route, orderNo);
+    const spec = fault ? FAULT_TABLE[fault.kind] : undefined;
     if (fault) entry.fault = fault.kind;
-    const errorAnswer = fault ? ERROR_ANSWERS[fault.kind] : undefined;
-    if (errorAnswer)
-      return answer(res, entry, errorAnswer.status, { code: errorAnswer.code, message: errorAnswer.message });
-    switch (fault?.kind) {
-      case 'RESET':
-        entry.status = -1;
-        req.socket.destroy();
-        return;
-      case 'SIGN_ERROR':
-        return answerUnsigned(res, entry, 401, { code: 'SIGN_ERROR', message: '签名错误' });
-      case 'INVALID_JSON':
-        entry.status = 502;
-        res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html><body>502 Bad Gateway{{</body></html>');
-        return;
-      default:
-        break;
-    }
+    if (spec?.when === 'before') return answerInstead(req, res, entry, spec.answer);
 
-    // 3. The API itself.
-    const [status, payload] =
-      route === 'pay' ? await pay(body, entry) : route === 'query' ? query(orderNo!) : reverse(orderNo!, body, entry);
-    if (fault && AFTER_EFFECT.has(fault.kind)) return corrupt(res, entry, fault.kind, status, payload, fault.delayMs);
-    return answer(res, entry, status, payload);
+    // 3. The API itself; then faults that spoil the answer of a processed request.
+    const result =
+      route === 'pay'
+        ? payApi(book, body)
+        : route === 'query'
+          ? queryApi(book, orderNo!)
+          : reverseApi(book, orderNo!, body, settings.repeatReversePolicy);
+    if (result.effect) entry.effect = result.effect;
+    // A hanging pay: the money moved, but the answer comes after the caller gave up.
+    if (result.hang) await new Promise((r) => setTimeout(r, settings.payHangMs));
+    if (spec?.when === 'after') return spoil(res, entry, spec.answer, result.status, result.payload, fault?.delayMs);
+    return answer(res, entry, result.status, result.payload);
   }
 
   function nonceProblem(authorization: string | undefined): string | undefined {
@@ -264,129 +333,80 @@ export async function startWechatpayPeer(
     return { route: 'unknown' };
   }
 
-  async function pay(body: string, entry: PeerLogEntry): Promise<[number, unknown]> {
-    const json = safeJson(body);
-    const no = json?.combine_out_trade_no;
-    const appid = json?.combine_appid;
-    const subs = parseSubOrders(json?.sub_orders);
-    if (typeof no !== 'string' || !ORDER_NO_RE.test(no) || typeof appid !== 'string' || !subs) {
-      return [400, { code: 'PARAM_ERROR', message: 'combine_out_trade_no, combine_appid and sub_orders are required' }];
-    }
-    if (orders.has(no)) return [400, { code: 'INVALID_REQUEST', message: '订单号重复' }];
-    const order: SimOrder = {
-      combineOutTradeNo: no,
-      combineAppid: appid,
-      subOrders: subs,
-      state: 'PAYING',
-      createdAt: new Date().toISOString(),
-      reverseRequests: 0,
-    };
-    orders.set(no, order);
-    const outcome = payScript.get(no) ?? 'SUCCESS';
-    if (outcome === 'FAIL') {
-      order.state = 'PAYERROR';
-      entry.effect = { from: 'NONE', to: 'PAYERROR' };
-      return [403, { code: 'NOT_ENOUGH', message: '用户余额不足' }];
-    }
-    order.state = 'SUCCESS';
-    order.paidAt = new Date().toISOString();
-    order.transactionId = `42000${Date.now()}${randomBytes(3).toString('hex')}`;
-    entry.effect = { from: 'NONE', to: 'SUCCESS' };
-    // A hanging pay: the money moved, but the answer comes after the caller gave up.
-    if (outcome === 'HANG') await new Promise((r) => setTimeout(r, settings.payHangMs));
-    return [200, orderJson(order)];
-  }
-
-  function query(no: string): [number, unknown] {
-    const order = orders.get(no);
-    if (!order) return [404, { code: 'ORDER_NOT_EXIST', message: '订单不存在' }];
-    return [200, orderJson(order)];
-  }
-
-  function reverse(no: string, body: string, entry: PeerLogEntry): [number, unknown] {
-    const json = safeJson(body);
-    const subs = parseSubOrders(json?.sub_orders);
-    if (!ORDER_NO_RE.test(no) || typeof json?.combine_appid !== 'string' || !subs) {
-      return [400, { code: 'PARAM_ERROR', message: 'combine_appid and sub_orders are required' }];
-    }
-    const extra = Object.keys(json).filter((k) => k !== 'combine_appid' && k !== 'sub_orders');
-    if (extra.length > 0) return [400, { code: 'PARAM_ERROR', message: `unknown field ${extra[0]}` }];
-    const order = orders.get(no);
-    if (!order) return [404, { code: 'ORDER_NOT_EXIST', message: '订单不存在' }];
-    if (json.combine_appid !== order.combineAppid || !sameSubOrders(order.subOrders, subs)) {
-      return [400, { code: 'INVALID_REQUEST', message: '子单信息与原订单不一致' }];
-    }
-    order.reverseRequests += 1;
-    if (order.state === 'CLOSED' || order.state === 'REFUND') {
-      return settings.repeatReversePolicy === 'NO_CONTENT'
-        ? [204, undefined]
-        : [400, { code: 'ORDER_CLOSED', message: '订单已关闭' }];
-    }
-    const from = order.state;
-    order.state = from === 'SUCCESS' ? 'REFUND' : 'CLOSED';
-    order.reversedAt = new Date().toISOString();
-    entry.effect = { from, to: order.state };
-    return [204, undefined];
-  }
-
   function answer(res: http.ServerResponse, entry: PeerLogEntry, status: number, payload: unknown): void {
     const body = payload === undefined ? '' : JSON.stringify(payload);
-    const headers: Record<string, string> = { ...signAnswer(body, signingKey()) };
-    if (body) headers['Content-Type'] = 'application/json';
-    entry.status = status;
+    const h: Record<string, string> = { ...signAnswer(body, signingKey()) };
+    if (body) h['Content-Type'] = 'application/json';
+    record(entry, status, payload);
     entry.answerVerifiable = true;
-    res.writeHead(status, headers).end(body);
+    entry.answerNonce = h['Wechatpay-Nonce'];
+    res.writeHead(status, h).end(body);
   }
 
   function answerUnsigned(res: http.ServerResponse, entry: PeerLogEntry, status: number, payload: unknown): void {
-    entry.status = status;
+    record(entry, status, payload);
     res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
   }
 
-  async function corrupt(
+  function answerInstead(
+    req: http.IncomingMessage,
     res: http.ServerResponse,
     entry: PeerLogEntry,
-    kind: FaultKind,
+    spec: BeforeAnswer,
+  ): void {
+    switch (spec.type) {
+      case 'signed':
+      case 'unsigned':
+        return (spec.type === 'signed' ? answer : answerUnsigned)(res, entry, spec.status, {
+          code: spec.code,
+          message: spec.message,
+        });
+      case 'reset':
+        entry.status = -1;
+        req.socket.destroy();
+        return;
+      case 'badGateway':
+        entry.status = 502;
+        res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html><body>502 Bad Gateway{{</body></html>');
+        return;
+    }
+  }
+
+  async function spoil(
+    res: http.ServerResponse,
+    entry: PeerLogEntry,
+    spec: AfterAnswer,
     status: number,
     payload: unknown,
     delayMs?: number,
   ): Promise<void> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const key = signingKey();
-    const signed: Record<string, string> = { ...signAnswer(body, key) };
-    if (body) signed['Content-Type'] = 'application/json';
-    entry.status = status;
-    switch (kind) {
-      case 'DELAY':
+    const h: Record<string, string> = { ...signAnswer(body, key) };
+    if (body) h['Content-Type'] = 'application/json';
+    record(entry, status, payload);
+    switch (spec.type) {
+      case 'delay':
         await new Promise((r) => setTimeout(r, delayMs ?? settings.delayMs));
         entry.answerVerifiable = true;
-        if (!res.destroyed) res.writeHead(status, signed).end(body);
+        entry.answerNonce = h['Wechatpay-Nonce'];
+        if (!res.destroyed) res.writeHead(status, h).end(body);
         return;
-      case 'TAMPER': {
-        const sig = signed['Wechatpay-Signature']!;
-        signed['Wechatpay-Signature'] = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
-        break;
-      }
-      case 'SIGNTEST':
-        signed['Wechatpay-Signature'] = `WECHATPAY/SIGNTEST/${randomBytes(96).toString('base64')}`;
-        break;
-      case 'NO_SIGNATURE':
-        delete signed['Wechatpay-Signature'];
-        break;
-      case 'WRONG_SERIAL':
-        signed['Wechatpay-Serial'] = 'PUB_KEY_ID_0000000000000000UNKNOWN';
-        break;
-      case 'SKEW':
-        Object.assign(signed, signAnswer(body, key, Math.floor(Date.now() / 1000) - 600));
-        break;
-      case 'OVERSIZE': {
+      case 'headers':
+        spec.edit(h, body, key);
+        if (h['Wechatpay-Nonce']) entry.answerNonce = h['Wechatpay-Nonce'];
+        res.writeHead(status, h).end(body);
+        return;
+      case 'oversize': {
         const big = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) });
         entry.status = 200;
+        delete entry.code;
         res.writeHead(200, { ...signAnswer(big, key), 'Content-Type': 'application/json' }).end(big);
         return;
       }
-      case 'SLOW_DRIP': {
+      case 'slowDrip': {
         entry.status = 200;
+        delete entry.code;
         res.writeHead(200, { 'Content-Type': 'application/json', ...signAnswer('{}', key) });
         for (let i = 0; i < 120 && !res.destroyed; i++) {
           res.write(' ');
@@ -395,90 +415,6 @@ export async function startWechatpayPeer(
         if (!res.destroyed) res.end('{}');
         return;
       }
-      default:
-        break;
-    }
-    res.writeHead(status, signed).end(body);
-  }
-
-  async function admin(req: http.IncomingMessage, res: http.ServerResponse, url: string): Promise<void> {
-    const u = new URL(url, 'http://localhost');
-    const send = (status: number, payload: unknown): void => {
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
-    };
-    const body = req.method === 'POST' ? (safeJson(await readBody(req)) ?? {}) : {};
-    try {
-      if (u.pathname === '/__admin/requests' && req.method === 'GET') {
-        const no = u.searchParams.get('orderNo');
-        return send(200, no ? log.filter((e) => e.orderNo === no) : log);
-      }
-      if (u.pathname === '/__admin/orders' && req.method === 'GET') return send(200, [...orders.values()]);
-      if (u.pathname.startsWith('/__admin/orders/') && req.method === 'GET') {
-        const order = orders.get(decodeURIComponent(u.pathname.slice('/__admin/orders/'.length)));
-        return order ? send(200, order) : send(404, { error: 'no such order' });
-      }
-      if (u.pathname === '/__admin/orders' && req.method === 'POST') {
-        const subs = parseSubOrders(body.sub_orders);
-        const no = body.combine_out_trade_no;
-        const state = (body.state ?? 'PAYING') as TradeState;
-        if (typeof no !== 'string' || !ORDER_NO_RE.test(no)) throw new Error('combine_out_trade_no is required');
-        if (typeof body.combine_appid !== 'string') throw new Error('combine_appid is required');
-        if (!subs) throw new Error('sub_orders is required');
-        const order: SimOrder = {
-          combineOutTradeNo: no,
-          combineAppid: body.combine_appid,
-          subOrders: subs,
-          state,
-          createdAt: new Date().toISOString(),
-          reverseRequests: 0,
-        };
-        orders.set(no, order);
-        return send(201, order);
-      }
-      if (u.pathname === '/__admin/faults' && req.method === 'POST') return send(201, faults.add(body));
-      if (u.pathname === '/__admin/faults' && req.method === 'GET') {
-        return send(200, { rules: faults.list(), injected: Object.fromEntries(faults.injected) });
-      }
-      if (u.pathname === '/__admin/faults' && req.method === 'DELETE') {
-        faults.clear();
-        return send(200, {});
-      }
-      if (u.pathname === '/__admin/settings' && req.method === 'POST') {
-        if (body.repeatReversePolicy !== undefined) {
-          if (body.repeatReversePolicy !== 'NO_CONTENT' && body.repeatReversePolicy !== 'ORDER_CLOSED') {
-            throw new Error('repeatReversePolicy must be NO_CONTENT or ORDER_CLOSED');
-          }
-          settings.repeatReversePolicy = body.repeatReversePolicy;
-        }
-        if (body.signWith !== undefined) {
-          if (body.signWith !== 'PUBLIC_KEY' && body.signWith !== 'PLATFORM_CERT') {
-            throw new Error('signWith must be PUBLIC_KEY or PLATFORM_CERT');
-          }
-          settings.signWith = body.signWith;
-        }
-        if (typeof body.delayMs === 'number') settings.delayMs = body.delayMs;
-        return send(200, settings);
-      }
-      if (u.pathname === '/__admin/pay-script' && req.method === 'POST') {
-        const outcome = body.outcome;
-        if (typeof body.combine_out_trade_no !== 'string') throw new Error('combine_out_trade_no is required');
-        if (outcome !== 'SUCCESS' && outcome !== 'FAIL' && outcome !== 'HANG')
-          throw new Error('outcome must be SUCCESS, FAIL or HANG');
-        payScript.set(body.combine_out_trade_no, outcome);
-        return send(200, {});
-      }
-      if (u.pathname === '/__admin/identity' && req.method === 'GET') {
-        return send(200, {
-          mchid: identity.mchid,
-          merchantSerial: identity.merchantSerial,
-          publicKeyId: identity.publicKeyId,
-          platformSerial: identity.platformSerial,
-          settings,
-        });
-      }
-      return send(404, { error: 'no such admin route' });
-    } catch (err) {
-      return send(400, { error: (err as Error).message });
     }
   }
 
@@ -491,9 +427,8 @@ export async function startWechatpayPeer(
     url: `http://127.0.0.1:${port}/`,
     settings,
     faults,
-    orders,
     log,
-    payScript,
+    ...book,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -502,44 +437,13 @@ export async function startWechatpayPeer(
   };
 }
 
-function safeJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }
 
-function parseSubOrders(value: unknown): SimOrder['subOrders'] | undefined {
-  if (!Array.isArray(value) || value.length < 1 || value.length > 50) return undefined;
-  const out: SimOrder['subOrders'] = [];
-  for (const item of value as Record<string, unknown>[]) {
-    if (typeof item !== 'object' || item === null) return undefined;
-    const { mchid, out_trade_no, sub_mchid, sub_appid } = item;
-    if (typeof mchid !== 'string' || typeof out_trade_no !== 'string' || typeof sub_mchid !== 'string')
-      return undefined;
-    if (sub_appid !== undefined && typeof sub_appid !== 'string') return undefined;
-    out.push({ mchid, out_trade_no, sub_mchid, ...(typeof sub_appid === 'string' ? { sub_appid } : {}) });
-  }
-  return out;
-}
-
-function sameSubOrders(a: SimOrder['subOrders'], b: SimOrder['subOrders']): boolean {
-  const key = (s: SimOrder['subOrders'][number]) => `${s.mchid}|${s.out_trade_no}|${s.sub_mchid}`;
-  const ka = a.map(key).sort();
-  const kb = b.map(key).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
-}
-
-function orderJson(order: SimOrder): Record<string, unknown> {
-  return {
-    combine_appid: order.combineAppid,
-    combine_out_trade_no: order.combineOutTradeNo,
-    sub_orders: order.subOrders.map((s) => ({
-      ...s,
-      trade_state: order.state,
-      ...(order.transactionId ? { transaction_id: `${order.transactionId}${s.out_trade_no.slice(-4)}` } : {}),
-    })),
-  };
+/** Notes an answer's status and error code in its log entry. */
+function record(entry: PeerLogEntry, status: number, payload: unknown): void {
+  entry.status = status;
+  const code = (payload as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') entry.code = code;
 }

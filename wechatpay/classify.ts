@@ -1,65 +1,237 @@
 /**
- * What a reverse answer means for the order, in one table. Each row has a test (test/unit/classify.test.ts).
+ * What a WeChat Pay answer means for the order: one table for the reverse, one for the query. Each row has a test
+ * (test/unit/classify.test.ts). The rule behind both: never act on a guess — only a signed, verified answer that says
+ * so ends the order's uncertainty; anything else is retried or handed to a human.
  */
-import { ReverseOutcome } from '../workflows/types';
-import type { ReverseAnswer } from './client';
+import { ReverseOutcome, type QueriedSubOrder } from '../workflows/types';
+import type { WechatpayAnswer } from './client';
 
-/** The meaning of an answer. */
-export type AnswerClass =
-  /** Compensation may begin. */
-  | { class: 'ACCEPTED'; outcome: ReverseOutcome; row: string }
-  /** Our request is wrong: retrying the same bytes will not help → NEEDS_ATTENTION. */
-  | { class: 'REJECTED'; row: string }
+/** Verdicts every call shares: the answer is not a usable fact. */
+export type FailureVerdict =
+  /** Our request is wrong (or the URL is): retrying the same bytes will not help → NEEDS_ATTENTION. */
+  | { class: 'REJECTED'; row: string; unsigned?: true }
   /** Our signature, keys, clock or permissions are wrong: retry slowly, log loudly; fixing the keys resumes. */
-  | { class: 'AUTH'; row: string }
-  /** Outcome unknown or peer busy: retry with backoff. */
-  | { class: 'TRANSIENT'; row: string }
-  /** A 2xx (or signed error) whose signature failed: not an answer, retry. */
-  | { class: 'UNVERIFIED'; row: string };
+  | { class: 'AUTH'; row: string; unsigned?: true }
+  /** Outcome unknown, peer busy, or an answer that proves nothing: retry with backoff. */
+  | { class: 'TRANSIENT'; row: string; unsigned?: true }
+  /** An answer whose signature failed, or a verified answer that is not what the call returns: retry. */
+  | { class: 'UNVERIFIED'; row: string; unsigned?: true };
+
+/** The classes of {@link FailureVerdict}. */
+export type FailureClass = FailureVerdict['class'];
+
+/**
+ * The meaning of a reverse answer. `row` is a short line for logs and failures (no secrets, no bodies); `unsigned`
+ * marks an error answer that came without any `Wechatpay-*` header (counted: a header-stripping proxy is noticed).
+ */
+export type AnswerClass =
+  /** The reverse reached its goal (still to be confirmed by a query before compensation). */
+  { class: 'ACCEPTED'; outcome: ReverseOutcome; row: string; unsigned?: true } | FailureVerdict;
+
+/** The meaning of a query answer (see {@link AnswerClass} for `row` and `unsigned`). */
+export type QueryVerdict =
+  /** A verified 200 whose body is the order asked for. */
+  | { class: 'FOUND'; subOrders: QueriedSubOrder[]; row: string; unsigned?: true }
+  /** A signed, verified "no such order" from the main host. */
+  | { class: 'NOT_FOUND'; code: string; row: string; unsigned?: true }
+  | FailureVerdict;
 
 /** Error codes that mean the order is already closed or reversed (UNCONFIRMED names included). */
-export const ALREADY_CLOSED_CODES = new Set([
+export const ALREADY_CLOSED_CODES: ReadonlySet<string> = new Set([
   'ORDER_CLOSED',
   'ORDER_REVERSED',
   'ORDERREVERSED',
   'ORDER_ALREADY_CLOSED',
 ]);
-/** Error codes that mean WeChat Pay has no such order. */
-export const NOT_FOUND_CODES = new Set([
-  'ORDER_NOT_EXIST',
-  'ORDER_NOT_EXISTS',
-  'ORDERNOTEXIST',
-  'NOT_FOUND',
-  'RESOURCE_NOT_EXISTS',
-]);
+/** Error codes that mean WeChat Pay has no such order (the only ones: see {@link GENERIC_NOT_FOUND_CODES}). */
+export const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['ORDER_NOT_EXIST', 'ORDERNOTEXIST', 'ORDER_NOT_EXISTS']);
+/** Error codes of a wrong URL or an unknown resource: NOT "no such order". */
+export const GENERIC_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['NOT_FOUND', 'RESOURCE_NOT_EXISTS']);
 /** Error codes that mean our request is malformed. */
-export const REJECTED_CODES = new Set(['PARAM_ERROR', 'INVALID_REQUEST']);
+export const REJECTED_CODES: ReadonlySet<string> = new Set(['PARAM_ERROR', 'INVALID_REQUEST']);
 /** Error codes that mean our signature or permission is wrong. */
-export const AUTH_CODES = new Set(['SIGN_ERROR', 'NO_AUTH']);
+export const AUTH_CODES: ReadonlySet<string> = new Set(['SIGN_ERROR', 'NO_AUTH']);
 
-/** Classifies one reverse answer. */
-export function classifyReverseAnswer(answer: ReverseAnswer): AnswerClass {
-  if (answer.kind === 'network') return { class: 'TRANSIENT', row: `network fault (${answer.reason})` };
-  if (answer.kind === 'unverified')
-    return { class: 'UNVERIFIED', row: `answer failed verification (${answer.reason})` };
+const is2xx = (status: number): boolean => status >= 200 && status < 300;
+const is4xx = (status: number): boolean => status >= 400 && status < 500;
+const label = (status: number, code?: string): string => (code ? `${status} ${code}` : `${status}`);
+
+/**
+ * Whether an answer arrived without any `Wechatpay-*` header where WeChat Pay signs it. 401 answers are left out:
+ * WeChat Pay never signs SIGN_ERROR, so they would only make noise (they have their own AUTH class).
+ */
+function unsignedMark(answer: WechatpayAnswer): { unsigned?: true } {
+  if (answer.kind === 'answer' && !answer.verified && answer.status !== 401) return { unsigned: true };
+  if (answer.kind === 'unverified' && answer.unsigned) return { unsigned: true };
+  return {};
+}
+
+/** Rows both tables share: network, failed verification, auth, busy, malformed. Undefined for call-specific rows. */
+function commonRow(answer: WechatpayAnswer): FailureVerdict | undefined {
+  const mark = unsignedMark(answer);
+  if (answer.kind === 'network')
+    return { class: 'TRANSIENT', row: `network fault (${answer.reason}) on the ${answer.host} host` };
+  if (answer.kind === 'unverified') {
+    return {
+      class: 'UNVERIFIED',
+      row: `${answer.status} failed verification (${answer.reason})${answer.unsigned ? ': no Wechatpay-* headers' : ''}`,
+      ...mark,
+    };
+  }
   const { status, code } = answer;
-  if (status >= 200 && status < 300) {
-    // Only verified 2xx answers reach here: the client turns failed verification into 'unverified'.
-    return { class: 'ACCEPTED', outcome: ReverseOutcome.REVERSED, row: `${status}: reversed` };
+  if (is2xx(status) && !answer.verified) {
+    // The client never reports such an answer (an unsigned 2xx is 'unverified'); guard the invariant anyway.
+    return { class: 'UNVERIFIED', row: `${status} without a verified signature`, ...mark };
+  }
+  if (is2xx(status)) return undefined;
+  if (code && GENERIC_NOT_FOUND_CODES.has(code)) {
+    return {
+      class: 'REJECTED',
+      row: `${label(status, code)}: wrong URL or unknown resource, not "no such order"`,
+      ...mark,
+    };
+  }
+  if (code && AUTH_CODES.has(code)) return { class: 'AUTH', row: label(status, code), ...mark };
+  if (status === 401 || status === 403) return { class: 'AUTH', row: `${status} ${code ?? 'without code'}`, ...mark };
+  if (status === 429) return { class: 'TRANSIENT', row: `${label(status, code)}: rate limited`, ...mark };
+  if (status === 408) return { class: 'TRANSIENT', row: '408: request timeout', ...mark };
+  if (status >= 500) return { class: 'TRANSIENT', row: `${label(status, code)}: server error`, ...mark };
+  return undefined;
+}
+
+/** The last rows of both tables: what no earlier row claimed. */
+function fallbackRow(answer: WechatpayAnswer & { kind: 'answer' }): FailureVerdict {
+  const { status, code } = answer;
+  const mark = unsignedMark(answer);
+  if (code && REJECTED_CODES.has(code)) return { class: 'REJECTED', row: label(status, code), ...mark };
+  if (status >= 400) return { class: 'REJECTED', row: `${status} ${code ?? 'without code'}: unknown refusal`, ...mark };
+  return { class: 'TRANSIENT', row: `${status}: unexpected status`, ...mark };
+}
+
+/**
+ * A "no such order" code: a fact only when signed and verified, from the main host (the backup, in another city,
+ * may lag). Undefined when the answer does not carry such a code.
+ */
+function notFoundRow(
+  answer: WechatpayAnswer & { kind: 'answer' },
+): { fact: true; row: string } | FailureVerdict | undefined {
+  const { status, code } = answer;
+  if (!code || !NOT_FOUND_CODES.has(code) || !is4xx(status)) return undefined;
+  if (!answer.verified) {
+    return {
+      class: 'TRANSIENT',
+      row: `unsigned ${label(status, code)}: proves nothing; retry`,
+      ...unsignedMark(answer),
+    };
+  }
+  if (answer.host === 'backup') {
+    return { class: 'TRANSIENT', row: `${label(status, code)} from the backup host: it may lag; retry` };
+  }
+  return { fact: true, row: `${label(status, code)}: no such order` };
+}
+
+/**
+ * Classifies one reverse answer (strict acceptance):
+ * - verified **204** → ACCEPTED(REVERSED); a verified 2xx other than 204 (e.g. `202 USER_PAYING`, a 200) →
+ *   TRANSIENT ("outcome unknown: query and retry");
+ * - `ORDER_CLOSED`/`ORDER_REVERSED`/… → ACCEPTED(ALREADY_CLOSED) only when verified, else TRANSIENT (unsigned);
+ * - `ORDER_NOT_EXIST` (/`ORDERNOTEXIST`/`ORDER_NOT_EXISTS`), 4xx, verified, from the main host →
+ *   ACCEPTED(ORDER_NOT_FOUND); from the backup host or unsigned → TRANSIENT;
+ * - generic `NOT_FOUND`/`RESOURCE_NOT_EXISTS` → REJECTED (wrong URL or unknown resource);
+ * - SIGN_ERROR/NO_AUTH/401/403 → AUTH; 429/408/5xx/network → TRANSIENT; failed verification → UNVERIFIED;
+ * - PARAM_ERROR/INVALID_REQUEST/any other 4xx → REJECTED; anything else → TRANSIENT.
+ */
+export function classifyReverseAnswer(answer: WechatpayAnswer): AnswerClass {
+  const common = commonRow(answer);
+  if (common) return common;
+  if (answer.kind !== 'answer') throw new Error('unreachable: network and unverified answers have common rows');
+  const { status, code } = answer;
+  if (is2xx(status)) {
+    if (status === 204) return { class: 'ACCEPTED', outcome: ReverseOutcome.REVERSED, row: '204: reversed' };
+    return { class: 'TRANSIENT', row: `${label(status, code)}: not a 204, outcome unknown: query and retry` };
   }
   if (code && ALREADY_CLOSED_CODES.has(code)) {
-    return { class: 'ACCEPTED', outcome: ReverseOutcome.ALREADY_CLOSED, row: `${status} ${code}: already closed` };
+    if (!answer.verified) {
+      return {
+        class: 'TRANSIENT',
+        row: `unsigned ${label(status, code)}: proves nothing; retry`,
+        ...unsignedMark(answer),
+      };
+    }
+    return { class: 'ACCEPTED', outcome: ReverseOutcome.ALREADY_CLOSED, row: `${label(status, code)}: already closed` };
   }
-  // Only a known code proves "no such order": a bare 404 may come from a proxy or a wrong base URL.
-  if (code && NOT_FOUND_CODES.has(code)) {
-    return { class: 'ACCEPTED', outcome: ReverseOutcome.ORDER_NOT_FOUND, row: `${status} ${code}: no such order` };
+  const notFound = notFoundRow(answer);
+  if (notFound) {
+    return 'fact' in notFound
+      ? { class: 'ACCEPTED', outcome: ReverseOutcome.ORDER_NOT_FOUND, row: notFound.row }
+      : notFound;
   }
-  if (code && AUTH_CODES.has(code)) return { class: 'AUTH', row: `${status} ${code}` };
-  if (status === 401 || status === 403) return { class: 'AUTH', row: `${status} ${code ?? 'without code'}` };
-  if (status === 429) return { class: 'TRANSIENT', row: `429 ${code ?? ''}: rate limited`.trim() };
-  if (status === 408) return { class: 'TRANSIENT', row: '408: request timeout' };
-  if (status >= 500) return { class: 'TRANSIENT', row: `${status} ${code ?? ''}: server error`.trim() };
-  if (code && REJECTED_CODES.has(code)) return { class: 'REJECTED', row: `${status} ${code}` };
-  if (status >= 400) return { class: 'REJECTED', row: `${status} ${code ?? 'without code'}: unknown refusal` };
-  return { class: 'TRANSIENT', row: `${status}: unexpected status` };
+  return fallbackRow(answer);
+}
+
+/** Largest `trade_state` kept (an unknown state is kept verbatim up to this length). */
+export const MAX_TRADE_STATE_LENGTH = 32;
+const FIELD_RE = /^[\x21-\x7e]{1,32}$/;
+const TRANSACTION_ID_RE = /^[\x21-\x7e]{1,64}$/;
+const TRADE_STATE_RE = new RegExp(`^[\\x21-\\x7e]{1,${MAX_TRADE_STATE_LENGTH}}$`);
+
+/**
+ * Reads a query body as the order `combineOutTradeNo`: `combine_out_trade_no` equal to it, `sub_orders` an array of
+ * 1–50 items with distinct string `out_trade_no`, string `mchid`, `sub_mchid`, `trade_state` (≤ 32 printable
+ * characters, kept verbatim even when unknown) and an optional string `transaction_id`. Undefined when it is not.
+ */
+export function parseQueriedOrder(body: unknown, combineOutTradeNo: string): QueriedSubOrder[] | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const order = body as { combine_out_trade_no?: unknown; sub_orders?: unknown };
+  if (order.combine_out_trade_no !== combineOutTradeNo) return undefined;
+  if (!Array.isArray(order.sub_orders) || order.sub_orders.length < 1 || order.sub_orders.length > 50) return undefined;
+  const out: QueriedSubOrder[] = [];
+  const seen = new Set<string>();
+  for (const item of order.sub_orders as unknown[]) {
+    if (typeof item !== 'object' || item === null) return undefined;
+    const { out_trade_no, mchid, sub_mchid, trade_state, transaction_id } = item as Record<string, unknown>;
+    if (typeof out_trade_no !== 'string' || !FIELD_RE.test(out_trade_no) || seen.has(out_trade_no)) return undefined;
+    if (typeof mchid !== 'string' || !FIELD_RE.test(mchid)) return undefined;
+    if (typeof sub_mchid !== 'string' || !FIELD_RE.test(sub_mchid)) return undefined;
+    if (typeof trade_state !== 'string' || !TRADE_STATE_RE.test(trade_state)) return undefined;
+    if (transaction_id !== undefined && (typeof transaction_id !== 'string' || !TRANSACTION_ID_RE.test(transaction_id)))
+      return undefined;
+    seen.add(out_trade_no);
+    out.push({
+      outTradeNo: out_trade_no,
+      mchid,
+      subMchid: sub_mchid,
+      tradeState: trade_state,
+      ...(transaction_id !== undefined ? { transactionId: transaction_id } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * Classifies one query answer for the order `combineOutTradeNo`:
+ * - verified 200 whose body is that order → FOUND (typed sub-orders); a verified 200 that is not → UNVERIFIED
+ *   ("answer is not an order"); a verified 2xx other than 200 → TRANSIENT;
+ * - `ORDER_NOT_EXIST` (/`ORDERNOTEXIST`/`ORDER_NOT_EXISTS`), 4xx, verified, from the main host → NOT_FOUND; from the
+ *   backup host or unsigned → TRANSIENT;
+ * - generic `NOT_FOUND`/`RESOURCE_NOT_EXISTS` → REJECTED; the other rows as for the reverse.
+ */
+export function classifyQueryAnswer(answer: WechatpayAnswer, combineOutTradeNo: string): QueryVerdict {
+  const common = commonRow(answer);
+  if (common) return common;
+  if (answer.kind !== 'answer') throw new Error('unreachable: network and unverified answers have common rows');
+  const { status, code } = answer;
+  if (is2xx(status)) {
+    if (status !== 200) return { class: 'TRANSIENT', row: `${label(status, code)}: not a 200, no order: retry` };
+    const subOrders = parseQueriedOrder(answer.body, combineOutTradeNo);
+    if (!subOrders) return { class: 'UNVERIFIED', row: '200: answer is not an order' };
+    return {
+      class: 'FOUND',
+      subOrders,
+      row: `200: order found (${subOrders.length} sub-order${subOrders.length === 1 ? '' : 's'})`,
+    };
+  }
+  const notFound = notFoundRow(answer);
+  if (notFound) return 'fact' in notFound ? { class: 'NOT_FOUND', code: code!, row: notFound.row } : notFound;
+  return fallbackRow(answer);
 }

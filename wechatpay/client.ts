@@ -1,14 +1,16 @@
 /**
- * The reverse call, typed: one function that sends the signed POST through wechatpay-axios-plugin and reports what
- * came back — a verified answer, an unverified one, or a network fault — without deciding what it means
- * (that is `classify.ts`).
+ * The WeChat Pay client, typed: the two calls of the product — the signed reverse (`POST …/{no}/reverse`) and the
+ * signed query (`GET …/{no}`) — sent through wechatpay-axios-plugin, and what came back described the same way for
+ * both — a verified answer, an unsigned one, an unverifiable one, or a network fault — without deciding what it
+ * means (that is `classify.ts`). Signing, verification, the body bound, the timeout, keep-alive connections and the
+ * backup host live here and nowhere else.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { AxiosError, type AxiosResponse } from 'axios';
-import type { ReverseRequest } from '../workflows/types';
-import { createPluginClient, verifyAnswer, type PluginClient } from './plugin';
+import type { ReverseRequest, WechatpayHost } from '../workflows/types';
+import { createPluginClient, verifyAnswer, type CombinePapayCallConfig, type PluginClient } from './plugin';
 
 /** Everything the client needs; built by the worker from the environment. Holds keys: never log it. */
 export interface WechatpayConfig {
@@ -31,19 +33,50 @@ export interface WechatpayConfig {
   maxBodyBytes: number;
 }
 
-/** What one reverse call produced. */
-export type ReverseAnswer =
+/** The calls this client makes (also the `call` label of the answer metrics). */
+export const WechatpayCall = {
+  REVERSE: 'reverse',
+  QUERY: 'query',
+} as const;
+/** One of {@link WechatpayCall}. */
+export type WechatpayCall = (typeof WechatpayCall)[keyof typeof WechatpayCall];
+
+/**
+ * What one call produced, the same shape for every call. `host` is the host the request went to.
+ * - `answer`: an HTTP answer that is either verified (`verified: true`: a 2xx the plugin verified, or a non-2xx whose
+ *   `Wechatpay-*` headers verified) or unsigned (`verified: false`: a non-2xx without any `Wechatpay-*` header).
+ *   `body` is the parsed body of a verified 2xx (e.g. the order of a query); `code`/`message` come from a JSON body
+ *   (error answers, or a 2xx such as `202 USER_PAYING`), bounded in length.
+ * - `unverified`: the answer carried a signature that failed (bad signature, unknown serial, skew, probe), or a 2xx
+ *   came without one. `unsigned` is true when it had no `Wechatpay-*` header at all (a header-stripping proxy).
+ * - `network`: no answer (refused, reset, timeout, body over the bound, …).
+ */
+export type WechatpayAnswer =
   | {
       kind: 'answer';
       status: number;
-      /** WeChat Pay's error code, for error answers with a JSON body. */
+      /** WeChat Pay's code, from a JSON body with a string `code` (≤ 64 characters kept). */
       code?: string;
+      /** WeChat Pay's message (≤ 200 characters kept). For logs by humans only, never for decisions. */
       message?: string;
       /** true: signature verified; false: unsigned (non-2xx only). */
       verified: boolean;
+      /** The parsed body of a verified 2xx answer (absent for an empty body such as a 204). */
+      body?: unknown;
+      /**
+       * The `Wechatpay-Nonce` of a verified answer: ties what the workflow accepted to the very answer that was
+       * signed (not a secret; the answer's signature covers it).
+       */
+      nonce?: string;
+      host: WechatpayHost;
     }
-  | { kind: 'unverified'; status: number; reason: string }
-  | { kind: 'network'; reason: string };
+  | { kind: 'unverified'; status: number; reason: string; unsigned: boolean; host: WechatpayHost }
+  | { kind: 'network'; reason: string; host: WechatpayHost };
+
+/** What one reverse call produced (see {@link WechatpayAnswer}). */
+export type ReverseAnswer = WechatpayAnswer;
+/** What one query call produced (see {@link WechatpayAnswer}). */
+export type QueryAnswer = WechatpayAnswer;
 
 const VERIFICATION_CODES = new Set([
   'EV3_RES_HEADERS_INCOMPLATE',
@@ -51,21 +84,25 @@ const VERIFICATION_CODES = new Set([
   'EV3_RES_HEADER_PLATFORM_SERIAL',
   'EV3_RES_HEADER_SIGNATURE_DIGEST',
 ]);
-const SIGNATURE_HEADERS = ['wechatpay-signature', 'wechatpay-timestamp', 'wechatpay-nonce', 'wechatpay-serial'];
 
-/** A reverse client: `reverse()` never throws for anything the peer or the network does. */
-export interface ReverseClient {
+/** The WeChat Pay client: its calls never throw for anything the peer or the network does. */
+export interface WechatpayClient {
   /**
    * Sends one signed reverse. With `useBackup` (and a configured backup host) it goes to the backup host; the
    * signature does not cover the host, so the same request is valid there.
    */
-  reverse(request: ReverseRequest, signal?: AbortSignal, useBackup?: boolean): Promise<ReverseAnswer>;
+  reverse(request: ReverseRequest, signal?: AbortSignal, useBackup?: boolean): Promise<WechatpayAnswer>;
+  /** Sends one signed query of the combined order (`GET …/transactions/{combine_out_trade_no}`); same rules. */
+  query(combineOutTradeNo: string, signal?: AbortSignal, useBackup?: boolean): Promise<WechatpayAnswer>;
   /** Whether a backup host is configured. */
   readonly hasBackup: boolean;
 }
 
-/** Builds the reverse client with keep-alive connections and bounded answers. */
-export function createReverseClient(config: WechatpayConfig): ReverseClient {
+/** The client as the reverse activity knew it (same object: both calls). */
+export type ReverseClient = WechatpayClient;
+
+/** Builds the client with keep-alive connections, bounded answers and a whole-call deadline. */
+export function createWechatpayClient(config: WechatpayConfig): WechatpayClient {
   const client: PluginClient = createPluginClient({
     mchid: config.mchid,
     serial: config.merchantSerial,
@@ -87,30 +124,62 @@ export function createReverseClient(config: WechatpayConfig): ReverseClient {
       ? [defaultTransforms]
       : [];
 
+  /** One call: deadline, cancellation, host choice, raw-body capture for verifying error answers, description. */
+  const send = async (
+    combineOutTradeNo: string,
+    signal: AbortSignal | undefined,
+    useBackup: boolean,
+    exchange: (options: CombinePapayCallConfig) => Promise<{ status: number; data: unknown; headers: unknown }>,
+  ): Promise<WechatpayAnswer> => {
+    const backup = useBackup && config.backupBaseUrl ? config.backupBaseUrl : undefined;
+    const host: WechatpayHost = backup ? 'backup' : 'main';
+    let rawBody = '';
+    const stash = (data: unknown): unknown => {
+      rawBody = typeof data === 'string' ? data : '';
+      return data;
+    };
+    const deadline = AbortSignal.timeout(config.timeoutMs);
+    try {
+      const res = await exchange({
+        combine_out_trade_no: combineOutTradeNo,
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+        transformResponse: [stash, ...transforms],
+        ...(backup ? { baseURL: backup } : {}),
+      });
+      // The plugin verified this 2xx answer's signature before resolving.
+      const { code, message } = codeAndMessage(res.data);
+      const nonce = nonceOf(res.headers);
+      return {
+        kind: 'answer',
+        status: res.status,
+        ...(code ? { code } : {}),
+        ...(message ? { message } : {}),
+        verified: true,
+        ...(res.data !== undefined && res.data !== '' ? { body: res.data } : {}),
+        ...(nonce ? { nonce } : {}),
+        host,
+      };
+    } catch (err) {
+      return describeError(err, rawBody, config.verifiers, host);
+    }
+  };
+
   return {
     hasBackup: Boolean(config.backupBaseUrl),
-    async reverse(request: ReverseRequest, signal?: AbortSignal, useBackup = false): Promise<ReverseAnswer> {
-      let rawBody = '';
-      const stash = (data: unknown): unknown => {
-        rawBody = typeof data === 'string' ? data : '';
-        return data;
-      };
-      const deadline = AbortSignal.timeout(config.timeoutMs);
-      try {
-        const res = await client.reverse.post(toWireBody(request), {
-          combine_out_trade_no: request.combineOutTradeNo,
-          signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
-          transformResponse: [stash, ...transforms],
-          ...(useBackup && config.backupBaseUrl ? { baseURL: config.backupBaseUrl } : {}),
-        });
-        // The plugin verified this 2xx answer's signature before resolving.
-        return { kind: 'answer', status: res.status, verified: true };
-      } catch (err) {
-        return describeError(err, rawBody, config.verifiers);
-      }
-    },
+    reverse: (request, signal, useBackup = false) =>
+      send(request.combineOutTradeNo, signal, useBackup, (options) =>
+        client.reverse.post(toWireBody(request), options),
+      ),
+    query: (combineOutTradeNo, signal, useBackup = false) =>
+      send(combineOutTradeNo, signal, useBackup, (options) => client.query.get(options)),
   };
 }
+
+/**
+ * The reverse client, as earlier callers build it: the same {@link WechatpayClient} (it also queries).
+ * @deprecated use {@link createWechatpayClient}.
+ */
+export const createReverseClient: (config: WechatpayConfig) => WechatpayClient = createWechatpayClient;
 
 /** The reverse body, snake_case as WeChat Pay expects: exactly these fields. */
 export function toWireBody(request: ReverseRequest): Record<string, unknown> {
@@ -125,31 +194,69 @@ export function toWireBody(request: ReverseRequest): Record<string, unknown> {
   };
 }
 
-function describeError(err: unknown, rawBody: string, verifiers: Record<string, KeyObject>): ReverseAnswer {
+/** Whether an answer carried any `Wechatpay-*` header (header names in any case). */
+function hasWechatpayHeaders(headers: unknown): boolean {
+  if (typeof headers !== 'object' || headers === null) return false;
+  return Object.keys(headers).some((k) => k.toLowerCase().startsWith('wechatpay-'));
+}
+
+function codeAndMessage(data: unknown): { code?: string; message?: string } {
+  if (typeof data !== 'object' || data === null) return {};
+  const { code, message } = data as { code?: unknown; message?: unknown };
+  return {
+    ...(typeof code === 'string' && code ? { code: code.slice(0, 64) } : {}),
+    ...(typeof message === 'string' && message ? { message: message.slice(0, 200) } : {}),
+  };
+}
+
+function describeError(
+  err: unknown,
+  rawBody: string,
+  verifiers: Record<string, KeyObject>,
+  host: WechatpayHost,
+): WechatpayAnswer {
   if (!(err instanceof AxiosError)) {
-    return { kind: 'network', reason: err instanceof Error ? err.name : 'unknown error' };
+    return { kind: 'network', reason: err instanceof Error ? err.name : 'unknown error', host };
   }
   const res: AxiosResponse | undefined = err.response;
   if (err.code && VERIFICATION_CODES.has(err.code)) {
-    return { kind: 'unverified', status: res?.status ?? 0, reason: err.code };
+    // A 2xx whose signature the plugin refused (or that came without one).
+    return {
+      kind: 'unverified',
+      status: res?.status ?? 0,
+      reason: err.code,
+      unsigned: !hasWechatpayHeaders(res?.headers),
+      host,
+    };
   }
-  if (!res) return { kind: 'network', reason: err.code ?? 'no answer' };
+  if (!res) return { kind: 'network', reason: err.code ?? 'no answer', host };
   const headers = Object.fromEntries(
     Object.entries(res.headers as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]),
   );
-  const data = res.data as { code?: unknown; message?: unknown } | undefined;
-  const code = typeof data?.code === 'string' ? data.code.slice(0, 64) : undefined;
-  const message = typeof data?.message === 'string' ? data.message.slice(0, 200) : undefined;
-  const signed = SIGNATURE_HEADERS.some((h) => h in headers);
+  const { code, message } = codeAndMessage(res.data);
+  // A non-2xx answer: the plugin leaves it unverified. Any Wechatpay-* header claims a signature, which must hold.
+  const signed = hasWechatpayHeaders(headers);
   if (signed) {
     const failure = verifyAnswer(verifiers, rawBody, headers);
-    if (failure) return { kind: 'unverified', status: res.status, reason: failure };
+    if (failure) return { kind: 'unverified', status: res.status, reason: failure, unsigned: false, host };
   }
+  const nonce = signed ? nonceOf(headers) : undefined;
   return {
     kind: 'answer',
     status: res.status,
     ...(code ? { code } : {}),
     ...(message ? { message } : {}),
     verified: signed,
+    ...(nonce ? { nonce } : {}),
+    host,
   };
+}
+
+/** The `Wechatpay-Nonce` header (any case), at most 64 characters, when present. */
+function nonceOf(headers: unknown): string | undefined {
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === 'wechatpay-nonce' && typeof value === 'string') return value.slice(0, 64);
+  }
+  return undefined;
 }

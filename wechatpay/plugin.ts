@@ -40,24 +40,51 @@ export interface WechatpayClientConfig {
   httpsAgent?: unknown;
 }
 
-/** The one chain this project calls, narrowed. */
-export interface CombinePapayReverseChain {
-  post(
-    body: Record<string, unknown>,
-    config: { combine_out_trade_no: string; signal?: AbortSignal; transformResponse?: unknown[]; baseURL?: string },
-  ): Promise<{ status: number; data: unknown; headers: Record<string, unknown> }>;
+/**
+ * Per-call options of a chain call. `combine_out_trade_no` fills the `{combine_out_trade_no}` segment of the path
+ * (the plugin substitutes it verbatim, without encoding); the rest is plain axios request config.
+ */
+export interface CombinePapayCallConfig {
+  combine_out_trade_no: string;
+  signal?: AbortSignal;
+  transformResponse?: unknown[];
+  baseURL?: string;
 }
 
-/** A constructed client: the reverse chain and the APIv3 axios instance. */
+/** What a chain call resolves with (a 2xx whose signature the plugin verified). */
+export interface PluginResponse {
+  status: number;
+  data: unknown;
+  headers: Record<string, unknown>;
+}
+
+/** `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`, narrowed. */
+export interface CombinePapayReverseChain {
+  post(this: void, body: Record<string, unknown>, config: CombinePapayCallConfig): Promise<PluginResponse>;
+}
+
+/** `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`, narrowed (signed over an empty body). */
+export interface CombinePapayQueryChain {
+  get(this: void, config: CombinePapayCallConfig): Promise<PluginResponse>;
+}
+
+/** A constructed client: the two chains this project calls and the APIv3 axios instance. */
 export interface PluginClient {
   reverse: CombinePapayReverseChain;
+  query: CombinePapayQueryChain;
   v3: AxiosInstance;
 }
 
 const untyped = plugin as unknown as {
   Wechatpay: new (config: WechatpayClientConfig) => {
     v3: {
-      ecommerce: { combinePapay: { transactions: { _combine_out_trade_no_: { reverse: CombinePapayReverseChain } } } };
+      ecommerce: {
+        combinePapay: {
+          transactions: {
+            _combine_out_trade_no_: CombinePapayQueryChain & { reverse: CombinePapayReverseChain };
+          };
+        };
+      };
     };
     client: { v3: AxiosInstance };
   };
@@ -71,11 +98,18 @@ export const Formatter: PluginFormatter = untyped.Formatter;
 /** SHA256withRSA sign/verify (from the plugin). */
 export const Rsa: PluginRsa = untyped.Rsa;
 
-/** Builds a plugin client: it signs every request and verifies every 2xx answer itself. */
+/**
+ * Builds a plugin client: it signs every request (`METHOD\nPATH?QUERY\nTS\nNONCE\nBODY\n`, BODY empty for a
+ * GET) and verifies every 2xx answer itself.
+ */
 export function createPluginClient(config: WechatpayClientConfig): PluginClient {
   const wxpay = new untyped.Wechatpay(config);
+  // `_combine_out_trade_no_` becomes the `{combine_out_trade_no}` path segment; its `get`/`post` close over the
+  // client, so they may be called detached.
+  const order = wxpay.v3.ecommerce.combinePapay.transactions._combine_out_trade_no_;
   return {
-    reverse: wxpay.v3.ecommerce.combinePapay.transactions._combine_out_trade_no_.reverse,
+    reverse: order.reverse,
+    query: { get: order.get },
     v3: wxpay.client.v3,
   };
 }

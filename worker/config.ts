@@ -20,9 +20,15 @@ export interface WorkerConfig {
   temporal: ClientConnectConfig & { namespace: string };
   taskQueue: string;
   wechatpay: WechatpayConfig;
-  /** Delay between reverse attempts after SIGN_ERROR / NO_AUTH. */
+  /** Delay between WeChat Pay call attempts (query and reverse) after SIGN_ERROR / NO_AUTH. */
   authRetryDelayMs: number;
   compensation: { url: string; hmacKey?: KeyObject; timeoutMs: number };
+  /**
+   * Where an order adopted as paid (`onPaidAtDeadline: "ADOPT"`) is announced (`PAYMENT_CONFIRMATION_URL`, optional:
+   * without it the confirmation activity fails retryably, WORKER_MISCONFIGURED). Same HMAC secret and timeout as
+   * compensation.
+   */
+  confirmation: { url?: string; hmacKey?: KeyObject; timeoutMs: number };
   /** Port of the Prometheus /metrics endpoint, if any. */
   metricsPort?: number;
   /** Most activities run at once on this worker. */
@@ -88,7 +94,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
       return parsed.toString();
     } catch {
-      problems.push(new ConfigError(name, `must be an http(s) URL, got "${raw}"`));
+      problems.push(new ConfigError(name, `must be an http(s) URL, got "${redactUrlText(raw)}"`));
       return undefined;
     }
   };
@@ -189,6 +195,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       problems.push(new ConfigError('COMPENSATION_HMAC_SECRET', 'must be at least 16 characters'));
     else hmacKey = createSecretKey(Buffer.from(secret, 'utf8'));
   }
+  const confirmationUrl = env.PAYMENT_CONFIRMATION_URL?.trim() ? url('PAYMENT_CONFIRMATION_URL') : undefined;
   const compensationTimeoutMs = integer('COMPENSATION_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000);
   const metricsPortRaw = env.WORKER_METRICS_PORT?.trim();
   const metricsPort = metricsPortRaw ? integer('WORKER_METRICS_PORT', 0, 1, 65_535) : undefined;
@@ -228,6 +235,11 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     },
     authRetryDelayMs,
     compensation: { url: compensationUrl, ...(hmacKey ? { hmacKey } : {}), timeoutMs: compensationTimeoutMs },
+    confirmation: {
+      ...(confirmationUrl ? { url: confirmationUrl } : {}),
+      ...(hmacKey ? { hmacKey } : {}),
+      timeoutMs: compensationTimeoutMs,
+    },
     ...(metricsPort ? { metricsPort } : {}),
     maxConcurrentActivities,
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
@@ -239,7 +251,28 @@ function definedOnly(env: Env): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-/** A loggable summary of the configuration: no keys, no secrets. */
+/**
+ * A URL as it may be logged: origin and path only — never user info (credentials), query string or fragment.
+ * Anything unparseable is reported as such.
+ */
+export function loggableUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** A bad URL value for an error message: user info masked, query and fragment cut, at most 80 characters. */
+function redactUrlText(raw: string): string {
+  return raw
+    .replace(/\/\/[^/?#]*@/, '//***@')
+    .replace(/[?#].*$/s, '')
+    .slice(0, 80);
+}
+
+/** A loggable summary of the configuration: no keys, no secrets; URLs as origin and path only. */
 export function describeConfig(config: WorkerConfig): Record<string, unknown> {
   return {
     temporalAddress: config.temporal.connectionOptions.address ?? 'localhost:7233',
@@ -247,14 +280,16 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     tls: Boolean(config.temporal.connectionOptions.tls),
     apiKey: config.temporal.connectionOptions.apiKey ? 'set' : 'not set',
     taskQueue: config.taskQueue,
-    wechatpayBaseUrl: config.wechatpay.baseUrl,
-    wechatpayBackupBaseUrl: config.wechatpay.backupBaseUrl ?? 'not set',
+    wechatpayBaseUrl: loggableUrl(config.wechatpay.baseUrl),
+    wechatpayBackupBaseUrl: config.wechatpay.backupBaseUrl ? loggableUrl(config.wechatpay.backupBaseUrl) : 'not set',
     mchid: config.wechatpay.mchid,
     merchantSerial: config.wechatpay.merchantSerial,
     verifyingKeys: Object.keys(config.wechatpay.verifiers),
     wechatpaySerialHeader: config.wechatpay.wechatpaySerial,
     wechatpayTimeoutMs: config.wechatpay.timeoutMs,
-    compensationUrl: config.compensation.url,
+    compensationUrl: loggableUrl(config.compensation.url),
     compensationSigned: Boolean(config.compensation.hmacKey),
+    paymentConfirmationUrl: config.confirmation.url ? loggableUrl(config.confirmation.url) : 'not set',
+    paymentConfirmationSigned: Boolean(config.confirmation.url && config.confirmation.hmacKey),
   };
 }

@@ -1,30 +1,69 @@
 /**
  * The product's own metrics, exported beside the SDK's through the runtime's meter (Prometheus when
  * `WORKER_METRICS_PORT` is set). The workflow adds `combine_papay_phase_entered{phase}` from workflow code.
+ *
+ * WeChat Pay answers are counted in `combine_papay_wechatpay_answers{call,class}` (`call`: `reverse` | `query`;
+ * `class`: the verdict — ACCEPTED, FOUND, NOT_FOUND, REJECTED, AUTH, TRANSIENT, UNVERIFIED). The older
+ * `combine_papay_reverse_answers{class}` is still recorded for reverse answers so existing dashboards keep working;
+ * it is deprecated. `combine_papay_unsigned_answers{call}` counts answers that arrived without any `Wechatpay-*`
+ * header where WeChat Pay signs (error answers other than 401, and 2xx answers): a steady rate means a proxy strips
+ * the headers, and "already closed" / "no such order" answers then never count.
  */
 import type { MetricMeter } from '@temporalio/common';
+import type { WechatpayCall } from '../wechatpay/client';
 
 /** What the activities record. */
 export interface Metrics {
-  /** One reverse answer, by class (ACCEPTED, REJECTED, AUTH, TRANSIENT, UNVERIFIED). */
-  reverseAnswer(answerClass: string): void;
+  /** One WeChat Pay answer, by call and class (the classifier's verdict). */
+  wechatpayAnswer(call: WechatpayCall, answerClass: string): void;
+  /** One answer without any `Wechatpay-*` header where WeChat Pay signs (see the module comment). */
+  unsignedAnswer(call: WechatpayCall): void;
   /** One failed compensation attempt, by kind (transient, rejected). */
-  compensationFailure(kind: 'transient' | 'rejected'): void;
+  compensationFailure(kind: DownstreamFailureKind): void;
+  /** One failed payment-confirmation attempt, by kind (transient, rejected). */
+  confirmationFailure(kind: DownstreamFailureKind): void;
 }
+
+/** How a downstream POST failed: retried (`transient`) or handed to a human (`rejected`). */
+export type DownstreamFailureKind = 'transient' | 'rejected';
 
 /** Metric names (Prometheus adds no suffix unless configured). */
 export const MetricName = {
+  WECHATPAY_ANSWERS: 'combine_papay_wechatpay_answers',
+  /** @deprecated reverse answers only, kept for existing dashboards: use {@link MetricName.WECHATPAY_ANSWERS}. */
   REVERSE_ANSWERS: 'combine_papay_reverse_answers',
+  UNSIGNED_ANSWERS: 'combine_papay_unsigned_answers',
   COMPENSATION_FAILURES: 'combine_papay_compensation_failures',
+  CONFIRMATION_FAILURES: 'combine_papay_confirmation_failures',
   PHASE_ENTERED: 'combine_papay_phase_entered',
 } as const;
 
 /** Metrics recorded on the given meter (usually `Runtime.instance().metricMeter`). */
 export function meterMetrics(meter: MetricMeter): Metrics {
-  const answers = meter.createCounter(MetricName.REVERSE_ANSWERS, '1', 'WeChat Pay reverse answers by class');
+  const answers = meter.createCounter(MetricName.WECHATPAY_ANSWERS, '1', 'WeChat Pay answers by call and class');
+  const reverseAnswers = meter.createCounter(
+    MetricName.REVERSE_ANSWERS,
+    '1',
+    'WeChat Pay reverse answers by class (deprecated: see combine_papay_wechatpay_answers)',
+  );
+  const unsigned = meter.createCounter(
+    MetricName.UNSIGNED_ANSWERS,
+    '1',
+    'WeChat Pay answers without Wechatpay-* headers, by call (a header-stripping proxy?)',
+  );
   const failures = meter.createCounter(MetricName.COMPENSATION_FAILURES, '1', 'failed compensation attempts by kind');
+  const confirmationFailures = meter.createCounter(
+    MetricName.CONFIRMATION_FAILURES,
+    '1',
+    'failed payment-confirmation attempts by kind',
+  );
   return {
-    reverseAnswer: (answerClass) => answers.add(1, { class: answerClass }),
+    wechatpayAnswer: (call, answerClass) => {
+      answers.add(1, { call, class: answerClass });
+      if (call === 'reverse') reverseAnswers.add(1, { class: answerClass });
+    },
+    unsignedAnswer: (call) => unsigned.add(1, { call }),
     compensationFailure: (kind) => failures.add(1, { kind }),
+    confirmationFailure: (kind) => confirmationFailures.add(1, { kind }),
   };
 }

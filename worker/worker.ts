@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createReverseClient } from '../wechatpay/client';
+import { createWechatpayClient } from '../wechatpay/client';
 import type { WorkerConfig } from './config';
 import type { Metrics } from './metrics';
 import { ensureSearchAttributes } from './search-attributes';
@@ -36,13 +36,16 @@ export async function createProductWorker(
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   try {
     const registeredSearchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
+    const metrics = options.metrics ? { metrics: options.metrics } : {};
     const activities = createActivities({
+      // One WeChat Pay client for both calls (query and reverse).
       reverse: {
-        client: createReverseClient(config.wechatpay),
+        client: createWechatpayClient(config.wechatpay),
         authRetryDelayMs: config.authRetryDelayMs,
-        ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...metrics,
       },
-      compensation: { ...config.compensation, ...(options.metrics ? { metrics: options.metrics } : {}) },
+      compensation: { ...config.compensation, ...metrics },
+      confirmation: { ...config.confirmation, ...metrics },
     });
     const worker = await Worker.create({
       connection,

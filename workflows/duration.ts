@@ -44,3 +44,8 @@ export function formatDuration(ms: number): string {
   }
   return parts.join('');
 }
+
+/** An epoch-milliseconds time as ISO-8601 (UTC). */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

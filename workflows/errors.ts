@@ -13,6 +13,20 @@ export const ErrorType = {
   REVERSE_TRANSIENT: 'REVERSE_TRANSIENT',
   /** A 2xx (or signed error) answer whose signature did not verify: not an answer, retried. */
   REVERSE_ANSWER_UNVERIFIED: 'REVERSE_ANSWER_UNVERIFIED',
+  /** WeChat Pay refused the query itself (PARAM_ERROR, a generic NOT_FOUND: wrong URL, …). Never retried. */
+  QUERY_REJECTED: 'QUERY_REJECTED',
+  /** WeChat Pay refused our signature or permissions on the query: retried slowly until the keys are fixed. */
+  QUERY_AUTH_FAILED: 'QUERY_AUTH_FAILED',
+  /** The query got no fact: rate limit, server error, network fault, an unsigned answer, a backup-host "not found". */
+  QUERY_TRANSIENT: 'QUERY_TRANSIENT',
+  /** A query answer whose signature did not verify, or whose body is not an order: not an answer, retried. */
+  QUERY_ANSWER_UNVERIFIED: 'QUERY_ANSWER_UNVERIFIED',
+  /** After the bounded reverse rounds, the query still did not show the order closed, reversed or refunded. */
+  REVERSE_NOT_CONFIRMED: 'REVERSE_NOT_CONFIRMED',
+  /** The downstream refused the payment confirmation of an adopted order (4xx other than 408/409/429). Never retried. */
+  CONFIRMATION_REJECTED: 'CONFIRMATION_REJECTED',
+  /** The payment confirmation failed transiently (5xx, 408, 429, network). Retried. */
+  CONFIRMATION_TRANSIENT: 'CONFIRMATION_TRANSIENT',
   /** The downstream order service refused a compensation (4xx other than 408/409/429). Never retried. */
   COMPENSATION_REJECTED: 'COMPENSATION_REJECTED',
   /** The downstream order service failed transiently (5xx, 408, 429, network). Retried. */
@@ -21,6 +35,10 @@ export const ErrorType = {
   WORKER_MISCONFIGURED: 'WORKER_MISCONFIGURED',
   /** An activity kept failing until its retry window (schedule-to-close) closed. */
   RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
+  /** A rule the workflow enforces by construction was about to be broken (e.g. compensation without confirmation). */
+  INVARIANT_VIOLATED: 'INVARIANT_VIOLATED',
+  /** A failure of no known type (its message says what it was). */
+  UNKNOWN: 'UNKNOWN',
 } as const;
 
 /** One of {@link ErrorType}. */

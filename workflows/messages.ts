@@ -1,6 +1,6 @@
 /** The workflow's messages (**contract**): names are explicit and stable; outside clients use them verbatim. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { MarkPaidDetails, MarkPaidResult, OrderStatus } from './types';
+import type { BeginPaymentDetails, BeginPaymentResult, MarkPaidDetails, MarkPaidResult, OrderStatus } from './types';
 
 /** Workflow type name (**contract**). */
 export const WORKFLOW_TYPE = 'combinePapayOrderWorkflow';
@@ -13,7 +13,13 @@ export function workflowIdFor(combineOutTradeNo: string): string {
 
 /** Confirms the order paid. Accepted while AWAITING_PAYMENT (and again once PAID); refused once the reversal has begun. */
 export const markPaidUpdate = defineUpdate<MarkPaidResult, [MarkPaidDetails | undefined]>('markPaid');
-/** Abandons the order: reverse now (still honouring the safety floor after creation). */
+/**
+ * Announces a pay call about to be sent: the checkout calls it right before each pay call. Accepted only while
+ * AWAITING_PAYMENT (not cancelled); answers `{ reverseNotBefore }`. Refused once the reversal has begun: then the pay
+ * call must not be sent.
+ */
+export const beginPaymentUpdate = defineUpdate<BeginPaymentResult, [BeginPaymentDetails | undefined]>('beginPayment');
+/** Abandons the order: reconcile and reverse now (still waiting for the last pay call's window). */
 export const cancelOrderSignal = defineSignal<[string?]>('cancelOrder');
 /** Operator: in NEEDS_ATTENTION, drive the failed step again (only unfinished sub-orders are re-driven). */
 export const retrySignal = defineSignal<[]>('retry');

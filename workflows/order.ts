@@ -1,52 +1,64 @@
 /**
- * `combinePapayOrderWorkflow`: one combined withholding order, from "awaiting payment" to paid, or to reversed at
- * WeChat Pay and compensated sub-order by sub-order. Deterministic code only.
+ * `combinePapayOrderWorkflow`: one combined withholding order, from "awaiting payment" to paid, or — once the pay
+ * window has closed and a signed query says what happened — to reversed at WeChat Pay, confirmed by a second query,
+ * and compensated sub-order by sub-order. Deterministic code only.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
-  TimeoutFailure,
-  allHandlersFinished,
   condition,
   log,
-  metricMeter,
+  patched,
   proxyActivities,
-  setCurrentDetails,
-  setHandler,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
-import { formatDuration } from './duration';
+import { formatDuration, iso } from './duration';
 import { ErrorType } from './errors';
-import { cancelOrderSignal, markPaidUpdate, resolveSignal, retrySignal, statusQuery } from './messages';
-import { ACTIVITY_START_TO_CLOSE_MS, REVERSE_FLOOR_MS } from './policies';
-import { CombineOutTradeNoKey, PaymentDeadlineKey, PaymentPhaseKey, SubMchIdsKey } from './search-attributes';
+import { compensatePending, type ConfirmedReversal } from './compensation';
+import { describeFailure } from './failures';
+import { OrderState } from './order-state';
+import { Patches } from './patches';
+import {
+  ACTIVITY_START_TO_CLOSE_MS,
+  CONFIRM_BACKOFF_MS,
+  MAX_REVERSE_ROUNDS,
+  PAY_CALL_TIMEOUT_MS,
+  REVERSE_FLOOR_MS,
+  paymentDeadline,
+  retryOptions,
+} from './policies';
+import { confirmedStates, decideAfterReverse, decideBeforeReverse, summarizeQuery } from './reconcile';
+import { CombineOutTradeNoKey, PaymentDeadlineKey, SubMchIdsKey } from './search-attributes';
 import {
   CompensationReason,
   OrderPhase,
+  ReconcileDecision,
+  ReverseOutcome,
+  type AttentionStep,
   type FailureInfo,
-  type MarkPaidDetails,
   type OrderResult,
   type OrderSpec,
   type OrderStatus,
-  type ResolvedRetry,
-  type SubOrderStatus,
+  type QueryRequest,
+  type QueryResult,
 } from './types';
 import { formatIssues, validateOrderInput } from './validation';
 
-const { reverseCombineOrder, compensateSubOrder } = proxyActivities<OrderActivities>({
+const { queryCombineOrder, reverseCombineOrder, confirmPayment } = proxyActivities<OrderActivities>({
   startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,
 });
 
-/** Most operator actions kept in the status (older ones remain in the history). */
-const MAX_OPERATOR_ACTIONS = 20;
-/** Counts orders entering each phase (replay-safe: the SDK skips it during replay). */
-const phaseEntered = metricMeter.createCounter('combine_papay_phase_entered', '1', 'orders entering each phase');
-const MAX_NOTE_LENGTH = 1_000;
+/** Most queries kept in the status (older ones remain in the history). */
+const MAX_QUERIES_SHOWN = 10;
+
+/** How driving the reversal ended: confirmed (compensate), adopted as paid, or stuck (an operator decides). */
+type Reconciled =
+  | { kind: 'CONFIRMED' }
+  | { kind: 'ADOPT'; query: Extract<QueryResult, { found: true }> }
+  | { kind: 'STUCK'; step: AttentionStep; failure: FailureInfo };
 
 /** Reverses and compensates a combined withholding order that is not confirmed paid by its deadline. */
 export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderResult> {
@@ -59,93 +71,48 @@ export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderRe
       details: [checked.issues],
     });
   }
-  const spec = checked.spec;
-  const order = new OrderLifecycle(spec);
-  return order.run();
+  return new OrderLifecycle(checked.spec).run();
 }
 
 class OrderLifecycle {
-  private readonly state: OrderStatus;
+  private readonly order: OrderState;
   private readonly deadline: number;
-  private operatorAction: { action: 'retry' } | { action: 'resolve'; note: string } | undefined;
+  /** Set once WeChat Pay confirmed the order closed/reversed/refunded: what each compensation carries. */
+  private confirmed: ConfirmedReversal | undefined;
 
   constructor(private readonly spec: OrderSpec) {
-    this.deadline = spec.orderCreatedAt + Math.max(spec.paymentTimeoutMs, REVERSE_FLOOR_MS);
-    this.state = {
-      combineOutTradeNo: spec.combineOutTradeNo,
-      phase: OrderPhase.AWAITING_PAYMENT,
-      deadline: iso(this.deadline),
-      orderCreatedAt: iso(spec.orderCreatedAt),
-      waitingFor: '',
-      reverse: { state: 'NOT_STARTED', rounds: 0 },
-      subOrders: spec.subOrders.map((s) => ({
-        outTradeNo: s.outTradeNo,
-        mchid: s.mchid,
-        subMchid: s.subMchid,
-        compensation: 'NOT_STARTED',
-      })),
-      operatorActions: [],
-    };
-    this.installHandlers();
+    this.deadline = paymentDeadline(spec);
+    this.order = new OrderState(spec, this.deadline);
   }
 
-  private installHandlers(): void {
-    const state = this.state;
-    setHandler(statusQuery, () => state);
-    setHandler(
-      markPaidUpdate,
-      (details?: MarkPaidDetails) => {
-        if (state.phase !== OrderPhase.PAID) {
-          state.paid = { at: iso(Date.now()), ...(details ? { details } : {}) };
-          log.info('order confirmed paid', { combineOutTradeNo: state.combineOutTradeNo });
-        }
-        return { phase: OrderPhase.PAID, paidAt: state.paid?.at ?? iso(Date.now()) };
-      },
-      {
-        validator: (details?: MarkPaidDetails) => {
-          if (state.phase === OrderPhase.PAID) return;
-          if (state.phase !== OrderPhase.AWAITING_PAYMENT || state.cancelled) {
-            throw new Error(
-              `markPaid refused: the order is ${state.cancelled && state.phase === OrderPhase.AWAITING_PAYMENT ? 'cancelled' : state.phase}; the reversal has begun, so any money taken comes back through the reverse`,
-            );
-          }
-          checkMarkPaidDetails(details);
-        },
-      },
-    );
-    setHandler(cancelOrderSignal, (reason?: string) => {
-      const accepted = state.phase === OrderPhase.AWAITING_PAYMENT && !state.paid && !state.cancelled;
-      const note = typeof reason === 'string' ? reason.slice(0, MAX_NOTE_LENGTH) : undefined;
-      this.recordAction('cancelOrder', accepted, note);
-      if (accepted) state.cancelled = { at: iso(Date.now()), ...(note ? { reason: note } : {}) };
-    });
-    setHandler(retrySignal, () => {
-      const accepted = state.phase === OrderPhase.NEEDS_ATTENTION && !this.operatorAction;
-      this.recordAction('retry', accepted);
-      if (accepted) this.operatorAction = { action: 'retry' };
-    });
-    setHandler(resolveSignal, (arg: string | { note: string }) => {
-      const raw: unknown = typeof arg === 'object' && arg !== null ? (arg as { note?: unknown }).note : arg;
-      const note = typeof raw === 'string' ? raw.trim().slice(0, MAX_NOTE_LENGTH) : '';
-      const accepted = state.phase === OrderPhase.NEEDS_ATTENTION && !this.operatorAction && note.length > 0;
-      this.recordAction('resolve', accepted, note || undefined);
-      if (accepted) this.operatorAction = { action: 'resolve', note };
-    });
+  /** The status the lifecycle updates as it goes. */
+  private get state(): OrderStatus {
+    return this.order.status;
   }
 
-  private recordAction(
-    action: OrderStatus['operatorActions'][number]['action'],
-    accepted: boolean,
-    note?: string,
-  ): void {
-    this.state.operatorActions.push({ action, at: iso(Date.now()), accepted, ...(note ? { note } : {}) });
-    if (this.state.operatorActions.length > MAX_OPERATOR_ACTIONS) this.state.operatorActions.shift();
-    const context = { combineOutTradeNo: this.state.combineOutTradeNo, phase: this.state.phase };
-    if (accepted) log.info(`operator ${action} accepted`, context);
-    else log.warn(`operator ${action} ignored in this phase or with this input`, context);
-  }
-
+  /** The lifecycle, top to bottom. */
   async run(): Promise<OrderResult> {
+    this.announce();
+    await this.waitForPayment();
+    if (this.state.paid) return this.order.finish(OrderPhase.PAID);
+
+    const reason = this.state.cancelled ? CompensationReason.CANCELLED : CompensationReason.PAYMENT_TIMEOUT;
+    const why = reason === CompensationReason.CANCELLED ? 'the order was cancelled' : 'the payment deadline passed';
+    if (!patched(Patches.RECONCILE_BY_QUERY)) return this.legacyReverseThenCompensate(reason, why);
+
+    await this.waitForPayWindow(why);
+    for (;;) {
+      const reconciled = await this.reconcileAndReverse(why);
+      if (reconciled.kind === 'CONFIRMED') break;
+      if (reconciled.kind === 'ADOPT') return this.adopt(reconciled.query);
+      const action = await this.order.awaitOperator(reconciled.step, reconciled.failure);
+      if (action.action === 'resolve') return this.order.resolveManually(action.note);
+    }
+    return this.compensateUntilDone(reason);
+  }
+
+  /** Search attributes and memo of the order (the same commands as every earlier version sent). */
+  private announce(): void {
     const { spec, state } = this;
     upsertSearchAttributes([
       { key: CombineOutTradeNoKey, value: spec.combineOutTradeNo },
@@ -162,9 +129,20 @@ class OrderLifecycle {
         deadline: state.deadline,
       },
     });
-    this.enter(
+    if (spec.payWindowMs < PAY_CALL_TIMEOUT_MS) {
+      log.warn('payWindow is shorter than the pay call may run: a late debit could land after the query', {
+        combineOutTradeNo: spec.combineOutTradeNo,
+        payWindow: state.payWindow,
+      });
+    }
+  }
+
+  /** Step 1: wait for markPaid, cancelOrder or the deadline. */
+  private async waitForPayment(): Promise<void> {
+    const { state } = this;
+    this.order.enter(
       OrderPhase.AWAITING_PAYMENT,
-      `Waiting for markPaid until the payment deadline ${state.deadline}; without it the order is reversed at WeChat Pay.`,
+      `Waiting for markPaid until the payment deadline ${state.deadline}; without it the order is reconciled with WeChat Pay and reversed.`,
     );
     const remaining = this.deadline - Date.now();
     if (remaining > 0) {
@@ -173,49 +151,127 @@ class OrderLifecycle {
       });
     }
     // The flag decides, not the timer: a markPaid accepted in the same activation as the deadline wins.
-    if (state.paid) {
-      this.enter(OrderPhase.PAID, 'Nothing: the order was confirmed paid.');
-      return this.finish(OrderPhase.PAID);
-    }
+    if (state.paid) this.order.enter(OrderPhase.PAID, 'Nothing: the order was confirmed paid.');
+  }
 
-    const reason = state.cancelled ? CompensationReason.CANCELLED : CompensationReason.PAYMENT_TIMEOUT;
-    const why = reason === CompensationReason.CANCELLED ? 'the order was cancelled' : 'the payment deadline passed';
-    const floor = spec.orderCreatedAt + REVERSE_FLOOR_MS;
-    state.reverse.notBefore = iso(floor);
-    if (Date.now() < floor) {
-      state.reverse.state = 'WAITING_FOR_FLOOR';
-      this.enter(
-        OrderPhase.REVERSING,
-        `Waiting until ${iso(floor)} before reversing (${why}): the pay call may still be running.`,
-      );
-      await sleep(floor - Date.now(), { summary: `reverse safety floor ${iso(floor)}` });
-    }
+  /** Step 2: no query or reverse before every announced pay call may have landed. */
+  private async waitForPayWindow(why: string): Promise<void> {
+    const { spec, state } = this;
+    // Entering REVERSING first (same activation) refuses every later beginPayment: the window below is final.
+    this.order.enter(OrderPhase.REVERSING, `Reconciling with WeChat Pay because ${why}.`);
+    const lastPayCall = state.payments ? Date.parse(state.payments.lastAt) : spec.orderCreatedAt;
+    const notBefore = lastPayCall + spec.payWindowMs;
+    state.reverse.notBefore = iso(notBefore);
+    if (Date.now() >= notBefore) return;
+    state.reverse.state = 'WAITING_FOR_PAY_WINDOW';
+    this.order.enter(
+      OrderPhase.REVERSING,
+      `Waiting for the pay window until ${iso(notBefore)} (${why}): a pay call sent at ${iso(lastPayCall)} may still land.`,
+    );
+    await sleep(notBefore - Date.now(), { summary: `pay window until ${iso(notBefore)}` });
+  }
 
-    for (;;) {
-      if (state.reverse.state !== 'ACCEPTED') {
-        const accepted = await this.reverse(why);
-        if (!accepted) {
-          const action = await this.awaitOperator('REVERSE', state.reverse.lastFailure);
-          if (action.action === 'resolve') return this.resolveManually(action.note);
-          continue;
+  /**
+   * Step 3: query; decide; reverse; query again until WeChat Pay confirms the order closed, reversed or refunded.
+   * Bounded rounds of reverse-and-confirm, then an operator.
+   */
+  private async reconcileAndReverse(why: string): Promise<Reconciled> {
+    const { spec, state } = this;
+    for (let sent = 0; ;) {
+      const confirming = state.reverse.state === 'ACCEPTED';
+      const query = await this.query(confirming ? 'CONFIRM' : 'RECONCILE');
+      if ('type' in query) return { kind: 'STUCK', step: 'QUERY', failure: query };
+      const decision = confirming
+        ? decideAfterReverse(query, spec.subOrders)
+        : decideBeforeReverse(query, spec.subOrders, spec.onPaidAtDeadline);
+      state.reverse.decision = decision;
+      log.info('reconcile decision', { combineOutTradeNo: spec.combineOutTradeNo, decision });
+      if (decision === ReconcileDecision.ADOPT && query.found) return { kind: 'ADOPT', query };
+      if (decision === ReconcileDecision.CONFIRMED || decision === ReconcileDecision.NOTHING_TO_REVERSE) {
+        this.confirm(query, confirming);
+        return { kind: 'CONFIRMED' };
+      }
+      if (confirming) {
+        const seen = summarizeQuery(query, spec.subOrders);
+        if (sent >= MAX_REVERSE_ROUNDS) {
+          const failure = {
+            type: ErrorType.REVERSE_NOT_CONFIRMED,
+            message: `after ${sent} accepted reverse(s) the query still shows ${seen}`,
+            at: iso(Date.now()),
+          };
+          state.reverse.lastFailure = failure;
+          return { kind: 'STUCK', step: 'CONFIRM', failure };
         }
+        const pause = CONFIRM_BACKOFF_MS * 2 ** Math.max(0, sent - 1);
+        this.order.enter(
+          OrderPhase.REVERSING,
+          `The reverse is not confirmed yet (${seen}): reversing again after ${formatDuration(pause)}.`,
+        );
+        await sleep(pause, { summary: 'pause before reversing again' });
       }
-      await this.compensate(reason);
-      const failed = state.subOrders.filter((s) => s.compensation !== 'DONE');
-      if (failed.length === 0) {
-        this.enter(OrderPhase.REVERSED, 'Nothing: the order was reversed and every sub-order compensated.');
-        return this.finish(OrderPhase.REVERSED);
-      }
-      const action = await this.awaitOperator('COMPENSATION', failed[0]?.lastFailure, failed.length);
-      if (action.action === 'resolve') return this.resolveManually(action.note);
+      const failure = await this.reverse(why);
+      if (failure) return { kind: 'STUCK', step: 'REVERSE', failure };
+      sent += 1;
     }
   }
 
-  private async reverse(why: string): Promise<boolean> {
+  /** A query settled the order: what each compensation will carry, and the status. */
+  private confirm(query: QueryResult, afterReverse: boolean): void {
+    const { spec, state } = this;
+    const reverseOutcome = afterReverse
+      ? (state.reverse.outcome ?? ReverseOutcome.REVERSED)
+      : ReverseOutcome.NOT_NEEDED;
+    this.confirmed = { reverseOutcome, tradeStates: confirmedStates(query, spec.subOrders) };
+    state.reverse.state = afterReverse ? 'CONFIRMED' : 'NOT_NEEDED';
+    state.reverse.outcome = reverseOutcome;
+    state.reverse.confirmedAt = iso(Date.now());
+  }
+
+  /** One query through the activity (retried until a signed fact); its record in the status, or why it failed. */
+  private async query(purpose: QueryRequest['purpose']): Promise<QueryResult | FailureInfo> {
+    const { spec, state } = this;
+    state.reverse.state = purpose === 'CONFIRM' ? 'CONFIRMING' : 'QUERYING';
+    this.order.enter(
+      OrderPhase.REVERSING,
+      purpose === 'CONFIRM'
+        ? 'Confirming the reverse: querying WeChat Pay until it shows every sub-order closed, reversed or refunded.'
+        : 'Querying WeChat Pay (signed GET) to learn whether the order was paid before deciding.',
+    );
+    try {
+      const query = await queryCombineOrder.executeWithOptions(
+        {
+          summary: `${purpose === 'CONFIRM' ? 'confirming query' : 'query'} ${spec.combineOutTradeNo}`,
+          ...retryOptions(spec.reverseRetry, [ErrorType.QUERY_REJECTED]),
+        },
+        [{ combineOutTradeNo: spec.combineOutTradeNo, purpose }],
+      );
+      const queries = (state.reverse.queries ??= []);
+      queries.push({
+        at: iso(Date.now()),
+        purpose,
+        host: query.host,
+        seen: summarizeQuery(query, spec.subOrders),
+        ...(query.answerNonce ? { answerNonce: query.answerNonce } : {}),
+      });
+      if (queries.length > MAX_QUERIES_SHOWN) queries.shift();
+      if (purpose === 'CONFIRM') state.reverse.state = 'ACCEPTED';
+      return query;
+    } catch (err) {
+      const failure = describeFailure(err, iso(Date.now()));
+      if (purpose === 'CONFIRM') state.reverse.state = 'ACCEPTED';
+      else state.reverse.state = 'FAILED';
+      state.reverse.lastFailure = failure;
+      log.error('query failed for good', { combineOutTradeNo: spec.combineOutTradeNo, failureType: failure.type });
+      return failure;
+    }
+  }
+
+  /** One reverse through the activity (retried until an accepted, signed answer); undefined, or why it failed. */
+  private async reverse(why: string): Promise<FailureInfo | undefined> {
     const { spec, state } = this;
     state.reverse.state = 'IN_PROGRESS';
     state.reverse.rounds += 1;
-    this.enter(
+    this.order.enter(
       OrderPhase.REVERSING,
       `Reversing at WeChat Pay because ${why}: a signed POST, retried until an accepted answer.`,
     );
@@ -227,6 +283,9 @@ class OrderLifecycle {
         },
         [{ combineOutTradeNo: spec.combineOutTradeNo, combineAppid: spec.combineAppid, subOrders: spec.subOrders }],
       );
+      // Each round's answer replaces the last one's (a 204 carries no code).
+      delete state.reverse.code;
+      delete state.reverse.answerNonce;
       Object.assign(state.reverse, {
         state: 'ACCEPTED',
         outcome: result.outcome,
@@ -234,181 +293,124 @@ class OrderLifecycle {
         verified: result.verified,
         acceptedAt: iso(Date.now()),
         ...(result.code ? { code: result.code } : {}),
+        ...(result.host ? { host: result.host } : {}),
+        ...(result.answerNonce ? { answerNonce: result.answerNonce } : {}),
       });
       log.info('reverse accepted', { combineOutTradeNo: spec.combineOutTradeNo, outcome: result.outcome });
-      return true;
+      return undefined;
     } catch (err) {
       state.reverse.state = 'FAILED';
-      state.reverse.lastFailure = describeFailure(err);
+      state.reverse.lastFailure = describeFailure(err, iso(Date.now()));
       log.error('reverse failed for good', {
         combineOutTradeNo: spec.combineOutTradeNo,
         failureType: state.reverse.lastFailure.type,
       });
-      return false;
+      return state.reverse.lastFailure;
+    }
+  }
+
+  /** The query showed the order paid and the merchant adopts such orders: announce it, then finish PAID. */
+  private async adopt(query: Extract<QueryResult, { found: true }>): Promise<OrderResult> {
+    const { spec, state } = this;
+    const ids = new Map(query.subOrders.map((s) => [s.outTradeNo, s.transactionId]));
+    const transactionIds: Record<string, string> = {};
+    for (const s of spec.subOrders) {
+      const id = ids.get(s.outTradeNo);
+      if (id) transactionIds[s.outTradeNo] = id;
+    }
+    state.paid = { at: iso(Date.now()), source: 'WECHATPAY_QUERY', transactionIds };
+    const request = {
+      combineOutTradeNo: spec.combineOutTradeNo,
+      source: 'WECHATPAY_QUERY' as const,
+      subOrders: spec.subOrders.map((s) => ({
+        outTradeNo: s.outTradeNo,
+        mchid: s.mchid,
+        subMchid: s.subMchid,
+        ...(transactionIds[s.outTradeNo] ? { transactionId: transactionIds[s.outTradeNo] } : {}),
+      })),
+    };
+    for (;;) {
+      this.order.enter(
+        OrderPhase.REVERSING,
+        'WeChat Pay shows the order paid (ADOPT): announcing the payment downstream.',
+      );
+      try {
+        const result = await confirmPayment.executeWithOptions(
+          {
+            summary: `announce paid ${spec.combineOutTradeNo}`,
+            ...retryOptions(spec.compensationRetry, [ErrorType.CONFIRMATION_REJECTED]),
+          },
+          [request],
+        );
+        state.paid.confirmation = {
+          httpStatus: result.httpStatus,
+          alreadyConfirmed: result.alreadyConfirmed,
+          at: iso(Date.now()),
+        };
+        this.order.enter(OrderPhase.PAID, 'Nothing: WeChat Pay showed the order paid and it was adopted.');
+        return this.order.finish(OrderPhase.PAID);
+      } catch (err) {
+        const action = await this.order.awaitOperator('PAYMENT_CONFIRMATION', describeFailure(err, iso(Date.now())));
+        if (action.action === 'resolve') return this.order.resolveManually(action.note);
+      }
+    }
+  }
+
+  /** Step 4: compensate every sub-order (in parallel); failed ones wait for an operator, then only they run again. */
+  private async compensateUntilDone(reason: CompensationReason): Promise<OrderResult> {
+    for (;;) {
+      await this.compensate(reason);
+      const failed = this.state.subOrders.filter((s) => s.compensation !== 'DONE');
+      if (failed.length === 0) {
+        this.order.enter(OrderPhase.REVERSED, 'Nothing: the order was reversed and every sub-order compensated.');
+        return this.order.finish(OrderPhase.REVERSED);
+      }
+      const failure = failed[0]?.lastFailure ?? { type: ErrorType.UNKNOWN, message: 'no detail', at: iso(Date.now()) };
+      const action = await this.order.awaitOperator('COMPENSATION', failure, failed.length);
+      if (action.action === 'resolve') return this.order.resolveManually(action.note);
     }
   }
 
   private async compensate(reason: CompensationReason): Promise<void> {
-    const { spec, state } = this;
-    const outcome = state.reverse.outcome;
-    if (state.reverse.state !== 'ACCEPTED' || !outcome) {
-      // Unreachable by construction; guarded because compensation without an accepted reverse releases stock wrongly.
+    const { spec, state, confirmed } = this;
+    if (!confirmed) {
+      // Unreachable by construction; guarded because compensation without a confirmed reverse releases stock wrongly.
       throw ApplicationFailure.create({
-        type: 'INVARIANT_VIOLATED',
-        message: 'compensation without an accepted reverse',
+        type: ErrorType.INVARIANT_VIOLATED,
+        message: 'compensation without a confirmed reverse',
       });
     }
     const pending = state.subOrders.filter((s) => s.compensation !== 'DONE');
-    this.enter(
+    this.order.enter(
       OrderPhase.COMPENSATING,
-      `Compensating ${pending.length} of ${state.subOrders.length} sub-orders downstream (reverse ${outcome}).`,
+      `Compensating ${pending.length} of ${state.subOrders.length} sub-orders downstream (reverse ${confirmed.reverseOutcome}).`,
     );
-    await Promise.all(
-      pending.map(async (sub: SubOrderStatus) => {
-        sub.compensation = 'IN_PROGRESS';
-        delete sub.lastFailure;
-        try {
-          const result = await compensateSubOrder.executeWithOptions(
-            {
-              summary: `compensate sub-order ${sub.outTradeNo}`,
-              ...retryOptions(spec.compensationRetry, [ErrorType.COMPENSATION_REJECTED]),
-            },
-            [
-              {
-                combineOutTradeNo: spec.combineOutTradeNo,
-                outTradeNo: sub.outTradeNo,
-                mchid: sub.mchid,
-                subMchid: sub.subMchid,
-                reason,
-                reverseOutcome: outcome,
-              },
-            ],
-          );
-          sub.compensation = 'DONE';
-          sub.httpStatus = result.httpStatus;
-          sub.alreadyCompensated = result.alreadyCompensated;
-          sub.completedAt = iso(Date.now());
-        } catch (err) {
-          sub.compensation = 'FAILED';
-          sub.lastFailure = describeFailure(err);
-          log.error('compensation failed for good', {
-            combineOutTradeNo: spec.combineOutTradeNo,
-            outTradeNo: sub.outTradeNo,
-            failureType: sub.lastFailure.type,
-          });
-        }
-      }),
-    );
+    await compensatePending(spec, pending, confirmed, reason);
   }
 
-  private async awaitOperator(
-    step: 'REVERSE' | 'COMPENSATION',
-    failure: FailureInfo | undefined,
-    failedCount = 0,
-  ): Promise<NonNullable<OrderLifecycle['operatorAction']>> {
-    const reason =
-      step === 'REVERSE'
-        ? `the reverse cannot succeed by retrying (${failure?.type ?? 'unknown'}: ${failure?.message ?? 'no detail'})`
-        : `${failedCount} sub-order compensation(s) failed (${failure?.type ?? 'unknown'}: ${failure?.message ?? 'no detail'})`;
-    this.state.attention = { step, reason, since: iso(Date.now()) };
-    this.operatorAction = undefined;
-    this.enter(
-      OrderPhase.NEEDS_ATTENTION,
-      `Waiting for an operator because ${reason}. Signal "retry" to drive it again, or "resolve" with a note once handled by hand.`,
-    );
-    await condition(() => this.operatorAction !== undefined);
-    const action = this.operatorAction as unknown as NonNullable<OrderLifecycle['operatorAction']>;
-    this.operatorAction = undefined;
-    return action;
-  }
-
-  private async resolveManually(note: string): Promise<OrderResult> {
-    this.state.resolution = { note, at: iso(Date.now()) };
-    for (const sub of this.state.subOrders) {
-      if (sub.compensation !== 'DONE') sub.compensation = 'RESOLVED_MANUALLY';
+  /**
+   * The path of orders whose reversal began under the previous version (no pay window, no query): kept so that
+   * their histories replay. Safety floor after creation, blind reverse, compensation on the reverse answer.
+   */
+  private async legacyReverseThenCompensate(reason: CompensationReason, why: string): Promise<OrderResult> {
+    const { spec, state } = this;
+    const floor = spec.orderCreatedAt + REVERSE_FLOOR_MS;
+    state.reverse.notBefore = iso(floor);
+    if (Date.now() < floor) {
+      state.reverse.state = 'WAITING_FOR_FLOOR';
+      this.order.enter(
+        OrderPhase.REVERSING,
+        `Waiting until ${iso(floor)} before reversing (${why}): the pay call may still be running.`,
+      );
+      await sleep(floor - Date.now(), { summary: `reverse safety floor ${iso(floor)}` });
     }
-    this.enter(OrderPhase.RESOLVED_MANUALLY, `Nothing: an operator resolved the order by hand (${note}).`);
-    return this.finish(OrderPhase.RESOLVED_MANUALLY);
-  }
-
-  private enter(phase: OrderPhase, waitingFor: string): void {
-    const changed = this.state.phase !== phase || this.state.waitingFor === '';
-    this.state.phase = phase;
-    this.state.waitingFor = waitingFor;
-    setCurrentDetails(`**${phase}** — ${waitingFor}`);
-    if (changed) {
-      upsertSearchAttributes([{ key: PaymentPhaseKey, value: phase }]);
-      phaseEntered.add(1, { phase });
+    for (;;) {
+      const failure = await this.reverse(why);
+      if (!failure) break;
+      const action = await this.order.awaitOperator('REVERSE', failure);
+      if (action.action === 'resolve') return this.order.resolveManually(action.note);
     }
+    this.confirmed = { reverseOutcome: state.reverse.outcome ?? ReverseOutcome.REVERSED };
+    return this.compensateUntilDone(reason);
   }
-
-  private async finish(outcome: OrderResult['outcome']): Promise<OrderResult> {
-    await condition(allHandlersFinished);
-    const { state } = this;
-    return {
-      outcome,
-      combineOutTradeNo: state.combineOutTradeNo,
-      ...(state.paid ? { paid: state.paid } : {}),
-      ...(outcome !== OrderPhase.PAID ? { reverse: state.reverse } : {}),
-      subOrders: state.subOrders,
-      ...(state.resolution ? { resolution: state.resolution } : {}),
-    };
-  }
-}
-
-function retryOptions(retry: ResolvedRetry, nonRetryableErrorTypes: string[]): Partial<ActivityOptions> {
-  return {
-    scheduleToCloseTimeout: retry.scheduleToCloseMs,
-    retry: {
-      initialInterval: retry.initialIntervalMs,
-      backoffCoefficient: retry.backoffCoefficient,
-      maximumInterval: retry.maximumIntervalMs,
-      nonRetryableErrorTypes,
-    },
-  };
-}
-
-function checkMarkPaidDetails(details: unknown): void {
-  if (details === undefined || details === null) return;
-  if (typeof details !== 'object' || Array.isArray(details)) {
-    throw new Error('markPaid details must be an object such as { "transactionId": "…", "source": "query" }');
-  }
-  for (const [key, value] of Object.entries(details)) {
-    if (!['transactionId', 'source', 'note'].includes(key))
-      throw new Error(`markPaid details.${key} is not a known field`);
-    if (typeof value !== 'string' || value.length > 256) {
-      throw new Error(`markPaid details.${key} must be a string of at most 256 characters`);
-    }
-  }
-}
-
-/** Turns an activity failure into a status entry: its type and message, never a stack or a payload. */
-function describeFailure(err: unknown): FailureInfo {
-  const at = iso(Date.now());
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'UNKNOWN', message: cause.message, at };
-    if (cause instanceof TimeoutFailure) {
-      const last = cause.cause;
-      const remembered = (cause.lastHeartbeatDetails as { lastFailure?: { type?: unknown; row?: unknown } } | undefined)
-        ?.lastFailure;
-      const lastText =
-        last instanceof ApplicationFailure
-          ? `; last failure ${last.type ?? 'UNKNOWN'}: ${last.message}`
-          : remembered && typeof remembered.type === 'string' && typeof remembered.row === 'string'
-            ? `; last failure ${remembered.type}: ${remembered.row}`
-            : '';
-      return {
-        type: ErrorType.RETRIES_EXHAUSTED,
-        message: `retry window closed (${cause.timeoutType})${lastText}`,
-        at,
-      };
-    }
-    return { type: cause?.name ?? 'UNKNOWN', message: cause?.message ?? err.message, at };
-  }
-  return { type: 'UNKNOWN', message: err instanceof Error ? err.message : String(err), at };
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -52,9 +52,26 @@ export interface OrderInput {
   paymentTimeout?: string | number;
   /** When the order was created, ISO-8601 with a zone; default the workflow's start time. */
   orderCreatedAt?: string;
+  /**
+   * How long one pay call may still land after it was sent: a duration, default `"75s"` (the pay call's 1-minute
+   * timeout plus margin). No reverse is sent before (last accepted `beginPayment`, else `orderCreatedAt`) + this.
+   */
+  payWindow?: string | number;
+  /** What to do with an order the query shows paid (`SUCCESS`) at the deadline: `"REFUND"` (default) or `"ADOPT"`. */
+  onPaidAtDeadline?: OnPaidAtDeadline;
   /** Optional retry overrides, e.g. for tests or a WeChat Pay outage plan. */
   retryPolicy?: { reverse?: RetrySettings; compensation?: RetrySettings };
 }
+
+/** What to do with an order WeChat Pay shows paid once the deadline has passed (**contract**). */
+export const OnPaidAtDeadline = {
+  /** Reverse it (a reverse of a paid order refunds it), then compensate. The default. */
+  REFUND: 'REFUND',
+  /** Keep it: finish `PAID` (source `WECHATPAY_QUERY`) and announce it to `PAYMENT_CONFIRMATION_URL`. */
+  ADOPT: 'ADOPT',
+} as const;
+/** One of {@link OnPaidAtDeadline}. */
+export type OnPaidAtDeadline = (typeof OnPaidAtDeadline)[keyof typeof OnPaidAtDeadline];
 
 /** Retry settings with every field resolved to milliseconds. */
 export interface ResolvedRetry {
@@ -72,6 +89,8 @@ export interface OrderSpec {
   paymentTimeoutMs: number;
   /** Epoch milliseconds. */
   orderCreatedAt: number;
+  payWindowMs: number;
+  onPaidAtDeadline: OnPaidAtDeadline;
   reverseRetry: ResolvedRetry;
   compensationRetry: ResolvedRetry;
 }
@@ -83,14 +102,22 @@ export interface ReverseRequest {
   subOrders: SubOrderInput[];
 }
 
-/** How WeChat Pay accepted a reverse. Each lets compensation begin. */
+/** Which WeChat Pay host answered: the main one or the backup (another city). */
+export type WechatpayHost = 'main' | 'backup';
+
+/**
+ * How WeChat Pay accepted a reverse. None lets compensation begin by itself: a query must confirm the order
+ * closed, reversed or refunded first.
+ */
 export const ReverseOutcome = {
   /** 204: the order was closed (unpaid) or refunded (paid). */
   REVERSED: 'REVERSED',
   /** An "already closed / already reversed" answer: the goal was reached earlier. */
   ALREADY_CLOSED: 'ALREADY_CLOSED',
-  /** WeChat Pay has no such order: no money moved. */
+  /** WeChat Pay has no such order (signed `ORDER_NOT_EXIST` from the main host): no money moved. */
   ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
+  /** No reverse was sent: the query showed every sub-order already closed or reversed (compensation only). */
+  NOT_NEEDED: 'NOT_NEEDED',
 } as const;
 /** One of {@link ReverseOutcome}. */
 export type ReverseOutcome = (typeof ReverseOutcome)[keyof typeof ReverseOutcome];
@@ -102,9 +129,76 @@ export interface ReverseResult {
   httpStatus: number;
   /** WeChat Pay's error code, for accepted error answers. */
   code?: string;
-  /** Whether the answer carried a signature that verified (2xx answers always do, or they are not accepted). */
+  /** Whether the answer carried a signature that verified (always true for an accepted answer). */
   verified: boolean;
   /** The activity attempt that got the answer. */
+  attempt: number;
+  /** Which host answered (absent in results recorded before hosts were reported). */
+  host?: WechatpayHost;
+  /** The accepted answer's `Wechatpay-Nonce`: ties the decision to the very answer that was signed. */
+  answerNonce?: string;
+}
+
+/** The query request (a signed GET of the combined order). */
+export interface QueryRequest {
+  combineOutTradeNo: string;
+  /** Why the workflow asks: before deciding (`RECONCILE`) or after an accepted reverse (`CONFIRM`). For logs. */
+  purpose: 'RECONCILE' | 'CONFIRM';
+}
+
+/**
+ * A sub-order's `trade_state` as WeChat Pay reports it. The list for this product is not published: these are the
+ * generic combined-order states; any other value is kept as sent and treated as "not settled".
+ */
+export const TradeState = {
+  SUCCESS: 'SUCCESS',
+  REFUND: 'REFUND',
+  NOTPAY: 'NOTPAY',
+  CLOSED: 'CLOSED',
+  REVOKED: 'REVOKED',
+  USERPAYING: 'USERPAYING',
+  PAYERROR: 'PAYERROR',
+  ACCEPT: 'ACCEPT',
+} as const;
+/** One of {@link TradeState}, or an unknown state WeChat Pay sent (kept verbatim, at most 32 characters). */
+export type TradeState = (typeof TradeState)[keyof typeof TradeState] | (string & {});
+
+/** One sub-order in a query answer. */
+export interface QueriedSubOrder {
+  outTradeNo: string;
+  mchid: string;
+  subMchid: string;
+  tradeState: TradeState;
+  transactionId?: string;
+}
+
+/**
+ * A query answer that is a fact: a verified 200 with the order, or a signed and verified "no such order"
+ * (`ORDER_NOT_EXIST`) from the main host. Anything else is retried by the activity and never reaches the workflow.
+ */
+export type QueryResult = ({ found: true; subOrders: QueriedSubOrder[] } | { found: false; code: string }) & {
+  httpStatus: number;
+  host: WechatpayHost;
+  attempt: number;
+  /** The answer's `Wechatpay-Nonce`: ties the decision to the very answer that was signed. */
+  answerNonce?: string;
+};
+
+/** A sub-order's state as the confirming query saw it, sent with its compensation (**contract**). */
+export type ConfirmedTradeState = 'CLOSED' | 'REVOKED' | 'REFUND' | 'NOT_FOUND';
+
+/** The payment confirmation sent for an order adopted as paid (`onPaidAtDeadline: "ADOPT"`) (**contract**). */
+export interface PaymentConfirmationRequest {
+  combineOutTradeNo: string;
+  source: 'WECHATPAY_QUERY';
+  subOrders: { outTradeNo: string; mchid: string; subMchid: string; transactionId?: string }[];
+}
+
+/** A delivered payment confirmation. */
+export interface PaymentConfirmationResult {
+  httpStatus: number;
+  /** True when the downstream answered 409: it had already recorded this confirmation. */
+  alreadyConfirmed: boolean;
   attempt: number;
 }
 
@@ -124,6 +218,11 @@ export interface CompensationRequest {
   subMchid: string;
   reason: CompensationReason;
   reverseOutcome: ReverseOutcome;
+  /**
+   * The sub-order's state as the confirming query saw it. Absent only for orders whose reversal began before the
+   * confirming query existed (replayed histories).
+   */
+  tradeState?: ConfirmedTradeState;
 }
 
 /** A finished compensation. */
@@ -141,18 +240,64 @@ export interface FailureInfo {
   at: string;
 }
 
+/** One query the workflow made, as the status shows it. */
+export interface QueryRecord {
+  at: string;
+  purpose: QueryRequest['purpose'];
+  host: WechatpayHost;
+  /** `NOT_FOUND`, or the sub-orders' states in one short line, e.g. `S1 CLOSED, S2 CLOSED`. */
+  seen: string;
+  /** The answer's `Wechatpay-Nonce`. */
+  answerNonce?: string;
+}
+
+/** What the workflow decided from a query (**status**). */
+export const ReconcileDecision = {
+  /** Every sub-order already CLOSED/REVOKED: nothing to reverse, compensate. */
+  NOTHING_TO_REVERSE: 'NOTHING_TO_REVERSE',
+  /** Paid (`SUCCESS`) and `onPaidAtDeadline` is `REFUND`, or not settled: send the reverse. */
+  REVERSE: 'REVERSE',
+  /** Paid and `onPaidAtDeadline` is `ADOPT`: finish PAID, announce it, no reverse. */
+  ADOPT: 'ADOPT',
+  /** After an accepted reverse: every sub-order CLOSED/REVOKED/REFUND, or the order absent → compensate. */
+  CONFIRMED: 'CONFIRMED',
+  /** After an accepted reverse the query still shows an unsettled order: reverse again. */
+  NOT_CONFIRMED: 'NOT_CONFIRMED',
+} as const;
+/** One of {@link ReconcileDecision}. */
+export type ReconcileDecision = (typeof ReconcileDecision)[keyof typeof ReconcileDecision];
+
 /** State of the reverse step. */
 export interface ReverseStatus {
-  state: 'NOT_STARTED' | 'WAITING_FOR_FLOOR' | 'IN_PROGRESS' | 'ACCEPTED' | 'FAILED';
-  /** Earliest time the reverse may be sent (the safety floor after creation). */
+  state:
+    | 'NOT_STARTED'
+    | 'WAITING_FOR_FLOOR'
+    | 'WAITING_FOR_PAY_WINDOW'
+    | 'QUERYING'
+    | 'IN_PROGRESS'
+    | 'CONFIRMING'
+    | 'ACCEPTED'
+    | 'CONFIRMED'
+    | 'NOT_NEEDED'
+    | 'FAILED';
+  /** Earliest time the reverse may be sent: the last pay call's window (or, for older orders, the safety floor). */
   notBefore?: string;
   outcome?: ReverseOutcome;
   httpStatus?: number;
   code?: string;
   verified?: boolean;
+  host?: WechatpayHost;
+  /** The accepted reverse answer's `Wechatpay-Nonce`. */
+  answerNonce?: string;
   acceptedAt?: string;
-  /** How many times the workflow drove the step (1 + operator retries). */
+  /** How many times the workflow drove the step (1 + operator retries + re-reverses after an unconfirmed query). */
   rounds: number;
+  /** The queries made, newest last (bounded; older ones remain in the history). */
+  queries?: QueryRecord[];
+  /** The last decision taken from a query. */
+  decision?: ReconcileDecision;
+  /** When a query confirmed the order closed, reversed or refunded (or absent). */
+  confirmedAt?: string;
   lastFailure?: FailureInfo;
 }
 
@@ -165,6 +310,8 @@ export interface SubOrderStatus {
   mchid: string;
   subMchid: string;
   compensation: CompensationState;
+  /** The state the confirming query saw, sent with the compensation. */
+  tradeState?: ConfirmedTradeState;
   httpStatus?: number;
   alreadyCompensated?: boolean;
   completedAt?: string;
@@ -180,15 +327,50 @@ export interface OrderStatus {
   orderCreatedAt: string;
   /** One sentence: what the workflow waits for and why. */
   waitingFor: string;
-  paid?: { at: string; details?: MarkPaidDetails };
+  paid?: PaidInfo;
   cancelled?: { at: string; reason?: string };
+  /** Pay calls announced with `beginPayment`: how many, and the last one. */
+  payments?: { count: number; lastAt: string };
+  /** The pay window in force, e.g. "75s". */
+  payWindow?: string;
   reverse: ReverseStatus;
   subOrders: SubOrderStatus[];
   /** Why a human is needed, while in NEEDS_ATTENTION (and the last time it was). */
-  attention?: { step: 'REVERSE' | 'COMPENSATION'; reason: string; since: string };
+  attention?: { step: AttentionStep; reason: string; since: string };
   resolution?: { note: string; at: string };
   /** Operator signals received, newest last (bounded). */
   operatorActions: { action: 'retry' | 'resolve' | 'cancelOrder'; at: string; accepted: boolean; note?: string }[];
+}
+
+/** The step an order in NEEDS_ATTENTION is stuck at. */
+export type AttentionStep = 'QUERY' | 'REVERSE' | 'CONFIRM' | 'COMPENSATION' | 'PAYMENT_CONFIRMATION';
+
+/** How an order came to be paid (**contract**). */
+export interface PaidInfo {
+  at: string;
+  /** `MARK_PAID`: the checkout confirmed it; `WECHATPAY_QUERY`: adopted from a signed query at the deadline. */
+  source: 'MARK_PAID' | 'WECHATPAY_QUERY';
+  details?: MarkPaidDetails;
+  /** WeChat Pay transaction ids by sub-order, for an adopted order. */
+  transactionIds?: Record<string, string>;
+  /** The payment confirmation's delivery, for an adopted order. */
+  confirmation?: { httpStatus: number; alreadyConfirmed: boolean; at: string };
+}
+
+/** What `beginPayment` may carry, for the record. */
+export interface BeginPaymentDetails {
+  /** The checkout's id of this pay attempt. */
+  attemptId?: string;
+  /** Free text. */
+  note?: string;
+}
+
+/** What `beginPayment` answers. */
+export interface BeginPaymentResult {
+  /** ISO-8601: no reverse is sent before this time, so the pay call about to be sent may still land. */
+  reverseNotBefore: string;
+  /** How many pay calls were announced so far, this one included. */
+  payments: number;
 }
 
 /** What `markPaid` may carry: the pay call's answer or a query result, for the record. */
@@ -211,7 +393,7 @@ export interface MarkPaidResult {
 export interface OrderResult {
   outcome: typeof OrderPhase.PAID | typeof OrderPhase.REVERSED | typeof OrderPhase.RESOLVED_MANUALLY;
   combineOutTradeNo: string;
-  paid?: { at: string; details?: MarkPaidDetails };
+  paid?: PaidInfo;
   reverse?: ReverseStatus;
   subOrders: SubOrderStatus[];
   resolution?: { note: string; at: string };

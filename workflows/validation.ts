@@ -6,11 +6,13 @@ import { formatDuration, parseDuration } from './duration';
 import {
   DEFAULT_COMPENSATION_RETRY,
   DEFAULT_PAYMENT_TIMEOUT_MS,
+  DEFAULT_PAY_WINDOW_MS,
   DEFAULT_REVERSE_RETRY,
   MAX_CLOCK_SKEW_MS,
+  MAX_PAY_WINDOW_MS,
   REVERSE_WINDOW_MS,
 } from './policies';
-import type { OrderSpec, ResolvedRetry, SubOrderInput } from './types';
+import { OnPaidAtDeadline, type OrderSpec, type ResolvedRetry, type SubOrderInput } from './types';
 
 /** One broken rule: the field's path (e.g. `subOrders[2].outTradeNo`) and what is wrong with it. */
 export interface ValidationIssue {
@@ -35,6 +37,8 @@ const TOP_LEVEL_FIELDS = new Set([
   'subOrders',
   'paymentTimeout',
   'orderCreatedAt',
+  'payWindow',
+  'onPaidAtDeadline',
   'retryPolicy',
 ]);
 const SUB_ORDER_FIELDS = new Set(['mchid', 'outTradeNo', 'subMchid', 'subAppid']);
@@ -173,6 +177,26 @@ export function validateOrderInput(input: unknown, now: number): ValidationResul
     }
   }
 
+  let payWindowMs = DEFAULT_PAY_WINDOW_MS;
+  if (input.payWindow !== undefined) {
+    const ms = parseDuration(input.payWindow);
+    if (ms === undefined || ms < 0 || ms > MAX_PAY_WINDOW_MS) {
+      fail(
+        'payWindow',
+        `must be a duration from 0s to ${formatDuration(MAX_PAY_WINDOW_MS)} such as "75s", got ${describe(input.payWindow)}`,
+      );
+    } else {
+      payWindowMs = ms;
+    }
+  }
+
+  let onPaidAtDeadline: OnPaidAtDeadline = OnPaidAtDeadline.REFUND;
+  if (input.onPaidAtDeadline !== undefined) {
+    const value = input.onPaidAtDeadline;
+    if (value === OnPaidAtDeadline.REFUND || value === OnPaidAtDeadline.ADOPT) onPaidAtDeadline = value;
+    else fail('onPaidAtDeadline', `must be "REFUND" or "ADOPT", got ${describe(value)}`);
+  }
+
   let reverseRetry = DEFAULT_REVERSE_RETRY;
   let compensationRetry = DEFAULT_COMPENSATION_RETRY;
   if (input.retryPolicy !== undefined) {
@@ -197,6 +221,8 @@ export function validateOrderInput(input: unknown, now: number): ValidationResul
       subOrders,
       paymentTimeoutMs,
       orderCreatedAt,
+      payWindowMs,
+      onPaidAtDeadline,
       reverseRetry,
       compensationRetry,
     },
@@ -253,4 +279,28 @@ function resolveRetry(
 /** Formats issues as one line, e.g. `subOrders[1].outTradeNo duplicates subOrders[0].outTradeNo; combineAppid is required`. */
 export function formatIssues(issues: ValidationIssue[]): string {
   return issues.map((i) => `${i.field} ${i.problem}`).join('; ');
+}
+
+/** Checks free-form message details: an object of known string fields, each at most 256 characters. */
+function checkDetails(message: string, details: unknown, fields: readonly string[], example: string): void {
+  if (details === undefined || details === null) return;
+  if (typeof details !== 'object' || Array.isArray(details)) {
+    throw new Error(`${message} details must be an object such as ${example}`);
+  }
+  for (const [key, value] of Object.entries(details)) {
+    if (!fields.includes(key)) throw new Error(`${message} details.${key} is not a known field`);
+    if (typeof value !== 'string' || value.length > 256) {
+      throw new Error(`${message} details.${key} must be a string of at most 256 characters`);
+    }
+  }
+}
+
+/** Validates `markPaid` details; throws an Error naming the bad field (the Update's validator refuses it). */
+export function checkMarkPaidDetails(details: unknown): void {
+  checkDetails('markPaid', details, ['transactionId', 'source', 'note'], '{ "transactionId": "…", "source": "query" }');
+}
+
+/** Validates `beginPayment` details; throws an Error naming the bad field (the Update's validator refuses it). */
+export function checkBeginPaymentDetails(details: unknown): void {
+  checkDetails('beginPayment', details, ['attemptId', 'note'], '{ "attemptId": "…" }');
 }

@@ -94,7 +94,9 @@ describe('Temporal Web UI (browser)', () => {
     await page.getByText(`Combined order ${input.combineOutTradeNo}`).first().waitFor({ timeout: 30_000 });
     const text = await page.locator('body').innerText();
     expect(text).toContain('Completed');
+    expect(text).toContain(`query ${input.combineOutTradeNo}`);
     expect(text).toContain(`reverse ${input.combineOutTradeNo}`);
+    expect(text).toContain(`confirming query ${input.combineOutTradeNo}`);
     expect(text).toContain(`compensate sub-order ${input.subOrders[0]!.outTradeNo}`);
     await page.screenshot({ path: path.join(SHOTS, 'reversed-order.png'), fullPage: true });
   });

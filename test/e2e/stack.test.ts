@@ -9,6 +9,7 @@ import { RECOVERABLE_FAULTS } from '../../simulator/wechatpay-peer';
 import { connectClient, metricsUrl } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
+import { expectConfirmedBeforeCompensation } from '../harness/confirmed';
 
 describe('end to end: dev server + worker + WeChat Pay peer + order service', () => {
   let client: Client;
@@ -39,9 +40,12 @@ describe('end to end: dev server + worker + WeChat Pay peer + order service', ()
     expect(requests.every((e) => !e.authProblem)).toBe(true);
     const firstGood = requests.find((e) => e.answerVerifiable && [204, 400, 404].includes(e.status) && !e.fault);
     expect(firstGood).toBeDefined();
-    const comps = stack.orderService.log.filter((e) => e.combineOutTradeNo === input.combineOutTradeNo);
-    // No compensation request reached the order service before an accepted reverse answer.
+    const comps = stack.orderService.log.filter(
+      (e) => e.combineOutTradeNo === input.combineOutTradeNo && e.route === 'compensate',
+    );
+    // No compensation request reached the order service before an accepted reverse answer and a signed query after it.
     expect(comps.every((c) => c.at >= firstGood!.at)).toBe(true);
+    expectConfirmedBeforeCompensation(stack, input);
     for (const sub of input.subOrders) {
       const key = `${input.combineOutTradeNo}:${sub.outTradeNo}`;
       const forSub = comps.filter((c) => c.outTradeNo === sub.outTradeNo);

@@ -10,8 +10,8 @@ export function orderNo(prefix = 'T'): string {
 }
 
 /**
- * A valid input whose deadline falls `dueInMs` from now (the order "was created" long enough ago that the 15 s
- * safety floor has passed).
+ * A valid input whose deadline falls `dueInMs` from now. The order "was created" 20 s ago and its pay window is 2 s,
+ * so only a `beginPayment` delays the reverse past the deadline.
  */
 export function orderInput(
   overrides: Partial<OrderInput> & { dueInMs?: number; subOrderCount?: number } = {},
@@ -29,6 +29,7 @@ export function orderInput(
     })),
     orderCreatedAt: new Date(createdAt).toISOString(),
     paymentTimeout: 20_000 + dueInMs,
+    payWindow: '2s',
     retryPolicy: {
       reverse: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },
       compensation: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },

@@ -8,11 +8,16 @@ import path from 'node:path';
 import { Runtime, type Worker, type NativeConnection } from '@temporalio/worker';
 import { meterMetrics } from '../../worker/metrics';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
-import { seedOrder as seedAtPeer } from '../../simulator/admin-client';
+import { seedOrder as seedAtPeer, type SubStates } from '../../simulator/admin-client';
 import type { OrderInput } from '../../workflows/types';
 import { createProductWorker } from '../../worker/worker';
 import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../../simulator/keys';
-import { startWechatpayPeer, type PeerSettings, type WechatpayPeer } from '../../simulator/wechatpay-peer';
+import {
+  startWechatpayPeer,
+  type PeerSettings,
+  type TradeState,
+  type WechatpayPeer,
+} from '../../simulator/wechatpay-peer';
 import { startOrderService, type OrderService } from '../../simulator/order-service';
 import { quietRuntime, serverAddress, uniqueId } from './env';
 
@@ -67,7 +72,11 @@ export async function startStack(
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: namespace,
     TEMPORAL_TASK_QUEUE: taskQueue,
-    ...workerEnvFor(identity, { wechatpay: peer.url, compensation: orderService.url }, mode),
+    ...workerEnvFor(
+      identity,
+      { wechatpay: peer.url, compensation: orderService.url, confirmation: orderService.confirmationUrl },
+      mode,
+    ),
     ...(secret ? { COMPENSATION_HMAC_SECRET: secret } : {}),
     WECHATPAY_TIMEOUT_MS: '1500',
     COMPENSATION_TIMEOUT_MS: '1500',
@@ -107,13 +116,17 @@ export async function startStack(
   };
 }
 
-/** Registers an order at the peer as the pay call would leave it (PAYING: outcome unknown, or SUCCESS). */
+/**
+ * Registers an order at the peer as the pay call would leave it (PAYING: outcome unknown, queried as USERPAYING;
+ * SUCCESS: debited; or any other WeChat Pay trade state), optionally with per-sub-order states by `outTradeNo`.
+ */
 export function seedOrder(
   peer: WechatpayPeer,
   input: OrderInput,
-  state: 'PAYING' | 'SUCCESS' = 'PAYING',
+  state: TradeState = 'PAYING',
+  subStates?: SubStates,
 ): Promise<void> {
-  return seedAtPeer(peer.url, input, state);
+  return seedAtPeer(peer.url, input, state, subStates);
 }
 
 /** Appends to a file the suites' error texts, for the secret-hygiene test. */

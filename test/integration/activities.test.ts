@@ -1,21 +1,37 @@
 /**
  * The real activities against the simulator's peers over real HTTP: requests signed with a real RSA key and checked
- * by the peer, answers signed by the peer and verified by the plugin; one case per row of the answer table.
+ * by the peer, answers signed by the peer and verified by the plugin; one case per row of the answer tables, every
+ * answer produced by the peer (never hand-built).
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createCompensationActivity } from '../../activities/compensation';
+import { compensationSignature, createCompensationActivity } from '../../activities/compensation';
+import { createConfirmationActivity } from '../../activities/confirmation';
+import { createQueryActivity } from '../../activities/query';
 import { createReverseActivity } from '../../activities/reverse';
-import { createReverseClient } from '../../wechatpay/client';
+import { createWechatpayClient, type WechatpayCall } from '../../wechatpay/client';
 import { loadWorkerConfig } from '../../worker/config';
+import type { Metrics } from '../../worker/metrics';
 import { workerEnvFor } from '../../simulator/keys';
-import { startWechatpayPeer, type FaultKind, type WechatpayPeer } from '../../simulator/wechatpay-peer';
+import {
+  startWechatpayPeer,
+  type FaultKind,
+  type TradeState as PeerTradeState,
+  type WechatpayPeer,
+} from '../../simulator/wechatpay-peer';
 import { startOrderService, type OrderService } from '../../simulator/order-service';
 import { ErrorType } from '../../workflows/errors';
-import type { CompensationRequest, ReverseRequest, ReverseResult } from '../../workflows/types';
+import type {
+  CompensationRequest,
+  PaymentConfirmationRequest,
+  QueryRequest,
+  QueryResult,
+  ReverseRequest,
+  ReverseResult,
+} from '../../workflows/types';
 import { fileLogger } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { TEST_HMAC_SECRET, recordErrorText, seedOrder, testIdentity } from '../harness/stack';
@@ -46,23 +62,87 @@ async function runActivity<T>(fn: () => Promise<T>): Promise<T | ApplicationFail
   }
 }
 
-describe('reverse activity against the WeChat Pay peer', () => {
+function failure(result: unknown): ApplicationFailure {
+  expect(result).toBeInstanceOf(ApplicationFailure);
+  return result as ApplicationFailure;
+}
+
+/** Metrics that remember what was recorded. */
+function recordingMetrics() {
+  const answers: string[] = [];
+  const unsigned: WechatpayCall[] = [];
+  const downstream: string[] = [];
+  const metrics: Metrics = {
+    wechatpayAnswer: (call, answerClass) => answers.push(`${call} ${answerClass}`),
+    unsignedAnswer: (call) => unsigned.push(call),
+    compensationFailure: (kind) => downstream.push(`compensation ${kind}`),
+    confirmationFailure: (kind) => downstream.push(`confirmation ${kind}`),
+  };
+  return {
+    metrics,
+    answers,
+    unsigned,
+    downstream,
+    clear() {
+      answers.length = 0;
+      unsigned.length = 0;
+      downstream.length = 0;
+    },
+  };
+}
+
+describe('WeChat Pay activities (query and reverse, one client) against the WeChat Pay peer', () => {
   let peer: WechatpayPeer;
   let reverse: (req: ReverseRequest) => Promise<ReverseResult>;
+  let query: (req: QueryRequest) => Promise<QueryResult>;
   const identity = testIdentity();
+  const recorded = recordingMetrics();
 
-  const makeReverse = (mode: 'PUBLIC_KEY' | 'PLATFORM_CERT', extraEnv: Record<string, string> = {}) => {
+  const makeActivities = (mode: 'PUBLIC_KEY' | 'PLATFORM_CERT', extraEnv: Record<string, string> = {}) => {
     const config = loadWorkerConfig({
       ...workerEnvFor(identity, { wechatpay: peer.url, compensation: 'http://127.0.0.1:9/compensations' }, mode),
       WECHATPAY_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
       ...extraEnv,
     });
-    return createReverseActivity({ client: createReverseClient(config.wechatpay), authRetryDelayMs: 7_000 });
+    const deps = {
+      client: createWechatpayClient(config.wechatpay),
+      authRetryDelayMs: 7_000,
+      metrics: recorded.metrics,
+    };
+    return { reverse: createReverseActivity(deps), query: createQueryActivity(deps) };
   };
+  const makeReverse = (mode: 'PUBLIC_KEY' | 'PLATFORM_CERT', extraEnv: Record<string, string> = {}) =>
+    makeActivities(mode, extraEnv).reverse;
+  const q = (no: string, purpose: QueryRequest['purpose'] = 'RECONCILE'): QueryRequest => ({
+    combineOutTradeNo: no,
+    purpose,
+  });
+  const fault = (route: 'reverse' | 'query', kind: FaultKind, no: string) =>
+    peer.faults.add({ route, kind, count: 1, orderNo: no });
+  /** Seeds an order with per-sub-order states through the peer's admin API. */
+  const seedWithStates = async (
+    req: ReverseRequest,
+    state: PeerTradeState,
+    subStates: Record<string, PeerTradeState>,
+  ): Promise<void> => {
+    const res = await fetch(`${peer.url}__admin/orders`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        combine_out_trade_no: req.combineOutTradeNo,
+        combine_appid: req.combineAppid,
+        sub_orders: req.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
+        state,
+        sub_states: subStates,
+      }),
+    });
+    expect(res.status).toBe(201);
+  };
+  const logged = (no: string) => peer.log.filter((e) => e.orderNo === no);
 
   beforeAll(async () => {
     peer = await startWechatpayPeer(identity, { settings: { delayMs: 2_500 } });
-    reverse = makeReverse('PUBLIC_KEY');
+    ({ reverse, query } = makeActivities('PUBLIC_KEY'));
   });
   afterAll(async () => {
     await peer.close();
@@ -71,158 +151,414 @@ describe('reverse activity against the WeChat Pay peer', () => {
     peer.faults.clear();
     peer.settings.repeatReversePolicy = 'NO_CONTENT';
     peer.settings.signWith = 'PUBLIC_KEY';
+    recorded.clear();
   });
 
-  it('sends a signed POST the peer verifies, with exactly the documented body and Wechatpay-Serial, and accepts the signed 204', async () => {
-    const req = reverseRequest('R|2026*11@27-x_y');
-    await seedOrder(peer, req);
-    const result = await runActivity(() => reverse(req));
-    expect(result).toMatchObject({ outcome: 'REVERSED', httpStatus: 204, verified: true });
-    const logged = peer.log.filter((e) => e.orderNo === req.combineOutTradeNo);
-    expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ route: 'reverse', status: 204, wechatpaySerial: identity.publicKeyId });
-    expect(logged[0]?.authProblem).toBeUndefined();
-    expect(logged[0]?.effect).toEqual({ from: 'PAYING', to: 'CLOSED' });
-  });
-
-  it('refunds a paid order (reverse of a paid order)', async () => {
-    const req = reverseRequest();
-    await seedOrder(peer, req, 'SUCCESS');
-    expect(await runActivity(() => reverse(req))).toMatchObject({ outcome: 'REVERSED' });
-    expect(peer.orders.get(req.combineOutTradeNo)?.state).toBe('REFUND');
-  });
-
-  it('treats "no such order" as accepted (ORDER_NOT_FOUND), verified', async () => {
-    const result = await runActivity(() => reverse(reverseRequest()));
-    expect(result).toMatchObject({
-      outcome: 'ORDER_NOT_FOUND',
-      httpStatus: 404,
-      code: 'ORDER_NOT_EXIST',
-      verified: true,
+  describe('reverse', () => {
+    it('sends a signed POST the peer verifies, with exactly the documented body and Wechatpay-Serial, and accepts the signed 204', async () => {
+      const req = reverseRequest('R|2026*11@27-x_y');
+      await seedOrder(peer, req);
+      const result = await runActivity(() => reverse(req));
+      const entries = logged(req.combineOutTradeNo);
+      // The accepted answer is tied to the very exchange the peer signed: its Wechatpay-Nonce.
+      expect(result).toEqual({
+        outcome: 'REVERSED',
+        httpStatus: 204,
+        verified: true,
+        attempt: 1,
+        host: 'main',
+        answerNonce: entries[0]?.answerNonce,
+      });
+      expect(entries[0]?.answerNonce).toMatch(/^[0-9a-f]{32}$/);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ route: 'reverse', status: 204, wechatpaySerial: identity.publicKeyId });
+      expect(entries[0]?.authProblem).toBeUndefined();
+      expect(entries[0]?.effect).toMatchObject({ to: 'CLOSED' });
+      expect(recorded.answers).toEqual(['reverse ACCEPTED']);
     });
-  });
 
-  it.each([
-    ['NO_CONTENT', { outcome: 'REVERSED', httpStatus: 204 }],
-    ['ORDER_CLOSED', { outcome: 'ALREADY_CLOSED', httpStatus: 400, code: 'ORDER_CLOSED' }],
-  ] as const)('accepts a repeated reverse under the %s policy', async (policy, expected) => {
-    peer.settings.repeatReversePolicy = policy;
-    const req = reverseRequest();
-    await seedOrder(peer, req);
-    await runActivity(() => reverse(req));
-    expect(await runActivity(() => reverse(req))).toMatchObject(expected);
-  });
-
-  it('verifies answers signed with a platform certificate in platform-certificate mode', async () => {
-    peer.settings.signWith = 'PLATFORM_CERT';
-    const certMode = makeReverse('PLATFORM_CERT');
-    const req = reverseRequest();
-    await seedOrder(peer, req);
-    expect(await runActivity(() => certMode(req))).toMatchObject({ outcome: 'REVERSED', verified: true });
-    const logged = peer.log.filter((e) => e.orderNo === req.combineOutTradeNo);
-    expect(logged[0]?.wechatpaySerial).toBe(identity.platformSerial);
-  });
-
-  it('is refused 401 SIGN_ERROR (unsigned) when signed with the wrong key, and retries slowly', async () => {
-    const dir = path.join(process.env.TEST_WORK_DIR!, 'wrong-key');
-    fs.mkdirSync(dir, { recursive: true });
-    const wrong = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
-      type: 'pkcs8',
-      format: 'pem',
+    it('refunds a paid order (reverse of SUCCESS → REFUND), and the query then shows every sub-order REFUND', async () => {
+      const req = reverseRequest();
+      await seedOrder(peer, req, 'SUCCESS');
+      expect(await runActivity(() => reverse(req))).toMatchObject({ outcome: 'REVERSED', host: 'main' });
+      expect(peer.orders.get(req.combineOutTradeNo)?.state).toBe('REFUND');
+      const result = await runActivity(() => query(q(req.combineOutTradeNo, 'CONFIRM')));
+      expect(result).toMatchObject({ found: true });
+      const subs = (result as Extract<QueryResult, { found: true }>).subOrders;
+      expect(subs.map((s) => s.tradeState)).toEqual(['REFUND', 'REFUND']);
+      expect(subs.every((s) => typeof s.transactionId === 'string')).toBe(true);
     });
-    fs.writeFileSync(path.join(dir, 'key.pem'), wrong);
-    const badKey = makeReverse('PUBLIC_KEY', { WECHATPAY_PRIVATE_KEY_PATH: path.join(dir, 'key.pem') });
-    const req = reverseRequest();
-    await seedOrder(peer, req);
-    const err = await runActivity(() => badKey(req));
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    expect((err as ApplicationFailure).type).toBe(ErrorType.REVERSE_AUTH_FAILED);
-    expect((err as ApplicationFailure).nonRetryable).toBe(false);
-    expect((err as ApplicationFailure).nextRetryDelay).toBe(7_000);
-    const logged = peer.log.filter((e) => e.orderNo === req.combineOutTradeNo);
-    expect(logged[0]).toMatchObject({ status: 401, authProblem: 'signature does not verify', answerVerifiable: false });
-    expect(peer.orders.get(req.combineOutTradeNo)?.state).toBe('PAYING');
-  });
 
-  const faultRows: [FaultKind, string, boolean][] = [
-    ['SYSTEM_ERROR', ErrorType.REVERSE_TRANSIENT, false],
-    ['RATE_LIMIT', ErrorType.REVERSE_TRANSIENT, false],
-    ['SERVICE_UNAVAILABLE', ErrorType.REVERSE_TRANSIENT, false],
-    ['RESET', ErrorType.REVERSE_TRANSIENT, false],
-    ['INVALID_JSON', ErrorType.REVERSE_TRANSIENT, false],
-    ['DELAY', ErrorType.REVERSE_TRANSIENT, true],
-    ['OVERSIZE', ErrorType.REVERSE_TRANSIENT, true],
-    ['SLOW_DRIP', ErrorType.REVERSE_TRANSIENT, true],
-    ['TAMPER', ErrorType.REVERSE_ANSWER_UNVERIFIED, true],
-    ['SIGNTEST', ErrorType.REVERSE_ANSWER_UNVERIFIED, true],
-    ['NO_SIGNATURE', ErrorType.REVERSE_ANSWER_UNVERIFIED, true],
-    ['WRONG_SERIAL', ErrorType.REVERSE_ANSWER_UNVERIFIED, true],
-    ['SKEW', ErrorType.REVERSE_ANSWER_UNVERIFIED, true],
-    ['SIGN_ERROR', ErrorType.REVERSE_AUTH_FAILED, false],
-    ['NO_AUTH', ErrorType.REVERSE_AUTH_FAILED, false],
-  ];
-  it.each(faultRows)('%s → %s, never accepted, within the client timeout', async (kind, type, tookEffect) => {
-    const req = reverseRequest();
-    await seedOrder(peer, req);
-    peer.faults.add({ route: 'reverse', kind, count: 1, orderNo: req.combineOutTradeNo });
-    const started = Date.now();
-    const err = await runActivity(() => reverse(req));
-    expect(Date.now() - started).toBeLessThan(CLIENT_TIMEOUT_MS + 1_000);
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    expect((err as ApplicationFailure).type).toBe(type);
-    expect((err as ApplicationFailure).nonRetryable).toBe(false);
-    // Whether or not the request took effect at the peer, the next attempt gets a verified answer.
-    expect(peer.orders.get(req.combineOutTradeNo)?.state).toBe(tookEffect ? 'CLOSED' : 'PAYING');
-    expect(await runActivity(() => reverse(req))).toMatchObject({ outcome: 'REVERSED', verified: true });
-  });
-
-  it('fails over to the backup host after a network fault on the main host, and the peer verifies the same signature there', async () => {
-    const failover = makeReverse('PUBLIC_KEY', {
-      WECHATPAY_BASE_URL: 'http://127.0.0.1:9/',
-      WECHATPAY_BACKUP_BASE_URL: peer.url,
+    it('treats a signed "no such order" from the main host as accepted (ORDER_NOT_FOUND), verified', async () => {
+      const req = reverseRequest();
+      const result = await runActivity(() => reverse(req));
+      expect(result).toEqual({
+        outcome: 'ORDER_NOT_FOUND',
+        httpStatus: 404,
+        code: 'ORDER_NOT_EXIST',
+        verified: true,
+        attempt: 1,
+        host: 'main',
+        answerNonce: logged(req.combineOutTradeNo)[0]?.answerNonce,
+      });
     });
-    const req = reverseRequest();
-    await seedOrder(peer, req);
-    // Attempt 1: the main host refuses connections → transient, remembered as a network fault.
-    const heartbeats: unknown[] = [];
-    const first = new MockActivityEnvironment({ attempt: 1 }, { logger: fileLogger() });
-    first.on('heartbeat', (d: unknown) => heartbeats.push(d));
-    const err = await first.run(() => failover(req)).catch((e: unknown) => e);
-    expect((err as ApplicationFailure).type).toBe(ErrorType.REVERSE_TRANSIENT);
-    expect(heartbeats[0]).toMatchObject({ lastFailure: { network: true } });
-    expect(peer.log.some((e) => e.orderNo === req.combineOutTradeNo)).toBe(false);
-    // Attempt 2 sees those details and goes to the backup host.
-    const second = new MockActivityEnvironment(
-      { attempt: 2, heartbeatDetails: heartbeats[0] },
-      { logger: fileLogger() },
+
+    it.each([
+      ['NO_CONTENT', { outcome: 'REVERSED', httpStatus: 204 }],
+      ['ORDER_CLOSED', { outcome: 'ALREADY_CLOSED', httpStatus: 400, code: 'ORDER_CLOSED', verified: true }],
+    ] as const)('accepts a repeated reverse under the %s policy', async (policy, expected) => {
+      peer.settings.repeatReversePolicy = policy;
+      const req = reverseRequest();
+      await seedOrder(peer, req);
+      await runActivity(() => reverse(req));
+      expect(await runActivity(() => reverse(req))).toMatchObject(expected);
+    });
+
+    it('verifies answers signed with a platform certificate in platform-certificate mode', async () => {
+      peer.settings.signWith = 'PLATFORM_CERT';
+      const certMode = makeReverse('PLATFORM_CERT');
+      const req = reverseRequest();
+      await seedOrder(peer, req);
+      expect(await runActivity(() => certMode(req))).toMatchObject({ outcome: 'REVERSED', verified: true });
+      expect(logged(req.combineOutTradeNo)[0]?.wechatpaySerial).toBe(identity.platformSerial);
+    });
+
+    it('is refused 401 SIGN_ERROR (unsigned) when signed with the wrong key, and retries slowly', async () => {
+      const dir = path.join(process.env.TEST_WORK_DIR!, 'wrong-key');
+      fs.mkdirSync(dir, { recursive: true });
+      const wrong = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      });
+      fs.writeFileSync(path.join(dir, 'key.pem'), wrong);
+      const badKey = makeActivities('PUBLIC_KEY', { WECHATPAY_PRIVATE_KEY_PATH: path.join(dir, 'key.pem') });
+      const req = reverseRequest();
+      await seedOrder(peer, req);
+      const err = failure(await runActivity(() => badKey.reverse(req)));
+      expect(err.type).toBe(ErrorType.REVERSE_AUTH_FAILED);
+      expect(err.nonRetryable).toBe(false);
+      expect(err.nextRetryDelay).toBe(7_000);
+      expect(logged(req.combineOutTradeNo)[0]).toMatchObject({
+        status: 401,
+        authProblem: 'signature does not verify',
+        answerVerifiable: false,
+      });
+      expect(peer.orders.get(req.combineOutTradeNo)?.state).toBe('PAYING');
+      // The query is signed by the same client, and refused the same way.
+      const queryErr = failure(await runActivity(() => badKey.query(q(req.combineOutTradeNo))));
+      expect(queryErr.type).toBe(ErrorType.QUERY_AUTH_FAILED);
+      expect(queryErr.nextRetryDelay).toBe(7_000);
+      // 401 answers are never signed: they are not counted as unsigned (that counter is for a stripping proxy).
+      expect(recorded.unsigned).toEqual([]);
+    });
+
+    const faultRows: [FaultKind, string, boolean, boolean][] = [
+      // kind, failure type, took effect at the peer, counted as unsigned
+      ['SYSTEM_ERROR', ErrorType.REVERSE_TRANSIENT, false, false],
+      ['RATE_LIMIT', ErrorType.REVERSE_TRANSIENT, false, false],
+      ['SERVICE_UNAVAILABLE', ErrorType.REVERSE_TRANSIENT, false, false],
+      ['RESET', ErrorType.REVERSE_TRANSIENT, false, false],
+      ['INVALID_JSON', ErrorType.REVERSE_TRANSIENT, false, true],
+      ['ACCEPTED_202', ErrorType.REVERSE_TRANSIENT, false, false],
+      ['UNSIGNED_NOT_EXIST', ErrorType.REVERSE_TRANSIENT, false, true],
+      ['UNSIGNED_CLOSED', ErrorType.REVERSE_TRANSIENT, false, true],
+      ['DELAY', ErrorType.REVERSE_TRANSIENT, true, false],
+      ['OVERSIZE', ErrorType.REVERSE_TRANSIENT, true, false],
+      ['SLOW_DRIP', ErrorType.REVERSE_TRANSIENT, true, false],
+      ['TAMPER', ErrorType.REVERSE_ANSWER_UNVERIFIED, true, false],
+      ['SIGNTEST', ErrorType.REVERSE_ANSWER_UNVERIFIED, true, false],
+      ['NO_SIGNATURE', ErrorType.REVERSE_ANSWER_UNVERIFIED, true, false],
+      ['NO_HEADERS', ErrorType.REVERSE_ANSWER_UNVERIFIED, true, true],
+      ['WRONG_SERIAL', ErrorType.REVERSE_ANSWER_UNVERIFIED, true, false],
+      ['SKEW', ErrorType.REVERSE_ANSWER_UNVERIFIED, true, false],
+      ['SIGN_ERROR', ErrorType.REVERSE_AUTH_FAILED, false, false],
+      ['NO_AUTH', ErrorType.REVERSE_AUTH_FAILED, false, false],
+    ];
+    it.each(faultRows)(
+      '%s → %s, never accepted, within the client timeout',
+      async (kind, type, tookEffect, countedUnsigned) => {
+        const req = reverseRequest();
+        await seedOrder(peer, req);
+        fault('reverse', kind, req.combineOutTradeNo);
+        const started = Date.now();
+        const err = failure(await runActivity(() => reverse(req)));
+        expect(Date.now() - started).toBeLessThan(CLIENT_TIMEOUT_MS + 1_000);
+        expect(err.type).toBe(type);
+        expect(err.nonRetryable).toBe(false);
+        expect(recorded.unsigned).toEqual(countedUnsigned ? ['reverse'] : []);
+        // Whether or not the request took effect at the peer, the next attempt gets a verified answer.
+        expect(peer.orders.get(req.combineOutTradeNo)?.state).toBe(tookEffect ? 'CLOSED' : 'PAYING');
+        expect(await runActivity(() => reverse(req))).toMatchObject({ outcome: 'REVERSED', verified: true });
+      },
     );
-    expect(await second.run(() => failover(req))).toMatchObject({ outcome: 'REVERSED', verified: true });
-    expect(peer.log.filter((e) => e.orderNo === req.combineOutTradeNo && !e.authProblem)).toHaveLength(1);
+
+    it('a signed 202 USER_PAYING is not "reversed": REVERSE_TRANSIENT, "outcome unknown: query and retry"', async () => {
+      const req = reverseRequest();
+      await seedOrder(peer, req);
+      fault('reverse', 'ACCEPTED_202', req.combineOutTradeNo);
+      const err = failure(await runActivity(() => reverse(req)));
+      expect(err.type).toBe(ErrorType.REVERSE_TRANSIENT);
+      expect(err.message).toMatch(/202 USER_PAYING.*outcome unknown: query and retry/);
+      expect(logged(req.combineOutTradeNo)[0]).toMatchObject({ status: 202, answerVerifiable: true });
+    });
+
+    it.each(['UNSIGNED_NOT_EXIST', 'UNSIGNED_CLOSED'] as const)(
+      'an unsigned %s proves nothing: REVERSE_TRANSIENT, even for an order that does not exist',
+      async (kind) => {
+        const req = reverseRequest();
+        fault('reverse', kind, req.combineOutTradeNo);
+        const err = failure(await runActivity(() => reverse(req)));
+        expect(err.type).toBe(ErrorType.REVERSE_TRANSIENT);
+        expect(err.message).toMatch(/unsigned .*proves nothing/);
+        expect(recorded.unsigned).toEqual(['reverse']);
+        expect(recorded.answers).toEqual(['reverse TRANSIENT']);
+      },
+    );
+
+    it('a signed generic 404 NOT_FOUND (wrong URL) → REVERSE_REJECTED, not "no such order"', async () => {
+      const req = reverseRequest();
+      fault('reverse', 'GENERIC_NOT_FOUND', req.combineOutTradeNo);
+      const err = failure(await runActivity(() => reverse(req)));
+      expect(err.type).toBe(ErrorType.REVERSE_REJECTED);
+      expect(err.nonRetryable).toBe(true);
+      expect(err.message).toMatch(/404 NOT_FOUND: wrong URL/);
+      expect(logged(req.combineOutTradeNo)[0]).toMatchObject({ status: 404, answerVerifiable: true });
+    });
+
+    it('NO_HEADERS on a processed reverse (204 without Wechatpay-* headers) → unverified, retried, counted', async () => {
+      const req = reverseRequest();
+      await seedOrder(peer, req);
+      fault('reverse', 'NO_HEADERS', req.combineOutTradeNo);
+      const err = failure(await runActivity(() => reverse(req)));
+      expect(err.type).toBe(ErrorType.REVERSE_ANSWER_UNVERIFIED);
+      expect(err.nonRetryable).toBe(false);
+      expect(err.message).toMatch(/no Wechatpay-\* headers/);
+      expect(logged(req.combineOutTradeNo)[0]).toMatchObject({ status: 204 });
+      expect(recorded.unsigned).toEqual(['reverse']);
+      // It took effect; the retry gets the real, signed answer.
+      expect(await runActivity(() => reverse(req))).toMatchObject({ outcome: 'REVERSED', verified: true });
+    });
+
+    it('fails over to the backup host after a network fault on the main host, and the peer verifies the same signature there', async () => {
+      const failover = makeReverse('PUBLIC_KEY', {
+        WECHATPAY_BASE_URL: 'http://127.0.0.1:9/',
+        WECHATPAY_BACKUP_BASE_URL: peer.url,
+      });
+      const req = reverseRequest();
+      await seedOrder(peer, req);
+      // Attempt 1: the main host refuses connections → transient, remembered as a network fault.
+      const heartbeats: unknown[] = [];
+      const first = new MockActivityEnvironment({ attempt: 1 }, { logger: fileLogger() });
+      first.on('heartbeat', (d: unknown) => heartbeats.push(d));
+      const err = await first.run(() => failover(req)).catch((e: unknown) => e);
+      expect((err as ApplicationFailure).type).toBe(ErrorType.REVERSE_TRANSIENT);
+      expect(heartbeats[0]).toMatchObject({ lastFailure: { network: true, host: 'main' } });
+      expect(peer.log.some((e) => e.orderNo === req.combineOutTradeNo)).toBe(false);
+      // Attempt 2 sees those details and goes to the backup host.
+      const second = new MockActivityEnvironment(
+        { attempt: 2, heartbeatDetails: heartbeats[0] },
+        { logger: fileLogger() },
+      );
+      expect(await second.run(() => failover(req))).toMatchObject({
+        outcome: 'REVERSED',
+        verified: true,
+        attempt: 2,
+        host: 'backup',
+      });
+      expect(peer.log.filter((e) => e.orderNo === req.combineOutTradeNo && !e.authProblem)).toHaveLength(1);
+    });
+
+    it('a signed "no such order" from the backup host → REVERSE_TRANSIENT (the backup may lag)', async () => {
+      const failover = makeReverse('PUBLIC_KEY', {
+        WECHATPAY_BASE_URL: 'http://127.0.0.1:9/',
+        WECHATPAY_BACKUP_BASE_URL: peer.url,
+      });
+      const req = reverseRequest();
+      const env = new MockActivityEnvironment(
+        {
+          attempt: 2,
+          heartbeatDetails: { lastFailure: { type: ErrorType.REVERSE_TRANSIENT, row: 'x', network: true } },
+        },
+        { logger: fileLogger() },
+      );
+      const heartbeats: unknown[] = [];
+      env.on('heartbeat', (d: unknown) => heartbeats.push(d));
+      const err = (await env.run(() => failover(req)).catch((e: unknown) => e)) as ApplicationFailure;
+      expect(err.type).toBe(ErrorType.REVERSE_TRANSIENT);
+      expect(err.message).toMatch(/ORDER_NOT_EXIST from the backup host/);
+      expect(logged(req.combineOutTradeNo)[0]).toMatchObject({ status: 404, answerVerifiable: true });
+      // Not a network fault: the next attempt goes back to the main host.
+      expect(heartbeats[0]).toMatchObject({ lastFailure: { network: false, host: 'backup' } });
+    });
+
+    it('PARAM_ERROR → REVERSE_REJECTED, non-retryable', async () => {
+      const req = reverseRequest();
+      await seedOrder(peer, req);
+      fault('reverse', 'PARAM_ERROR', req.combineOutTradeNo);
+      const err = failure(await runActivity(() => reverse(req)));
+      expect(err.type).toBe(ErrorType.REVERSE_REJECTED);
+      expect(err.nonRetryable).toBe(true);
+      expect(err.message).toMatch(/400 PARAM_ERROR/);
+    });
+
+    it('a reverse whose sub-orders do not match the order is rejected (INVALID_REQUEST), not accepted', async () => {
+      const req = reverseRequest();
+      await seedOrder(peer, req);
+      const wrong = { ...req, subOrders: req.subOrders.slice(0, 1) };
+      const err = failure(await runActivity(() => reverse(wrong)));
+      expect(err.type).toBe(ErrorType.REVERSE_REJECTED);
+      expect(peer.orders.get(req.combineOutTradeNo)?.state).toBe('PAYING');
+    });
   });
 
-  it('PARAM_ERROR → REVERSE_REJECTED, non-retryable', async () => {
-    const req = reverseRequest();
-    await seedOrder(peer, req);
-    peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: req.combineOutTradeNo });
-    const err = (await runActivity(() => reverse(req))) as ApplicationFailure;
-    expect(err.type).toBe(ErrorType.REVERSE_REJECTED);
-    expect(err.nonRetryable).toBe(true);
-    expect(err.message).toMatch(/400 PARAM_ERROR/);
-  });
+  describe('query', () => {
+    it('sends a signed GET the peer verifies and returns per-sub-order states, an unknown one kept verbatim', async () => {
+      const no = orderNo('Q').slice(0, 24) + '|*@-_x';
+      const req = reverseRequest(no);
+      req.subOrders.push({ mchid: '1900000109', outTradeNo: `${no.slice(0, 28)}S3`, subMchid: '1900000003' });
+      const [s1, s2, s3] = req.subOrders.map((s) => s.outTradeNo) as [string, string, string];
+      await seedWithStates(req, 'SUCCESS', { [s2]: 'CLOSED', [s3]: 'ACCEPT' });
+      // A state the peer's admin API does not know: set on the peer's order directly; the peer still signs the answer.
+      const order = peer.orders.get(no)!;
+      order.subStates = { ...order.subStates, [s3]: 'FROZEN_BY_RISK_CONTROL' as string as PeerTradeState };
 
-  it('a reverse whose sub-orders do not match the order is rejected (INVALID_REQUEST), not accepted', async () => {
-    const req = reverseRequest();
-    await seedOrder(peer, req);
-    const wrong = { ...req, subOrders: req.subOrders.slice(0, 1) };
-    const err = (await runActivity(() => reverse(wrong))) as ApplicationFailure;
-    expect(err.type).toBe(ErrorType.REVERSE_REJECTED);
-    expect(peer.orders.get(req.combineOutTradeNo)?.state).toBe('PAYING');
+      const result = await runActivity(() => query(q(no)));
+      expect(result).toMatchObject({ found: true, httpStatus: 200, host: 'main', attempt: 1 });
+      const subs = (result as Extract<QueryResult, { found: true }>).subOrders;
+      expect(subs.map((s) => [s.outTradeNo, s.mchid, s.subMchid, s.tradeState])).toEqual([
+        [s1, '1900000109', '1900000001', 'SUCCESS'],
+        [s2, '1900000109', '1900000002', 'CLOSED'],
+        [s3, '1900000109', '1900000003', 'FROZEN_BY_RISK_CONTROL'],
+      ]);
+      expect(subs[0]?.transactionId).toMatch(/^42000/);
+      expect(subs[1]).not.toHaveProperty('transactionId');
+
+      const entries = logged(no);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({
+        route: 'query',
+        method: 'GET',
+        status: 200,
+        answerVerifiable: true,
+        wechatpaySerial: identity.publicKeyId,
+      });
+      expect(entries[0]?.path).toBe(`/v3/ecommerce/combine-papay/transactions/${no}`);
+      expect(entries[0]?.authProblem).toBeUndefined();
+      expect(recorded.answers).toEqual(['query FOUND']);
+    });
+
+    it('a signed, verified 404 ORDER_NOT_EXIST from the main host → found: false', async () => {
+      const no = orderNo('Q');
+      expect(await runActivity(() => query(q(no)))).toEqual({
+        found: false,
+        code: 'ORDER_NOT_EXIST',
+        httpStatus: 404,
+        host: 'main',
+        attempt: 1,
+        answerNonce: logged(no)[0]?.answerNonce,
+      });
+      expect(recorded.answers).toEqual(['query NOT_FOUND']);
+    });
+
+    it('an unsigned not-found → QUERY_TRANSIENT, counted as unsigned', async () => {
+      const no = orderNo('Q');
+      fault('query', 'UNSIGNED_NOT_EXIST', no);
+      const err = failure(await runActivity(() => query(q(no))));
+      expect(err.type).toBe(ErrorType.QUERY_TRANSIENT);
+      expect(err.nonRetryable).toBe(false);
+      expect(recorded.unsigned).toEqual(['query']);
+      // The next attempt reaches WeChat Pay and gets the signed fact.
+      expect(await runActivity(() => query(q(no)))).toMatchObject({ found: false, code: 'ORDER_NOT_EXIST' });
+    });
+
+    it('a signed generic 404 NOT_FOUND → QUERY_REJECTED, non-retryable', async () => {
+      const no = orderNo('Q');
+      fault('query', 'GENERIC_NOT_FOUND', no);
+      const err = failure(await runActivity(() => query(q(no))));
+      expect(err.type).toBe(ErrorType.QUERY_REJECTED);
+      expect(err.nonRetryable).toBe(true);
+      expect(err.message).toMatch(/404 NOT_FOUND/);
+    });
+
+    it('fails over to the backup host after a network fault; a "not found" from the backup → QUERY_TRANSIENT', async () => {
+      const failover = makeActivities('PUBLIC_KEY', {
+        WECHATPAY_BASE_URL: 'http://127.0.0.1:9/',
+        WECHATPAY_BACKUP_BASE_URL: peer.url,
+      }).query;
+      const no = orderNo('Q');
+      const heartbeats: unknown[] = [];
+      const first = new MockActivityEnvironment({ attempt: 1 }, { logger: fileLogger() });
+      first.on('heartbeat', (d: unknown) => heartbeats.push(d));
+      const err1 = (await first.run(() => failover(q(no))).catch((e: unknown) => e)) as ApplicationFailure;
+      expect(err1.type).toBe(ErrorType.QUERY_TRANSIENT);
+      expect(heartbeats[0]).toMatchObject({ lastFailure: { network: true, host: 'main' } });
+
+      const second = new MockActivityEnvironment(
+        { attempt: 2, heartbeatDetails: heartbeats[0] },
+        { logger: fileLogger() },
+      );
+      second.on('heartbeat', (d: unknown) => heartbeats.push(d));
+      const err2 = (await second.run(() => failover(q(no))).catch((e: unknown) => e)) as ApplicationFailure;
+      expect(err2.type).toBe(ErrorType.QUERY_TRANSIENT);
+      expect(err2.message).toMatch(/ORDER_NOT_EXIST from the backup host/);
+      expect(logged(no)).toHaveLength(1);
+      expect(logged(no)[0]).toMatchObject({ route: 'query', status: 404, answerVerifiable: true });
+      expect(heartbeats[1]).toMatchObject({ lastFailure: { network: false, host: 'backup' } });
+
+      // The backup host answers a found order as a fact.
+      const req = reverseRequest(no);
+      await seedOrder(peer, req, 'SUCCESS');
+      const third = new MockActivityEnvironment(
+        { attempt: 3, heartbeatDetails: heartbeats[0] },
+        { logger: fileLogger() },
+      );
+      expect(await third.run(() => failover(q(no)))).toMatchObject({ found: true, host: 'backup', attempt: 3 });
+    });
+
+    const queryRows: [FaultKind, string, boolean][] = [
+      // kind, failure type, counted as unsigned
+      ['SYSTEM_ERROR', ErrorType.QUERY_TRANSIENT, false],
+      ['RATE_LIMIT', ErrorType.QUERY_TRANSIENT, false],
+      ['RESET', ErrorType.QUERY_TRANSIENT, false],
+      ['DELAY', ErrorType.QUERY_TRANSIENT, false],
+      ['OVERSIZE', ErrorType.QUERY_TRANSIENT, false],
+      ['ACCEPTED_202', ErrorType.QUERY_TRANSIENT, false],
+      ['TAMPER', ErrorType.QUERY_ANSWER_UNVERIFIED, false],
+      ['SIGNTEST', ErrorType.QUERY_ANSWER_UNVERIFIED, false],
+      ['WRONG_SERIAL', ErrorType.QUERY_ANSWER_UNVERIFIED, false],
+      ['SKEW', ErrorType.QUERY_ANSWER_UNVERIFIED, false],
+      ['NO_HEADERS', ErrorType.QUERY_ANSWER_UNVERIFIED, true],
+      ['SIGN_ERROR', ErrorType.QUERY_AUTH_FAILED, false],
+      ['NO_AUTH', ErrorType.QUERY_AUTH_FAILED, false],
+    ];
+    it.each(queryRows)('%s → %s, then the retry gets the order', async (kind, type, countedUnsigned) => {
+      const req = reverseRequest(orderNo('Q'));
+      await seedOrder(peer, req);
+      fault('query', kind, req.combineOutTradeNo);
+      const started = Date.now();
+      const err = failure(await runActivity(() => query(q(req.combineOutTradeNo))));
+      expect(Date.now() - started).toBeLessThan(CLIENT_TIMEOUT_MS + 1_000);
+      expect(err.type).toBe(type);
+      expect(err.nonRetryable).toBe(false);
+      if (type === ErrorType.QUERY_AUTH_FAILED) expect(err.nextRetryDelay).toBe(7_000);
+      expect(recorded.unsigned).toEqual(countedUnsigned ? ['query'] : []);
+      expect(await runActivity(() => query(q(req.combineOutTradeNo)))).toMatchObject({ found: true });
+    });
+
+    it('PARAM_ERROR → QUERY_REJECTED, non-retryable', async () => {
+      const no = orderNo('Q');
+      fault('query', 'PARAM_ERROR', no);
+      const err = failure(await runActivity(() => query(q(no))));
+      expect(err.type).toBe(ErrorType.QUERY_REJECTED);
+      expect(err.nonRetryable).toBe(true);
+    });
   });
 });
 
-describe('compensation activity against the order-service stub', () => {
+describe('downstream activities (compensation, payment confirmation) against the order-service stub', () => {
   let service: OrderService;
   let compensate: (req: CompensationRequest) => Promise<unknown>;
+  const recorded = recordingMetrics();
   const request = (): CompensationRequest => {
     const no = orderNo('C');
     return {
@@ -232,17 +568,20 @@ describe('compensation activity against the order-service stub', () => {
       subMchid: '1900000001',
       reason: 'PAYMENT_TIMEOUT',
       reverseOutcome: 'REVERSED',
+      tradeState: 'CLOSED',
     };
   };
-  const build = (secret: string) =>
-    createCompensationActivity({
-      url: service.url,
-      hmacKey: loadWorkerConfig({
-        ...workerEnvFor(testIdentity(), { wechatpay: 'http://127.0.0.1:9/', compensation: service.url }),
-        COMPENSATION_HMAC_SECRET: secret,
-      }).compensation.hmacKey!,
-      timeoutMs: CLIENT_TIMEOUT_MS,
+  const configFor = (secret: string) =>
+    loadWorkerConfig({
+      ...workerEnvFor(testIdentity(), { wechatpay: 'http://127.0.0.1:9/', compensation: service.url }),
+      COMPENSATION_HMAC_SECRET: secret,
+      COMPENSATION_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+      PAYMENT_CONFIRMATION_URL: service.confirmationUrl,
     });
+  const build = (secret: string) =>
+    createCompensationActivity({ ...configFor(secret).compensation, metrics: recorded.metrics });
+  const buildConfirmation = (secret = TEST_HMAC_SECRET) =>
+    createConfirmationActivity({ ...configFor(secret).confirmation, metrics: recorded.metrics });
 
   beforeAll(async () => {
     service = await startOrderService({ secret: TEST_HMAC_SECRET, delayMs: 2_500 });
@@ -251,50 +590,163 @@ describe('compensation activity against the order-service stub', () => {
   afterAll(async () => {
     await service.close();
   });
-  beforeEach(() => service.faults.clear());
-
-  it('posts the contract body, signed, under the Idempotency-Key; a repeat is a 409 and still done', async () => {
-    const req = request();
-    expect(await runActivity(() => compensate(req))).toMatchObject({ httpStatus: 200, alreadyCompensated: false });
-    expect(await runActivity(() => compensate(req))).toMatchObject({ httpStatus: 409, alreadyCompensated: true });
-    const logged = service.log.filter((e) => e.outTradeNo === req.outTradeNo);
-    expect(logged.map((e) => e.idempotencyKey)).toEqual([
-      `${req.combineOutTradeNo}:${req.outTradeNo}`,
-      `${req.combineOutTradeNo}:${req.outTradeNo}`,
-    ]);
-    expect(logged.every((e) => e.signatureOk === true)).toBe(true);
-    expect(service.compensated.get(`${req.combineOutTradeNo}:${req.outTradeNo}`)?.body).toEqual(req);
-    expect(logged.filter((e) => e.effective)).toHaveLength(1);
+  beforeEach(() => {
+    service.faults.clear();
+    recorded.clear();
   });
 
-  it.each(['500', '503', '429', '408', 'RESET', 'DELAY'] as const)(
-    '%s → retried (COMPENSATION_TRANSIENT)',
-    async (kind) => {
+  describe('compensation', () => {
+    it('posts the contract body with tradeState, signed over <ts>.<Idempotency-Key>.<body>; a repeat is a 409 and still done', async () => {
       const req = request();
-      service.faults.add({ kind, count: 1, orderNo: req.outTradeNo });
-      const err = (await runActivity(() => compensate(req))) as ApplicationFailure;
-      expect(err.type).toBe(ErrorType.COMPENSATION_TRANSIENT);
-      expect(err.nonRetryable).toBe(false);
-      const again = await runActivity(() => compensate(req));
-      expect(again).toMatchObject({ alreadyCompensated: kind === 'DELAY' });
-      expect(service.log.filter((e) => e.outTradeNo === req.outTradeNo && e.effective)).toHaveLength(1);
-    },
-  );
+      expect(await runActivity(() => compensate(req))).toMatchObject({ httpStatus: 200, alreadyCompensated: false });
+      expect(await runActivity(() => compensate(req))).toMatchObject({ httpStatus: 409, alreadyCompensated: true });
+      const entries = service.log.filter((e) => e.outTradeNo === req.outTradeNo);
+      expect(entries.map((e) => e.idempotencyKey)).toEqual([
+        `${req.combineOutTradeNo}:${req.outTradeNo}`,
+        `${req.combineOutTradeNo}:${req.outTradeNo}`,
+      ]);
+      // The stub checks the new scheme: the key is covered by the signature.
+      expect(entries.every((e) => e.signatureOk === true)).toBe(true);
+      const body = service.compensated.get(`${req.combineOutTradeNo}:${req.outTradeNo}`)?.body;
+      expect(body).toEqual(req);
+      expect(Object.keys(body ?? {})).toEqual([
+        'combineOutTradeNo',
+        'outTradeNo',
+        'mchid',
+        'subMchid',
+        'reason',
+        'reverseOutcome',
+        'tradeState',
+      ]);
+      expect(entries.filter((e) => e.effective)).toHaveLength(1);
+    });
 
-  it('422 → COMPENSATION_REJECTED, non-retryable', async () => {
-    const req = request();
-    service.faults.add({ kind: '422', count: 1, orderNo: req.outTradeNo });
-    const err = (await runActivity(() => compensate(req))) as ApplicationFailure;
-    expect(err.type).toBe(ErrorType.COMPENSATION_REJECTED);
-    expect(err.nonRetryable).toBe(true);
+    it('sends NOT_FOUND as the trade state of an order WeChat Pay does not have', async () => {
+      const req: CompensationRequest = { ...request(), reverseOutcome: 'ORDER_NOT_FOUND', tradeState: 'NOT_FOUND' };
+      expect(await runActivity(() => compensate(req))).toMatchObject({ alreadyCompensated: false });
+      expect(service.compensated.get(`${req.combineOutTradeNo}:${req.outTradeNo}`)?.body).toMatchObject({
+        tradeState: 'NOT_FOUND',
+      });
+    });
+
+    it('compensationSignature covers the Idempotency-Key: the same body under another key does not verify', () => {
+      const key = configFor(TEST_HMAC_SECRET).compensation.hmacKey!;
+      const body = JSON.stringify(request());
+      const expected = `sha256=${createHmac('sha256', TEST_HMAC_SECRET).update(`1700000000.A:B.${body}`).digest('hex')}`;
+      expect(compensationSignature(key, '1700000000', 'A:B', body)).toBe(expected);
+      expect(compensationSignature(key, '1700000000', 'A:C', body)).not.toBe(expected);
+    });
+
+    it.each(['500', '503', '429', '408', 'RESET', 'DELAY'] as const)(
+      '%s → retried (COMPENSATION_TRANSIENT)',
+      async (kind) => {
+        const req = request();
+        service.faults.add({ kind, count: 1, orderNo: req.outTradeNo });
+        const err = failure(await runActivity(() => compensate(req)));
+        expect(err.type).toBe(ErrorType.COMPENSATION_TRANSIENT);
+        expect(err.nonRetryable).toBe(false);
+        expect(recorded.downstream).toEqual(['compensation transient']);
+        const again = await runActivity(() => compensate(req));
+        expect(again).toMatchObject({ alreadyCompensated: kind === 'DELAY' });
+        expect(service.log.filter((e) => e.outTradeNo === req.outTradeNo && e.effective)).toHaveLength(1);
+      },
+    );
+
+    it('422 → COMPENSATION_REJECTED, non-retryable', async () => {
+      const req = request();
+      service.faults.add({ kind: '422', count: 1, orderNo: req.outTradeNo });
+      const err = failure(await runActivity(() => compensate(req)));
+      expect(err.type).toBe(ErrorType.COMPENSATION_REJECTED);
+      expect(err.nonRetryable).toBe(true);
+      expect(recorded.downstream).toEqual(['compensation rejected']);
+    });
+
+    it('a wrong HMAC secret is refused by the order service and needs a human', async () => {
+      const wrong = build('another-secret-of-16-chars-or-more');
+      const req = request();
+      const err = failure(await runActivity(() => wrong(req)));
+      expect(err.type).toBe(ErrorType.COMPENSATION_REJECTED);
+      expect(err.message).toMatch(/401/);
+      expect(service.compensated.has(`${req.combineOutTradeNo}:${req.outTradeNo}`)).toBe(false);
+    });
   });
 
-  it('a wrong HMAC secret is refused by the order service and needs a human', async () => {
-    const wrong = build('another-secret-of-16-chars-or-more');
-    const req = request();
-    const err = (await runActivity(() => wrong(req))) as ApplicationFailure;
-    expect(err.type).toBe(ErrorType.COMPENSATION_REJECTED);
-    expect(err.message).toMatch(/401/);
-    expect(service.compensated.has(`${req.combineOutTradeNo}:${req.outTradeNo}`)).toBe(false);
+  describe('payment confirmation', () => {
+    const confirmation = (): PaymentConfirmationRequest => {
+      const no = orderNo('P');
+      return {
+        combineOutTradeNo: no,
+        source: 'WECHATPAY_QUERY',
+        subOrders: [
+          {
+            outTradeNo: `${no.slice(0, 28)}S1`,
+            mchid: '1900000109',
+            subMchid: '1900000001',
+            transactionId: '4200000001202611270001',
+          },
+          { outTradeNo: `${no.slice(0, 28)}S2`, mchid: '1900000109', subMchid: '1900000002' },
+        ],
+      };
+    };
+
+    it('sends the contract body once, signed, under <no>:paid; a repeat answers 409 → alreadyConfirmed', async () => {
+      const confirm = buildConfirmation();
+      const req = confirmation();
+      const first = await runActivity(() => confirm(req));
+      expect(first).toMatchObject({ alreadyConfirmed: false, attempt: 1 });
+      expect((first as { httpStatus: number }).httpStatus).toBeGreaterThanOrEqual(200);
+      expect((first as { httpStatus: number }).httpStatus).toBeLessThan(300);
+      expect(await runActivity(() => confirm(req))).toMatchObject({ httpStatus: 409, alreadyConfirmed: true });
+      const entries = service.log.filter((e) => e.idempotencyKey === `${req.combineOutTradeNo}:paid`);
+      expect(entries).toHaveLength(2);
+      expect(entries.every((e) => e.route === 'confirm' && e.signatureOk === true)).toBe(true);
+      expect(entries.filter((e) => e.effective)).toHaveLength(1);
+      const received = service.confirmations.get(`${req.combineOutTradeNo}:paid`);
+      expect(received?.body).toEqual(req);
+      expect(received?.count).toBe(2);
+    });
+
+    it.each(['503', '429', 'RESET'] as const)('%s → CONFIRMATION_TRANSIENT, and the retry confirms', async (kind) => {
+      const confirm = buildConfirmation();
+      const req = confirmation();
+      service.faults.add({ route: 'confirm', kind, count: 1, orderNo: req.combineOutTradeNo });
+      const err = failure(await runActivity(() => confirm(req)));
+      expect(err.type).toBe(ErrorType.CONFIRMATION_TRANSIENT);
+      expect(err.nonRetryable).toBe(false);
+      expect(recorded.downstream).toEqual(['confirmation transient']);
+      expect(await runActivity(() => confirm(req))).toMatchObject({ alreadyConfirmed: false });
+    });
+
+    it('422 → CONFIRMATION_REJECTED, non-retryable', async () => {
+      const confirm = buildConfirmation();
+      const req = confirmation();
+      service.faults.add({ route: 'confirm', kind: '422', count: 1, orderNo: req.combineOutTradeNo });
+      const err = failure(await runActivity(() => confirm(req)));
+      expect(err.type).toBe(ErrorType.CONFIRMATION_REJECTED);
+      expect(err.nonRetryable).toBe(true);
+    });
+
+    it('a wrong HMAC secret is refused → CONFIRMATION_REJECTED, non-retryable', async () => {
+      const confirm = buildConfirmation('another-secret-of-16-chars-or-more');
+      const err = failure(await runActivity(() => confirm(confirmation())));
+      expect(err.type).toBe(ErrorType.CONFIRMATION_REJECTED);
+      expect(err.nonRetryable).toBe(true);
+      expect(recorded.downstream).toEqual(['confirmation rejected']);
+    });
+
+    it('a downstream that does not answer → CONFIRMATION_TRANSIENT, retried', async () => {
+      const confirm = createConfirmationActivity({ url: 'http://127.0.0.1:9/payment-confirmations', timeoutMs: 500 });
+      const err = failure(await runActivity(() => confirm(confirmation())));
+      expect(err.type).toBe(ErrorType.CONFIRMATION_TRANSIENT);
+      expect(err.nonRetryable).toBe(false);
+    });
+
+    it('without PAYMENT_CONFIRMATION_URL → WORKER_MISCONFIGURED, retryable, naming the variable', async () => {
+      const confirm = createConfirmationActivity({ timeoutMs: 500 });
+      const err = failure(await runActivity(() => confirm(confirmation())));
+      expect(err.type).toBe(ErrorType.WORKER_MISCONFIGURED);
+      expect(err.nonRetryable).toBe(false);
+      expect(err.message).toContain('PAYMENT_CONFIRMATION_URL');
+    });
   });
 });

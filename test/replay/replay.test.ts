@@ -1,6 +1,10 @@
 /**
  * Determinism: committed histories of every workflow path replay against the current workflow code. A change that
  * breaks them needs a patch (`patched()`) or a new workflow type.
+ *
+ * `pre-reconcile/` holds histories recorded by the version before the pay window and the confirming queries (blind
+ * reverse after a 15 s floor): orders that were already reversing when the new version was deployed must still
+ * replay, on the path they took (`Patches.RECONCILE_BY_QUERY`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +12,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { quietRuntime } from '../harness/env';
 import { HISTORY_DIR } from '../harness/record';
+import { Patches } from '../../workflows/patches';
 
 /** Reads a fixture (proto3 JSON as `fetchHistory()` serialises it). */
 function loadHistory(file: string): temporal.api.history.v1.History {
@@ -15,20 +20,44 @@ function loadHistory(file: string): temporal.api.history.v1.History {
   return temporal.api.history.v1.History.fromObject(json);
 }
 
-const files = fs
-  .readdirSync(HISTORY_DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+const PRE_RECONCILE = 'pre-reconcile';
+const jsonFiles = (dir: string): string[] =>
+  fs
+    .readdirSync(path.join(HISTORY_DIR, dir))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => path.join(dir, f))
+    .sort();
+const current = jsonFiles('.');
+const before = jsonFiles(PRE_RECONCILE);
+const files = [...current, ...before];
+const names = (list: string[]) => list.map((f) => path.basename(f, '.json'));
+/** Whether a history's workflow took the pay window / query path (it carries the patch marker). */
+const hasReconcileMarker = (file: string): boolean =>
+  loadHistory(file).events.some((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((payloads) =>
+      (payloads.payloads ?? []).some((p) =>
+        Buffer.from(p.data ?? [])
+          .toString('utf8')
+          .includes(Patches.RECONCILE_BY_QUERY),
+      ),
+    ),
+  );
 
 describe('replay of committed histories', () => {
   beforeAll(() => quietRuntime());
 
   it('has a history for every path of the workflow', () => {
-    expect(files.map((f) => f.replace(/\.json$/, ''))).toEqual(
+    expect(names(current)).toEqual(
       expect.arrayContaining([
         'paid',
         'reversed',
-        'cancelled-floor',
+        'cancelled-pay-window',
+        'already-closed',
+        'paid-at-deadline-refunded',
+        'paid-at-deadline-adopted',
+        'pay-lands-late',
+        'reverse-not-confirmed-retry',
+        'query-rejected-resolved',
         'transient-retries',
         'reverse-rejected-retry',
         'retries-exhausted-resolved',
@@ -40,13 +69,29 @@ describe('replay of committed histories', () => {
     );
   });
 
+  it('keeps the histories recorded before the pay window and the confirming queries', () => {
+    expect(names(before)).toEqual(
+      expect.arrayContaining([
+        'reversed',
+        'cancelled-floor',
+        'transient-retries',
+        'reverse-rejected-retry',
+        'retries-exhausted-resolved',
+        'compensation-failed-retry',
+      ]),
+    );
+    // Those reversed blind (no marker); the current ones that reversed went through the queries (marker present).
+    expect(before.filter(hasReconcileMarker)).toEqual([]);
+    expect(hasReconcileMarker('reversed.json')).toBe(true);
+  });
+
   it.each(files)('%s replays without nondeterminism', async (file) => {
     const history = loadHistory(file);
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, file);
   });
 
   it('detects a nondeterministic change (the check can fail)', async () => {
-    const history = loadHistory('reversed.json');
+    const history = loadHistory(path.join(PRE_RECONCILE, 'reversed.json'));
     // A history whose first activity was another one than the code schedules must be refused.
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!;
     scheduled.activityTaskScheduledEventAttributes!.activityType = { name: 'refundCombineOrder' };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigErrors, describeConfig, loadWorkerConfig } from '../../worker/config';
+import { ConfigErrors, describeConfig, loadWorkerConfig, loggableUrl } from '../../worker/config';
 import { loadOrCreateIdentity, workerEnvFor } from '../../simulator/keys';
 
 const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));
@@ -119,6 +119,76 @@ describe('worker configuration from the environment', () => {
     expect(problems({ ...base(), WECHATPAY_PLATFORM_CERTS: 'nothex=/tmp/x' })).toMatch(
       /WECHATPAY_PLATFORM_CERTS must be "serial=path/,
     );
+  });
+
+  it('reads an optional PAYMENT_CONFIRMATION_URL with the compensation secret and timeout', () => {
+    const without = loadWorkerConfig({ ...base(), COMPENSATION_TIMEOUT_MS: '4321' });
+    expect(without.confirmation.url).toBeUndefined();
+    expect(without.confirmation.timeoutMs).toBe(4321);
+    expect(describeConfig(without).paymentConfirmationUrl).toBe('not set');
+
+    const config = loadWorkerConfig({
+      ...base(),
+      COMPENSATION_TIMEOUT_MS: '4321',
+      PAYMENT_CONFIRMATION_URL: ' http://127.0.0.1:8080/payment-confirmations ',
+    });
+    expect(config.confirmation.url).toBe('http://127.0.0.1:8080/payment-confirmations');
+    expect(config.confirmation.timeoutMs).toBe(4321);
+    expect(config.confirmation.hmacKey).toBe(config.compensation.hmacKey);
+    expect(describeConfig(config)).toMatchObject({
+      paymentConfirmationUrl: 'http://127.0.0.1:8080/payment-confirmations',
+      paymentConfirmationSigned: true,
+    });
+
+    const unsigned = loadWorkerConfig({
+      ...base(),
+      COMPENSATION_HMAC_SECRET: '',
+      PAYMENT_CONFIRMATION_URL: 'https://orders.internal/confirm',
+    });
+    expect(unsigned.confirmation.hmacKey).toBeUndefined();
+    expect(describeConfig(unsigned).paymentConfirmationSigned).toBe(false);
+  });
+
+  it('checks PAYMENT_CONFIRMATION_URL like COMPENSATION_URL, without echoing credentials', () => {
+    expect(problems({ ...base(), PAYMENT_CONFIRMATION_URL: 'ftp://orders.internal/confirm' })).toMatch(
+      /PAYMENT_CONFIRMATION_URL must be an http\(s\) URL/,
+    );
+    const message = problems({ ...base(), PAYMENT_CONFIRMATION_URL: 'mailto://user:hunter2-password@x/?token=abc' });
+    expect(message).toContain('PAYMENT_CONFIRMATION_URL must be an http(s) URL');
+    expect(message).not.toContain('hunter2-password');
+    expect(message).not.toContain('token=abc');
+  });
+
+  it('logs every URL as origin and path only: no credentials, no query strings', () => {
+    const config = loadWorkerConfig({
+      ...base(),
+      WECHATPAY_BASE_URL: 'https://proxy-user:proxy-pass@api.mch.weixin.qq.com/?k=wx-query-secret',
+      WECHATPAY_BACKUP_BASE_URL: 'https://u:backup-pass@api2.mch.weixin.qq.com/#frag',
+      COMPENSATION_URL: 'https://svc:comp-pass@orders.internal/compensations?token=comp-token',
+      PAYMENT_CONFIRMATION_URL: 'https://svc:conf-pass@orders.internal/payment-confirmations?token=conf-token',
+    });
+    const described = describeConfig(config);
+    expect(described).toMatchObject({
+      wechatpayBaseUrl: 'https://api.mch.weixin.qq.com/',
+      wechatpayBackupBaseUrl: 'https://api2.mch.weixin.qq.com/',
+      compensationUrl: 'https://orders.internal/compensations',
+      paymentConfirmationUrl: 'https://orders.internal/payment-confirmations',
+    });
+    const text = JSON.stringify(described);
+    for (const secret of [
+      'proxy-pass',
+      'wx-query-secret',
+      'backup-pass',
+      'comp-pass',
+      'comp-token',
+      'conf-pass',
+      'conf-token',
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+    // The configuration itself keeps the full URLs: they are what is called.
+    expect(config.confirmation.url).toContain('token=conf-token');
+    expect(loggableUrl('not a url')).toBe('(not a URL)');
   });
 
   it('describes itself without keys or secrets', () => {

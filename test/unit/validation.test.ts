@@ -12,6 +12,16 @@ describe('order input validation', () => {
     expect(r.spec.orderCreatedAt).toBe(NOW);
     expect(r.spec.subOrders[1]?.subAppid).toBe('wx8888888888888888');
     expect(r.spec.reverseRetry.maximumIntervalMs).toBe(60_000);
+    expect(r.spec.payWindowMs).toBe(75_000);
+    expect(r.spec.onPaidAtDeadline).toBe('REFUND');
+  });
+
+  it('accepts a pay window (0 allowed for tests) and ADOPT', () => {
+    expect(validateOrderInput({ ...valid(), payWindow: '90s', onPaidAtDeadline: 'ADOPT' }, NOW)).toMatchObject({
+      ok: true,
+      spec: { payWindowMs: 90_000, onPaidAtDeadline: 'ADOPT' },
+    });
+    expect(validateOrderInput({ ...valid(), payWindow: 0 }, NOW)).toMatchObject({ ok: true, spec: { payWindowMs: 0 } });
   });
 
   it('accepts durations as strings or milliseconds, and a past creation time inside the window', () => {

@@ -3,59 +3,23 @@
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
-import { startOrderTimeout, markPaid, cancelOrder, MarkPaidRefusedError, OrderInputError } from '../../client';
-import type { OrderActivities } from '../../activities';
+import {
+  startOrderTimeout,
+  markPaid,
+  cancelOrder,
+  beginPayment,
+  BeginPaymentRefusedError,
+  MarkPaidRefusedError,
+  OrderInputError,
+  OrderRunEndedError,
+} from '../../client';
 import { ErrorType } from '../../workflows/errors';
 import { resolveSignal, retrySignal } from '../../workflows/messages';
-import type { CompensationRequest, ReverseRequest, ReverseResult } from '../../workflows/types';
+import type { CompensationRequest } from '../../workflows/types';
 import { connectClient, runTestWorker, type RunningTestWorker, uniqueId } from '../harness/env';
+import { FakeActivities } from '../harness/fake-activities';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';
 import { recordHistory } from '../harness/record';
-
-type Call =
-  { name: 'reverse'; at: number; req: ReverseRequest } | { name: 'compensate'; at: number; req: CompensationRequest };
-
-/** Mocked activities that record their calls and follow a script. */
-class FakeActivities {
-  calls: Call[] = [];
-  reverseScript: (attempt: number) => ReverseResult | Error = () => reversed();
-  compensateScript: (req: CompensationRequest, attempt: number) => Error | undefined = () => undefined;
-  private attempts = new Map<string, number>();
-
-  activities(): OrderActivities {
-    return {
-      reverseCombineOrder: async (req) => {
-        this.calls.push({ name: 'reverse', at: Date.now(), req });
-        const attempt = this.bump(`reverse:${req.combineOutTradeNo}`);
-        const out = this.reverseScript(attempt);
-        if (out instanceof ApplicationFailure && !out.nonRetryable) {
-          // As the real activity does: remembered across attempts for when the retry window closes.
-          Context.current().heartbeat({ lastFailure: { type: out.type, row: out.message } });
-        }
-        if (out instanceof Error) throw out;
-        return out;
-      },
-      compensateSubOrder: async (req) => {
-        this.calls.push({ name: 'compensate', at: Date.now(), req });
-        const attempt = this.bump(`comp:${req.outTradeNo}`);
-        const err = this.compensateScript(req, attempt);
-        if (err) throw err;
-        return { httpStatus: 200, alreadyCompensated: false, attempt };
-      },
-    };
-  }
-
-  private bump(key: string): number {
-    const n = (this.attempts.get(key) ?? 0) + 1;
-    this.attempts.set(key, n);
-    return n;
-  }
-}
-
-function reversed(): ReverseResult {
-  return { outcome: 'REVERSED', httpStatus: 204, verified: true, attempt: 1 };
-}
 
 describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
   let client: Client;
@@ -71,13 +35,10 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     await worker.stop();
     await client.connection.close();
   });
-  beforeEach(() => {
-    fake.calls = [];
-    fake.reverseScript = () => reversed();
-    fake.compensateScript = () => undefined;
-  });
+  beforeEach(() => fake.reset());
 
-  const callsFor = (no: string) => fake.calls.filter((c) => c.req.combineOutTradeNo === no);
+  const callsFor = (no: string) => fake.callsFor(no);
+  const reverses = (no: string) => callsFor(no).filter((c) => c.name === 'reverse');
 
   it('ends PAID when markPaid arrives before the deadline, and never reverses', async () => {
     const input = orderInput({ dueInMs: 60_000 });
@@ -96,23 +57,30 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     await recordHistory('paid', handle);
   });
 
-  it('reverses after the deadline, then compensates every sub-order, reverse first', async () => {
+  it('after the deadline: query, reverse, confirming query, then compensates every sub-order', async () => {
     const input = orderInput({ dueInMs: 500, subOrderCount: 3 });
     const { handle } = await startOrderTimeout(client, input, { taskQueue });
     const result = await handle.result();
     expect(result.outcome).toBe('REVERSED');
-    expect(result.reverse?.outcome).toBe('REVERSED');
+    expect(result.reverse).toMatchObject({ outcome: 'REVERSED', state: 'CONFIRMED', decision: 'CONFIRMED' });
+    expect(result.reverse?.queries?.map((q) => q.purpose)).toEqual(['RECONCILE', 'CONFIRM']);
+    expect(result.reverse?.queries?.[1]?.seen).toBe('all 3 CLOSED');
     expect(result.subOrders.map((s) => s.compensation)).toEqual(['DONE', 'DONE', 'DONE']);
     const calls = callsFor(input.combineOutTradeNo);
-    expect(calls[0]?.name).toBe('reverse');
-    expect(calls[0]?.req).toEqual({
+    expect(calls.slice(0, 3).map((c) => c.name)).toEqual(['query', 'reverse', 'query']);
+    expect(calls[0]?.req).toEqual({ combineOutTradeNo: input.combineOutTradeNo, purpose: 'RECONCILE' });
+    expect(calls[1]?.req).toEqual({
       combineOutTradeNo: input.combineOutTradeNo,
       combineAppid: input.combineAppid,
       subOrders: input.subOrders,
     });
     const comps = calls.filter((c) => c.name === 'compensate').map((c) => c.req);
     expect(comps.map((c) => c.outTradeNo).sort()).toEqual(input.subOrders.map((s) => s.outTradeNo).sort());
-    expect(comps.every((c) => c.reason === 'PAYMENT_TIMEOUT' && c.reverseOutcome === 'REVERSED')).toBe(true);
+    expect(
+      comps.every(
+        (c) => c.reason === 'PAYMENT_TIMEOUT' && c.reverseOutcome === 'REVERSED' && c.tradeState === 'CLOSED',
+      ),
+    ).toBe(true);
     const deadline = Date.parse(input.orderCreatedAt!) + Number(input.paymentTimeout);
     expect(calls[0]!.at).toBeGreaterThanOrEqual(deadline);
     // A markPaid arriving after the order was reversed is refused, not an opaque error.
@@ -120,19 +88,37 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     await recordHistory('reversed', handle);
   });
 
-  it('reverses at once on cancelOrder, but not before the 15 s safety floor after creation', async () => {
-    const createdAt = Date.now() - 12_000;
-    const input = orderInput({ orderCreatedAt: new Date(createdAt).toISOString(), paymentTimeout: '30m' });
+  it('on cancelOrder, waits for the last pay call window, then reverses; a later beginPayment is refused', async () => {
+    const input = orderInput({ paymentTimeout: '30m', payWindow: '3s' });
     const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const first = await beginPayment(client, input.combineOutTradeNo, { attemptId: 'pay-1' });
+    const second = await beginPayment(client, input.combineOutTradeNo, { attemptId: 'pay-2' });
+    expect(second.payments).toBe(2);
+    expect(Date.parse(second.reverseNotBefore)).toBeGreaterThanOrEqual(Date.parse(first.reverseNotBefore));
     await cancelOrder(client, input.combineOutTradeNo, 'customer closed the page');
-    const waiting = await waitForStatus(handle, (s) => s.reverse.state === 'WAITING_FOR_FLOOR');
+    const waiting = await waitForStatus(handle, (s) => s.reverse.state === 'WAITING_FOR_PAY_WINDOW');
     expect(waiting.phase).toBe('REVERSING');
+    expect(waiting.reverse.notBefore).toBe(second.reverseNotBefore);
+    expect(waiting.waitingFor).toMatch(/pay window/);
+    await expect(beginPayment(client, input.combineOutTradeNo)).rejects.toBeInstanceOf(BeginPaymentRefusedError);
+    await expect(beginPayment(client, input.combineOutTradeNo)).rejects.toThrow(/do not send the pay call/);
     const result = await handle.result();
     expect(result.outcome).toBe('REVERSED');
     const calls = callsFor(input.combineOutTradeNo);
-    expect(calls[0]!.at).toBeGreaterThanOrEqual(createdAt + 15_000);
-    expect((calls[1]?.req as CompensationRequest).reason).toBe('CANCELLED');
-    await recordHistory('cancelled-floor', handle);
+    // Nothing reached WeChat Pay before the window of the last announced pay call closed.
+    expect(calls[0]!.at).toBeGreaterThanOrEqual(Date.parse(second.reverseNotBefore));
+    expect((calls.find((c) => c.name === 'compensate')?.req as CompensationRequest).reason).toBe('CANCELLED');
+    await recordHistory('cancelled-pay-window', handle);
+  });
+
+  it('refuses beginPayment with a bad detail, naming the field, and after the order is paid', async () => {
+    const input = orderInput({ dueInMs: 60_000 });
+    await startOrderTimeout(client, input, { taskQueue });
+    await expect(beginPayment(client, input.combineOutTradeNo, { colour: 'red' } as never)).rejects.toThrow(
+      /details\.colour is not a known field/,
+    );
+    await markPaid(client, input.combineOutTradeNo);
+    await expect(beginPayment(client, input.combineOutTradeNo)).rejects.toThrow(/already paid|has ended/);
   });
 
   it('refuses markPaid once the reversal has begun', async () => {
@@ -141,6 +127,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
       ApplicationFailure.create({ type: ErrorType.REVERSE_REJECTED, nonRetryable: true, message: 'PARAM_ERROR' });
     const { handle } = await startOrderTimeout(client, input, { taskQueue });
     await waitForPhase(handle, 'NEEDS_ATTENTION');
+    await expect(beginPayment(client, input.combineOutTradeNo)).rejects.toBeInstanceOf(BeginPaymentRefusedError);
     await expect(markPaid(client, input.combineOutTradeNo)).rejects.toBeInstanceOf(MarkPaidRefusedError);
     await expect(markPaid(client, input.combineOutTradeNo)).rejects.toThrow(/reversal has begun/);
     await handle.signal(resolveSignal, 'closed by hand in the merchant portal');
@@ -150,10 +137,10 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
 
   it('retries transient reverse failures until an accepted answer', async () => {
     const input = orderInput({ dueInMs: 200 });
-    fake.reverseScript = (attempt) =>
+    fake.reverseScript = (_req, attempt) =>
       attempt < 3
         ? ApplicationFailure.create({ type: ErrorType.REVERSE_TRANSIENT, message: '500 SYSTEM_ERROR' })
-        : reversed();
+        : undefined;
     const { handle } = await startOrderTimeout(client, input, { taskQueue });
     const result = await handle.result();
     expect(result.outcome).toBe('REVERSED');
@@ -172,13 +159,13 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     let fixed = false;
     fake.reverseScript = () =>
       fixed
-        ? reversed()
+        ? undefined
         : ApplicationFailure.create({ type: ErrorType.REVERSE_REJECTED, nonRetryable: true, message: 'PARAM_ERROR' });
     const { handle } = await startOrderTimeout(client, input, { taskQueue });
     const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION');
     expect(stuck.attention?.step).toBe('REVERSE');
     expect(stuck.reverse.lastFailure?.type).toBe(ErrorType.REVERSE_REJECTED);
-    expect(callsFor(input.combineOutTradeNo).filter((c) => c.name === 'reverse')).toHaveLength(1);
+    expect(reverses(input.combineOutTradeNo)).toHaveLength(1);
     expect(callsFor(input.combineOutTradeNo).some((c) => c.name === 'compensate')).toBe(false);
     fixed = true;
     await handle.signal(retrySignal);
@@ -228,7 +215,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     const comps = callsFor(input.combineOutTradeNo).filter((c) => c.name === 'compensate');
     expect(comps.map((c) => c.req.outTradeNo).filter((n) => n === bad)).toHaveLength(2);
     expect(comps).toHaveLength(4);
-    expect(callsFor(input.combineOutTradeNo).filter((c) => c.name === 'reverse')).toHaveLength(1);
+    expect(reverses(input.combineOutTradeNo)).toHaveLength(1);
     await recordHistory('compensation-failed-retry', handle);
   });
 
@@ -262,6 +249,28 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect((await third.handle.describe()).runId).toBe(d1.runId);
   });
 
+  it('never hides a dead run: a start after a terminate throws, and restartIfEnded starts a new run', async () => {
+    const input = orderInput({ dueInMs: 60_000 });
+    const first = await startOrderTimeout(client, input, { taskQueue });
+    const firstRunId = (await first.handle.describe()).runId;
+    await first.handle.terminate('operator pressed terminate');
+    const err = await startOrderTimeout(client, input, { taskQueue }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OrderRunEndedError);
+    expect((err as OrderRunEndedError).runStatus).toBe('TERMINATED');
+    expect((err as Error).message).toMatch(/ended TERMINATED: it will not be reversed/);
+    const again = await startOrderTimeout(client, input, { taskQueue, restartIfEnded: true });
+    expect(again.alreadyStarted).toBe(false);
+    expect((await again.handle.describe()).runId).not.toBe(firstRunId);
+    await markPaid(client, input.combineOutTradeNo);
+    expect((await again.handle.result()).outcome).toBe('PAID');
+    // A completed order is not restarted, even when asked to.
+    const after = await startOrderTimeout(client, input, { taskQueue, restartIfEnded: true });
+    expect(after.alreadyStarted).toBe(true);
+  });
+
   it('rejects bad input at the client, naming the field', async () => {
     const input = orderInput();
     input.subOrders[1]!.outTradeNo = input.subOrders[0]!.outTradeNo;
@@ -276,7 +285,15 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     const handle = await client.workflow.start('combinePapayOrderWorkflow', {
       taskQueue,
       workflowId,
-      args: [{ combineOutTradeNo: 'bad no with spaces', combineAppid: 'wx1', subOrders: [] }],
+      args: [
+        {
+          combineOutTradeNo: 'bad no with spaces',
+          combineAppid: 'wx1',
+          subOrders: [],
+          payWindow: 'soon',
+          onPaidAtDeadline: 'KEEP',
+        },
+      ],
     });
     const err = await handle.result().then(
       () => undefined,
@@ -288,6 +305,8 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(cause.nonRetryable).toBe(true);
     expect(cause.message).toMatch(/combineOutTradeNo must be 1-32 characters/);
     expect(cause.message).toMatch(/subOrders must have 1-50 items, got 0/);
+    expect(cause.message).toMatch(/payWindow must be a duration/);
+    expect(cause.message).toMatch(/onPaidAtDeadline must be "REFUND" or "ADOPT"/);
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
     expect(events.some((e) => e.workflowExecutionFailedEventAttributes)).toBe(true);

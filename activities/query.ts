@@ -1,0 +1,47 @@
+/** The query activity: one signed GET of the combined order per attempt; only signed, verified facts are returned. */
+import { classifyQueryAnswer, type QueryVerdict } from '../wechatpay/classify';
+import { WechatpayCall } from '../wechatpay/client';
+import { ErrorType } from '../workflows/errors';
+import type { QueryRequest, QueryResult } from '../workflows/types';
+import type { ReverseDeps } from './reverse';
+import { runWechatpayCall, type CallErrorTypes } from './wechatpay-call';
+
+/** The query's failure types, by answer class. */
+export const QUERY_ERROR_TYPES: CallErrorTypes = {
+  REJECTED: ErrorType.QUERY_REJECTED,
+  AUTH: ErrorType.QUERY_AUTH_FAILED,
+  TRANSIENT: ErrorType.QUERY_TRANSIENT,
+  UNVERIFIED: ErrorType.QUERY_ANSWER_UNVERIFIED,
+};
+
+/**
+ * Creates `queryCombineOrder`: returns `found: true` with the sub-orders of a verified 200 that is the order asked
+ * for, or `found: false` with the code of a signed, verified "no such order" from the main host; `host` and
+ * `attempt` are set. Every other answer is a typed failure: QUERY_REJECTED (non-retryable), QUERY_AUTH_FAILED
+ * (retried after `authRetryDelayMs`), QUERY_TRANSIENT, QUERY_ANSWER_UNVERIFIED. The backup host is used after a
+ * network fault, like the reverse.
+ */
+export function createQueryActivity(deps: ReverseDeps): (request: QueryRequest) => Promise<QueryResult> {
+  return async function queryCombineOrder(request: QueryRequest): Promise<QueryResult> {
+    return runWechatpayCall<QueryVerdict, QueryResult>(deps, {
+      call: WechatpayCall.QUERY,
+      what: 'the query',
+      errorTypes: QUERY_ERROR_TYPES,
+      logContext: { combineOutTradeNo: request.combineOutTradeNo, purpose: request.purpose },
+      send: (client, signal, useBackup) => client.query(request.combineOutTradeNo, signal, useBackup),
+      classify: (answer) => classifyQueryAnswer(answer, request.combineOutTradeNo),
+      successMessage: 'order queried at WeChat Pay',
+      succeed: (verdict, facts) => {
+        const common = {
+          httpStatus: facts.status,
+          host: facts.host,
+          attempt: facts.attempt,
+          ...(facts.answerNonce ? { answerNonce: facts.answerNonce } : {}),
+        };
+        return verdict.class === 'FOUND'
+          ? { found: true, subOrders: verdict.subOrders, ...common }
+          : { found: false, code: verdict.code, ...common };
+      },
+    });
+  };
+}

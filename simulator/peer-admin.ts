@@ -1,0 +1,211 @@
+/**
+ * The WeChat Pay peer's admin API (plain JSON, unsigned, under `/__admin`), for tests, the chaos run, the demo and
+ * the benchmark. Validation errors answer 400 `{ error }` naming the field; an unknown order answers 404.
+ *
+ * | route | what |
+ * |---|---|
+ * | `GET /__admin/requests[?orderNo=]` | the request log ({@link PeerLogEntry}) |
+ * | `GET /__admin/orders`, `GET /__admin/orders/{no}` | orders |
+ * | `POST /__admin/orders` | seed `{ combine_out_trade_no, combine_appid, sub_orders, state?, sub_states? }` (201) |
+ * | `POST /__admin/orders/{no}/pay` | a debit lands now: SUCCESS (creates the order from a seeding body if missing) |
+ * | `POST /__admin/orders/{no}/state` | `{ state, sub_states? }`: set the states directly |
+ * | `POST /__admin/late-pay` | `{ combine_out_trade_no, combine_appid, sub_orders, after }` (201); `GET` lists them |
+ * | `POST`/`GET`/`DELETE /__admin/faults` | add a rule / list rules and counts / remove every rule |
+ * | `POST /__admin/settings` | `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs? }` |
+ * | `POST /__admin/pay-script` | `{ combine_out_trade_no, outcome: SUCCESS \| FAIL \| HANG }` |
+ * | `GET /__admin/identity` | ids and serials (no key material) |
+ */
+import type http from 'node:http';
+import { readBody, type FaultBook } from './faults';
+import type { SimulatorIdentity } from './keys';
+import {
+  LATE_PAY_TRIGGERS,
+  checkOrderFields,
+  checkOrderNo,
+  checkSubStates,
+  checkTradeState,
+  landDebit,
+  newOrder,
+  safeJson,
+  setStates,
+  type LatePay,
+  type LatePayTrigger,
+  type OrderBook,
+  type SimOrder,
+} from './peer-orders';
+import type { FaultKind, PeerLogEntry, PeerSettings, Route } from './wechatpay-peer';
+
+/** What the admin API reads and changes: the running peer's state. */
+export interface PeerAdminContext extends OrderBook {
+  identity: SimulatorIdentity;
+  settings: PeerSettings;
+  faults: FaultBook<FaultKind, Route>;
+  log: PeerLogEntry[];
+}
+
+/** An admin error with its HTTP status. */
+class AdminError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Answers one `/__admin/…` request. */
+export async function handleAdmin(
+  ctx: PeerAdminContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const u = new URL(req.url ?? '/', 'http://localhost');
+  const method = req.method ?? 'GET';
+  const send = (status: number, payload: unknown): void => {
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
+  };
+  try {
+    const body = method === 'POST' ? await jsonBody(req) : {};
+    const [status, payload] = route(ctx, method, u, body);
+    return send(status, payload);
+  } catch (err) {
+    return send(err instanceof AdminError ? err.status : 400, { error: (err as Error).message });
+  }
+}
+
+function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<string, unknown>): [number, unknown] {
+  const { orders, faults, settings, latePays } = ctx;
+  const p = u.pathname;
+  const one = /^\/__admin\/orders\/([^/]+)(?:\/(pay|state))?$/.exec(p);
+  if (one) {
+    const no = decodeURIComponent(one[1]!);
+    const action = one[2];
+    if (!action && method === 'GET') {
+      const order = orders.get(no);
+      if (!order) throw new AdminError(404, `no such order ${no}`);
+      return [200, order];
+    }
+    if (action === 'pay' && method === 'POST') return landPayNow(orders, no, body);
+    if (action === 'state' && method === 'POST') {
+      const order = orders.get(no);
+      if (!order) throw new AdminError(404, `no such order ${no}: seed it first (POST /__admin/orders)`);
+      const state = checkTradeState(body.state, 'state');
+      setStates(order, state, checkSubStates(body.sub_states, order.subOrders));
+      return [200, order];
+    }
+  }
+  switch (`${method} ${p}`) {
+    case 'GET /__admin/requests': {
+      const no = u.searchParams.get('orderNo');
+      return [200, no ? ctx.log.filter((e) => e.orderNo === no) : ctx.log];
+    }
+    case 'GET /__admin/orders':
+      return [200, [...orders.values()]];
+    case 'POST /__admin/orders': {
+      const fields = checkOrderFields(body);
+      const state = checkTradeState(body.state ?? 'PAYING', 'state');
+      const order = newOrder(fields, state, checkSubStates(body.sub_states, fields.subOrders));
+      orders.set(order.combineOutTradeNo, order);
+      return [201, order];
+    }
+    case 'POST /__admin/late-pay': {
+      const fields = checkOrderFields(body);
+      const after = body.after;
+      if (typeof after !== 'string' || !(LATE_PAY_TRIGGERS as readonly string[]).includes(after)) {
+        throw new Error(`after must be one of ${LATE_PAY_TRIGGERS.join(', ')}`);
+      }
+      if (orders.has(fields.combineOutTradeNo)) {
+        throw new AdminError(
+          409,
+          `order ${fields.combineOutTradeNo} already exists: a late pay lands only after a "no such order" answer ` +
+            '(use POST /__admin/orders/{no}/pay to land a debit now)',
+        );
+      }
+      const late: LatePay = { ...fields, after: after as LatePayTrigger, scheduledAt: new Date().toISOString() };
+      latePays.set(late.combineOutTradeNo, late);
+      return [201, late];
+    }
+    case 'GET /__admin/late-pay':
+      return [200, [...latePays.values()]];
+    case 'POST /__admin/faults':
+      return [201, faults.add(body)];
+    case 'GET /__admin/faults':
+      return [200, { rules: faults.list(), injected: Object.fromEntries(faults.injected) }];
+    case 'DELETE /__admin/faults':
+      faults.clear();
+      return [200, {}];
+    case 'POST /__admin/settings':
+      return [200, changeSettings(settings, body)];
+    case 'POST /__admin/pay-script': {
+      const no = checkOrderNo(body.combine_out_trade_no);
+      const outcome = body.outcome;
+      if (outcome !== 'SUCCESS' && outcome !== 'FAIL' && outcome !== 'HANG') {
+        throw new Error('outcome must be SUCCESS, FAIL or HANG');
+      }
+      ctx.payScript.set(no, outcome);
+      return [200, {}];
+    }
+    case 'GET /__admin/identity':
+      return [
+        200,
+        {
+          mchid: ctx.identity.mchid,
+          merchantSerial: ctx.identity.merchantSerial,
+          publicKeyId: ctx.identity.publicKeyId,
+          platformSerial: ctx.identity.platformSerial,
+          settings,
+        },
+      ];
+    default:
+      throw new AdminError(404, `no such admin route: ${method} ${p}`);
+  }
+}
+
+/** A debit lands now on an existing order, or on a new one described by the body (201). */
+function landPayNow(orders: Map<string, SimOrder>, no: string, body: Record<string, unknown>): [number, unknown] {
+  const existing = orders.get(no);
+  if (existing) {
+    landDebit(existing);
+    return [200, existing];
+  }
+  const order = newOrder(checkOrderFields(body, no), 'SUCCESS');
+  orders.set(no, order);
+  return [201, order];
+}
+
+function changeSettings(settings: PeerSettings, body: Record<string, unknown>): PeerSettings {
+  const next = { ...settings };
+  if (body.repeatReversePolicy !== undefined) {
+    if (body.repeatReversePolicy !== 'NO_CONTENT' && body.repeatReversePolicy !== 'ORDER_CLOSED') {
+      throw new Error('repeatReversePolicy must be NO_CONTENT or ORDER_CLOSED');
+    }
+    next.repeatReversePolicy = body.repeatReversePolicy;
+  }
+  if (body.signWith !== undefined) {
+    if (body.signWith !== 'PUBLIC_KEY' && body.signWith !== 'PLATFORM_CERT') {
+      throw new Error('signWith must be PUBLIC_KEY or PLATFORM_CERT');
+    }
+    next.signWith = body.signWith;
+  }
+  for (const field of ['delayMs', 'payHangMs'] as const) {
+    const v = body[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${field} must be a whole number ≥ 0`);
+    next[field] = v;
+  }
+  // Applied only once every field is valid.
+  return Object.assign(settings, next);
+}
+
+async function jsonBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readBody(req);
+  } catch {
+    throw new AdminError(413, 'body too large');
+  }
+  if (text.trim() === '') return {};
+  const json = safeJson(text);
+  if (!json) throw new Error('body must be a JSON object');
+  return json;
+}

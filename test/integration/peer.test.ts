@@ -1,0 +1,525 @@
+/**
+ * The simulator's peers themselves, over real HTTP: the WeChat Pay peer (requests signed with the simulator's
+ * merchant key, answers checked against its WeChat Pay public key) and the order-service stub (HMAC computed here,
+ * independently of the product's code).
+ */
+import { createHmac, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { landPay, scheduleLatePay, seedOrder, setOrderState, type PeerOrderInput } from '../../simulator/admin-client';
+import { loadOrCreateIdentity } from '../../simulator/keys';
+import { startOrderService, type OrderService } from '../../simulator/order-service';
+import {
+  AFTER_EFFECT,
+  FAULT_KINDS,
+  RECOVERABLE_FAULTS,
+  startWechatpayPeer,
+  type FaultKind,
+  type TradeState,
+  type WechatpayPeer,
+} from '../../simulator/wechatpay-peer';
+import { Formatter, Rsa } from '../../wechatpay/plugin';
+
+const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));
+const merchantKey = createPrivateKey(fs.readFileSync(identity.merchantPrivateKeyPath));
+const wechatpayPublicKey = createPublicKey(identity.wechatpayPrivateKey);
+const BASE = '/v3/ecommerce/combine-papay/transactions';
+const SECRET = 'peer-test-hmac-secret-0123456789';
+
+function newOrderNo(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${randomBytes(5).toString('hex')}`.slice(0, 32);
+}
+
+function order(prefix = 'P', subs = 2): PeerOrderInput {
+  const no = newOrderNo(prefix);
+  return {
+    combineOutTradeNo: no,
+    combineAppid: 'wxd678efh567hg6787',
+    subOrders: Array.from({ length: subs }, (_, i) => ({
+      mchid: '1900000109',
+      outTradeNo: `${no.slice(0, 28)}S${i + 1}`,
+      subMchid: `190000000${i + 1}`,
+    })),
+  };
+}
+
+/** An answer with what a careful client checks. */
+interface Answer {
+  status: number;
+  body: string;
+  json: Record<string, unknown> | undefined;
+  /** Names of the `Wechatpay-*` headers present (lower case). */
+  wechatpayHeaders: string[];
+  /** All four headers present and the signature verifies with the WeChat Pay public key under its id. */
+  verified: boolean;
+}
+
+describe('WeChat Pay peer over HTTP', () => {
+  let peer: WechatpayPeer;
+
+  beforeAll(async () => {
+    peer = await startWechatpayPeer(identity, { settings: { delayMs: 500 } });
+  });
+  afterAll(async () => {
+    await peer.close();
+  });
+  beforeEach(() => {
+    peer.faults.clear();
+    peer.settings.repeatReversePolicy = 'NO_CONTENT';
+  });
+
+  /** A signed APIv3 call, exactly as the product sends it (Authorization over METHOD\nURI\nTS\nNONCE\nBODY\n). */
+  async function call(method: 'GET' | 'POST', uri: string, payload?: Record<string, unknown>): Promise<Answer> {
+    const body = payload === undefined ? '' : JSON.stringify(payload);
+    const ts = Formatter.timestamp();
+    const nonce = Formatter.nonce();
+    const signature = Rsa.sign(Formatter.request(method, uri, ts, nonce, body), merchantKey);
+    const res = await fetch(new URL(uri.slice(1), peer.url), {
+      method,
+      headers: {
+        Authorization: Formatter.authorization(identity.mchid, nonce, signature, ts, identity.merchantSerial),
+        Accept: 'application/json',
+        'Wechatpay-Serial': identity.publicKeyId,
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      },
+      ...(body ? { body } : {}),
+    });
+    const text = await res.text();
+    const h = (name: string) => res.headers.get(name) ?? undefined;
+    const [hts, hnonce, hsig, hserial] = ['timestamp', 'nonce', 'signature', 'serial'].map((n) => h(`wechatpay-${n}`));
+    const verified =
+      hts !== undefined &&
+      hnonce !== undefined &&
+      hsig !== undefined &&
+      hserial === identity.publicKeyId &&
+      Rsa.verify(Formatter.response(hts, hnonce, text), hsig, wechatpayPublicKey);
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return {
+      status: res.status,
+      body: text,
+      json,
+      wechatpayHeaders: [...res.headers.keys()].filter((k) => k.startsWith('wechatpay-')),
+      verified,
+    };
+  }
+
+  const query = (input: PeerOrderInput) => call('GET', `${BASE}/${input.combineOutTradeNo}`);
+  const reverse = (input: PeerOrderInput) =>
+    call('POST', `${BASE}/${input.combineOutTradeNo}/reverse`, {
+      combine_appid: input.combineAppid,
+      sub_orders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
+    });
+  const subStates = (a: Answer) =>
+    (a.json?.sub_orders as { out_trade_no: string; trade_state: string; transaction_id?: string }[]).map((s) => ({
+      no: s.out_trade_no,
+      state: s.trade_state,
+      paid: s.transaction_id !== undefined,
+    }));
+  const lastEntry = (input: PeerOrderInput) => peer.log.filter((e) => e.orderNo === input.combineOutTradeNo).at(-1);
+  const admin = async (method: string, route: string, body?: unknown) => {
+    const res = await fetch(`${peer.url}__admin/${route}`, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  describe('trade states', () => {
+    it('seeding with sub_states shows each sub-order its own trade_state in the signed query', async () => {
+      const input = order('Q', 3);
+      const [s1, s2, s3] = input.subOrders.map((s) => s.outTradeNo);
+      await seedOrder(peer.url, input, 'PAYING', { [s2!]: 'SUCCESS', [s3!]: 'ACCEPT' });
+      const answer = await query(input);
+      expect(answer).toMatchObject({ status: 200, verified: true });
+      expect(subStates(answer)).toEqual([
+        { no: s1, state: 'USERPAYING', paid: false },
+        { no: s2, state: 'SUCCESS', paid: true },
+        { no: s3, state: 'ACCEPT', paid: false },
+      ]);
+      // The order-level field tests read stays as seeded.
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('PAYING');
+    });
+
+    it.each([
+      'PAYING',
+      'SUCCESS',
+      'REFUND',
+      'NOTPAY',
+      'CLOSED',
+      'REVOKED',
+      'USERPAYING',
+      'PAYERROR',
+      'ACCEPT',
+    ] as const)('seeds %s and queries it for every sub-order', async (state) => {
+      const input = order('S');
+      await seedOrder(peer.url, input, state);
+      const answer = await query(input);
+      const wire = state === 'PAYING' ? 'USERPAYING' : state;
+      const paid = state === 'SUCCESS' || state === 'REFUND';
+      expect(answer.verified).toBe(true);
+      expect(subStates(answer).map(({ state: s, paid: p }) => ({ s, p }))).toEqual([
+        { s: wire, p: paid },
+        { s: wire, p: paid },
+      ]);
+    });
+
+    it('an unknown order is a signed 404 ORDER_NOT_EXIST', async () => {
+      const answer = await query(order('U'));
+      expect(answer).toMatchObject({ status: 404, verified: true, json: { code: 'ORDER_NOT_EXIST' } });
+    });
+
+    it('admin validation names the bad field', async () => {
+      const input = order('V');
+      const body = {
+        combine_out_trade_no: input.combineOutTradeNo,
+        combine_appid: input.combineAppid,
+        sub_orders: [{ mchid: '1', out_trade_no: 'A1', sub_mchid: '2' }],
+      };
+      expect(await admin('POST', 'orders', { ...body, state: 'PAID' })).toMatchObject({
+        status: 400,
+        json: { error: expect.stringMatching(/^state must be one of PAYING, SUCCESS/) as unknown },
+      });
+      expect(await admin('POST', 'orders', { ...body, sub_states: { ZZ: 'SUCCESS' } })).toMatchObject({
+        status: 400,
+        json: { error: expect.stringMatching(/^sub_states\.ZZ names no sub-order/) as unknown },
+      });
+      expect(await admin('POST', 'orders', { ...body, sub_states: { A1: 'NOPE' } })).toMatchObject({
+        status: 400,
+        json: { error: expect.stringMatching(/^sub_states\.A1 must be one of/) as unknown },
+      });
+      expect(
+        await admin('POST', 'orders', { ...body, sub_orders: [{ mchid: '1', out_trade_no: 'A1' }] }),
+      ).toMatchObject({ status: 400, json: { error: 'sub_orders[0].sub_mchid must be a non-empty string' } });
+      expect(await admin('POST', 'late-pay', { ...body, after: 'SOON' })).toMatchObject({
+        status: 400,
+        json: { error: 'after must be one of REVERSE_NOT_FOUND, QUERY_NOT_FOUND' },
+      });
+      expect(await admin('POST', `orders/${input.combineOutTradeNo}/state`, { state: 'CLOSED' })).toMatchObject({
+        status: 404,
+      });
+    });
+  });
+
+  describe('reverse', () => {
+    it.each([
+      ['SUCCESS', 'REFUND'],
+      ['PAYING', 'CLOSED'],
+      ['NOTPAY', 'CLOSED'],
+      ['USERPAYING', 'CLOSED'],
+      ['ACCEPT', 'CLOSED'],
+      ['PAYERROR', 'CLOSED'],
+    ] as const)('of %s → %s (signed 204), then a repeat', async (from, to) => {
+      const input = order('R');
+      await seedOrder(peer.url, input, from);
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true, body: '' });
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe(to);
+      expect(lastEntry(input)?.effect).toEqual({ from, to });
+      expect(subStates(await query(input)).map((s) => s.state)).toEqual([to, to]);
+      peer.settings.repeatReversePolicy = 'ORDER_CLOSED';
+      expect(await reverse(input)).toMatchObject({ status: 400, verified: true, json: { code: 'ORDER_CLOSED' } });
+      expect(lastEntry(input)?.effect).toBeUndefined();
+    });
+
+    it.each(['CLOSED', 'REVOKED', 'REFUND'] as const)(
+      'of an order already %s follows the repeat policy and changes nothing',
+      async (state) => {
+        const input = order('F');
+        await seedOrder(peer.url, input, state);
+        expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+        peer.settings.repeatReversePolicy = 'ORDER_CLOSED';
+        expect(await reverse(input)).toMatchObject({ status: 400, verified: true, json: { code: 'ORDER_CLOSED' } });
+        expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe(state);
+        expect(peer.log.filter((e) => e.orderNo === input.combineOutTradeNo && e.effect)).toHaveLength(0);
+      },
+    );
+
+    it('reverses sub-order by sub-order: the paid one is refunded, the others closed, overrides kept consistent', async () => {
+      const input = order('M', 3);
+      const [s1, s2, s3] = input.subOrders.map((s) => s.outTradeNo);
+      await seedOrder(peer.url, input, 'NOTPAY', { [s1!]: 'SUCCESS', [s3!]: 'REVOKED' });
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(subStates(await query(input))).toEqual([
+        { no: s1, state: 'REFUND', paid: true },
+        { no: s2, state: 'CLOSED', paid: false },
+        { no: s3, state: 'REVOKED', paid: false },
+      ]);
+      expect(peer.orders.get(input.combineOutTradeNo)).toMatchObject({
+        state: 'REFUND',
+        subStates: { [s1!]: 'REFUND', [s2!]: 'CLOSED', [s3!]: 'REVOKED' },
+      });
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)?.effect).toBeUndefined();
+    });
+  });
+
+  describe('pays that land', () => {
+    it('a late pay lands right after a signed "no such order" answer to a reverse', async () => {
+      const input = order('L');
+      await scheduleLatePay(peer.url, input, 'REVERSE_NOT_FOUND');
+      // A query's not-found is not the trigger.
+      expect(await query(input)).toMatchObject({ status: 404, verified: true });
+      expect(peer.orders.has(input.combineOutTradeNo)).toBe(false);
+      // Nor is an unsigned (proxy) not-found: the request never reached WeChat Pay.
+      peer.faults.add({ route: 'reverse', kind: 'UNSIGNED_NOT_EXIST', count: 1, orderNo: input.combineOutTradeNo });
+      expect(await reverse(input)).toMatchObject({ status: 404, verified: false, json: { code: 'ORDER_NOT_EXIST' } });
+      expect(peer.orders.has(input.combineOutTradeNo)).toBe(false);
+
+      expect(await reverse(input)).toMatchObject({ status: 404, verified: true, json: { code: 'ORDER_NOT_EXIST' } });
+      expect(lastEntry(input)).toMatchObject({
+        route: 'reverse',
+        status: 404,
+        code: 'ORDER_NOT_EXIST',
+        effect: { from: 'NONE', to: 'SUCCESS', latePay: true },
+      });
+      expect(peer.latePays.has(input.combineOutTradeNo)).toBe(false);
+      const after = await query(input);
+      expect(after).toMatchObject({ status: 200, verified: true });
+      expect(subStates(after).every((s) => s.state === 'SUCCESS' && s.paid)).toBe(true);
+      // The next reverse refunds it.
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('REFUND');
+    });
+
+    it('a late pay lands right after a "no such order" answer to a query; refused for an existing order', async () => {
+      const input = order('Z');
+      await scheduleLatePay(peer.url, input, 'QUERY_NOT_FOUND');
+      expect(await query(input)).toMatchObject({ status: 404, verified: true });
+      expect(lastEntry(input)?.effect).toEqual({ from: 'NONE', to: 'SUCCESS', latePay: true });
+      expect(subStates(await query(input)).map((s) => s.state)).toEqual(['SUCCESS', 'SUCCESS']);
+      await expect(scheduleLatePay(peer.url, input, 'QUERY_NOT_FOUND')).rejects.toThrow(/409 .*already exists/);
+    });
+
+    it('landPay debits now (creating the order if missing); setOrderState sets states directly', async () => {
+      const missing = order('N');
+      expect(await landPay(peer.url, missing)).toMatchObject({ state: 'SUCCESS' });
+      expect(subStates(await query(missing)).every((s) => s.state === 'SUCCESS' && s.paid)).toBe(true);
+
+      const input = order('D');
+      await seedOrder(peer.url, input, 'ACCEPT');
+      await landPay(peer.url, input);
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('SUCCESS');
+
+      const [s1, s2] = input.subOrders.map((s) => s.outTradeNo);
+      await setOrderState(peer.url, input.combineOutTradeNo, 'CLOSED', { [s2!]: 'REVOKED' });
+      expect(subStates(await query(input)).map((s) => s.state)).toEqual(['CLOSED', 'REVOKED']);
+      await setOrderState(peer.url, input.combineOutTradeNo, 'PAYERROR');
+      expect(subStates(await query(input))).toEqual([
+        { no: s1, state: 'PAYERROR', paid: false },
+        { no: s2, state: 'PAYERROR', paid: false },
+      ]);
+    });
+  });
+
+  describe('fault kinds', () => {
+    it('new kinds but GENERIC_NOT_FOUND are recoverable; only NO_HEADERS of them acts after the effect', () => {
+      const added: FaultKind[] = [
+        'ACCEPTED_202',
+        'UNSIGNED_NOT_EXIST',
+        'UNSIGNED_CLOSED',
+        'GENERIC_NOT_FOUND',
+        'NO_HEADERS',
+      ];
+      expect(FAULT_KINDS).toEqual(expect.arrayContaining(added));
+      expect(RECOVERABLE_FAULTS).toEqual(expect.arrayContaining(added.filter((k) => k !== 'GENERIC_NOT_FOUND')));
+      // Like PARAM_ERROR, a signed generic 404 (a wrong URL) needs a human in the product.
+      expect(FAULT_KINDS.filter((k) => !RECOVERABLE_FAULTS.includes(k))).toEqual(['PARAM_ERROR', 'GENERIC_NOT_FOUND']);
+      expect(added.filter((k) => AFTER_EFFECT.has(k))).toEqual(['NO_HEADERS']);
+      expect([...AFTER_EFFECT].sort()).toEqual(
+        [
+          'DELAY',
+          'TAMPER',
+          'SIGNTEST',
+          'NO_SIGNATURE',
+          'WRONG_SERIAL',
+          'SKEW',
+          'OVERSIZE',
+          'SLOW_DRIP',
+          'NO_HEADERS',
+        ].sort(),
+      );
+    });
+
+    const rows: [FaultKind, number, string, 'signed' | 'none', TradeState][] = [
+      ['ACCEPTED_202', 202, 'USER_PAYING', 'signed', 'PAYING'],
+      ['UNSIGNED_NOT_EXIST', 404, 'ORDER_NOT_EXIST', 'none', 'PAYING'],
+      ['UNSIGNED_CLOSED', 400, 'ORDER_CLOSED', 'none', 'PAYING'],
+      ['GENERIC_NOT_FOUND', 404, 'NOT_FOUND', 'signed', 'PAYING'],
+      ['NO_HEADERS', 204, '(empty body)', 'none', 'CLOSED'],
+    ];
+    it.each(rows)(
+      'reverse with %s → %i %s, Wechatpay-* headers: %s, order then %s; the retry gets the real answer',
+      async (kind, status, code, headers, stateAfter) => {
+        const input = order('K');
+        await seedOrder(peer.url, input, 'PAYING');
+        peer.faults.add({ route: 'reverse', kind, count: 1, orderNo: input.combineOutTradeNo });
+        const answer = await reverse(input);
+        expect(answer.status).toBe(status);
+        expect(answer.json?.code).toBe(status === 204 ? undefined : code);
+        if (headers === 'signed') {
+          expect(answer.wechatpayHeaders.sort()).toEqual([
+            'wechatpay-nonce',
+            'wechatpay-serial',
+            'wechatpay-signature',
+            'wechatpay-timestamp',
+          ]);
+          expect(answer.verified).toBe(true);
+        } else {
+          expect(answer.wechatpayHeaders).toEqual([]);
+        }
+        expect(lastEntry(input)).toMatchObject({ fault: kind, status, answerVerifiable: headers === 'signed' });
+        expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe(stateAfter);
+        // Recoverable: the next attempt is processed (or answered as a repeat) and signed.
+        expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+        expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('CLOSED');
+      },
+    );
+
+    it('faults apply to the query too: NO_HEADERS strips all four headers from the 200, NO_SIGNATURE only one', async () => {
+      const input = order('H');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      peer.faults.add({ route: 'query', kind: 'NO_HEADERS', count: 1, orderNo: input.combineOutTradeNo });
+      peer.faults.add({ route: 'query', kind: 'NO_SIGNATURE', count: 1, orderNo: input.combineOutTradeNo });
+      const stripped = await query(input);
+      expect(stripped).toMatchObject({ status: 200, verified: false, wechatpayHeaders: [] });
+      expect(subStates(stripped).map((s) => s.state)).toEqual(['SUCCESS', 'SUCCESS']);
+      const unsignedOnly = await query(input);
+      expect(unsignedOnly).toMatchObject({ status: 200, verified: false });
+      expect(unsignedOnly.wechatpayHeaders.sort()).toEqual([
+        'wechatpay-nonce',
+        'wechatpay-serial',
+        'wechatpay-timestamp',
+      ]);
+      expect(await query(input)).toMatchObject({ status: 200, verified: true });
+      const logged = peer.log.filter((e) => e.orderNo === input.combineOutTradeNo);
+      expect(logged.map((e) => e.answerVerifiable)).toEqual([false, false, true]);
+    });
+
+    it('UNSIGNED_NOT_EXIST on a query of an existing order answers an unsigned 404', async () => {
+      const input = order('E');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      peer.faults.add({ route: 'query', kind: 'UNSIGNED_NOT_EXIST', count: 1, orderNo: input.combineOutTradeNo });
+      expect(await query(input)).toMatchObject({ status: 404, verified: false, wechatpayHeaders: [] });
+      expect(await query(input)).toMatchObject({ status: 200, verified: true });
+    });
+  });
+});
+
+describe('order-service stub over HTTP', () => {
+  let service: OrderService;
+
+  beforeAll(async () => {
+    service = await startOrderService({ secret: SECRET });
+  });
+  afterAll(async () => {
+    await service.close();
+  });
+  beforeEach(() => service.faults.clear());
+
+  /**
+   * Posts a body signed by `scheme`: `new` = `<ts>.<Idempotency-Key>.<body>` (over `signedKey`, by default the key
+   * sent), `old` = `<ts>.<body>`.
+   */
+  async function post(
+    url: string,
+    body: Record<string, unknown>,
+    key: string,
+    scheme: 'new' | 'old' = 'new',
+    signedKey = key,
+  ) {
+    const text = JSON.stringify(body);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const signed = scheme === 'new' ? `${ts}.${signedKey}.${text}` : `${ts}.${text}`;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'Idempotency-Key': key,
+        'X-Compensation-Timestamp': ts,
+        'X-Compensation-Signature': `sha256=${createHmac('sha256', SECRET).update(signed).digest('hex')}`,
+      },
+      body: text,
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
+
+  const compensation = () => {
+    const no = newOrderNo('C');
+    return {
+      combineOutTradeNo: no,
+      outTradeNo: `${no.slice(0, 28)}S1`,
+      mchid: '1900000109',
+      subMchid: '1900000001',
+      reason: 'PAYMENT_TIMEOUT',
+      reverseOutcome: 'REVERSED',
+      tradeState: 'CLOSED',
+    };
+  };
+
+  it('refuses a compensation signed the old way (<timestamp>.<body>) and accepts the new scheme', async () => {
+    const body = compensation();
+    const key = `${body.combineOutTradeNo}:${body.outTradeNo}`;
+    expect(await post(service.url, body, key, 'old')).toMatchObject({ status: 401 });
+    expect(service.log.at(-1)).toMatchObject({ route: 'compensate', signatureOk: false, effective: false });
+    expect(service.compensated.has(key)).toBe(false);
+    expect(await post(service.url, body, key)).toMatchObject({ status: 200 });
+    expect(service.log.at(-1)).toMatchObject({ route: 'compensate', signatureOk: true, effective: true });
+    expect(service.compensated.get(key)?.body).toEqual(body);
+    expect(await post(service.url, body, key)).toMatchObject({ status: 409 });
+    // The key is covered: a body signed under one key does not verify under another.
+    expect(await post(service.url, body, key, 'new', `${key}x`)).toMatchObject({ status: 401 });
+    expect(service.compensated.get(key)?.count).toBe(2);
+  });
+
+  it('records payment confirmations on their own route, deduplicated with 409', async () => {
+    const no = newOrderNo('PC');
+    const body = {
+      combineOutTradeNo: no,
+      source: 'WECHATPAY_QUERY',
+      subOrders: [
+        { outTradeNo: `${no}A`.slice(0, 32), mchid: '1900000109', subMchid: '1900000001', transactionId: '4200001' },
+        { outTradeNo: `${no}B`.slice(0, 32), mchid: '1900000109', subMchid: '1900000002' },
+      ],
+    };
+    expect(service.confirmationUrl).toMatch(/\/payment-confirmations$/);
+    service.faults.add({ route: 'confirm', kind: '503', count: 1, orderNo: no });
+    expect(await post(service.confirmationUrl, body, `${no}:paid`)).toMatchObject({ status: 503 });
+    expect(await post(service.confirmationUrl, body, `${no}:paid`)).toMatchObject({ status: 200 });
+    expect(await post(service.confirmationUrl, body, `${no}:paid`)).toMatchObject({ status: 409 });
+    expect(await post(service.confirmationUrl, body, `${no}:paid`, 'old')).toMatchObject({ status: 401 });
+    const logged = service.log.filter((e) => e.combineOutTradeNo === no);
+    expect(logged.map((e) => [e.route, e.status, e.effective])).toEqual([
+      ['confirm', 503, false],
+      ['confirm', 200, true],
+      ['confirm', 409, false],
+      ['confirm', 401, false],
+    ]);
+    expect(service.confirmations.get(`${no}:paid`)).toMatchObject({ body, count: 2 });
+    expect(service.compensated.has(`${no}:paid`)).toBe(false);
+  });
+
+  it('refuses a confirmation under the wrong key or with a bad sub-order, naming the field', async () => {
+    const no = newOrderNo('PB');
+    const body = {
+      combineOutTradeNo: no,
+      source: 'WECHATPAY_QUERY',
+      subOrders: [{ outTradeNo: 'S1', mchid: '1900000109' }],
+    };
+    expect(await post(service.confirmationUrl, body, `${no}:paid`)).toMatchObject({
+      status: 400,
+      json: { error: 'subOrders[0].subMchid must be a string' },
+    });
+    const good = { ...body, subOrders: [{ outTradeNo: 'S1', mchid: '1900000109', subMchid: '1900000001' }] };
+    expect(await post(service.confirmationUrl, good, `${no}:S1`)).toMatchObject({
+      status: 400,
+      json: { error: `Idempotency-Key does not match the body: expected ${no}:paid` },
+    });
+    expect(service.confirmations.has(`${no}:paid`)).toBe(false);
+  });
+});

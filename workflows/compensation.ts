@@ -1,0 +1,70 @@
+/**
+ * The compensation step: one activity per sub-order, in parallel, each carrying the state WeChat Pay confirmed for
+ * it. Runs only on a confirmed reversal (the lifecycle guards it). Deterministic code only.
+ */
+import { log, proxyActivities } from '@temporalio/workflow';
+import type { OrderActivities } from '../activities';
+import { iso } from './duration';
+import { ErrorType } from './errors';
+import { describeFailure } from './failures';
+import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
+import type { CompensationReason, ConfirmedTradeState, OrderSpec, ReverseOutcome, SubOrderStatus } from './types';
+
+const { compensateSubOrder } = proxyActivities<OrderActivities>({ startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS });
+
+/** What WeChat Pay confirmed: the reverse outcome and, per sub-order (in input order), its confirmed state. */
+export interface ConfirmedReversal {
+  reverseOutcome: ReverseOutcome;
+  /** Absent for orders reversed under the previous version (no confirming query). */
+  tradeStates?: ConfirmedTradeState[];
+}
+
+/** Compensates the given sub-orders in parallel; each ends DONE or FAILED (with its failure) in the status. */
+export async function compensatePending(
+  spec: OrderSpec,
+  pending: SubOrderStatus[],
+  confirmed: ConfirmedReversal,
+  reason: CompensationReason,
+): Promise<void> {
+  await Promise.all(
+    pending.map(async (sub: SubOrderStatus) => {
+      const tradeState = confirmed.tradeStates?.[spec.subOrders.findIndex((s) => s.outTradeNo === sub.outTradeNo)];
+      sub.compensation = 'IN_PROGRESS';
+      if (tradeState) sub.tradeState = tradeState;
+      delete sub.lastFailure;
+      try {
+        const result = await compensateSubOrder.executeWithOptions(
+          {
+            summary: `compensate sub-order ${sub.outTradeNo}`,
+            ...retryOptions(spec.compensationRetry, [ErrorType.COMPENSATION_REJECTED]),
+          },
+          [
+            {
+              combineOutTradeNo: spec.combineOutTradeNo,
+              outTradeNo: sub.outTradeNo,
+              mchid: sub.mchid,
+              subMchid: sub.subMchid,
+              reason,
+              reverseOutcome: confirmed.reverseOutcome,
+              ...(tradeState ? { tradeState } : {}),
+            },
+          ],
+        );
+        Object.assign(sub, {
+          compensation: 'DONE',
+          httpStatus: result.httpStatus,
+          alreadyCompensated: result.alreadyCompensated,
+          completedAt: iso(Date.now()),
+        });
+      } catch (err) {
+        sub.compensation = 'FAILED';
+        sub.lastFailure = describeFailure(err, iso(Date.now()));
+        log.error('compensation failed for good', {
+          combineOutTradeNo: spec.combineOutTradeNo,
+          outTradeNo: sub.outTradeNo,
+          failureType: sub.lastFailure.type,
+        });
+      }
+    }),
+  );
+}

@@ -1,0 +1,215 @@
+/**
+ * The order's observable state — what the `status` query answers, the Web UI's current details and the
+ * `PaymentPhase` search attribute — and the message handlers that change it (markPaid, beginPayment, cancelOrder,
+ * retry, resolve). The lifecycle (`order.ts`) reads and drives it. Deterministic code only.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  log,
+  metricMeter,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { formatDuration, iso } from './duration';
+import { ErrorType } from './errors';
+import {
+  beginPaymentUpdate,
+  cancelOrderSignal,
+  markPaidUpdate,
+  resolveSignal,
+  retrySignal,
+  statusQuery,
+} from './messages';
+import { PaymentPhaseKey } from './search-attributes';
+import {
+  OrderPhase,
+  type AttentionStep,
+  type BeginPaymentDetails,
+  type FailureInfo,
+  type MarkPaidDetails,
+  type OrderResult,
+  type OrderSpec,
+  type OrderStatus,
+} from './types';
+import { checkBeginPaymentDetails, checkMarkPaidDetails } from './validation';
+
+/** Most operator actions kept in the status (older ones remain in the history). */
+const MAX_STATUS_ENTRIES = 20;
+const MAX_NOTE_LENGTH = 1_000;
+/** Counts orders entering each phase (replay-safe: the SDK skips it during replay). */
+const phaseEntered = metricMeter.createCounter('combine_papay_phase_entered', '1', 'orders entering each phase');
+
+/** What an operator asked for in NEEDS_ATTENTION. */
+export type OperatorAction = { action: 'retry' } | { action: 'resolve'; note: string };
+
+/** The order's state and its message handlers (installed by the constructor). */
+export class OrderState {
+  /** What the `status` query answers (**contract**). */
+  readonly status: OrderStatus;
+  private operatorAction: OperatorAction | undefined;
+
+  constructor(
+    private readonly spec: OrderSpec,
+    deadline: number,
+  ) {
+    this.status = {
+      combineOutTradeNo: spec.combineOutTradeNo,
+      phase: OrderPhase.AWAITING_PAYMENT,
+      deadline: iso(deadline),
+      orderCreatedAt: iso(spec.orderCreatedAt),
+      payWindow: formatDuration(spec.payWindowMs),
+      waitingFor: '',
+      reverse: { state: 'NOT_STARTED', rounds: 0 },
+      subOrders: spec.subOrders.map((s) => ({
+        outTradeNo: s.outTradeNo,
+        mchid: s.mchid,
+        subMchid: s.subMchid,
+        compensation: 'NOT_STARTED',
+      })),
+      operatorActions: [],
+    };
+    this.installHandlers();
+  }
+
+  /** Enters a phase (search attribute upserted only when it changes) and says what the order waits for. */
+  enter(phase: OrderPhase, waitingFor: string): void {
+    const changed = this.status.phase !== phase || this.status.waitingFor === '';
+    this.status.phase = phase;
+    this.status.waitingFor = waitingFor;
+    setCurrentDetails(`**${phase}** — ${waitingFor}`);
+    if (changed) {
+      upsertSearchAttributes([{ key: PaymentPhaseKey, value: phase }]);
+      phaseEntered.add(1, { phase });
+    }
+  }
+
+  /** NEEDS_ATTENTION until an operator signals `retry` or `resolve`. */
+  async awaitOperator(step: AttentionStep, failure: FailureInfo, failedCount = 0): Promise<OperatorAction> {
+    const detail = `${failure.type}: ${failure.message}`;
+    const reason = {
+      QUERY: `the query cannot succeed by retrying (${detail})`,
+      REVERSE: `the reverse cannot succeed by retrying (${detail})`,
+      CONFIRM: `WeChat Pay did not confirm the reverse (${detail})`,
+      COMPENSATION: `${failedCount} sub-order compensation(s) failed (${detail})`,
+      PAYMENT_CONFIRMATION: `the adopted payment could not be announced downstream (${detail})`,
+    }[step];
+    this.status.attention = { step, reason, since: iso(Date.now()) };
+    this.operatorAction = undefined;
+    this.enter(
+      OrderPhase.NEEDS_ATTENTION,
+      `Waiting for an operator because ${reason}. Signal "retry" to drive it again, or "resolve" with a note once handled by hand.`,
+    );
+    await condition(() => this.operatorAction !== undefined);
+    const action = this.operatorAction;
+    this.operatorAction = undefined;
+    if (!action) throw ApplicationFailure.create({ type: ErrorType.INVARIANT_VIOLATED, message: 'no operator action' });
+    return action;
+  }
+
+  /** Ends the order as handled by hand. */
+  resolveManually(note: string): Promise<OrderResult> {
+    this.status.resolution = { note, at: iso(Date.now()) };
+    for (const sub of this.status.subOrders) {
+      if (sub.compensation !== 'DONE') sub.compensation = 'RESOLVED_MANUALLY';
+    }
+    this.enter(OrderPhase.RESOLVED_MANUALLY, `Nothing: an operator resolved the order by hand (${note}).`);
+    return this.finish(OrderPhase.RESOLVED_MANUALLY);
+  }
+
+  /** The workflow's result (**contract**), once every handler has finished. */
+  async finish(outcome: OrderResult['outcome']): Promise<OrderResult> {
+    await condition(allHandlersFinished);
+    const state = this.status;
+    return {
+      outcome,
+      combineOutTradeNo: state.combineOutTradeNo,
+      ...(state.paid ? { paid: state.paid } : {}),
+      ...(outcome !== OrderPhase.PAID || state.paid?.source === 'WECHATPAY_QUERY' ? { reverse: state.reverse } : {}),
+      subOrders: state.subOrders,
+      ...(state.resolution ? { resolution: state.resolution } : {}),
+    };
+  }
+
+  private installHandlers(): void {
+    const { spec } = this;
+    const state = this.status;
+    setHandler(statusQuery, () => state);
+    setHandler(
+      markPaidUpdate,
+      (details?: MarkPaidDetails) => {
+        if (state.phase !== OrderPhase.PAID) {
+          state.paid = { at: iso(Date.now()), source: 'MARK_PAID', ...(details ? { details } : {}) };
+          log.info('order confirmed paid', { combineOutTradeNo: state.combineOutTradeNo });
+        }
+        return { phase: OrderPhase.PAID, paidAt: state.paid?.at ?? iso(Date.now()) };
+      },
+      {
+        validator: (details?: MarkPaidDetails) => {
+          if (state.phase === OrderPhase.PAID) return;
+          if (state.phase !== OrderPhase.AWAITING_PAYMENT || state.cancelled) {
+            throw new Error(
+              `markPaid refused: the order is ${this.refusalState()}; the reversal has begun, so any money taken comes back through the reverse`,
+            );
+          }
+          checkMarkPaidDetails(details);
+        },
+      },
+    );
+    setHandler(
+      beginPaymentUpdate,
+      () => {
+        const now = Date.now();
+        const count = (state.payments?.count ?? 0) + 1;
+        state.payments = { count, lastAt: iso(now) };
+        return { reverseNotBefore: iso(now + spec.payWindowMs), payments: count };
+      },
+      {
+        validator: (details?: BeginPaymentDetails) => {
+          if (state.phase !== OrderPhase.AWAITING_PAYMENT || state.cancelled || state.paid) {
+            throw new Error(
+              `beginPayment refused: the order is ${state.paid ? 'already paid' : this.refusalState()}; do not send the pay call`,
+            );
+          }
+          checkBeginPaymentDetails(details);
+        },
+      },
+    );
+    setHandler(cancelOrderSignal, (reason?: string) => {
+      const accepted = state.phase === OrderPhase.AWAITING_PAYMENT && !state.paid && !state.cancelled;
+      const note = typeof reason === 'string' ? reason.slice(0, MAX_NOTE_LENGTH) : undefined;
+      this.recordAction('cancelOrder', accepted, note);
+      if (accepted) state.cancelled = { at: iso(Date.now()), ...(note ? { reason: note } : {}) };
+    });
+    setHandler(retrySignal, () => {
+      const accepted = state.phase === OrderPhase.NEEDS_ATTENTION && !this.operatorAction;
+      this.recordAction('retry', accepted);
+      if (accepted) this.operatorAction = { action: 'retry' };
+    });
+    setHandler(resolveSignal, (arg: string | { note: string }) => {
+      const raw: unknown = typeof arg === 'object' && arg !== null ? (arg as { note?: unknown }).note : arg;
+      const note = typeof raw === 'string' ? raw.trim().slice(0, MAX_NOTE_LENGTH) : '';
+      const accepted = state.phase === OrderPhase.NEEDS_ATTENTION && !this.operatorAction && note.length > 0;
+      this.recordAction('resolve', accepted, note || undefined);
+      if (accepted) this.operatorAction = { action: 'resolve', note };
+    });
+  }
+
+  private refusalState(): string {
+    return this.status.cancelled && this.status.phase === OrderPhase.AWAITING_PAYMENT ? 'cancelled' : this.status.phase;
+  }
+
+  private recordAction(
+    action: OrderStatus['operatorActions'][number]['action'],
+    accepted: boolean,
+    note?: string,
+  ): void {
+    this.status.operatorActions.push({ action, at: iso(Date.now()), accepted, ...(note ? { note } : {}) });
+    if (this.status.operatorActions.length > MAX_STATUS_ENTRIES) this.status.operatorActions.shift();
+    const context = { combineOutTradeNo: this.status.combineOutTradeNo, phase: this.status.phase };
+    if (accepted) log.info(`operator ${action} accepted`, context);
+    else log.warn(`operator ${action} ignored in this phase or with this input`, context);
+  }
+}

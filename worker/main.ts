@@ -6,9 +6,11 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigErrors, describeConfig, loadWorkerConfig } from './config';
 import { meterMetrics } from './metrics';
 import { SearchAttributesMissingError } from './search-attributes';
+import { assertSupportedRuntime } from './runtime';
 import { createProductWorker } from './worker';
 
 async function main(): Promise<void> {
+  assertSupportedRuntime();
   const config = loadWorkerConfig(process.env);
   const logger = new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO');
   Runtime.install({

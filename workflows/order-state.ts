@@ -201,6 +201,23 @@ export class OrderState {
     return this.status.cancelled && this.status.phase === OrderPhase.AWAITING_PAYMENT ? 'cancelled' : this.status.phase;
   }
 
+  /**
+   * A Temporal cancellation request never strands an order: while awaiting payment it acts like cancelOrder
+   * (reconcile, reverse, compensate); once the reversal has begun the order finishes it; in NEEDS_ATTENTION an
+   * operator must `resolve` instead. It is recorded in every case.
+   */
+  cancellationRequested(): void {
+    const state = this.status;
+    const awaiting = state.phase === OrderPhase.AWAITING_PAYMENT && !state.paid && !state.cancelled;
+    const note = awaiting
+      ? 'treated as cancelOrder: the order is reconciled and reversed'
+      : state.phase === OrderPhase.NEEDS_ATTENTION
+        ? 'refused: an order waiting for an operator ends with "resolve" (a note saying what was done by hand)'
+        : `recorded: the order is ${state.phase}; it finishes what it is doing`;
+    this.recordAction('cancelRequest', awaiting, note);
+    if (awaiting) state.cancelled = { at: iso(Date.now()), reason: 'Temporal cancellation request' };
+  }
+
   private recordAction(
     action: OrderStatus['operatorActions'][number]['action'],
     accepted: boolean,

@@ -5,6 +5,7 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   log,
   patched,
@@ -71,7 +72,11 @@ export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderRe
       details: [checked.issues],
     });
   }
-  return new OrderLifecycle(checked.spec).run();
+  const lifecycle = new OrderLifecycle(checked.spec);
+  // A cancellation request must not end the order wherever it is (a debit could land unreversed, stock stay held):
+  // the lifecycle runs in a non-cancellable scope and the request is handled as an order event.
+  CancellationScope.current().cancelRequested.catch(() => lifecycle.cancellationRequested());
+  return CancellationScope.nonCancellable(() => lifecycle.run());
 }
 
 class OrderLifecycle {
@@ -83,6 +88,11 @@ class OrderLifecycle {
   constructor(private readonly spec: OrderSpec) {
     this.deadline = paymentDeadline(spec);
     this.order = new OrderState(spec, this.deadline);
+  }
+
+  /** A Temporal cancellation request arrived (see {@link OrderState.cancellationRequested}). */
+  cancellationRequested(): void {
+    this.order.cancellationRequested();
   }
 
   /** The status the lifecycle updates as it goes. */

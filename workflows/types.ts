@@ -338,8 +338,17 @@ export interface OrderStatus {
   /** Why a human is needed, while in NEEDS_ATTENTION (and the last time it was). */
   attention?: { step: AttentionStep; reason: string; since: string };
   resolution?: { note: string; at: string };
-  /** Operator signals received, newest last (bounded). */
-  operatorActions: { action: 'retry' | 'resolve' | 'cancelOrder'; at: string; accepted: boolean; note?: string }[];
+  /**
+   * Operator signals received, newest last (bounded). `cancelRequest` is a Temporal cancellation request (the Web
+   * UI's "Request Cancellation", `temporal workflow cancel`): accepted like cancelOrder while awaiting payment, else
+   * recorded and the order goes on.
+   */
+  operatorActions: {
+    action: 'retry' | 'resolve' | 'cancelOrder' | 'cancelRequest';
+    at: string;
+    accepted: boolean;
+    note?: string;
+  }[];
 }
 
 /** The step an order in NEEDS_ATTENTION is stuck at. */

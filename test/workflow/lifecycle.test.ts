@@ -14,7 +14,7 @@ import {
   OrderRunEndedError,
 } from '../../client';
 import { ErrorType } from '../../workflows/errors';
-import { resolveSignal, retrySignal } from '../../workflows/messages';
+import { resolveSignal, retrySignal, statusQuery } from '../../workflows/messages';
 import type { CompensationRequest } from '../../workflows/types';
 import { connectClient, runTestWorker, type RunningTestWorker, uniqueId } from '../harness/env';
 import { FakeActivities } from '../harness/fake-activities';
@@ -269,6 +269,53 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     // A completed order is not restarted, even when asked to.
     const after = await startOrderTimeout(client, input, { taskQueue, restartIfEnded: true });
     expect(after.alreadyStarted).toBe(true);
+  });
+
+  it('a Temporal cancellation request while awaiting payment acts like cancelOrder: reconciled, reversed, completed', async () => {
+    const input = orderInput({ paymentTimeout: '30m' });
+    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    await waitForPhase(handle, 'AWAITING_PAYMENT');
+    await handle.cancel();
+    const result = await handle.result();
+    expect(result.outcome).toBe('REVERSED');
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    const comps = callsFor(input.combineOutTradeNo).filter((c) => c.name === 'compensate');
+    expect(comps.every((c) => (c.req).reason === 'CANCELLED')).toBe(true);
+    const status = await handle.query(statusQuery);
+    expect(status.operatorActions).toEqual([expect.objectContaining({ action: 'cancelRequest', accepted: true })]);
+    await recordHistory('cancel-requested', handle);
+  });
+
+  it('a cancellation request during the reversal is recorded and the order still finishes', async () => {
+    const input = orderInput({ dueInMs: 200 });
+    let release = false;
+    fake.reverseScript = () =>
+      release ? undefined : ApplicationFailure.create({ type: ErrorType.REVERSE_TRANSIENT, message: '503' });
+    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    await waitForStatus(handle, (s) => s.reverse.state === 'IN_PROGRESS');
+    await handle.cancel();
+    await waitForStatus(handle, (s) => s.operatorActions.some((a) => a.action === 'cancelRequest'));
+    release = true;
+    const result = await handle.result();
+    expect(result.outcome).toBe('REVERSED');
+    expect(result.subOrders.every((s) => s.compensation === 'DONE')).toBe(true);
+    const status = await handle.query(statusQuery);
+    expect(status.operatorActions[0]).toMatchObject({ action: 'cancelRequest', accepted: false });
+  });
+
+  it('a cancellation request in NEEDS_ATTENTION is refused with a pointer to resolve; the order keeps waiting', async () => {
+    const input = orderInput({ dueInMs: 200 });
+    fake.reverseScript = () =>
+      ApplicationFailure.create({ type: ErrorType.REVERSE_REJECTED, nonRetryable: true, message: 'PARAM_ERROR' });
+    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    await waitForPhase(handle, 'NEEDS_ATTENTION');
+    await handle.cancel();
+    const status = await waitForStatus(handle, (s) => s.operatorActions.some((a) => a.action === 'cancelRequest'));
+    expect(status.phase).toBe('NEEDS_ATTENTION');
+    expect(status.operatorActions.find((a) => a.action === 'cancelRequest')?.note).toMatch(/resolve/);
+    await handle.signal(resolveSignal, 'closed by hand');
+    expect((await handle.result()).outcome).toBe('RESOLVED_MANUALLY');
+    expect(callsFor(input.combineOutTradeNo).some((c) => c.name === 'compensate')).toBe(false);
   });
 
   it('rejects bad input at the client, naming the field', async () => {

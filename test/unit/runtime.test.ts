@@ -1,0 +1,25 @@
+import { assertSupportedRuntime, MIN_NODE_VERSION, UnsupportedRuntimeError } from '../../worker/runtime';
+import packageJson from '../../package.json';
+
+describe('the worker refuses a Node.js runtime it cannot run on', () => {
+  it.each(['18.19.0', '20.0.0', '20.2.9'])('Node %s → a clear error naming the version needed', (version) => {
+    expect(() => assertSupportedRuntime(version, { any: () => undefined })).toThrow(UnsupportedRuntimeError);
+    expect(() => assertSupportedRuntime(version, { any: () => undefined })).toThrow(
+      /Node\.js 20\.3\.0 or newer is required \(AbortSignal\.any\)/,
+    );
+  });
+
+  it('a runtime without AbortSignal.any is refused whatever its version says', () => {
+    expect(() => assertSupportedRuntime('22.0.0', {})).toThrow(UnsupportedRuntimeError);
+  });
+
+  it('accepts 20.3 and newer, and this runtime', () => {
+    expect(() => assertSupportedRuntime('20.3.0', { any: () => undefined })).not.toThrow();
+    expect(() => assertSupportedRuntime('22.11.0', { any: () => undefined })).not.toThrow();
+    expect(() => assertSupportedRuntime()).not.toThrow();
+  });
+
+  it('package.json engines asks for the same version', () => {
+    expect(packageJson.engines.node).toBe(`>=${MIN_NODE_VERSION}`);
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * The Node.js runtime the worker needs, checked at start: every WeChat Pay and downstream call combines its
+ * cancellation and deadline with `AbortSignal.any` (Node 20.3+). On an older Node each call would fail as a
+ * "network" fault and be retried for a day; the worker refuses to start instead.
+ */
+
+/** Oldest Node.js version the worker runs on (package.json `engines` says the same). */
+export const MIN_NODE_VERSION = '20.3.0';
+
+/** A runtime the worker cannot run on; the message names what is missing and what is needed. */
+export class UnsupportedRuntimeError extends Error {
+  constructor(found: string) {
+    super(`Node.js ${MIN_NODE_VERSION} or newer is required (AbortSignal.any); this is Node.js ${found}`);
+    this.name = 'UnsupportedRuntimeError';
+  }
+}
+
+/** Throws {@link UnsupportedRuntimeError} when the runtime lacks what the worker needs. */
+export function assertSupportedRuntime(
+  version: string = process.versions.node,
+  abortSignal: { any?: unknown } = AbortSignal,
+): void {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const [needMajor = 0, needMinor = 0] = MIN_NODE_VERSION.split('.').map(Number);
+  const tooOld = major < needMajor || (major === needMajor && minor < needMinor);
+  if (tooOld || typeof abortSignal.any !== 'function') throw new UnsupportedRuntimeError(version);
+}

@@ -51,26 +51,25 @@ export class OrderInputError extends Error {
   }
 }
 
-/** `markPaid` was refused: the reversal has begun (any money taken comes back through the reverse). */
-export class MarkPaidRefusedError extends Error {
+/** An order's Update was refused; the message is the workflow's own reason. */
+export class OrderUpdateRefusedError extends Error {
   constructor(
     readonly combineOutTradeNo: string,
     reason: string,
   ) {
     super(reason);
-    this.name = 'MarkPaidRefusedError';
+    this.name = 'OrderUpdateRefusedError';
   }
 }
 
+/** `markPaid` was refused: the reversal has begun (any money taken comes back through the reverse). */
+export class MarkPaidRefusedError extends OrderUpdateRefusedError {
+  override name = 'MarkPaidRefusedError';
+}
+
 /** `beginPayment` was refused: the reversal has begun (or the order is paid), so the pay call must not be sent. */
-export class BeginPaymentRefusedError extends Error {
-  constructor(
-    readonly combineOutTradeNo: string,
-    reason: string,
-  ) {
-    super(reason);
-    this.name = 'BeginPaymentRefusedError';
-  }
+export class BeginPaymentRefusedError extends OrderUpdateRefusedError {
+  override name = 'BeginPaymentRefusedError';
 }
 
 /**
@@ -198,15 +197,10 @@ export async function markPaid(
   try {
     return await handle.executeUpdate(markPaidUpdate, { args: [details] });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new MarkPaidRefusedError(combineOutTradeNo, err.cause?.message ?? err.message);
-    }
+    const refusal = refusalOf(err);
+    if (refusal) throw new MarkPaidRefusedError(combineOutTradeNo, refusal);
     // The workflow has finished (e.g. an earlier markPaid whose answer was lost): its result tells the truth.
-    const finished = await handle.describe().then(
-      (d) => d.status.name === 'COMPLETED',
-      () => false,
-    );
-    if (!finished) throw err;
+    if ((await runStatus(handle)) !== 'COMPLETED') throw err;
     const result = await handle.result();
     if (result.outcome === OrderPhase.PAID && result.paid) return { phase: OrderPhase.PAID, paidAt: result.paid.at };
     throw new MarkPaidRefusedError(combineOutTradeNo, `markPaid refused: the order already ended ${result.outcome}`);
@@ -226,17 +220,28 @@ export async function beginPayment(
   try {
     return await handle.executeUpdate(beginPaymentUpdate, { args: [details] });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new BeginPaymentRefusedError(combineOutTradeNo, err.cause?.message ?? err.message);
-    }
+    const refusal = refusalOf(err);
+    if (refusal) throw new BeginPaymentRefusedError(combineOutTradeNo, refusal);
     // A finished order takes no pay call.
-    const finished = await handle.describe().then(
-      (d) => d.status.name !== 'RUNNING',
-      () => false,
-    );
-    if (finished) throw new BeginPaymentRefusedError(combineOutTradeNo, 'beginPayment refused: the order has ended');
+    const status = await runStatus(handle);
+    if (status && status !== 'RUNNING') {
+      throw new BeginPaymentRefusedError(combineOutTradeNo, 'beginPayment refused: the order has ended');
+    }
     throw err;
   }
+}
+
+/** The workflow's reason when an Update was refused by its validator or handler; undefined for other errors. */
+function refusalOf(err: unknown): string | undefined {
+  return err instanceof WorkflowUpdateFailedError ? (err.cause?.message ?? err.message) : undefined;
+}
+
+/** The run's status name (RUNNING, COMPLETED, …), or undefined when it cannot be described. */
+function runStatus(handle: WorkflowHandle): Promise<string | undefined> {
+  return handle.describe().then(
+    (d) => d.status.name,
+    () => undefined,
+  );
 }
 
 /** Abandons the order: it is reconciled and reversed now (once the last pay call's window has closed). */

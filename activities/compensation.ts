@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { ErrorType } from '../workflows/errors';
 import type { CompensationRequest, CompensationResult } from '../workflows/types';
-import type { Metrics } from '../worker/metrics';
+import type { Metrics } from './metrics';
 import { createDownstreamPoster, DownstreamHeaders, downstreamSignature } from './downstream';
 
 /** Header names of the compensation request (**contract**). */

@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ErrorType } from '../workflows/errors';
 import type { PaymentConfirmationRequest, PaymentConfirmationResult } from '../workflows/types';
-import type { Metrics } from '../worker/metrics';
+import type { Metrics } from './metrics';
 import { createDownstreamPoster } from './downstream';
 
 /** What the confirmation activity needs from the worker. Holds the HMAC secret: never log it. */

@@ -11,7 +11,7 @@ import https from 'node:https';
 import axios, { AxiosError } from 'axios';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ErrorType } from '../workflows/errors';
-import type { DownstreamFailureKind } from '../worker/metrics';
+import type { DownstreamFailureKind } from './metrics';
 
 /** Header names of a downstream request (**contract**; the names predate the confirmation, which shares them). */
 export const DownstreamHeaders = {

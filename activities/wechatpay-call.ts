@@ -9,7 +9,7 @@ import type { FailureClass, FailureVerdict } from '../wechatpay/classify';
 import type { WechatpayAnswer, WechatpayCall, WechatpayClient } from '../wechatpay/client';
 import type { ErrorType } from '../workflows/errors';
 import type { WechatpayHost } from '../workflows/types';
-import type { Metrics } from '../worker/metrics';
+import type { Metrics } from './metrics';
 
 /** What a WeChat Pay call activity needs from the worker (the query and reverse activities share it). */
 export interface WechatpayCallDeps {

@@ -1,22 +1,41 @@
 /**
- * `npm run test:chaos`: many orders with short deadlines on the local stack while WeChat Pay and the order service
- * misbehave, worker processes are SIGKILLed and restarted, two workers share the queue, and the dev server restarts
- * once. Then it checks the invariants from the peers' logs and the workflow results, prints a summary table and ends
- * with `chaos: N orders, K kills, F faults injected, V invariant violations`.
+ * `npm run test:chaos`: many orders with short deadlines and pay windows on the local stack while WeChat Pay (query
+ * and reverse) and the order service (compensation and payment confirmation) misbehave, worker processes are
+ * SIGKILLed and restarted, two workers share the queue, and the dev server restarts once. Then the invariants of
+ * `simulator/invariants.ts` are checked over the peers' logs, the peer's final orders and the workflow results; it
+ * prints a summary table and ends with `chaos: N orders, K kills, F faults injected, V invariant violations`.
  *
- * Sizes from the environment: CHAOS_ORDERS (500), CHAOS_KILLS (5), CHAOS_FAULT_RATE (0.35), CHAOS_SEED (7).
+ * Sizes from the environment: CHAOS_ORDERS (500), CHAOS_KILLS (5), CHAOS_FAULT_RATE (0.35), CHAOS_SEED (7),
+ * CHAOS_MAX_MS (15 minutes to settle).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { markPaid, startOrderTimeout, MarkPaidRefusedError, type OrderInput, type OrderResult } from '../client';
-import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
-import { startOrderService, type OrderServiceFault } from '../simulator/order-service';
-import { seededRandom } from '../simulator/faults';
-import { AFTER_EFFECT, RECOVERABLE_FAULTS, startWechatpayPeer, type PeerLogEntry } from '../simulator/wechatpay-peer';
+import { Client, Connection } from '@temporalio/client';
+import {
+  BeginPaymentRefusedError,
+  MarkPaidRefusedError,
+  beginPayment,
+  markPaid,
+  startOrderTimeout,
+  type OrderInput,
+  type OrderResult,
+} from '../client';
+import { scheduleLatePay } from '../simulator/admin-client';
 import { projectRoot } from '../simulator/data-dir';
+import { seededRandom } from '../simulator/faults';
+import {
+  CHAOS_PLANS,
+  checkInvariants,
+  refusalsLostWithKill,
+  type ChaosPlan,
+  type CheckedOrder,
+} from '../simulator/invariants';
+import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
+import { startOrderService, type OrderService, type OrderServiceFault } from '../simulator/order-service';
+import { newOrder, type TradeState } from '../simulator/peer-orders';
+import { RECOVERABLE_FAULTS, startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay-peer';
 import { PaymentPhaseKey } from '../workflows/search-attributes';
 import { freePort, startDevServer, stopProcess, type DevServer } from './dev-server';
 
@@ -24,45 +43,86 @@ const ORDERS = Number(process.env.CHAOS_ORDERS ?? 500);
 const KILLS = Number(process.env.CHAOS_KILLS ?? 5);
 const FAULT_RATE = Number(process.env.CHAOS_FAULT_RATE ?? 0.35);
 const SEED = Number(process.env.CHAOS_SEED ?? 7);
+const MAX_MS = Number(process.env.CHAOS_MAX_MS ?? 15 * 60_000);
 const HMAC = 'chaos-run-hmac-secret-0123456789';
-
+/** When the dev server restarts, ms after the chaos begins. */
+const SERVER_RESTART_AT = 40_000;
+/** Share of order-service requests (compensations and confirmations) that fail, retryably. */
+const DOWNSTREAM_FAULT_RATE = 0.2;
 const DOWNSTREAM_FAULTS: OrderServiceFault[] = ['500', '503', '429', '408', 'RESET', 'DELAY'];
 
-type Plan = 'PAID' | 'UNPAID' | 'DEBITED' | 'NO_ORDER' | 'NEEDS_ATTENTION';
+/** How often each plan is drawn (after the first orders, which take every plan once). */
+const PLAN_WEIGHTS: Readonly<Record<ChaosPlan, number>> = {
+  PAID: 0.15,
+  UNPAID: 0.17,
+  DEBITED: 0.17,
+  DEBITED_ADOPT: 0.12,
+  ALREADY_CLOSED: 0.08,
+  NO_ORDER: 0.13,
+  PAY_LANDS_LATE: 0.15,
+  NEEDS_ATTENTION: 0.03,
+};
+/** What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse. */
+const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE'>> = {
+  PAID: 'SUCCESS',
+  UNPAID: 'PAYING',
+  DEBITED: 'SUCCESS',
+  DEBITED_ADOPT: 'SUCCESS',
+  PAY_LANDS_LATE: 'LATE',
+  NEEDS_ATTENTION: 'PAYING',
+};
 
-interface ChaosOrder {
-  input: OrderInput;
-  plan: Plan;
-  markPaidAccepted?: boolean;
-  result?: OrderResult;
-  phase?: string;
-  error?: string;
+/** The running stack: dev server, peers, workers, client, and the run's random source. */
+interface Stack {
+  work: string;
+  port: number;
+  server: DevServer;
+  peer: WechatpayPeer;
+  orderService: OrderService;
+  client: Client;
+  taskQueue: string;
+  workers: (ChildProcess | undefined)[];
+  startWorker: (slot: number) => void;
+  random: () => number;
 }
 
 function log(line: string): void {
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 async function main(): Promise<void> {
-  const random = seededRandom(SEED);
+  const began = Date.now();
+  const stack = await setUp();
+  const orders = planOrders(stack);
+  addFaults(stack, orders);
+  const { payments } = await placeOrders(stack, orders);
+  const [killedAt] = await Promise.all([chaos(stack), waitToSettle(stack, orders)]);
+  await payments;
+  const { violations, lostRefusals } = check(stack, orders, killedAt);
+  const faults = report(stack, orders, { kills: killedAt.length, lostRefusals, violations, seconds: secs(began) });
+  await tearDown(stack);
+  console.log(
+    `chaos: ${orders.length} orders, ${killedAt.length} kills, ${faults} faults injected, ${violations.length} invariant violations`,
+  );
+  process.exit(violations.length === 0 ? 0 : 1);
+}
+
+/** Phase 1: the dev server (sqlite, so it survives its restart), both peers in-process, two workers, a client. */
+async function setUp(): Promise<Stack> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-chaos-'));
-  const dbFile = path.join(work, 'temporal.sqlite');
   const port = await freePort();
   log(`work dir ${work}; ${ORDERS} orders, ${KILLS} worker kills, fault rate ${FAULT_RATE}, seed ${SEED}`);
-
-  let server: DevServer = await startDevServer({
-    port,
-    headless: true,
-    dbFile,
-    logFile: path.join(work, 'server.log'),
-  });
+  const server = await startServer(work, port);
   const identity = loadOrCreateIdentity(path.join(work, 'keys'));
   const peer = await startWechatpayPeer(identity, { seed: SEED, settings: { delayMs: 3_000 } });
   const orderService = await startOrderService({ secret: HMAC, seed: SEED + 1, delayMs: 3_000 });
   const taskQueue = `chaos-${Date.now().toString(36)}`;
+  const urls = { wechatpay: peer.url, compensation: orderService.url, confirmation: orderService.confirmationUrl };
   const workerEnv = {
     ...process.env,
-    ...workerEnvFor(identity, { wechatpay: peer.url, compensation: orderService.url }),
+    ...workerEnvFor(identity, urls),
     COMPENSATION_HMAC_SECRET: HMAC,
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -72,8 +132,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'WARN',
   };
   // From dist/ the worker runs compiled (with its prebuilt bundle); from sources through ts-node.
-  const fromSources = __filename.endsWith('.ts');
-  const workerArgs = fromSources
+  const workerArgs = __filename.endsWith('.ts')
     ? ['-r', 'ts-node/register/transpile-only', path.join(projectRoot(), 'worker', 'main.ts')]
     : [path.join(projectRoot(), 'dist', 'worker', 'main.js')];
   const workers: (ChildProcess | undefined)[] = [undefined, undefined];
@@ -88,18 +147,33 @@ async function main(): Promise<void> {
   };
   startWorker(0);
   startWorker(1);
-
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
+  return {
+    work,
+    port,
+    server,
+    peer,
+    orderService,
+    client,
+    taskQueue,
+    workers,
+    startWorker,
+    random: seededRandom(SEED),
+  };
+}
 
-  // The orders: deadlines spread over the first minute, a plan for each.
-  const orders: ChaosOrder[] = [];
+function startServer(work: string, port: number): Promise<DevServer> {
+  const dbFile = path.join(work, 'temporal.sqlite');
+  return startDevServer({ port, headless: true, dbFile, logFile: path.join(work, 'server.log') });
+}
+
+/** Phase 2a: the orders, a plan each (every plan at least once), deadlines spread over the first minute. */
+function planOrders(stack: Stack): CheckedOrder[] {
   const run = Date.now().toString(36).toUpperCase();
-  for (let i = 0; i < ORDERS; i++) {
+  return Array.from({ length: ORDERS }, (_, i): CheckedOrder => {
     const no = `CH${run}${String(i).padStart(5, '0')}`;
-    const r = random();
-    const plan: Plan =
-      r < 0.2 ? 'PAID' : r < 0.5 ? 'UNPAID' : r < 0.8 ? 'DEBITED' : r < 0.97 ? 'NO_ORDER' : 'NEEDS_ATTENTION';
+    const plan = i < CHAOS_PLANS.length ? CHAOS_PLANS[i]! : drawPlan(stack.random());
     const input: OrderInput = {
       combineOutTradeNo: no,
       combineAppid: 'wxd678efh567hg6787',
@@ -107,230 +181,261 @@ async function main(): Promise<void> {
         { mchid: '1900009191', outTradeNo: `${no}A`, subMchid: '1900001001' },
         { mchid: '1900009191', outTradeNo: `${no}B`, subMchid: '1900001002' },
       ],
-      orderCreatedAt: new Date(Date.now() - 15_000).toISOString(),
-      paymentTimeout: 20_000 + Math.floor(random() * 45_000),
+      paymentTimeout: 20_000 + Math.floor(stack.random() * 45_000),
+      payWindow: '2s',
+      ...(plan === 'DEBITED_ADOPT' ? { onPaidAtDeadline: 'ADOPT' as const } : {}),
       retryPolicy: {
         reverse: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
         compensation: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
       },
     };
-    if (plan !== 'NO_ORDER') {
-      peer.orders.set(no, {
-        combineOutTradeNo: no,
-        combineAppid: input.combineAppid,
-        subOrders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
-        state: plan === 'PAID' || plan === 'DEBITED' ? 'SUCCESS' : 'PAYING',
-        createdAt: new Date().toISOString(),
-        reverseRequests: 0,
-      });
-    }
-    if (plan === 'NEEDS_ATTENTION') peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: no });
-    orders.push({ input, plan });
-  }
-  // Random faults come after the scripted ones, so that they cannot pre-empt them.
-  const perReverseFault = FAULT_RATE / RECOVERABLE_FAULTS.length;
-  // Each rule fires with its probability given that earlier ones did not: scale so the total is FAULT_RATE.
-  let remaining = 1;
-  for (const kind of RECOVERABLE_FAULTS) {
-    peer.faults.add({ route: 'reverse', kind, probability: Math.min(1, perReverseFault / remaining) });
-    remaining -= perReverseFault;
-  }
-  remaining = 1;
-  const perDownstream = 0.2 / DOWNSTREAM_FAULTS.length;
-  for (const kind of DOWNSTREAM_FAULTS) {
-    orderService.faults.add({ kind, probability: Math.min(1, perDownstream / remaining) });
-    remaining -= perDownstream;
-  }
+    if (plan === 'ALREADY_CLOSED') stack.peer.orders.set(no, newOrder(peerFields(input), 'CLOSED'));
+    return { input, plan };
+  });
+}
 
+function drawPlan(r: number): ChaosPlan {
+  let left = r;
+  for (const plan of CHAOS_PLANS) {
+    left -= PLAN_WEIGHTS[plan];
+    if (left < 0) return plan;
+  }
+  return 'UNPAID';
+}
+
+/** The order as WeChat Pay holds it (snake_case sub-orders). */
+function peerFields(input: OrderInput): Parameters<typeof newOrder>[0] {
+  return {
+    combineOutTradeNo: input.combineOutTradeNo,
+    combineAppid: input.combineAppid,
+    subOrders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
+  };
+}
+
+/**
+ * Phase 2b: the scripted refusals (PARAM_ERROR on the first reverse of NEEDS_ATTENTION orders), then random
+ * recoverable faults on WeChat Pay's query and reverse routes (FAULT_RATE each) and on both order-service routes.
+ * Scripted rules come first so that random ones cannot pre-empt them.
+ */
+function addFaults(stack: Stack, orders: readonly CheckedOrder[]): void {
+  const { peer, orderService } = stack;
+  for (const o of orders) {
+    if (o.plan !== 'NEEDS_ATTENTION') continue;
+    peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: o.input.combineOutTradeNo });
+  }
+  for (const route of ['query', 'reverse'] as const) {
+    spread(RECOVERABLE_FAULTS, FAULT_RATE, (kind, probability) => peer.faults.add({ route, kind, probability }));
+  }
+  spread(DOWNSTREAM_FAULTS, DOWNSTREAM_FAULT_RATE, (kind, probability) =>
+    orderService.faults.add({ kind, probability }),
+  );
+}
+
+/** Adds one rule per kind; each fires given that earlier ones did not, scaled so that the total is `total`. */
+function spread<K extends string>(kinds: readonly K[], total: number, add: (kind: K, p: number) => void): void {
+  const each = total / kinds.length;
+  let remaining = 1;
+  for (const kind of kinds) {
+    add(kind, Math.min(1, each / remaining));
+    remaining -= each;
+  }
+}
+
+/**
+ * Phase 2c: starts every order (orderCreatedAt 15 s in the past), 25 at a time; right after its start each order
+ * with a pay call announces it (`beginPayment`) and pays (simulated at the peer), and PAID ones are confirmed.
+ * Resolves once all are started, with the promise of those payments.
+ */
+async function placeOrders(stack: Stack, orders: CheckedOrder[]): Promise<{ payments: Promise<void> }> {
   log('starting orders');
+  const payments: Promise<void>[] = [];
   for (let i = 0; i < orders.length; i += 25) {
     await Promise.all(
-      orders.slice(i, i + 25).map((o) => withRetry(() => startOrderTimeout(client, o.input, { taskQueue }))),
+      orders.slice(i, i + 25).map(async (o) => {
+        o.input.orderCreatedAt = new Date(Date.now() - 15_000).toISOString();
+        await withRetry(() => startOrderTimeout(stack.client, o.input, { taskQueue: stack.taskQueue }));
+        payments.push(pay(stack, o));
+      }),
     );
   }
-  log(`started ${orders.length} orders; confirming the paid ones`);
-  const confirmations = Promise.all(
-    orders
-      .filter((o) => o.plan === 'PAID')
-      .map(async (o) => {
-        await new Promise((r) => setTimeout(r, random() * 5_000));
-        try {
-          await withRetry(() => markPaid(client, o.input.combineOutTradeNo, { source: 'chaos' }));
-          o.markPaidAccepted = true;
-        } catch (err) {
-          o.markPaidAccepted = false;
-          if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
-        }
-      }),
-  );
+  log(`started ${orders.length} orders; paying and confirming`);
+  return { payments: Promise.all(payments).then(() => undefined) };
+}
 
-  // Chaos: kills at random moments within the busy minute, and one server restart.
-  let kills = 0;
+/** One order's pay call: beginPayment, then the debit lands (or not) at the peer; then markPaid for PAID orders. */
+async function pay(stack: Stack, o: CheckedOrder): Promise<void> {
+  const result = PAY_RESULT[o.plan];
+  if (result === undefined) return;
+  const no = o.input.combineOutTradeNo;
+  await sleep(stack.random() * 2_000);
+  try {
+    await withRetry(() => beginPayment(stack.client, no, { attemptId: `${no}-1` }));
+  } catch (err) {
+    o.payCallSent = false;
+    if (!(err instanceof BeginPaymentRefusedError)) o.error = `beginPayment: ${(err as Error).message}`;
+    return;
+  }
+  o.payCallSent = true;
+  if (result === 'LATE') await scheduleLatePay(stack.peer.url, o.input, 'REVERSE_NOT_FOUND');
+  else stack.peer.orders.set(no, newOrder(peerFields(o.input), result));
+  if (o.plan !== 'PAID') return;
+  await sleep(stack.random() * 3_000);
+  try {
+    await withRetry(() => markPaid(stack.client, no, { source: 'chaos' }));
+    o.markPaidAccepted = true;
+  } catch (err) {
+    o.markPaidAccepted = false;
+    if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
+  }
+}
+
+/** Phase 3: worker SIGKILLs at random moments within the busy minute and one dev-server restart; the kill times. */
+async function chaos(stack: Stack): Promise<number[]> {
+  const t0 = Date.now();
+  const events = [
+    ...Array.from({ length: KILLS }, () => ({ at: 5_000 + stack.random() * 70_000, kill: true })),
+    { at: SERVER_RESTART_AT, kill: false },
+  ].sort((a, b) => a.at - b.at);
   const killedAt: number[] = [];
-  const chaos = (async () => {
-    const killTimes = Array.from({ length: KILLS }, () => 5_000 + random() * 70_000).sort((a, b) => a - b);
-    const restartAt = 40_000;
-    let restarted = false;
-    const t0 = Date.now();
-    for (const at of killTimes) {
-      if (!restarted && at > restartAt) {
-        await sleepUntil(t0 + restartAt);
-        log('restarting the dev server (same sqlite file, same port)');
-        await server.stop();
-        server = await startDevServer({ port, headless: true, dbFile, logFile: path.join(work, 'server.log') });
-        restarted = true;
-      }
-      await sleepUntil(t0 + at);
-      const slot = random() < 0.5 ? 0 : 1;
-      workers[slot]?.kill('SIGKILL');
-      killedAt.push(Date.now());
-      kills += 1;
-      log(`SIGKILL worker ${slot} (kill ${kills}/${KILLS}); restarting it`);
-      await new Promise((r) => setTimeout(r, 500));
-      startWorker(slot);
-    }
-    if (!restarted) {
-      await sleepUntil(t0 + restartAt);
+  for (const event of events) {
+    await sleep(t0 + event.at - Date.now());
+    if (!event.kill) {
       log('restarting the dev server (same sqlite file, same port)');
-      await server.stop();
-      server = await startDevServer({ port, headless: true, dbFile, logFile: path.join(work, 'server.log') });
+      await stack.server.stop();
+      stack.server = await startServer(stack.work, stack.port);
+      continue;
     }
-  })();
+    const slot = stack.random() < 0.5 ? 0 : 1;
+    stack.workers[slot]?.kill('SIGKILL');
+    killedAt.push(Date.now());
+    log(`SIGKILL worker ${slot} (kill ${killedAt.length}/${KILLS}); restarting it`);
+    await sleep(500);
+    stack.startWorker(slot);
+  }
+  return killedAt;
+}
 
-  // Wait for every order to settle.
-  const deadline = Date.now() + Number(process.env.CHAOS_MAX_MS ?? 15 * 60_000);
+/** Phase 4: polls until every order completed, failed or waits in NEEDS_ATTENTION (or CHAOS_MAX_MS passed). */
+async function waitToSettle(stack: Stack, orders: CheckedOrder[]): Promise<void> {
+  const deadline = Date.now() + MAX_MS;
   let pending = orders;
   while (pending.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 3_000));
-    const next: ChaosOrder[] = [];
+    await sleep(3_000);
+    const next: CheckedOrder[] = [];
     for (let i = 0; i < pending.length; i += 50) {
       await Promise.all(
         pending.slice(i, i + 50).map(async (o) => {
-          const handle = client.workflow.getHandle(`combine-papay-${o.input.combineOutTradeNo}`);
-          try {
-            const d = await handle.describe();
-            if (d.status.name === 'COMPLETED') {
-              o.result = (await handle.result()) as OrderResult;
-              o.phase = o.result.outcome;
-              return;
-            }
-            if (d.status.name !== 'RUNNING') {
-              o.phase = d.status.name;
-              return;
-            }
-            if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
-              o.phase = 'NEEDS_ATTENTION';
-              return;
-            }
-          } catch (err) {
-            if (err instanceof WorkflowFailedError) o.phase = 'FAILED';
-          }
-          next.push(o);
+          if (!(await settle(stack, o))) next.push(o);
         }),
       );
     }
     pending = next;
     log(`${orders.length - pending.length}/${orders.length} orders settled`);
   }
-  await chaos;
-  await confirmations;
+}
 
-  // Invariants.
-  const violations: string[] = [];
-  let lostRefusals = 0;
-  const byOrder = new Map<string, PeerLogEntry[]>();
-  for (const e of peer.log) if (e.orderNo) byOrder.set(e.orderNo, [...(byOrder.get(e.orderNo) ?? []), e]);
-  for (const o of orders) {
-    const no = o.input.combineOutTradeNo;
-    const reverses = (byOrder.get(no) ?? []).filter((e) => e.route === 'reverse');
-    const comps = orderService.log.filter((e) => e.combineOutTradeNo === no);
-    const v = (what: string): void => {
-      violations.push(`${no} (${o.plan}): ${what}`);
-    };
-    // A refused reverse whose answer died with a SIGKILLed worker was never seen by Temporal: the activity times out
-    // and is retried, and the retry may be accepted. That order legitimately ends REVERSED.
-    const refusal = reverses.find((e) => e.fault === 'PARAM_ERROR');
-    const refusalLost =
-      o.plan === 'NEEDS_ATTENTION' &&
-      refusal !== undefined &&
-      killedAt.some((k) => k >= Date.parse(refusal.at) - 100 && k <= Date.parse(refusal.at) + 3_000);
-    if (refusalLost) lostRefusals += 1;
-    if (!o.phase) v('did not settle');
-    else if (refusalLost && o.phase === 'REVERSED') {
-      // allowed, checked below like every reversed order
-    } else if (o.plan === 'NEEDS_ATTENTION' ? o.phase !== 'NEEDS_ATTENTION' : o.phase === 'NEEDS_ATTENTION') {
-      v(`ended ${o.phase}`);
-    } else if (!['PAID', 'REVERSED', 'NEEDS_ATTENTION'].includes(o.phase)) v(`ended ${o.phase}`);
-    if (o.markPaidAccepted && (o.phase !== 'PAID' || reverses.length > 0)) v('confirmed paid, yet reversed');
-    if (o.phase === 'PAID' && !o.markPaidAccepted) v('PAID without an accepted markPaid');
-    if (o.phase !== 'REVERSED' && comps.length > 0 && o.plan !== 'NEEDS_ATTENTION')
-      v('compensated without being reversed');
-    if (o.plan === 'NEEDS_ATTENTION' && !refusalLost && comps.length > 0)
-      v('compensated while the reverse was refused');
-    if (o.phase === 'REVERSED' && o.result?.reverse) {
-      const accepted = o.result.reverse;
-      const clean = reverses.filter(
-        (e) =>
-          e.answerVerifiable &&
-          !(e.fault !== undefined && AFTER_EFFECT.has(e.fault)) &&
-          e.status === accepted.httpStatus,
-      );
-      if (clean.length === 0) v(`accepted a ${accepted.httpStatus} that no clean, verifiable answer carried`);
-      const firstAccepted = clean[0]?.at ?? '9999';
-      const firstEffect = reverses.find((e) => e.effect)?.at ?? firstAccepted;
-      const earliest = firstEffect < firstAccepted ? firstEffect : firstAccepted;
-      if (comps.some((c) => c.at < earliest)) v('a compensation reached the order service before any accepted reverse');
-      if (reverses.filter((e) => e.effect).length > 1) v('the reverse took effect more than once');
-      const state = peer.orders.get(no)?.state;
-      if (o.plan !== 'NO_ORDER' && state !== 'CLOSED' && state !== 'REFUND') v(`order left ${state} at WeChat Pay`);
-      for (const sub of o.input.subOrders) {
-        const key = `${no}:${sub.outTradeNo}`;
-        const forSub = comps.filter((c) => c.outTradeNo === sub.outTradeNo);
-        if (forSub.some((c) => c.idempotencyKey !== key)) v(`${sub.outTradeNo} sent under another Idempotency-Key`);
-        if (forSub.filter((c) => c.effective).length !== 1)
-          v(`${sub.outTradeNo} compensated ${forSub.filter((c) => c.effective).length} times`);
-        if (forSub.some((c) => c.signatureOk !== true)) v(`${sub.outTradeNo} sent without a valid HMAC`);
-      }
-    }
-    if (o.error) v(o.error);
+/** Notes the order's end (result and phase) if it has one; false while it is still moving. */
+async function settle(stack: Stack, o: CheckedOrder): Promise<boolean> {
+  const handle = stack.client.workflow.getHandle(`combine-papay-${o.input.combineOutTradeNo}`);
+  try {
+    const d = await handle.describe();
+    if (d.status.name === 'COMPLETED') {
+      o.result = (await handle.result()) as OrderResult;
+      o.phase = o.result.outcome;
+    } else if (d.status.name !== 'RUNNING') o.phase = d.status.name;
+    else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') o.phase = 'NEEDS_ATTENTION';
+    return o.phase !== undefined;
+  } catch {
+    return false; // e.g. the dev server is restarting
   }
-  for (const e of peer.log)
-    if (e.authProblem) violations.push(`request ${e.seq} to WeChat Pay was badly signed: ${e.authProblem}`);
+}
 
-  // Summary.
+/** Phase 5: the invariants (simulator/invariants.ts) over what the client saw and what the peers logged. */
+function check(
+  stack: Stack,
+  orders: CheckedOrder[],
+  killedAt: number[],
+): { violations: string[]; lostRefusals: number } {
+  const input = {
+    orders,
+    peerLog: stack.peer.log,
+    peerOrders: stack.peer.orders,
+    orderServiceLog: stack.orderService.log,
+    compensated: stack.orderService.compensated,
+    confirmations: stack.orderService.confirmations,
+    killedAt,
+  };
+  return { violations: checkInvariants(input), lostRefusals: refusalsLostWithKill(input).length };
+}
+
+const secs = (since: number): number => Math.round((Date.now() - since) / 1000);
+const pct = (n: number, of: number): string => `${Math.round((100 * n) / Math.max(1, of))}%`;
+
+/** Phase 6: the summary table, call counts, violations; answers the number of faults injected. */
+function report(
+  stack: Stack,
+  orders: readonly CheckedOrder[],
+  run: { kills: number; lostRefusals: number; violations: string[]; seconds: number },
+): number {
+  const { peer, orderService } = stack;
   const table = new Map<string, number>();
-  for (const o of orders)
-    table.set(`${o.plan} → ${o.phase ?? 'unsettled'}`, (table.get(`${o.plan} → ${o.phase ?? 'unsettled'}`) ?? 0) + 1);
-  const reverseCalls = peer.log.filter((e) => e.route === 'reverse').length;
-  const reverseFaults = peer.log.filter((e) => e.route === 'reverse' && e.fault).length;
-  const downstreamFaults = orderService.log.filter((e) => e.fault).length;
+  for (const o of orders) {
+    const key = `${o.plan} → ${o.phase ?? 'unsettled'}`;
+    table.set(key, (table.get(key) ?? 0) + 1);
+  }
   console.log('\n| plan → outcome | orders |\n|---|---|');
   for (const [k, n] of [...table].sort()) console.log(`| ${k} | ${n} |`);
   console.log('\n| fault | injected |\n|---|---|');
   for (const [k, n] of [...peer.faults.injected].sort()) console.log(`| WeChat Pay ${k} | ${n} |`);
   for (const [k, n] of [...orderService.faults.injected].sort()) console.log(`| order service ${k} | ${n} |`);
+  const calls = (entries: readonly { fault?: string }[], what: string): [string, number] => {
+    const faulted = entries.filter((e) => e.fault !== undefined).length;
+    return [`${what} calls ${entries.length}, ${faulted} faulted (${pct(faulted, entries.length)})`, faulted];
+  };
+  const lines = [
+    calls(
+      peer.log.filter((e) => e.route === 'query'),
+      'query',
+    ),
+    calls(
+      peer.log.filter((e) => e.route === 'reverse'),
+      'reverse',
+    ),
+    calls(
+      orderService.log.filter((e) => e.route === 'compensate'),
+      'compensation',
+    ),
+    calls(
+      orderService.log.filter((e) => e.route === 'confirm'),
+      'payment confirmation',
+    ),
+  ];
   console.log(
-    `\nreverse calls ${reverseCalls}, ${reverseFaults} faulted (${Math.round((100 * reverseFaults) / Math.max(1, reverseCalls))}%); ` +
-      `compensation calls ${orderService.log.length}, ${downstreamFaults} faulted; worker kills ${kills}; server restarts 1; ` +
-      `refusals within 3 s of a worker kill (allowed to end REVERSED) ${lostRefusals}`,
+    `\n${lines.map(([line]) => line).join('; ')}; worker kills ${run.kills}; server restarts 1; ` +
+      `refusals within 3 s of a worker kill (allowed to end REVERSED) ${run.lostRefusals}; ` +
+      `accepted reverse answers found in the peer log by nonce ${tiedByNonce(stack, orders)}; took ${run.seconds} s`,
   );
-  for (const v of violations.slice(0, 30)) console.log(`VIOLATION ${v}`);
-
-  await client.connection.close();
-  await Promise.all(workers.map((w) => (w ? stopProcess(w, 5_000) : Promise.resolve())));
-  await peer.close();
-  await orderService.close();
-  await server.stop();
-  const faults = reverseFaults + downstreamFaults;
-  console.log(
-    `chaos: ${orders.length} orders, ${kills} kills, ${faults} faults injected, ${violations.length} invariant violations`,
-  );
-  process.exit(violations.length === 0 ? 0 : 1);
+  for (const v of run.violations.slice(0, 30)) console.log(`VIOLATION ${v}`);
+  return lines.reduce((sum, [, faulted]) => sum + faulted, 0);
 }
 
-async function sleepUntil(t: number): Promise<void> {
-  const ms = t - Date.now();
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+/** `n/m`: of the m accepted reverse answers, how many carry a nonce the peer logged (rule h's strong form). */
+function tiedByNonce(stack: Stack, orders: readonly CheckedOrder[]): string {
+  const logged = new Set(stack.peer.log.map((e) => e.answerNonce));
+  const accepted = orders.flatMap((o) => {
+    const reverse = o.result?.reverse;
+    return reverse?.httpStatus !== undefined && reverse.outcome !== 'NOT_NEEDED' ? [reverse] : [];
+  });
+  return `${accepted.filter((r) => r.answerNonce !== undefined && logged.has(r.answerNonce)).length}/${accepted.length}`;
+}
+
+/** Phase 7: everything this run started, stopped. */
+async function tearDown(stack: Stack): Promise<void> {
+  await stack.client.connection.close();
+  await Promise.all(stack.workers.map((w) => (w ? stopProcess(w, 5_000) : Promise.resolve())));
+  await stack.peer.close();
+  await stack.orderService.close();
+  await stack.server.stop();
 }
 
 /** Retries a client call through the server restart. */
@@ -341,7 +446,7 @@ async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
     } catch (err) {
       const transient = /UNAVAILABLE|connect|ECONNREFUSED|deadline/i.test(String((err as Error).message));
       if (!transient || attempt >= 30) throw err;
-      await new Promise((r) => setTimeout(r, 1_000));
+      await sleep(1_000);
     }
   }
 }

@@ -99,6 +99,19 @@ function commonRow(answer: WechatpayAnswer): FailureVerdict | undefined {
   return undefined;
 }
 
+/**
+ * An unsigned answer that claims a final state ("already closed", "no such order") proves nothing — a proxy or
+ * gateway may send it — so it is retried (and counted as unsigned); undefined when the answer is signed.
+ */
+function unsignedClaimRow(answer: WechatpayAnswer & { kind: 'answer' }): FailureVerdict | undefined {
+  if (answer.verified) return undefined;
+  return {
+    class: 'TRANSIENT',
+    row: `unsigned ${label(answer.status, answer.code)}: proves nothing; retry`,
+    ...unsignedMark(answer),
+  };
+}
+
 /** The last rows of both tables: what no earlier row claimed. */
 function fallbackRow(answer: WechatpayAnswer & { kind: 'answer' }): FailureVerdict {
   const { status, code } = answer;
@@ -117,13 +130,8 @@ function notFoundRow(
 ): { fact: true; row: string } | FailureVerdict | undefined {
   const { status, code } = answer;
   if (!code || !NOT_FOUND_CODES.has(code) || !is4xx(status)) return undefined;
-  if (!answer.verified) {
-    return {
-      class: 'TRANSIENT',
-      row: `unsigned ${label(status, code)}: proves nothing; retry`,
-      ...unsignedMark(answer),
-    };
-  }
+  const unsigned = unsignedClaimRow(answer);
+  if (unsigned) return unsigned;
   if (answer.host === 'backup') {
     return { class: 'TRANSIENT', row: `${label(status, code)} from the backup host: it may lag; retry` };
   }
@@ -151,14 +159,13 @@ export function classifyReverseAnswer(answer: WechatpayAnswer): AnswerClass {
     return { class: 'TRANSIENT', row: `${label(status, code)}: not a 204, outcome unknown: query and retry` };
   }
   if (code && ALREADY_CLOSED_CODES.has(code)) {
-    if (!answer.verified) {
-      return {
-        class: 'TRANSIENT',
-        row: `unsigned ${label(status, code)}: proves nothing; retry`,
-        ...unsignedMark(answer),
-      };
-    }
-    return { class: 'ACCEPTED', outcome: ReverseOutcome.ALREADY_CLOSED, row: `${label(status, code)}: already closed` };
+    return (
+      unsignedClaimRow(answer) ?? {
+        class: 'ACCEPTED',
+        outcome: ReverseOutcome.ALREADY_CLOSED,
+        row: `${label(status, code)}: already closed`,
+      }
+    );
   }
   const notFound = notFoundRow(answer);
   if (notFound) {
@@ -214,6 +221,7 @@ export function parseQueriedOrder(body: unknown, combineOutTradeNo: string): Que
  *   ("answer is not an order"); a verified 2xx other than 200 → TRANSIENT;
  * - `ORDER_NOT_EXIST` (/`ORDERNOTEXIST`/`ORDER_NOT_EXISTS`), 4xx, verified, from the main host → NOT_FOUND; from the
  *   backup host or unsigned → TRANSIENT;
+ * - an unsigned "already closed" code → TRANSIENT (a proxy's answer proves nothing);
  * - generic `NOT_FOUND`/`RESOURCE_NOT_EXISTS` → REJECTED; the other rows as for the reverse.
  */
 export function classifyQueryAnswer(answer: WechatpayAnswer, combineOutTradeNo: string): QueryVerdict {
@@ -233,5 +241,10 @@ export function classifyQueryAnswer(answer: WechatpayAnswer, combineOutTradeNo: 
   }
   const notFound = notFoundRow(answer);
   if (notFound) return 'fact' in notFound ? { class: 'NOT_FOUND', code: code!, row: notFound.row } : notFound;
+  // A query has no "already closed" answer; an unsigned one is a proxy's, and proves nothing.
+  if (code && ALREADY_CLOSED_CODES.has(code)) {
+    const unsigned = unsignedClaimRow(answer);
+    if (unsigned) return unsigned;
+  }
   return fallbackRow(answer);
 }

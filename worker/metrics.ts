@@ -10,33 +10,11 @@
  * the headers, and "already closed" / "no such order" answers then never count.
  */
 import type { MetricMeter } from '@temporalio/common';
-import type { WechatpayCall } from '../wechatpay/client';
+import type { Metrics } from '../activities/metrics';
+import { MetricName } from '../workflows/metric-names';
 
-/** What the activities record. */
-export interface Metrics {
-  /** One WeChat Pay answer, by call and class (the classifier's verdict). */
-  wechatpayAnswer(call: WechatpayCall, answerClass: string): void;
-  /** One answer without any `Wechatpay-*` header where WeChat Pay signs (see the module comment). */
-  unsignedAnswer(call: WechatpayCall): void;
-  /** One failed compensation attempt, by kind (transient, rejected). */
-  compensationFailure(kind: DownstreamFailureKind): void;
-  /** One failed payment-confirmation attempt, by kind (transient, rejected). */
-  confirmationFailure(kind: DownstreamFailureKind): void;
-}
-
-/** How a downstream POST failed: retried (`transient`) or handed to a human (`rejected`). */
-export type DownstreamFailureKind = 'transient' | 'rejected';
-
-/** Metric names (Prometheus adds no suffix unless configured). */
-export const MetricName = {
-  WECHATPAY_ANSWERS: 'combine_papay_wechatpay_answers',
-  /** @deprecated reverse answers only, kept for existing dashboards: use {@link MetricName.WECHATPAY_ANSWERS}. */
-  REVERSE_ANSWERS: 'combine_papay_reverse_answers',
-  UNSIGNED_ANSWERS: 'combine_papay_unsigned_answers',
-  COMPENSATION_FAILURES: 'combine_papay_compensation_failures',
-  CONFIRMATION_FAILURES: 'combine_papay_confirmation_failures',
-  PHASE_ENTERED: 'combine_papay_phase_entered',
-} as const;
+export type { DownstreamFailureKind, Metrics } from '../activities/metrics';
+export { MetricName } from '../workflows/metric-names';
 
 /** Metrics recorded on the given meter (usually `Runtime.instance().metricMeter`). */
 export function meterMetrics(meter: MetricMeter): Metrics {

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { formatDuration, iso } from './duration';
 import { ErrorType } from './errors';
+import { MetricName } from './metric-names';
 import {
   beginPaymentUpdate,
   cancelOrderSignal,
@@ -40,7 +41,7 @@ import { checkBeginPaymentDetails, checkMarkPaidDetails } from './validation';
 const MAX_STATUS_ENTRIES = 20;
 const MAX_NOTE_LENGTH = 1_000;
 /** Counts orders entering each phase (replay-safe: the SDK skips it during replay). */
-const phaseEntered = metricMeter.createCounter('combine_papay_phase_entered', '1', 'orders entering each phase');
+const phaseEntered = metricMeter.createCounter(MetricName.PHASE_ENTERED, '1', 'orders entering each phase');
 
 /** What an operator asked for in NEEDS_ATTENTION. */
 export type OperatorAction = { action: 'retry' } | { action: 'resolve'; note: string };

@@ -1,15 +1,17 @@
 /**
  * The short chaos run in CI: `scripts/chaos.ts` with fewer orders and kills (the full run is `npm run test:chaos`).
- * It runs its own dev server, simulator, order service and two worker processes.
+ * It runs its own dev server, simulator, order service and two worker processes, and checks the invariants of
+ * `simulator/invariants.ts`.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { CHAOS_PLANS } from '../../simulator/invariants';
 
 const run = promisify(execFile);
 
 describe('chaos (short)', () => {
-  it('60 orders, 2 worker SIGKILLs, a server restart, >30% faulted reverse calls: 0 invariant violations', async () => {
+  it('60 orders of every plan, 2 worker SIGKILLs, a server restart, >20% faulted query and reverse calls: 0 invariant violations', async () => {
     const root = path.resolve(__dirname, '..', '..');
     const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/chaos.ts'], {
       cwd: root,
@@ -18,8 +20,15 @@ describe('chaos (short)', () => {
     }).catch((err: { stdout?: string; message?: string }) => ({ stdout: err.stdout ?? err.message ?? '' }));
     const last = stdout.trim().split('\n').pop() ?? '';
     expect(last).toMatch(/^chaos: 60 orders, 2 kills, \d+ faults injected, 0 invariant violations$/);
-    const faulted = /reverse calls (\d+), (\d+) faulted/.exec(stdout);
-    expect(faulted).not.toBeNull();
-    expect(Number(faulted![2]) / Number(faulted![1])).toBeGreaterThan(0.2);
+    for (const plan of CHAOS_PLANS) expect(stdout).toContain(`| ${plan} → `);
+    for (const route of ['query', 'reverse']) {
+      const faulted = new RegExp(`${route} calls (\\d+), (\\d+) faulted`).exec(stdout);
+      expect(faulted).not.toBeNull();
+      expect(Number(faulted![2]) / Number(faulted![1])).toBeGreaterThan(0.2);
+    }
+    // Rule h in its strong form: every accepted reverse answer is found in the peer's log by its nonce.
+    const tied = /found in the peer log by nonce (\d+)\/(\d+)/.exec(stdout);
+    expect(Number(tied?.[2])).toBeGreaterThan(0);
+    expect(tied?.[1]).toBe(tied?.[2]);
   }, 600_000);
 });

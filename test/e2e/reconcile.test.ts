@@ -107,6 +107,7 @@ describe('end to end: reconcile with WeChat Pay before and after the reverse', (
     ['UNSIGNED_CLOSED', 'reverse'],
     ['NO_HEADERS', 'reverse'],
     ['UNSIGNED_NOT_EXIST', 'query'],
+    ['UNSIGNED_CLOSED', 'query'],
     ['NO_HEADERS', 'query'],
     ['ACCEPTED_202', 'query'],
   ])('%s on the %s is never taken as the answer: the order ends only on signed proof', async (kind, route) => {

@@ -14,7 +14,7 @@ import { createQueryActivity } from '../../activities/query';
 import { createReverseActivity } from '../../activities/reverse';
 import { createWechatpayClient, type WechatpayCall } from '../../wechatpay/client';
 import { loadWorkerConfig } from '../../worker/config';
-import type { Metrics } from '../../worker/metrics';
+import type { Metrics } from '../../activities/metrics';
 import { workerEnvFor } from '../../simulator/keys';
 import {
   startWechatpayPeer,

@@ -267,6 +267,13 @@ describe('query answer table (one test per row)', () => {
     ['signed 404 RESOURCE_NOT_EXISTS → rejected', answer(404, 'RESOURCE_NOT_EXISTS'), 'REJECTED', null],
     ['bare unsigned 404 → rejected, counted unsigned', answer(404, undefined, false), 'REJECTED', null, true],
     ['signed 400 ORDER_CLOSED → rejected (not a query answer)', answer(400, 'ORDER_CLOSED'), 'REJECTED', null],
+    [
+      'unsigned 400 ORDER_CLOSED (a proxy) → transient, counted unsigned (found by chaos)',
+      answer(400, 'ORDER_CLOSED', false),
+      'TRANSIENT',
+      null,
+      true,
+    ],
     ['400 PARAM_ERROR → rejected', answer(400, 'PARAM_ERROR'), 'REJECTED', null],
     ['401 SIGN_ERROR → auth', answer(401, 'SIGN_ERROR', false), 'AUTH', null],
     ['403 NO_AUTH → auth', answer(403, 'NO_AUTH'), 'AUTH', null],

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const { worker, connection } = await createProductWorker(config, {
     overrides: {
-      workflowsPath: require.resolve('../workflows/ceiling'),
+      workflowsPath: require.resolve('./ceiling-workflow'),
       activities: { noop: async (step: string) => step },
     },
   });

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { launchChromium } from '../scripts/chromium';
-import { startOrderTimeout, type OrderInput } from '../client';
+import { startOrderTimeout, workflowIdFor, type OrderInput } from '../client';
 import { loadWorkerConfig } from '../worker/config';
 import { createReverseClient } from '../wechatpay/client';
 import { seedOrder } from '../simulator/admin-client';
@@ -152,6 +152,8 @@ async function measure(
     ],
     orderCreatedAt: new Date(createdAt).toISOString(),
     paymentTimeout: deadline - createdAt,
+    // No pay call is in flight in the benchmark: the reconcile starts at the deadline.
+    payWindow: '0s',
   });
   const closeTimes = async (taskQueue: string, expected: number): Promise<Map<string, number>> => {
     const query = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
@@ -184,7 +186,7 @@ async function measure(
   const lifecyclesPerSec = N / (lifeSpan / 1000);
   log(`lifecycle: ${N} in ${lifeSpan} ms after the deadline → ${lifecyclesPerSec.toFixed(1)}/s`);
 
-  // 2. Engine ceiling: same timer shape, three no-op activities, same server and worker settings.
+  // 2. Engine ceiling: same timer, the same five no-op activities in the same order, same server and worker settings.
   const ceilQueue = 'bench-ceiling';
   spawnWorker('bench/ceiling-worker.js', ceilQueue);
   await waitPolling(ceilQueue);
@@ -224,7 +226,7 @@ async function measure(
       firstReverse.set(r.orderNo, Date.parse(r.at));
   }
   const toReverse = orders3.map((o) => firstReverse.get(o.input.combineOutTradeNo)! - o.due);
-  const toDone = orders3.map((o) => close3.get(`combine-papay-${o.input.combineOutTradeNo}`)! - o.due);
+  const toDone = orders3.map((o) => close3.get(workflowIdFor(o.input.combineOutTradeNo))! - o.due);
   const latency = {
     p50DeadlineToReverseMs: percentile(toReverse, 50),
     p95DeadlineToReverseMs: percentile(toReverse, 95),
@@ -243,7 +245,7 @@ async function measure(
   };
   await pooled(orders3, 16, async (o) => {
     const events =
-      (await client.workflow.getHandle(`combine-papay-${o.input.combineOutTradeNo}`).fetchHistory()).events ?? [];
+      (await client.workflow.getHandle(workflowIdFor(o.input.combineOutTradeNo)).fetchHistory()).events ?? [];
     const t = (e: (typeof events)[number] | undefined): number =>
       e?.eventTime ? Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6) : NaN;
     const fired = events.find((e) => e.timerFiredEventAttributes);

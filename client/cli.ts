@@ -16,7 +16,6 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { resolveSignal, retrySignal, workflowIdFor } from '../workflows/messages';
 import { OrderPhase } from '../workflows/types';
 import {
   beginPayment,
@@ -24,7 +23,9 @@ import {
   getStatus,
   listOrders,
   markPaid,
-  startOrderTimeout,
+  resolveOrder,
+  retryOrder,
+  startOrder,
   type OrderInput,
 } from './index';
 
@@ -56,7 +57,7 @@ async function run(args: string[]): Promise<void> {
         const restartIfEnded = a === '--restart';
         const raw = need(restartIfEnded ? b : a, 'the input JSON');
         const text = raw.startsWith('@') ? fs.readFileSync(raw.slice(1), 'utf8') : raw;
-        const started = await startOrderTimeout(client, JSON.parse(text) as OrderInput, { restartIfEnded });
+        const started = await startOrder(client, JSON.parse(text) as OrderInput, { restartIfEnded });
         console.log(`${started.alreadyStarted ? 'already started' : 'started'}: ${started.workflowId}`);
         return;
       }
@@ -97,13 +98,11 @@ async function run(args: string[]): Promise<void> {
         return;
       }
       case 'retry':
-        await client.workflow.getHandle(workflowIdFor(need(a, 'combineOutTradeNo'))).signal(retrySignal);
+        await retryOrder(client, need(a, 'combineOutTradeNo'));
         console.log('retry sent');
         return;
       case 'resolve':
-        await client.workflow
-          .getHandle(workflowIdFor(need(a, 'combineOutTradeNo')))
-          .signal(resolveSignal, need(b, 'note'));
+        await resolveOrder(client, need(a, 'combineOutTradeNo'), need(b, 'note'));
         console.log('resolve sent');
         return;
       default:

@@ -16,6 +16,8 @@ import {
   beginPaymentUpdate,
   cancelOrderSignal,
   markPaidUpdate,
+  resolveSignal,
+  retrySignal,
   statusQuery,
   workflowIdFor,
 } from '../workflows/messages';
@@ -100,7 +102,7 @@ const ENDED_WITHOUT_OUTCOME: ReadonlySet<string> = new Set([
   'CANCELED',
 ]);
 
-/** Options of {@link startOrderTimeout}. */
+/** Options of {@link startOrder}. */
 export interface StartOptions {
   /** Task queue of the workers; default `TEMPORAL_TASK_QUEUE` or `combine-papay`. */
   taskQueue?: string;
@@ -133,11 +135,7 @@ export function checkOrderInput(input: unknown, now = Date.now()): OrderSpec {
  * (failed, terminated, timed out, cancelled) is never hidden: it throws {@link OrderRunEndedError} unless
  * `restartIfEnded` asks for a new run.
  */
-export async function startOrderTimeout(
-  client: Client,
-  input: OrderInput,
-  options: StartOptions = {},
-): Promise<StartedOrder> {
+export async function startOrder(client: Client, input: OrderInput, options: StartOptions = {}): Promise<StartedOrder> {
   const spec = checkOrderInput(input);
   const workflowId = workflowIdFor(spec.combineOutTradeNo);
   const deadline = new Date(paymentDeadline(spec));
@@ -181,6 +179,12 @@ function orderDetails(spec: OrderSpec, deadline: Date): string {
     rows,
   ].join('\n');
 }
+
+/**
+ * The earlier name of {@link startOrder}.
+ * @deprecated use {@link startOrder}.
+ */
+export const startOrderTimeout = startOrder;
 
 /**
  * Confirms the order paid. Idempotent: confirming an order that already ended PAID answers as the first time did.
@@ -247,6 +251,20 @@ function runStatus(handle: WorkflowHandle): Promise<string | undefined> {
 /** Abandons the order: it is reconciled and reversed now (once the last pay call's window has closed). */
 export async function cancelOrder(client: Client, combineOutTradeNo: string, reason?: string): Promise<void> {
   await client.workflow.getHandle(workflowIdFor(combineOutTradeNo)).signal(cancelOrderSignal, reason);
+}
+
+/** Operator: in NEEDS_ATTENTION, drive the failed step again (ignored, and recorded, in any other phase). */
+export async function retryOrder(client: Client, combineOutTradeNo: string): Promise<void> {
+  await client.workflow.getHandle(workflowIdFor(combineOutTradeNo)).signal(retrySignal);
+}
+
+/**
+ * Operator: in NEEDS_ATTENTION, close the order as handled by hand; `note` (required) says what was done. Nothing is
+ * compensated by the workflow afterwards: whoever resolves owns the rest.
+ */
+export async function resolveOrder(client: Client, combineOutTradeNo: string, note: string): Promise<void> {
+  if (!note.trim()) throw new Error('resolve needs a note saying what was done by hand');
+  await client.workflow.getHandle(workflowIdFor(combineOutTradeNo)).signal(resolveSignal, note);
 }
 
 /** The order's current status (works for finished orders too, while their history is retained). */

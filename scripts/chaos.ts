@@ -19,6 +19,7 @@ import {
   beginPayment,
   markPaid,
   startOrderTimeout,
+  workflowIdFor,
   type OrderInput,
   type OrderResult,
 } from '../client';
@@ -336,7 +337,7 @@ async function waitToSettle(stack: Stack, orders: CheckedOrder[]): Promise<void>
 
 /** Notes the order's end (result and phase) if it has one; false while it is still moving. */
 async function settle(stack: Stack, o: CheckedOrder): Promise<boolean> {
-  const handle = stack.client.workflow.getHandle(`combine-papay-${o.input.combineOutTradeNo}`);
+  const handle = stack.client.workflow.getHandle(workflowIdFor(o.input.combineOutTradeNo));
   try {
     const d = await handle.describe();
     if (d.status.name === 'COMPLETED') {

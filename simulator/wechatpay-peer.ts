@@ -7,7 +7,7 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { signAnswer, verifyRequestSignature } from '../wechatpay/signing';
+import { signAnswer, verifyRequestSignature } from './signing';
 import { FaultBook, readBody } from './faults';
 import type { SimulatorIdentity } from './keys';
 import { handleAdmin } from './peer-admin';

@@ -5,4 +5,15 @@
 export const Patches = {
   /** Pay window + query before and after the reverse + compensation only after a confirming query. */
   RECONCILE_BY_QUERY: 'reconcile-by-query',
+  /**
+   * The stricter input rules (digit merchant ids, appid charset, calendar-checked dates, floors and a ceiling for the
+   * WeChat Pay retry overrides) and signal notes whose printable text must be non-empty. Orders started before it
+   * replay under the rules that accepted them.
+   */
+  STRICT_INPUT: 'strict-input',
+  /**
+   * Query and reverse on the dedicated, rate-limited WeChat Pay activity task queue (`<task queue>-wechatpay`).
+   * Orders whose first WeChat Pay call was scheduled before it keep the workflow's own task queue.
+   */
+  WECHATPAY_TASK_QUEUE: 'wechatpay-task-queue',
 } as const;

@@ -39,6 +39,42 @@ export const DEFAULT_REVERSE_RETRY: ResolvedRetry = {
   scheduleToCloseMs: 24 * 3_600_000,
 };
 
+/** Bounds of a per-order retry override (`retryPolicy.reverse` / `retryPolicy.compensation`). */
+export interface RetryLimits {
+  /** Shortest and longest `initialInterval`. */
+  initialIntervalMs: { min: number; max: number };
+  /** Shortest and longest `maximumInterval`. */
+  maximumIntervalMs: { min: number; max: number };
+  /** Smallest and largest `backoffCoefficient`. */
+  backoffCoefficient: { min: number; max: number };
+  /** Shortest and longest `scheduleToClose` (the retry window). */
+  scheduleToCloseMs: { min: number; max: number };
+}
+
+/**
+ * The WeChat Pay calls' retry overrides (`retryPolicy.reverse`, used by the query and the reverse alike): one order
+ * must not be able to hammer the merchant's rate limit. No attempt sooner than 1 s after the last, a backoff of at
+ * least 1.5 (so a run of failures slows down), and at most 3 days of retrying (the default is 1 day; the reverse
+ * window is 7): past that an operator looks at the order.
+ */
+export const WECHATPAY_RETRY_LIMITS: RetryLimits = {
+  initialIntervalMs: { min: 1_000, max: 3_600_000 },
+  maximumIntervalMs: { min: 1_000, max: 86_400_000 },
+  backoffCoefficient: { min: 1.5, max: 10 },
+  scheduleToCloseMs: { min: 1_000, max: 3 * 86_400_000 },
+};
+
+/**
+ * The downstream calls' retry overrides (`retryPolicy.compensation`), and every override of an order started before
+ * {@link WECHATPAY_RETRY_LIMITS} existed (replayed histories).
+ */
+export const LEGACY_RETRY_LIMITS: RetryLimits = {
+  initialIntervalMs: { min: 10, max: 3_600_000 },
+  maximumIntervalMs: { min: 10, max: 86_400_000 },
+  backoffCoefficient: { min: 1, max: 10 },
+  scheduleToCloseMs: { min: 1_000, max: REVERSE_WINDOW_MS },
+};
+
 /** Compensation retries: at most five minutes apart, for a day; then that sub-order needs attention. */
 export const DEFAULT_COMPENSATION_RETRY: ResolvedRetry = {
   initialIntervalMs: 1_000,

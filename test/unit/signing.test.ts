@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createReverseClient } from '../../wechatpay/client';
-import { parseAuthorization, signAnswer, verifyRequestSignature } from '../../wechatpay/signing';
+import { parseAuthorization, signAnswer, verifyRequestSignature } from '../../simulator/signing';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signing-'));
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

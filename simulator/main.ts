@@ -5,28 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DATA_DIR } from './data-dir';
-import { loadOrCreateIdentity, workerEnvFor } from './keys';
-import { startOrderService } from './order-service';
-import { startWechatpayPeer } from './wechatpay-peer';
-
-/** Local secret for signing compensation requests in the demo (not a production secret). */
-export const DEMO_HMAC_SECRET = 'local-demo-hmac-secret-not-for-production';
-
-/** Starts both peers; returns them with the worker environment that uses them. */
-export async function startSimulators(ports: { wechatpay: number; orderService: number }) {
-  const identity = loadOrCreateIdentity(path.join(DATA_DIR, 'simulator'));
-  const peer = await startWechatpayPeer(identity, { port: ports.wechatpay, settings: { delayMs: 12_000 } });
-  const orderService = await startOrderService({ port: ports.orderService, secret: DEMO_HMAC_SECRET });
-  const env = {
-    ...workerEnvFor(identity, {
-      wechatpay: peer.url,
-      compensation: orderService.url,
-      confirmation: orderService.confirmationUrl,
-    }),
-    COMPENSATION_HMAC_SECRET: DEMO_HMAC_SECRET,
-  };
-  return { identity, peer, orderService, env };
-}
+import { startSimulators } from './local';
 
 async function main(): Promise<void> {
   const wechatpayPort = Number(process.env.SIMULATOR_PORT ?? 8240);

@@ -1,0 +1,347 @@
+/**
+ * The checkout examples in other languages (examples/checkout-java, examples/checkout-go) against the real stack: the
+ * suite's dev server, the product worker and the WeChat Pay peer. They know nothing but the public contract (workflow
+ * type, task queue, workflow id, plain JSON input, Updates `beginPayment`/`markPaid`, Query `status`), so passing here
+ * proves that any Temporal SDK can drive an order.
+ *
+ * Builds are cached: a build is skipped while the example's sources hash to what the last build saw (the first Maven
+ * or Go build downloads the SDK and takes minutes; a cached check takes milliseconds).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { workflowIdFor } from '../../workflows/messages';
+import type { OrderInput, OrderResult } from '../../workflows/types';
+import { connectClient } from '../harness/env';
+import { orderNo } from '../harness/orders';
+import { seedOrder, startStack, type Stack } from '../harness/stack';
+
+const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * An order whose deadline falls `dueInMs` from now: created 20 s ago, pay window 2 s, so a reversal starts right at
+ * the deadline (the last pay call announced well before it). Only contract fields: what a checkout would send.
+ */
+function checkoutInput(prefix: string, dueInMs: number): OrderInput {
+  const no = orderNo(prefix);
+  return {
+    combineOutTradeNo: no,
+    combineAppid: 'wxd678efh567hg6787',
+    subOrders: [1, 2].map((i) => ({
+      mchid: '1900000109',
+      outTradeNo: `${no.slice(0, 28)}S${i}`,
+      subMchid: `190000000${i}`,
+    })),
+    paymentTimeout: 20_000 + dueInMs,
+    orderCreatedAt: new Date(Date.now() - 20_000).toISOString(),
+    payWindow: '2s',
+  };
+}
+
+/** How to build and run one example. */
+interface Example {
+  name: 'java' | 'go';
+  dir: string;
+  /** Files (absolute paths) whose content decides whether a rebuild is due. */
+  sources: () => string[];
+  /** Where the build leaves its artifact and the hash of the sources it was built from. */
+  artifact: string;
+  stamp: string;
+  /** Toolchain probe (`mvn -v`, `go version`) and what to install when it fails. */
+  probe: [string, string[]];
+  install: string;
+  build: [string, string[]];
+  /** Time the program needs to start and announce its pay call: the timed-out order's deadline leaves this much. */
+  startupMs: number;
+  /** Command line that runs the built program with `mode` and the order JSON. */
+  command: (mode: string, json: string) => [string, string[]];
+}
+
+function filesUnder(dir: string, keep: (file: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(full, keep));
+    else if (entry.isFile() && keep(full)) out.push(full);
+  }
+  return out.sort();
+}
+
+const JAVA_DIR = path.join(EXAMPLES, 'checkout-java');
+const GO_DIR = path.join(EXAMPLES, 'checkout-go');
+const EXAMPLE_LIST: Example[] = [
+  {
+    name: 'java',
+    dir: JAVA_DIR,
+    sources: () => [
+      path.join(JAVA_DIR, 'pom.xml'),
+      ...filesUnder(path.join(JAVA_DIR, 'src'), (f) => f.endsWith('.java') || f.includes('/resources/')),
+    ],
+    artifact: path.join(JAVA_DIR, 'target', 'checkout-java.jar'),
+    stamp: path.join(JAVA_DIR, 'target', '.source-hash'),
+    probe: ['mvn', ['-v']],
+    install: 'a JDK 17+ and Maven (Debian: apt-get install openjdk-17-jdk-headless maven)',
+    build: ['mvn', ['-B', '-q', '-Dstyle.color=never', 'package']],
+    startupMs: 8_000,
+    command: (mode, json) => ['java', ['-jar', path.join(JAVA_DIR, 'target', 'checkout-java.jar'), mode, json]],
+  },
+  {
+    name: 'go',
+    dir: GO_DIR,
+    sources: () => filesUnder(GO_DIR, (f) => !f.includes('/bin/') && /(\.go|go\.mod|go\.sum)$/.test(f)),
+    artifact: path.join(GO_DIR, 'bin', 'checkout-go'),
+    stamp: path.join(GO_DIR, 'bin', '.source-hash'),
+    probe: ['go', ['version']],
+    install: 'Go 1.26+ (https://go.dev/doc/install; go.temporal.io/sdk v1.51.0 needs it)',
+    build: ['go', ['build', '-o', 'bin/checkout-go', '.']],
+    startupMs: 4_000,
+    command: (mode, json) => [path.join(GO_DIR, 'bin', 'checkout-go'), [mode, json]],
+  },
+];
+
+function sourceHash(example: Example): string {
+  const hash = createHash('sha256');
+  for (const file of example.sources()) {
+    hash.update(path.relative(example.dir, file)).update('\0').update(fs.readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/** What a build check did, for the log. */
+interface BuildReport {
+  name: string;
+  cached: boolean;
+  ms: number;
+}
+
+/** Builds the example unless its artifact was built from the same sources. */
+async function buildExample(example: Example): Promise<BuildReport> {
+  const started = Date.now();
+  const hash = sourceHash(example);
+  if (fs.existsSync(example.artifact) && fs.existsSync(example.stamp)) {
+    if (fs.readFileSync(example.stamp, 'utf8').trim() === hash) {
+      return { name: example.name, cached: true, ms: Date.now() - started };
+    }
+  }
+  const [probe, probeArgs] = example.probe;
+  if (spawnSync(probe, probeArgs, { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`the ${example.name} example needs ${example.install}: \`${probe}\` is not usable`);
+  }
+  const [cmd, args] = example.build;
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: example.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += String(c)));
+    child.stderr.on('data', (c: Buffer) => (text += String(c)));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${text}`)),
+    );
+  });
+  if (!fs.existsSync(example.artifact)) throw new Error(`${cmd} built no ${example.artifact}:\n${output}`);
+  fs.writeFileSync(example.stamp, `${hash}\n`);
+  return { name: example.name, cached: false, ms: Date.now() - started };
+}
+
+/** A finished run of an example: its exit code and output lines by tag (`RESULT`, `REFUSED`, …). */
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The text after `TAG ` of every line with that tag, in order. */
+  lines(tag: string): string[];
+  /** The JSON after `TAG ` of the first line with that tag. */
+  json<T = Record<string, unknown>>(tag: string): T;
+}
+
+describe('checkout examples in Java and Go drive the real worker through the public contract', () => {
+  let client: Client;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    // Builds first (in parallel), then the stack: a cold build may take minutes, a warm check milliseconds.
+    const reports = await Promise.all(EXAMPLE_LIST.map(buildExample));
+    console.log(
+      `[examples] ${reports.map((r) => `${r.name}: ${r.cached ? 'cached' : 'built'} in ${r.ms} ms`).join(', ')}`,
+    );
+    client = await connectClient();
+    stack = await startStack();
+    stack.peer.settings.repeatReversePolicy = 'NO_CONTENT';
+  }, 20 * 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await client?.connection.close();
+  });
+
+  function run(example: Example, mode: string, input: unknown): Promise<Run> {
+    const [cmd, args] = example.command(mode, JSON.stringify(input));
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd, args, {
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: stack.env.TEMPORAL_ADDRESS,
+          TEMPORAL_NAMESPACE: stack.env.TEMPORAL_NAMESPACE,
+          TEMPORAL_TASK_QUEUE: stack.taskQueue,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
+      child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        const all = stdout.split('\n').filter(Boolean);
+        const lines = (tag: string) => all.filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1));
+        resolve({
+          code,
+          stdout,
+          stderr,
+          lines,
+          json<T>(tag: string): T {
+            const [first] = lines(tag);
+            if (first === undefined) throw new Error(`no ${tag} line in the output:\n${stdout}\n${stderr}`);
+            return JSON.parse(first) as T;
+          },
+        });
+      });
+    });
+  }
+
+  /** The program ended 0 with nothing on stderr (else the failure shows its whole output). */
+  function expectSuccess(out: Run): void {
+    if (out.code !== 0 || out.stderr !== '') {
+      throw new Error(`the program ended ${out.code}\n--- stdout\n${out.stdout}--- stderr\n${out.stderr}`);
+    }
+  }
+
+  async function historyOf(combineOutTradeNo: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+    return (await client.workflow.getHandle(workflowIdFor(combineOutTradeNo)).fetchHistory()).events ?? [];
+  }
+
+  /** Names of the Updates the workflow accepted (refused ones leave no event). */
+  function acceptedUpdates(events: temporal.api.history.v1.IHistoryEvent[]): string[] {
+    return events
+      .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
+      .filter((name): name is string => typeof name === 'string');
+  }
+
+  /** The started event carries the input as plain JSON (encoding `json/plain`), exactly as sent. */
+  function expectPlainJsonInput(events: temporal.api.history.v1.IHistoryEvent[], input: unknown): void {
+    const started = events[0]?.workflowExecutionStartedEventAttributes;
+    expect(started?.workflowType?.name).toBe('combinePapayOrderWorkflow');
+    expect(started?.taskQueue?.name).toBe(stack.taskQueue);
+    const payload = started?.input?.payloads?.[0];
+    expect(Buffer.from(payload?.metadata?.encoding ?? []).toString()).toBe('json/plain');
+    expect(JSON.parse(Buffer.from(payload?.data ?? []).toString())).toEqual(input);
+  }
+
+  describe.each(EXAMPLE_LIST.map((e) => [e.name, e] as const))('%s checkout', (name, example) => {
+    const prefix = name === 'java' ? 'JV' : 'GO';
+
+    it('beginPayment accepted, pay call, markPaid accepted → PAID; starting the order again joins it', async () => {
+      const input = checkoutInput(prefix, 60_000);
+      const out = await run(example, 'pay', input);
+      expectSuccess(out);
+      expect(out.json('STARTED')).toMatchObject({ workflowId: workflowIdFor(input.combineOutTradeNo) });
+      expect(out.json('BEGIN_PAYMENT')).toMatchObject({
+        payments: 1,
+        reverseNotBefore: expect.stringMatching(ISO) as unknown,
+      });
+      expect(out.json('MARK_PAID')).toMatchObject({ phase: 'PAID', paidAt: expect.stringMatching(ISO) as unknown });
+      expect(out.lines('REFUSED')).toEqual([]);
+      expect(out.json('STATUS')).toMatchObject({ phase: 'PAID', payments: { count: 1 } });
+      const result = out.json<OrderResult>('RESULT');
+      expect(result).toMatchObject({
+        outcome: 'PAID',
+        combineOutTradeNo: input.combineOutTradeNo,
+        paid: {
+          source: 'MARK_PAID',
+          details: { source: 'pay-response', transactionId: expect.stringMatching(/^42000000\d+$/) as unknown },
+        },
+      });
+      // What the program printed is the workflow's own result.
+      const handle = client.workflow.getHandle(workflowIdFor(input.combineOutTradeNo));
+      expect(await handle.result()).toEqual(result);
+
+      const events = await historyOf(input.combineOutTradeNo);
+      expectPlainJsonInput(events, input);
+      expect(acceptedUpdates(events)).toEqual(['beginPayment', 'markPaid']);
+      // The workflow announced itself (search attributes) though the start came from another SDK.
+      const described = await handle.describe();
+      expect(described.searchAttributes).toMatchObject({
+        CombineOutTradeNo: [input.combineOutTradeNo],
+        PaymentPhase: ['PAID'],
+      });
+      expect(stack.peer.log.some((e) => e.orderNo === input.combineOutTradeNo)).toBe(false);
+
+      // Idempotent start: the same order again joins the finished workflow and reads its result.
+      const again = await run(example, 'start', input);
+      expect(again.code).toBe(0);
+      expect(again.lines('STARTED')).toEqual([]);
+      expect(again.json('ALREADY_STARTED')).toEqual({ workflowId: workflowIdFor(input.combineOutTradeNo) });
+      expect(again.json('RESULT')).toEqual(result);
+    });
+
+    it('lets an order time out → REVERSED; beginPayment and markPaid are refused once the reversal began', async () => {
+      // The deadline leaves the program time to start (a JVM, an SDK) and announce its pay call first.
+      const input = checkoutInput(prefix, example.startupMs);
+      await seedOrder(stack.peer, input, 'PAYING');
+      // The first reverse answer comes too late (the worker retries): the order stays REVERSING for a while, so
+      // the program's late Updates reach a running workflow and hear its own refusal.
+      stack.peer.faults.add({ route: 'reverse', kind: 'DELAY', count: 1, orderNo: input.combineOutTradeNo });
+      const out = await run(example, 'timeout', input);
+      expectSuccess(out);
+      expect(out.json('BEGIN_PAYMENT')).toMatchObject({ payments: 1 });
+      expect(out.json('PAY_CALL')).toEqual({ answer: 'TIMEOUT' });
+      expect(out.lines('PHASE')).toEqual(['REVERSING']);
+      const refusals = out.lines('REFUSED');
+      expect(refusals).toHaveLength(2);
+      expect(refusals[0]).toMatch(/^beginPayment: beginPayment refused: the order is .*do not send the pay call$/);
+      expect(refusals[1]).toMatch(/^markPaid: markPaid refused: the order is .*the reversal has begun/);
+      expect(out.lines('MARK_PAID')).toEqual([]);
+      const result = out.json<OrderResult>('RESULT');
+      expect(result).toMatchObject({
+        outcome: 'REVERSED',
+        reverse: { outcome: 'REVERSED', httpStatus: 204, verified: true },
+      });
+      expect(result.subOrders.map((s) => s.compensation)).toEqual(input.subOrders.map(() => 'DONE'));
+      expect(await client.workflow.getHandle(workflowIdFor(input.combineOutTradeNo)).result()).toEqual(result);
+      expect(stack.peer.orders.get(input.combineOutTradeNo)?.state).toBe('CLOSED');
+
+      const events = await historyOf(input.combineOutTradeNo);
+      expectPlainJsonInput(events, input);
+      // One pay call was announced; the refused Updates left no trace in the history.
+      expect(acceptedUpdates(events)).toEqual(['beginPayment']);
+      expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    });
+
+    it('a bad input (33-character combineOutTradeNo) is refused by the workflow, naming the field', async () => {
+      const input: OrderInput = {
+        ...checkoutInput(prefix, 60_000),
+        combineOutTradeNo: orderNo(prefix).padEnd(33, 'X'),
+      };
+      expect(input.combineOutTradeNo).toHaveLength(33);
+      const out = await run(example, 'start', input);
+      expect(out.code).toBe(2);
+      expect(out.json('STARTED')).toMatchObject({ workflowId: workflowIdFor(input.combineOutTradeNo) });
+      const [failed] = out.lines('FAILED');
+      expect(failed).toMatch(/^INVALID_ORDER_INPUT: invalid order input: combineOutTradeNo must be 1-32 characters/);
+      expect(out.lines('RESULT')).toEqual([]);
+
+      const events = await historyOf(input.combineOutTradeNo);
+      expectPlainJsonInput(events, input);
+      const failure = events.at(-1)?.workflowExecutionFailedEventAttributes?.failure;
+      expect(failure?.applicationFailureInfo).toMatchObject({ type: 'INVALID_ORDER_INPUT', nonRetryable: true });
+      expect(failure?.message).toContain('combineOutTradeNo');
+      // Failed at its first task: no activity ran, nothing reached WeChat Pay.
+      expect(events.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+    });
+  });
+});

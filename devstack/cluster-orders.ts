@@ -1,0 +1,267 @@
+/**
+ * The orders of `npm run test:cluster`, placed as a checkout would (start, `beginPayment`, the pay call at the
+ * simulated WeChat Pay, `markPaid`), followed to their end with an operator's `retry` for some of those that stop in
+ * NEEDS_ATTENTION, then checked through SQL visibility (`PaymentPhase`, `CombineOutTradeNo`). Same plans, inputs and
+ * peers as the chaos run (`scripts/chaos.ts`), so that `checkInvariants` applies unchanged.
+ */
+import type { Client } from '@temporalio/client';
+import {
+  BeginPaymentRefusedError,
+  MarkPaidRefusedError,
+  beginPayment,
+  listOrders,
+  markPaid,
+  retryOrder,
+  startOrder,
+  workflowIdFor,
+  type OrderInput,
+  type OrderResult,
+} from '../client';
+import { scheduleLatePay } from '../simulator/admin-client';
+import { CHAOS_PLANS, type ChaosPlan, type CheckedOrder } from '../simulator/invariants';
+import type { OrderService } from '../simulator/order-service';
+import { newOrder, type TradeState } from '../simulator/peer-orders';
+import type { WechatpayPeer } from '../simulator/wechatpay-peer';
+import { PaymentPhaseKey } from '../workflows/search-attributes';
+
+/** What the orders run against. */
+export interface OrderRun {
+  client: Client;
+  peer: WechatpayPeer;
+  orderService: OrderService;
+  taskQueue: string;
+  random: () => number;
+}
+
+/** One order of the run; NEEDS_ATTENTION orders marked `operatorRetry` get a `retry` signal once they stop there. */
+export interface ClusterOrder extends CheckedOrder {
+  operatorRetry?: boolean;
+  /** When the operator's retry was sent (epoch ms). */
+  retriedAt?: number;
+}
+
+/** What the (simulated) pay call leaves at WeChat Pay; `LATE`: it lands right after the first reverse. */
+const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE'>> = {
+  PAID: 'SUCCESS',
+  UNPAID: 'PAYING',
+  DEBITED: 'SUCCESS',
+  DEBITED_ADOPT: 'SUCCESS',
+  PAY_LANDS_LATE: 'LATE',
+  NEEDS_ATTENTION: 'PAYING',
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** The order as WeChat Pay holds it (snake_case sub-orders). */
+export function peerFields(input: OrderInput): Parameters<typeof newOrder>[0] {
+  return {
+    combineOutTradeNo: input.combineOutTradeNo,
+    combineAppid: input.combineAppid,
+    subOrders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
+  };
+}
+
+/**
+ * `count` orders, the plans in turn (so every plan, `count / 8` times each), deadlines spread evenly over the first
+ * `spreadMs` (orderCreatedAt 15 s before the start, payment timeouts from 20 s), a 2 s pay window; every other
+ * NEEDS_ATTENTION order is retried by the operator. Plus a sentinel (NO_ORDER, 30 min to pay) that the recovery
+ * probes query and that is cancelled at the end.
+ */
+export function planClusterOrders(run: OrderRun, count: number, spreadMs: number): ClusterOrder[] {
+  const id = Date.now().toString(36).toUpperCase();
+  let attention = 0;
+  const orders = Array.from({ length: count }, (_, i): ClusterOrder => {
+    const plan = CHAOS_PLANS[i % CHAOS_PLANS.length]!;
+    const input = orderInput(`CL${id}${String(i).padStart(4, '0')}`, 20_000 + Math.floor((i * spreadMs) / count));
+    if (plan === 'DEBITED_ADOPT') input.onPaidAtDeadline = 'ADOPT';
+    if (plan === 'ALREADY_CLOSED') run.peer.orders.set(input.combineOutTradeNo, newOrder(peerFields(input), 'CLOSED'));
+    const operatorRetry = plan === 'NEEDS_ATTENTION' && attention++ % 2 === 0;
+    return { input, plan, ...(operatorRetry ? { operatorRetry } : {}) };
+  });
+  orders.push({ input: orderInput(`CL${id}SENTINEL`, 30 * 60_000), plan: 'NO_ORDER' });
+  return orders;
+}
+
+function orderInput(no: string, paymentTimeout: number): OrderInput {
+  const retry = { initialInterval: '1s', maximumInterval: '3s', scheduleToClose: '30m' };
+  return {
+    combineOutTradeNo: no,
+    combineAppid: 'wxd678efh567hg6787',
+    subOrders: [
+      { mchid: '1900009191', outTradeNo: `${no}A`, subMchid: '1900001001' },
+      { mchid: '1900009191', outTradeNo: `${no}B`, subMchid: '1900001002' },
+    ],
+    paymentTimeout,
+    payWindow: '2s',
+    retryPolicy: { reverse: retry, compensation: retry },
+  };
+}
+
+/** Starts every order, 10 at a time; each pays right after its start. Resolves with the promise of the payments. */
+export async function placeClusterOrders(run: OrderRun, orders: ClusterOrder[]): Promise<{ payments: Promise<void> }> {
+  const payments: Promise<void>[] = [];
+  for (let i = 0; i < orders.length; i += 10) {
+    await Promise.all(
+      orders.slice(i, i + 10).map(async (o) => {
+        o.input.orderCreatedAt = new Date(Date.now() - 15_000).toISOString();
+        await withRetry(() => startOrder(run.client, o.input, { taskQueue: run.taskQueue }));
+        payments.push(pay(run, o));
+      }),
+    );
+  }
+  return { payments: Promise.all(payments).then(() => undefined) };
+}
+
+/** One order's pay call: beginPayment, then the debit lands (or not) at the peer; then markPaid for PAID orders. */
+async function pay(run: OrderRun, o: ClusterOrder): Promise<void> {
+  const result = PAY_RESULT[o.plan];
+  if (result === undefined) return;
+  const no = o.input.combineOutTradeNo;
+  await sleep(run.random() * 2_000);
+  try {
+    await withRetry(() => beginPayment(run.client, no, { attemptId: `${no}-1` }));
+  } catch (err) {
+    o.payCallSent = false;
+    if (!(err instanceof BeginPaymentRefusedError)) o.error = `beginPayment: ${(err as Error).message}`;
+    return;
+  }
+  o.payCallSent = true;
+  if (result === 'LATE') await scheduleLatePay(run.peer.url, o.input, 'REVERSE_NOT_FOUND');
+  else run.peer.orders.set(no, newOrder(peerFields(o.input), result));
+  if (o.plan !== 'PAID') return;
+  await sleep(run.random() * 3_000);
+  try {
+    await withRetry(() => markPaid(run.client, no, { source: 'test:cluster' }));
+    o.markPaidAccepted = true;
+  } catch (err) {
+    o.markPaidAccepted = false;
+    if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
+  }
+}
+
+/**
+ * Polls until every order has ended (or waits in NEEDS_ATTENTION), sending the operator's retry to those marked for
+ * it when they get there; gives up after `maxMs`.
+ */
+export async function followClusterOrders(
+  run: OrderRun,
+  orders: ClusterOrder[],
+  maxMs: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let pending = orders;
+  while (pending.length > 0 && Date.now() < deadline) {
+    await sleep(2_000);
+    const next: ClusterOrder[] = [];
+    await Promise.all(
+      pending.map(async (o) => {
+        if (!(await settle(run, o))) next.push(o);
+      }),
+    );
+    if (next.length !== pending.length) log(`${orders.length - next.length}/${orders.length} orders settled`);
+    pending = next;
+  }
+}
+
+/** Notes the order's end if it has one (false while it moves); retries it as the operator would, once. */
+async function settle(run: OrderRun, o: ClusterOrder): Promise<boolean> {
+  const no = o.input.combineOutTradeNo;
+  const handle = run.client.workflow.getHandle(workflowIdFor(no));
+  try {
+    const d = await handle.describe();
+    if (d.status.name === 'COMPLETED') {
+      o.result = (await handle.result()) as OrderResult;
+      o.phase = o.result.outcome;
+    } else if (d.status.name !== 'RUNNING') {
+      o.phase = d.status.name;
+    } else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
+      if (o.operatorRetry && o.retriedAt === undefined) {
+        await retryOrder(run.client, no);
+        o.retriedAt = Date.now();
+        return false;
+      }
+      // After the retry, only a new stop (not the phase from before the signal) counts.
+      if (o.retriedAt === undefined || Date.now() - o.retriedAt > 30_000) o.phase = 'NEEDS_ATTENTION';
+    }
+    return o.phase !== undefined;
+  } catch {
+    return false; // a service is down: try again on the next round
+  }
+}
+
+/**
+ * The orders as the invariant checker takes them: an order the operator retried out of NEEDS_ATTENTION must then
+ * end like an unpaid order (REVERSED, compensated once, after a clean query), so it is checked as `UNPAID`.
+ */
+export function asCheckedOrders(orders: readonly ClusterOrder[]): CheckedOrder[] {
+  return orders.map((o) => (o.retriedAt !== undefined ? { ...o, plan: 'UNPAID' } : o));
+}
+
+/**
+ * Visibility on PostgreSQL: `PaymentPhase` counts per phase and the project's `listOrders` for NEEDS_ATTENTION match
+ * the orders' ends, and `CombineOutTradeNo` finds each order exactly once. Waits up to `maxMs` for visibility to
+ * catch up; answers the mismatches.
+ */
+export async function checkVisibility(
+  client: Client,
+  orders: readonly ClusterOrder[],
+  maxMs = 30_000,
+): Promise<string[]> {
+  const until = Date.now() + maxMs;
+  for (;;) {
+    const problems = await visibilityProblems(client, orders).catch((err: Error) => [`visibility: ${err.message}`]);
+    if (problems.length === 0 || Date.now() > until) return problems;
+    await sleep(1_000);
+  }
+}
+
+async function visibilityProblems(client: Client, orders: readonly ClusterOrder[]): Promise<string[]> {
+  const problems: string[] = [];
+  const byPhase = new Map<string, number>();
+  for (const o of orders) if (o.phase) byPhase.set(o.phase, (byPhase.get(o.phase) ?? 0) + 1);
+  for (const [phase, expected] of byPhase) {
+    const { count } = await client.workflow.count(`PaymentPhase = '${phase}'`);
+    if (count !== expected) problems.push(`visibility: PaymentPhase = '${phase}' finds ${count}, expected ${expected}`);
+  }
+  const attention = new Set(
+    (await listOrders(client, { phase: 'NEEDS_ATTENTION', limit: 1_000 })).map((e) => e.combineOutTradeNo),
+  );
+  for (const o of orders) {
+    if ((o.phase === 'NEEDS_ATTENTION') !== attention.has(o.input.combineOutTradeNo)) {
+      problems.push(
+        `visibility: listOrders(NEEDS_ATTENTION) disagrees about ${o.input.combineOutTradeNo} (${o.phase})`,
+      );
+    }
+  }
+  for (let i = 0; i < orders.length; i += 10) {
+    const counts = await Promise.all(
+      orders
+        .slice(i, i + 10)
+        .map((o) =>
+          client.workflow
+            .count(`CombineOutTradeNo = '${o.input.combineOutTradeNo}'`)
+            .then((c) => [o, c.count] as const),
+        ),
+    );
+    for (const [o, n] of counts) {
+      if (n !== 1) problems.push(`visibility: CombineOutTradeNo = '${o.input.combineOutTradeNo}' finds ${n}`);
+    }
+  }
+  return problems;
+}
+
+/** Retries a client call while a service is down (UNAVAILABLE, deadline, connection trouble), up to a minute. */
+export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const transient = /UNAVAILABLE|connect|ECONNREFUSED|deadline|transport|shard|not found.*namespace/i.test(
+        String((err as Error).message),
+      );
+      if (!transient || attempt >= 60) throw err;
+      await sleep(1_000);
+    }
+  }
+}

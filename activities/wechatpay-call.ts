@@ -92,6 +92,7 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
     class: verdict.class,
     host,
     ...(verdict.unsigned ? { unsigned: true } : {}),
+    ...('retryAfterMs' in verdict && verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
   };
   if (!isFailureVerdict(verdict)) {
     ctx.log.info(spec.successMessage, logContext);
@@ -140,6 +141,7 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
       throw retryable(`the answer could not be verified (${verdict.row}); the outcome is unknown`);
     case 'TRANSIENT':
       ctx.log.warn(`${spec.what} got no usable answer: retrying`, logContext);
-      throw retryable(`no usable answer (${verdict.row}); retrying`);
+      // A 429/503 that said when to come back sets the next attempt's delay (bounded); else the retry policy backs off.
+      throw retryable(`no usable answer (${verdict.row}); retrying`, verdict.retryAfterMs);
   }
 }

@@ -1,25 +1,37 @@
 /**
- * The ceiling's worker process: the product's worker, built by the same `createProductWorker` from the same
- * environment (so connection, concurrency, cache and shutdown settings are identical), running `ceilingWorkflow`
- * with no-op activities instead of the order lifecycle.
+ * The ceilings' worker process: the product's worker, built by the same `createProductWorker` from the same
+ * environment (so connection, concurrency, cache and shutdown settings are identical), running the ceiling workflows
+ * with no-op activities instead of the order lifecycle — plus a worker on `<task queue>-calls` with the options of
+ * the product's WeChat Pay call worker (same rate limit, never eager), serving the stand-ins of the WeChat Pay calls.
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { loadWorkerConfig } from '../worker/config';
-import { createProductWorker } from '../worker/worker';
+import { createProductWorker, wechatpayWorkerOptions } from '../worker/worker';
+import { CALLS_QUEUE_SUFFIX } from './ceiling-workflow';
+
+const activities = { noop: async (step: string) => step };
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const { worker, connection } = await createProductWorker(config, {
-    overrides: {
-      workflowsPath: require.resolve('./ceiling-workflow'),
-      activities: { noop: async (step: string) => step },
-    },
+  const product = await createProductWorker(config, {
+    overrides: { workflowsPath: require.resolve('./ceiling-workflow'), activities },
+  });
+  const calls = await Worker.create({
+    connection: product.connection,
+    namespace: config.temporal.namespace,
+    activities,
+    ...wechatpayWorkerOptions(config),
+    taskQueue: `${config.taskQueue}${CALLS_QUEUE_SUFFIX}`,
+    shutdownGraceTime: '20s',
   });
   try {
-    await worker.run();
+    await Promise.all([
+      product.run().finally(() => calls.getState() === 'RUNNING' && calls.shutdown()),
+      calls.run().finally(() => product.shutdown()),
+    ]);
   } finally {
-    await connection.close();
+    await product.connection.close();
   }
 }
 

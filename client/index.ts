@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { formatDuration } from '../workflows/duration';
+import { escapeMarkdown, inlineCode, printableText } from '../workflows/markdown';
 import {
   DEFAULT_TASK_QUEUE,
   WORKFLOW_TYPE,
@@ -152,7 +153,7 @@ export async function startOrder(client: Client, input: OrderInput, options: Sta
         { key: PaymentDeadlineKey, value: deadline },
         { key: SubMchIdsKey, value: [...new Set(spec.subOrders.map((s) => s.subMchid))] },
       ]),
-      staticSummary: `Combined order ${spec.combineOutTradeNo}: ${spec.subOrders.length} sub-order(s), reverse at ${deadline.toISOString()} unless paid`,
+      staticSummary: orderSummary(spec, deadline),
       staticDetails: orderDetails(spec, deadline),
     });
     return { handle: handle as StartedOrder['handle'], workflowId, alreadyStarted: false };
@@ -166,12 +167,25 @@ export async function startOrder(client: Client, input: OrderInput, options: Sta
   }
 }
 
-function orderDetails(spec: OrderSpec, deadline: Date): string {
+/**
+ * The Web UI's one-line summary of the order (rendered as Markdown: the order number is escaped — order numbers may
+ * hold `|`, `*` and `_`).
+ */
+export function orderSummary(spec: OrderSpec, deadline: Date): string {
+  return `Combined order ${escapeMarkdown(spec.combineOutTradeNo)}: ${spec.subOrders.length} sub-order(s), reverse at ${deadline.toISOString()} unless paid`;
+}
+
+/**
+ * The Web UI's details of the order, as Markdown: ids in code spans, and every table cell escaped so that no value
+ * can end a cell, start a link or emphasise (the validator's character sets already keep brackets out of ids).
+ */
+export function orderDetails(spec: OrderSpec, deadline: Date): string {
+  const cell = (value: string | undefined): string => escapeMarkdown(value ?? '');
   const rows = spec.subOrders
-    .map((s) => `| ${s.outTradeNo} | ${s.mchid} | ${s.subMchid} | ${s.subAppid ?? ''} |`)
+    .map((s) => `| ${cell(s.outTradeNo)} | ${cell(s.mchid)} | ${cell(s.subMchid)} | ${cell(s.subAppid)} |`)
     .join('\n');
   return [
-    `**Combined order** \`${spec.combineOutTradeNo}\` (appid \`${spec.combineAppid}\`)`,
+    `**Combined order** ${inlineCode(spec.combineOutTradeNo)} (appid ${inlineCode(spec.combineAppid)})`,
     `Created ${new Date(spec.orderCreatedAt).toISOString()}, payment timeout ${formatDuration(spec.paymentTimeoutMs)}, deadline ${deadline.toISOString()}, pay window ${formatDuration(spec.payWindowMs)}, paid at the deadline: ${spec.onPaidAtDeadline}.`,
     '',
     '| sub-order | mchid | sub_mchid | sub_appid |',
@@ -263,7 +277,8 @@ export async function retryOrder(client: Client, combineOutTradeNo: string): Pro
  * compensated by the workflow afterwards: whoever resolves owns the rest.
  */
 export async function resolveOrder(client: Client, combineOutTradeNo: string, note: string): Promise<void> {
-  if (!note.trim()) throw new Error('resolve needs a note saying what was done by hand');
+  // The workflow keeps printable text only (controls and invisible characters removed): so does this check.
+  if (!printableText(note, 1)) throw new Error('resolve needs a note saying what was done by hand');
   await client.workflow.getHandle(workflowIdFor(combineOutTradeNo)).signal(resolveSignal, note);
 }
 

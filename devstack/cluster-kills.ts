@@ -101,6 +101,8 @@ export async function tryForeignClientCert(
     .trim();
   // The TLS alert the frontend sends for a client certificate it does not trust (or none at all).
   const alert = /UnknownCA|unknown ca|BadCertificate|bad certificate|CertificateRequired|certificate required/i;
-  const refused = exitCode !== null && exitCode !== 0 && alert.test(output);
+  // …and the worker says so in words, not only as the SDK's "transport error".
+  const explained = /refused this worker's client certificate|requires a client certificate/.test(output);
+  const refused = exitCode !== null && exitCode !== 0 && alert.test(output) && explained;
   return { exitCode, message: message || output.slice(-500), refused, ms: Date.now() - started };
 }

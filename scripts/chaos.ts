@@ -186,7 +186,7 @@ function planOrders(stack: Stack): CheckedOrder[] {
       payWindow: '2s',
       ...(plan === 'DEBITED_ADOPT' ? { onPaidAtDeadline: 'ADOPT' as const } : {}),
       retryPolicy: {
-        reverse: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
+        reverse: { initialInterval: '1s', maximumInterval: '3s', scheduleToClose: '30m' },
         compensation: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
       },
     };

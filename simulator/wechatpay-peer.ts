@@ -44,6 +44,7 @@ export const FAULT_KINDS = [
   'UNSIGNED_CLOSED',
   'GENERIC_NOT_FOUND',
   'NO_HEADERS',
+  'RATE_LIMIT_RETRY_AFTER',
 ] as const;
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -64,8 +65,17 @@ const WECHATPAY_HEADERS = [
 
 /** How a fault that replaces the exchange answers (the request is not processed). */
 export type BeforeAnswer =
-  /** `signed`: all four `Wechatpay-*` headers, correctly signed; `unsigned`: none of them (a proxy, a gateway). */
-  | { type: 'signed' | 'unsigned'; status: number; code: string; message: string }
+  /**
+   * `signed`: all four `Wechatpay-*` headers, correctly signed; `unsigned`: none of them (a proxy, a gateway);
+   * `headers`: more headers to send (e.g. `Retry-After`).
+   */
+  | {
+      type: 'signed' | 'unsigned';
+      status: number;
+      code: string;
+      message: string;
+      headers?: Record<string, string>;
+    }
   /** `reset`: the connection is destroyed without an answer; `badGateway`: a gateway's HTML page instead of JSON. */
   | { type: 'reset' | 'badGateway' };
 
@@ -92,7 +102,13 @@ const before = (answer: BeforeAnswer, recoverable = true): FaultSpec => ({ when:
 const after = (answer: AfterAnswer): FaultSpec => ({ when: 'after', recoverable: true, answer });
 const error =
   (type: 'signed' | 'unsigned') =>
-  (status: number, code: string, message: string): BeforeAnswer => ({ type, status, code, message });
+  (status: number, code: string, message: string, headers?: Record<string, string>): BeforeAnswer => ({
+    type,
+    status,
+    code,
+    message,
+    ...(headers ? { headers } : {}),
+  });
 const signed = error('signed');
 const unsigned = error('unsigned');
 const rewrite = (name: (typeof WECHATPAY_HEADERS)[number], value: (old: string) => string): AfterAnswer => ({
@@ -109,6 +125,8 @@ export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   // WeChat Pay's own transient errors, signed: "retry later with the same parameters".
   SYSTEM_ERROR: before(signed(500, 'SYSTEM_ERROR', '系统错误')),
   RATE_LIMIT: before(signed(429, 'FREQUENCY_LIMITED', '频率超限')),
+  // The same, saying when to come back: the caller waits that long (bounded) instead of its own backoff.
+  RATE_LIMIT_RETRY_AFTER: before(signed(429, 'FREQUENCY_LIMITED', '频率超限', { 'Retry-After': '3' })),
   SERVICE_UNAVAILABLE: before(signed(503, 'SERVICE_UNAVAILABLE', '服务不可用')),
   // A permission an operator grants; the caller keeps retrying meanwhile.
   NO_AUTH: before(signed(403, 'NO_AUTH', '商户无权限')),
@@ -333,9 +351,15 @@ export async function startWechatpayPeer(
     return { route: 'unknown' };
   }
 
-  function answer(res: http.ServerResponse, entry: PeerLogEntry, status: number, payload: unknown): void {
+  function answer(
+    res: http.ServerResponse,
+    entry: PeerLogEntry,
+    status: number,
+    payload: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): void {
     const body = payload === undefined ? '' : JSON.stringify(payload);
-    const h: Record<string, string> = { ...signAnswer(body, signingKey()) };
+    const h: Record<string, string> = { ...extraHeaders, ...signAnswer(body, signingKey()) };
     if (body) h['Content-Type'] = 'application/json';
     record(entry, status, payload);
     entry.answerVerifiable = true;
@@ -343,9 +367,15 @@ export async function startWechatpayPeer(
     res.writeHead(status, h).end(body);
   }
 
-  function answerUnsigned(res: http.ServerResponse, entry: PeerLogEntry, status: number, payload: unknown): void {
+  function answerUnsigned(
+    res: http.ServerResponse,
+    entry: PeerLogEntry,
+    status: number,
+    payload: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): void {
     record(entry, status, payload);
-    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
+    res.writeHead(status, { ...extraHeaders, 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
   }
 
   function answerInstead(
@@ -357,10 +387,13 @@ export async function startWechatpayPeer(
     switch (spec.type) {
       case 'signed':
       case 'unsigned':
-        return (spec.type === 'signed' ? answer : answerUnsigned)(res, entry, spec.status, {
-          code: spec.code,
-          message: spec.message,
-        });
+        return (spec.type === 'signed' ? answer : answerUnsigned)(
+          res,
+          entry,
+          spec.status,
+          { code: spec.code, message: spec.message },
+          spec.headers,
+        );
       case 'reset':
         entry.status = -1;
         req.socket.destroy();

@@ -12,8 +12,11 @@ export type FailureVerdict =
   | { class: 'REJECTED'; row: string; unsigned?: true }
   /** Our signature, keys, clock or permissions are wrong: retry slowly, log loudly; fixing the keys resumes. */
   | { class: 'AUTH'; row: string; unsigned?: true }
-  /** Outcome unknown, peer busy, or an answer that proves nothing: retry with backoff. */
-  | { class: 'TRANSIENT'; row: string; unsigned?: true }
+  /**
+   * Outcome unknown, peer busy, or an answer that proves nothing: retry with backoff — or, for a 429 or 503 that
+   * said when (`Retry-After`, bounded by the client), after `retryAfterMs`.
+   */
+  | { class: 'TRANSIENT'; row: string; unsigned?: true; retryAfterMs?: number }
   /** An answer whose signature failed, or a verified answer that is not what the call returns: retry. */
   | { class: 'UNVERIFIED'; row: string; unsigned?: true };
 
@@ -93,9 +96,18 @@ function commonRow(answer: WechatpayAnswer): FailureVerdict | undefined {
   }
   if (code && AUTH_CODES.has(code)) return { class: 'AUTH', row: label(status, code), ...mark };
   if (status === 401 || status === 403) return { class: 'AUTH', row: `${status} ${code ?? 'without code'}`, ...mark };
-  if (status === 429) return { class: 'TRANSIENT', row: `${label(status, code)}: rate limited`, ...mark };
+  // A busy peer that says when to come back is believed (the client bounded the delay); otherwise back off.
+  const after =
+    (status === 429 || status === 503) && answer.retryAfterMs !== undefined ? answer.retryAfterMs : undefined;
+  const retryAfter = after !== undefined ? { retryAfterMs: after } : {};
+  const afterText = after !== undefined ? `, Retry-After ${after / 1_000}s` : '';
+  if (status === 429) {
+    return { class: 'TRANSIENT', row: `${label(status, code)}: rate limited${afterText}`, ...retryAfter, ...mark };
+  }
   if (status === 408) return { class: 'TRANSIENT', row: '408: request timeout', ...mark };
-  if (status >= 500) return { class: 'TRANSIENT', row: `${label(status, code)}: server error`, ...mark };
+  if (status >= 500) {
+    return { class: 'TRANSIENT', row: `${label(status, code)}: server error${afterText}`, ...retryAfter, ...mark };
+  }
   return undefined;
 }
 

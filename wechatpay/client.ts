@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { AxiosError, type AxiosResponse } from 'axios';
 import type { ReverseRequest, WechatpayHost } from '../workflows/types';
+import { createPacer } from './pacer';
 import { createPluginClient, verifyAnswer, type CombinePapayCallConfig, type PluginClient } from './plugin';
 
 /** Everything the client needs; built by the worker from the environment. Holds keys: never log it. */
@@ -31,6 +32,11 @@ export interface WechatpayConfig {
   timeoutMs: number;
   /** Largest answer body accepted. */
   maxBodyBytes: number;
+  /**
+   * Most requests this client sends in any one second (`WECHATPAY_MAX_RPS`): each request waits for its slot, the
+   * slots `1 / maxRequestsPerSecond` s apart. Unset: no pacing.
+   */
+  maxRequestsPerSecond?: number;
 }
 
 /** The calls this client makes (also the `call` label of the answer metrics). */
@@ -68,6 +74,12 @@ export type WechatpayAnswer =
        * signed (not a secret; the answer's signature covers it).
        */
       nonce?: string;
+      /**
+       * When a non-2xx answer says to come back (`Retry-After`, in seconds or as an HTTP date): the delay in
+       * milliseconds, bounded to {@link RETRY_AFTER_BOUNDS_MS} (a peer or a proxy cannot make the caller hammer, or
+       * stall it for days). Absent when the header is missing or unreadable.
+       */
+      retryAfterMs?: number;
       host: WechatpayHost;
     }
   | { kind: 'unverified'; status: number; reason: string; unsigned: boolean; host: WechatpayHost }
@@ -77,6 +89,27 @@ export type WechatpayAnswer =
 export type ReverseAnswer = WechatpayAnswer;
 /** What one query call produced (see {@link WechatpayAnswer}). */
 export type QueryAnswer = WechatpayAnswer;
+
+/** Shortest and longest delay a `Retry-After` may ask for (shorter ones wait the minimum, longer the maximum). */
+export const RETRY_AFTER_BOUNDS_MS = { min: 1_000, max: 10 * 60_000 } as const;
+
+/**
+ * A `Retry-After` header value (delay-seconds, or an HTTP date, RFC 9110 §10.2.3) as a delay in milliseconds from
+ * `now`, bounded to {@link RETRY_AFTER_BOUNDS_MS}; undefined when missing or unreadable.
+ */
+export function parseRetryAfter(value: unknown, now: number): number | undefined {
+  const text: unknown = Array.isArray(value) ? (value as unknown[])[0] : value;
+  if (typeof text !== 'string' || text.trim() === '' || text.length > 64) return undefined;
+  const trimmed = text.trim();
+  // delay-seconds, or an HTTP date (all three RFC 9110 forms begin with the day's name; Date.parse alone is lenient).
+  const ms = /^\d+$/.test(trimmed)
+    ? Number(trimmed) * 1_000
+    : /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i.test(trimmed)
+      ? Date.parse(trimmed) - now
+      : NaN;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(RETRY_AFTER_BOUNDS_MS.max, Math.max(RETRY_AFTER_BOUNDS_MS.min, Math.round(ms)));
+}
 
 const VERIFICATION_CODES = new Set([
   'EV3_RES_HEADERS_INCOMPLATE',
@@ -124,7 +157,12 @@ export function createWechatpayClient(config: WechatpayConfig): WechatpayClient 
       ? [defaultTransforms]
       : [];
 
-  /** One call: deadline, cancellation, host choice, raw-body capture for verifying error answers, description. */
+  const pacer = config.maxRequestsPerSecond ? createPacer(config.maxRequestsPerSecond) : undefined;
+
+  /**
+   * One call: its slot (pacing), deadline, cancellation, host choice, raw-body capture for verifying error answers,
+   * description.
+   */
   const send = async (
     combineOutTradeNo: string,
     signal: AbortSignal | undefined,
@@ -133,6 +171,11 @@ export function createWechatpayClient(config: WechatpayConfig): WechatpayClient 
   ): Promise<WechatpayAnswer> => {
     const backup = useBackup && config.backupBaseUrl ? config.backupBaseUrl : undefined;
     const host: WechatpayHost = backup ? 'backup' : 'main';
+    try {
+      await pacer?.wait(signal);
+    } catch {
+      return { kind: 'network', reason: 'cancelled before sending', host };
+    }
     let rawBody = '';
     const stash = (data: unknown): unknown => {
       rawBody = typeof data === 'string' ? data : '';
@@ -241,6 +284,7 @@ function describeError(
     if (failure) return { kind: 'unverified', status: res.status, reason: failure, unsigned: false, host };
   }
   const nonce = signed ? nonceOf(headers) : undefined;
+  const retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
   return {
     kind: 'answer',
     status: res.status,
@@ -248,6 +292,7 @@ function describeError(
     ...(message ? { message } : {}),
     verified: signed,
     ...(nonce ? { nonce } : {}),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     host,
   };
 }

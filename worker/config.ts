@@ -14,6 +14,13 @@ import { ACTIVITY_START_TO_CLOSE_MS } from '../workflows/policies';
 
 /** Default WeChat Pay host. */
 export const DEFAULT_WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com/';
+/**
+ * Default of `WECHATPAY_MAX_RPS`: WeChat Pay calls (queries and reverses, retries included) per second across every
+ * worker of the task queue. Deliberately modest: enough for a few thousand deadlines a minute, far from what a
+ * merchant's API frequency limit is likely to be; raise it to (a margin under) the limit WeChat Pay grants the
+ * merchant.
+ */
+export const DEFAULT_WECHATPAY_MAX_RPS = 50;
 
 /** The worker's whole configuration. */
 export interface WorkerConfig {
@@ -22,6 +29,13 @@ export interface WorkerConfig {
   wechatpay: WechatpayConfig;
   /** Delay between WeChat Pay call attempts (query and reverse) after SIGN_ERROR / NO_AUTH. */
   authRetryDelayMs: number;
+  /**
+   * Most WeChat Pay requests (query and reverse attempts) per second (`WECHATPAY_MAX_RPS`): the Temporal server
+   * dispatches at most this many of their activity tasks per second on average across all workers (the dedicated
+   * task queue's rate limit), and each worker process sends at most this many in any one second (the client paces
+   * them, `wechatpay.maxRequestsPerSecond`).
+   */
+  wechatpayMaxRps: number;
   compensation: { url: string; hmacKey?: KeyObject; timeoutMs: number };
   /**
    * Where an order adopted as paid (`onPaidAtDeadline: "ADOPT"`) is announced (`PAYMENT_CONFIRMATION_URL`, optional:
@@ -83,27 +97,53 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     }
     return n;
   };
-  const url = (name: string, fallback?: string): string | undefined => {
+  /**
+   * An http(s) URL. `base`: a WeChat Pay base URL, which request paths are appended to and whose requests are signed:
+   * no user info (the HTTP client would send it as Basic credentials in place of the signature), no query, no
+   * fragment. No message ever echoes credentials or a query.
+   */
+  const url = (name: string, fallback?: string, base = false): string | undefined => {
     const raw = env[name]?.trim() || fallback;
     if (!raw) {
       problems.push(new ConfigError(name, 'is required'));
       return undefined;
     }
+    let parsed: URL;
     try {
-      const parsed = new URL(raw);
+      parsed = new URL(raw);
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
-      return parsed.toString();
     } catch {
       problems.push(new ConfigError(name, `must be an http(s) URL, got "${redactUrlText(raw)}"`));
       return undefined;
     }
+    if (base && (parsed.username || parsed.password)) {
+      problems.push(
+        new ConfigError(
+          name,
+          `must not carry credentials (user:password@), got ${loggableUrl(raw)} with them: WeChat Pay requests are signed, and the credentials would replace the signature`,
+        ),
+      );
+      return undefined;
+    }
+    if (base && (parsed.search || parsed.hash)) {
+      problems.push(
+        new ConfigError(
+          name,
+          `must not carry a query or fragment (request paths are appended), got ${loggableUrl(raw)}`,
+        ),
+      );
+      return undefined;
+    }
+    return parsed.toString();
   };
 
   const temporal = attempt(() => loadClientConnectConfig({ overrideEnvVars: definedOnly(env) }));
   const taskQueue = env.TEMPORAL_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
 
-  const baseUrl = url('WECHATPAY_BASE_URL', DEFAULT_WECHATPAY_BASE_URL);
-  const backupBaseUrl = env.WECHATPAY_BACKUP_BASE_URL?.trim() ? url('WECHATPAY_BACKUP_BASE_URL') : undefined;
+  const baseUrl = url('WECHATPAY_BASE_URL', DEFAULT_WECHATPAY_BASE_URL, true);
+  const backupBaseUrl = env.WECHATPAY_BACKUP_BASE_URL?.trim()
+    ? url('WECHATPAY_BACKUP_BASE_URL', undefined, true)
+    : undefined;
   const mchid = matching(
     'WECHATPAY_MCHID',
     required('WECHATPAY_MCHID'),
@@ -187,6 +227,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       authRetryDelayMs = ms;
     }
   }
+  const wechatpayMaxRps = integer('WECHATPAY_MAX_RPS', DEFAULT_WECHATPAY_MAX_RPS, 1, 10_000);
   const compensationUrl = url('COMPENSATION_URL');
   const secret = env.COMPENSATION_HMAC_SECRET;
   let hmacKey: KeyObject | undefined;
@@ -232,8 +273,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       wechatpaySerial,
       timeoutMs,
       maxBodyBytes: 64 * 1024,
+      maxRequestsPerSecond: wechatpayMaxRps,
     },
     authRetryDelayMs,
+    wechatpayMaxRps,
     compensation: { url: compensationUrl, ...(hmacKey ? { hmacKey } : {}), timeoutMs: compensationTimeoutMs },
     confirmation: {
       ...(confirmationUrl ? { url: confirmationUrl } : {}),
@@ -264,12 +307,16 @@ export function loggableUrl(url: string): string {
   }
 }
 
-/** A bad URL value for an error message: user info masked, query and fragment cut, at most 80 characters. */
-function redactUrlText(raw: string): string {
-  return raw
-    .replace(/\/\/[^/?#]*@/, '//***@')
-    .replace(/[?#].*$/s, '')
-    .slice(0, 80);
+/**
+ * A bad URL value for an error message: query and fragment cut, everything before the last `@` of what remains (user
+ * info, however written: `scheme://user:token@`, `scheme:user:token@`, `user:token@`) masked, at most 80 characters.
+ */
+export function redactUrlText(raw: string): string {
+  const noQuery = raw.replace(/[?#].*$/s, '');
+  const at = noQuery.lastIndexOf('@');
+  if (at < 0) return noQuery.slice(0, 80);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:(?:\/\/)?/.exec(noQuery)?.[0] ?? '';
+  return `${scheme}***@${noQuery.slice(at + 1)}`.slice(0, 80);
 }
 
 /** A loggable summary of the configuration: no keys, no secrets; URLs as origin and path only. */
@@ -287,6 +334,7 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     verifyingKeys: Object.keys(config.wechatpay.verifiers),
     wechatpaySerialHeader: config.wechatpay.wechatpaySerial,
     wechatpayTimeoutMs: config.wechatpay.timeoutMs,
+    wechatpayMaxRps: config.wechatpayMaxRps,
     compensationUrl: loggableUrl(config.compensation.url),
     compensationSigned: Boolean(config.compensation.hmacKey),
     paymentConfirmationUrl: config.confirmation.url ? loggableUrl(config.confirmation.url) : 'not set',

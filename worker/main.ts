@@ -6,7 +6,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigErrors, describeConfig, loadWorkerConfig } from './config';
 import { meterMetrics } from './metrics';
 import { SearchAttributesMissingError } from './search-attributes';
-import { assertSupportedRuntime } from './runtime';
+import { assertSupportedRuntime, describeStartFailure } from './runtime';
 import { createProductWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -22,14 +22,17 @@ async function main(): Promise<void> {
   });
   logger.info('worker configuration', describeConfig(config));
   const metrics = meterMetrics(Runtime.instance().metricMeter);
-  const { worker, connection, registeredSearchAttributes } = await createProductWorker(config, { metrics });
+  const product = await createProductWorker(config, { metrics });
+  const { connection, registeredSearchAttributes } = product;
   if (config.metricsPort) logger.info(`Prometheus metrics on :${config.metricsPort}/metrics`);
   if (registeredSearchAttributes.length > 0) {
     logger.info('registered search attributes', { names: registeredSearchAttributes });
   }
-  logger.info(`worker polling task queue ${config.taskQueue}`);
+  logger.info(
+    `worker polling task queue ${config.taskQueue} (WeChat Pay calls on ${product.wechatpayWorker.options.taskQueue}, at most ${config.wechatpayMaxRps}/s)`,
+  );
   try {
-    await worker.run();
+    await product.run();
   } finally {
     await connection.close();
   }
@@ -40,7 +43,7 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigErrors || err instanceof SearchAttributesMissingError) {
     console.error(err.message);
   } else {
-    console.error('worker failed:', err instanceof Error ? err.message : String(err));
+    console.error(describeStartFailure(err));
   }
   process.exit(1);
 });

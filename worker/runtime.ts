@@ -25,3 +25,25 @@ export function assertSupportedRuntime(
   const tooOld = major < needMajor || (major === needMajor && minor < needMinor);
   if (tooOld || typeof abortSignal.any !== 'function') throw new UnsupportedRuntimeError(version);
 }
+
+/**
+ * What to print when the worker cannot start: a TLS refusal by the Temporal frontend is named as such (the SDK only
+ * says "transport error"), with the variables to check; the original message follows for the record.
+ */
+export function describeStartFailure(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  if (/UnknownCA|unknown ca|BadCertificate|bad certificate/i.test(text)) {
+    return (
+      "worker failed: the Temporal frontend refused this worker's client certificate " +
+      '(TEMPORAL_TLS_CLIENT_CERT_PATH): it is not signed by a CA the cluster trusts. ' +
+      `Details: ${text}`
+    );
+  }
+  if (/CertificateRequired|certificate required/i.test(text)) {
+    return (
+      'worker failed: the Temporal frontend requires a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and ' +
+      `TEMPORAL_TLS_CLIENT_KEY_PATH. Details: ${text}`
+    );
+  }
+  return `worker failed: ${text}`;
+}

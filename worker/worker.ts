@@ -4,6 +4,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createWechatpayClient } from '../wechatpay/client';
+import { wechatpayTaskQueue } from '../workflows/messages';
 import type { WorkerConfig } from './config';
 import type { Metrics } from './metrics';
 import { ensureSearchAttributes } from './search-attributes';
@@ -21,19 +22,45 @@ export function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workfl
   return { workflowsPath: require.resolve('../workflows') };
 }
 
-/** A created worker and the connection it owns. */
+/**
+ * The created workers and the connection they share. `worker` polls the task queue (workflows, compensation,
+ * payment confirmation — and the WeChat Pay calls of orders that began them before the dedicated queue existed);
+ * `wechatpayWorker` polls `<task queue>-wechatpay`, the WeChat Pay calls only, rate-limited for all workers together.
+ * Run and stop them together with {@link ProductWorker.run} and {@link ProductWorker.shutdown}.
+ */
 export interface ProductWorker {
   worker: Worker;
+  wechatpayWorker: Worker;
   connection: NativeConnection;
   registeredSearchAttributes: string[];
+  /** Runs both workers until both have stopped (a failure of either stops the other). */
+  run(): Promise<void>;
+  /** Starts a graceful shutdown of both (idempotent). */
+  shutdown(): void;
 }
 
-/** Connects, ensures the search attributes and creates the worker (not yet running). */
+/**
+ * Options of the WeChat Pay call worker: the server dispatches at most `WECHATPAY_MAX_RPS` of its tasks per second
+ * across every worker of the queue (`maxTaskQueueActivitiesPerSecond`), retries included; a task never comes eagerly
+ * (the queue is not the workflow's), so none bypasses the limit.
+ */
+export function wechatpayWorkerOptions(
+  config: WorkerConfig,
+): Pick<WorkerOptions, 'taskQueue' | 'maxTaskQueueActivitiesPerSecond' | 'maxConcurrentActivityTaskExecutions'> {
+  return {
+    taskQueue: wechatpayTaskQueue(config.taskQueue),
+    maxTaskQueueActivitiesPerSecond: config.wechatpayMaxRps,
+    maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
+  };
+}
+
+/** Connects, ensures the search attributes and creates the workers (not yet running). */
 export async function createProductWorker(
   config: WorkerConfig,
   options: { metrics?: Metrics; overrides?: Partial<WorkerOptions> } = {},
 ): Promise<ProductWorker> {
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
+  const created: Worker[] = [];
   try {
     const registeredSearchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
     const metrics = options.metrics ? { metrics: options.metrics } : {};
@@ -60,9 +87,42 @@ export async function createProductWorker(
       shutdownGraceTime: '20s',
       ...options.overrides,
     });
-    return { worker, connection, registeredSearchAttributes };
+    created.push(worker);
+    const { queryCombineOrder, reverseCombineOrder } = activities;
+    const wechatpayWorker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      activities: { queryCombineOrder, reverseCombineOrder },
+      ...wechatpayWorkerOptions(config),
+      shutdownGraceTime: '20s',
+    });
+    created.push(wechatpayWorker);
+    return {
+      worker,
+      wechatpayWorker,
+      connection,
+      registeredSearchAttributes,
+      ...runTogether([worker, wechatpayWorker]),
+    };
   } catch (err) {
+    // A created worker holds the connection until it has run: start and stop it at once, then close.
+    await Promise.all(created.map((w) => w.runUntil(Promise.resolve()).catch(() => undefined)));
     await connection.close();
     throw err;
   }
+}
+
+/** Runs workers side by side: when one stops (shut down, or failed) the others are shut down too. */
+function runTogether(workers: Worker[]): Pick<ProductWorker, 'run' | 'shutdown'> {
+  const shutdown = (): void => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  return {
+    shutdown,
+    async run() {
+      const results = await Promise.allSettled(workers.map((w) => w.run().finally(shutdown)));
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
+    },
+  };
 }

@@ -9,6 +9,15 @@ export function describeFailure(err: unknown, at: string): FailureInfo {
     return { type: ErrorType.UNKNOWN, message: err instanceof Error ? err.message : String(err), at };
   }
   const cause = err.cause;
+  // The window closed between attempts: the server saw the next retry would start too late and ended the activity
+  // with the last attempt's failure (usual once retries are at least a second apart). Still: retries exhausted.
+  if (cause instanceof ApplicationFailure && err.retryState === 'TIMEOUT' && !cause.nonRetryable) {
+    return {
+      type: ErrorType.RETRIES_EXHAUSTED,
+      message: `retry window closed (no time left for another attempt); last failure ${cause.type ?? ErrorType.UNKNOWN}: ${cause.message}`,
+      at,
+    };
+  }
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? ErrorType.UNKNOWN, message: cause.message, at };
   if (cause instanceof TimeoutFailure) {
     return {

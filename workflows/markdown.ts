@@ -10,7 +10,8 @@
  * breaks included), DEL, zero-width spaces and marks, line and paragraph separators, bidirectional embeddings,
  * overrides and isolates, invisible operators, the byte-order mark. U+200D (zero-width joiner) stays: emoji use it.
  */
-const INVISIBLE_RE = /[\u0000-\u001f\u007f-\u009f\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const INVISIBLE_RE =
+  /[\u0000-\u001f\u007f-\u009f\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /**
  * Free text (a note, a reason) as it is kept and shown: invisible and control characters replaced by spaces, runs of
@@ -30,12 +31,27 @@ export function printableText(text: string, max: number): string {
  */
 const MARKDOWN_SPECIAL_RE = /[\\`*_[\]<>|~&]/g;
 
+/** U+2060 WORD JOINER: invisible, joins what it separates, and breaks a pattern that wants two characters adjacent. */
+const JOINER = '\u2060';
 /**
- * One line of text for a Markdown document, rendering exactly as the text reads: line breaks and other invisible
- * characters become spaces (no block structure can start), Markdown punctuation is backslash-escaped.
+ * Where GFM's literal autolinks start (the Web UI renders GFM, which links bare URLs, `www.` names and e-mail
+ * addresses even after escaping, as it finds them in the text): `scheme://`, `www.`, and an `@` before a dotted
+ * domain.
+ */
+const AUTOLINK_RE = /:(?=\/\/)|\bwww(?=\.)|@(?=[-\w]+(?:\.[-\w]+)+)/gi;
+
+/**
+ * One line of text for a Markdown document, rendering exactly as the text reads and never as markup: line breaks and
+ * other invisible characters become spaces (no block structure can start), Markdown punctuation is
+ * backslash-escaped, and bare URLs, `www.` names and e-mail addresses get an invisible word joiner (after `:` of
+ * `://`, after `www`, after `@`) so that no renderer's literal-autolink rule turns them into links.
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(INVISIBLE_RE, ' ').replace(MARKDOWN_SPECIAL_RE, '\\$&');
+  // Joiners before escapes: the autolink patterns are matched on the text as written (e.g. `_` in a domain).
+  return text
+    .replace(INVISIBLE_RE, ' ')
+    .replace(AUTOLINK_RE, (match) => `${match}${JOINER}`)
+    .replace(MARKDOWN_SPECIAL_RE, '\\$&');
 }
 
 /**

@@ -6,6 +6,14 @@ import type { BeginPaymentDetails, BeginPaymentResult, MarkPaidDetails, MarkPaid
 export const WORKFLOW_TYPE = 'combinePapayOrderWorkflow';
 /** Default task queue (**contract**); the worker reads `TEMPORAL_TASK_QUEUE`. */
 export const DEFAULT_TASK_QUEUE = 'combine-papay';
+/**
+ * The activity task queue of the WeChat Pay calls (query and reverse) of orders on `taskQueue`: a queue of its own, so
+ * that the worker's WeChat Pay rate limit (`WECHATPAY_MAX_RPS`, enforced by the server per task queue) throttles
+ * those calls only, never compensation or payment confirmation.
+ */
+export function wechatpayTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-wechatpay`;
+}
 /** Workflow id the project's client uses for an order (**contract**). */
 export function workflowIdFor(combineOutTradeNo: string): string {
   return `combine-papay-${combineOutTradeNo}`;

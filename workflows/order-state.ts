@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { formatDuration, iso } from './duration';
 import { ErrorType } from './errors';
+import { escapeMarkdown, printableText } from './markdown';
 import { MetricName } from './metric-names';
 import {
   beginPaymentUpdate,
@@ -39,7 +40,17 @@ import { checkBeginPaymentDetails, checkMarkPaidDetails } from './validation';
 
 /** Most operator actions kept in the status (older ones remain in the history). */
 const MAX_STATUS_ENTRIES = 20;
-const MAX_NOTE_LENGTH = 1_000;
+/** Longest note or reason kept from a signal (characters; the rest is cut). */
+export const MAX_NOTE_LENGTH = 1_000;
+
+/** Options of {@link OrderState}. */
+export interface OrderStateOptions {
+  /**
+   * A `resolve` note counts only if printable text remains once control and invisible characters are removed
+   * (`Patches.STRICT_INPUT`); false for orders started before, which accepted any note that was not blank.
+   */
+  strictNotes: boolean;
+}
 /** Counts orders entering each phase (replay-safe: the SDK skips it during replay). */
 const phaseEntered = metricMeter.createCounter(MetricName.PHASE_ENTERED, '1', 'orders entering each phase');
 
@@ -55,6 +66,7 @@ export class OrderState {
   constructor(
     private readonly spec: OrderSpec,
     deadline: number,
+    private readonly options: OrderStateOptions = { strictNotes: true },
   ) {
     this.status = {
       combineOutTradeNo: spec.combineOutTradeNo,
@@ -75,12 +87,16 @@ export class OrderState {
     this.installHandlers();
   }
 
-  /** Enters a phase (search attribute upserted only when it changes) and says what the order waits for. */
+  /**
+   * Enters a phase (search attribute upserted only when it changes) and says what the order waits for. The Web UI
+   * renders the current details as Markdown: the sentence is escaped there (it may carry notes, reasons and a
+   * peer's error text), so it reads as written and nothing in it becomes a link.
+   */
   enter(phase: OrderPhase, waitingFor: string): void {
     const changed = this.status.phase !== phase || this.status.waitingFor === '';
     this.status.phase = phase;
     this.status.waitingFor = waitingFor;
-    setCurrentDetails(`**${phase}** — ${waitingFor}`);
+    setCurrentDetails(`**${phase}** — ${escapeMarkdown(waitingFor)}`);
     if (changed) {
       upsertSearchAttributes([{ key: PaymentPhaseKey, value: phase }]);
       phaseEntered.add(1, { phase });
@@ -180,7 +196,8 @@ export class OrderState {
     );
     setHandler(cancelOrderSignal, (reason?: string) => {
       const accepted = state.phase === OrderPhase.AWAITING_PAYMENT && !state.paid && !state.cancelled;
-      const note = typeof reason === 'string' ? reason.slice(0, MAX_NOTE_LENGTH) : undefined;
+      // Printable and bounded: the reason is shown in the status and the Web UI.
+      const note = typeof reason === 'string' ? printableText(reason, MAX_NOTE_LENGTH) || undefined : undefined;
       this.recordAction('cancelOrder', accepted, note);
       if (accepted) state.cancelled = { at: iso(Date.now()), ...(note ? { reason: note } : {}) };
     });
@@ -191,8 +208,11 @@ export class OrderState {
     });
     setHandler(resolveSignal, (arg: string | { note: string }) => {
       const raw: unknown = typeof arg === 'object' && arg !== null ? (arg as { note?: unknown }).note : arg;
-      const note = typeof raw === 'string' ? raw.trim().slice(0, MAX_NOTE_LENGTH) : '';
-      const accepted = state.phase === OrderPhase.NEEDS_ATTENTION && !this.operatorAction && note.length > 0;
+      // Printable and bounded: the note ends the order and is shown in the status, the result and the Web UI.
+      const note = typeof raw === 'string' ? printableText(raw, MAX_NOTE_LENGTH) : '';
+      // Orders started before the stricter rules accepted any note that was not blank (their histories replay so).
+      const given = this.options.strictNotes ? note.length > 0 : typeof raw === 'string' && raw.trim().length > 0;
+      const accepted = state.phase === OrderPhase.NEEDS_ATTENTION && !this.operatorAction && given;
       this.recordAction('resolve', accepted, note || undefined);
       if (accepted) this.operatorAction = { action: 'resolve', note };
     });

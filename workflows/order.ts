@@ -20,6 +20,7 @@ import { formatDuration, iso } from './duration';
 import { ErrorType } from './errors';
 import { compensatePending, type ConfirmedReversal } from './compensation';
 import { describeFailure } from './failures';
+import { wechatpayTaskQueue } from './messages';
 import { OrderState } from './order-state';
 import { Patches } from './patches';
 import {
@@ -63,7 +64,9 @@ type Reconciled =
 
 /** Reverses and compensates a combined withholding order that is not confirmed paid by its deadline. */
 export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderResult> {
-  const checked = validateOrderInput(input, workflowInfo().startTime.getTime());
+  // Orders started before the stricter rules replay under the rules that accepted them (see Patches.STRICT_INPUT).
+  const strict = patched(Patches.STRICT_INPUT);
+  const checked = validateOrderInput(input, workflowInfo().startTime.getTime(), { legacy: !strict });
   if (!checked.ok) {
     throw ApplicationFailure.create({
       type: ErrorType.INVALID_ORDER_INPUT,
@@ -72,7 +75,7 @@ export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderRe
       details: [checked.issues],
     });
   }
-  const lifecycle = new OrderLifecycle(checked.spec);
+  const lifecycle = new OrderLifecycle(checked.spec, strict);
   // A cancellation request must not end the order wherever it is (a debit could land unreversed, stock stay held):
   // the lifecycle runs in a non-cancellable scope and the request is handled as an order event.
   CancellationScope.current().cancelRequested.catch(() => lifecycle.cancellationRequested());
@@ -84,10 +87,28 @@ class OrderLifecycle {
   private readonly deadline: number;
   /** Set once WeChat Pay confirmed the order closed/reversed/refunded: what each compensation carries. */
   private confirmed: ConfirmedReversal | undefined;
+  /** Where the WeChat Pay calls go, decided at the first one (see {@link OrderLifecycle.wechatpayQueue}). */
+  private wechatpayOptions: { taskQueue?: string } | undefined;
 
-  constructor(private readonly spec: OrderSpec) {
+  constructor(
+    private readonly spec: OrderSpec,
+    strict: boolean,
+  ) {
     this.deadline = paymentDeadline(spec);
-    this.order = new OrderState(spec, this.deadline);
+    this.order = new OrderState(spec, this.deadline, { strictNotes: strict });
+  }
+
+  /**
+   * The task queue of the WeChat Pay calls: the dedicated, rate-limited one (`<task queue>-wechatpay`), or — for an
+   * order whose first call was scheduled by an earlier version — the workflow's own, for the rest of its life (the
+   * worker serves the calls on both). Decided at the first call, so that orders still waiting for payment when
+   * this version was deployed move over too.
+   */
+  private wechatpayQueue(): { taskQueue?: string } {
+    this.wechatpayOptions ??= patched(Patches.WECHATPAY_TASK_QUEUE)
+      ? { taskQueue: wechatpayTaskQueue(workflowInfo().taskQueue) }
+      : {};
+    return this.wechatpayOptions;
   }
 
   /** A Temporal cancellation request arrived (see {@link OrderState.cancellationRequested}). */
@@ -251,6 +272,7 @@ class OrderLifecycle {
       const query = await queryCombineOrder.executeWithOptions(
         {
           summary: `${purpose === 'CONFIRM' ? 'confirming query' : 'query'} ${spec.combineOutTradeNo}`,
+          ...this.wechatpayQueue(),
           ...retryOptions(spec.reverseRetry, [ErrorType.QUERY_REJECTED]),
         },
         [{ combineOutTradeNo: spec.combineOutTradeNo, purpose }],
@@ -289,6 +311,7 @@ class OrderLifecycle {
       const result = await reverseCombineOrder.executeWithOptions(
         {
           summary: `reverse ${spec.combineOutTradeNo}`,
+          ...this.wechatpayQueue(),
           ...retryOptions(spec.reverseRetry, [ErrorType.REVERSE_REJECTED]),
         },
         [{ combineOutTradeNo: spec.combineOutTradeNo, combineAppid: spec.combineAppid, subOrders: spec.subOrders }],

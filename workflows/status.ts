@@ -2,13 +2,7 @@
  * What the workflow shows and answers (**contract**): the `status` query, the messages' answers and the result.
  * Plain JSON, camelCase. Re-exported by `types.ts`.
  */
-import type {
-  ConfirmedTradeState,
-  OrderPhase,
-  QueryRequest,
-  ReverseOutcome,
-  WechatpayHost,
-} from './types';
+import type { ConfirmedTradeState, OrderPhase, QueryRequest, ReverseOutcome, WechatpayHost } from './types';
 
 /** A failure as the status shows it: the type from {@link ErrorType} and a message free of secrets. */
 export interface FailureInfo {

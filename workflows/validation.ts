@@ -8,9 +8,12 @@ import {
   DEFAULT_PAYMENT_TIMEOUT_MS,
   DEFAULT_PAY_WINDOW_MS,
   DEFAULT_REVERSE_RETRY,
+  LEGACY_RETRY_LIMITS,
   MAX_CLOCK_SKEW_MS,
   MAX_PAY_WINDOW_MS,
   REVERSE_WINDOW_MS,
+  WECHATPAY_RETRY_LIMITS,
+  type RetryLimits,
 } from './policies';
 import { OnPaidAtDeadline, type OrderSpec, type ResolvedRetry, type SubOrderInput } from './types';
 
@@ -27,9 +30,28 @@ export type ValidationResult = { ok: true; spec: OrderSpec } | { ok: false; issu
 export const MAX_SUB_ORDERS = 50;
 /** Order numbers: 1–32 of digits, letters and `_ - | * @`. */
 export const ORDER_NO_RE = /^[0-9A-Za-z_\-|*@]{1,32}$/;
-/** Ids (mchid, appid): 1–32 printable ASCII characters without spaces. */
-const ID_RE = /^[\x21-\x7e]{1,32}$/;
-const ISO_8601_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+/** Merchant ids (`mchid`, `subMchid`): 1–32 digits, as WeChat Pay issues them. */
+export const MCHID_RE = /^[0-9]{1,32}$/;
+/** App ids (`combineAppid`, `subAppid`): 1–32 of digits, letters, `_` and `-` (e.g. `wxd678efh567hg6787`). */
+export const APPID_RE = /^[0-9A-Za-z_-]{1,32}$/;
+/** Ids of orders started before `Patches.STRICT_INPUT`: 1–32 printable ASCII characters without spaces. */
+const LEGACY_ID_RE = /^[\x21-\x7e]{1,32}$/;
+const ORDER_NO_RULE = '1-32 characters of 0-9 A-Z a-z _ - | * @';
+const MCHID_RULE = '1-32 digits';
+const APPID_RULE = '1-32 characters of 0-9 A-Z a-z _ -';
+const LEGACY_ID_RULE = '1-32 printable characters without spaces';
+/** ISO-8601 with a zone; the captures are checked against the calendar (see {@link parseIsoTime}). */
+const ISO_8601_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+
+/** Options of {@link validateOrderInput}. */
+export interface ValidationOptions {
+  /**
+   * The rules of orders started before `Patches.STRICT_INPUT` (the workflow passes it when replaying such an
+   * order, so that it takes the path it took): ids of any printable ASCII, dates as `Date.parse` reads them (a
+   * 31 November rolls over), the WeChat Pay retry overrides with the downstream bounds. The client never uses it.
+   */
+  legacy?: boolean;
+}
 
 const TOP_LEVEL_FIELDS = new Set([
   'combineOutTradeNo',
@@ -58,8 +80,46 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
-/** Validates an order input (as received over the wire) and resolves its defaults. */
-export function validateOrderInput(input: unknown, now: number): ValidationResult {
+/**
+ * An ISO-8601 time as epoch milliseconds, or NaN. Every field must exist in the calendar (month 1–12, a day the
+ * month has, hour 0–23, minute and second 0–59, zone offset up to 23:59): `2026-11-31` is refused, not rolled over
+ * to 1 December as `Date.parse` would.
+ */
+export function parseIsoTime(value: string): number {
+  const m = ISO_8601_RE.exec(value);
+  if (!m) return NaN;
+  const n = (group: number): number => Number(m[group] ?? 0);
+  const year = n(1);
+  const month = n(2);
+  const day = n(3);
+  const hour = n(4);
+  const minute = n(5);
+  const second = n(6);
+  const offsetHours = n(7);
+  const offsetMinutes = n(8);
+  const fields = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  const exists =
+    fields.getUTCFullYear() === year &&
+    fields.getUTCMonth() === month - 1 &&
+    fields.getUTCDate() === day &&
+    fields.getUTCHours() === hour &&
+    fields.getUTCMinutes() === minute &&
+    fields.getUTCSeconds() === second &&
+    offsetHours <= 23 &&
+    offsetMinutes <= 59;
+  return exists ? Date.parse(value) : NaN;
+}
+
+/**
+ * Validates an order input (as received over the wire) and resolves its defaults. `options.legacy`: the rules of
+ * orders started before the stricter ones (see {@link ValidationOptions}).
+ */
+export function validateOrderInput(input: unknown, now: number, options: ValidationOptions = {}): ValidationResult {
+  const legacy = options.legacy === true;
+  const mchidRe = legacy ? LEGACY_ID_RE : MCHID_RE;
+  const mchidRule = legacy ? LEGACY_ID_RULE : MCHID_RULE;
+  const appidRe = legacy ? LEGACY_ID_RE : APPID_RE;
+  const appidRule = legacy ? LEGACY_ID_RULE : APPID_RULE;
   const issues: ValidationIssue[] = [];
   const fail = (field: string, problem: string): void => {
     issues.push({ field, problem });
@@ -88,8 +148,8 @@ export function validateOrderInput(input: unknown, now: number): ValidationResul
     return true;
   };
 
-  checkString('combineOutTradeNo', input.combineOutTradeNo, ORDER_NO_RE, '1-32 characters of 0-9 A-Z a-z _ - | * @');
-  checkString('combineAppid', input.combineAppid, ID_RE, '1-32 printable characters without spaces');
+  checkString('combineOutTradeNo', input.combineOutTradeNo, ORDER_NO_RE, ORDER_NO_RULE);
+  checkString('combineAppid', input.combineAppid, appidRe, appidRule);
 
   const subOrders: SubOrderInput[] = [];
   const raw = input.subOrders;
@@ -110,18 +170,11 @@ export function validateOrderInput(input: unknown, now: number): ValidationResul
       for (const key of Object.keys(item)) {
         if (!SUB_ORDER_FIELDS.has(key)) fail(`${at}.${key}`, 'is not a known field');
       }
-      const okMchid = checkString(`${at}.mchid`, item.mchid, ID_RE, '1-32 printable characters without spaces');
-      const okNo = checkString(
-        `${at}.outTradeNo`,
-        item.outTradeNo,
-        ORDER_NO_RE,
-        '1-32 characters of 0-9 A-Z a-z _ - | * @',
-      );
-      const okSub = checkString(`${at}.subMchid`, item.subMchid, ID_RE, '1-32 printable characters without spaces');
+      const okMchid = checkString(`${at}.mchid`, item.mchid, mchidRe, mchidRule);
+      const okNo = checkString(`${at}.outTradeNo`, item.outTradeNo, ORDER_NO_RE, ORDER_NO_RULE);
+      const okSub = checkString(`${at}.subMchid`, item.subMchid, mchidRe, mchidRule);
       const hasAppid = item.subAppid !== undefined;
-      const okAppid =
-        !hasAppid ||
-        checkString(`${at}.subAppid`, item.subAppid, ID_RE, '1-32 printable characters without spaces', false);
+      const okAppid = !hasAppid || checkString(`${at}.subAppid`, item.subAppid, appidRe, appidRule, false);
       if (okNo) {
         const first = seen.get(item.outTradeNo as string);
         if (first !== undefined) fail(`${at}.outTradeNo`, `duplicates subOrders[${first}].outTradeNo`);
@@ -159,11 +212,18 @@ export function validateOrderInput(input: unknown, now: number): ValidationResul
   let orderCreatedAt = now;
   if (input.orderCreatedAt !== undefined) {
     const value = input.orderCreatedAt;
-    const parsed = typeof value === 'string' && ISO_8601_RE.test(value) ? Date.parse(value) : NaN;
+    const parsed =
+      typeof value !== 'string'
+        ? NaN
+        : legacy
+          ? ISO_8601_RE.test(value)
+            ? Date.parse(value)
+            : NaN
+          : parseIsoTime(value);
     if (typeof value !== 'string' || Number.isNaN(parsed)) {
       fail(
         'orderCreatedAt',
-        `must be an ISO-8601 time with a zone, e.g. "2026-11-27T08:00:00Z"; got ${describe(value)}`,
+        `must be an ISO-8601 time with a zone that exists in the calendar, e.g. "2026-11-27T08:00:00Z"; got ${describe(value)}`,
       );
     } else if (parsed > now + MAX_CLOCK_SKEW_MS) {
       fail('orderCreatedAt', `is more than ${formatDuration(MAX_CLOCK_SKEW_MS)} in the future: ${value}`);
@@ -207,8 +267,15 @@ export function validateOrderInput(input: unknown, now: number): ValidationResul
       for (const key of Object.keys(rp)) {
         if (key !== 'reverse' && key !== 'compensation') fail(`retryPolicy.${key}`, 'is not a known field');
       }
-      reverseRetry = resolveRetry('retryPolicy.reverse', rp.reverse, DEFAULT_REVERSE_RETRY, fail);
-      compensationRetry = resolveRetry('retryPolicy.compensation', rp.compensation, DEFAULT_COMPENSATION_RETRY, fail);
+      const wechatpayLimits = legacy ? LEGACY_RETRY_LIMITS : WECHATPAY_RETRY_LIMITS;
+      reverseRetry = resolveRetry('retryPolicy.reverse', rp.reverse, DEFAULT_REVERSE_RETRY, wechatpayLimits, fail);
+      compensationRetry = resolveRetry(
+        'retryPolicy.compensation',
+        rp.compensation,
+        DEFAULT_COMPENSATION_RETRY,
+        LEGACY_RETRY_LIMITS,
+        fail,
+      );
     }
   }
 
@@ -233,6 +300,7 @@ function resolveRetry(
   at: string,
   value: unknown,
   defaults: ResolvedRetry,
+  limits: RetryLimits,
   fail: (field: string, problem: string) => void,
 ): ResolvedRetry {
   if (value === undefined) return defaults;
@@ -243,7 +311,7 @@ function resolveRetry(
   for (const key of Object.keys(value)) {
     if (!RETRY_FIELDS.has(key)) fail(`${at}.${key}`, 'is not a known field');
   }
-  const duration = (key: string, fallback: number, min: number, max: number): number => {
+  const duration = (key: string, fallback: number, { min, max }: { min: number; max: number }): number => {
     const raw = value[key];
     if (raw === undefined) return fallback;
     const ms = parseDuration(raw);
@@ -257,15 +325,16 @@ function resolveRetry(
     return ms;
   };
   const resolved: ResolvedRetry = {
-    initialIntervalMs: duration('initialInterval', defaults.initialIntervalMs, 10, 3_600_000),
+    initialIntervalMs: duration('initialInterval', defaults.initialIntervalMs, limits.initialIntervalMs),
     backoffCoefficient: defaults.backoffCoefficient,
-    maximumIntervalMs: duration('maximumInterval', defaults.maximumIntervalMs, 10, 86_400_000),
-    scheduleToCloseMs: duration('scheduleToClose', defaults.scheduleToCloseMs, 1_000, REVERSE_WINDOW_MS),
+    maximumIntervalMs: duration('maximumInterval', defaults.maximumIntervalMs, limits.maximumIntervalMs),
+    scheduleToCloseMs: duration('scheduleToClose', defaults.scheduleToCloseMs, limits.scheduleToCloseMs),
   };
   const coef = value.backoffCoefficient;
+  const { min, max } = limits.backoffCoefficient;
   if (coef !== undefined) {
-    if (typeof coef !== 'number' || !Number.isFinite(coef) || coef < 1 || coef > 10) {
-      fail(`${at}.backoffCoefficient`, `must be a number from 1 to 10, got ${describe(coef)}`);
+    if (typeof coef !== 'number' || !Number.isFinite(coef) || coef < min || coef > max) {
+      fail(`${at}.backoffCoefficient`, `must be a number from ${min} to ${max}, got ${describe(coef)}`);
     } else {
       resolved.backoffCoefficient = coef;
     }

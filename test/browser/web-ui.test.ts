@@ -9,8 +9,8 @@ import type { Client } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/chromium';
 import { startOrderTimeout } from '../../client';
-import { workflowIdFor } from '../../workflows/messages';
-import { connectClient, serverAddress } from '../harness/env';
+import { resolveSignal, workflowIdFor } from '../../workflows/messages';
+import { connectClient, serverAddress, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
 
@@ -153,5 +153,39 @@ describe('Temporal Web UI (browser)', () => {
     expect(result.outcome).toBe('RESOLVED_MANUALLY');
     expect(result.resolution?.note).toBe('closed by hand in the merchant portal, ticket OPS-1');
     expect(stack.orderService.log.some((e) => e.combineOutTradeNo === input.combineOutTradeNo)).toBe(false);
+  });
+
+  it('shows notes and order numbers as text: no link, image, HTML or emphasis comes out of them (Markdown escaped)', async () => {
+    const no = `W|*_${uniqueId('x').slice(-8)}`;
+    const input = orderInput({ dueInMs: 300, subOrderCount: 1, combineOutTradeNo: no });
+    input.subOrders = [{ ...input.subOrders[0]!, outTradeNo: 'S|1*_x_*' }];
+    await seedOrder(stack.peer, input);
+    stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: no });
+    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    await waitForPhase(handle, 'NEEDS_ATTENTION');
+    const note = '[x](http://e.vil) <http://e.vil> ![i](http://e.vil/i.png) <b>bold</b> **strong** |cell|';
+    await handle.signal(resolveSignal, { note });
+    expect((await handle.result()).outcome).toBe('RESOLVED_MANUALLY');
+
+    await openWorkflow(workflowIdFor(no));
+    await page.getByText('User Metadata', { exact: true }).first().click();
+    // The renderer shows text only; the invisible word joiners that keep bare URLs from becoming links are dropped.
+    const text = (await waitForText(/resolved the order by hand/)).replace(/\u2060/g, '');
+    await page.screenshot({ path: path.join(SHOTS, 'escaped-markdown.png'), fullPage: true });
+    // Rendered as written: the note, the order number in the summary, the sub-order in the details.
+    expect(text).toContain(note);
+    expect(text).toContain(`Combined order ${no}`);
+    expect(text).toContain('S|1*_x_*');
+    // The UI renders summary, details and current details (GFM) in frames of its /render page: none holds a link, an
+    // image, HTML or emphasis, and the only table cells are the details' own.
+    const rendered = page.frames().filter((f) => f.url().includes('/render'));
+    expect(rendered.length).toBeGreaterThanOrEqual(3);
+    for (const frame of rendered) {
+      const found = await frame.locator('a, img, b, strong:text-is("strong"), em, td:text-is("cell")').count();
+      expect({ frame: decodeURIComponent(frame.url()).slice(0, 80), found }).toEqual({
+        frame: decodeURIComponent(frame.url()).slice(0, 80),
+        found: 0,
+      });
+    }
   });
 });

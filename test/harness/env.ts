@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../scripts/dev-server';
+import { wechatpayTaskQueue } from '../../workflows/messages';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 
 let runtimeInstalled = false;
@@ -86,16 +87,32 @@ export interface RunningTestWorker {
   stop(): Promise<void>;
 }
 
-/** Creates a worker with the prebuilt test bundle and runs it. */
+/**
+ * Creates a worker with the prebuilt test bundle and runs it. When `activities` include the WeChat Pay calls (query,
+ * reverse), a second worker serves them on the order's WeChat Pay task queue (`<taskQueue>-wechatpay`), as the
+ * product's worker does.
+ */
 export async function runTestWorker(
   options: Omit<WorkerOptions, 'connection' | 'namespace' | 'workflowBundle' | 'workflowsPath'>,
 ): Promise<RunningTestWorker> {
   const { worker, connection } = await createTestWorker(options);
-  const running = worker.run();
+  const activities = (options.activities ?? {}) as Record<string, unknown>;
+  const workers = [worker];
+  if ('queryCombineOrder' in activities || 'reverseCombineOrder' in activities) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: serverAddress().namespace,
+        taskQueue: wechatpayTaskQueue(options.taskQueue),
+        activities: options.activities,
+      }),
+    );
+  }
+  const running = workers.map((w) => w.run());
   return {
     async stop() {
-      worker.shutdown();
-      await running;
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
       await connection.close();
     },
   };

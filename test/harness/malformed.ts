@@ -28,7 +28,7 @@ export function malformedInputs(now: number): [string, unknown, RegExp][] {
     [
       'oversize combineAppid',
       { ...valid(), combineAppid: 'w'.repeat(1000) },
-      /combineAppid must be 1-32 printable.*a string of 1000/,
+      /combineAppid must be 1-32 characters of 0-9 A-Z a-z _ -.*a string of 1000/,
     ],
     ['combineAppid as object', { ...valid(), combineAppid: { a: 1 } }, /combineAppid must be a string, got an object/],
     ['missing subOrders', { ...valid(), subOrders: undefined }, /subOrders is required/],
@@ -134,7 +134,7 @@ export function malformedInputs(now: number): [string, unknown, RegExp][] {
     [
       'retryPolicy bad coefficient',
       { ...valid(), retryPolicy: { reverse: { backoffCoefficient: 0.5 } } },
-      /retryPolicy\.reverse\.backoffCoefficient must be a number from 1 to 10/,
+      /retryPolicy\.reverse\.backoffCoefficient must be a number from 1\.5 to 10/,
     ],
     [
       'retryPolicy unknown step',
@@ -146,7 +146,126 @@ export function malformedInputs(now: number): [string, unknown, RegExp][] {
       { ...valid(), retryPolicy: { compensation: { initialInterval: 'fast' } } },
       /retryPolicy\.compensation\.initialInterval must be a duration/,
     ],
+    // Merchant ids are digits: nothing that could inject into the Web UI's Markdown or a log line.
+    [
+      'mchid with letters',
+      { ...valid(), subOrders: [sub({ mchid: '1900abc' })] },
+      /subOrders\[0\]\.mchid must be 1-32 digits/,
+    ],
+    [
+      'mchid as a Markdown link',
+      { ...valid(), subOrders: [sub({ mchid: '[x](http://e.vil)' })] },
+      /subOrders\[0\]\.mchid must be 1-32 digits/,
+    ],
+    [
+      'mchid as a number',
+      { ...valid(), subOrders: [sub({ mchid: 1900000109 })] },
+      /subOrders\[0\]\.mchid must be a string/,
+    ],
+    [
+      'mchid with a space',
+      { ...valid(), subOrders: [sub({ mchid: '1900 0001' })] },
+      /subOrders\[0\]\.mchid must be 1-32 digits/,
+    ],
+    [
+      'subMchid with a table pipe',
+      { ...valid(), subOrders: [sub({ subMchid: '1900|0001' })] },
+      /subOrders\[0\]\.subMchid must be 1-32 digits/,
+    ],
+    [
+      'subMchid of 33 digits',
+      { ...valid(), subOrders: [sub({ subMchid: '1'.repeat(33) })] },
+      /subOrders\[0\]\.subMchid must be 1-32 digits/,
+    ],
+    [
+      'subMchid with HTML',
+      { ...valid(), subOrders: [sub({ subMchid: '<b>1</b>' })] },
+      /subOrders\[0\]\.subMchid must be 1-32 digits/,
+    ],
+    // App ids are [0-9A-Za-z_-].
+    [
+      'combineAppid as a Markdown link',
+      { ...valid(), combineAppid: '[x](http://e.vil)' },
+      /combineAppid must be 1-32 characters of 0-9 A-Z a-z _ -/,
+    ],
+    [
+      'combineAppid with a table pipe',
+      { ...valid(), combineAppid: 'wx|1' },
+      /combineAppid must be 1-32 characters of 0-9/,
+    ],
+    [
+      'combineAppid with a backtick',
+      { ...valid(), combineAppid: 'wx`1`' },
+      /combineAppid must be 1-32 characters of 0-9/,
+    ],
+    [
+      'combineAppid with an autolink',
+      { ...valid(), combineAppid: '<http://e.vil>' },
+      /combineAppid must be 1-32 characters/,
+    ],
+    [
+      'subAppid as a Markdown image',
+      { ...valid(), subOrders: [sub({ subAppid: '![x](y)' })] },
+      /subOrders\[0\]\.subAppid must be 1-32 characters of 0-9 A-Z a-z _ -/,
+    ],
+    [
+      'subAppid with emphasis',
+      { ...valid(), subOrders: [sub({ subAppid: 'wx*1*' })] },
+      /subOrders\[0\]\.subAppid must be 1-32 characters of 0-9/,
+    ],
+    // Dates must exist in the calendar (Date.parse would roll them over).
+    [
+      'orderCreatedAt on 31 November',
+      { ...valid(), orderCreatedAt: '2026-11-31T08:00:00Z' },
+      /orderCreatedAt must be an ISO-8601 time with a zone that exists in the calendar/,
+    ],
+    [
+      'orderCreatedAt on 29 February of a common year',
+      { ...valid(), orderCreatedAt: '2026-02-29T08:00:00+08:00' },
+      /orderCreatedAt must be an ISO-8601 time with a zone that exists/,
+    ],
+    [
+      'orderCreatedAt at hour 24',
+      { ...valid(), orderCreatedAt: '2026-11-26T24:00:00Z' },
+      /orderCreatedAt must be an ISO-8601 time with a zone that exists/,
+    ],
+    [
+      'orderCreatedAt on 31 April',
+      { ...valid(), orderCreatedAt: '2026-04-31T00:00:00Z' },
+      /orderCreatedAt must be an ISO-8601 time with a zone that exists/,
+    ],
+    // The WeChat Pay calls' retry floors and ceiling: one order cannot hammer the merchant's rate limit.
+    [
+      'retryPolicy.reverse initialInterval under 1s',
+      { ...valid(), retryPolicy: { reverse: { initialInterval: '100ms' } } },
+      /retryPolicy\.reverse\.initialInterval must be a duration from 1s to 1h, got "100ms"/,
+    ],
+    [
+      'retryPolicy.reverse initialInterval of 10 ms',
+      { ...valid(), retryPolicy: { reverse: { initialInterval: 10 } } },
+      /retryPolicy\.reverse\.initialInterval must be a duration from 1s to 1h/,
+    ],
+    [
+      'retryPolicy.reverse maximumInterval under 1s',
+      { ...valid(), retryPolicy: { reverse: { maximumInterval: '500ms' } } },
+      /retryPolicy\.reverse\.maximumInterval must be a duration from 1s to 1d/,
+    ],
+    [
+      'retryPolicy.reverse backoff of 1 (no backoff)',
+      { ...valid(), retryPolicy: { reverse: { backoffCoefficient: 1 } } },
+      /retryPolicy\.reverse\.backoffCoefficient must be a number from 1\.5 to 10, got number 1/,
+    ],
+    [
+      'retryPolicy.reverse window over 3 days',
+      { ...valid(), retryPolicy: { reverse: { scheduleToClose: '4d' } } },
+      /retryPolicy\.reverse\.scheduleToClose must be a duration from 1s to 3d/,
+    ],
   ];
+}
+
+/** A valid sub-order with some fields replaced (values of any type: the cases are malformed on purpose). */
+function sub(fields: Record<string, unknown>): Record<string, unknown> {
+  return { mchid: '1900000109', outTradeNo: 'S1', subMchid: '1900000001', ...fields };
 }
 
 /** The cases written against {@link NOW}. */

@@ -31,7 +31,8 @@ export function orderInput(
     paymentTimeout: 20_000 + dueInMs,
     payWindow: '2s',
     retryPolicy: {
-      reverse: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },
+      // The WeChat Pay calls' floor (1 s apart at the least); the downstream calls may retry faster.
+      reverse: { initialInterval: '1s', maximumInterval: '1s', scheduleToClose: '1m' },
       compensation: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },
     },
     ...rest,

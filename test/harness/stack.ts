@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Runtime, type Worker, type NativeConnection } from '@temporalio/worker';
 import { meterMetrics } from '../../worker/metrics';
-import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
+import { describeConfig, loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { seedOrder as seedAtPeer, type SubStates } from '../../simulator/admin-client';
 import type { OrderInput } from '../../workflows/types';
-import { createProductWorker } from '../../worker/worker';
+import { createProductWorker, type ProductWorker } from '../../worker/worker';
 import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../../simulator/keys';
 import {
   startWechatpayPeer,
@@ -24,6 +24,18 @@ import { quietRuntime, serverAddress, uniqueId } from './env';
 /** HMAC secret the suites use (the secret-hygiene test searches for it). */
 export const TEST_HMAC_SECRET = 'test-hmac-secret-3f9a1c7e52d04b8a';
 
+/** Credentials and a token some suites put into URLs (the secret-hygiene test searches for them). */
+export const TEST_URL_SECRETS = { user: 'hygiene-user', password: 'url-password-8d2e5b', token: 'url-token-5e1d9a7c' };
+
+/** `url` with user info (`user:password@`) and a `?token=` query, as a careless configuration might carry them. */
+export function withUrlSecrets(url: string): string {
+  const u = new URL(url);
+  u.username = TEST_URL_SECRETS.user;
+  u.password = TEST_URL_SECRETS.password;
+  u.searchParams.set('token', TEST_URL_SECRETS.token);
+  return u.toString();
+}
+
 let sharedIdentity: SimulatorIdentity | undefined;
 /** One identity (key set) per test run, generated into the run's work dir. */
 export function testIdentity(): SimulatorIdentity {
@@ -36,6 +48,8 @@ export interface Stack {
   peer: WechatpayPeer;
   orderService: OrderService;
   worker: Worker;
+  /** Both workers (the task queue's and the WeChat Pay calls'). */
+  product: ProductWorker;
   connection: NativeConnection;
   config: WorkerConfig;
   taskQueue: string;
@@ -53,6 +67,11 @@ export async function startStack(
     peerSettings?: Partial<PeerSettings>;
     env?: Record<string, string>;
     hmac?: boolean;
+    /**
+     * Put credentials and a `?token=` into the downstream URLs (`COMPENSATION_URL`, `PAYMENT_CONFIRMATION_URL`; see
+     * {@link withUrlSecrets}): the secret-hygiene suite then proves they never reach a log, a history or an error.
+     */
+    urlSecrets?: boolean;
     /** Peers of another stack to share (this stack will not close them). */
     reuse?: { peer: WechatpayPeer; orderService: OrderService };
   } = {},
@@ -74,7 +93,11 @@ export async function startStack(
     TEMPORAL_TASK_QUEUE: taskQueue,
     ...workerEnvFor(
       identity,
-      { wechatpay: peer.url, compensation: orderService.url, confirmation: orderService.confirmationUrl },
+      {
+        wechatpay: peer.url,
+        compensation: options.urlSecrets ? withUrlSecrets(orderService.url) : orderService.url,
+        confirmation: options.urlSecrets ? withUrlSecrets(orderService.confirmationUrl) : orderService.confirmationUrl,
+      },
       mode,
     ),
     ...(secret ? { COMPENSATION_HMAC_SECRET: secret } : {}),
@@ -85,15 +108,18 @@ export async function startStack(
   };
   const config = loadWorkerConfig(env);
   const codePath = process.env.TEST_WORKFLOW_BUNDLE!;
-  const { worker, connection } = await createProductWorker(config, {
+  // Logged as `npm run worker` logs it: the secret-hygiene suite checks that nothing secret reaches the log.
+  Runtime.instance().logger.info('worker configuration', describeConfig(config));
+  const product = await createProductWorker(config, {
     metrics: meterMetrics(Runtime.instance().metricMeter),
     overrides: { workflowBundle: { codePath } },
   });
-  const running = worker.run();
+  const { worker, connection } = product;
+  const running = product.run();
   let workerStopped: Promise<void> | undefined;
   const stopWorker = (): Promise<void> =>
     (workerStopped ??= (async () => {
-      worker.shutdown();
+      product.shutdown();
       await running;
       await connection.close();
     })());
@@ -101,6 +127,7 @@ export async function startStack(
     peer,
     orderService,
     worker,
+    product,
     connection,
     config,
     taskQueue,

@@ -13,6 +13,7 @@ import { Worker } from '@temporalio/worker';
 import { quietRuntime } from '../harness/env';
 import { HISTORY_DIR } from '../harness/record';
 import { Patches } from '../../workflows/patches';
+import { validateOrderInput } from '../../workflows/validation';
 
 /** Reads a fixture (proto3 JSON as `fetchHistory()` serialises it). */
 function loadHistory(file: string): temporal.api.history.v1.History {
@@ -83,6 +84,23 @@ describe('replay of committed histories', () => {
     // Those reversed blind (no marker); the current ones that reversed went through the queries (marker present).
     expect(before.filter(hasReconcileMarker)).toEqual([]);
     expect(hasReconcileMarker('reversed.json')).toBe(true);
+  });
+
+  it('needs the strict-input guard: the rules that accepted these orders still accept them, the new ones would not', () => {
+    let refusedNow = 0;
+    for (const file of files) {
+      const first = loadHistory(file).events[0]!;
+      const started = first.workflowExecutionStartedEventAttributes!;
+      const input: unknown = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString('utf8'));
+      const startTime = Number(first.eventTime!.seconds) * 1_000 + Math.floor((first.eventTime!.nanos ?? 0) / 1e6);
+      const legacy = validateOrderInput(input, startTime, { legacy: true });
+      const strict = validateOrderInput(input, startTime);
+      // Replayed without the marker, the workflow validates with the legacy rules: the verdict it recorded.
+      expect({ file, ok: legacy.ok }).toEqual({ file, ok: !file.endsWith('invalid-input.json') });
+      if (legacy.ok && !strict.ok) refusedNow += 1;
+    }
+    // Without `patched(Patches.STRICT_INPUT)` these would fail at once on replay (100 ms WeChat Pay retries).
+    expect(refusedNow).toBeGreaterThan(20);
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {

@@ -1,12 +1,14 @@
 /**
- * Secret hygiene, run last: no private key material and no HMAC secret in any workflow history of this run's
- * server, in the worker logs, or in the error texts the suites recorded.
+ * Secret hygiene, run last: no private key material, no HMAC secret, no credentials or token from a URL, no request
+ * signature (`WECHATPAY2-SHA256-RSA2048 …` Authorization, `sha256=…` downstream signature) in any workflow history
+ * of this run's server, in the worker logs, or in the error texts the suites recorded. (test/e2e/secret-urls runs a
+ * worker whose URLs carry credentials and a token, so the URL needles have something to catch.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { connectClient, workerLogFile } from '../harness/env';
-import { TEST_HMAC_SECRET, testIdentity } from '../harness/stack';
+import { TEST_HMAC_SECRET, TEST_URL_SECRETS, testIdentity, withUrlSecrets } from '../harness/stack';
 
 /** Distinctive pieces of each private key: its base64 body lines. */
 function keyFragments(file: string): string[] {
@@ -44,7 +46,22 @@ describe('secret hygiene', () => {
     path.join(keyDir, 'platform_private_key.pem'),
     path.resolve(__dirname, '..', 'fixtures', 'wrong-merchant-key.pem'),
   ];
-  const needles = [TEST_HMAC_SECRET, 'PRIVATE KEY-----', ...privateKeys.flatMap(keyFragments)];
+  /** What a URL may carry: user info (`user:password@`), the password alone, a `?token=` query. */
+  const urlNeedles = [
+    `${TEST_URL_SECRETS.user}:${TEST_URL_SECRETS.password}@`,
+    TEST_URL_SECRETS.password,
+    TEST_URL_SECRETS.token,
+    '?token=',
+  ];
+  /** What signs a request: the WeChat Pay Authorization scheme (with its signature) and the downstream HMAC. */
+  const signatureNeedles = ['WECHATPAY2-SHA256-RSA2048', 'sha256='];
+  const needles = [
+    TEST_HMAC_SECRET,
+    'PRIVATE KEY-----',
+    ...privateKeys.flatMap(keyFragments),
+    ...urlNeedles,
+    ...signatureNeedles,
+  ];
 
   function findSecrets(haystack: string): string[] {
     return needles.filter((n) => haystack.includes(n)).map((n) => `${n.slice(0, 12)}…`);
@@ -54,6 +71,10 @@ describe('secret hygiene', () => {
     expect(needles.length).toBeGreaterThan(40);
     expect(decodedBytes({ a: [{ data: Buffer.from(TEST_HMAC_SECRET) }] })).toContain(TEST_HMAC_SECRET);
     expect(findSecrets(fs.readFileSync(identity.merchantPrivateKeyPath, 'utf8')).length).toBeGreaterThan(0);
+    // A URL as the secret-urls suite configures it, an Authorization header and a downstream signature are caught.
+    expect(findSecrets(withUrlSecrets('https://orders.internal/compensations'))).toHaveLength(4);
+    expect(findSecrets('Authorization: WECHATPAY2-SHA256-RSA2048 mchid="1900009191",signature="…"')).toHaveLength(1);
+    expect(findSecrets('X-Compensation-Signature: sha256=0f1e2d')).toHaveLength(1);
   });
 
   it('finds no key material or HMAC secret in any workflow history', async () => {

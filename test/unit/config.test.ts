@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigErrors, describeConfig, loadWorkerConfig, loggableUrl } from '../../worker/config';
+import {
+  ConfigErrors,
+  DEFAULT_WECHATPAY_MAX_RPS,
+  describeConfig,
+  loadWorkerConfig,
+  loggableUrl,
+  redactUrlText,
+} from '../../worker/config';
+import { wechatpayWorkerOptions } from '../../worker/worker';
 import { loadOrCreateIdentity, workerEnvFor } from '../../simulator/keys';
 
 const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));
@@ -162,10 +170,10 @@ describe('worker configuration from the environment', () => {
   it('logs every URL as origin and path only: no credentials, no query strings', () => {
     const config = loadWorkerConfig({
       ...base(),
-      WECHATPAY_BASE_URL: 'https://proxy-user:proxy-pass@api.mch.weixin.qq.com/?k=wx-query-secret',
-      WECHATPAY_BACKUP_BASE_URL: 'https://u:backup-pass@api2.mch.weixin.qq.com/#frag',
+      WECHATPAY_BASE_URL: 'https://api.mch.weixin.qq.com/',
+      WECHATPAY_BACKUP_BASE_URL: 'https://api2.mch.weixin.qq.com/',
       COMPENSATION_URL: 'https://svc:comp-pass@orders.internal/compensations?token=comp-token',
-      PAYMENT_CONFIRMATION_URL: 'https://svc:conf-pass@orders.internal/payment-confirmations?token=conf-token',
+      PAYMENT_CONFIRMATION_URL: 'https://svc:conf-pass@orders.internal/payment-confirmations?token=conf-token#frag',
     });
     const described = describeConfig(config);
     expect(described).toMatchObject({
@@ -175,20 +183,60 @@ describe('worker configuration from the environment', () => {
       paymentConfirmationUrl: 'https://orders.internal/payment-confirmations',
     });
     const text = JSON.stringify(described);
-    for (const secret of [
-      'proxy-pass',
-      'wx-query-secret',
-      'backup-pass',
-      'comp-pass',
-      'comp-token',
-      'conf-pass',
-      'conf-token',
-    ]) {
+    for (const secret of ['comp-pass', 'comp-token', 'conf-pass', 'conf-token', 'svc:', '?token=', 'frag']) {
       expect(text).not.toContain(secret);
     }
     // The configuration itself keeps the full URLs: they are what is called.
     expect(config.confirmation.url).toContain('token=conf-token');
     expect(loggableUrl('not a url')).toBe('(not a URL)');
+  });
+
+  it('refuses WeChat Pay URLs with credentials (they would replace the signature) or a query, echoing neither', () => {
+    const message = problems({
+      ...base(),
+      WECHATPAY_BASE_URL: 'https://proxy-user:proxy-pass@api.mch.weixin.qq.com/',
+      WECHATPAY_BACKUP_BASE_URL: 'https://api2.mch.weixin.qq.com/?k=wx-query-secret',
+    });
+    expect(message).toContain(
+      'WECHATPAY_BASE_URL must not carry credentials (user:password@), got https://api.mch.weixin.qq.com/ with them',
+    );
+    expect(message).toContain(
+      'WECHATPAY_BACKUP_BASE_URL must not carry a query or fragment (request paths are appended), got https://api2.mch.weixin.qq.com/',
+    );
+    for (const secret of ['proxy-user', 'proxy-pass', 'wx-query-secret']) expect(message).not.toContain(secret);
+  });
+
+  it('never echoes user info or a query of a URL that does not parse, however it is written', () => {
+    for (const bad of [
+      'ftp://user:hunter2-password@orders.internal/c?token=abc',
+      'ftp:user:hunter2-password@orders.internal/c',
+      'user:hunter2-password@orders.internal/c#token=abc',
+      'http://user:hunter2-password@[bad/c?token=abc',
+    ]) {
+      const message = problems({ ...base(), COMPENSATION_URL: bad });
+      expect(message).toContain('COMPENSATION_URL must be an http(s) URL');
+      expect({ bad, leaked: /hunter2|token=abc/.test(message) }).toEqual({ bad, leaked: false });
+    }
+    expect(redactUrlText('ftp:user:token@host/p?token=abc')).toBe('ftp:***@host/p');
+  });
+
+  it('reads WECHATPAY_MAX_RPS (default 50, 1 to 10000) for the task-queue limit and the client pacing', () => {
+    const config = loadWorkerConfig(base());
+    expect(config.wechatpayMaxRps).toBe(DEFAULT_WECHATPAY_MAX_RPS);
+    expect(DEFAULT_WECHATPAY_MAX_RPS).toBe(50);
+    expect(config.wechatpay.maxRequestsPerSecond).toBe(50);
+    expect(describeConfig(config).wechatpayMaxRps).toBe(50);
+    const five = loadWorkerConfig({ ...base(), WECHATPAY_MAX_RPS: ' 5 ' });
+    expect(five.wechatpayMaxRps).toBe(5);
+    expect(wechatpayWorkerOptions(five)).toMatchObject({
+      taskQueue: 'combine-papay-wechatpay',
+      maxTaskQueueActivitiesPerSecond: 5,
+    });
+    for (const bad of ['0', '-1', '2.5', 'fast', '10001']) {
+      expect(problems({ ...base(), WECHATPAY_MAX_RPS: bad })).toContain(
+        `WECHATPAY_MAX_RPS must be an integer from 1 to 10000, got "${bad}"`,
+      );
+    }
   });
 
   it('describes itself without keys or secrets', () => {

@@ -1,4 +1,9 @@
-import { assertSupportedRuntime, MIN_NODE_VERSION, UnsupportedRuntimeError } from '../../worker/runtime';
+import {
+  assertSupportedRuntime,
+  describeStartFailure,
+  MIN_NODE_VERSION,
+  UnsupportedRuntimeError,
+} from '../../worker/runtime';
 import packageJson from '../../package.json';
 
 describe('the worker refuses a Node.js runtime it cannot run on', () => {
@@ -21,5 +26,24 @@ describe('the worker refuses a Node.js runtime it cannot run on', () => {
 
   it('package.json engines asks for the same version', () => {
     expect(packageJson.engines.node).toBe(`>=${MIN_NODE_VERSION}`);
+  });
+});
+
+describe('a worker that cannot connect says why', () => {
+  it('names a client certificate the frontend does not trust, keeping the SDK text', () => {
+    const sdk = new Error('Failed to call GetSystemInfo: transport error: received fatal alert: UnknownCA');
+    const text = describeStartFailure(sdk);
+    expect(text).toMatch(/refused this worker's client certificate \(TEMPORAL_TLS_CLIENT_CERT_PATH\)/);
+    expect(text).toMatch(/UnknownCA/);
+  });
+
+  it('names a missing client certificate', () => {
+    expect(describeStartFailure(new Error('tls: received fatal alert: CertificateRequired'))).toMatch(
+      /requires a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH/,
+    );
+  });
+
+  it('passes other failures through', () => {
+    expect(describeStartFailure(new Error('connection refused'))).toBe('worker failed: connection refused');
   });
 });

@@ -1,5 +1,6 @@
 import { parseDuration, formatDuration } from '../../workflows/duration';
-import { validateOrderInput, formatIssues } from '../../workflows/validation';
+import { LEGACY_RETRY_LIMITS, WECHATPAY_RETRY_LIMITS } from '../../workflows/policies';
+import { formatIssues, parseIsoTime, validateOrderInput } from '../../workflows/validation';
 import { checkOrderInput, OrderInputError } from '../../client';
 import { MALFORMED, NOW, valid } from '../harness/malformed';
 
@@ -38,7 +39,7 @@ describe('order input validation', () => {
   });
 
   it(`rejects ${MALFORMED.length} malformed inputs, each naming the field`, () => {
-    expect(MALFORMED.length).toBeGreaterThanOrEqual(30);
+    expect(MALFORMED.length).toBeGreaterThanOrEqual(60);
     for (const [name, input, expected] of MALFORMED) {
       const r = validateOrderInput(input, NOW);
       expect({ name, ok: r.ok }).toEqual({ name, ok: false });
@@ -64,6 +65,112 @@ describe('order input validation', () => {
     expect(() => checkOrderInput({ ...valid(), combineAppid: 7 })).toThrow(
       /combineAppid must be a string, got number 7/,
     );
+  });
+});
+
+describe('ids, dates and retry overrides that cannot inject or flood (issue 11, items 2 and 4)', () => {
+  const order = (fields: Record<string, unknown>) => ({ ...valid(), ...fields });
+  const subOrder = (fields: Record<string, unknown>) =>
+    order({ subOrders: [{ mchid: '1900000109', outTradeNo: 'S1', subMchid: '1900000001', ...fields }] });
+  const issues = (input: unknown, legacy = false): string => {
+    const r = validateOrderInput(input, NOW, { legacy });
+    return r.ok ? '' : formatIssues(r.issues);
+  };
+
+  it('accepts merchant ids of digits and appids of [0-9A-Za-z_-], at the 32-character limit', () => {
+    expect(issues(subOrder({ mchid: '1'.repeat(32), subMchid: '0', subAppid: `wx_${'A-z9'.repeat(7)}a` }))).toBe('');
+    expect(issues(order({ combineAppid: 'wx-d678_efh567hg6787' }))).toBe('');
+  });
+
+  it.each([
+    ['mchid', { mchid: '1900-0001' }, 'subOrders[0].mchid must be 1-32 digits'],
+    ['subMchid', { subMchid: '１９００' }, 'subOrders[0].subMchid must be 1-32 digits'],
+    ['subAppid', { subAppid: 'wx|1' }, 'subOrders[0].subAppid must be 1-32 characters of 0-9 A-Z a-z _ -'],
+  ])('refuses a %s outside its character set (%j)', (_field, fields, message) => {
+    expect(issues(subOrder(fields))).toContain(message);
+  });
+
+  it('accepts calendar dates (leap day, offsets, fractions) and refuses dates that would roll over', () => {
+    expect(parseIsoTime('2028-02-29T23:59:59.999+08:00')).toBe(Date.parse('2028-02-29T15:59:59.999Z'));
+    expect(parseIsoTime('2026-11-27T08:00Z')).toBe(Date.parse('2026-11-27T08:00:00Z'));
+    expect(parseIsoTime('2026-11-27T08:00:00-0530')).toBe(Date.parse('2026-11-27T13:30:00Z'));
+    for (const rolled of [
+      '2026-11-31T08:00:00Z',
+      '2026-02-29T08:00:00Z',
+      '2026-02-30T08:00:00Z',
+      '2026-06-31T00:00:00Z',
+      '2026-11-26T24:00:00Z',
+      '2026-00-10T08:00:00Z',
+      '2026-11-00T08:00:00Z',
+    ]) {
+      // What Date.parse alone did: a day that does not exist became another one.
+      expect({ rolled, parsed: parseIsoTime(rolled) }).toEqual({ rolled, parsed: NaN });
+    }
+    expect(Number.isNaN(Date.parse('2026-11-31T08:00:00Z'))).toBe(false);
+    expect(issues(order({ orderCreatedAt: '2026-11-27T07:00:00+08:00' }))).toBe('');
+  });
+
+  it('holds the WeChat Pay retry overrides to the floors (1 s, backoff 1.5) and the 3-day ceiling, exactly at the edges', () => {
+    expect(WECHATPAY_RETRY_LIMITS).toMatchObject({
+      initialIntervalMs: { min: 1_000 },
+      maximumIntervalMs: { min: 1_000 },
+      backoffCoefficient: { min: 1.5 },
+      scheduleToCloseMs: { max: 3 * 86_400_000 },
+    });
+    const edge = { initialInterval: '1s', maximumInterval: 1_000, backoffCoefficient: 1.5, scheduleToClose: '3d' };
+    const r = validateOrderInput(order({ retryPolicy: { reverse: edge } }), NOW);
+    expect(r).toMatchObject({
+      ok: true,
+      spec: {
+        reverseRetry: {
+          initialIntervalMs: 1_000,
+          maximumIntervalMs: 1_000,
+          backoffCoefficient: 1.5,
+          scheduleToCloseMs: 3 * 86_400_000,
+        },
+      },
+    });
+    expect(issues(order({ retryPolicy: { reverse: { initialInterval: '999ms' } } }))).toMatch(
+      /retryPolicy\.reverse\.initialInterval must be a duration from 1s to 1h/,
+    );
+    expect(issues(order({ retryPolicy: { reverse: { backoffCoefficient: 1.49 } } }))).toMatch(
+      /retryPolicy\.reverse\.backoffCoefficient must be a number from 1\.5 to 10/,
+    );
+    expect(issues(order({ retryPolicy: { reverse: { scheduleToClose: 3 * 86_400_000 + 1 } } }))).toMatch(
+      /retryPolicy\.reverse\.scheduleToClose must be a duration from 1s to 3d/,
+    );
+    // The downstream calls keep their bounds: they are the order service's, not the merchant's rate limit.
+    expect(LEGACY_RETRY_LIMITS.initialIntervalMs.min).toBe(10);
+    expect(issues(order({ retryPolicy: { compensation: { initialInterval: '100ms', backoffCoefficient: 1 } } }))).toBe(
+      '',
+    );
+  });
+
+  it('keeps the rules that accepted orders started before them (legacy: replayed histories take their path)', () => {
+    // What the committed histories carry, and what an order of that time may have carried.
+    const old = subOrder({ mchid: 'M-1900000109', subAppid: 'wx.legacy' });
+    const oldOrder = {
+      ...old,
+      combineAppid: 'wx.d678',
+      orderCreatedAt: '2026-11-26T24:00:00Z',
+      retryPolicy: { reverse: { initialInterval: '100ms', maximumInterval: '500ms', backoffCoefficient: 1 } },
+    };
+    expect(issues(oldOrder, true)).toBe('');
+    const r = validateOrderInput(oldOrder, NOW, { legacy: true });
+    expect(r.ok && r.spec.orderCreatedAt).toBe(Date.parse('2026-11-27T00:00:00Z'));
+    expect(r.ok && r.spec.reverseRetry.initialIntervalMs).toBe(100);
+    const now = issues(oldOrder);
+    for (const field of [
+      'combineAppid',
+      'subOrders[0].mchid',
+      'subOrders[0].subAppid',
+      'orderCreatedAt',
+      'retryPolicy.reverse.initialInterval',
+      'retryPolicy.reverse.maximumInterval',
+      'retryPolicy.reverse.backoffCoefficient',
+    ]) {
+      expect(now).toContain(`${field} must be`);
+    }
   });
 });
 

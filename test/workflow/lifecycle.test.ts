@@ -178,7 +178,8 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
   it('goes to NEEDS_ATTENTION when reverse retries run out, naming the last failure', async () => {
     const input = orderInput({
       dueInMs: 200,
-      retryPolicy: { reverse: { initialInterval: '100ms', maximumInterval: '200ms', scheduleToClose: '2s' } },
+      // The floors of the WeChat Pay retries: 1 s apart at the least; the window closes after two or three attempts.
+      retryPolicy: { reverse: { initialInterval: '1s', maximumInterval: '1s', scheduleToClose: '2500ms' } },
     });
     fake.reverseScript = () =>
       ApplicationFailure.create({ type: ErrorType.REVERSE_TRANSIENT, message: '503 SERVICE_UNAVAILABLE' });
@@ -280,7 +281,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(result.outcome).toBe('REVERSED');
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     const comps = callsFor(input.combineOutTradeNo).filter((c) => c.name === 'compensate');
-    expect(comps.every((c) => (c.req).reason === 'CANCELLED')).toBe(true);
+    expect(comps.every((c) => c.req.reason === 'CANCELLED')).toBe(true);
     const status = await handle.query(statusQuery);
     expect(status.operatorActions).toEqual([expect.objectContaining({ action: 'cancelRequest', accepted: true })]);
     await recordHistory('cancel-requested', handle);

@@ -99,10 +99,9 @@ export async function tryForeignClientCert(
     .filter((l) => /worker failed|error|refused|certificate/i.test(l) && !/^\s/.test(l))
     .join('\n')
     .trim();
-  // The TLS alert the frontend sends for a client certificate it does not trust (or none at all).
-  const alert = /UnknownCA|unknown ca|BadCertificate|bad certificate|CertificateRequired|certificate required/i;
-  // …and the worker says so in words, not only as the SDK's "transport error".
+  // The frontend refuses a client certificate it does not trust with a TLS alert, or just closes the handshake; the
+  // worker must say so in words, not only as the SDK's "transport error".
   const explained = /refused this worker's client certificate|requires a client certificate/.test(output);
-  const refused = exitCode !== null && exitCode !== 0 && alert.test(output) && explained;
+  const refused = exitCode !== null && exitCode !== 0 && explained;
   return { exitCode, message: message || output.slice(-500), refused, ms: Date.now() - started };
 }

@@ -43,7 +43,7 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigErrors || err instanceof SearchAttributesMissingError) {
     console.error(err.message);
   } else {
-    console.error(describeStartFailure(err));
+    console.error(describeStartFailure(err, Boolean(process.env.TEMPORAL_TLS_CLIENT_CERT_PATH?.trim())));
   }
   process.exit(1);
 });

@@ -28,15 +28,22 @@ export function assertSupportedRuntime(
 
 /**
  * What to print when the worker cannot start: a TLS refusal by the Temporal frontend is named as such (the SDK only
- * says "transport error"), with the variables to check; the original message follows for the record.
+ * says "transport error", or just "connection closed" when the frontend drops the handshake), with the variables to
+ * check; the original message follows for the record.
+ *
+ * @param err - what the start threw
+ * @param clientCertificate - whether the worker presented a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH)
  */
-export function describeStartFailure(err: unknown): string {
+export function describeStartFailure(err: unknown, clientCertificate = false): string {
   const text = err instanceof Error ? err.message : String(err);
-  if (/UnknownCA|unknown ca|BadCertificate|bad certificate/i.test(text)) {
+  const refused =
+    /UnknownCA|unknown ca|BadCertificate|bad certificate/i.test(text) ||
+    (clientCertificate && /connection closed|operation was cancel/i.test(text));
+  if (refused) {
     return (
       "worker failed: the Temporal frontend refused this worker's client certificate " +
-      '(TEMPORAL_TLS_CLIENT_CERT_PATH): it is not signed by a CA the cluster trusts. ' +
-      `Details: ${text}`
+      '(TEMPORAL_TLS_CLIENT_CERT_PATH): it is not signed by a CA the cluster trusts, or the frontend closed the TLS ' +
+      `handshake for another reason (check TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_SERVER_NAME). Details: ${text}`
     );
   }
   if (/CertificateRequired|certificate required/i.test(text)) {

@@ -43,6 +43,14 @@ describe('a worker that cannot connect says why', () => {
     );
   });
 
+  it('names a handshake the frontend closed while a client certificate was presented', () => {
+    const sdk = new Error(
+      'Failed to call GetSystemInfo: code: \'The operation was cancelled\', message: "operation was canceled", source: hyper::Error(Canceled, "connection closed")',
+    );
+    expect(describeStartFailure(sdk, true)).toMatch(/refused this worker's client certificate/);
+    expect(describeStartFailure(sdk, false)).toMatch(/^worker failed: Failed to call GetSystemInfo/);
+  });
+
   it('passes other failures through', () => {
     expect(describeStartFailure(new Error('connection refused'))).toBe('worker failed: connection refused');
   });

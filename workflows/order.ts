@@ -9,28 +9,23 @@ import {
   condition,
   log,
   patched,
-  proxyActivities,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
 import { formatDuration, iso } from './duration';
 import { ErrorType } from './errors';
 import { compensatePending, type ConfirmedReversal } from './compensation';
-import { describeFailure } from './failures';
 import { wechatpayTaskQueue } from './messages';
 import { OrderState } from './order-state';
 import { Patches } from './patches';
 import {
-  ACTIVITY_START_TO_CLOSE_MS,
   CONFIRM_BACKOFF_MS,
   MAX_REVERSE_ROUNDS,
   PAY_CALL_TIMEOUT_MS,
   REVERSE_FLOOR_MS,
   paymentDeadline,
-  retryOptions,
 } from './policies';
 import { confirmedStates, decideAfterReverse, decideBeforeReverse, summarizeQuery } from './reconcile';
 import { CombineOutTradeNoKey, PaymentDeadlineKey, SubMchIdsKey } from './search-attributes';
@@ -44,17 +39,11 @@ import {
   type OrderResult,
   type OrderSpec,
   type OrderStatus,
-  type QueryRequest,
   type QueryResult,
 } from './types';
 import { formatIssues, validateOrderInput } from './validation';
-
-const { queryCombineOrder, reverseCombineOrder, confirmPayment } = proxyActivities<OrderActivities>({
-  startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,
-});
-
-/** Most queries kept in the status (older ones remain in the history). */
-const MAX_QUERIES_SHOWN = 10;
+import { adoptPaid } from './adopt';
+import { queryStep, reverseStep, type WechatpayStep } from './wechatpay-steps';
 
 /** How driving the reversal ended: confirmed (compensate), adopted as paid, or stuck (an operator decides). */
 type Reconciled =
@@ -89,6 +78,8 @@ class OrderLifecycle {
   private confirmed: ConfirmedReversal | undefined;
   /** Where the WeChat Pay calls go, decided at the first one (see {@link OrderLifecycle.wechatpayQueue}). */
   private wechatpayOptions: { taskQueue?: string } | undefined;
+  /** What the WeChat Pay steps work on (see {@link WechatpayStep}). */
+  private readonly steps: WechatpayStep;
 
   constructor(
     private readonly spec: OrderSpec,
@@ -96,6 +87,7 @@ class OrderLifecycle {
   ) {
     this.deadline = paymentDeadline(spec);
     this.order = new OrderState(spec, this.deadline, { strictNotes: strict });
+    this.steps = { spec, order: this.order, queue: () => this.wechatpayQueue() };
   }
 
   /**
@@ -135,7 +127,7 @@ class OrderLifecycle {
     for (;;) {
       const reconciled = await this.reconcileAndReverse(why);
       if (reconciled.kind === 'CONFIRMED') break;
-      if (reconciled.kind === 'ADOPT') return this.adopt(reconciled.query);
+      if (reconciled.kind === 'ADOPT') return adoptPaid(this.steps, reconciled.query);
       const action = await this.order.awaitOperator(reconciled.step, reconciled.failure);
       if (action.action === 'resolve') return this.order.resolveManually(action.note);
     }
@@ -210,7 +202,7 @@ class OrderLifecycle {
     const { spec, state } = this;
     for (let sent = 0; ;) {
       const confirming = state.reverse.state === 'ACCEPTED';
-      const query = await this.query(confirming ? 'CONFIRM' : 'RECONCILE');
+      const query = await queryStep(this.steps, confirming ? 'CONFIRM' : 'RECONCILE');
       if ('type' in query) return { kind: 'STUCK', step: 'QUERY', failure: query };
       const decision = confirming
         ? decideAfterReverse(query, spec.subOrders)
@@ -240,7 +232,7 @@ class OrderLifecycle {
         );
         await sleep(pause, { summary: 'pause before reversing again' });
       }
-      const failure = await this.reverse(why);
+      const failure = await reverseStep(this.steps, why);
       if (failure) return { kind: 'STUCK', step: 'REVERSE', failure };
       sent += 1;
     }
@@ -256,137 +248,6 @@ class OrderLifecycle {
     state.reverse.state = afterReverse ? 'CONFIRMED' : 'NOT_NEEDED';
     state.reverse.outcome = reverseOutcome;
     state.reverse.confirmedAt = iso(Date.now());
-  }
-
-  /** One query through the activity (retried until a signed fact); its record in the status, or why it failed. */
-  private async query(purpose: QueryRequest['purpose']): Promise<QueryResult | FailureInfo> {
-    const { spec, state } = this;
-    state.reverse.state = purpose === 'CONFIRM' ? 'CONFIRMING' : 'QUERYING';
-    this.order.enter(
-      OrderPhase.REVERSING,
-      purpose === 'CONFIRM'
-        ? 'Confirming the reverse: querying WeChat Pay until it shows every sub-order closed, reversed or refunded.'
-        : 'Querying WeChat Pay (signed GET) to learn whether the order was paid before deciding.',
-    );
-    try {
-      const query = await queryCombineOrder.executeWithOptions(
-        {
-          summary: `${purpose === 'CONFIRM' ? 'confirming query' : 'query'} ${spec.combineOutTradeNo}`,
-          ...this.wechatpayQueue(),
-          ...retryOptions(spec.reverseRetry, [ErrorType.QUERY_REJECTED]),
-        },
-        [{ combineOutTradeNo: spec.combineOutTradeNo, purpose }],
-      );
-      const queries = (state.reverse.queries ??= []);
-      queries.push({
-        at: iso(Date.now()),
-        purpose,
-        host: query.host,
-        seen: summarizeQuery(query, spec.subOrders),
-        ...(query.answerNonce ? { answerNonce: query.answerNonce } : {}),
-      });
-      if (queries.length > MAX_QUERIES_SHOWN) queries.shift();
-      if (purpose === 'CONFIRM') state.reverse.state = 'ACCEPTED';
-      return query;
-    } catch (err) {
-      const failure = describeFailure(err, iso(Date.now()));
-      if (purpose === 'CONFIRM') state.reverse.state = 'ACCEPTED';
-      else state.reverse.state = 'FAILED';
-      state.reverse.lastFailure = failure;
-      log.error('query failed for good', { combineOutTradeNo: spec.combineOutTradeNo, failureType: failure.type });
-      return failure;
-    }
-  }
-
-  /** One reverse through the activity (retried until an accepted, signed answer); undefined, or why it failed. */
-  private async reverse(why: string): Promise<FailureInfo | undefined> {
-    const { spec, state } = this;
-    state.reverse.state = 'IN_PROGRESS';
-    state.reverse.rounds += 1;
-    this.order.enter(
-      OrderPhase.REVERSING,
-      `Reversing at WeChat Pay because ${why}: a signed POST, retried until an accepted answer.`,
-    );
-    try {
-      const result = await reverseCombineOrder.executeWithOptions(
-        {
-          summary: `reverse ${spec.combineOutTradeNo}`,
-          ...this.wechatpayQueue(),
-          ...retryOptions(spec.reverseRetry, [ErrorType.REVERSE_REJECTED]),
-        },
-        [{ combineOutTradeNo: spec.combineOutTradeNo, combineAppid: spec.combineAppid, subOrders: spec.subOrders }],
-      );
-      // Each round's answer replaces the last one's (a 204 carries no code).
-      delete state.reverse.code;
-      delete state.reverse.answerNonce;
-      Object.assign(state.reverse, {
-        state: 'ACCEPTED',
-        outcome: result.outcome,
-        httpStatus: result.httpStatus,
-        verified: result.verified,
-        acceptedAt: iso(Date.now()),
-        ...(result.code ? { code: result.code } : {}),
-        ...(result.host ? { host: result.host } : {}),
-        ...(result.answerNonce ? { answerNonce: result.answerNonce } : {}),
-      });
-      log.info('reverse accepted', { combineOutTradeNo: spec.combineOutTradeNo, outcome: result.outcome });
-      return undefined;
-    } catch (err) {
-      state.reverse.state = 'FAILED';
-      state.reverse.lastFailure = describeFailure(err, iso(Date.now()));
-      log.error('reverse failed for good', {
-        combineOutTradeNo: spec.combineOutTradeNo,
-        failureType: state.reverse.lastFailure.type,
-      });
-      return state.reverse.lastFailure;
-    }
-  }
-
-  /** The query showed the order paid and the merchant adopts such orders: announce it, then finish PAID. */
-  private async adopt(query: Extract<QueryResult, { found: true }>): Promise<OrderResult> {
-    const { spec, state } = this;
-    const ids = new Map(query.subOrders.map((s) => [s.outTradeNo, s.transactionId]));
-    const transactionIds: Record<string, string> = {};
-    for (const s of spec.subOrders) {
-      const id = ids.get(s.outTradeNo);
-      if (id) transactionIds[s.outTradeNo] = id;
-    }
-    state.paid = { at: iso(Date.now()), source: 'WECHATPAY_QUERY', transactionIds };
-    const request = {
-      combineOutTradeNo: spec.combineOutTradeNo,
-      source: 'WECHATPAY_QUERY' as const,
-      subOrders: spec.subOrders.map((s) => ({
-        outTradeNo: s.outTradeNo,
-        mchid: s.mchid,
-        subMchid: s.subMchid,
-        ...(transactionIds[s.outTradeNo] ? { transactionId: transactionIds[s.outTradeNo] } : {}),
-      })),
-    };
-    for (;;) {
-      this.order.enter(
-        OrderPhase.REVERSING,
-        'WeChat Pay shows the order paid (ADOPT): announcing the payment downstream.',
-      );
-      try {
-        const result = await confirmPayment.executeWithOptions(
-          {
-            summary: `announce paid ${spec.combineOutTradeNo}`,
-            ...retryOptions(spec.compensationRetry, [ErrorType.CONFIRMATION_REJECTED]),
-          },
-          [request],
-        );
-        state.paid.confirmation = {
-          httpStatus: result.httpStatus,
-          alreadyConfirmed: result.alreadyConfirmed,
-          at: iso(Date.now()),
-        };
-        this.order.enter(OrderPhase.PAID, 'Nothing: WeChat Pay showed the order paid and it was adopted.');
-        return this.order.finish(OrderPhase.PAID);
-      } catch (err) {
-        const action = await this.order.awaitOperator('PAYMENT_CONFIRMATION', describeFailure(err, iso(Date.now())));
-        if (action.action === 'resolve') return this.order.resolveManually(action.note);
-      }
-    }
   }
 
   /** Step 4: compensate every sub-order (in parallel); failed ones wait for an operator, then only they run again. */
@@ -438,7 +299,7 @@ class OrderLifecycle {
       await sleep(floor - Date.now(), { summary: `reverse safety floor ${iso(floor)}` });
     }
     for (;;) {
-      const failure = await this.reverse(why);
+      const failure = await reverseStep(this.steps, why);
       if (!failure) break;
       const action = await this.order.awaitOperator('REVERSE', failure);
       if (action.action === 'resolve') return this.order.resolveManually(action.note);

@@ -1,0 +1,64 @@
+/**
+ * Adopting an order WeChat Pay shows paid (`onPaidAtDeadline: "ADOPT"`): the payment is announced downstream, then
+ * the order finishes PAID. Deterministic code only.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { OrderActivities } from '../activities';
+import { iso } from './duration';
+import { ErrorType } from './errors';
+import { describeFailure } from './failures';
+import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
+import { OrderPhase, type OrderResult, type QueryResult } from './types';
+import type { WechatpayStep } from './wechatpay-steps';
+
+const { confirmPayment } = proxyActivities<OrderActivities>({
+  startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,
+});
+
+/** The query showed the order paid and the merchant adopts such orders: announce it, then finish PAID. */
+export async function adoptPaid(
+  step: Pick<WechatpayStep, 'spec' | 'order'>,
+  query: Extract<QueryResult, { found: true }>,
+): Promise<OrderResult> {
+  const { spec, order } = step;
+  const state = order.status;
+  const ids = new Map(query.subOrders.map((s) => [s.outTradeNo, s.transactionId]));
+  const transactionIds: Record<string, string> = {};
+  for (const s of spec.subOrders) {
+    const id = ids.get(s.outTradeNo);
+    if (id) transactionIds[s.outTradeNo] = id;
+  }
+  state.paid = { at: iso(Date.now()), source: 'WECHATPAY_QUERY', transactionIds };
+  const request = {
+    combineOutTradeNo: spec.combineOutTradeNo,
+    source: 'WECHATPAY_QUERY' as const,
+    subOrders: spec.subOrders.map((s) => ({
+      outTradeNo: s.outTradeNo,
+      mchid: s.mchid,
+      subMchid: s.subMchid,
+      ...(transactionIds[s.outTradeNo] ? { transactionId: transactionIds[s.outTradeNo] } : {}),
+    })),
+  };
+  for (;;) {
+    order.enter(OrderPhase.REVERSING, 'WeChat Pay shows the order paid (ADOPT): announcing the payment downstream.');
+    try {
+      const result = await confirmPayment.executeWithOptions(
+        {
+          summary: `announce paid ${spec.combineOutTradeNo}`,
+          ...retryOptions(spec.compensationRetry, [ErrorType.CONFIRMATION_REJECTED]),
+        },
+        [request],
+      );
+      state.paid.confirmation = {
+        httpStatus: result.httpStatus,
+        alreadyConfirmed: result.alreadyConfirmed,
+        at: iso(Date.now()),
+      };
+      order.enter(OrderPhase.PAID, 'Nothing: WeChat Pay showed the order paid and it was adopted.');
+      return order.finish(OrderPhase.PAID);
+    } catch (err) {
+      const action = await order.awaitOperator('PAYMENT_CONFIRMATION', describeFailure(err, iso(Date.now())));
+      if (action.action === 'resolve') return order.resolveManually(action.note);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/** Small helpers of the benchmark: logging, percentiles, process CPU and memory, a bounded pool. */
+import fs from 'node:fs';
+
+/** One progress line on stdout, stamped with the time of day. */
+export function log(line: string): void {
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+/** The p-th percentile (nearest rank) of `values`; NaN when empty. */
+export function percentile(values: number[], p: number): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+/** `v` rounded to `digits` decimals. */
+export function round(v: number, digits = 2): number {
+  return Number(v.toFixed(digits));
+}
+
+/** Median with its range, from repeated measurements. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  samples: number[];
+}
+
+/** The {@link Spread} of `samples`. */
+export function spread(samples: number[], digits = 2): Spread {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return {
+    median: round(median, digits),
+    min: round(sorted[0] ?? NaN, digits),
+    max: round(sorted[sorted.length - 1] ?? NaN, digits),
+    samples: samples.map((s) => round(s, digits)),
+  };
+}
+
+/** p50 and p99 of `values`, rounded to whole milliseconds. */
+export function p50p99(values: number[]): { p50: number; p99: number } {
+  return { p50: Math.round(percentile(values, 50)), p99: Math.round(percentile(values, 99)) };
+}
+
+/** Resident memory of a process (MB). */
+export function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
+const TICKS_PER_SEC = 100;
+
+/** CPU time (user + system, every thread) a process has used so far, in ms. */
+export function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SEC;
+}
+
+/** Runs `fn` over `items`, at most `concurrency` at a time. */
+export async function pooled<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** Resolves after `ms`. */
+export function sleepMs(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Epoch milliseconds of a history event's time. */
+export function eventMs(e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null } | undefined): number {
+  return e?.eventTime ? Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6) : NaN;
+}

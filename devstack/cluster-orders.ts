@@ -5,23 +5,12 @@
  * peers as the chaos run (`scripts/chaos.ts`), so that `checkInvariants` applies unchanged.
  */
 import type { Client } from '@temporalio/client';
-import {
-  BeginPaymentRefusedError,
-  MarkPaidRefusedError,
-  beginPayment,
-  listOrders,
-  markPaid,
-  retryOrder,
-  startOrder,
-  workflowIdFor,
-  type OrderInput,
-  type OrderResult,
-} from '../client';
-import { scheduleLatePay } from '../simulator/admin-client';
-import { CHAOS_PLANS, type ChaosPlan, type CheckedOrder } from '../simulator/invariants';
+import { listOrders, retryOrder, startOrder, workflowIdFor, type OrderInput, type OrderResult } from '../client';
+import { CHAOS_PLANS, type CheckedOrder } from '../simulator/invariants';
 import type { OrderService } from '../simulator/order-service';
-import { newOrder, type TradeState } from '../simulator/peer-orders';
+import { newOrder } from '../simulator/peer-orders';
 import type { WechatpayPeer } from '../simulator/wechatpay-peer';
+import { payLikeACheckout, peerFields, sleep, withRetry } from './checkout-sim';
 import { PaymentPhaseKey } from '../workflows/search-attributes';
 
 /** What the orders run against. */
@@ -38,27 +27,6 @@ export interface ClusterOrder extends CheckedOrder {
   operatorRetry?: boolean;
   /** When the operator's retry was sent (epoch ms). */
   retriedAt?: number;
-}
-
-/** What the (simulated) pay call leaves at WeChat Pay; `LATE`: it lands right after the first reverse. */
-const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE'>> = {
-  PAID: 'SUCCESS',
-  UNPAID: 'PAYING',
-  DEBITED: 'SUCCESS',
-  DEBITED_ADOPT: 'SUCCESS',
-  PAY_LANDS_LATE: 'LATE',
-  NEEDS_ATTENTION: 'PAYING',
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-
-/** The order as WeChat Pay holds it (snake_case sub-orders). */
-export function peerFields(input: OrderInput): Parameters<typeof newOrder>[0] {
-  return {
-    combineOutTradeNo: input.combineOutTradeNo,
-    combineAppid: input.combineAppid,
-    subOrders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
-  };
 }
 
 /**
@@ -105,38 +73,11 @@ export async function placeClusterOrders(run: OrderRun, orders: ClusterOrder[]):
       orders.slice(i, i + 10).map(async (o) => {
         o.input.orderCreatedAt = new Date(Date.now() - 15_000).toISOString();
         await withRetry(() => startOrder(run.client, o.input, { taskQueue: run.taskQueue }));
-        payments.push(pay(run, o));
+        payments.push(payLikeACheckout(run, o, 'test:cluster'));
       }),
     );
   }
   return { payments: Promise.all(payments).then(() => undefined) };
-}
-
-/** One order's pay call: beginPayment, then the debit lands (or not) at the peer; then markPaid for PAID orders. */
-async function pay(run: OrderRun, o: ClusterOrder): Promise<void> {
-  const result = PAY_RESULT[o.plan];
-  if (result === undefined) return;
-  const no = o.input.combineOutTradeNo;
-  await sleep(run.random() * 2_000);
-  try {
-    await withRetry(() => beginPayment(run.client, no, { attemptId: `${no}-1` }));
-  } catch (err) {
-    o.payCallSent = false;
-    if (!(err instanceof BeginPaymentRefusedError)) o.error = `beginPayment: ${(err as Error).message}`;
-    return;
-  }
-  o.payCallSent = true;
-  if (result === 'LATE') await scheduleLatePay(run.peer.url, o.input, 'REVERSE_NOT_FOUND');
-  else run.peer.orders.set(no, newOrder(peerFields(o.input), result));
-  if (o.plan !== 'PAID') return;
-  await sleep(run.random() * 3_000);
-  try {
-    await withRetry(() => markPaid(run.client, no, { source: 'test:cluster' }));
-    o.markPaidAccepted = true;
-  } catch (err) {
-    o.markPaidAccepted = false;
-    if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
-  }
 }
 
 /**
@@ -249,19 +190,4 @@ async function visibilityProblems(client: Client, orders: readonly ClusterOrder[
     }
   }
   return problems;
-}
-
-/** Retries a client call while a service is down (UNAVAILABLE, deadline, connection trouble), up to a minute. */
-export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const transient = /UNAVAILABLE|connect|ECONNREFUSED|deadline|transport|shard|not found.*namespace/i.test(
-        String((err as Error).message),
-      );
-      if (!transient || attempt >= 60) throw err;
-      await sleep(1_000);
-    }
-  }
 }

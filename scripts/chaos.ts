@@ -13,17 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import {
-  BeginPaymentRefusedError,
-  MarkPaidRefusedError,
-  beginPayment,
-  markPaid,
-  startOrderTimeout,
-  workflowIdFor,
-  type OrderInput,
-  type OrderResult,
-} from '../client';
-import { scheduleLatePay } from '../simulator/admin-client';
+import { startOrder, workflowIdFor, type OrderInput, type OrderResult } from '../client';
+import { payLikeACheckout, peerFields, sleep, withRetry } from '../devstack/checkout-sim';
 import { projectRoot } from '../simulator/data-dir';
 import { seededRandom } from '../simulator/faults';
 import {
@@ -35,7 +26,7 @@ import {
 } from '../simulator/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService, type OrderService, type OrderServiceFault } from '../simulator/order-service';
-import { newOrder, type TradeState } from '../simulator/peer-orders';
+import { newOrder } from '../simulator/peer-orders';
 import { RECOVERABLE_FAULTS, startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay-peer';
 import { PaymentPhaseKey } from '../workflows/search-attributes';
 import { freePort, startDevServer, stopProcess, type DevServer } from './dev-server';
@@ -63,16 +54,6 @@ const PLAN_WEIGHTS: Readonly<Record<ChaosPlan, number>> = {
   PAY_LANDS_LATE: 0.15,
   NEEDS_ATTENTION: 0.03,
 };
-/** What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse. */
-const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE'>> = {
-  PAID: 'SUCCESS',
-  UNPAID: 'PAYING',
-  DEBITED: 'SUCCESS',
-  DEBITED_ADOPT: 'SUCCESS',
-  PAY_LANDS_LATE: 'LATE',
-  NEEDS_ATTENTION: 'PAYING',
-};
-
 /** The running stack: dev server, peers, workers, client, and the run's random source. */
 interface Stack {
   work: string;
@@ -90,8 +71,6 @@ interface Stack {
 function log(line: string): void {
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const began = Date.now();
@@ -204,15 +183,6 @@ function drawPlan(r: number): ChaosPlan {
   return 'UNPAID';
 }
 
-/** The order as WeChat Pay holds it (snake_case sub-orders). */
-function peerFields(input: OrderInput): Parameters<typeof newOrder>[0] {
-  return {
-    combineOutTradeNo: input.combineOutTradeNo,
-    combineAppid: input.combineAppid,
-    subOrders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
-  };
-}
-
 /**
  * Phase 2b: the scripted refusals (PARAM_ERROR on the first reverse of NEEDS_ATTENTION orders), then random
  * recoverable faults on WeChat Pay's query and reverse routes (FAULT_RATE each) and on both order-service routes.
@@ -254,40 +224,13 @@ async function placeOrders(stack: Stack, orders: CheckedOrder[]): Promise<{ paym
     await Promise.all(
       orders.slice(i, i + 25).map(async (o) => {
         o.input.orderCreatedAt = new Date(Date.now() - 15_000).toISOString();
-        await withRetry(() => startOrderTimeout(stack.client, o.input, { taskQueue: stack.taskQueue }));
-        payments.push(pay(stack, o));
+        await withRetry(() => startOrder(stack.client, o.input, { taskQueue: stack.taskQueue }));
+        payments.push(payLikeACheckout(stack, o, 'chaos'));
       }),
     );
   }
   log(`started ${orders.length} orders; paying and confirming`);
   return { payments: Promise.all(payments).then(() => undefined) };
-}
-
-/** One order's pay call: beginPayment, then the debit lands (or not) at the peer; then markPaid for PAID orders. */
-async function pay(stack: Stack, o: CheckedOrder): Promise<void> {
-  const result = PAY_RESULT[o.plan];
-  if (result === undefined) return;
-  const no = o.input.combineOutTradeNo;
-  await sleep(stack.random() * 2_000);
-  try {
-    await withRetry(() => beginPayment(stack.client, no, { attemptId: `${no}-1` }));
-  } catch (err) {
-    o.payCallSent = false;
-    if (!(err instanceof BeginPaymentRefusedError)) o.error = `beginPayment: ${(err as Error).message}`;
-    return;
-  }
-  o.payCallSent = true;
-  if (result === 'LATE') await scheduleLatePay(stack.peer.url, o.input, 'REVERSE_NOT_FOUND');
-  else stack.peer.orders.set(no, newOrder(peerFields(o.input), result));
-  if (o.plan !== 'PAID') return;
-  await sleep(stack.random() * 3_000);
-  try {
-    await withRetry(() => markPaid(stack.client, no, { source: 'chaos' }));
-    o.markPaidAccepted = true;
-  } catch (err) {
-    o.markPaidAccepted = false;
-    if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
-  }
 }
 
 /** Phase 3: worker SIGKILLs at random moments within the busy minute and one dev-server restart; the kill times. */
@@ -437,19 +380,6 @@ async function tearDown(stack: Stack): Promise<void> {
   await stack.peer.close();
   await stack.orderService.close();
   await stack.server.stop();
-}
-
-/** Retries a client call through the server restart. */
-async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const transient = /UNAVAILABLE|connect|ECONNREFUSED|deadline/i.test(String((err as Error).message));
-      if (!transient || attempt >= 30) throw err;
-      await sleep(1_000);
-    }
-  }
 }
 
 main().catch((err: unknown) => {

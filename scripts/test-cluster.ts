@@ -30,10 +30,10 @@ import {
   followClusterOrders,
   placeClusterOrders,
   planClusterOrders,
-  withRetry,
   type ClusterOrder,
   type OrderRun,
 } from '../devstack/cluster-orders';
+import { withRetry } from '../devstack/checkout-sim';
 import { projectRoot } from '../simulator/data-dir';
 import { seededRandom } from '../simulator/faults';
 import { checkInvariants, refusalsLostWithKill } from '../simulator/invariants';

@@ -1,0 +1,85 @@
+/**
+ * The checkout that the chaos run and the cluster test simulate: it announces each pay call (`beginPayment`), lets the
+ * debit land (or not) at the in-process WeChat Pay peer, and confirms PAID orders with `markPaid`, recording on the
+ * order what the client saw (for the invariant checker).
+ */
+import type { Client } from '@temporalio/client';
+import { BeginPaymentRefusedError, MarkPaidRefusedError, beginPayment, markPaid, type OrderInput } from '../client';
+import { scheduleLatePay } from '../simulator/admin-client';
+import type { ChaosPlan, CheckedOrder } from '../simulator/invariants';
+import { newOrder, type TradeState } from '../simulator/peer-orders';
+import type { WechatpayPeer } from '../simulator/wechatpay-peer';
+
+/** What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse. */
+export const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE'>> = {
+  PAID: 'SUCCESS',
+  UNPAID: 'PAYING',
+  DEBITED: 'SUCCESS',
+  DEBITED_ADOPT: 'SUCCESS',
+  PAY_LANDS_LATE: 'LATE',
+  NEEDS_ATTENTION: 'PAYING',
+};
+
+/** What the simulated checkout needs: a client, the peer, and the run's (seeded) random source. */
+export interface CheckoutContext {
+  client: Client;
+  peer: WechatpayPeer;
+  random(): number;
+}
+
+/** Waits `ms` (never negative). */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** The order as WeChat Pay holds it (snake_case sub-orders). */
+export function peerFields(input: OrderInput): Parameters<typeof newOrder>[0] {
+  return {
+    combineOutTradeNo: input.combineOutTradeNo,
+    combineAppid: input.combineAppid,
+    subOrders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
+  };
+}
+
+/**
+ * Retries a client call while the server (or one of its services) is down or restarting: UNAVAILABLE, deadline,
+ * connection or transport trouble, a shard or namespace not ready yet; one attempt a second.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, attempts = 60): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const transient = /UNAVAILABLE|connect|ECONNREFUSED|deadline|transport|shard|not found.*namespace/i.test(
+        String((err as Error).message),
+      );
+      if (!transient || attempt >= attempts) throw err;
+      await sleep(1_000);
+    }
+  }
+}
+
+/** One order's pay call: beginPayment, then the debit lands (or not) at the peer; then markPaid for PAID orders. */
+export async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: string): Promise<void> {
+  const result = PAY_RESULT[o.plan];
+  if (result === undefined) return;
+  const no = o.input.combineOutTradeNo;
+  await sleep(ctx.random() * 2_000);
+  try {
+    await withRetry(() => beginPayment(ctx.client, no, { attemptId: `${no}-1` }));
+  } catch (err) {
+    o.payCallSent = false;
+    if (!(err instanceof BeginPaymentRefusedError)) o.error = `beginPayment: ${(err as Error).message}`;
+    return;
+  }
+  o.payCallSent = true;
+  if (result === 'LATE') await scheduleLatePay(ctx.peer.url, o.input, 'REVERSE_NOT_FOUND');
+  else ctx.peer.orders.set(no, newOrder(peerFields(o.input), result));
+  if (o.plan !== 'PAID') return;
+  await sleep(ctx.random() * 3_000);
+  try {
+    await withRetry(() => markPaid(ctx.client, no, { source }));
+    o.markPaidAccepted = true;
+  } catch (err) {
+    o.markPaidAccepted = false;
+    if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
+  }
+}

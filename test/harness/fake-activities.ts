@@ -3,9 +3,11 @@
  * trade state per sub-order) that the fake query reads and the fake reverse changes, plus scripts to make any call
  * fail. They record every call, so tests can check what was sent and in which order.
  */
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { OrderActivities } from '../../activities';
+import { connectClient, runTestWorker, uniqueId, type RunningTestWorker } from './env';
 import type {
   CompensationRequest,
   PaymentConfirmationRequest,
@@ -141,4 +143,40 @@ export class FakeActivities {
     this.attempts.set(key, n);
     return n;
   }
+}
+
+/** A suite's fake activities on a worker of its own task queue, with a client; started and stopped by jest hooks. */
+export interface FakeActivitiesSuite {
+  fake: FakeActivities;
+  taskQueue: string;
+  /** The connected client (available from the suite's `beforeAll` on). */
+  client(): Client;
+}
+
+/**
+ * Registers the hooks every mocked-activity workflow suite needs (call it inside `describe`): a client, a worker with
+ * {@link FakeActivities} on a unique task queue named after `prefix`, scripts reset before each test.
+ */
+export function useFakeActivitiesWorker(prefix: string): FakeActivitiesSuite {
+  const fake = new FakeActivities();
+  const taskQueue = uniqueId(prefix);
+  let client: Client | undefined;
+  let worker: RunningTestWorker | undefined;
+  beforeAll(async () => {
+    client = await connectClient();
+    worker = await runTestWorker({ taskQueue, activities: fake.activities() });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await client?.connection.close();
+  });
+  beforeEach(() => fake.reset());
+  return {
+    fake,
+    taskQueue,
+    client: () => {
+      if (!client) throw new Error('the suite has not connected yet (use the client from beforeAll on)');
+      return client;
+    },
+  };
 }

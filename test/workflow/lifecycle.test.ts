@@ -16,26 +16,18 @@ import {
 import { ErrorType } from '../../workflows/errors';
 import { resolveSignal, retrySignal, statusQuery } from '../../workflows/messages';
 import type { CompensationRequest } from '../../workflows/types';
-import { connectClient, runTestWorker, type RunningTestWorker, uniqueId } from '../harness/env';
-import { FakeActivities } from '../harness/fake-activities';
+import { uniqueId } from '../harness/env';
+import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';
 import { recordHistory } from '../harness/record';
 
 describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
+  const suite = useFakeActivitiesWorker('lifecycle');
+  const { fake, taskQueue } = suite;
   let client: Client;
-  let worker: RunningTestWorker;
-  const fake = new FakeActivities();
-  const taskQueue = uniqueId('lifecycle');
-
-  beforeAll(async () => {
-    client = await connectClient();
-    worker = await runTestWorker({ taskQueue, activities: fake.activities() });
+  beforeAll(() => {
+    client = suite.client();
   });
-  afterAll(async () => {
-    await worker.stop();
-    await client.connection.close();
-  });
-  beforeEach(() => fake.reset());
 
   const callsFor = (no: string) => fake.callsFor(no);
   const reverses = (no: string) => callsFor(no).filter((c) => c.name === 'reverse');

@@ -8,8 +8,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { cancelOrder, startOrder } from '../../client';
 import { ErrorType } from '../../workflows/errors';
 import { resolveSignal, statusQuery } from '../../workflows/messages';
-import { connectClient, runTestWorker, type RunningTestWorker, uniqueId } from '../harness/env';
-import { FakeActivities } from '../harness/fake-activities';
+import { uniqueId } from '../harness/env';
+import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';
 
 /** A note an attacker (or a careless paste) might send: links, HTML, a table pipe, emphasis, controls, bidi. */
@@ -36,20 +36,12 @@ function unescaped(markdown: string, text: string): boolean {
 }
 
 describe('operator text: printable, bounded, escaped where rendered', () => {
+  const suite = useFakeActivitiesWorker('operator-text');
+  const { fake, taskQueue } = suite;
   let client: Client;
-  let worker: RunningTestWorker;
-  const fake = new FakeActivities();
-  const taskQueue = uniqueId('operator-text');
-
-  beforeAll(async () => {
-    client = await connectClient();
-    worker = await runTestWorker({ taskQueue, activities: fake.activities() });
+  beforeAll(() => {
+    client = suite.client();
   });
-  afterAll(async () => {
-    await worker.stop();
-    await client.connection.close();
-  });
-  beforeEach(() => fake.reset());
 
   it('keeps a cancel reason printable and bounded (1000 characters)', async () => {
     const input = orderInput({ dueInMs: 60_000 });

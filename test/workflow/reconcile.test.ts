@@ -8,26 +8,17 @@ import { startOrderTimeout } from '../../client';
 import { ErrorType } from '../../workflows/errors';
 import { resolveSignal, retrySignal } from '../../workflows/messages';
 import type { OrderInput, PaymentConfirmationRequest } from '../../workflows/types';
-import { connectClient, runTestWorker, type RunningTestWorker, uniqueId } from '../harness/env';
-import { FakeActivities } from '../harness/fake-activities';
+import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { recordHistory } from '../harness/record';
 
 describe('reconcile with WeChat Pay before and after the reverse (mocked activities, real server)', () => {
+  const suite = useFakeActivitiesWorker('reconcile');
+  const { fake, taskQueue } = suite;
   let client: Client;
-  let worker: RunningTestWorker;
-  const fake = new FakeActivities();
-  const taskQueue = uniqueId('reconcile');
-
-  beforeAll(async () => {
-    client = await connectClient();
-    worker = await runTestWorker({ taskQueue, activities: fake.activities() });
+  beforeAll(() => {
+    client = suite.client();
   });
-  afterAll(async () => {
-    await worker.stop();
-    await client.connection.close();
-  });
-  beforeEach(() => fake.reset());
 
   const names = (no: string) => fake.callsFor(no).map((c) => c.name);
   const compensations = (no: string) =>

@@ -23,12 +23,7 @@ import {
   workflowIdFor,
 } from '../workflows/messages';
 import { paymentDeadline } from '../workflows/policies';
-import {
-  CombineOutTradeNoKey,
-  PaymentDeadlineKey,
-  PaymentPhaseKey,
-  SubMchIdsKey,
-} from '../workflows/search-attributes';
+import { CombineOutTradeNoKey, PaymentDeadlineKey, PaymentPhaseKey } from '../workflows/search-attributes';
 import {
   OrderPhase,
   type BeginPaymentDetails,
@@ -41,6 +36,7 @@ import {
   type OrderStatus,
 } from '../workflows/types';
 import { formatIssues, validateOrderInput, type ValidationIssue } from '../workflows/validation';
+import { initialSearchAttributes, orderMemo } from '../workflows/visibility';
 
 export * from '../workflows/types';
 export { workflowIdFor, WORKFLOW_TYPE, DEFAULT_TASK_QUEUE } from '../workflows/messages';
@@ -147,12 +143,9 @@ export async function startOrder(client: Client, input: OrderInput, options: Sta
       args: [input],
       workflowIdReusePolicy: options.restartIfEnded ? 'ALLOW_DUPLICATE_FAILED_ONLY' : 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: new TypedSearchAttributes([
-        { key: CombineOutTradeNoKey, value: spec.combineOutTradeNo },
-        { key: PaymentPhaseKey, value: OrderPhase.AWAITING_PAYMENT },
-        { key: PaymentDeadlineKey, value: deadline },
-        { key: SubMchIdsKey, value: [...new Set(spec.subOrders.map((s) => s.subMchid))] },
-      ]),
+      // Everything the order shows in visibility comes with the start: the workflow then sends no upsert for it.
+      typedSearchAttributes: new TypedSearchAttributes(initialSearchAttributes(spec, deadline.getTime())),
+      memo: { ...orderMemo(spec, deadline.getTime()) },
       staticSummary: orderSummary(spec, deadline),
       staticDetails: orderDetails(spec, deadline),
     });

@@ -62,6 +62,8 @@ export class OrderState {
   /** What the `status` query answers (**contract**). */
   readonly status: OrderStatus;
   private operatorAction: OperatorAction | undefined;
+  /** The `PaymentPhase` visibility holds, once known: a phase is upserted only when it differs. */
+  private indexedPhase: OrderPhase | undefined;
 
   constructor(
     private readonly spec: OrderSpec,
@@ -93,14 +95,20 @@ export class OrderState {
    * peer's error text), so it reads as written and nothing in it becomes a link.
    */
   enter(phase: OrderPhase, waitingFor: string): void {
-    const changed = this.status.phase !== phase || this.status.waitingFor === '';
+    const entered = this.status.phase !== phase || this.status.waitingFor === '';
     this.status.phase = phase;
     this.status.waitingFor = waitingFor;
     setCurrentDetails(`**${phase}** — ${escapeMarkdown(waitingFor)}`);
-    if (changed) {
+    if (entered) phaseEntered.add(1, { phase });
+    if (phase !== this.indexedPhase) {
       upsertSearchAttributes([{ key: PaymentPhaseKey, value: phase }]);
-      phaseEntered.add(1, { phase });
+      this.indexedPhase = phase;
     }
+  }
+
+  /** Visibility already holds this phase (set at start, or upserted with the order's other attributes). */
+  phaseIndexed(phase: OrderPhase): void {
+    this.indexedPhase = phase;
   }
 
   /** NEEDS_ATTENTION until an operator signals `retry` or `resolve`. */

@@ -28,7 +28,6 @@ import {
   paymentDeadline,
 } from './policies';
 import { confirmedStates, decideAfterReverse, decideBeforeReverse, summarizeQuery } from './reconcile';
-import { CombineOutTradeNoKey, PaymentDeadlineKey, SubMchIdsKey } from './search-attributes';
 import {
   CompensationReason,
   OrderPhase,
@@ -42,6 +41,7 @@ import {
   type QueryResult,
 } from './types';
 import { formatIssues, validateOrderInput } from './validation';
+import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo, orderSearchAttributes } from './visibility';
 import { adoptPaid } from './adopt';
 import { queryStep, reverseStep, type WechatpayStep } from './wechatpay-steps';
 
@@ -53,8 +53,10 @@ type Reconciled =
 
 /** Reverses and compensates a combined withholding order that is not confirmed paid by its deadline. */
 export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderResult> {
-  // Orders started before the stricter rules replay under the rules that accepted them (see Patches.STRICT_INPUT).
-  const strict = patched(Patches.STRICT_INPUT);
+  // Orders started before the stricter rules replay under the rules that accepted them (see Patches.STRICT_INPUT);
+  // orders with attributes at start imply those rules (one marker, see Patches.ATTRIBUTES_AT_START).
+  const attributesAtStart = patched(Patches.ATTRIBUTES_AT_START);
+  const strict = attributesAtStart || patched(Patches.STRICT_INPUT);
   const checked = validateOrderInput(input, workflowInfo().startTime.getTime(), { legacy: !strict });
   if (!checked.ok) {
     throw ApplicationFailure.create({
@@ -64,11 +66,19 @@ export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderRe
       details: [checked.issues],
     });
   }
-  const lifecycle = new OrderLifecycle(checked.spec, strict);
+  const lifecycle = new OrderLifecycle(checked.spec, { strict, attributesAtStart });
   // A cancellation request must not end the order wherever it is (a debit could land unreversed, stock stay held):
   // the lifecycle runs in a non-cancellable scope and the request is handled as an order event.
   CancellationScope.current().cancelRequested.catch(() => lifecycle.cancellationRequested());
   return CancellationScope.nonCancellable(() => lifecycle.run());
+}
+
+/** Which version of the lifecycle wrote the order's history (see {@link Patches}). */
+interface LifecycleVersion {
+  /** The stricter input and note rules. */
+  strict: boolean;
+  /** Visibility set at start; implies every earlier patch. */
+  attributesAtStart: boolean;
 }
 
 class OrderLifecycle {
@@ -83,10 +93,10 @@ class OrderLifecycle {
 
   constructor(
     private readonly spec: OrderSpec,
-    strict: boolean,
+    private readonly version: LifecycleVersion,
   ) {
     this.deadline = paymentDeadline(spec);
-    this.order = new OrderState(spec, this.deadline, { strictNotes: strict });
+    this.order = new OrderState(spec, this.deadline, { strictNotes: version.strict });
     this.steps = { spec, order: this.order, queue: () => this.wechatpayQueue() };
   }
 
@@ -97,10 +107,18 @@ class OrderLifecycle {
    * this version was deployed move over too.
    */
   private wechatpayQueue(): { taskQueue?: string } {
-    this.wechatpayOptions ??= patched(Patches.WECHATPAY_TASK_QUEUE)
+    this.wechatpayOptions ??= this.since(Patches.WECHATPAY_TASK_QUEUE)
       ? { taskQueue: wechatpayTaskQueue(workflowInfo().taskQueue) }
       : {};
     return this.wechatpayOptions;
+  }
+
+  /**
+   * Whether the order takes the path a patch introduced: `patched()`, except for orders started with attributes at
+   * start, which imply every earlier patch without recording its marker.
+   */
+  private since(patch: Exclude<(typeof Patches)[keyof typeof Patches], typeof Patches.ATTRIBUTES_AT_START>): boolean {
+    return this.version.attributesAtStart || patched(patch);
   }
 
   /** A Temporal cancellation request arrived (see {@link OrderState.cancellationRequested}). */
@@ -121,7 +139,7 @@ class OrderLifecycle {
 
     const reason = this.state.cancelled ? CompensationReason.CANCELLED : CompensationReason.PAYMENT_TIMEOUT;
     const why = reason === CompensationReason.CANCELLED ? 'the order was cancelled' : 'the payment deadline passed';
-    if (!patched(Patches.RECONCILE_BY_QUERY)) return this.legacyReverseThenCompensate(reason, why);
+    if (!this.since(Patches.RECONCILE_BY_QUERY)) return this.legacyReverseThenCompensate(reason, why);
 
     await this.waitForPayWindow(why);
     for (;;) {
@@ -134,24 +152,23 @@ class OrderLifecycle {
     return this.compensateUntilDone(reason);
   }
 
-  /** Search attributes and memo of the order (the same commands as every earlier version sent). */
+  /**
+   * Search attributes and memo of the order. A client start sets them all (nothing to send); a raw start gets
+   * what it left out in one upsert. Orders started before that keep the commands they sent (three upserts).
+   */
   private announce(): void {
     const { spec, state } = this;
-    upsertSearchAttributes([
-      { key: CombineOutTradeNoKey, value: spec.combineOutTradeNo },
-      { key: PaymentDeadlineKey, value: new Date(this.deadline) },
-      { key: SubMchIdsKey, value: [...new Set(spec.subOrders.map((s) => s.subMchid))] },
-    ]);
-    upsertMemo({
-      order: {
-        combineOutTradeNo: spec.combineOutTradeNo,
-        combineAppid: spec.combineAppid,
-        subOrders: spec.subOrders.length,
-        paymentTimeout: formatDuration(spec.paymentTimeoutMs),
-        orderCreatedAt: state.orderCreatedAt,
-        deadline: state.deadline,
-      },
-    });
+    if (this.version.attributesAtStart) {
+      const info = workflowInfo();
+      const missing = notSetAtStart(initialSearchAttributes(spec, this.deadline), info.typedSearchAttributes);
+      if (missing.length > 0) upsertSearchAttributes(missing);
+      this.order.phaseIndexed(OrderPhase.AWAITING_PAYMENT);
+      const memo = orderMemo(spec, this.deadline);
+      if (!memoSetAtStart(memo, info.memo)) upsertMemo({ ...memo });
+    } else {
+      upsertSearchAttributes(orderSearchAttributes(spec, this.deadline));
+      upsertMemo({ ...orderMemo(spec, this.deadline) });
+    }
     if (spec.payWindowMs < PAY_CALL_TIMEOUT_MS) {
       log.warn('payWindow is shorter than the pay call may run: a late debit could land after the query', {
         combineOutTradeNo: spec.combineOutTradeNo,

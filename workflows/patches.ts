@@ -16,4 +16,12 @@ export const Patches = {
    * Orders whose first WeChat Pay call was scheduled before it keep the workflow's own task queue.
    */
   WECHATPAY_TASK_QUEUE: 'wechatpay-task-queue',
+  /**
+   * The order's search attributes and memo come with its start; the workflow sets only what a start left out (a
+   * raw start without them: once) and upserts its phase only when it changes. Orders that carry this marker were
+   * started by code that already had every patch above, so they imply STRICT_INPUT, RECONCILE_BY_QUERY and
+   * WECHATPAY_TASK_QUEUE and never record those markers: each marker also upserts the `TemporalChangeVersion`
+   * search attribute, a billable action.
+   */
+  ATTRIBUTES_AT_START: 'attributes-at-start',
 } as const;

@@ -2,9 +2,14 @@
  * Determinism: committed histories of every workflow path replay against the current workflow code. A change that
  * breaks them needs a patch (`patched()`) or a new workflow type.
  *
- * `pre-reconcile/` holds histories recorded by the version before the pay window and the confirming queries (blind
- * reverse after a 15 s floor): orders that were already reversing when the new version was deployed must still
- * replay, on the path they took (`Patches.RECONCILE_BY_QUERY`).
+ * Each generation of the workflow keeps the histories it wrote, so orders running when the next one was deployed
+ * still replay on the path they took:
+ * - `pre-reconcile/`: blind reverse after a 15 s floor (no patch marker);
+ * - `pre-strict-input/`: pay window and confirming queries (`reconcile-by-query`), before the stricter input rules and
+ *   the WeChat Pay task queue;
+ * - `pre-attributes-at-start/`: `strict-input` and `wechatpay-task-queue` too; the workflow still upserted the start
+ *   values;
+ * - the top level: the current code (`attributes-at-start`, which implies every earlier patch).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,57 +26,60 @@ function loadHistory(file: string): temporal.api.history.v1.History {
   return temporal.api.history.v1.History.fromObject(json);
 }
 
-const PRE_RECONCILE = 'pre-reconcile';
-const jsonFiles = (dir: string): string[] =>
+const GENERATIONS = ['.', 'pre-attributes-at-start', 'pre-strict-input', 'pre-reconcile'] as const;
+type Generation = (typeof GENERATIONS)[number];
+const jsonFiles = (dir: Generation): string[] =>
   fs
     .readdirSync(path.join(HISTORY_DIR, dir))
     .filter((f) => f.endsWith('.json'))
     .map((f) => path.join(dir, f))
     .sort();
-const current = jsonFiles('.');
-const before = jsonFiles(PRE_RECONCILE);
-const files = [...current, ...before];
+const byGeneration = Object.fromEntries(GENERATIONS.map((g) => [g, jsonFiles(g)])) as Record<Generation, string[]>;
+const current = byGeneration['.'];
+const files = GENERATIONS.flatMap((g) => byGeneration[g]);
 const names = (list: string[]) => list.map((f) => path.basename(f, '.json'));
-/** Whether a history's workflow took the pay window / query path (it carries the patch marker). */
-const hasReconcileMarker = (file: string): boolean =>
-  loadHistory(file).events.some((e) =>
-    Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((payloads) =>
-      (payloads.payloads ?? []).some((p) =>
-        Buffer.from(p.data ?? [])
-          .toString('utf8')
-          .includes(Patches.RECONCILE_BY_QUERY),
-      ),
+
+/** The patch ids a history recorded (`core_patch` markers; their details are JSON `{ id, deprecated }`). */
+function patchIds(file: string): string[] {
+  return loadHistory(file).events.flatMap((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((payloads) =>
+      (payloads.payloads ?? []).map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString('utf8')) as { id: string }).id),
     ),
   );
+}
+const withPatch = (list: string[], id: string): string[] => list.filter((f) => patchIds(f).includes(id));
+
+/** Every path of the lifecycle that each generation since the reconcile change recorded. */
+const RECONCILE_PATHS = [
+  'paid',
+  'reversed',
+  'cancelled-pay-window',
+  'already-closed',
+  'paid-at-deadline-refunded',
+  'paid-at-deadline-adopted',
+  'pay-lands-late',
+  'reverse-not-confirmed-retry',
+  'query-rejected-resolved',
+  'transient-retries',
+  'reverse-rejected-retry',
+  'retries-exhausted-resolved',
+  'compensation-failed-retry',
+  'markpaid-refused-resolved',
+  'operator-signal-ignored-paid',
+  'invalid-input',
+];
 
 describe('replay of committed histories', () => {
   beforeAll(() => quietRuntime());
 
-  it('has a history for every path of the workflow', () => {
-    expect(names(current)).toEqual(
-      expect.arrayContaining([
-        'paid',
-        'reversed',
-        'cancelled-pay-window',
-        'already-closed',
-        'paid-at-deadline-refunded',
-        'paid-at-deadline-adopted',
-        'pay-lands-late',
-        'reverse-not-confirmed-retry',
-        'query-rejected-resolved',
-        'transient-retries',
-        'reverse-rejected-retry',
-        'retries-exhausted-resolved',
-        'compensation-failed-retry',
-        'markpaid-refused-resolved',
-        'operator-signal-ignored-paid',
-        'invalid-input',
-      ]),
-    );
+  it('has a history for every path of the workflow, in every generation since the reconcile change', () => {
+    expect(names(current)).toEqual(expect.arrayContaining([...RECONCILE_PATHS, 'cancel-requested', 'raw-start-paid']));
+    expect(names(byGeneration['pre-attributes-at-start'])).toEqual(expect.arrayContaining(RECONCILE_PATHS));
+    expect(names(byGeneration['pre-strict-input'])).toEqual(expect.arrayContaining(RECONCILE_PATHS));
   });
 
   it('keeps the histories recorded before the pay window and the confirming queries', () => {
-    expect(names(before)).toEqual(
+    expect(names(byGeneration['pre-reconcile'])).toEqual(
       expect.arrayContaining([
         'reversed',
         'cancelled-floor',
@@ -81,9 +89,23 @@ describe('replay of committed histories', () => {
         'compensation-failed-retry',
       ]),
     );
-    // Those reversed blind (no marker); the current ones that reversed went through the queries (marker present).
-    expect(before.filter(hasReconcileMarker)).toEqual([]);
-    expect(hasReconcileMarker('reversed.json')).toBe(true);
+    // Those reversed blind (no marker); the later ones that reversed went through the queries (marker present).
+    expect(byGeneration['pre-reconcile'].flatMap(patchIds)).toEqual([]);
+    expect(patchIds('pre-strict-input/reversed.json')).toEqual([Patches.RECONCILE_BY_QUERY]);
+  });
+
+  it('pins each generation by its markers: the current one records one marker, the one before three', () => {
+    for (const file of current) expect({ file, ids: patchIds(file) }).toEqual({ file, ids: ['attributes-at-start'] });
+    const before = byGeneration['pre-attributes-at-start'];
+    expect(withPatch(before, Patches.ATTRIBUTES_AT_START)).toEqual([]);
+    expect(withPatch(before, Patches.STRICT_INPUT)).toEqual(before);
+    expect(names(withPatch(before, Patches.WECHATPAY_TASK_QUEUE))).toEqual(expect.arrayContaining(['reversed']));
+    expect(patchIds('pre-attributes-at-start/reversed.json')).toEqual([
+      Patches.STRICT_INPUT,
+      Patches.RECONCILE_BY_QUERY,
+      Patches.WECHATPAY_TASK_QUEUE,
+    ]);
+    expect(withPatch(byGeneration['pre-strict-input'], Patches.STRICT_INPUT)).toEqual([]);
   });
 
   it('needs the strict-input guard: the rules that accepted these orders still accept them, the new ones would not', () => {
@@ -109,7 +131,7 @@ describe('replay of committed histories', () => {
   });
 
   it('detects a nondeterministic change (the check can fail)', async () => {
-    const history = loadHistory(path.join(PRE_RECONCILE, 'reversed.json'));
+    const history = loadHistory(path.join('pre-reconcile', 'reversed.json'));
     // A history whose first activity was another one than the code schedules must be refused.
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!;
     scheduled.activityTaskScheduledEventAttributes!.activityType = { name: 'refundCombineOrder' };

@@ -1,0 +1,99 @@
+/**
+ * What an order costs in visibility commands: a client start carries the search attributes and memo, so the workflow
+ * upserts only real phase changes (plus the SDK's one `TemporalChangeVersion` for its patch marker); a raw start
+ * without them gets what it lacks in one upsert and one memo change. Mocked activities, real dev server.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { markPaid, startOrder } from '../../client';
+import type { OrderInput, OrderResult } from '../../workflows/types';
+import { WORKFLOW_TYPE, workflowIdFor } from '../../workflows/messages';
+import { CUSTOM_SEARCH_ATTRIBUTES, PaymentPhaseKey } from '../../workflows/search-attributes';
+import { useFakeActivitiesWorker } from '../harness/fake-activities';
+import { orderInput, waitForPhase } from '../harness/orders';
+import { recordHistory } from '../harness/record';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** Each upsert of the history as `{ key: value }` (values decoded from their JSON payloads). */
+function upserts(events: HistoryEvent[]): Record<string, unknown>[] {
+  return events
+    .filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)
+    .map((e) =>
+      Object.fromEntries(
+        Object.entries(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).map(
+          ([key, payload]) => [key, JSON.parse(Buffer.from(payload.data ?? []).toString('utf8')) as unknown],
+        ),
+      ),
+    );
+}
+
+const memoChanges = (events: HistoryEvent[]): number =>
+  events.filter((e) => e.workflowPropertiesModifiedEventAttributes).length;
+
+async function historyOf(handle: WorkflowHandle): Promise<HistoryEvent[]> {
+  return (await handle.fetchHistory()).events ?? [];
+}
+
+describe('visibility commands per order', () => {
+  const suite = useFakeActivitiesWorker('visibility');
+  const { taskQueue } = suite;
+  let client: Client;
+  beforeAll(() => {
+    client = suite.client();
+  });
+
+  it('a client-started paid order upserts its PAID phase and nothing that repeats the start values', async () => {
+    const input = orderInput({ dueInMs: 60_000 });
+    const { handle } = await startOrder(client, input, { taskQueue });
+    await waitForPhase(handle, 'AWAITING_PAYMENT');
+    await markPaid(client, input.combineOutTradeNo);
+    expect((await handle.result()).outcome).toBe('PAID');
+    const events = await historyOf(handle);
+    expect(upserts(events)).toEqual([{ TemporalChangeVersion: ['attributes-at-start'] }, { PaymentPhase: 'PAID' }]);
+    expect(memoChanges(events)).toBe(0);
+    const described = await handle.describe();
+    expect(described.memo).toMatchObject({ order: { combineOutTradeNo: input.combineOutTradeNo, subOrders: 2 } });
+    expect(described.typedSearchAttributes.get(PaymentPhaseKey)).toBe('PAID');
+  });
+
+  it('a reversed order upserts each phase once, in order, and no other marker', async () => {
+    const input = orderInput({ dueInMs: 300 });
+    const { handle } = await startOrder(client, input, { taskQueue });
+    expect((await handle.result()).outcome).toBe('REVERSED');
+    const events = await historyOf(handle);
+    expect(upserts(events)).toEqual([
+      { TemporalChangeVersion: ['attributes-at-start'] },
+      { PaymentPhase: 'REVERSING' },
+      { PaymentPhase: 'COMPENSATING' },
+      { PaymentPhase: 'REVERSED' },
+    ]);
+    expect(memoChanges(events)).toBe(0);
+  });
+
+  it('a raw start without attributes gets all of them in one upsert and its memo once', async () => {
+    const input = orderInput({ dueInMs: 60_000 });
+    const handle = await client.workflow.start<(input: OrderInput) => Promise<OrderResult>>(WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: workflowIdFor(input.combineOutTradeNo),
+      args: [input],
+    });
+    await waitForPhase(handle, 'AWAITING_PAYMENT');
+    await markPaid(client, input.combineOutTradeNo);
+    expect((await handle.result()).outcome).toBe('PAID');
+    const events = await historyOf(handle);
+    const [marker, announced, ...rest] = upserts(events);
+    expect(marker).toEqual({ TemporalChangeVersion: ['attributes-at-start'] });
+    expect(Object.keys(announced ?? {}).sort()).toEqual(CUSTOM_SEARCH_ATTRIBUTES.map((a) => a.name).sort());
+    expect(announced).toMatchObject({
+      CombineOutTradeNo: input.combineOutTradeNo,
+      PaymentPhase: 'AWAITING_PAYMENT',
+      SubMchIds: ['1900000001', '1900000002'],
+    });
+    expect(rest).toEqual([{ PaymentPhase: 'PAID' }]);
+    expect(memoChanges(events)).toBe(1);
+    const described = await handle.describe();
+    expect(described.memo).toMatchObject({ order: { combineOutTradeNo: input.combineOutTradeNo } });
+    await recordHistory('raw-start-paid', handle);
+  });
+});

@@ -112,3 +112,8 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** Waits `ms` milliseconds (delay faults, hanging answers, a slow drip). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

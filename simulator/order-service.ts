@@ -3,28 +3,35 @@
  * (`POST /compensations`, one per sub-order) and payment confirmations (`POST /payment-confirmations`, an order adopted
  * as paid). It checks the HMAC signature when a secret is set (`X-Compensation-Signature: sha256=<hex>` over
  * `<X-Compensation-Timestamp>.<Idempotency-Key>.<body>`, verified here independently of the product's code),
- * deduplicates by Idempotency-Key (a repeat answers 409), records what it received, and fails on request.
+ * deduplicates by Idempotency-Key (a repeat answers 409), records what it received, and fails on request. What each
+ * route accepts and the signature check are in `order-service-routes.ts`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { FaultBook, readBody } from './faults';
+import type http from 'node:http';
+import { FaultBook, readBody, sleep, type FaultRule } from './faults';
+import { header, sendJson, serve } from './http-server';
+import {
+  ORDER_SERVICE_PATHS,
+  ORDER_SERVICE_ROUTES,
+  ROUTE_RULES,
+  acceptedAnswer,
+  signatureHolds,
+  type OrderServiceRoute,
+  type RouteRule,
+} from './order-service-routes';
+import { safeJson } from './peer-order-wire';
+
+/** The routes, their paths and the signature check, defined in `order-service-routes.ts`, re-exported. */
+export {
+  ORDER_SERVICE_PATHS,
+  ORDER_SERVICE_ROUTES,
+  signatureHolds,
+  type OrderServiceRoute,
+} from './order-service-routes';
 
 /** Faults the stub can inject. */
 export const ORDER_SERVICE_FAULTS = ['500', '503', '429', '408', '422', 'RESET', 'DELAY'] as const;
 /** One of {@link ORDER_SERVICE_FAULTS}. */
 export type OrderServiceFault = (typeof ORDER_SERVICE_FAULTS)[number];
-
-/** Routes of the stub (a fault rule without `route` applies to both). */
-export const ORDER_SERVICE_ROUTES = ['compensate', 'confirm'] as const;
-/** One of {@link ORDER_SERVICE_ROUTES}. */
-export type OrderServiceRoute = (typeof ORDER_SERVICE_ROUTES)[number];
-
-/** Paths of the two routes. */
-export const ORDER_SERVICE_PATHS = {
-  compensate: '/compensations',
-  confirm: '/payment-confirmations',
-} as const satisfies Record<OrderServiceRoute, string>;
 
 /** One received request (a compensation or a payment confirmation). */
 export interface CompensationLogEntry {
@@ -68,224 +75,199 @@ export interface OrderService {
   close(): Promise<void>;
 }
 
-const MAX_SKEW_SECONDS = 300;
+/** Everything a running stub keeps. */
+interface StubState {
+  log: CompensationLogEntry[];
+  /** Effective requests by Idempotency-Key, per route. */
+  received: Record<OrderServiceRoute, Map<string, ReceivedOnce>>;
+  faults: FaultBook<OrderServiceFault, OrderServiceRoute>;
+  /** Enables HMAC checking. */
+  secret: string | undefined;
+  /** How long a DELAY fault without its own `delayMs` holds the answer. */
+  delayMs: number | undefined;
+  /** The last request number. */
+  seq: number;
+}
 
-/** What a route accepts: checks the body and names the key it must come under; throws a message naming the field. */
-const ROUTE_RULES: Record<
-  OrderServiceRoute,
-  (body: Record<string, unknown>) => { key: string; faultOrderNo: string; outTradeNo?: string }
-> = {
-  compensate(body) {
-    const { combineOutTradeNo, outTradeNo } = body;
-    if (typeof combineOutTradeNo !== 'string' || typeof outTradeNo !== 'string') {
-      throw new Error('JSON body with combineOutTradeNo and outTradeNo, and an Idempotency-Key, are required');
-    }
-    return { key: `${combineOutTradeNo}:${outTradeNo}`, faultOrderNo: outTradeNo, outTradeNo };
-  },
-  confirm(body) {
-    const { combineOutTradeNo, source, subOrders } = body;
-    if (typeof combineOutTradeNo !== 'string') throw new Error('combineOutTradeNo must be a string');
-    if (typeof source !== 'string') throw new Error('source must be a string');
-    if (!Array.isArray(subOrders) || subOrders.length === 0) throw new Error('subOrders must be a non-empty array');
-    (subOrders as unknown[]).forEach((s, i) => {
-      const sub = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
-      for (const field of ['outTradeNo', 'mchid', 'subMchid']) {
-        if (typeof sub[field] !== 'string') throw new Error(`subOrders[${i}].${field} must be a string`);
-      }
-      if (sub.transactionId !== undefined && typeof sub.transactionId !== 'string') {
-        throw new Error(`subOrders[${i}].transactionId must be a string when present`);
-      }
-    });
-    return { key: `${combineOutTradeNo}:paid`, faultOrderNo: combineOutTradeNo };
-  },
-};
+/** One request that reached a route, being answered. */
+interface Call {
+  route: OrderServiceRoute;
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  entry: CompensationLogEntry;
+  /** Answers JSON, noting the status in the log entry. */
+  reply(status: number, payload: unknown): void;
+}
+
+/** An accepted request: its (checked) Idempotency-Key and body, and what its route made of it. */
+interface Accepted {
+  key: string;
+  body: Record<string, unknown>;
+  rule: RouteRule;
+}
 
 /** Starts the stub; `secret` enables HMAC checking. */
 export async function startOrderService(
   options: { port?: number; secret?: string; seed?: number; delayMs?: number } = {},
 ): Promise<OrderService> {
-  const log: CompensationLogEntry[] = [];
   const compensated = new Map<string, ReceivedOnce>();
   const confirmations = new Map<string, ReceivedOnce>();
-  const received: Record<OrderServiceRoute, Map<string, ReceivedOnce>> = {
-    compensate: compensated,
-    confirm: confirmations,
+  const stub: StubState = {
+    log: [],
+    received: { compensate: compensated, confirm: confirmations },
+    faults: new FaultBook<OrderServiceFault, OrderServiceRoute>(
+      ORDER_SERVICE_FAULTS,
+      ORDER_SERVICE_ROUTES,
+      options.seed ?? 2,
+    ),
+    secret: options.secret,
+    delayMs: options.delayMs,
+    seq: 0,
   };
-  const faults = new FaultBook<OrderServiceFault, OrderServiceRoute>(
-    ORDER_SERVICE_FAULTS,
-    ORDER_SERVICE_ROUTES,
-    options.seed ?? 2,
-  );
-  const sockets = new Set<Socket>();
-  let seq = 0;
-
-  const server = http.createServer((req, res) => {
-    void handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const u = new URL(req.url ?? '/', 'http://localhost');
-    const send = (status: number, payload: unknown): void => {
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
-    };
-    if (u.pathname.startsWith('/__admin')) {
-      if (u.pathname === '/__admin/requests') return send(200, log);
-      if (u.pathname === '/__admin/compensations') return send(200, Object.fromEntries(compensated));
-      if (u.pathname === '/__admin/confirmations') return send(200, Object.fromEntries(confirmations));
-      if (u.pathname === '/__admin/faults' && req.method === 'POST') {
-        try {
-          return send(201, faults.add(JSON.parse(await readBody(req)) as Record<string, unknown>));
-        } catch (err) {
-          return send(400, { error: (err as Error).message });
-        }
-      }
-      if (u.pathname === '/__admin/faults' && req.method === 'DELETE') {
-        faults.clear();
-        return send(200, {});
-      }
-      return send(404, { error: 'no such admin route' });
-    }
-    const route = ORDER_SERVICE_ROUTES.find((r) => ORDER_SERVICE_PATHS[r] === u.pathname);
-    if (!route || req.method !== 'POST') {
-      return send(404, { error: `POST ${ORDER_SERVICE_PATHS.compensate} or POST ${ORDER_SERVICE_PATHS.confirm}` });
-    }
-    const raw = await readBody(req, 64 * 1024);
-    let body: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      body =
-        typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as typeof body) : undefined;
-    } catch {
-      body = undefined;
-    }
-    const key = header(req, 'idempotency-key');
-    const entry: CompensationLogEntry = {
-      seq: ++seq,
-      at: new Date().toISOString(),
-      route,
-      ...(key ? { idempotencyKey: key } : {}),
-      ...(route === 'compensate' && typeof body?.outTradeNo === 'string' ? { outTradeNo: body.outTradeNo } : {}),
-      ...(typeof body?.combineOutTradeNo === 'string' ? { combineOutTradeNo: body.combineOutTradeNo } : {}),
-      signatureOk: 'unsigned',
-      status: 0,
-      effective: false,
-    };
-    log.push(entry);
-    const reply = (status: number, payload: unknown): void => {
-      entry.status = status;
-      send(status, payload);
-    };
-    if (options.secret) {
-      entry.signatureOk = signatureHolds(options.secret, {
-        timestamp: header(req, 'x-compensation-timestamp'),
-        signature: header(req, 'x-compensation-signature'),
-        idempotencyKey: key,
-        body: raw,
-      });
-      if (!entry.signatureOk) return reply(401, { error: 'bad or missing X-Compensation-Signature' });
-    }
-    if (!body) return reply(400, { error: 'a JSON object body is required' });
-    let rule: ReturnType<(typeof ROUTE_RULES)[OrderServiceRoute]>;
-    try {
-      rule = ROUTE_RULES[route](body);
-    } catch (err) {
-      return reply(400, { error: (err as Error).message });
-    }
-    if (!key) return reply(400, { error: `an Idempotency-Key header is required (${rule.key})` });
-    if (key !== rule.key) return reply(400, { error: `Idempotency-Key does not match the body: expected ${rule.key}` });
-    const done = received[route];
-    const fault = faults.pick(route, rule.faultOrderNo);
-    if (fault) {
-      entry.fault = fault.kind;
-      if (fault.kind === 'RESET') {
-        entry.status = -1;
-        req.socket.destroy();
-        return;
-      }
-      if (fault.kind === 'DELAY') {
-        // Take effect, then answer too late: the caller retries and must be deduplicated.
-        record(done, key, body, entry);
-        await new Promise((r) => setTimeout(r, fault.delayMs ?? options.delayMs ?? 15_000));
-        if (!res.destroyed) reply(200, answerFor(route));
-        return;
-      }
-      return reply(Number(fault.kind), { error: `injected ${fault.kind}` });
-    }
-    const before = done.get(key);
-    if (before) {
-      before.count += 1;
-      return reply(409, { ...answerFor(route), duplicate: true });
-    }
-    record(done, key, body, entry);
-    return reply(200, answerFor(route));
-  }
-
-  function record(
-    done: Map<string, ReceivedOnce>,
-    key: string,
-    body: Record<string, unknown>,
-    entry: CompensationLogEntry,
-  ): void {
-    if (done.has(key)) return;
-    done.set(key, { at: new Date().toISOString(), body, count: 1 });
-    entry.effective = true;
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
+  const server = await serve((req, res) => handle(stub, req, res), { port: options.port });
   return {
-    url: `${base}${ORDER_SERVICE_PATHS.compensate}`,
-    confirmationUrl: `${base}${ORDER_SERVICE_PATHS.confirm}`,
-    log,
+    url: `${server.base}${ORDER_SERVICE_PATHS.compensate}`,
+    confirmationUrl: `${server.base}${ORDER_SERVICE_PATHS.confirm}`,
+    log: stub.log,
     compensated,
     confirmations,
-    faults,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    faults: stub.faults,
+    close: server.close,
   };
 }
 
-function answerFor(route: OrderServiceRoute): Record<string, unknown> {
-  return route === 'compensate' ? { compensated: true } : { confirmed: true };
+/** Answers one request: the admin API, or a compensation or confirmation (logged, checked, faulted or recorded). */
+async function handle(stub: StubState, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const u = new URL(req.url ?? '/', 'http://localhost');
+  if (u.pathname.startsWith('/__admin')) return admin(stub, req, res, u.pathname);
+  const route = ORDER_SERVICE_ROUTES.find((r) => ORDER_SERVICE_PATHS[r] === u.pathname);
+  if (!route || req.method !== 'POST') {
+    return sendJson(res, 404, {
+      error: `POST ${ORDER_SERVICE_PATHS.compensate} or POST ${ORDER_SERVICE_PATHS.confirm}`,
+    });
+  }
+  const raw = await readBody(req, 64 * 1024);
+  const body = safeJson(raw);
+  const key = header(req, 'idempotency-key');
+  const entry: CompensationLogEntry = {
+    seq: ++stub.seq,
+    at: new Date().toISOString(),
+    route,
+    ...(key ? { idempotencyKey: key } : {}),
+    ...(route === 'compensate' && typeof body?.outTradeNo === 'string' ? { outTradeNo: body.outTradeNo } : {}),
+    ...(typeof body?.combineOutTradeNo === 'string' ? { combineOutTradeNo: body.combineOutTradeNo } : {}),
+    signatureOk: 'unsigned',
+    status: 0,
+    effective: false,
+  };
+  stub.log.push(entry);
+  const call: Call = { route, req, res, entry, reply: (status, payload) => replyTo(call, status, payload) };
+  const accepted = accept(stub.secret, call, raw, body, key);
+  if (!accepted) return;
+  const fault = stub.faults.pick(route, accepted.rule.faultOrderNo);
+  if (fault) return injectFault(stub, call, accepted, fault);
+  const done = stub.received[route];
+  const before = done.get(accepted.key);
+  if (before) {
+    before.count += 1;
+    return call.reply(409, { ...acceptedAnswer(route), duplicate: true });
+  }
+  record(done, accepted, entry);
+  return call.reply(200, acceptedAnswer(route));
 }
 
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : undefined;
+/** Answers JSON, noting the status in the call's log entry. */
+function replyTo(call: Call, status: number, payload: unknown): void {
+  call.entry.status = status;
+  sendJson(call.res, status, payload);
 }
 
 /**
- * Whether `signature` is `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<Idempotency-Key>.<body>")>` with a timestamp
- * within ±300 s. A signature over the old `<timestamp>.<body>` does not verify, nor does one without a key.
+ * Checks the request's signature (when a secret is set), its body and its Idempotency-Key; answers a refusal
+ * (401, 400) and returns undefined, or returns the accepted request.
  */
-export function signatureHolds(
-  secret: string,
-  signed: {
-    timestamp: string | undefined;
-    signature: string | undefined;
-    idempotencyKey: string | undefined;
-    body: string;
-  },
-  nowSeconds = Date.now() / 1000,
-): boolean {
-  const { timestamp, signature, idempotencyKey, body } = signed;
-  if (!timestamp || !signature || !idempotencyKey || !/^\d{1,12}$/.test(timestamp)) return false;
-  if (Math.abs(nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) return false;
-  const mac = createHmac('sha256', secret).update(`${timestamp}.${idempotencyKey}.${body}`).digest('hex');
-  const expected = Buffer.from(`sha256=${mac}`);
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+function accept(
+  secret: string | undefined,
+  call: Call,
+  raw: string,
+  body: Record<string, unknown> | undefined,
+  key: string | undefined,
+): Accepted | undefined {
+  const refuse = (status: number, error: string): undefined => void call.reply(status, { error });
+  if (secret) {
+    call.entry.signatureOk = signatureHolds(secret, {
+      timestamp: header(call.req, 'x-compensation-timestamp'),
+      signature: header(call.req, 'x-compensation-signature'),
+      idempotencyKey: key,
+      body: raw,
+    });
+    if (!call.entry.signatureOk) return refuse(401, 'bad or missing X-Compensation-Signature');
+  }
+  if (!body) return refuse(400, 'a JSON object body is required');
+  let rule: RouteRule;
+  try {
+    rule = ROUTE_RULES[call.route](body);
+  } catch (err) {
+    return refuse(400, (err as Error).message);
+  }
+  if (!key) return refuse(400, `an Idempotency-Key header is required (${rule.key})`);
+  if (key !== rule.key) return refuse(400, `Idempotency-Key does not match the body: expected ${rule.key}`);
+  return { key, body, rule };
+}
+
+/**
+ * Answers an accepted request as `fault` says: the connection reset; taking effect, then answering too late (the
+ * caller retries and must be deduplicated); or the HTTP status the fault is named after.
+ */
+async function injectFault(
+  stub: StubState,
+  call: Call,
+  accepted: Accepted,
+  fault: FaultRule<OrderServiceFault, OrderServiceRoute>,
+): Promise<void> {
+  call.entry.fault = fault.kind;
+  if (fault.kind === 'RESET') {
+    call.entry.status = -1;
+    call.req.socket.destroy();
+    return;
+  }
+  if (fault.kind === 'DELAY') {
+    record(stub.received[call.route], accepted, call.entry);
+    await sleep(fault.delayMs ?? stub.delayMs ?? 15_000);
+    if (!call.res.destroyed) call.reply(200, acceptedAnswer(call.route));
+    return;
+  }
+  return call.reply(Number(fault.kind), { error: `injected ${fault.kind}` });
+}
+
+/** The first accepted request for its key takes effect: kept in `done` with its body, its log entry marked. */
+function record(done: Map<string, ReceivedOnce>, { key, body }: Accepted, entry: CompensationLogEntry): void {
+  if (done.has(key)) return;
+  done.set(key, { at: new Date().toISOString(), body, count: 1 });
+  entry.effective = true;
+}
+
+/** The admin API: the request log, the effective requests, and adding or removing fault rules. */
+async function admin(
+  stub: StubState,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  path: string,
+): Promise<void> {
+  const send = (status: number, payload: unknown): void => sendJson(res, status, payload);
+  if (path === '/__admin/requests') return send(200, stub.log);
+  if (path === '/__admin/compensations') return send(200, Object.fromEntries(stub.received.compensate));
+  if (path === '/__admin/confirmations') return send(200, Object.fromEntries(stub.received.confirm));
+  if (path === '/__admin/faults' && req.method === 'POST') {
+    try {
+      return send(201, stub.faults.add(JSON.parse(await readBody(req)) as Record<string, unknown>));
+    } catch (err) {
+      return send(400, { error: (err as Error).message });
+    }
+  }
+  if (path === '/__admin/faults' && req.method === 'DELETE') {
+    stub.faults.clear();
+    return send(200, {});
+  }
+  return send(404, { error: 'no such admin route' });
 }

@@ -17,23 +17,23 @@
  */
 import type http from 'node:http';
 import { readBody, type FaultBook } from './faults';
+import { sendJson } from './http-server';
 import type { SimulatorIdentity } from './keys';
+import type { FaultKind } from './peer-fault-table';
+import type { PeerLogEntry } from './peer-log';
 import {
   LATE_PAY_TRIGGERS,
-  checkOrderFields,
-  checkOrderNo,
-  checkSubStates,
-  checkTradeState,
-  landDebit,
   newOrder,
-  safeJson,
   setStates,
   type LatePay,
   type LatePayTrigger,
   type OrderBook,
   type SimOrder,
-} from './peer-orders';
-import type { FaultKind, PeerLogEntry, PeerSettings, Route } from './wechatpay-peer';
+} from './peer-order-state';
+import { landDebit } from './peer-order-transitions';
+import { checkOrderFields, checkOrderNo, checkSubStates, checkTradeState, safeJson } from './peer-order-wire';
+import type { Route } from './peer-routes';
+import { changeSettings, type PeerSettings } from './peer-settings';
 
 /** What the admin API reads and changes: the running peer's state. */
 export interface PeerAdminContext extends OrderBook {
@@ -61,39 +61,24 @@ export async function handleAdmin(
 ): Promise<void> {
   const u = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
-  const send = (status: number, payload: unknown): void => {
-    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
-  };
   try {
     const body = method === 'POST' ? await jsonBody(req) : {};
     const [status, payload] = route(ctx, method, u, body);
-    return send(status, payload);
+    return sendJson(res, status, payload);
   } catch (err) {
-    return send(err instanceof AdminError ? err.status : 400, { error: (err as Error).message });
+    return sendJson(res, err instanceof AdminError ? err.status : 400, { error: (err as Error).message });
   }
 }
 
-function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<string, unknown>): [number, unknown] {
-  const { orders, faults, settings, latePays } = ctx;
+/** An admin answer: status and JSON payload. */
+type Answer = [number, unknown];
+
+function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<string, unknown>): Answer {
+  const { orders, faults, latePays } = ctx;
   const p = u.pathname;
   const one = /^\/__admin\/orders\/([^/]+)(?:\/(pay|state))?$/.exec(p);
-  if (one) {
-    const no = decodeURIComponent(one[1]!);
-    const action = one[2];
-    if (!action && method === 'GET') {
-      const order = orders.get(no);
-      if (!order) throw new AdminError(404, `no such order ${no}`);
-      return [200, order];
-    }
-    if (action === 'pay' && method === 'POST') return landPayNow(orders, no, body);
-    if (action === 'state' && method === 'POST') {
-      const order = orders.get(no);
-      if (!order) throw new AdminError(404, `no such order ${no}: seed it first (POST /__admin/orders)`);
-      const state = checkTradeState(body.state, 'state');
-      setStates(order, state, checkSubStates(body.sub_states, order.subOrders));
-      return [200, order];
-    }
-  }
+  const answer = one ? orderRoute(orders, method, decodeURIComponent(one[1]!), one[2], body) : undefined;
+  if (answer) return answer;
   switch (`${method} ${p}`) {
     case 'GET /__admin/requests': {
       const no = u.searchParams.get('orderNo');
@@ -108,23 +93,8 @@ function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<strin
       orders.set(order.combineOutTradeNo, order);
       return [201, order];
     }
-    case 'POST /__admin/late-pay': {
-      const fields = checkOrderFields(body);
-      const after = body.after;
-      if (typeof after !== 'string' || !(LATE_PAY_TRIGGERS as readonly string[]).includes(after)) {
-        throw new Error(`after must be one of ${LATE_PAY_TRIGGERS.join(', ')}`);
-      }
-      if (orders.has(fields.combineOutTradeNo)) {
-        throw new AdminError(
-          409,
-          `order ${fields.combineOutTradeNo} already exists: a late pay lands only after a "no such order" answer ` +
-            '(use POST /__admin/orders/{no}/pay to land a debit now)',
-        );
-      }
-      const late: LatePay = { ...fields, after: after as LatePayTrigger, scheduledAt: new Date().toISOString() };
-      latePays.set(late.combineOutTradeNo, late);
-      return [201, late];
-    }
+    case 'POST /__admin/late-pay':
+      return [201, scheduleLatePay(ctx, body)];
     case 'GET /__admin/late-pay':
       return [200, [...latePays.values()]];
     case 'POST /__admin/faults':
@@ -135,30 +105,74 @@ function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<strin
       faults.clear();
       return [200, {}];
     case 'POST /__admin/settings':
-      return [200, changeSettings(settings, body)];
-    case 'POST /__admin/pay-script': {
-      const no = checkOrderNo(body.combine_out_trade_no);
-      const outcome = body.outcome;
-      if (outcome !== 'SUCCESS' && outcome !== 'FAIL' && outcome !== 'HANG') {
-        throw new Error('outcome must be SUCCESS, FAIL or HANG');
-      }
-      ctx.payScript.set(no, outcome);
+      return [200, changeSettings(ctx.settings, body)];
+    case 'POST /__admin/pay-script':
+      scriptPay(ctx, body);
       return [200, {}];
-    }
     case 'GET /__admin/identity':
-      return [
-        200,
-        {
-          mchid: ctx.identity.mchid,
-          merchantSerial: ctx.identity.merchantSerial,
-          publicKeyId: ctx.identity.publicKeyId,
-          platformSerial: ctx.identity.platformSerial,
-          settings,
-        },
-      ];
+      return [200, identityOf(ctx)];
     default:
       throw new AdminError(404, `no such admin route: ${method} ${p}`);
   }
+}
+
+/** `GET /__admin/orders/{no}`, `POST …/{no}/pay` and `POST …/{no}/state`; undefined for any other method. */
+function orderRoute(
+  orders: Map<string, SimOrder>,
+  method: string,
+  no: string,
+  action: string | undefined,
+  body: Record<string, unknown>,
+): Answer | undefined {
+  if (!action && method === 'GET') {
+    const order = orders.get(no);
+    if (!order) throw new AdminError(404, `no such order ${no}`);
+    return [200, order];
+  }
+  if (action === 'pay' && method === 'POST') return landPayNow(orders, no, body);
+  if (action === 'state' && method === 'POST') {
+    const order = orders.get(no);
+    if (!order) throw new AdminError(404, `no such order ${no}: seed it first (POST /__admin/orders)`);
+    const state = checkTradeState(body.state, 'state');
+    setStates(order, state, checkSubStates(body.sub_states, order.subOrders));
+    return [200, order];
+  }
+  return undefined;
+}
+
+/** Schedules a late pay for an order that does not exist yet. */
+function scheduleLatePay(ctx: PeerAdminContext, body: Record<string, unknown>): LatePay {
+  const fields = checkOrderFields(body);
+  const after = body.after;
+  if (typeof after !== 'string' || !(LATE_PAY_TRIGGERS as readonly string[]).includes(after)) {
+    throw new Error(`after must be one of ${LATE_PAY_TRIGGERS.join(', ')}`);
+  }
+  if (ctx.orders.has(fields.combineOutTradeNo)) {
+    throw new AdminError(
+      409,
+      `order ${fields.combineOutTradeNo} already exists: a late pay lands only after a "no such order" answer ` +
+        '(use POST /__admin/orders/{no}/pay to land a debit now)',
+    );
+  }
+  const late: LatePay = { ...fields, after: after as LatePayTrigger, scheduledAt: new Date().toISOString() };
+  ctx.latePays.set(late.combineOutTradeNo, late);
+  return late;
+}
+
+/** Scripts the outcome of the pay call for an order number. */
+function scriptPay(ctx: PeerAdminContext, body: Record<string, unknown>): void {
+  const no = checkOrderNo(body.combine_out_trade_no);
+  const outcome = body.outcome;
+  if (outcome !== 'SUCCESS' && outcome !== 'FAIL' && outcome !== 'HANG') {
+    throw new Error('outcome must be SUCCESS, FAIL or HANG');
+  }
+  ctx.payScript.set(no, outcome);
+}
+
+/** Ids and serials of the peer's keys (no key material), with its settings. */
+function identityOf(ctx: PeerAdminContext): Record<string, unknown> {
+  const { mchid, merchantSerial, publicKeyId, platformSerial } = ctx.identity;
+  return { mchid, merchantSerial, publicKeyId, platformSerial, settings: ctx.settings };
 }
 
 /** A debit lands now on an existing order, or on a new one described by the body (201). */
@@ -171,30 +185,6 @@ function landPayNow(orders: Map<string, SimOrder>, no: string, body: Record<stri
   const order = newOrder(checkOrderFields(body, no), 'SUCCESS');
   orders.set(no, order);
   return [201, order];
-}
-
-function changeSettings(settings: PeerSettings, body: Record<string, unknown>): PeerSettings {
-  const next = { ...settings };
-  if (body.repeatReversePolicy !== undefined) {
-    if (body.repeatReversePolicy !== 'NO_CONTENT' && body.repeatReversePolicy !== 'ORDER_CLOSED') {
-      throw new Error('repeatReversePolicy must be NO_CONTENT or ORDER_CLOSED');
-    }
-    next.repeatReversePolicy = body.repeatReversePolicy;
-  }
-  if (body.signWith !== undefined) {
-    if (body.signWith !== 'PUBLIC_KEY' && body.signWith !== 'PLATFORM_CERT') {
-      throw new Error('signWith must be PUBLIC_KEY or PLATFORM_CERT');
-    }
-    next.signWith = body.signWith;
-  }
-  for (const field of ['delayMs', 'payHangMs'] as const) {
-    const v = body[field];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${field} must be a whole number ≥ 0`);
-    next[field] = v;
-  }
-  // Applied only once every field is valid.
-  return Object.assign(settings, next);
 }
 
 async function jsonBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {

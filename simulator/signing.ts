@@ -62,10 +62,16 @@ export interface AnswerSignature {
   'Wechatpay-Signature': string;
 }
 
+/** A key that signs answers, announced under `serial` (a WeChat Pay public key id or a platform certificate's). */
+export interface SigningKey {
+  privateKey: KeyObject;
+  serial: string;
+}
+
 /** Signs an answer body (empty string for 204) with the given key, announced under `serial`. */
 export function signAnswer(
   body: string,
-  key: { privateKey: KeyObject; serial: string },
+  key: SigningKey,
   timestampSeconds = Math.floor(Date.now() / 1000),
 ): AnswerSignature {
   const nonce = randomBytes(16).toString('hex');

@@ -1,0 +1,80 @@
+/**
+ * Applies the WeChat Pay peer's faults (described in `peer-fault-table.ts`) to an exchange: answering instead of
+ * processing the request, or spoiling the answer of a processed one.
+ */
+import { sleep } from './faults';
+import { answer, answerBody, answerUnsigned, markVerifiable, signedHeaders, type Exchange } from './peer-answer';
+import type { AfterAnswer, BeforeAnswer } from './peer-fault-table';
+import { record } from './peer-log';
+import { signingKey } from './peer-settings';
+import { signAnswer } from './signing';
+
+/** Answers as a "before" fault says, the request unprocessed: an error (signed or not), a reset or a gateway page. */
+export function answerInstead(x: Exchange, spec: BeforeAnswer): void {
+  switch (spec.type) {
+    case 'signed':
+    case 'unsigned':
+      return (spec.type === 'signed' ? answer : answerUnsigned)(
+        x,
+        spec.status,
+        { code: spec.code, message: spec.message },
+        spec.headers,
+      );
+    case 'reset':
+      x.entry.status = -1;
+      x.req.socket.destroy();
+      return;
+    case 'badGateway':
+      x.entry.status = 502;
+      x.res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html><body>502 Bad Gateway{{</body></html>');
+      return;
+  }
+}
+
+/**
+ * Spoils, as an "after" fault says, the answer (`status`, `payload`) to a request that was processed: held back
+ * (`delayMs`, else the peer's), its signature headers edited, replaced by an oversized one or by a slow drip.
+ */
+export async function spoil(
+  x: Exchange,
+  spec: AfterAnswer,
+  status: number,
+  payload: unknown,
+  delayMs?: number,
+): Promise<void> {
+  const { res, entry } = x;
+  const body = answerBody(payload);
+  const key = signingKey(x.peer.settings, x.peer.identity);
+  const h = signedHeaders(body, key);
+  record(entry, status, payload);
+  switch (spec.type) {
+    case 'delay':
+      await sleep(delayMs ?? x.peer.settings.delayMs);
+      markVerifiable(entry, h);
+      if (!res.destroyed) res.writeHead(status, h).end(body);
+      return;
+    case 'headers':
+      spec.edit(h, body, key);
+      if (h['Wechatpay-Nonce']) entry.answerNonce = h['Wechatpay-Nonce'];
+      res.writeHead(status, h).end(body);
+      return;
+    case 'oversize': {
+      const big = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) });
+      entry.status = 200;
+      delete entry.code;
+      res.writeHead(200, { ...signAnswer(big, key), 'Content-Type': 'application/json' }).end(big);
+      return;
+    }
+    case 'slowDrip': {
+      entry.status = 200;
+      delete entry.code;
+      res.writeHead(200, { 'Content-Type': 'application/json', ...signAnswer('{}', key) });
+      for (let i = 0; i < 120 && !res.destroyed; i++) {
+        res.write(' ');
+        await sleep(500);
+      }
+      if (!res.destroyed) res.end('{}');
+      return;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/** The WeChat Pay peer's request log: an entry a request, filled in as it is checked, processed and answered. */
+import type { FaultKind } from './peer-fault-table';
+import type { OrderEffect } from './peer-order-state';
+import type { RoutedRequest, Route } from './peer-routes';
+
+/** One logged request. */
+export interface PeerLogEntry {
+  seq: number;
+  at: string;
+  route: Route | 'unknown';
+  method: string;
+  path: string;
+  orderNo?: string;
+  /** Why the caller's signature was refused, if it was. */
+  authProblem?: string;
+  wechatpaySerial?: string;
+  fault?: FaultKind;
+  status: number;
+  /** The `code` of the answer's JSON, when it had one. */
+  code?: string;
+  /** The request changed the order's state (`latePay`: a scheduled debit landed right after this answer). */
+  effect?: OrderEffect;
+  /** The answer carried a valid signature from a configured key (what a careful client may accept). */
+  answerVerifiable: boolean;
+  /** The `Wechatpay-Nonce` the answer was sent with (ties a client's accepted answer to this very exchange). */
+  answerNonce?: string;
+}
+
+/** A new entry for request number `seq` (not answered yet: status 0). */
+export function openEntry(
+  seq: number,
+  request: { method: string; path: string; wechatpaySerial: string | undefined },
+  { route, orderNo }: RoutedRequest,
+): PeerLogEntry {
+  return {
+    seq,
+    at: new Date().toISOString(),
+    route,
+    method: request.method,
+    path: request.path,
+    ...(orderNo ? { orderNo } : {}),
+    ...(request.wechatpaySerial !== undefined ? { wechatpaySerial: request.wechatpaySerial } : {}),
+    status: 0,
+    answerVerifiable: false,
+  };
+}
+
+/** Notes an answer's status and error code in its log entry. */
+export function record(entry: PeerLogEntry, status: number, payload: unknown): void {
+  entry.status = status;
+  const code = (payload as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') entry.code = code;
+}

@@ -61,6 +61,8 @@ export default tseslint.config(
                 '../wechatpay/*',
                 '../simulator',
                 '../simulator/*',
+                '../devstack',
+                '../devstack/*',
               ],
               message: 'Workflow code may only import workflow code.',
             },

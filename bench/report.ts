@@ -1,7 +1,7 @@
 /** Writes a run's results: bench/results/latest.json, latest.md (the README table) and chart.png (chromium). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium } from '../scripts/chromium';
+import { launchChromium } from '../devstack/chromium';
 import type { BenchResults, Percentiles } from './results';
 import type { Spread } from './util';
 

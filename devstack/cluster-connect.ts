@@ -4,8 +4,8 @@
  */
 import { Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { waitFor } from '../scripts/dev-server';
 import type { ClusterCerts } from './cluster-certs';
+import { waitFor } from './dev-server';
 
 /** The `TEMPORAL_*` environment of a worker connecting with the cluster's client certificate. */
 export function clusterEnv(address: string, namespace: string, certs: ClusterCerts): Record<string, string> {

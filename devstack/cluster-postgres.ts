@@ -8,7 +8,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, stopProcess, waitFor } from '../scripts/dev-server';
+import { freePort, stopProcess, waitFor } from './dev-server';
 
 /** A running PostgreSQL. */
 export interface Postgres {

@@ -12,8 +12,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { portInUse, stopProcess } from '../scripts/dev-server';
-import { ensureTemporalCli } from '../scripts/temporal-cli';
 import { makeClusterCerts, type ClusterCerts } from './cluster-certs';
 import { cliTlsArgs, clusterEnv, pollUntilReady, waitUntilServing } from './cluster-connect';
 import {
@@ -24,6 +22,8 @@ import {
   type ServicePorts,
 } from './cluster-config';
 import { startPostgres, type Postgres } from './cluster-postgres';
+import { portInUse, stopProcess } from './dev-server';
+import { ensureTemporalCli } from './temporal-cli';
 import { ensureTemporalServer, type TemporalServerTools } from './temporal-server';
 
 const run = promisify(execFile);

@@ -1,7 +1,9 @@
 /**
  * Finds or builds the Temporal server (`temporal-server`) and its SQL schema tool (`temporal-sql-tool`) for the local
- * cluster of `npm run cluster` and `npm run test:cluster`, the way `scripts/temporal-cli.js` obtains the CLI: these
- * machines cannot download release binaries, so both are built from the Go module proxy the first time.
+ * cluster of `npm run cluster` and `npm run test:cluster`, the way `temporal-cli.js` obtains the CLI (both through
+ * `go-build.js`): these machines cannot download release binaries, so both are built from the Go module proxy the
+ * first time. Part of devstack/, the libraries that bring up the local stack for the entry points in scripts/, the
+ * tests and the benchmarks.
  *
  * Order, for each binary: its environment variable (`TEMPORAL_SERVER_PATH`, `TEMPORAL_SQL_TOOL_PATH`) → the name on
  * PATH → the project's cache (`.tools/bin`) → the user's cache (`~/.cache/combine-papay-timeout/temporal-server-…`)
@@ -12,11 +14,12 @@
  * them to `.tools/temporal-server-v1.29.1/schema`, so a cached lookup does not depend on the Go module cache;
  * `TEMPORAL_SCHEMA_DIR` (a folder holding `postgresql/v12`) overrides.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../simulator/data-dir';
+import { projectRoot } from './data-dir';
+import { copyExecutable, findGo, goInstall, locateBinary, secondsSince, userCacheDir } from './go-build';
 
 /** The server version built: the server inside the CLI v1.5.1 the project uses. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -43,47 +46,12 @@ export interface TemporalServerTools {
 const binDir = (): string => path.join(projectRoot(), '.tools', 'bin');
 const schemaCopy = (): string =>
   path.join(projectRoot(), '.tools', `temporal-server-${TEMPORAL_SERVER_VERSION}`, 'schema');
-const userCache = (): string =>
-  path.join(
-    process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),
-    'combine-papay-timeout',
-    `temporal-server-${TEMPORAL_SERVER_VERSION}`,
-  );
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
-  }
-  return undefined;
-}
+const userCache = (): string => userCacheDir(`temporal-server-${TEMPORAL_SERVER_VERSION}`);
 
 /** One binary without building: env, PATH, project cache, user cache (copied into the project cache). */
-function locateBinary(kind: keyof typeof BINARIES): { path: string; source: string } | undefined {
+function locateServerBinary(kind: keyof typeof BINARIES): { path: string; source: string } | undefined {
   const { name, env } = BINARIES[kind];
-  const fromEnv = process.env[env]?.trim();
-  if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new Error(`${env}=${fromEnv} is not an executable file`);
-    return { path: fromEnv, source: env };
-  }
-  const found = onPath(name);
-  if (found) return { path: found, source: 'PATH' };
-  const project = path.join(binDir(), name);
-  if (isExecutable(project)) return { path: project, source: 'project cache' };
-  const user = path.join(userCache(), name);
-  if (!isExecutable(user)) return undefined;
-  fs.mkdirSync(binDir(), { recursive: true });
-  fs.copyFileSync(user, project);
-  fs.chmodSync(project, 0o755);
-  return { path: project, source: 'user cache' };
+  return locateBinary({ name, env, projectBinDir: binDir(), userCacheDir: userCache() });
 }
 
 /** The PostgreSQL v12 schema folder: TEMPORAL_SCHEMA_DIR, the project's copy, the user cache's copy. */
@@ -102,16 +70,12 @@ function locateSchemas(): string | undefined {
 
 /** Returns the server, schema tool and schemas without building anything, or undefined when one is missing. */
 export function locateTemporalServer(): TemporalServerTools | undefined {
-  const server = locateBinary('server');
-  const sqlTool = locateBinary('sqlTool');
+  const server = locateServerBinary('server');
+  const sqlTool = locateServerBinary('sqlTool');
   const schemas = locateSchemas();
   if (!server || !sqlTool || !schemas) return undefined;
   const sources = [...new Set([server.source, sqlTool.source])].join(' + ');
   return { server: server.path, sqlTool: sqlTool.path, postgresSchemaDir: schemas, source: sources };
-}
-
-function findGo(): string | undefined {
-  return onPath('go') ?? ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find(isExecutable);
 }
 
 /**
@@ -146,7 +110,7 @@ async function buildTemporalServer(log: (line: string) => void): Promise<void> {
   log(`  (${go} install ${targets.join(' ')}); once per machine, several minutes; later runs reuse the binaries.`);
   const started = Date.now();
   try {
-    await goInstall(go, targets, scratch, log, started);
+    await goInstall({ go, targets, gobin: scratch, ldflags: '-s -w', what: 'the Temporal server', log, started });
     fs.mkdirSync(binDir(), { recursive: true });
     for (const kind of ['server', 'sqlTool'] as const) {
       const { built, name } = BINARIES[kind];
@@ -157,36 +121,7 @@ async function buildTemporalServer(log: (line: string) => void): Promise<void> {
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
-  log(`Built the Temporal server in ${Math.round((Date.now() - started) / 1000)}s: ${binDir()}`);
-}
-
-function goInstall(go: string, targets: string[], gobin: string, log: (l: string) => void, t0: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(go, ['install', '-ldflags', '-s -w', ...targets], {
-      env: { ...process.env, GOBIN: gobin, GOFLAGS: process.env.GOFLAGS || '-mod=mod' },
-      stdio: ['ignore', 'inherit', 'pipe'],
-    });
-    let tail = '';
-    let downloads = 0;
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = String(chunk);
-      downloads += (text.match(/go: downloading/g) ?? []).length;
-      tail = (tail + text).slice(-4000);
-    });
-    const ticker = setInterval(() => {
-      const secs = Math.round((Date.now() - t0) / 1000);
-      log(`  still building the Temporal server… ${secs}s (${downloads} modules downloaded so far)`);
-    }, 30_000);
-    child.on('error', (err) => {
-      clearInterval(ticker);
-      reject(err);
-    });
-    child.on('exit', (code) => {
-      clearInterval(ticker);
-      if (code === 0) resolve();
-      else reject(new Error(`go install of the Temporal server failed (exit ${code}):\n${tail}`));
-    });
-  });
+  log(`Built the Temporal server in ${secondsSince(started)}s: ${binDir()}`);
 }
 
 /** Copies `schema/postgresql/v12` out of the (read-only) module cache, making the copy writable. */
@@ -216,10 +151,7 @@ function makeWritable(dir: string): void {
 function saveToUserCache(): void {
   try {
     fs.mkdirSync(userCache(), { recursive: true });
-    for (const { name } of Object.values(BINARIES)) {
-      fs.copyFileSync(path.join(binDir(), name), path.join(userCache(), name));
-      fs.chmodSync(path.join(userCache(), name), 0o755);
-    }
+    for (const { name } of Object.values(BINARIES)) copyExecutable(path.join(binDir(), name), userCache(), name);
     fs.cpSync(schemaCopy(), path.join(userCache(), 'schema'), { recursive: true });
   } catch {
     // Only a time saver for other clones; the project's copy is what counts.

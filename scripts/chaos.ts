@@ -7,29 +7,27 @@
  *
  * Sizes from the environment: CHAOS_ORDERS (500), CHAOS_KILLS (5), CHAOS_FAULT_RATE (0.35), CHAOS_SEED (7),
  * CHAOS_MAX_MS (15 minutes to settle).
+ *
+ * This entry point runs the stack, the kills and the settling; the order and fault plan is `devstack/chaos-plan.ts`,
+ * the closing report `devstack/chaos-report.ts`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startOrder, workflowIdFor, type OrderInput, type OrderResult } from '../client';
-import { payLikeACheckout, peerFields, sleep, withRetry } from '../devstack/checkout-sim';
-import { projectRoot } from '../simulator/data-dir';
+import { startOrder, workflowIdFor, type OrderResult } from '../client';
+import { addChaosFaults, planChaosOrders } from '../devstack/chaos-plan';
+import { printChaosReport } from '../devstack/chaos-report';
+import { payLikeACheckout, sleep, withRetry } from '../devstack/checkout-sim';
+import { projectRoot } from '../devstack/data-dir';
+import { freePort, startDevServer, stopProcess, type DevServer } from '../devstack/dev-server';
 import { seededRandom } from '../simulator/faults';
-import {
-  CHAOS_PLANS,
-  checkInvariants,
-  refusalsLostWithKill,
-  type ChaosPlan,
-  type CheckedOrder,
-} from '../simulator/invariants';
+import { checkInvariants, refusalsLostWithKill, type CheckedOrder } from '../simulator/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
-import { startOrderService, type OrderService, type OrderServiceFault } from '../simulator/order-service';
-import { newOrder } from '../simulator/peer-orders';
-import { RECOVERABLE_FAULTS, startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay-peer';
+import { startOrderService, type OrderService } from '../simulator/order-service';
+import { startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay-peer';
 import { PaymentPhaseKey } from '../workflows/search-attributes';
-import { freePort, startDevServer, stopProcess, type DevServer } from './dev-server';
 
 const ORDERS = Number(process.env.CHAOS_ORDERS ?? 500);
 const KILLS = Number(process.env.CHAOS_KILLS ?? 5);
@@ -39,21 +37,6 @@ const MAX_MS = Number(process.env.CHAOS_MAX_MS ?? 15 * 60_000);
 const HMAC = 'chaos-run-hmac-secret-0123456789';
 /** When the dev server restarts, ms after the chaos begins. */
 const SERVER_RESTART_AT = 40_000;
-/** Share of order-service requests (compensations and confirmations) that fail, retryably. */
-const DOWNSTREAM_FAULT_RATE = 0.2;
-const DOWNSTREAM_FAULTS: OrderServiceFault[] = ['500', '503', '429', '408', 'RESET', 'DELAY'];
-
-/** How often each plan is drawn (after the first orders, which take every plan once). */
-const PLAN_WEIGHTS: Readonly<Record<ChaosPlan, number>> = {
-  PAID: 0.15,
-  UNPAID: 0.17,
-  DEBITED: 0.17,
-  DEBITED_ADOPT: 0.12,
-  ALREADY_CLOSED: 0.08,
-  NO_ORDER: 0.13,
-  PAY_LANDS_LATE: 0.15,
-  NEEDS_ATTENTION: 0.03,
-};
 /** The running stack: dev server, peers, workers, client, and the run's random source. */
 interface Stack {
   work: string;
@@ -75,13 +58,16 @@ function log(line: string): void {
 async function main(): Promise<void> {
   const began = Date.now();
   const stack = await setUp();
-  const orders = planOrders(stack);
-  addFaults(stack, orders);
+  // Phase 2a and 2b (devstack/chaos-plan.ts): the orders, a plan each, and the faults the peers inject.
+  const orders = planChaosOrders(stack, ORDERS);
+  addChaosFaults(stack, orders, FAULT_RATE);
   const { payments } = await placeOrders(stack, orders);
   const [killedAt] = await Promise.all([chaos(stack), waitToSettle(stack, orders)]);
   await payments;
   const { violations, lostRefusals } = check(stack, orders, killedAt);
-  const faults = report(stack, orders, { kills: killedAt.length, lostRefusals, violations, seconds: secs(began) });
+  // Phase 6 (devstack/chaos-report.ts): the summary table, call counts, violations.
+  const summary = { kills: killedAt.length, lostRefusals, violations, seconds: secs(began) };
+  const faults = printChaosReport(stack, orders, summary);
   await tearDown(stack);
   console.log(
     `chaos: ${orders.length} orders, ${killedAt.length} kills, ${faults} faults injected, ${violations.length} invariant violations`,
@@ -146,70 +132,6 @@ async function setUp(): Promise<Stack> {
 function startServer(work: string, port: number): Promise<DevServer> {
   const dbFile = path.join(work, 'temporal.sqlite');
   return startDevServer({ port, headless: true, dbFile, logFile: path.join(work, 'server.log') });
-}
-
-/** Phase 2a: the orders, a plan each (every plan at least once), deadlines spread over the first minute. */
-function planOrders(stack: Stack): CheckedOrder[] {
-  const run = Date.now().toString(36).toUpperCase();
-  return Array.from({ length: ORDERS }, (_, i): CheckedOrder => {
-    const no = `CH${run}${String(i).padStart(5, '0')}`;
-    const plan = i < CHAOS_PLANS.length ? CHAOS_PLANS[i]! : drawPlan(stack.random());
-    const input: OrderInput = {
-      combineOutTradeNo: no,
-      combineAppid: 'wxd678efh567hg6787',
-      subOrders: [
-        { mchid: '1900009191', outTradeNo: `${no}A`, subMchid: '1900001001' },
-        { mchid: '1900009191', outTradeNo: `${no}B`, subMchid: '1900001002' },
-      ],
-      paymentTimeout: 20_000 + Math.floor(stack.random() * 45_000),
-      payWindow: '2s',
-      ...(plan === 'DEBITED_ADOPT' ? { onPaidAtDeadline: 'ADOPT' as const } : {}),
-      retryPolicy: {
-        reverse: { initialInterval: '1s', maximumInterval: '3s', scheduleToClose: '30m' },
-        compensation: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
-      },
-    };
-    if (plan === 'ALREADY_CLOSED') stack.peer.orders.set(no, newOrder(peerFields(input), 'CLOSED'));
-    return { input, plan };
-  });
-}
-
-function drawPlan(r: number): ChaosPlan {
-  let left = r;
-  for (const plan of CHAOS_PLANS) {
-    left -= PLAN_WEIGHTS[plan];
-    if (left < 0) return plan;
-  }
-  return 'UNPAID';
-}
-
-/**
- * Phase 2b: the scripted refusals (PARAM_ERROR on the first reverse of NEEDS_ATTENTION orders), then random
- * recoverable faults on WeChat Pay's query and reverse routes (FAULT_RATE each) and on both order-service routes.
- * Scripted rules come first so that random ones cannot pre-empt them.
- */
-function addFaults(stack: Stack, orders: readonly CheckedOrder[]): void {
-  const { peer, orderService } = stack;
-  for (const o of orders) {
-    if (o.plan !== 'NEEDS_ATTENTION') continue;
-    peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: o.input.combineOutTradeNo });
-  }
-  for (const route of ['query', 'reverse'] as const) {
-    spread(RECOVERABLE_FAULTS, FAULT_RATE, (kind, probability) => peer.faults.add({ route, kind, probability }));
-  }
-  spread(DOWNSTREAM_FAULTS, DOWNSTREAM_FAULT_RATE, (kind, probability) =>
-    orderService.faults.add({ kind, probability }),
-  );
-}
-
-/** Adds one rule per kind; each fires given that earlier ones did not, scaled so that the total is `total`. */
-function spread<K extends string>(kinds: readonly K[], total: number, add: (kind: K, p: number) => void): void {
-  const each = total / kinds.length;
-  let remaining = 1;
-  for (const kind of kinds) {
-    add(kind, Math.min(1, each / remaining));
-    remaining -= each;
-  }
 }
 
 /**
@@ -313,65 +235,6 @@ function check(
 }
 
 const secs = (since: number): number => Math.round((Date.now() - since) / 1000);
-const pct = (n: number, of: number): string => `${Math.round((100 * n) / Math.max(1, of))}%`;
-
-/** Phase 6: the summary table, call counts, violations; answers the number of faults injected. */
-function report(
-  stack: Stack,
-  orders: readonly CheckedOrder[],
-  run: { kills: number; lostRefusals: number; violations: string[]; seconds: number },
-): number {
-  const { peer, orderService } = stack;
-  const table = new Map<string, number>();
-  for (const o of orders) {
-    const key = `${o.plan} → ${o.phase ?? 'unsettled'}`;
-    table.set(key, (table.get(key) ?? 0) + 1);
-  }
-  console.log('\n| plan → outcome | orders |\n|---|---|');
-  for (const [k, n] of [...table].sort()) console.log(`| ${k} | ${n} |`);
-  console.log('\n| fault | injected |\n|---|---|');
-  for (const [k, n] of [...peer.faults.injected].sort()) console.log(`| WeChat Pay ${k} | ${n} |`);
-  for (const [k, n] of [...orderService.faults.injected].sort()) console.log(`| order service ${k} | ${n} |`);
-  const calls = (entries: readonly { fault?: string }[], what: string): [string, number] => {
-    const faulted = entries.filter((e) => e.fault !== undefined).length;
-    return [`${what} calls ${entries.length}, ${faulted} faulted (${pct(faulted, entries.length)})`, faulted];
-  };
-  const lines = [
-    calls(
-      peer.log.filter((e) => e.route === 'query'),
-      'query',
-    ),
-    calls(
-      peer.log.filter((e) => e.route === 'reverse'),
-      'reverse',
-    ),
-    calls(
-      orderService.log.filter((e) => e.route === 'compensate'),
-      'compensation',
-    ),
-    calls(
-      orderService.log.filter((e) => e.route === 'confirm'),
-      'payment confirmation',
-    ),
-  ];
-  console.log(
-    `\n${lines.map(([line]) => line).join('; ')}; worker kills ${run.kills}; server restarts 1; ` +
-      `refusals within 3 s of a worker kill (allowed to end REVERSED) ${run.lostRefusals}; ` +
-      `accepted reverse answers found in the peer log by nonce ${tiedByNonce(stack, orders)}; took ${run.seconds} s`,
-  );
-  for (const v of run.violations.slice(0, 30)) console.log(`VIOLATION ${v}`);
-  return lines.reduce((sum, [, faulted]) => sum + faulted, 0);
-}
-
-/** `n/m`: of the m accepted reverse answers, how many carry a nonce the peer logged (rule h's strong form). */
-function tiedByNonce(stack: Stack, orders: readonly CheckedOrder[]): string {
-  const logged = new Set(stack.peer.log.map((e) => e.answerNonce));
-  const accepted = orders.flatMap((o) => {
-    const reverse = o.result?.reverse;
-    return reverse?.httpStatus !== undefined && reverse.outcome !== 'NOT_NEEDED' ? [reverse] : [];
-  });
-  return `${accepted.filter((r) => r.answerNonce !== undefined && logged.has(r.answerNonce)).length}/${accepted.length}`;
-}
 
 /** Phase 7: everything this run started, stopped. */
 async function tearDown(stack: Stack): Promise<void> {

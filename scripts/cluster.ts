@@ -9,7 +9,7 @@
  */
 import { startCluster } from '../devstack/cluster';
 import { cliTlsArgs } from '../devstack/cluster-connect';
-import { ensureTemporalCli } from './temporal-cli';
+import { ensureTemporalCli } from '../devstack/temporal-cli';
 
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag);

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { demoBatch, followDemo, placeDemoOrders, type Simulators } from '../devstack/demo';
-import { DATA_DIR, projectRoot } from '../simulator/data-dir';
+import { DATA_DIR, projectRoot } from '../devstack/data-dir';
+import { portInUse, startDevServer, stopProcess, waitFor, type DevServer } from '../devstack/dev-server';
 import { startSimulators } from '../simulator/local';
-import { portInUse, startDevServer, stopProcess, waitFor, type DevServer } from './dev-server';
 
 const PORTS = { temporal: 7233, ui: 8233, wechatpay: 8240, orderService: 8241 } as const;
 

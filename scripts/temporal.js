@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm run temporal -- <args>`: runs the project's Temporal CLI (the one `node scripts/temporal-cli.js --print-path`
+ * `npm run temporal -- <args>`: runs the project's Temporal CLI (the one `node devstack/temporal-cli.js --print-path`
  * names: $TEMPORAL_CLI_PATH, `temporal` on PATH, or the copy built into .tools/bin), so every `temporal …` command
  * in the README works on a machine where the CLI lives only in the project's folder, e.g.
  *
@@ -13,7 +13,7 @@
 'use strict';
 
 const { spawn } = require('node:child_process');
-const { ensureTemporalCli } = require('./temporal-cli');
+const { ensureTemporalCli } = require('../devstack/temporal-cli');
 
 ensureTemporalCli()
   .then((cli) => {

@@ -34,14 +34,14 @@ import {
   type OrderRun,
 } from '../devstack/cluster-orders';
 import { withRetry } from '../devstack/checkout-sim';
-import { projectRoot } from '../simulator/data-dir';
+import { projectRoot } from '../devstack/data-dir';
+import { stopProcess, waitFor } from '../devstack/dev-server';
 import { seededRandom } from '../simulator/faults';
 import { checkInvariants, refusalsLostWithKill } from '../simulator/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService } from '../simulator/order-service';
 import { RECOVERABLE_FAULTS, startWechatpayPeer } from '../simulator/wechatpay-peer';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { stopProcess, waitFor } from './dev-server';
 
 const ORDERS = Number(process.env.CLUSTER_ORDERS ?? 48);
 const FAULT_RATE = Number(process.env.CLUSTER_FAULT_RATE ?? 0.1);

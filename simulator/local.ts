@@ -3,7 +3,7 @@
  * stub on the given ports, keys in .data/simulator, and the worker environment that points at them.
  */
 import path from 'node:path';
-import { DATA_DIR } from './data-dir';
+import { DATA_DIR } from '../devstack/data-dir';
 import { loadOrCreateIdentity, workerEnvFor } from './keys';
 import { startOrderService } from './order-service';
 import { startWechatpayPeer } from './wechatpay-peer';

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DATA_DIR } from './data-dir';
+import { DATA_DIR } from '../devstack/data-dir';
 import { startSimulators } from './local';
 
 async function main(): Promise<void> {

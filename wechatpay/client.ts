@@ -190,18 +190,7 @@ export function createWechatpayClient(config: WechatpayConfig): WechatpayClient 
         ...(backup ? { baseURL: backup } : {}),
       });
       // The plugin verified this 2xx answer's signature before resolving.
-      const { code, message } = codeAndMessage(res.data);
-      const nonce = nonceOf(res.headers);
-      return {
-        kind: 'answer',
-        status: res.status,
-        ...(code ? { code } : {}),
-        ...(message ? { message } : {}),
-        verified: true,
-        ...(res.data !== undefined && res.data !== '' ? { body: res.data } : {}),
-        ...(nonce ? { nonce } : {}),
-        host,
-      };
+      return httpAnswer(res.status, res.data, true, host, { body: res.data, nonce: nonceOf(res.headers) });
     } catch (err) {
       return describeError(err, rawBody, config.verifiers, host);
     }
@@ -252,6 +241,31 @@ function codeAndMessage(data: unknown): { code?: string; message?: string } {
   };
 }
 
+/**
+ * An HTTP answer (`kind: 'answer'`): `code` and `message` from its body, and `body` (not empty), `nonce` and
+ * `retryAfterMs` only when present.
+ */
+function httpAnswer(
+  status: number,
+  data: unknown,
+  verified: boolean,
+  host: WechatpayHost,
+  extra: { body?: unknown; nonce?: string | undefined; retryAfterMs?: number | undefined },
+): WechatpayAnswer {
+  const { code, message } = codeAndMessage(data);
+  return {
+    kind: 'answer',
+    status,
+    ...(code ? { code } : {}),
+    ...(message ? { message } : {}),
+    verified,
+    ...(extra.body !== undefined && extra.body !== '' ? { body: extra.body } : {}),
+    ...(extra.nonce ? { nonce: extra.nonce } : {}),
+    ...(extra.retryAfterMs !== undefined ? { retryAfterMs: extra.retryAfterMs } : {}),
+    host,
+  };
+}
+
 function describeError(
   err: unknown,
   rawBody: string,
@@ -276,7 +290,6 @@ function describeError(
   const headers = Object.fromEntries(
     Object.entries(res.headers as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]),
   );
-  const { code, message } = codeAndMessage(res.data);
   // A non-2xx answer: the plugin leaves it unverified. Any Wechatpay-* header claims a signature, which must hold.
   const signed = hasWechatpayHeaders(headers);
   if (signed) {
@@ -285,16 +298,7 @@ function describeError(
   }
   const nonce = signed ? nonceOf(headers) : undefined;
   const retryAfterMs = parseRetryAfter(headers['retry-after'], Date.now());
-  return {
-    kind: 'answer',
-    status: res.status,
-    ...(code ? { code } : {}),
-    ...(message ? { message } : {}),
-    verified: signed,
-    ...(nonce ? { nonce } : {}),
-    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    host,
-  };
+  return httpAnswer(res.status, res.data, signed, host, { nonce, retryAfterMs });
 }
 
 /** The `Wechatpay-Nonce` header (any case), at most 64 characters, when present. */

@@ -1,6 +1,7 @@
 /**
  * Starts and stops a real Temporal dev server (`temporal server start-dev`, with its Web UI unless headless) for
- * `npm start`, the tests, chaos runs and benchmarks.
+ * `npm start`, the tests, chaos runs and benchmarks. Part of devstack/, the libraries that bring up the local stack
+ * for the entry points in scripts/, the tests and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { OrderInput } from '../client';
+import { projectRoot } from '../devstack/data-dir';
+import { freePort, startDevServer, stopProcess, waitFor, type DevServer } from '../devstack/dev-server';
 import { seedOrder } from '../simulator/admin-client';
-import { projectRoot } from '../simulator/data-dir';
-import { freePort, startDevServer, stopProcess, waitFor, type DevServer } from '../scripts/dev-server';
 
 export const ROOT = projectRoot();
 
@@ -29,8 +29,8 @@ export interface Stack {
   peerUrl: string;
   /** The environment the simulator wrote for workers (WeChat Pay URL, keys, order service). */
   simEnv: Record<string, string>;
-  /** Spawns `dist/<script>` polling `taskQueue` and waits until it polls. */
-  worker(script: string, taskQueue: string, extra?: Record<string, string>): Promise<ChildProcess>;
+  /** Spawns `dist/<script>` (with `nodeArgs` before it) polling `taskQueue` and waits until it polls. */
+  worker(script: string, taskQueue: string, extra?: Record<string, string>, nodeArgs?: string[]): Promise<ChildProcess>;
   /** Registers the order at the simulator as debited (the query answers SUCCESS). */
   seed(input: OrderInput): Promise<void>;
   /** Every request the simulator has logged so far. */
@@ -68,8 +68,14 @@ export async function startStack(work: string, options: StackOptions): Promise<S
   try {
     const simEnv = await startSimulator(children);
     const peerUrl = simEnv.WECHATPAY_BASE_URL!;
-    const worker = async (script: string, taskQueue: string, extra: Record<string, string> = {}) => {
-      const child = spawnWorker(work, script, { ...simEnv, TEMPORAL_ADDRESS: server.address }, taskQueue, extra);
+    const worker = async (
+      script: string,
+      taskQueue: string,
+      extra: Record<string, string> = {},
+      nodeArgs: string[] = [],
+    ) => {
+      const env = { ...simEnv, TEMPORAL_ADDRESS: server.address };
+      const child = spawnWorker(work, script, env, taskQueue, extra, nodeArgs);
       children.push(child);
       await waitPolling(client, server.namespace, taskQueue);
       return child;
@@ -118,9 +124,10 @@ function spawnWorker(
   env: Record<string, string>,
   taskQueue: string,
   extra: Record<string, string>,
+  nodeArgs: string[],
 ): ChildProcess {
   const out = fs.openSync(path.join(work, `${taskQueue}.log`), 'a');
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', script)], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', script)], {
     env: { ...process.env, ...env, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'WARN', ...extra },
     stdio: ['ignore', out, out],
   });

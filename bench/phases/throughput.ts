@@ -51,7 +51,7 @@ async function timed(
 }
 
 /** `n` orders falling due together, each reconciled, reversed and compensated; the rate counts from the deadline. */
-function reversedBatch(stack: Stack, w: QueueWorker, tag: string, n: number): Promise<Batch> {
+export function reversedBatch(stack: Stack, w: QueueWorker, tag: string, n: number): Promise<Batch> {
   return timed(stack, w, n, async () => {
     const due = Date.now() + 3_000 + n * 30;
     const orders = Array.from({ length: n }, (_, i) => makeOrder(`R${tag}${pad(i)}`, Date.now() - 15_000, due));

@@ -43,7 +43,9 @@ const names = (list: string[]) => list.map((f) => path.basename(f, '.json'));
 function patchIds(file: string): string[] {
   return loadHistory(file).events.flatMap((e) =>
     Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((payloads) =>
-      (payloads.payloads ?? []).map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString('utf8')) as { id: string }).id),
+      (payloads.payloads ?? []).map(
+        (p) => (JSON.parse(Buffer.from(p.data ?? []).toString('utf8')) as { id: string }).id,
+      ),
     ),
   );
 }

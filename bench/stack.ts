@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { OrderInput } from '../client';
 import { projectRoot } from '../devstack/data-dir';
+import { sampleOrderInput } from '../devstack/order-input';
 import { freePort, startDevServer, stopProcess, waitFor, type DevServer } from '../devstack/dev-server';
 import { seedOrder } from '../simulator/admin-client';
 
@@ -164,15 +165,5 @@ async function closeTimes(client: Client, taskQueue: string, expected: number): 
 
 /** A two-sub-order order due at `deadline`; no pay call in flight (`payWindow: '0s'`): the reconcile starts at once. */
 export function makeOrder(no: string, createdAt: number, deadline: number): OrderInput {
-  return {
-    combineOutTradeNo: no,
-    combineAppid: 'wxd678efh567hg6787',
-    subOrders: [
-      { mchid: '1900009191', outTradeNo: `${no}A`, subMchid: '1900001001' },
-      { mchid: '1900009191', outTradeNo: `${no}B`, subMchid: '1900001002' },
-    ],
-    orderCreatedAt: new Date(createdAt).toISOString(),
-    paymentTimeout: deadline - createdAt,
-    payWindow: '0s',
-  };
+  return sampleOrderInput(no, { orderCreatedAt: createdAt, paymentTimeout: deadline - createdAt, payWindow: '0s' });
 }

@@ -4,10 +4,10 @@
  * recoverable faults at WeChat Pay and at the order service). Part of devstack/, the libraries that bring up the local
  * stack for the entry points in scripts/, the tests and the benchmarks.
  */
-import type { OrderInput } from '../client';
 import { CHAOS_PLANS, type ChaosPlan, type CheckedOrder } from '../simulator/invariants';
 import type { OrderService, OrderServiceFault } from '../simulator/order-service';
 import { newOrder } from '../simulator/peer-orders';
+import { sampleOrderInput } from './order-input';
 import { RECOVERABLE_FAULTS, type WechatpayPeer } from '../simulator/wechatpay-peer';
 import { peerFields } from './checkout-sim';
 
@@ -43,13 +43,7 @@ export function planChaosOrders(run: ChaosPeers, count: number): CheckedOrder[] 
   return Array.from({ length: count }, (_, i): CheckedOrder => {
     const no = `CH${id}${String(i).padStart(5, '0')}`;
     const plan = i < CHAOS_PLANS.length ? CHAOS_PLANS[i]! : drawPlan(run.random());
-    const input: OrderInput = {
-      combineOutTradeNo: no,
-      combineAppid: 'wxd678efh567hg6787',
-      subOrders: [
-        { mchid: '1900009191', outTradeNo: `${no}A`, subMchid: '1900001001' },
-        { mchid: '1900009191', outTradeNo: `${no}B`, subMchid: '1900001002' },
-      ],
+    const input = sampleOrderInput(no, {
       paymentTimeout: 20_000 + Math.floor(run.random() * 45_000),
       payWindow: '2s',
       ...(plan === 'DEBITED_ADOPT' ? { onPaidAtDeadline: 'ADOPT' as const } : {}),
@@ -57,7 +51,7 @@ export function planChaosOrders(run: ChaosPeers, count: number): CheckedOrder[] 
         reverse: { initialInterval: '1s', maximumInterval: '3s', scheduleToClose: '30m' },
         compensation: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
       },
-    };
+    });
     if (plan === 'ALREADY_CLOSED') run.peer.orders.set(no, newOrder(peerFields(input), 'CLOSED'));
     return { input, plan };
   });

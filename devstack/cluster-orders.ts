@@ -11,6 +11,7 @@ import type { OrderService } from '../simulator/order-service';
 import { newOrder } from '../simulator/peer-orders';
 import type { WechatpayPeer } from '../simulator/wechatpay-peer';
 import { payLikeACheckout, peerFields, sleep, withRetry } from './checkout-sim';
+import { sampleOrderInput } from './order-input';
 import { PaymentPhaseKey } from '../workflows/search-attributes';
 
 /** What the orders run against. */
@@ -52,17 +53,11 @@ export function planClusterOrders(run: OrderRun, count: number, spreadMs: number
 
 function orderInput(no: string, paymentTimeout: number): OrderInput {
   const retry = { initialInterval: '1s', maximumInterval: '3s', scheduleToClose: '30m' };
-  return {
-    combineOutTradeNo: no,
-    combineAppid: 'wxd678efh567hg6787',
-    subOrders: [
-      { mchid: '1900009191', outTradeNo: `${no}A`, subMchid: '1900001001' },
-      { mchid: '1900009191', outTradeNo: `${no}B`, subMchid: '1900001002' },
-    ],
+  return sampleOrderInput(no, {
     paymentTimeout,
     payWindow: '2s',
     retryPolicy: { reverse: retry, compensation: retry },
-  };
+  });
 }
 
 /** Starts every order, 10 at a time; each pays right after its start. Resolves with the promise of the payments. */

@@ -14,6 +14,7 @@ import {
   type OrderPhase,
 } from '../client';
 import { scheduleLatePay, seedOrder } from '../simulator/admin-client';
+import { sampleOrderInput } from './order-input';
 import type { startSimulators } from '../simulator/local';
 import type { OrderService } from '../simulator/order-service';
 import type { WechatpayPeer } from '../simulator/wechatpay-peer';
@@ -38,19 +39,13 @@ const TERMINAL: ReadonlySet<string> = new Set(['PAID', 'REVERSED', 'RESOLVED_MAN
 
 /** A demo order: 30 s to pay, a 25 s pay window (the demo's pay calls give up after 20 s; production: 75 s). */
 function demoInput(no: string, subs: number): OrderInput {
-  return {
-    combineOutTradeNo: no,
-    combineAppid: 'wxd678efh567hg6787',
-    subOrders: Array.from({ length: subs }, (_, i) => ({
-      mchid: '1900009191',
-      outTradeNo: `${no}S${i + 1}`,
-      subMchid: `190000${String(1001 + i)}`,
-    })),
+  return sampleOrderInput(no, {
+    subOrders: subs,
+    orderCreatedAt: Date.now(),
     paymentTimeout: '30s',
     payWindow: '25s',
-    orderCreatedAt: new Date().toISOString(),
     retryPolicy: { reverse: { maximumInterval: '5s' }, compensation: { maximumInterval: '5s' } },
-  };
+  });
 }
 
 /** The batch, one row per case. */

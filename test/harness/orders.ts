@@ -1,6 +1,7 @@
 /** Order inputs and waiting helpers for the suites. */
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import { sampleOrderInput } from '../../devstack/order-input';
 import { statusQuery } from '../../workflows/messages';
 import type { OrderInput, OrderPhase, OrderStatus } from '../../workflows/types';
 
@@ -17,17 +18,9 @@ export function orderInput(
   overrides: Partial<OrderInput> & { dueInMs?: number; subOrderCount?: number } = {},
 ): OrderInput {
   const { dueInMs = 1_000, subOrderCount = 2, ...rest } = overrides;
-  const no = rest.combineOutTradeNo ?? orderNo();
-  const createdAt = Date.now() - 20_000;
-  return {
-    combineOutTradeNo: no,
-    combineAppid: 'wxd678efh567hg6787',
-    subOrders: Array.from({ length: subOrderCount }, (_, i) => ({
-      mchid: '1900000109',
-      outTradeNo: `${no.slice(0, 28)}S${i + 1}`,
-      subMchid: `190000${String(i + 1).padStart(4, '0')}`,
-    })),
-    orderCreatedAt: new Date(createdAt).toISOString(),
+  const input = sampleOrderInput(rest.combineOutTradeNo ?? orderNo(), {
+    subOrders: subOrderCount,
+    orderCreatedAt: Date.now() - 20_000,
     paymentTimeout: 20_000 + dueInMs,
     payWindow: '2s',
     retryPolicy: {
@@ -35,8 +28,8 @@ export function orderInput(
       reverse: { initialInterval: '1s', maximumInterval: '1s', scheduleToClose: '1m' },
       compensation: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },
     },
-    ...rest,
-  };
+  });
+  return { ...input, ...rest };
 }
 
 /** Polls the status query until `predicate` holds; fails with the last status after `timeoutMs`. */

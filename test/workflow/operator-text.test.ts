@@ -99,8 +99,8 @@ describe('operator text: printable, bounded, escaped where rendered', () => {
     expect(details).toContain(`**Combined order** \`${input.combineOutTradeNo}\``);
     const rows = details.split('\n').filter((l) => l.startsWith('| S'));
     expect(rows).toEqual([
-      '| S\\|0\\*\\_x\\_\\* | 1900000109 | 1900000001 | wx\\_a-b |',
-      '| S\\|1\\*\\_x\\_\\* | 1900000109 | 1900000002 | wx\\_a-b |',
+      '| S\\|0\\*\\_x\\_\\* | 1900009191 | 1900000001 | wx\\_a-b |',
+      '| S\\|1\\*\\_x\\_\\* | 1900009191 | 1900000002 | wx\\_a-b |',
     ]);
     // Every row has exactly the table's five cell borders.
     for (const row of rows) expect(row.split(/(?<!\\)\|/)).toHaveLength(6);

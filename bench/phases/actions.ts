@@ -1,15 +1,21 @@
 /**
  * History events and billable Temporal Cloud actions per order, counted from real histories by the published rules
- * (https://docs.temporal.io/cloud/actions): workflow started; timer started; each activity attempt (scheduled, and
- * every retry); signal received; update accepted; search-attribute upsert; memo/properties modified; side-effect and
- * local-activity markers; child workflow started; external signal/cancel. Queries are billable too but leave no
- * event: the bench sends none. Patch markers (`patched()`) are counted apart: they are not listed as actions.
+ * (https://docs.temporal.io/cloud/actions): workflow started; timer started (including the implicit timer of
+ * `condition(fn, timeout)`); each activity attempt (scheduled, and every retry); signal received; update accepted;
+ * search-attribute upsert (one per command; values given at start are not counted, and neither is an upsert of only
+ * `TemporalChangeVersion`, the versioning attribute a `patched()` marker sets); memo/properties modified (counted,
+ * conservatively: the page does not list it); side-effect and local-activity markers; child workflow started;
+ * external signal/cancel. Queries are billable too but leave no event: the bench sends none. Patch markers are
+ * counted apart: they are not listed as actions.
  */
 import type { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { pooled } from '../util';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The search attribute the SDK upserts with each patch marker; exempt from action counting. */
+const CHANGE_VERSION = 'TemporalChangeVersion';
 
 /** Billable actions of one history, by kind. */
 export function countActions(events: HistoryEvent[]): Record<string, number> {
@@ -26,8 +32,10 @@ export function countActions(events: HistoryEvent[]): Record<string, number> {
       add('activityAttempts', e.activityTaskStartedEventAttributes.attempt ?? 1);
     } else if (e.workflowExecutionSignaledEventAttributes) add('signals');
     else if (e.workflowExecutionUpdateAcceptedEventAttributes) add('updatesAccepted');
-    else if (e.upsertWorkflowSearchAttributesEventAttributes) add('searchAttributeUpserts');
-    else if (e.workflowPropertiesModifiedEventAttributes) add('memoUpserts');
+    else if (e.upsertWorkflowSearchAttributesEventAttributes) {
+      const keys = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {});
+      add(keys.every((k) => k === CHANGE_VERSION) ? 'changeVersionUpserts(not billed)' : 'searchAttributeUpserts');
+    } else if (e.workflowPropertiesModifiedEventAttributes) add('memoUpserts');
     else if (e.markerRecordedEventAttributes) {
       add(e.markerRecordedEventAttributes.markerName === 'core_patch' ? 'patchMarkers(not billed)' : 'markers');
     } else if (e.startChildWorkflowExecutionInitiatedEventAttributes) add('childWorkflows');

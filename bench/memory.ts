@@ -1,0 +1,60 @@
+/**
+ * `node dist/bench/memory.js`: the worker's resident memory after a backlog of pending orders, once per variant of
+ * the worker's process settings, on one stack (the backlog phase of `npm run bench`, repeated). It answers "which
+ * setting keeps a worker with many pending orders small" without a full bench run. Variants: the default process;
+ * `MALLOC_ARENA_MAX=2` (glibc keeps fewer per-thread heaps: the SDK's Rust core and the workflow thread allocate from
+ * several threads); a smaller V8 young generation (`--max-semi-space-size=4`); both. Sizes: MEMORY_BACKLOG (10000
+ * orders per variant), MEMORY_CACHE (100 cached workflows), MEMORY_MAX_SEC (150 s of starts at most per variant).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureTemporalCli } from '../devstack/temporal-cli';
+import { stopProcess } from '../devstack/dev-server';
+import { measureBacklog } from './phases/backlog';
+import { startStack } from './stack';
+import { log } from './util';
+
+/** One worker process setting to measure. */
+interface Variant {
+  name: string;
+  env: Record<string, string>;
+  nodeArgs: string[];
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'default', env: {}, nodeArgs: [] },
+  { name: 'MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: [] },
+  { name: '--max-semi-space-size=4', env: {}, nodeArgs: ['--max-semi-space-size=4'] },
+  { name: 'both', env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: ['--max-semi-space-size=4'] },
+];
+
+async function main(): Promise<void> {
+  const n = Number(process.env.MEMORY_BACKLOG ?? 10_000);
+  const cache = Number(process.env.MEMORY_CACHE ?? 100);
+  const maxSec = Number(process.env.MEMORY_MAX_SEC ?? 150);
+  const cli = await ensureTemporalCli();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-memory-'));
+  const stack = await startStack(work, { eager: false });
+  const rows: string[] = [];
+  try {
+    for (const [i, v] of VARIANTS.entries()) {
+      const queue = `memory-${i}`;
+      const env = { ...v.env, WORKER_MAX_CACHED_WORKFLOWS: String(cache) };
+      const worker = await stack.worker('worker/main.js', queue, env, v.nodeArgs);
+      const result = await measureBacklog(stack, queue, worker.pid!, n, cache, cli, maxSec);
+      await stopProcess(worker, 30_000);
+      const row = `${v.name}: ${result.orders} pending, RSS ${result.workerRssMbAt50k} MB (idle ${result.workerRssMbIdle} MB), ${result.startsPerSec} starts/s`;
+      log(row);
+      rows.push(row);
+    }
+  } finally {
+    await stack.stop();
+  }
+  console.log(rows.join('\n'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -31,6 +31,7 @@ const DIST = path.join(ROOT, 'dist');
 const STAMP = path.join(DIST, '.build-stamp');
 const BUNDLE = path.join(DIST, 'workflow-bundle.js');
 const LOCK = path.join(ROOT, '.build-lock');
+/** The folders of product code and the tools around it: what the build compiles (and the house rules cover). */
 const SOURCE_DIRS = [
   'workflows',
   'activities',
@@ -206,7 +207,7 @@ function build(force) {
   }
 }
 
-module.exports = { ensureBuilt };
+module.exports = { ensureBuilt, SOURCE_DIRS };
 
 if (require.main === module) {
   if (process.argv.includes('--check')) {

@@ -6,20 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { SOURCE_DIRS } from '../../scripts/build-if-stale';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-/** The folders of product code and the tools around it (tests and examples are other languages or exempt). */
-const SOURCE_DIRS = [
-  'workflows',
-  'activities',
-  'wechatpay',
-  'worker',
-  'client',
-  'simulator',
-  'devstack',
-  'scripts',
-  'bench',
-];
 const MAX_FILE_LINES = 350;
 const MAX_FUNCTION_LINES = 80;
 

@@ -4,7 +4,8 @@
  * setting keeps a worker with many pending orders small" without a full bench run. Variants: the default process;
  * `MALLOC_ARENA_MAX=2` (glibc keeps fewer per-thread heaps: the SDK's Rust core and the workflow thread allocate from
  * several threads); a smaller V8 young generation (`--max-semi-space-size=4`); both. Sizes: MEMORY_BACKLOG (10000
- * orders per variant), MEMORY_CACHE (100 cached workflows), MEMORY_MAX_SEC (150 s of starts at most per variant).
+ * orders per variant), MEMORY_CACHE (100 cached workflows), MEMORY_MAX_SEC (150 s of starts at most per variant),
+ * MEMORY_VARIANTS (comma-separated names; all when unset).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,7 +39,9 @@ async function main(): Promise<void> {
   const stack = await startStack(work, { eager: false });
   const rows: string[] = [];
   try {
+    const wanted = process.env.MEMORY_VARIANTS?.split(',').map((name) => name.trim());
     for (const [i, v] of VARIANTS.entries()) {
+      if (wanted && !wanted.includes(v.name)) continue;
       const queue = `memory-${i}`;
       const env = { ...v.env, WORKER_MAX_CACHED_WORKFLOWS: String(cache) };
       const worker = await stack.worker('worker/main.js', queue, env, v.nodeArgs);

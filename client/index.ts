@@ -9,7 +9,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { formatDuration } from '../workflows/duration';
+import { formatDuration, iso } from '../workflows/duration';
 import { escapeMarkdown, inlineCode, printableText } from '../workflows/markdown';
 import {
   DEFAULT_TASK_QUEUE,
@@ -140,7 +140,9 @@ export async function startOrder(client: Client, input: OrderInput, options: Sta
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       workflowId,
       taskQueue: options.taskQueue ?? process.env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
-      args: [input],
+      // An order without `orderCreatedAt` is pinned to the moment validated here, so the deadline in the start's
+      // search attributes, memo and summary is the very one the workflow computes (nothing for it to correct).
+      args: [input.orderCreatedAt === undefined ? { ...input, orderCreatedAt: iso(spec.orderCreatedAt) } : input],
       workflowIdReusePolicy: options.restartIfEnded ? 'ALLOW_DUPLICATE_FAILED_ONLY' : 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
       // Everything the order shows in visibility comes with the start: the workflow then sends no upsert for it.

@@ -57,6 +57,18 @@ describe('visibility commands per order', () => {
     expect(described.typedSearchAttributes.get(PaymentPhaseKey)).toBe('PAID');
   });
 
+  it('an order without orderCreatedAt gets the deadline the workflow computes at start (nothing to correct)', async () => {
+    const { orderCreatedAt: _omitted, ...input } = orderInput({ dueInMs: 60_000 });
+    const { handle } = await startOrder(client, input, { taskQueue });
+    await waitForPhase(handle, 'AWAITING_PAYMENT');
+    await markPaid(client, input.combineOutTradeNo);
+    await handle.result();
+    expect(upserts(await historyOf(handle))).toEqual([
+      { TemporalChangeVersion: ['attributes-at-start'] },
+      { PaymentPhase: 'PAID' },
+    ]);
+  });
+
   it('a reversed order upserts each phase once, in order, and no other marker', async () => {
     const input = orderInput({ dueInMs: 300 });
     const { handle } = await startOrder(client, input, { taskQueue });

@@ -28,7 +28,8 @@ export function assertSupportedRuntime(
 
 /**
  * What to print when the worker cannot start: a TLS refusal by the Temporal frontend is named as such (the SDK only
- * says "transport error", or just "connection closed" when the frontend drops the handshake), with the variables to
+ * says "transport error", or just "connection closed", a broken pipe or a reset when the frontend drops the
+ * handshake, depending on when the drop reaches it), with the variables to
  * check; the original message follows for the record.
  *
  * @param err - what the start threw
@@ -38,7 +39,7 @@ export function describeStartFailure(err: unknown, clientCertificate = false): s
   const text = err instanceof Error ? err.message : String(err);
   const refused =
     /UnknownCA|unknown ca|BadCertificate|bad certificate/i.test(text) ||
-    (clientCertificate && /connection closed|operation was cancel/i.test(text));
+    (clientCertificate && /connection closed|operation was cancel|broken ?pipe|connection reset/i.test(text));
   if (refused) {
     return (
       "worker failed: the Temporal frontend refused this worker's client certificate " +

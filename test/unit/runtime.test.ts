@@ -51,6 +51,14 @@ describe('a worker that cannot connect says why', () => {
     expect(describeStartFailure(sdk, false)).toMatch(/^worker failed: Failed to call GetSystemInfo/);
   });
 
+  it('names a handshake dropped mid-write (a broken pipe) while a client certificate was presented', () => {
+    const sdk = new Error(
+      'Failed to call GetSystemInfo: code: \'Unknown error\', message: "transport error", source: tonic::transport::Error(Transport, hyper::Error(Io, Custom { kind: BrokenPipe, error: "stream closed because of a broken pipe" }))',
+    );
+    expect(describeStartFailure(sdk, true)).toMatch(/refused this worker's client certificate/);
+    expect(describeStartFailure(sdk, false)).toMatch(/^worker failed: Failed to call GetSystemInfo/);
+  });
+
   it('passes other failures through', () => {
     expect(describeStartFailure(new Error('connection refused'))).toBe('worker failed: connection refused');
   });

@@ -4,7 +4,14 @@
  * order what the client saw (for the invariant checker).
  */
 import type { Client } from '@temporalio/client';
-import { BeginPaymentRefusedError, MarkPaidRefusedError, beginPayment, markPaid, type OrderInput } from '../client';
+import {
+  BeginPaymentRefusedError,
+  MarkPaidRefusedError,
+  beginPayment,
+  markPaid,
+  startOrder,
+  type OrderInput,
+} from '../client';
 import { scheduleLatePay } from '../simulator/admin-client';
 import type { ChaosPlan, CheckedOrder } from '../simulator/invariants';
 import { newOrder, type TradeState } from '../simulator/peer-orders';
@@ -82,4 +89,28 @@ export async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, so
     o.markPaidAccepted = false;
     if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
   }
+}
+
+/**
+ * Starts every order, `batch` at a time (created 15 s before its start; the start retried while the cluster is
+ * unavailable), each paying like a checkout right after its start. Resolves once all are started, with the promise
+ * of the payments.
+ */
+export async function placeOrders(
+  ctx: CheckoutContext & { taskQueue: string },
+  orders: CheckedOrder[],
+  batch: number,
+  source: string,
+): Promise<{ payments: Promise<void> }> {
+  const payments: Promise<void>[] = [];
+  for (let i = 0; i < orders.length; i += batch) {
+    await Promise.all(
+      orders.slice(i, i + batch).map(async (o) => {
+        o.input.orderCreatedAt = new Date(Date.now() - 15_000).toISOString();
+        await withRetry(() => startOrder(ctx.client, o.input, { taskQueue: ctx.taskQueue }));
+        payments.push(payLikeACheckout(ctx, o, source));
+      }),
+    );
+  }
+  return { payments: Promise.all(payments).then(() => undefined) };
 }

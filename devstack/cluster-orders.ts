@@ -5,12 +5,12 @@
  * peers as the chaos run (`scripts/chaos.ts`), so that `checkInvariants` applies unchanged.
  */
 import type { Client } from '@temporalio/client';
-import { listOrders, retryOrder, startOrder, workflowIdFor, type OrderInput, type OrderResult } from '../client';
+import { listOrders, retryOrder, workflowIdFor, type OrderInput, type OrderResult } from '../client';
 import { CHAOS_PLANS, type CheckedOrder } from '../simulator/invariants';
 import type { OrderService } from '../simulator/order-service';
 import { newOrder } from '../simulator/peer-orders';
 import type { WechatpayPeer } from '../simulator/wechatpay-peer';
-import { payLikeACheckout, peerFields, sleep, withRetry } from './checkout-sim';
+import { peerFields, placeOrders, sleep } from './checkout-sim';
 import { sampleOrderInput } from './order-input';
 import { PaymentPhaseKey } from '../workflows/search-attributes';
 
@@ -61,18 +61,8 @@ function orderInput(no: string, paymentTimeout: number): OrderInput {
 }
 
 /** Starts every order, 10 at a time; each pays right after its start. Resolves with the promise of the payments. */
-export async function placeClusterOrders(run: OrderRun, orders: ClusterOrder[]): Promise<{ payments: Promise<void> }> {
-  const payments: Promise<void>[] = [];
-  for (let i = 0; i < orders.length; i += 10) {
-    await Promise.all(
-      orders.slice(i, i + 10).map(async (o) => {
-        o.input.orderCreatedAt = new Date(Date.now() - 15_000).toISOString();
-        await withRetry(() => startOrder(run.client, o.input, { taskQueue: run.taskQueue }));
-        payments.push(payLikeACheckout(run, o, 'test:cluster'));
-      }),
-    );
-  }
-  return { payments: Promise.all(payments).then(() => undefined) };
+export function placeClusterOrders(run: OrderRun, orders: ClusterOrder[]): Promise<{ payments: Promise<void> }> {
+  return placeOrders(run, orders, 10, 'test:cluster');
 }
 
 /**

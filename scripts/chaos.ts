@@ -16,10 +16,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startOrder, workflowIdFor, type OrderResult } from '../client';
+import { workflowIdFor, type OrderResult } from '../client';
 import { addChaosFaults, planChaosOrders } from '../devstack/chaos-plan';
 import { printChaosReport } from '../devstack/chaos-report';
-import { payLikeACheckout, sleep, withRetry } from '../devstack/checkout-sim';
+import { placeOrders, sleep } from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { freePort, startDevServer, stopProcess, type DevServer } from '../devstack/dev-server';
 import { seededRandom } from '../simulator/faults';
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   // Phase 2a and 2b (devstack/chaos-plan.ts): the orders, a plan each, and the faults the peers inject.
   const orders = planChaosOrders(stack, ORDERS);
   addChaosFaults(stack, orders, FAULT_RATE);
-  const { payments } = await placeOrders(stack, orders);
+  const { payments } = await placeChaosOrders(stack, orders);
   const [killedAt] = await Promise.all([chaos(stack), waitToSettle(stack, orders)]);
   await payments;
   const { violations, lostRefusals } = check(stack, orders, killedAt);
@@ -139,20 +139,11 @@ function startServer(work: string, port: number): Promise<DevServer> {
  * with a pay call announces it (`beginPayment`) and pays (simulated at the peer), and PAID ones are confirmed.
  * Resolves once all are started, with the promise of those payments.
  */
-async function placeOrders(stack: Stack, orders: CheckedOrder[]): Promise<{ payments: Promise<void> }> {
+async function placeChaosOrders(stack: Stack, orders: CheckedOrder[]): Promise<{ payments: Promise<void> }> {
   log('starting orders');
-  const payments: Promise<void>[] = [];
-  for (let i = 0; i < orders.length; i += 25) {
-    await Promise.all(
-      orders.slice(i, i + 25).map(async (o) => {
-        o.input.orderCreatedAt = new Date(Date.now() - 15_000).toISOString();
-        await withRetry(() => startOrder(stack.client, o.input, { taskQueue: stack.taskQueue }));
-        payments.push(payLikeACheckout(stack, o, 'chaos'));
-      }),
-    );
-  }
+  const placed = await placeOrders(stack, orders, 25, 'chaos');
   log(`started ${orders.length} orders; paying and confirming`);
-  return { payments: Promise.all(payments).then(() => undefined) };
+  return placed;
 }
 
 /** Phase 3: worker SIGKILLs at random moments within the busy minute and one dev-server restart; the kill times. */

@@ -1,11 +1,12 @@
 /**
  * `node dist/bench/memory.js`: the worker's resident memory after a backlog of pending orders, once per variant of
  * the worker's process settings, on one stack (the backlog phase of `npm run bench`, repeated). It answers "which
- * setting keeps a worker with many pending orders small" without a full bench run. Variants: the default process;
- * `MALLOC_ARENA_MAX=2` (glibc keeps fewer per-thread heaps: the SDK's Rust core and the workflow thread allocate from
- * several threads); a smaller V8 young generation (`--max-semi-space-size=4`); both. Sizes: MEMORY_BACKLOG (10000
- * orders per variant), MEMORY_CACHE (100 cached workflows), MEMORY_MAX_SEC (150 s of starts at most per variant),
- * MEMORY_VARIANTS (comma-separated names; all when unset).
+ * setting keeps a worker with many pending orders small" without a full bench run. Variants: the product's launch
+ * flags (`WORKER_NODE_FLAGS`, as `npm run worker` starts it); Node's own defaults (16 MB semi-spaces, an old space
+ * sized from the machine's memory); the launch flags with `MALLOC_ARENA_MAX=2` (glibc keeps fewer per-thread heaps:
+ * the SDK's Rust core and the workflow thread allocate from several threads); the launch flags with a cache of 1000.
+ * Sizes: MEMORY_BACKLOG (10000 orders per variant), MEMORY_CACHE (100 cached workflows), MEMORY_MAX_SEC (150 s of
+ * starts at most per variant), MEMORY_VARIANTS (comma-separated names; all when unset).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,14 +21,20 @@ import { log } from './util';
 interface Variant {
   name: string;
   env: Record<string, string>;
+  /** After the launch flags, so they override them. */
   nodeArgs: string[];
+  cache?: number;
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'default', env: {}, nodeArgs: [] },
+  { name: 'launch-flags', env: {}, nodeArgs: [] },
+  {
+    name: 'node-defaults',
+    env: {},
+    nodeArgs: ['--max-semi-space-size=16', `--max-old-space-size=${Math.floor(os.totalmem() / 2 ** 20 / 4)}`],
+  },
   { name: 'MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: [] },
-  { name: '--max-semi-space-size=4', env: {}, nodeArgs: ['--max-semi-space-size=4'] },
-  { name: 'both', env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: ['--max-semi-space-size=4'] },
+  { name: 'cache-1000', env: {}, nodeArgs: [], cache: 1000 },
 ];
 
 async function main(): Promise<void> {
@@ -43,9 +50,10 @@ async function main(): Promise<void> {
     for (const [i, v] of VARIANTS.entries()) {
       if (wanted && !wanted.includes(v.name)) continue;
       const queue = `memory-${i}`;
-      const env = { ...v.env, WORKER_MAX_CACHED_WORKFLOWS: String(cache) };
+      const size = v.cache ?? cache;
+      const env = { ...v.env, WORKER_MAX_CACHED_WORKFLOWS: String(size) };
       const worker = await stack.worker('worker/main.js', queue, env, v.nodeArgs);
-      const result = await measureBacklog(stack, queue, worker.pid!, n, cache, cli, maxSec);
+      const result = await measureBacklog(stack, queue, worker.pid!, n, size, cli, maxSec);
       await stopProcess(worker, 30_000);
       const row = `${v.name}: ${result.orders} pending, RSS ${result.workerRssMbAt50k} MB (idle ${result.workerRssMbIdle} MB), ${result.startsPerSec} starts/s`;
       log(row);

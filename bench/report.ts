@@ -43,7 +43,7 @@ export function markdown(r: BenchResults): string {
     '',
     `Actions per order by kind — paid: ${JSON.stringify(r.actionsBreakdown.paid)}; reversed: ${JSON.stringify(r.actionsBreakdown.reversed)}.`,
     '',
-    `Machine: ${r.machine.cpus} × ${r.machine.cpuModel ?? '?'}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, ${r.machine.temporalCli}; load ${r.load.before} → ${r.load.after}. Eager activity dispatch ${r.settings.eagerActivityDispatch ? 'on' : 'off'}; ${r.settings.ordersPerBatch} orders per batch. Run took ${r.durationSec} s on ${r.date}.`,
+    `Machine: ${r.machine.cpus} × ${r.machine.cpuModel ?? '?'}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, ${r.machine.temporalCli}; load ${r.load.before} → ${r.load.after}. Eager activity dispatch ${r.settings.eagerActivityDispatch ? 'on' : 'off'}; ${r.settings.ordersPerBatch} orders per batch; workers started with \`${r.settings.workerNodeFlags.join(' ')}\`. Run took ${r.durationSec} s on ${r.date}.`,
     '',
   ].join('\n');
 }

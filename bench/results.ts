@@ -77,6 +77,8 @@ export interface BenchResults {
     eagerActivityDispatch: boolean;
     throughputWechatpayMaxRps: number;
     maxConcurrentActivities: number;
+    /** Node flags every worker process of the run started with. */
+    workerNodeFlags: readonly string[];
   };
   /** Reversed lifecycles/s ÷ ceiling/s, per interleaved pair. */
   ratio: Spread;

@@ -2,9 +2,10 @@
  * `npm run bench`: what the product adds on top of bare Temporal, measured side by side with same-shape ceilings on
  * the local stack, and its cost per order. Writes bench/results/latest.{json,md} and bench/results/chart.png.
  *
- * Sizes: BENCH_PAIRS (3 interleaved product/ceiling pairs), BENCH_ORDERS (100 per batch), BENCH_BURST (1500),
- * BENCH_BACKLOG (50000, started for at most BENCH_BACKLOG_MAX_SEC = 200 s), BENCH_SIGN_CALLS (200), BENCH_CACHE
- * (100, the backlog worker's cache); BENCH_RESULTS_DIR (bench/results) is where the report goes.
+ * Sizes: BENCH_PAIRS (3 interleaved product/ceiling pairs), BENCH_ORDERS (100 per batch), BENCH_BURST (500),
+ * BENCH_BACKLOG (50000, started for at most BENCH_BACKLOG_MAX_SEC = 420 s), BENCH_SIGN_CALLS (200), BENCH_CACHE
+ * (100, the backlog worker's cache); BENCH_RESULTS_DIR (bench/results) is where the report goes. Every worker runs
+ * with the product's launch flags (`WORKER_NODE_FLAGS`).
  * Levers: BENCH_EAGER=1 (dev server with `system.enableActivityEagerExecution`), BENCH_THROUGHPUT_RPS (10000: the
  * WECHATPAY_MAX_RPS of the throughput and latency workers, so that the ratios measure overhead, not the limit).
  */
@@ -14,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureTemporalCli } from '../devstack/temporal-cli';
 import { loadWorkerConfig } from '../worker/config';
+import { WORKER_NODE_FLAGS } from '../worker/memory';
 import { actionsOf } from './phases/actions';
 import { measureBacklog } from './phases/backlog';
 import { measureBurst } from './phases/burst';
@@ -29,11 +31,11 @@ const env = (name: string, fallback: number): number => Number(process.env[name]
 const SIZES = {
   pairs: env('BENCH_PAIRS', 3),
   orders: env('BENCH_ORDERS', 100),
-  burst: env('BENCH_BURST', 1500),
+  burst: env('BENCH_BURST', 500),
   backlog: env('BENCH_BACKLOG', 50_000),
   signCalls: env('BENCH_SIGN_CALLS', 200),
   cache: env('BENCH_CACHE', 100),
-  backlogMaxSec: env('BENCH_BACKLOG_MAX_SEC', 200),
+  backlogMaxSec: env('BENCH_BACKLOG_MAX_SEC', 420),
   throughputRps: env('BENCH_THROUGHPUT_RPS', 10_000),
   eager: process.env.BENCH_EAGER === '1',
 };
@@ -114,6 +116,7 @@ async function measure(stack: Stack, started: number, loadBefore: string): Promi
       eagerActivityDispatch: SIZES.eager,
       throughputWechatpayMaxRps: SIZES.throughputRps,
       maxConcurrentActivities: 100,
+      workerNodeFlags: WORKER_NODE_FLAGS,
     },
     ratio: throughput.ratio,
     reversed: throughput.reversed,

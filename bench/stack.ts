@@ -11,6 +11,7 @@ import { projectRoot } from '../devstack/data-dir';
 import { sampleOrderInput } from '../devstack/order-input';
 import { freePort, startDevServer, stopProcess, waitFor, type DevServer } from '../devstack/dev-server';
 import { seedOrder } from '../simulator/admin-client';
+import { WORKER_NODE_FLAGS } from '../worker/memory';
 
 export const ROOT = projectRoot();
 
@@ -128,7 +129,8 @@ function spawnWorker(
   nodeArgs: string[],
 ): ChildProcess {
   const out = fs.openSync(path.join(work, `${taskQueue}.log`), 'a');
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', script)], {
+  // Every worker (product or ceiling) runs with the product's launch flags; `nodeArgs` come after and override them.
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...nodeArgs, path.join(ROOT, 'dist', script)], {
     env: { ...process.env, ...env, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'WARN', ...extra },
     stdio: ['ignore', out, out],
   });

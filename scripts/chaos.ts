@@ -22,6 +22,7 @@ import { printChaosReport } from '../devstack/chaos-report';
 import { placeOrders, sleep } from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { freePort, startDevServer, stopProcess, type DevServer } from '../devstack/dev-server';
+import { workerArgs as workerArgsFor } from '../devstack/worker-args';
 import { seededRandom } from '../simulator/faults';
 import { checkInvariants, refusalsLostWithKill, type CheckedOrder } from '../simulator/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
@@ -97,10 +98,7 @@ async function setUp(): Promise<Stack> {
     WECHATPAY_AUTH_RETRY_DELAY: '2s',
     LOG_LEVEL: 'WARN',
   };
-  // From dist/ the worker runs compiled (with its prebuilt bundle); from sources through ts-node.
-  const workerArgs = __filename.endsWith('.ts')
-    ? ['-r', 'ts-node/register/transpile-only', path.join(projectRoot(), 'worker', 'main.ts')]
-    : [path.join(projectRoot(), 'dist', 'worker', 'main.js')];
+  const workerArgs = workerArgsFor(__filename);
   const workers: (ChildProcess | undefined)[] = [undefined, undefined];
   const startWorker = (slot: number): void => {
     const out = fs.openSync(path.join(work, `worker-${slot}.log`), 'a');

@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { demoBatch, followDemo, placeDemoOrders, type Simulators } from '../devstack/demo';
-import { DATA_DIR, projectRoot } from '../devstack/data-dir';
+import { DATA_DIR } from '../devstack/data-dir';
 import { portInUse, startDevServer, stopProcess, waitFor, type DevServer } from '../devstack/dev-server';
+import { workerArgs } from '../devstack/worker-args';
 import { startSimulators } from '../simulator/local';
 
 const PORTS = { temporal: 7233, ui: 8233, wechatpay: 8240, orderService: 8241 } as const;
@@ -49,7 +50,7 @@ async function checkPorts(): Promise<void> {
 async function startWorker(server: DevServer, sims: Simulators): Promise<void> {
   const workerLog = path.join(DATA_DIR, 'worker.log');
   const logFd = fs.openSync(workerLog, 'a');
-  const worker = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'worker', 'main.js')], {
+  const worker = spawn(process.execPath, workerArgs(__filename), {
     env: { ...process.env, ...sims.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace },
     stdio: ['ignore', logFd, logFd],
   });

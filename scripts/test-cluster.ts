@@ -36,6 +36,7 @@ import {
 import { withRetry } from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { stopProcess, waitFor } from '../devstack/dev-server';
+import { workerArgs } from '../devstack/worker-args';
 import { seededRandom } from '../simulator/faults';
 import { checkInvariants, refusalsLostWithKill } from '../simulator/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
@@ -107,10 +108,7 @@ async function setUp(): Promise<Stack> {
     WECHATPAY_AUTH_RETRY_DELAY: '2s',
     LOG_LEVEL: 'INFO',
   };
-  // From dist/ the worker runs compiled (with its prebuilt bundle); from sources through ts-node.
-  const args = __filename.endsWith('.ts')
-    ? ['-r', 'ts-node/register/transpile-only', path.join(projectRoot(), 'worker', 'main.ts')]
-    : [path.join(projectRoot(), 'dist', 'worker', 'main.js')];
+  const args = workerArgs(__filename);
   const wrongCert = await tryForeignClientCert(cluster, args, env, projectRoot());
   log(`worker with a client certificate from another CA: exit ${wrongCert.exitCode} after ${secs(wrongCert.ms)}`);
   const connection = await connectWithEnv(cluster.env);

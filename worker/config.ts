@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { type ConfigError, loadPrivateKey, loadPublicKey } from '../wechatpay/keys';
 import { EnvReader, loggableUrl, type Env } from './env';
+import { cacheHeapProblem, DEFAULT_MAX_CACHED_WORKFLOWS, heapLimitMb } from './memory';
 import type { WechatpayConfig } from '../wechatpay/client';
 import { DEFAULT_TASK_QUEUE } from '../workflows/messages';
 import { ACTIVITY_START_TO_CLOSE_MS } from '../workflows/policies';
@@ -49,8 +50,11 @@ export interface WorkerConfig {
   metricsPort?: number;
   /** Most activities run at once on this worker. */
   maxConcurrentActivities: number;
-  /** Most workflows kept in the sticky cache (`WORKER_MAX_CACHED_WORKFLOWS`); the SDK sizes it from memory otherwise. */
-  maxCachedWorkflows?: number;
+  /**
+   * Most workflows kept in the sticky cache (`WORKER_MAX_CACHED_WORKFLOWS`, default
+   * {@link DEFAULT_MAX_CACHED_WORKFLOWS}); checked against the process's V8 heap.
+   */
+  maxCachedWorkflows: number;
   /** A prebuilt workflow bundle to run instead of the build's own (`WORKFLOW_BUNDLE_PATH`). */
   workflowBundlePath?: string;
 }
@@ -63,8 +67,11 @@ export class ConfigErrors extends Error {
   }
 }
 
-/** Reads and checks the worker configuration from `env`; throws {@link ConfigErrors} naming every bad variable. */
-export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+/**
+ * Reads and checks the worker configuration from `env`; throws {@link ConfigErrors} naming every bad variable.
+ * `heapMb` is the V8 heap the workflow cache must fit in (this process's, unless a test says otherwise).
+ */
+export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLimitMb()): WorkerConfig {
   const r = new EnvReader(env);
   const temporal = r.attempt(() => loadClientConnectConfig({ overrideEnvVars: definedOnly(env) }));
   const taskQueue = r.optional('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE;
@@ -79,9 +86,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const compensationTimeoutMs = r.integer('COMPENSATION_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000);
   const metricsPort = r.optional('WORKER_METRICS_PORT') ? r.integer('WORKER_METRICS_PORT', 0, 1, 65_535) : undefined;
   const maxConcurrentActivities = r.integer('WORKER_MAX_CONCURRENT_ACTIVITIES', 100, 1, 10_000);
-  const maxCachedWorkflows = r.optional('WORKER_MAX_CACHED_WORKFLOWS')
-    ? r.integer('WORKER_MAX_CACHED_WORKFLOWS', 0, 0, 1_000_000)
-    : undefined;
+  const maxCachedWorkflows = r.integer('WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 0, 1_000_000);
+  const cacheProblem = cacheHeapProblem(maxCachedWorkflows, heapMb);
+  if (cacheProblem) r.problem('WORKER_MAX_CACHED_WORKFLOWS', cacheProblem);
   const workflowBundlePath = r.optional('WORKFLOW_BUNDLE_PATH');
   if (workflowBundlePath && !fs.existsSync(workflowBundlePath)) {
     r.problem('WORKFLOW_BUNDLE_PATH', `points at ${workflowBundlePath}, which does not exist`);
@@ -126,7 +133,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     ...(metricsPort ? { metricsPort } : {}),
     maxConcurrentActivities,
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
-    ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
+    maxCachedWorkflows,
   };
 }
 
@@ -242,5 +249,7 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     compensationSigned: Boolean(config.compensation.hmacKey),
     paymentConfirmationUrl: config.confirmation.url ? loggableUrl(config.confirmation.url) : 'not set',
     paymentConfirmationSigned: Boolean(config.confirmation.url && config.confirmation.hmacKey),
+    maxCachedWorkflows: config.maxCachedWorkflows,
+    v8HeapLimitMb: heapLimitMb(),
   };
 }

@@ -83,7 +83,7 @@ export async function createProductWorker(
         ? {}
         : workflowSource(config.workflowBundlePath)),
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
-      ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
+      maxCachedWorkflows: config.maxCachedWorkflows,
       shutdownGraceTime: '20s',
       ...options.overrides,
     });

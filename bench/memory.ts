@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       const worker = await stack.worker('worker/main.js', queue, env, v.nodeArgs);
       const result = await measureBacklog(stack, queue, worker.pid!, n, size, cli, maxSec);
       await stopProcess(worker, 30_000);
-      const row = `${v.name}: ${result.orders} pending, RSS ${result.workerRssMbAt50k} MB (idle ${result.workerRssMbIdle} MB), ${result.startsPerSec} starts/s`;
+      const row = `${v.name}: ${result.orders} pending, RSS ${result.workerRssMbAt50k} MB (idle ${result.workerRssMbIdle} MB), ${result.startsPerSec} starts/s, first tasks done at ${result.firstTasksPerSec}/s`;
       log(row);
       rows.push(row);
     }

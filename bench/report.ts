@@ -38,7 +38,7 @@ export function markdown(r: BenchResults): string {
     `| measure | value | target |`,
     `|---|---|---|`,
     ...targetRows(r),
-    `| backlog starts/s · dev-server database (MB) | ${r.backlog.startsPerSec} · ${r.backlog.devServerDbMb} | |`,
+    `| backlog starts/s · every first workflow task done, orders/s (one worker) · dev-server database (MB) | ${r.backlog.startsPerSec} · ${r.backlog.firstTasksPerSec} · ${r.backlog.devServerDbMb} | |`,
     `| CPU per signed reverse call · raw RSA-2048 sign (openssl) · in Node · bare keep-alive axios POST (ms) | ${s.cpuPerReverseCallMs} · ${s.rawRsa2048SignMs} · ${s.nodeRsa2048SignMs} · ${s.bareAxiosPostMs} | |`,
     '',
     `Actions per order by kind — paid: ${JSON.stringify(r.actionsBreakdown.paid)}; reversed: ${JSON.stringify(r.actionsBreakdown.reversed)}.`,

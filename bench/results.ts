@@ -60,6 +60,8 @@ export interface SigningResults {
 export interface BacklogResults {
   orders: number;
   startsPerSec: number;
+  /** Orders ÷ seconds from the first start until the worker had run every first workflow task (one worker). */
+  firstTasksPerSec: number;
   workerRssMbIdle: number;
   workerRssMbAt50k: number;
   devServerDbMb: number;

@@ -3,7 +3,7 @@
  * the local stack, and its cost per order. Writes bench/results/latest.{json,md} and bench/results/chart.png.
  *
  * Sizes: BENCH_PAIRS (3 interleaved product/ceiling pairs), BENCH_ORDERS (100 per batch), BENCH_BURST (500),
- * BENCH_BACKLOG (50000, started for at most BENCH_BACKLOG_MAX_SEC = 420 s), BENCH_SIGN_CALLS (200), BENCH_CACHE
+ * BENCH_BACKLOG (50000, started for at most BENCH_BACKLOG_MAX_SEC = 480 s), BENCH_SIGN_CALLS (200), BENCH_CACHE
  * (100, the backlog worker's cache); BENCH_RESULTS_DIR (bench/results) is where the report goes. Every worker runs
  * with the product's launch flags (`WORKER_NODE_FLAGS`).
  * Levers: BENCH_EAGER=1 (dev server with `system.enableActivityEagerExecution`), BENCH_THROUGHPUT_RPS (10000: the
@@ -35,7 +35,7 @@ const SIZES = {
   backlog: env('BENCH_BACKLOG', 50_000),
   signCalls: env('BENCH_SIGN_CALLS', 200),
   cache: env('BENCH_CACHE', 100),
-  backlogMaxSec: env('BENCH_BACKLOG_MAX_SEC', 420),
+  backlogMaxSec: env('BENCH_BACKLOG_MAX_SEC', 480),
   throughputRps: env('BENCH_THROUGHPUT_RPS', 10_000),
   eager: process.env.BENCH_EAGER === '1',
 };

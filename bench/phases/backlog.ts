@@ -1,6 +1,7 @@
 /**
- * Scale: `n` orders waiting on far deadlines (fewer if starting them takes over `maxSec`: the count is reported); the worker's RSS once every one has had its first workflow task and
- * the worker has gone idle, and the dev server's database size. The backlog is then batch-terminated.
+ * Scale: `n` orders waiting on far deadlines (fewer if starting them takes over `maxSec`: the count is reported); the
+ * worker's RSS once every one has had its first workflow task and the worker has gone idle, the rate at which one
+ * worker took them in, and the dev server's database size. The backlog is then batch-terminated.
  */
 import fs from 'node:fs';
 import { startOrder } from '../../client';
@@ -49,18 +50,21 @@ export async function measureBacklog(
   const startsPerSec = count / ((Date.now() - started) / 1000);
   if (count < n) log(`backlog: time cap of ${maxSec} s reached after ${count} starts`);
   await settle(pid);
+  // settle() returns 3 idle seconds after the last first task.
+  const firstTasksPerSec = count / ((Date.now() - 3_000 - started) / 1000);
   const rss = rssMb(pid);
   const dbBytes = ['', '-wal', '-shm'].reduce(
     (sum, ext) => sum + (fs.existsSync(stack.dbFile + ext) ? fs.statSync(stack.dbFile + ext).size : 0),
     0,
   );
   log(
-    `backlog: ${count} started at ${startsPerSec.toFixed(0)}/s; worker RSS ${rss.toFixed(0)} MB (idle ${rssIdle.toFixed(0)} MB)`,
+    `backlog: ${count} started at ${startsPerSec.toFixed(0)}/s, first tasks done at ${firstTasksPerSec.toFixed(0)}/s; worker RSS ${rss.toFixed(0)} MB (idle ${rssIdle.toFixed(0)} MB)`,
   );
   terminate(cli, stack.server.address, queue);
   return {
     orders: count,
     startsPerSec: Number(startsPerSec.toFixed(1)),
+    firstTasksPerSec: Number(firstTasksPerSec.toFixed(1)),
     workerRssMbIdle: Math.round(rssIdle),
     workerRssMbAt50k: Math.round(rss),
     devServerDbMb: Math.round(dbBytes / 1e6),

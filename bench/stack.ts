@@ -172,8 +172,8 @@ async function closeTimes(client: Client, taskQueue: string, expected: number): 
  * in flight and the reconcile starts at the deadline. (A shorter window makes the workflow log a warning on every
  * start, a cost no well-configured order pays: about 1.5 ms of worker CPU each.)
  */
-export function makeOrder(no: string, createdAt: number, deadline: number): OrderInput {
-  const created = Math.min(createdAt, Date.now() - PAY_CALL_TIMEOUT_MS);
+export function makeOrder(no: string, deadline: number): OrderInput {
+  const created = Date.now() - PAY_CALL_TIMEOUT_MS;
   return sampleOrderInput(no, {
     orderCreatedAt: created,
     paymentTimeout: deadline - created,

@@ -42,7 +42,7 @@ export async function measureBacklog(
     async (i) => {
       if (Date.now() > stopAt) return;
       const no = `BB${run}${String(i).padStart(6, '0')}`;
-      await startOrder(stack.client, makeOrder(no, Date.now(), far), { taskQueue: queue });
+      await startOrder(stack.client, makeOrder(no, far), { taskQueue: queue });
       count += 1;
       if (count % 10_000 === 0) log(`backlog: ${count}/${n} started, worker RSS ${rssMb(pid).toFixed(0)} MB`);
     },

@@ -35,7 +35,7 @@ export async function measureLatency(
   const orders: Timed[] = [];
   const inputs = Array.from({ length: m }, (_, i) => {
     const due = Math.round(t0 + (i * 1000) / rate);
-    const input = makeOrder(`L${run}${String(i).padStart(5, '0')}`, Date.now() - 15_000, due);
+    const input = makeOrder(`L${run}${String(i).padStart(5, '0')}`, due);
     orders.push({ no: input.combineOutTradeNo, due });
     return input;
   });

@@ -54,7 +54,7 @@ async function timed(
 export function reversedBatch(stack: Stack, w: QueueWorker, tag: string, n: number): Promise<Batch> {
   return timed(stack, w, n, async () => {
     const due = Date.now() + 3_000 + n * 30;
-    const orders = Array.from({ length: n }, (_, i) => makeOrder(`R${tag}${pad(i)}`, Date.now() - 15_000, due));
+    const orders = Array.from({ length: n }, (_, i) => makeOrder(`R${tag}${pad(i)}`, due));
     await pooled(orders, CONCURRENCY, async (o) => {
       await stack.seed(o);
       await startOrder(stack.client, o, { taskQueue: w.queue });
@@ -81,7 +81,7 @@ function paidBatch(stack: Stack, w: QueueWorker, tag: string, n: number): Promis
   return timed(stack, w, n, async () => {
     const from = Date.now();
     const due = from + 600_000;
-    const orders = Array.from({ length: n }, (_, i) => makeOrder(`P${tag}${pad(i)}`, Date.now() - 15_000, due));
+    const orders = Array.from({ length: n }, (_, i) => makeOrder(`P${tag}${pad(i)}`, due));
     await pooled(orders, CONCURRENCY, async (o) => {
       await startOrder(stack.client, o, { taskQueue: w.queue });
       await markPaid(stack.client, o.combineOutTradeNo);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,15 @@ import {
   loggableUrl,
   redactUrlText,
 } from '../../worker/config';
+import {
+  BASE_HEAP_MB,
+  CACHED_WORKFLOW_HEAP_MB,
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+  WORKER_NODE_FLAGS,
+  cacheHeapProblem,
+} from '../../worker/memory';
 import { wechatpayWorkerOptions } from '../../worker/worker';
+import { workerArgs } from '../../devstack/worker-args';
 import { loadOrCreateIdentity, workerEnvFor } from '../../simulator/keys';
 
 const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));
@@ -22,9 +31,9 @@ const base = (): Record<string, string> => ({
   COMPENSATION_HMAC_SECRET: SECRET,
 });
 
-function problems(env: Record<string, string | undefined>): string {
+function problems(env: Record<string, string | undefined>, heapMb?: number): string {
   try {
-    loadWorkerConfig(env);
+    loadWorkerConfig(env, heapMb);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigErrors);
     return (err as Error).message;
@@ -245,5 +254,53 @@ describe('worker configuration from the environment', () => {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(pem.split('\n')[1]!);
     expect(text).toContain(identity.publicKeyId);
+  });
+});
+
+/** The V8 heap limit (MB) of a node process started with `flags`. */
+function heapOf(flags: readonly string[]): number {
+  const out = execFileSync(
+    process.execPath,
+    [...flags, '-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit))'],
+    { encoding: 'utf8' },
+  );
+  return Math.floor(Number(out) / 2 ** 20);
+}
+
+describe('worker memory settings', () => {
+  const launchedHeap = heapOf(WORKER_NODE_FLAGS);
+
+  it('launches workers with a bounded heap that the default cache fits in', () => {
+    expect(launchedHeap).toBeGreaterThanOrEqual(256);
+    expect(launchedHeap).toBeLessThan(heapOf([]));
+    expect(cacheHeapProblem(DEFAULT_MAX_CACHED_WORKFLOWS, launchedHeap)).toBeUndefined();
+    const config = loadWorkerConfig(base(), launchedHeap);
+    expect(config.maxCachedWorkflows).toBe(DEFAULT_MAX_CACHED_WORKFLOWS);
+    expect(describeConfig(config)).toMatchObject({ maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS });
+  });
+
+  it('npm run worker, npm start, the chaos run and the cluster test use the same flags', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.worker).toContain(`exec node ${WORKER_NODE_FLAGS.join(' ')} dist/worker/main.js`);
+    expect(workerArgs('/x/scripts/start.js').slice(0, WORKER_NODE_FLAGS.length)).toEqual(WORKER_NODE_FLAGS);
+    expect(workerArgs('/x/scripts/chaos.js').at(-1)).toMatch(/dist[/\\]worker[/\\]main\.js$/);
+    expect(workerArgs('/x/scripts/chaos.ts')).toContain('ts-node/register/transpile-only');
+  });
+
+  it('refuses a cache the heap cannot hold, naming the variable, the need and what fits', () => {
+    const fits = Math.floor((launchedHeap - BASE_HEAP_MB) / CACHED_WORKFLOW_HEAP_MB);
+    expect(
+      loadWorkerConfig({ ...base(), WORKER_MAX_CACHED_WORKFLOWS: String(fits) }, launchedHeap).maxCachedWorkflows,
+    ).toBe(fits);
+    const message = problems({ ...base(), WORKER_MAX_CACHED_WORKFLOWS: String(fits + 1) }, launchedHeap);
+    expect(message).toContain(`WORKER_MAX_CACHED_WORKFLOWS asks for ${fits + 1} cached workflows`);
+    expect(message).toContain(`allows ${launchedHeap} MB: set it to at most ${fits}`);
+    // A larger heap (--max-old-space-size) holds it; 0 (no cache) always fits.
+    expect(
+      loadWorkerConfig({ ...base(), WORKER_MAX_CACHED_WORKFLOWS: String(fits + 1) }, launchedHeap * 2),
+    ).toBeDefined();
+    expect(loadWorkerConfig({ ...base(), WORKER_MAX_CACHED_WORKFLOWS: '0' }, BASE_HEAP_MB).maxCachedWorkflows).toBe(0);
   });
 });

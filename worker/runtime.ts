@@ -29,8 +29,8 @@ export function assertSupportedRuntime(
 /**
  * What to print when the worker cannot start: a TLS refusal by the Temporal frontend is named as such (the SDK only
  * says "transport error", or just "connection closed", a broken pipe or a reset when the frontend drops the
- * handshake, depending on when the drop reaches it), with the variables to
- * check; the original message follows for the record.
+ * handshake, depending on when the drop reaches it), with the variables to check; the original message follows for
+ * the record.
  *
  * @param err - what the start threw
  * @param clientCertificate - whether the worker presented a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH)

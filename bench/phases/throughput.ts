@@ -142,9 +142,9 @@ const meanCpu = (batches: Batch[]): number =>
   Number((batches.reduce((s, b) => s + b.cpuMsPerOrder, 0) / batches.length).toFixed(2));
 
 /**
- * One small unmeasured batch of each kind on each worker first, so that no measured batch pays for a cold worker
- * (without it the first pair favoured whichever side had already run that code: the paid ceiling's first batch ran
- * cold and gave paid pair 1 ratios of 1.28–1.40). Then reversed pairs, then paid pairs.
+ * One small unmeasured batch of each kind on each worker first, so that no measured batch pays for a cold worker;
+ * then reversed pairs, then paid pairs. (The first paid ceiling batch still reads slow with the warm-up, paid pair 1 at
+ * 1.28–1.40 in every run: not a cold worker, and not explained yet; the ratio is the median of the pairs.)
  */
 export async function measureThroughput(
   stack: Stack,

@@ -3,8 +3,7 @@ import { classifyQueryAnswer, type QueryVerdict } from '../wechatpay/classify';
 import { WechatpayCall } from '../wechatpay/client';
 import { ErrorType } from '../workflows/errors';
 import type { QueryRequest, QueryResult } from '../workflows/types';
-import type { ReverseDeps } from './reverse';
-import { runWechatpayCall, type CallErrorTypes } from './wechatpay-call';
+import { runWechatpayCall, type CallErrorTypes, type WechatpayCallDeps } from './wechatpay-call';
 
 /** The query's failure types, by answer class. */
 export const QUERY_ERROR_TYPES: CallErrorTypes = {
@@ -12,24 +11,33 @@ export const QUERY_ERROR_TYPES: CallErrorTypes = {
   AUTH: ErrorType.QUERY_AUTH_FAILED,
   TRANSIENT: ErrorType.QUERY_TRANSIENT,
   UNVERIFIED: ErrorType.QUERY_ANSWER_UNVERIFIED,
+  MISMATCH: ErrorType.QUERY_ANSWER_MISMATCH,
 };
 
 /**
- * Creates `queryCombineOrder`: returns `found: true` with the sub-orders of a verified 200 that is the order asked
- * for, or `found: false` with the code of a signed, verified "no such order" from the main host; `host` and
+ * Creates `queryCombineOrder`: returns `found: true` with the sub-orders of a verified, fresh 200 that is exactly the
+ * order asked for (its number, the worker's merchant as `combine_mchid`, the same sub-orders with the same merchant
+ * ids), or `found: false` with the code of a signed, verified, fresh "no such order" from the main host; `host` and
  * `attempt` are set. Every other answer is a typed failure: QUERY_REJECTED (non-retryable), QUERY_AUTH_FAILED
- * (retried after `authRetryDelayMs`), QUERY_TRANSIENT, QUERY_ANSWER_UNVERIFIED. The backup host is used after a
- * network fault, like the reverse.
+ * (retried after `authRetryDelayMs`), QUERY_TRANSIENT, QUERY_ANSWER_UNVERIFIED, and QUERY_ANSWER_MISMATCH
+ * (non-retryable) once answers that are not this order kept coming. The backup host is used after a network fault,
+ * like the reverse.
  */
-export function createQueryActivity(deps: ReverseDeps): (request: QueryRequest) => Promise<QueryResult> {
+export function createQueryActivity(deps: WechatpayCallDeps): (request: QueryRequest) => Promise<QueryResult> {
   return async function queryCombineOrder(request: QueryRequest): Promise<QueryResult> {
     return runWechatpayCall<QueryVerdict, QueryResult>(deps, {
       call: WechatpayCall.QUERY,
       what: 'the query',
       errorTypes: QUERY_ERROR_TYPES,
+      refuseNonces: request.refuseNonces,
       logContext: { combineOutTradeNo: request.combineOutTradeNo, purpose: request.purpose },
-      send: (client, signal, useBackup) => client.query(request.combineOutTradeNo, signal, useBackup),
-      classify: (answer) => classifyQueryAnswer(answer, request.combineOutTradeNo),
+      send: (client, options) => client.query(request.combineOutTradeNo, options),
+      classify: (answer) =>
+        classifyQueryAnswer(answer, {
+          combineOutTradeNo: request.combineOutTradeNo,
+          combineMchid: deps.client.mchid,
+          subOrders: request.subOrders,
+        }),
       successMessage: 'order queried at WeChat Pay',
       succeed: (verdict, facts) => {
         const common = {

@@ -5,12 +5,6 @@ import { ErrorType } from '../workflows/errors';
 import type { ReverseRequest, ReverseResult } from '../workflows/types';
 import { runWechatpayCall, type CallErrorTypes, type WechatpayCallDeps } from './wechatpay-call';
 
-/**
- * What the WeChat Pay call activities (reverse and query) need from the worker: one client for both calls, the
- * retry delay after SIGN_ERROR / NO_AUTH, and the metrics.
- */
-export type ReverseDeps = WechatpayCallDeps;
-
 /** The reverse's failure types, by answer class. */
 export const REVERSE_ERROR_TYPES: CallErrorTypes = {
   REJECTED: ErrorType.REVERSE_REJECTED,
@@ -25,14 +19,15 @@ export const REVERSE_ERROR_TYPES: CallErrorTypes = {
  * REVERSE_REJECTED (non-retryable), REVERSE_AUTH_FAILED (retried after `authRetryDelayMs`), REVERSE_TRANSIENT,
  * REVERSE_ANSWER_UNVERIFIED.
  */
-export function createReverseActivity(deps: ReverseDeps): (request: ReverseRequest) => Promise<ReverseResult> {
+export function createReverseActivity(deps: WechatpayCallDeps): (request: ReverseRequest) => Promise<ReverseResult> {
   return async function reverseCombineOrder(request: ReverseRequest): Promise<ReverseResult> {
     return runWechatpayCall<AnswerClass, ReverseResult>(deps, {
       call: WechatpayCall.REVERSE,
       what: 'the reverse',
       errorTypes: REVERSE_ERROR_TYPES,
+      refuseNonces: request.refuseNonces,
       logContext: { combineOutTradeNo: request.combineOutTradeNo },
-      send: (client, signal, useBackup) => client.reverse(request, signal, useBackup),
+      send: (client, options) => client.reverse(request, options),
       classify: classifyReverseAnswer,
       successMessage: 'reverse accepted by WeChat Pay',
       succeed: (verdict, facts) => ({

@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { FailureClass, FailureVerdict } from '../wechatpay/classify';
-import type { WechatpayAnswer, WechatpayCall, WechatpayClient } from '../wechatpay/client';
+import type { CallOptions, WechatpayAnswer, WechatpayCall, WechatpayClient } from '../wechatpay/client';
 import type { ErrorType } from '../workflows/errors';
 import type { WechatpayHost } from '../workflows/types';
 import type { Metrics } from './metrics';
@@ -29,10 +29,19 @@ export interface CallHeartbeat {
     network: boolean;
     host: WechatpayHost;
   };
+  /** How many verified answers so far were not exactly the order asked for (see {@link MISMATCH_LIMIT}). */
+  mismatches?: number;
 }
 
-/** The failure types of one call, by class. */
-export type CallErrorTypes = Record<FailureClass, ErrorType>;
+/**
+ * After this many verified answers that are not exactly the order (another merchant, other sub-orders), the call
+ * stops retrying and a human looks (`MISMATCH` failure type): such an answer is never a confirmation, and a wrong
+ * `WECHATPAY_MCHID` or a wrong order input does not fix itself.
+ */
+export const MISMATCH_LIMIT = 5;
+
+/** The failure types of one call, by class; `MISMATCH` for a call whose answers are compared with the order. */
+export type CallErrorTypes = Record<FailureClass, ErrorType> & { MISMATCH?: ErrorType };
 
 /** What the call activity knows once a success verdict is in. */
 export interface CallFacts {
@@ -54,7 +63,9 @@ export interface CallSpec<V extends { class: string; row: string; unsigned?: tru
   /** Fields for every log line (order numbers, purpose). */
   logContext: Record<string, unknown>;
   /** Sends the one request. */
-  send(client: WechatpayClient, signal: AbortSignal, useBackup: boolean): Promise<WechatpayAnswer>;
+  send(client: WechatpayClient, options: CallOptions): Promise<WechatpayAnswer>;
+  /** The nonces of the answers the order accepted so far (a replay of one is refused). */
+  refuseNonces: readonly string[];
   classify(answer: WechatpayAnswer): V;
   /** Builds the result of a success verdict (every class not in {@link FailureVerdict}). */
   succeed(verdict: Exclude<V, FailureVerdict>, facts: CallFacts): R;
@@ -76,9 +87,14 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
 ): Promise<R> {
   const ctx = Context.current();
   const attempt = ctx.info.attempt;
-  const previous = (ctx.info.heartbeatDetails as Partial<CallHeartbeat> | undefined)?.lastFailure;
+  const remembered = ctx.info.heartbeatDetails as Partial<CallHeartbeat> | undefined;
+  const previous = remembered?.lastFailure;
   const useBackup = deps.client.hasBackup && previous?.network === true;
-  const answer = await spec.send(deps.client, ctx.cancellationSignal, useBackup);
+  const answer = await spec.send(deps.client, {
+    signal: ctx.cancellationSignal,
+    useBackup,
+    refuseNonces: spec.refuseNonces,
+  });
   const host = answer.host;
   const verdict = spec.classify(answer);
   deps.metrics?.wechatpayAnswer(spec.call, verdict.class);
@@ -105,15 +121,42 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
       attempt,
     });
   }
+  const network = answer.kind === 'network' && host === 'main';
+  throw failureOf(deps, spec, verdict, { status, code, host, network, remembered, logContext });
+}
+
+/** What the failing attempt knew: the answer's status, code and host, the heartbeat it found, its log fields. */
+interface FailedAttempt {
+  status: number | undefined;
+  code: string | undefined;
+  host: WechatpayHost;
+  /** A network fault on the main host: the next attempt tries the backup host. */
+  network: boolean;
+  remembered: Partial<CallHeartbeat> | undefined;
+  logContext: Record<string, unknown>;
+}
+
+/** The typed failure of one attempt, logged; a retryable one leaves its heartbeat for the next attempt. */
+function failureOf<V extends { class: string; row: string; unsigned?: true }, R>(
+  deps: WechatpayCallDeps,
+  spec: CallSpec<V, R>,
+  verdict: FailureVerdict,
+  attempt: FailedAttempt,
+): ApplicationFailure {
+  const ctx = Context.current();
+  const { status, code, host, network, remembered, logContext } = attempt;
   const details = [{ status, code, row: verdict.row, host }];
   const type = spec.errorTypes[verdict.class];
+  const isMismatch = verdict.class === 'UNVERIFIED' && verdict.mismatch === true;
+  const mismatches = (remembered?.mismatches ?? 0) + (isMismatch ? 1 : 0);
   /**
    * A retryable failure, remembered in the heartbeat details: the next attempt reads it (backup host after a network
    * fault on the main host), and if the retry window closes the workflow reports it as the last failure.
    */
   const retryable = (message: string, nextRetryDelay?: number): ApplicationFailure => {
     const heartbeat: CallHeartbeat = {
-      lastFailure: { type, row: verdict.row, network: answer.kind === 'network' && host === 'main', host },
+      lastFailure: { type, row: verdict.row, network, host },
+      ...(mismatches > 0 ? { mismatches } : {}),
     };
     ctx.heartbeat(heartbeat);
     return ApplicationFailure.create({ type, message, details, ...(nextRetryDelay ? { nextRetryDelay } : {}) });
@@ -121,7 +164,7 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
   switch (verdict.class) {
     case 'REJECTED':
       ctx.log.error(`WeChat Pay rejected ${spec.what}: it needs a human`, logContext);
-      throw ApplicationFailure.create({
+      return ApplicationFailure.create({
         type,
         nonRetryable: true,
         message: `WeChat Pay rejected ${spec.what} (${verdict.row})`,
@@ -132,16 +175,25 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
         'WeChat Pay refused our signature or permission: check WECHATPAY_MCHID, WECHATPAY_MERCHANT_SERIAL, the private key and the clock; retrying slowly',
         logContext,
       );
-      throw retryable(`WeChat Pay refused the signature or permission (${verdict.row})`, deps.authRetryDelayMs);
+      return retryable(`WeChat Pay refused the signature or permission (${verdict.row})`, deps.authRetryDelayMs);
     case 'UNVERIFIED':
+      if (isMismatch && spec.errorTypes.MISMATCH && mismatches >= MISMATCH_LIMIT) {
+        ctx.log.error(`${spec.what} keeps answering with another order: it needs a human`, logContext);
+        return ApplicationFailure.create({
+          type: spec.errorTypes.MISMATCH,
+          nonRetryable: true,
+          message: `${mismatches} verified answers did not match the order; the last: ${verdict.row}`,
+          details,
+        });
+      }
       ctx.log.warn(
-        `answer to ${spec.what} not accepted (failed verification or not the expected answer): retrying`,
+        `answer to ${spec.what} not accepted (failed verification, a replay, or not the expected answer): retrying`,
         logContext,
       );
-      throw retryable(`the answer could not be verified (${verdict.row}); the outcome is unknown`);
+      return retryable(`the answer could not be verified (${verdict.row}); the outcome is unknown`);
     case 'TRANSIENT':
       ctx.log.warn(`${spec.what} got no usable answer: retrying`, logContext);
       // A 429/503 that said when to come back sets the next attempt's delay (bounded); else the retry policy backs off.
-      throw retryable(`no usable answer (${verdict.row}); retrying`, verdict.retryAfterMs);
+      return retryable(`no usable answer (${verdict.row}); retrying`, verdict.retryAfterMs);
   }
 }

@@ -1,8 +1,10 @@
 /**
  * `npm run order -- <command>`: the client helpers from a terminal.
  *
- *   start [--restart] '<input JSON>' | @file.json   start an order's workflow (idempotent; --restart: again after
- *                                                  a failed/terminated run)
+ *   start [--restart [--force-input]] '<input JSON>' | @file.json
+ *                                           start an order's workflow (idempotent; --restart: again after a
+ *                                           failed/terminated run, refused when the input differs from that run's
+ *                                           unless --force-input)
  *   begin <combineOutTradeNo> [attemptId]    announce a pay call (send it only if this succeeds)
  *   paid <combineOutTradeNo> [transactionId]
  *   cancel <combineOutTradeNo> [reason]
@@ -29,7 +31,7 @@ import {
   type OrderInput,
 } from './index';
 
-const USAGE = `usage: npm run order -- start [--restart] '<input JSON>'|@file.json | begin <no> [attemptId] | paid <no> [transactionId]
+const USAGE = `usage: npm run order -- start [--restart [--force-input]] '<input JSON>'|@file.json | begin <no> [attemptId] | paid <no> [transactionId]
        | cancel <no> [reason]
        | status <no> | list [--phase PHASE] [--limit N] | retry <no> | resolve <no> <note>`;
 
@@ -54,10 +56,18 @@ async function run(args: string[]): Promise<void> {
   try {
     switch (command) {
       case 'start': {
-        const restartIfEnded = a === '--restart';
-        const raw = need(restartIfEnded ? b : a, 'the input JSON');
+        const flags = args.slice(1).filter((x) => x.startsWith('--'));
+        const unknown = flags.find((f) => f !== '--restart' && f !== '--force-input');
+        if (unknown) throw new Error(`unknown option ${unknown}\n${USAGE}`);
+        const restartIfEnded = flags.includes('--restart');
+        const forceInput = flags.includes('--force-input');
+        if (forceInput && !restartIfEnded) throw new Error(`--force-input goes with --restart\n${USAGE}`);
+        const raw = need(
+          args.slice(1).find((x) => !x.startsWith('--')),
+          'the input JSON',
+        );
         const text = raw.startsWith('@') ? fs.readFileSync(raw.slice(1), 'utf8') : raw;
-        const started = await startOrder(client, JSON.parse(text) as OrderInput, { restartIfEnded });
+        const started = await startOrder(client, JSON.parse(text) as OrderInput, { restartIfEnded, forceInput });
         console.log(`${started.alreadyStarted ? 'already started' : 'started'}: ${started.workflowId}`);
         return;
       }

@@ -22,7 +22,8 @@ import {
   statusQuery,
   workflowIdFor,
 } from '../workflows/messages';
-import { paymentDeadline } from '../workflows/policies';
+import { parseDuration } from '../workflows/duration';
+import { PAY_CALL_TIMEOUT_MS, paymentDeadline } from '../workflows/policies';
 import { CombineOutTradeNoKey, PaymentDeadlineKey, PaymentPhaseKey } from '../workflows/search-attributes';
 import {
   OrderPhase,
@@ -37,10 +38,12 @@ import {
 } from '../workflows/types';
 import { formatIssues, validateOrderInput, type ValidationIssue } from '../workflows/validation';
 import { initialSearchAttributes, orderMemo } from '../workflows/visibility';
+import { ENDED_WITHOUT_OUTCOME, RestartInputMismatchError, endedRun, inputDifferences } from './restart';
 
 export * from '../workflows/types';
 export { workflowIdFor, WORKFLOW_TYPE, DEFAULT_TASK_QUEUE } from '../workflows/messages';
 export { ErrorType } from '../workflows/errors';
+export { RestartInputMismatchError } from './restart';
 
 /** The input broke a rule; `issues` names every bad field. */
 export class OrderInputError extends Error {
@@ -90,15 +93,6 @@ export class OrderRunEndedError extends Error {
   }
 }
 
-/** Run statuses of an order's workflow that end it without an outcome. */
-const ENDED_WITHOUT_OUTCOME: ReadonlySet<string> = new Set([
-  'FAILED',
-  'TERMINATED',
-  'TIMED_OUT',
-  'CANCELLED',
-  'CANCELED',
-]);
-
 /** Options of {@link startOrder}. */
 export interface StartOptions {
   /** Task queue of the workers; default `TEMPORAL_TASK_QUEUE` or `combine-papay`. */
@@ -106,9 +100,33 @@ export interface StartOptions {
   /**
    * Start a new run when the order's last run ended without an outcome (FAILED, TERMINATED, TIMED_OUT, CANCELED).
    * A running or completed order is never started again. Default false: such a start throws
-   * {@link OrderRunEndedError}.
+   * {@link OrderRunEndedError}. The new run carries the ended run's `orderCreatedAt` when the input has none, and
+   * is refused with {@link RestartInputMismatchError} when its input differs from the ended run's.
    */
   restartIfEnded?: boolean;
+  /** With `restartIfEnded`: start even when the input differs from the ended run's (it was wrong). Default false. */
+  forceInput?: boolean;
+  /**
+   * The pay window floor of the workers (`WECHATPAY_MIN_PAY_WINDOW`, a duration or milliseconds): a shorter
+   * `payWindow` is refused. Default: the `WECHATPAY_MIN_PAY_WINDOW` of this process's environment, else 60 s.
+   */
+  minPayWindow?: string | number;
+}
+
+/**
+ * The pay window floor a start checks against: `minPayWindow`, else `WECHATPAY_MIN_PAY_WINDOW`, else 60 s (WeChat
+ * Pay's pay call timeout). Throws naming the option or variable when it is not a duration.
+ */
+export function payWindowFloorMs(options: Pick<StartOptions, 'minPayWindow'> = {}): number {
+  const [name, raw] =
+    options.minPayWindow !== undefined
+      ? ['minPayWindow', options.minPayWindow]
+      : ['WECHATPAY_MIN_PAY_WINDOW', process.env.WECHATPAY_MIN_PAY_WINDOW?.trim() || undefined];
+  if (raw === undefined) return PAY_CALL_TIMEOUT_MS;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 0)
+    throw new Error(`${name} must be a duration such as "60s", got ${JSON.stringify(raw)}`);
+  return ms;
 }
 
 /** A started (or already running) order workflow. */
@@ -119,9 +137,12 @@ export interface StartedOrder {
   alreadyStarted: boolean;
 }
 
-/** Validates the input like the workflow does; returns the resolved spec or throws {@link OrderInputError}. */
-export function checkOrderInput(input: unknown, now = Date.now()): OrderSpec {
-  const checked = validateOrderInput(input, now);
+/**
+ * Validates the input like the workflow does, and its `payWindow` against the floor (`minPayWindowMs`, default
+ * {@link payWindowFloorMs}); returns the resolved spec or throws {@link OrderInputError}.
+ */
+export function checkOrderInput(input: unknown, now = Date.now(), minPayWindowMs = payWindowFloorMs()): OrderSpec {
+  const checked = validateOrderInput(input, now, { minPayWindowMs });
   if (!checked.ok) throw new OrderInputError(checked.issues);
   return checked.spec;
 }
@@ -133,8 +154,11 @@ export function checkOrderInput(input: unknown, now = Date.now()): OrderSpec {
  * `restartIfEnded` asks for a new run.
  */
 export async function startOrder(client: Client, input: OrderInput, options: StartOptions = {}): Promise<StartedOrder> {
-  const spec = checkOrderInput(input);
+  const floorMs = payWindowFloorMs(options);
+  let spec = checkOrderInput(input, Date.now(), floorMs);
   const workflowId = workflowIdFor(spec.combineOutTradeNo);
+  const args = options.restartIfEnded ? await restartInput(client, workflowId, input, options) : input;
+  if (args !== input) spec = checkOrderInput(args, Date.now(), floorMs);
   const deadline = new Date(paymentDeadline(spec));
   try {
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
@@ -142,7 +166,7 @@ export async function startOrder(client: Client, input: OrderInput, options: Sta
       taskQueue: options.taskQueue ?? process.env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
       // An order without `orderCreatedAt` is pinned to the moment validated here, so the deadline in the start's
       // search attributes, memo and summary is the very one the workflow computes (nothing for it to correct).
-      args: [input.orderCreatedAt === undefined ? { ...input, orderCreatedAt: iso(spec.orderCreatedAt) } : input],
+      args: [args.orderCreatedAt === undefined ? { ...args, orderCreatedAt: iso(spec.orderCreatedAt) } : args],
       workflowIdReusePolicy: options.restartIfEnded ? 'ALLOW_DUPLICATE_FAILED_ONLY' : 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
       // Everything the order shows in visibility comes with the start: the workflow then sends no upsert for it.
@@ -160,6 +184,30 @@ export async function startOrder(client: Client, input: OrderInput, options: Sta
     if (ENDED_WITHOUT_OUTCOME.has(status)) throw new OrderRunEndedError(spec.combineOutTradeNo, workflowId, status);
     return { handle, workflowId, alreadyStarted: true };
   }
+}
+
+/**
+ * The input of a restart: the order as given, with the ended run's `orderCreatedAt` when it has none (the order was
+ * created once; its deadline does not move). Refused when it differs from the ended run's input, unless forced.
+ */
+async function restartInput(
+  client: Client,
+  workflowId: string,
+  input: OrderInput,
+  options: StartOptions,
+): Promise<OrderInput> {
+  const ended = await endedRun(client, workflowId);
+  if (!ended) return input;
+  const createdAt = ended.input.orderCreatedAt;
+  const next =
+    input.orderCreatedAt === undefined && typeof createdAt === 'string'
+      ? { ...input, orderCreatedAt: createdAt }
+      : input;
+  if (ended.spec && !options.forceInput) {
+    const differs = inputDifferences(ended.spec, checkOrderInput(next, Date.now(), payWindowFloorMs(options)));
+    if (differs.length > 0) throw new RestartInputMismatchError(input.combineOutTradeNo, differs);
+  }
+  return next;
 }
 
 /**
@@ -188,12 +236,6 @@ export function orderDetails(spec: OrderSpec, deadline: Date): string {
     rows,
   ].join('\n');
 }
-
-/**
- * The earlier name of {@link startOrder}.
- * @deprecated use {@link startOrder}.
- */
-export const startOrderTimeout = startOrder;
 
 /**
  * Confirms the order paid. Idempotent: confirming an order that already ended PAID answers as the first time did.

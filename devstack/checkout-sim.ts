@@ -16,6 +16,7 @@ import { scheduleLatePay } from '../simulator/admin-client';
 import type { ChaosPlan, CheckedOrder } from '../simulator/invariants';
 import { newOrder, type TradeState } from '../simulator/peer-orders';
 import type { WechatpayPeer } from '../simulator/wechatpay-peer';
+import { SIMULATOR_PAY_WINDOW_FLOOR } from '../simulator/keys';
 
 /** What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse. */
 export const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE'>> = {
@@ -107,7 +108,9 @@ export async function placeOrders(
     await Promise.all(
       orders.slice(i, i + batch).map(async (o) => {
         o.input.orderCreatedAt = new Date(Date.now() - 15_000).toISOString();
-        await withRetry(() => startOrder(ctx.client, o.input, { taskQueue: ctx.taskQueue }));
+        await withRetry(() =>
+          startOrder(ctx.client, o.input, { taskQueue: ctx.taskQueue, minPayWindow: SIMULATOR_PAY_WINDOW_FLOOR }),
+        );
         payments.push(payLikeACheckout(ctx, o, source));
       }),
     );

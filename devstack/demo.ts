@@ -14,6 +14,7 @@ import {
   type OrderPhase,
 } from '../client';
 import { scheduleLatePay, seedOrder } from '../simulator/admin-client';
+import { SIMULATOR_PAY_WINDOW_FLOOR } from '../simulator/keys';
 import { sampleOrderInput } from './order-input';
 import type { startSimulators } from '../simulator/local';
 import type { OrderService } from '../simulator/order-service';
@@ -139,7 +140,7 @@ export async function placeDemoOrders(
     const { input } = demo;
     const no = input.combineOutTradeNo;
     await demo.setup?.(sims.peer, sims.orderService, input);
-    await startOrder(client, input);
+    await startOrder(client, input, { minPayWindow: SIMULATOR_PAY_WINDOW_FLOOR });
     if (demo.pay !== 'NONE') {
       // The checkout announces each pay call first, and sends it only if the order still takes payment.
       await beginPayment(client, no, { attemptId: `${no}-1` });

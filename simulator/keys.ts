@@ -120,7 +120,14 @@ function selfSignedCertificate(keyFile: string, certFile: string, serialHex: str
 }
 
 /**
- * The worker environment that points at this simulator identity (key paths, ids; no key material).
+ * The pay window floor of every stack on the simulator (tests, `npm start`, chaos, cluster, bench): their pay calls
+ * are simulated and land at once, so the real one-minute floor would only make them slow. Never in production.
+ */
+export const SIMULATOR_PAY_WINDOW_FLOOR = '1s';
+
+/**
+ * The worker environment that points at this simulator identity (key paths, ids; no key material), with the
+ * simulator's pay window floor ({@link SIMULATOR_PAY_WINDOW_FLOOR}).
  *
  * @param urls - the WeChat Pay peer, the compensation endpoint and, optionally, the payment confirmation endpoint
  *   (`PAYMENT_CONFIRMATION_URL`, set only when given)
@@ -141,5 +148,6 @@ export function workerEnvFor(
       : { WECHATPAY_PLATFORM_CERTS: `${identity.platformSerial}=${identity.platformCertPath}` }),
     COMPENSATION_URL: urls.compensation,
     ...(urls.confirmation !== undefined ? { PAYMENT_CONFIRMATION_URL: urls.confirmation } : {}),
+    WECHATPAY_MIN_PAY_WINDOW: SIMULATOR_PAY_WINDOW_FLOOR,
   };
 }

@@ -3,7 +3,7 @@
  * (test/unit/classify.test.ts). The rule behind both: never act on a guess — only a signed, verified answer that says
  * so ends the order's uncertainty; anything else is retried or handed to a human.
  */
-import { ReverseOutcome, type QueriedSubOrder } from '../workflows/types';
+import { ReverseOutcome, type QueriedSubOrder, type SubOrderInput } from '../workflows/types';
 import type { WechatpayAnswer } from './client';
 
 /** Verdicts every call shares: the answer is not a usable fact. */
@@ -17,8 +17,12 @@ export type FailureVerdict =
    * said when (`Retry-After`, bounded by the client), after `retryAfterMs`.
    */
   | { class: 'TRANSIENT'; row: string; unsigned?: true; retryAfterMs?: number }
-  /** An answer whose signature failed, or a verified answer that is not what the call returns: retry. */
-  | { class: 'UNVERIFIED'; row: string; unsigned?: true };
+  /**
+   * An answer whose signature failed or that was seen before (a replay), or a verified answer that is not what the
+   * call returns: retry. `mismatch`: a verified order that is not exactly this order (the activity hands it to a
+   * human once it keeps coming).
+   */
+  | { class: 'UNVERIFIED'; row: string; unsigned?: true; mismatch?: true };
 
 /** The classes of {@link FailureVerdict}. */
 export type FailureClass = FailureVerdict['class'];
@@ -54,6 +58,15 @@ export const GENERIC_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['NOT_FOUND'
 export const REJECTED_CODES: ReadonlySet<string> = new Set(['PARAM_ERROR', 'INVALID_REQUEST']);
 /** Error codes that mean our signature or permission is wrong. */
 export const AUTH_CODES: ReadonlySet<string> = new Set(['SIGN_ERROR', 'NO_AUTH']);
+/**
+ * Error codes of a rate limit, whatever the HTTP status: APIv3's `RATELIMIT_EXCEEDED` (429), and `FREQUENCY_LIMITED`
+ * (seen when a close or reverse meets a customer still entering the password; its status is unconfirmed).
+ */
+export const RATE_LIMIT_CODES: ReadonlySet<string> = new Set([
+  'RATELIMIT_EXCEEDED',
+  'FREQUENCY_LIMITED',
+  'FREQUENCY_LIMIT_EXCEED',
+]);
 
 const is2xx = (status: number): boolean => status >= 200 && status < 300;
 const is4xx = (status: number): boolean => status >= 400 && status < 500;
@@ -95,13 +108,15 @@ function commonRow(answer: WechatpayAnswer): FailureVerdict | undefined {
     };
   }
   if (code && AUTH_CODES.has(code)) return { class: 'AUTH', row: label(status, code), ...mark };
-  if (status === 401 || status === 403) return { class: 'AUTH', row: `${status} ${code ?? 'without code'}`, ...mark };
+  const rateLimited = status === 429 || (code !== undefined && RATE_LIMIT_CODES.has(code));
+  if ((status === 401 || status === 403) && !rateLimited) {
+    return { class: 'AUTH', row: `${status} ${code ?? 'without code'}`, ...mark };
+  }
   // A busy peer that says when to come back is believed (the client bounded the delay); otherwise back off.
-  const after =
-    (status === 429 || status === 503) && answer.retryAfterMs !== undefined ? answer.retryAfterMs : undefined;
+  const after = (rateLimited || status === 503) && answer.retryAfterMs !== undefined ? answer.retryAfterMs : undefined;
   const retryAfter = after !== undefined ? { retryAfterMs: after } : {};
   const afterText = after !== undefined ? `, Retry-After ${after / 1_000}s` : '';
-  if (status === 429) {
+  if (rateLimited) {
     return { class: 'TRANSIENT', row: `${label(status, code)}: rate limited${afterText}`, ...retryAfter, ...mark };
   }
   if (status === 408) return { class: 'TRANSIENT', row: '408: request timeout', ...mark };
@@ -194,19 +209,35 @@ const FIELD_RE = /^[\x21-\x7e]{1,32}$/;
 const TRANSACTION_ID_RE = /^[\x21-\x7e]{1,64}$/;
 const TRADE_STATE_RE = new RegExp(`^[\\x21-\\x7e]{1,${MAX_TRADE_STATE_LENGTH}}$`);
 
+/** A query body read as an order (see {@link parseQueriedOrder}); not yet compared with the order asked for. */
+export interface QueriedOrder {
+  combineOutTradeNo: string;
+  /** `combine_mchid` as sent (undefined when absent). */
+  combineMchid: string | undefined;
+  subOrders: QueriedSubOrder[];
+}
+
 /**
- * Reads a query body as the order `combineOutTradeNo`: `combine_out_trade_no` equal to it, `sub_orders` an array of
- * 1–50 items with distinct string `out_trade_no`, string `mchid`, `sub_mchid`, `trade_state` (≤ 32 printable
- * characters, kept verbatim even when unknown) and an optional string `transaction_id`. Undefined when it is not.
+ * Reads a query body as an order: a string `combine_out_trade_no` and optional `combine_mchid` (≤ 32 printable
+ * characters), `sub_orders` an array of 1–50 items with distinct string `out_trade_no`, string `mchid`, `sub_mchid`,
+ * `trade_state` (≤ 32 printable characters, kept verbatim even when unknown) and an optional string
+ * `transaction_id`. Undefined when it is not an order.
  */
-export function parseQueriedOrder(body: unknown, combineOutTradeNo: string): QueriedSubOrder[] | undefined {
+export function parseQueriedOrder(body: unknown): QueriedOrder | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const order = body as { combine_out_trade_no?: unknown; sub_orders?: unknown };
-  if (order.combine_out_trade_no !== combineOutTradeNo) return undefined;
-  if (!Array.isArray(order.sub_orders) || order.sub_orders.length < 1 || order.sub_orders.length > 50) return undefined;
+  const order = body as { combine_out_trade_no?: unknown; combine_mchid?: unknown; sub_orders?: unknown };
+  const { combine_out_trade_no: no, combine_mchid: mchid } = order;
+  if (typeof no !== 'string' || !FIELD_RE.test(no)) return undefined;
+  if (mchid !== undefined && (typeof mchid !== 'string' || !FIELD_RE.test(mchid))) return undefined;
+  const subOrders = parseQueriedSubOrders(order.sub_orders);
+  return subOrders ? { combineOutTradeNo: no, combineMchid: mchid, subOrders } : undefined;
+}
+
+function parseQueriedSubOrders(list: unknown): QueriedSubOrder[] | undefined {
+  if (!Array.isArray(list) || list.length < 1 || list.length > 50) return undefined;
   const out: QueriedSubOrder[] = [];
   const seen = new Set<string>();
-  for (const item of order.sub_orders as unknown[]) {
+  for (const item of list as unknown[]) {
     if (typeof item !== 'object' || item === null) return undefined;
     const { out_trade_no, mchid, sub_mchid, trade_state, transaction_id } = item as Record<string, unknown>;
     if (typeof out_trade_no !== 'string' || !FIELD_RE.test(out_trade_no) || seen.has(out_trade_no)) return undefined;
@@ -227,24 +258,63 @@ export function parseQueriedOrder(body: unknown, combineOutTradeNo: string): Que
   return out;
 }
 
+/** The order a query answer must be, exactly. */
+export interface ExpectedOrder {
+  combineOutTradeNo: string;
+  /** The platform merchant that signs our requests (`WECHATPAY_MCHID`): the order's `combine_mchid`. */
+  combineMchid: string;
+  subOrders: readonly Pick<SubOrderInput, 'mchid' | 'outTradeNo' | 'subMchid'>[];
+}
+
 /**
- * Classifies one query answer for the order `combineOutTradeNo`:
- * - verified 200 whose body is that order → FOUND (typed sub-orders); a verified 200 that is not → UNVERIFIED
- *   ("answer is not an order"); a verified 2xx other than 200 → TRANSIENT;
+ * How an order answer differs from the order expected: undefined when it is exactly that order (the same
+ * `combine_out_trade_no` and `combine_mchid`, the same set of sub-orders by `out_trade_no`, each with the same
+ * `mchid` and `sub_mchid`), else a short description of the first difference.
+ */
+export function orderMismatch(answer: QueriedOrder, expected: ExpectedOrder): string | undefined {
+  if (answer.combineOutTradeNo !== expected.combineOutTradeNo) {
+    return `combine_out_trade_no ${answer.combineOutTradeNo}, expected ${expected.combineOutTradeNo}`;
+  }
+  if (answer.combineMchid !== expected.combineMchid) {
+    return `combine_mchid ${answer.combineMchid ?? 'absent'}, expected ${expected.combineMchid}`;
+  }
+  const byNo = new Map(answer.subOrders.map((s) => [s.outTradeNo, s]));
+  for (const want of expected.subOrders) {
+    const got = byNo.get(want.outTradeNo);
+    if (!got) return `sub-order ${want.outTradeNo} missing`;
+    if (got.mchid !== want.mchid) return `sub-order ${want.outTradeNo} mchid ${got.mchid}, expected ${want.mchid}`;
+    if (got.subMchid !== want.subMchid) {
+      return `sub-order ${want.outTradeNo} sub_mchid ${got.subMchid}, expected ${want.subMchid}`;
+    }
+  }
+  const wanted = new Set(expected.subOrders.map((s) => s.outTradeNo));
+  const extra = answer.subOrders.find((s) => !wanted.has(s.outTradeNo));
+  return extra ? `sub-order ${extra.outTradeNo} is not one of this order's` : undefined;
+}
+
+/**
+ * Classifies one query answer for the order `expected`:
+ * - verified 200 whose body is exactly that order → FOUND (typed sub-orders); a verified 200 that is not an order →
+ *   UNVERIFIED; one that is another order or differs from it (another `combine_mchid`, a sub-order missing, added or
+ *   with other merchant ids) → UNVERIFIED with `mismatch`; a verified 2xx other than 200 → TRANSIENT;
  * - `ORDER_NOT_EXIST` (/`ORDERNOTEXIST`/`ORDER_NOT_EXISTS`), 4xx, verified, from the main host → NOT_FOUND; from the
  *   backup host or unsigned → TRANSIENT;
  * - an unsigned "already closed" code → TRANSIENT (a proxy's answer proves nothing);
  * - generic `NOT_FOUND`/`RESOURCE_NOT_EXISTS` → REJECTED; the other rows as for the reverse.
  */
-export function classifyQueryAnswer(answer: WechatpayAnswer, combineOutTradeNo: string): QueryVerdict {
+export function classifyQueryAnswer(answer: WechatpayAnswer, expected: ExpectedOrder): QueryVerdict {
   const common = commonRow(answer);
   if (common) return common;
   if (answer.kind !== 'answer') throw new Error('unreachable: network and unverified answers have common rows');
   const { status, code } = answer;
   if (is2xx(status)) {
     if (status !== 200) return { class: 'TRANSIENT', row: `${label(status, code)}: not a 200, no order: retry` };
-    const subOrders = parseQueriedOrder(answer.body, combineOutTradeNo);
-    if (!subOrders) return { class: 'UNVERIFIED', row: '200: answer is not an order' };
+    const order = parseQueriedOrder(answer.body);
+    if (!order) return { class: 'UNVERIFIED', row: '200: answer is not an order' };
+    const { subOrders } = order;
+    const mismatch = orderMismatch(order, expected);
+    if (mismatch)
+      return { class: 'UNVERIFIED', row: `200: answer does not match the order (${mismatch})`, mismatch: true };
     return {
       class: 'FOUND',
       subOrders,

@@ -2,14 +2,15 @@
  * The WeChat Pay client, typed: the two calls of the product — the signed reverse (`POST …/{no}/reverse`) and the
  * signed query (`GET …/{no}`) — sent through wechatpay-axios-plugin, and what came back described the same way for
  * both — a verified answer, an unsigned one, an unverifiable one, or a network fault — without deciding what it
- * means (that is `classify.ts`). Signing, verification, the body bound, the timeout, keep-alive connections and the
- * backup host live here and nowhere else.
+ * means (that is `classify.ts`). Signing, verification, freshness (a nonce counts once), the body bound, the
+ * timeout, keep-alive connections and the backup host live here and nowhere else.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { AxiosError, type AxiosResponse } from 'axios';
 import type { ReverseRequest, WechatpayHost } from '../workflows/types';
+import { processNonces, type NonceMemory } from './nonces';
 import { createPacer } from './pacer';
 import { createPluginClient, verifyAnswer, type CombinePapayCallConfig, type PluginClient } from './plugin';
 
@@ -85,11 +86,6 @@ export type WechatpayAnswer =
   | { kind: 'unverified'; status: number; reason: string; unsigned: boolean; host: WechatpayHost }
   | { kind: 'network'; reason: string; host: WechatpayHost };
 
-/** What one reverse call produced (see {@link WechatpayAnswer}). */
-export type ReverseAnswer = WechatpayAnswer;
-/** What one query call produced (see {@link WechatpayAnswer}). */
-export type QueryAnswer = WechatpayAnswer;
-
 /** Shortest and longest delay a `Retry-After` may ask for (shorter ones wait the minimum, longer the maximum). */
 export const RETRY_AFTER_BOUNDS_MS = { min: 1_000, max: 10 * 60_000 } as const;
 
@@ -118,24 +114,45 @@ const VERIFICATION_CODES = new Set([
   'EV3_RES_HEADER_SIGNATURE_DIGEST',
 ]);
 
-/** The WeChat Pay client: its calls never throw for anything the peer or the network does. */
-export interface WechatpayClient {
+/** Options of one call. */
+export interface CallOptions {
+  /** Cancels the call (the activity's cancellation). */
+  signal?: AbortSignal;
   /**
-   * Sends one signed reverse. With `useBackup` (and a configured backup host) it goes to the backup host; the
-   * signature does not cover the host, so the same request is valid there.
+   * Send to the backup host (when one is configured): the signature does not cover the host, so the same request is
+   * valid there.
    */
-  reverse(request: ReverseRequest, signal?: AbortSignal, useBackup?: boolean): Promise<WechatpayAnswer>;
-  /** Sends one signed query of the combined order (`GET …/transactions/{combine_out_trade_no}`); same rules. */
-  query(combineOutTradeNo: string, signal?: AbortSignal, useBackup?: boolean): Promise<WechatpayAnswer>;
-  /** Whether a backup host is configured. */
-  readonly hasBackup: boolean;
+  useBackup?: boolean;
+  /**
+   * Nonces the caller already accepted (the order's): an answer carrying one is a replay, reported as `unverified`
+   * (`REPLAYED_NONCE`). Every verified answer's nonce is also checked against the process's memory.
+   */
+  refuseNonces?: readonly string[];
 }
 
-/** The client as the reverse activity knew it (same object: both calls). */
-export type ReverseClient = WechatpayClient;
+/** The WeChat Pay client: its calls never throw for anything the peer or the network does. */
+export interface WechatpayClient {
+  /** Sends one signed reverse (`POST …/transactions/{combine_out_trade_no}/reverse`). */
+  reverse(
+    request: Pick<ReverseRequest, 'combineOutTradeNo' | 'combineAppid' | 'subOrders'>,
+    options?: CallOptions,
+  ): Promise<WechatpayAnswer>;
+  /** Sends one signed query of the combined order (`GET …/transactions/{combine_out_trade_no}`). */
+  query(combineOutTradeNo: string, options?: CallOptions): Promise<WechatpayAnswer>;
+  /** Whether a backup host is configured. */
+  readonly hasBackup: boolean;
+  /** The platform merchant id that signs (`combine_mchid` of every order this client may act on). */
+  readonly mchid: string;
+}
 
-/** Builds the client with keep-alive connections, bounded answers and a whole-call deadline. */
-export function createWechatpayClient(config: WechatpayConfig): WechatpayClient {
+/** The reason of an answer refused as a replay (its `Wechatpay-Nonce` was seen before). */
+export const REPLAYED_NONCE = 'REPLAYED_NONCE';
+
+/**
+ * Builds the client with keep-alive connections, bounded answers and a whole-call deadline. `nonces`: the memory of
+ * verified answer nonces (the process's, unless a test gives its own).
+ */
+export function createWechatpayClient(config: WechatpayConfig, nonces: NonceMemory = processNonces): WechatpayClient {
   const client: PluginClient = createPluginClient({
     mchid: config.mchid,
     serial: config.merchantSerial,
@@ -165,8 +182,7 @@ export function createWechatpayClient(config: WechatpayConfig): WechatpayClient 
    */
   const send = async (
     combineOutTradeNo: string,
-    signal: AbortSignal | undefined,
-    useBackup: boolean,
+    { signal, useBackup = false, refuseNonces = [] }: CallOptions,
     exchange: (options: CombinePapayCallConfig) => Promise<{ status: number; data: unknown; headers: unknown }>,
   ): Promise<WechatpayAnswer> => {
     const backup = useBackup && config.backupBaseUrl ? config.backupBaseUrl : undefined;
@@ -190,31 +206,48 @@ export function createWechatpayClient(config: WechatpayConfig): WechatpayClient 
         ...(backup ? { baseURL: backup } : {}),
       });
       // The plugin verified this 2xx answer's signature before resolving.
-      return httpAnswer(res.status, res.data, true, host, { body: res.data, nonce: nonceOf(res.headers) });
+      const answer = httpAnswer(res.status, res.data, true, host, { body: res.data, nonce: nonceOf(res.headers) });
+      return fresh(answer, refuseNonces, nonces);
     } catch (err) {
-      return describeError(err, rawBody, config.verifiers, host);
+      return fresh(describeError(err, rawBody, config.verifiers, host), refuseNonces, nonces);
     }
   };
 
   return {
     hasBackup: Boolean(config.backupBaseUrl),
-    reverse: (request, signal, useBackup = false) =>
-      send(request.combineOutTradeNo, signal, useBackup, (options) =>
-        client.reverse.post(toWireBody(request), options),
-      ),
-    query: (combineOutTradeNo, signal, useBackup = false) =>
-      send(combineOutTradeNo, signal, useBackup, (options) => client.query.get(options)),
+    mchid: config.mchid,
+    reverse: (request, options = {}) =>
+      send(request.combineOutTradeNo, options, (call) => client.reverse.post(toWireBody(request), call)),
+    query: (combineOutTradeNo, options = {}) => send(combineOutTradeNo, options, (call) => client.query.get(call)),
   };
 }
 
 /**
- * The reverse client, as earlier callers build it: the same {@link WechatpayClient} (it also queries).
- * @deprecated use {@link createWechatpayClient}.
+ * A verified answer counts once: one whose nonce the order already accepted, or that this process verified before
+ * (within the skew window), is a replay, reported as `unverified` (retried, never a fact). A verified answer without
+ * a nonce cannot be told fresh and is refused the same way.
  */
-export const createReverseClient: (config: WechatpayConfig) => WechatpayClient = createWechatpayClient;
+function fresh(answer: WechatpayAnswer, refuseNonces: readonly string[], nonces: NonceMemory): WechatpayAnswer {
+  if (answer.kind !== 'answer' || !answer.verified) return answer;
+  const why = !answer.nonce
+    ? 'no Wechatpay-Nonce'
+    : refuseNonces.includes(answer.nonce)
+      ? 'already accepted by this order'
+      : !nonces.firstTime(answer.nonce)
+        ? 'already seen by this worker'
+        : undefined;
+  if (!why) return answer;
+  return {
+    kind: 'unverified',
+    status: answer.status,
+    reason: `${REPLAYED_NONCE}: ${why}`,
+    unsigned: false,
+    host: answer.host,
+  };
+}
 
 /** The reverse body, snake_case as WeChat Pay expects: exactly these fields. */
-export function toWireBody(request: ReverseRequest): Record<string, unknown> {
+export function toWireBody(request: Pick<ReverseRequest, 'combineAppid' | 'subOrders'>): Record<string, unknown> {
   return {
     combine_appid: request.combineAppid,
     sub_orders: request.subOrders.map((s) => ({

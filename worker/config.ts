@@ -11,7 +11,7 @@ import { EnvReader, loggableUrl, type Env } from './env';
 import { cacheHeapProblem, DEFAULT_MAX_CACHED_WORKFLOWS, heapLimitMb } from './memory';
 import type { WechatpayConfig } from '../wechatpay/client';
 import { DEFAULT_TASK_QUEUE } from '../workflows/messages';
-import { ACTIVITY_START_TO_CLOSE_MS } from '../workflows/policies';
+import { ACTIVITY_START_TO_CLOSE_MS, MAX_PAY_WINDOW_MS, PAY_CALL_TIMEOUT_MS } from '../workflows/policies';
 
 export { loggableUrl, redactUrlText } from './env';
 
@@ -39,6 +39,15 @@ export interface WorkerConfig {
    * them, `wechatpay.maxRequestsPerSecond`).
    */
   wechatpayMaxRps: number;
+  /**
+   * The pay window floor (`WECHATPAY_MIN_PAY_WINDOW`, default 60 s: WeChat Pay's pay call timeout): no order queries
+   * or reverses sooner after its last pay call may have been sent, whatever its `payWindow` says.
+   */
+  payWindowFloorMs: number;
+  /**
+   * Downstream requests (compensation, payment confirmation) are signed with `hmacKey`; without it only when
+   * `COMPENSATION_UNSIGNED=allow` says so explicitly.
+   */
   compensation: { url: string; hmacKey?: KeyObject; timeoutMs: number };
   /**
    * Where an order adopted as paid (`onPaidAtDeadline: "ADOPT"`) is announced (`PAYMENT_CONFIRMATION_URL`, optional:
@@ -80,6 +89,13 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
   const timeoutMs = r.integer('WECHATPAY_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000);
   const authRetryDelayMs = r.duration('WECHATPAY_AUTH_RETRY_DELAY', 5 * 60_000, 1_000, 86_400_000, '1s to 1d');
   const wechatpayMaxRps = r.integer('WECHATPAY_MAX_RPS', DEFAULT_WECHATPAY_MAX_RPS, 1, 10_000);
+  const payWindowFloorMs = r.duration(
+    'WECHATPAY_MIN_PAY_WINDOW',
+    PAY_CALL_TIMEOUT_MS,
+    0,
+    MAX_PAY_WINDOW_MS,
+    `0s to ${MAX_PAY_WINDOW_MS / 60_000}m (default 60s, WeChat Pay's pay call timeout; lower it only for tests and demos)`,
+  );
   const compensationUrl = r.url('COMPENSATION_URL');
   const hmacKey = readHmacKey(r);
   const confirmationUrl = r.optional('PAYMENT_CONFIRMATION_URL') ? r.url('PAYMENT_CONFIRMATION_URL') : undefined;
@@ -124,6 +140,7 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
     },
     authRetryDelayMs,
     wechatpayMaxRps,
+    payWindowFloorMs,
     compensation: { url: compensationUrl, ...(hmacKey ? { hmacKey } : {}), timeoutMs: compensationTimeoutMs },
     confirmation: {
       ...(confirmationUrl ? { url: confirmationUrl } : {}),
@@ -139,9 +156,13 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
 
 /** The merchant side of WeChat Pay: hosts, merchant id, certificate serial and private key. */
 function readMerchant(r: EnvReader) {
-  const baseUrl = r.url('WECHATPAY_BASE_URL', DEFAULT_WECHATPAY_BASE_URL, true);
+  const baseUrl = httpsUnlessLoopback(
+    r,
+    'WECHATPAY_BASE_URL',
+    r.url('WECHATPAY_BASE_URL', DEFAULT_WECHATPAY_BASE_URL, true),
+  );
   const backupBaseUrl = r.optional('WECHATPAY_BACKUP_BASE_URL')
-    ? r.url('WECHATPAY_BACKUP_BASE_URL', undefined, true)
+    ? httpsUnlessLoopback(r, 'WECHATPAY_BACKUP_BASE_URL', r.url('WECHATPAY_BACKUP_BASE_URL', undefined, true))
     : undefined;
   const mchid = r.matching(
     'WECHATPAY_MCHID',
@@ -216,10 +237,45 @@ function readVerifyingKeys(
   return { verifiers, wechatpaySerial };
 }
 
-/** The HMAC key of downstream requests (`COMPENSATION_HMAC_SECRET`, optional, at least 16 characters). */
+/**
+ * A WeChat Pay base URL must use TLS: what binds an error answer such as "no such order" (which carries no order
+ * number) to our request is its freshness and the TLS connection it came over. Plain `http://` only to a loopback
+ * host (the simulator, a local proxy).
+ */
+function httpsUnlessLoopback(r: EnvReader, name: string, url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'https:' || isLoopbackHost(hostname)) return url;
+  r.problem(name, `must be an https:// URL (plain http:// only to a loopback host), got ${loggableUrl(url)}`);
+  return undefined;
+}
+
+/** `localhost`, `127.0.0.0/8` or `::1`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The HMAC key of downstream requests (`COMPENSATION_HMAC_SECRET`, at least 16 characters). Required: the order
+ * service must be able to tell a compensation from a forgery. Only `COMPENSATION_UNSIGNED=allow` lets a worker send
+ * unsigned requests (a downstream that cannot verify yet), and says so in the logged configuration.
+ */
 function readHmacKey(r: EnvReader): KeyObject | undefined {
   const secret = r.env.COMPENSATION_HMAC_SECRET;
-  if (secret === undefined || secret === '') return undefined;
+  const unsigned = r.optional('COMPENSATION_UNSIGNED');
+  if (unsigned !== undefined && unsigned !== 'allow') {
+    r.problem('COMPENSATION_UNSIGNED', `must be "allow" when set, got "${unsigned.slice(0, 20)}"`);
+  }
+  if (secret === undefined || secret === '') {
+    if (unsigned !== 'allow') {
+      r.problem(
+        'COMPENSATION_HMAC_SECRET',
+        'is required (at least 16 characters): it signs every compensation and payment confirmation; set COMPENSATION_UNSIGNED=allow only for a downstream that cannot verify yet',
+      );
+    }
+    return undefined;
+  }
   if (secret.length >= 16) return createSecretKey(Buffer.from(secret, 'utf8'));
   r.problem('COMPENSATION_HMAC_SECRET', 'must be at least 16 characters');
   return undefined;
@@ -245,6 +301,7 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     wechatpaySerialHeader: config.wechatpay.wechatpaySerial,
     wechatpayTimeoutMs: config.wechatpay.timeoutMs,
     wechatpayMaxRps: config.wechatpayMaxRps,
+    payWindowFloor: `${config.payWindowFloorMs / 1_000}s`,
     compensationUrl: loggableUrl(config.compensation.url),
     compensationSigned: Boolean(config.compensation.hmacKey),
     paymentConfirmationUrl: config.confirmation.url ? loggableUrl(config.confirmation.url) : 'not set',

@@ -66,13 +66,14 @@ export async function createProductWorker(
     const metrics = options.metrics ? { metrics: options.metrics } : {};
     const activities = createActivities({
       // One WeChat Pay client for both calls (query and reverse).
-      reverse: {
+      wechatpay: {
         client: createWechatpayClient(config.wechatpay),
         authRetryDelayMs: config.authRetryDelayMs,
         ...metrics,
       },
       compensation: { ...config.compensation, ...metrics },
       confirmation: { ...config.confirmation, ...metrics },
+      payWindowFloorMs: config.payWindowFloorMs,
     });
     const worker = await Worker.create({
       connection,

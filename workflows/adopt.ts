@@ -45,7 +45,7 @@ export async function adoptPaid(
       const result = await confirmPayment.executeWithOptions(
         {
           summary: `announce paid ${spec.combineOutTradeNo}`,
-          ...retryOptions(spec.compensationRetry, [ErrorType.CONFIRMATION_REJECTED]),
+          ...retryOptions(spec.downstreamRetry, [ErrorType.CONFIRMATION_REJECTED]),
         },
         [request],
       );

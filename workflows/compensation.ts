@@ -2,7 +2,7 @@
  * The compensation step: one activity per sub-order, in parallel, each carrying the state WeChat Pay confirmed for
  * it. Runs only on a confirmed reversal (the lifecycle guards it). Deterministic code only.
  */
-import { log, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { iso } from './duration';
 import { ErrorType } from './errors';
@@ -15,8 +15,7 @@ const { compensateSubOrder } = proxyActivities<OrderActivities>({ startToCloseTi
 /** What WeChat Pay confirmed: the reverse outcome and, per sub-order (in input order), its confirmed state. */
 export interface ConfirmedReversal {
   reverseOutcome: ReverseOutcome;
-  /** Absent for orders reversed under the previous version (no confirming query). */
-  tradeStates?: ConfirmedTradeState[];
+  tradeStates: ConfirmedTradeState[];
 }
 
 /** Compensates the given sub-orders in parallel; each ends DONE or FAILED (with its failure) in the status. */
@@ -28,15 +27,22 @@ export async function compensatePending(
 ): Promise<void> {
   await Promise.all(
     pending.map(async (sub: SubOrderStatus) => {
-      const tradeState = confirmed.tradeStates?.[spec.subOrders.findIndex((s) => s.outTradeNo === sub.outTradeNo)];
+      const tradeState = confirmed.tradeStates[spec.subOrders.findIndex((s) => s.outTradeNo === sub.outTradeNo)];
+      if (!tradeState) {
+        // Unreachable: the confirming query gave every sub-order a state. Never compensate on a guessed one.
+        throw ApplicationFailure.create({
+          type: ErrorType.INVARIANT_VIOLATED,
+          message: `no confirmed state for sub-order ${sub.outTradeNo}`,
+        });
+      }
       sub.compensation = 'IN_PROGRESS';
-      if (tradeState) sub.tradeState = tradeState;
+      sub.tradeState = tradeState;
       delete sub.lastFailure;
       try {
         const result = await compensateSubOrder.executeWithOptions(
           {
             summary: `compensate sub-order ${sub.outTradeNo}`,
-            ...retryOptions(spec.compensationRetry, [ErrorType.COMPENSATION_REJECTED]),
+            ...retryOptions(spec.downstreamRetry, [ErrorType.COMPENSATION_REJECTED]),
           },
           [
             {
@@ -46,7 +52,7 @@ export async function compensatePending(
               subMchid: sub.subMchid,
               reason,
               reverseOutcome: confirmed.reverseOutcome,
-              ...(tradeState ? { tradeState } : {}),
+              tradeState,
             },
           ],
         );

@@ -21,8 +21,17 @@ export const ErrorType = {
   QUERY_TRANSIENT: 'QUERY_TRANSIENT',
   /** A query answer whose signature did not verify, or whose body is not an order: not an answer, retried. */
   QUERY_ANSWER_UNVERIFIED: 'QUERY_ANSWER_UNVERIFIED',
+  /**
+   * A verified query answer that is not exactly this order (another `combine_mchid`, a sub-order missing, added or
+   * with other merchant ids), again and again: never a confirmation → NEEDS_ATTENTION.
+   */
+  QUERY_ANSWER_MISMATCH: 'QUERY_ANSWER_MISMATCH',
   /** After the bounded reverse rounds, the query still did not show the order closed, reversed or refunded. */
   REVERSE_NOT_CONFIRMED: 'REVERSE_NOT_CONFIRMED',
+  /** "No such order" for an order WeChat Pay had shown to exist, round after round: a contradiction, not proof. */
+  NOT_FOUND_AFTER_FOUND: 'NOT_FOUND_AFTER_FOUND',
+  /** A sub-order showed REFUND before any reverse of ours: refunded elsewhere, partial or full unknown. */
+  REFUNDED_BEFORE_REVERSE: 'REFUNDED_BEFORE_REVERSE',
   /** The downstream refused the payment confirmation of an adopted order (4xx other than 408/409/429). Never retried. */
   CONFIRMATION_REJECTED: 'CONFIRMATION_REJECTED',
   /** The payment confirmation failed transiently (5xx, 408, 429, network). Retried. */

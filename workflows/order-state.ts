@@ -43,14 +43,6 @@ const MAX_STATUS_ENTRIES = 20;
 /** Longest note or reason kept from a signal (characters; the rest is cut). */
 export const MAX_NOTE_LENGTH = 1_000;
 
-/** Options of {@link OrderState}. */
-export interface OrderStateOptions {
-  /**
-   * A `resolve` note counts only if printable text remains once control and invisible characters are removed
-   * (`Patches.STRICT_INPUT`); false for orders started before, which accepted any note that was not blank.
-   */
-  strictNotes: boolean;
-}
 /** Counts orders entering each phase (replay-safe: the SDK skips it during replay). */
 const phaseEntered = metricMeter.createCounter(MetricName.PHASE_ENTERED, '1', 'orders entering each phase');
 
@@ -68,7 +60,6 @@ export class OrderState {
   constructor(
     private readonly spec: OrderSpec,
     deadline: number,
-    private readonly options: OrderStateOptions = { strictNotes: true },
   ) {
     this.status = {
       combineOutTradeNo: spec.combineOutTradeNo,
@@ -218,9 +209,7 @@ export class OrderState {
       const raw: unknown = typeof arg === 'object' && arg !== null ? (arg as { note?: unknown }).note : arg;
       // Printable and bounded: the note ends the order and is shown in the status, the result and the Web UI.
       const note = typeof raw === 'string' ? printableText(raw, MAX_NOTE_LENGTH) : '';
-      // Orders started before the stricter rules accepted any note that was not blank (their histories replay so).
-      const given = this.options.strictNotes ? note.length > 0 : typeof raw === 'string' && raw.trim().length > 0;
-      const accepted = state.phase === OrderPhase.NEEDS_ATTENTION && !this.operatorAction && given;
+      const accepted = state.phase === OrderPhase.NEEDS_ATTENTION && !this.operatorAction && note.length > 0;
       this.recordAction('resolve', accepted, note || undefined);
       if (accepted) this.operatorAction = { action: 'resolve', note };
     });

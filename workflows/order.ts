@@ -2,32 +2,35 @@
  * `combinePapayOrderWorkflow`: one combined withholding order, from "awaiting payment" to paid, or — once the pay
  * window has closed and a signed query says what happened — to reversed at WeChat Pay, confirmed by a second query,
  * and compensated sub-order by sub-order. Deterministic code only.
+ *
+ * How changes ship: this is lifecycle 1.0, one path, no `patched()`. Orders run to their end on the worker build that
+ * started them (Worker Versioning, once the deployment work lands); until then a change to the command sequence needs
+ * `patched()` and a replay test on the committed histories (test/fixtures/histories).
  */
 import {
   ApplicationFailure,
   CancellationScope,
   condition,
   log,
-  patched,
+  proxyLocalActivities,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { OrderActivities } from '../activities';
 import { formatDuration, iso } from './duration';
 import { ErrorType } from './errors';
 import { compensatePending, type ConfirmedReversal } from './compensation';
-import { wechatpayTaskQueue } from './messages';
 import { OrderState } from './order-state';
-import { Patches } from './patches';
+import { CONFIRM_BACKOFF_MS, MAX_REVERSE_ROUNDS, paymentDeadline } from './policies';
 import {
-  CONFIRM_BACKOFF_MS,
-  MAX_REVERSE_ROUNDS,
-  PAY_CALL_TIMEOUT_MS,
-  REVERSE_FLOOR_MS,
-  paymentDeadline,
-} from './policies';
-import { confirmedStates, decideAfterReverse, decideBeforeReverse, summarizeQuery } from './reconcile';
+  confirmedStates,
+  decideAfterReverse,
+  decideBeforeReverse,
+  refundedSubOrders,
+  summarizeQuery,
+} from './reconcile';
 import {
   CompensationReason,
   OrderPhase,
@@ -41,9 +44,12 @@ import {
   type QueryResult,
 } from './types';
 import { formatIssues, validateOrderInput } from './validation';
-import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo, orderSearchAttributes } from './visibility';
+import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } from './visibility';
 import { adoptPaid } from './adopt';
 import { queryStep, reverseStep, type WechatpayStep } from './wechatpay-steps';
+
+/** The worker's pay window floor, asked once when the order enters REVERSING (recorded in the history). */
+const { payWindowFloor } = proxyLocalActivities<OrderActivities>({ startToCloseTimeout: '10s' });
 
 /** How driving the reversal ended: confirmed (compensate), adopted as paid, or stuck (an operator decides). */
 type Reconciled =
@@ -53,11 +59,7 @@ type Reconciled =
 
 /** Reverses and compensates a combined withholding order that is not confirmed paid by its deadline. */
 export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderResult> {
-  // Orders started before the stricter rules replay under the rules that accepted them (see Patches.STRICT_INPUT);
-  // orders with attributes at start imply those rules (one marker, see Patches.ATTRIBUTES_AT_START).
-  const attributesAtStart = patched(Patches.ATTRIBUTES_AT_START);
-  const strict = attributesAtStart || patched(Patches.STRICT_INPUT);
-  const checked = validateOrderInput(input, workflowInfo().startTime.getTime(), { legacy: !strict });
+  const checked = validateOrderInput(input, workflowInfo().startTime.getTime());
   if (!checked.ok) {
     throw ApplicationFailure.create({
       type: ErrorType.INVALID_ORDER_INPUT,
@@ -66,19 +68,11 @@ export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderRe
       details: [checked.issues],
     });
   }
-  const lifecycle = new OrderLifecycle(checked.spec, { strict, attributesAtStart });
+  const lifecycle = new OrderLifecycle(checked.spec);
   // A cancellation request must not end the order wherever it is (a debit could land unreversed, stock stay held):
   // the lifecycle runs in a non-cancellable scope and the request is handled as an order event.
   CancellationScope.current().cancelRequested.catch(() => lifecycle.cancellationRequested());
   return CancellationScope.nonCancellable(() => lifecycle.run());
-}
-
-/** Which version of the lifecycle wrote the order's history (see {@link Patches}). */
-interface LifecycleVersion {
-  /** The stricter input and note rules. */
-  strict: boolean;
-  /** Visibility set at start; implies every earlier patch. */
-  attributesAtStart: boolean;
 }
 
 class OrderLifecycle {
@@ -86,39 +80,13 @@ class OrderLifecycle {
   private readonly deadline: number;
   /** Set once WeChat Pay confirmed the order closed/reversed/refunded: what each compensation carries. */
   private confirmed: ConfirmedReversal | undefined;
-  /** Where the WeChat Pay calls go, decided at the first one (see {@link OrderLifecycle.wechatpayQueue}). */
-  private wechatpayOptions: { taskQueue?: string } | undefined;
   /** What the WeChat Pay steps work on (see {@link WechatpayStep}). */
   private readonly steps: WechatpayStep;
 
-  constructor(
-    private readonly spec: OrderSpec,
-    private readonly version: LifecycleVersion,
-  ) {
+  constructor(private readonly spec: OrderSpec) {
     this.deadline = paymentDeadline(spec);
-    this.order = new OrderState(spec, this.deadline, { strictNotes: version.strict });
-    this.steps = { spec, order: this.order, queue: () => this.wechatpayQueue() };
-  }
-
-  /**
-   * The task queue of the WeChat Pay calls: the dedicated, rate-limited one (`<task queue>-wechatpay`), or — for an
-   * order whose first call was scheduled by an earlier version — the workflow's own, for the rest of its life (the
-   * worker serves the calls on both). Decided at the first call, so that orders still waiting for payment when
-   * this version was deployed move over too.
-   */
-  private wechatpayQueue(): { taskQueue?: string } {
-    this.wechatpayOptions ??= this.since(Patches.WECHATPAY_TASK_QUEUE)
-      ? { taskQueue: wechatpayTaskQueue(workflowInfo().taskQueue) }
-      : {};
-    return this.wechatpayOptions;
-  }
-
-  /**
-   * Whether the order takes the path a patch introduced: `patched()`, except for orders started with attributes at
-   * start, which imply every earlier patch without recording its marker.
-   */
-  private since(patch: Exclude<(typeof Patches)[keyof typeof Patches], typeof Patches.ATTRIBUTES_AT_START>): boolean {
-    return this.version.attributesAtStart || patched(patch);
+    this.order = new OrderState(spec, this.deadline);
+    this.steps = { spec, order: this.order, nonces: [] };
   }
 
   /** A Temporal cancellation request arrived (see {@link OrderState.cancellationRequested}). */
@@ -139,8 +107,6 @@ class OrderLifecycle {
 
     const reason = this.state.cancelled ? CompensationReason.CANCELLED : CompensationReason.PAYMENT_TIMEOUT;
     const why = reason === CompensationReason.CANCELLED ? 'the order was cancelled' : 'the payment deadline passed';
-    if (!this.since(Patches.RECONCILE_BY_QUERY)) return this.legacyReverseThenCompensate(reason, why);
-
     await this.waitForPayWindow(why);
     for (;;) {
       const reconciled = await this.reconcileAndReverse(why);
@@ -153,28 +119,17 @@ class OrderLifecycle {
   }
 
   /**
-   * Search attributes and memo of the order. A client start sets them all (nothing to send); a raw start gets
-   * what it left out in one upsert. Orders started before that keep the commands they sent (three upserts).
+   * Search attributes and memo of the order. A client start sets them all (nothing to send); a raw start gets what it
+   * left out in one upsert and one memo change.
    */
   private announce(): void {
-    const { spec, state } = this;
-    if (this.version.attributesAtStart) {
-      const info = workflowInfo();
-      const missing = notSetAtStart(initialSearchAttributes(spec, this.deadline), info.typedSearchAttributes);
-      if (missing.length > 0) upsertSearchAttributes(missing);
-      this.order.phaseIndexed(OrderPhase.AWAITING_PAYMENT);
-      const memo = orderMemo(spec, this.deadline);
-      if (!memoSetAtStart(memo, info.memo)) upsertMemo({ ...memo });
-    } else {
-      upsertSearchAttributes(orderSearchAttributes(spec, this.deadline));
-      upsertMemo({ ...orderMemo(spec, this.deadline) });
-    }
-    if (spec.payWindowMs < PAY_CALL_TIMEOUT_MS) {
-      log.warn('payWindow is shorter than the pay call may run: a late debit could land after the query', {
-        combineOutTradeNo: spec.combineOutTradeNo,
-        payWindow: state.payWindow,
-      });
-    }
+    const { spec } = this;
+    const info = workflowInfo();
+    const missing = notSetAtStart(initialSearchAttributes(spec, this.deadline), info.typedSearchAttributes);
+    if (missing.length > 0) upsertSearchAttributes(missing);
+    this.order.phaseIndexed(OrderPhase.AWAITING_PAYMENT);
+    const memo = orderMemo(spec, this.deadline);
+    if (!memoSetAtStart(memo, info.memo)) upsertMemo({ ...memo });
   }
 
   /** Step 1: wait for markPaid, cancelOrder or the deadline. */
@@ -194,73 +149,137 @@ class OrderLifecycle {
     if (state.paid) this.order.enter(OrderPhase.PAID, 'Nothing: the order was confirmed paid.');
   }
 
-  /** Step 2: no query or reverse before every announced pay call may have landed. */
+  /**
+   * Step 2: nothing reaches WeChat Pay before every pay call may have landed. The window starts at the last announced
+   * pay call; without one, at this moment (the order stopped waiting for payment: a checkout that never announces its
+   * pay calls may have sent one until now). It lasts the longer of `payWindow` and the worker's floor.
+   */
   private async waitForPayWindow(why: string): Promise<void> {
     const { spec, state } = this;
+    const stoppedAt = Date.now();
     // Entering REVERSING first (same activation) refuses every later beginPayment: the window below is final.
     this.order.enter(OrderPhase.REVERSING, `Reconciling with WeChat Pay because ${why}.`);
-    const lastPayCall = state.payments ? Date.parse(state.payments.lastAt) : spec.orderCreatedAt;
-    const notBefore = lastPayCall + spec.payWindowMs;
-    state.reverse.notBefore = iso(notBefore);
+    const floorMs = await payWindowFloor();
+    const windowMs = Math.max(spec.payWindowMs, floorMs);
+    const windowStart = state.payments
+      ? { at: state.payments.lastAt, by: 'beginPayment' as const }
+      : { at: iso(stoppedAt), by: state.cancelled ? ('cancelled' as const) : ('deadline' as const) };
+    const notBefore = Date.parse(windowStart.at) + windowMs;
+    Object.assign(state.reverse, { notBefore: iso(notBefore), windowStart, payWindowFloor: formatDuration(floorMs) });
     if (Date.now() >= notBefore) return;
     state.reverse.state = 'WAITING_FOR_PAY_WINDOW';
+    const sent = windowStart.by === 'beginPayment' ? 'sent at' : 'sent until';
     this.order.enter(
       OrderPhase.REVERSING,
-      `Waiting for the pay window until ${iso(notBefore)} (${why}): a pay call sent at ${iso(lastPayCall)} may still land.`,
+      `Waiting for the pay window until ${iso(notBefore)} (${why}): a pay call ${sent} ${windowStart.at} may still land.`,
     );
     await sleep(notBefore - Date.now(), { summary: `pay window until ${iso(notBefore)}` });
   }
 
   /**
    * Step 3: query; decide; reverse; query again until WeChat Pay confirms the order closed, reversed or refunded.
-   * Bounded rounds of reverse-and-confirm, then an operator.
+   * Once a reverse was sent (whatever its answer) the order is confirming for life: an operator's retry resumes with
+   * a query and reverses again only if the query still shows something to reverse. Bounded rounds, then an operator.
    */
   private async reconcileAndReverse(why: string): Promise<Reconciled> {
-    const { spec, state } = this;
-    for (let sent = 0; ;) {
-      const confirming = state.reverse.state === 'ACCEPTED';
+    const { state } = this;
+    /** The last reverse was refused (REVERSE_REJECTED): the next query tells whether the order is settled anyway. */
+    let refused: FailureInfo | undefined;
+    for (let round = 0; ;) {
+      const confirming = state.reverse.rounds > 0;
       const query = await queryStep(this.steps, confirming ? 'CONFIRM' : 'RECONCILE');
       if ('type' in query) return { kind: 'STUCK', step: 'QUERY', failure: query };
-      const decision = confirming
-        ? decideAfterReverse(query, spec.subOrders)
-        : decideBeforeReverse(query, spec.subOrders, spec.onPaidAtDeadline);
-      state.reverse.decision = decision;
-      log.info('reconcile decision', { combineOutTradeNo: spec.combineOutTradeNo, decision });
+      const decision = this.decide(query, confirming);
       if (decision === ReconcileDecision.ADOPT && query.found) return { kind: 'ADOPT', query };
       if (decision === ReconcileDecision.CONFIRMED || decision === ReconcileDecision.NOTHING_TO_REVERSE) {
         this.confirm(query, confirming);
         return { kind: 'CONFIRMED' };
       }
+      if (decision === ReconcileDecision.REFUNDED_BEFORE_REVERSE) {
+        return { kind: 'STUCK', step: 'QUERY', failure: this.refundedBeforeReverse(query) };
+      }
+      // The only reverse ever sent was refused and the order is not settled: our request itself is wrong.
+      if (refused && state.reverse.rounds === 1) return { kind: 'STUCK', step: 'REVERSE', failure: refused };
       if (confirming) {
-        const seen = summarizeQuery(query, spec.subOrders);
-        if (sent >= MAX_REVERSE_ROUNDS) {
-          const failure = {
-            type: ErrorType.REVERSE_NOT_CONFIRMED,
-            message: `after ${sent} accepted reverse(s) the query still shows ${seen}`,
-            at: iso(Date.now()),
-          };
-          state.reverse.lastFailure = failure;
-          return { kind: 'STUCK', step: 'CONFIRM', failure };
-        }
-        const pause = CONFIRM_BACKOFF_MS * 2 ** Math.max(0, sent - 1);
-        this.order.enter(
-          OrderPhase.REVERSING,
-          `The reverse is not confirmed yet (${seen}): reversing again after ${formatDuration(pause)}.`,
-        );
-        await sleep(pause, { summary: 'pause before reversing again' });
+        if (round >= MAX_REVERSE_ROUNDS) return { kind: 'STUCK', step: 'CONFIRM', failure: this.notConfirmed(query) };
+        await this.pauseBeforeNextRound(query, decision, round);
+        round += 1;
+        // A contradiction ("no such order" for an order WeChat Pay showed) is never acted on: only queried again.
+        if (decision === ReconcileDecision.NOT_FOUND_AFTER_FOUND) continue;
+      } else {
+        round += 1;
       }
       const failure = await reverseStep(this.steps, why);
-      if (failure) return { kind: 'STUCK', step: 'REVERSE', failure };
-      sent += 1;
+      refused = failure?.type === ErrorType.REVERSE_REJECTED ? failure : undefined;
+      if (failure && !refused) return { kind: 'STUCK', step: 'REVERSE', failure };
     }
+  }
+
+  /** The decision of one query: before any reverse, or (once one was sent) whether it is confirmed. */
+  private decide(query: QueryResult, confirming: boolean): ReconcileDecision {
+    const { spec, state } = this;
+    const decision = confirming
+      ? decideAfterReverse(query, spec.subOrders, state.reverse.existsSince !== undefined)
+      : decideBeforeReverse(query, spec.subOrders, spec.onPaidAtDeadline);
+    state.reverse.decision = decision;
+    log.info('reconcile decision', { combineOutTradeNo: spec.combineOutTradeNo, decision });
+    return decision;
+  }
+
+  /** Waits before the next round of reverse-and-confirm (5 s, then doubling), saying why. */
+  private async pauseBeforeNextRound(query: QueryResult, decision: ReconcileDecision, round: number): Promise<void> {
+    const seen = summarizeQuery(query, this.spec.subOrders);
+    const pause = CONFIRM_BACKOFF_MS * 2 ** Math.max(0, round - 1);
+    this.order.enter(
+      OrderPhase.REVERSING,
+      decision === ReconcileDecision.NOT_FOUND_AFTER_FOUND
+        ? `WeChat Pay answers "no such order" (${seen}) for an order it showed on ${this.state.reverse.existsSince ?? '?'}: querying again after ${formatDuration(pause)}.`
+        : `The reverse is not confirmed yet (${seen}): reversing again after ${formatDuration(pause)}.`,
+    );
+    await sleep(pause, { summary: 'pause before the next reverse round' });
+  }
+
+  /** Why the order waits for an operator after the bounded rounds (recorded as the reverse's last failure). */
+  private notConfirmed(query: QueryResult): FailureInfo {
+    const { state } = this;
+    const seen = summarizeQuery(query, this.spec.subOrders);
+    const failure: FailureInfo = query.found
+      ? {
+          type: ErrorType.REVERSE_NOT_CONFIRMED,
+          message: `after ${state.reverse.rounds} reverse(s) the query still shows ${seen}`,
+          at: iso(Date.now()),
+        }
+      : {
+          type: ErrorType.NOT_FOUND_AFTER_FOUND,
+          message: `WeChat Pay answers "no such order" (${seen}) for an order it showed on ${state.reverse.existsSince ?? '?'}: a contradiction proves nothing; check the order in the merchant portal`,
+          at: iso(Date.now()),
+        };
+    state.reverse.lastFailure = failure;
+    return failure;
+  }
+
+  /** A refund started elsewhere before any reverse of ours: an operator settles it (nothing compensated). */
+  private refundedBeforeReverse(query: QueryResult): FailureInfo {
+    const refunded = refundedSubOrders(query, this.spec.subOrders);
+    const failure: FailureInfo = {
+      type: ErrorType.REFUNDED_BEFORE_REVERSE,
+      message:
+        `sub-order(s) ${refunded.join(', ')} show REFUND before any reverse of ours: a refund was started elsewhere ` +
+        '(e.g. customer service in the merchant portal), and the query cannot tell a partial refund from a full one; ' +
+        'settle the order by hand, then resolve it with a note',
+      at: iso(Date.now()),
+    };
+    this.state.reverse.lastFailure = failure;
+    return failure;
   }
 
   /** A query settled the order: what each compensation will carry, and the status. */
   private confirm(query: QueryResult, afterReverse: boolean): void {
     const { spec, state } = this;
-    const reverseOutcome = afterReverse
-      ? (state.reverse.outcome ?? ReverseOutcome.REVERSED)
-      : ReverseOutcome.NOT_NEEDED;
+    // A reverse was sent but no answer to it was accepted (refused, or timed out after it took effect): the query is
+    // the proof; the order was found closed (or absent).
+    const unanswered = query.found ? ReverseOutcome.ALREADY_CLOSED : ReverseOutcome.ORDER_NOT_FOUND;
+    const reverseOutcome = afterReverse ? (state.reverse.outcome ?? unanswered) : ReverseOutcome.NOT_NEEDED;
     this.confirmed = { reverseOutcome, tradeStates: confirmedStates(query, spec.subOrders) };
     state.reverse.state = afterReverse ? 'CONFIRMED' : 'NOT_NEEDED';
     state.reverse.outcome = reverseOutcome;
@@ -297,31 +316,5 @@ class OrderLifecycle {
       `Compensating ${pending.length} of ${state.subOrders.length} sub-orders downstream (reverse ${confirmed.reverseOutcome}).`,
     );
     await compensatePending(spec, pending, confirmed, reason);
-  }
-
-  /**
-   * The path of orders whose reversal began under the previous version (no pay window, no query): kept so that
-   * their histories replay. Safety floor after creation, blind reverse, compensation on the reverse answer.
-   */
-  private async legacyReverseThenCompensate(reason: CompensationReason, why: string): Promise<OrderResult> {
-    const { spec, state } = this;
-    const floor = spec.orderCreatedAt + REVERSE_FLOOR_MS;
-    state.reverse.notBefore = iso(floor);
-    if (Date.now() < floor) {
-      state.reverse.state = 'WAITING_FOR_FLOOR';
-      this.order.enter(
-        OrderPhase.REVERSING,
-        `Waiting until ${iso(floor)} before reversing (${why}): the pay call may still be running.`,
-      );
-      await sleep(floor - Date.now(), { summary: `reverse safety floor ${iso(floor)}` });
-    }
-    for (;;) {
-      const failure = await reverseStep(this.steps, why);
-      if (!failure) break;
-      const action = await this.order.awaitOperator('REVERSE', failure);
-      if (action.action === 'resolve') return this.order.resolveManually(action.note);
-    }
-    this.confirmed = { reverseOutcome: state.reverse.outcome ?? ReverseOutcome.REVERSED };
-    return this.compensateUntilDone(reason);
   }
 }

@@ -7,14 +7,12 @@ import type { ResolvedRetry } from './types';
 
 /** Default time the payer has before the order is reversed. */
 export const DEFAULT_PAYMENT_TIMEOUT_MS = 30 * 60_000;
-/**
- * Orders whose reversal began before the pay window existed (replayed histories) waited at least this long after
- * creation before reversing. New orders wait for the pay window instead.
- */
-export const REVERSE_FLOOR_MS = 15_000;
 /** Default pay window: the pay call's 1-minute timeout plus margin. */
 export const DEFAULT_PAY_WINDOW_MS = 75_000;
-/** The pay call's own timeout: a pay window shorter than this is allowed (tests) but logged as a warning. */
+/**
+ * The pay call's own timeout (WeChat Pay's one minute): the default pay window floor (`WECHATPAY_MIN_PAY_WINDOW`),
+ * under which no order's window may go.
+ */
 export const PAY_CALL_TIMEOUT_MS = 60_000;
 /** Longest accepted pay window. */
 export const MAX_PAY_WINDOW_MS = 10 * 60_000;
@@ -31,8 +29,8 @@ export const REVERSE_WINDOW_MS = 7 * 86_400_000;
 /** How far in the future `orderCreatedAt` may be (clock skew between checkout and Temporal). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
-/** Reverse retries: quick at first, then at most a minute apart, for a day; then NEEDS_ATTENTION. */
-export const DEFAULT_REVERSE_RETRY: ResolvedRetry = {
+/** WeChat Pay call retries (query and reverse): quick at first, then at most a minute apart, for a day; then NEEDS_ATTENTION. */
+export const DEFAULT_WECHATPAY_RETRY: ResolvedRetry = {
   initialIntervalMs: 1_000,
   backoffCoefficient: 2,
   maximumIntervalMs: 60_000,
@@ -64,19 +62,19 @@ export const WECHATPAY_RETRY_LIMITS: RetryLimits = {
   scheduleToCloseMs: { min: 1_000, max: 3 * 86_400_000 },
 };
 
-/**
- * The downstream calls' retry overrides (`retryPolicy.compensation`), and every override of an order started before
- * {@link WECHATPAY_RETRY_LIMITS} existed (replayed histories).
- */
-export const LEGACY_RETRY_LIMITS: RetryLimits = {
+/** The downstream calls' retry overrides (`retryPolicy.compensation`: compensation and payment confirmation). */
+export const DOWNSTREAM_RETRY_LIMITS: RetryLimits = {
   initialIntervalMs: { min: 10, max: 3_600_000 },
   maximumIntervalMs: { min: 10, max: 86_400_000 },
   backoffCoefficient: { min: 1, max: 10 },
   scheduleToCloseMs: { min: 1_000, max: REVERSE_WINDOW_MS },
 };
 
-/** Compensation retries: at most five minutes apart, for a day; then that sub-order needs attention. */
-export const DEFAULT_COMPENSATION_RETRY: ResolvedRetry = {
+/**
+ * Downstream call retries (compensation and payment confirmation): at most five minutes apart, for a day; then the
+ * step needs attention.
+ */
+export const DEFAULT_DOWNSTREAM_RETRY: ResolvedRetry = {
   initialIntervalMs: 1_000,
   backoffCoefficient: 2,
   maximumIntervalMs: 5 * 60_000,

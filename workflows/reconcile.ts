@@ -27,8 +27,9 @@ export function statesBySubOrder(query: QueryResult, subOrders: readonly SubOrde
 }
 
 /**
- * Before the reverse: every sub-order CLOSED/REVOKED → nothing to reverse; every sub-order SUCCESS and
- * `ADOPT` → adopt; otherwise (any SUCCESS with `REFUND`, a mix, not settled, unknown states, not found) → reverse.
+ * Before any reverse of ours: every sub-order CLOSED/REVOKED → nothing to reverse; any sub-order REFUND → refunded
+ * elsewhere (an operator decides); every sub-order SUCCESS and `ADOPT` → adopt; otherwise (any SUCCESS with
+ * `REFUND`, a mix, not settled, unknown states, not found) → reverse.
  */
 export function decideBeforeReverse(
   query: QueryResult,
@@ -39,6 +40,7 @@ export function decideBeforeReverse(
   if (query.found && states.every((s) => s !== undefined && CLOSED_STATES.has(s))) {
     return ReconcileDecision.NOTHING_TO_REVERSE;
   }
+  if (states.some((s) => s === TradeState.REFUND)) return ReconcileDecision.REFUNDED_BEFORE_REVERSE;
   if (onPaidAtDeadline === OnPaidAtDeadline.ADOPT && query.found && states.every((s) => s === TradeState.SUCCESS)) {
     return ReconcileDecision.ADOPT;
   }
@@ -46,15 +48,27 @@ export function decideBeforeReverse(
 }
 
 /**
- * After an accepted reverse (the pay window has closed): confirmed when WeChat Pay does not know the order, or every
- * sub-order is CLOSED/REVOKED/REFUND.
+ * Once a reverse was sent (accepted, refused or timed out; the pay window has closed): confirmed when every sub-order
+ * is CLOSED/REVOKED/REFUND, or when WeChat Pay does not know the order and never showed it existed (`existed`: a
+ * query found it, or a reverse of it was accepted with 204 or "already closed"); "no such order" after that is a
+ * contradiction, never proof.
  */
-export function decideAfterReverse(query: QueryResult, subOrders: readonly SubOrderInput[]): ReconcileDecision {
-  if (!query.found) return ReconcileDecision.CONFIRMED;
+export function decideAfterReverse(
+  query: QueryResult,
+  subOrders: readonly SubOrderInput[],
+  existed: boolean,
+): ReconcileDecision {
+  if (!query.found) return existed ? ReconcileDecision.NOT_FOUND_AFTER_FOUND : ReconcileDecision.CONFIRMED;
   const states = statesBySubOrder(query, subOrders);
   return states.every((s) => s !== undefined && CONFIRMED_STATES.has(s))
     ? ReconcileDecision.CONFIRMED
     : ReconcileDecision.NOT_CONFIRMED;
+}
+
+/** The order's sub-orders the query shows in REFUND (by `outTradeNo`, input order). */
+export function refundedSubOrders(query: QueryResult, subOrders: readonly SubOrderInput[]): string[] {
+  const states = statesBySubOrder(query, subOrders);
+  return subOrders.filter((_, i) => states[i] === TradeState.REFUND).map((s) => s.outTradeNo);
 }
 
 /**

@@ -24,16 +24,29 @@ export interface QueryRecord {
 
 /** What the workflow decided from a query (**status**). */
 export const ReconcileDecision = {
-  /** Every sub-order already CLOSED/REVOKED: nothing to reverse, compensate. */
+  /** Before any reverse of ours, every sub-order already CLOSED/REVOKED: nothing to reverse, compensate. */
   NOTHING_TO_REVERSE: 'NOTHING_TO_REVERSE',
+  /**
+   * Before any reverse of ours, a sub-order shows REFUND: a refund was started elsewhere (customer service, the
+   * merchant portal), partial or full cannot be told → NEEDS_ATTENTION, nothing compensated automatically.
+   */
+  REFUNDED_BEFORE_REVERSE: 'REFUNDED_BEFORE_REVERSE',
   /** Paid (`SUCCESS`) and `onPaidAtDeadline` is `REFUND`, or not settled: send the reverse. */
   REVERSE: 'REVERSE',
-  /** Paid and `onPaidAtDeadline` is `ADOPT`: finish PAID, announce it, no reverse. */
+  /** Paid, `onPaidAtDeadline` is `ADOPT` and no reverse was ever sent: finish PAID, announce it, no reverse. */
   ADOPT: 'ADOPT',
-  /** After an accepted reverse: every sub-order CLOSED/REVOKED/REFUND, or the order absent → compensate. */
+  /**
+   * Once a reverse was sent: every sub-order CLOSED/REVOKED/REFUND, or the order absent at WeChat Pay though it was
+   * never found there and no reverse of it was accepted with 204 or "already closed" → compensate.
+   */
   CONFIRMED: 'CONFIRMED',
-  /** After an accepted reverse the query still shows an unsettled order: reverse again. */
+  /** Once a reverse was sent the query still shows something to reverse: reverse again. */
   NOT_CONFIRMED: 'NOT_CONFIRMED',
+  /**
+   * Once a reverse was sent, "no such order" for an order WeChat Pay had shown to exist: a contradiction, never
+   * proof → query again (no reverse), then NEEDS_ATTENTION.
+   */
+  NOT_FOUND_AFTER_FOUND: 'NOT_FOUND_AFTER_FOUND',
 } as const;
 /** One of {@link ReconcileDecision}. */
 export type ReconcileDecision = (typeof ReconcileDecision)[keyof typeof ReconcileDecision];
@@ -42,7 +55,6 @@ export type ReconcileDecision = (typeof ReconcileDecision)[keyof typeof Reconcil
 export interface ReverseStatus {
   state:
     | 'NOT_STARTED'
-    | 'WAITING_FOR_FLOOR'
     | 'WAITING_FOR_PAY_WINDOW'
     | 'QUERYING'
     | 'IN_PROGRESS'
@@ -51,8 +63,20 @@ export interface ReverseStatus {
     | 'CONFIRMED'
     | 'NOT_NEEDED'
     | 'FAILED';
-  /** Earliest time the reverse may be sent: the last pay call's window (or, for older orders, the safety floor). */
+  /**
+   * Earliest time of the first query: the start of the pay window (the last `beginPayment`, else the moment the order
+   * stopped waiting for payment) plus the longer of `payWindow` and the worker's floor.
+   */
   notBefore?: string;
+  /** Where the pay window started: the last announced pay call, or the moment the order stopped waiting for payment. */
+  windowStart?: { at: string; by: 'beginPayment' | 'deadline' | 'cancelled' };
+  /** The worker's pay window floor (`WECHATPAY_MIN_PAY_WINDOW`) the order used, recorded in its history. */
+  payWindowFloor?: string;
+  /**
+   * When WeChat Pay first showed the order exists (a query found it, or a reverse was accepted with 204 or "already
+   * closed"): from then on "no such order" confirms nothing.
+   */
+  existsSince?: string;
   outcome?: ReverseOutcome;
   httpStatus?: number;
   code?: string;
@@ -61,7 +85,10 @@ export interface ReverseStatus {
   /** The accepted reverse answer's `Wechatpay-Nonce`. */
   answerNonce?: string;
   acceptedAt?: string;
-  /** How many times the workflow drove the step (1 + operator retries + re-reverses after an unconfirmed query). */
+  /**
+   * How many reverses the workflow sent (each round's activity, whatever its answer). From the first on, the order is
+   * confirming for life: no ADOPT, no "nothing to reverse", no `reverseOutcome: NOT_NEEDED`.
+   */
   rounds: number;
   /** The queries made, newest last (bounded; older ones remain in the history). */
   queries?: QueryRecord[];

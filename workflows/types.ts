@@ -54,7 +54,9 @@ export interface OrderInput {
   orderCreatedAt?: string;
   /**
    * How long one pay call may still land after it was sent: a duration, default `"75s"` (the pay call's 1-minute
-   * timeout plus margin). No reverse is sent before (last accepted `beginPayment`, else `orderCreatedAt`) + this.
+   * timeout plus margin), never less than the worker's floor (`WECHATPAY_MIN_PAY_WINDOW`, default 60 s). Nothing
+   * reaches WeChat Pay before (the last accepted `beginPayment`, else the moment the order stopped waiting for
+   * payment) + the longer of this and the floor.
    */
   payWindow?: string | number;
   /** What to do with an order the query shows paid (`SUCCESS`) at the deadline: `"REFUND"` (default) or `"ADOPT"`. */
@@ -91,8 +93,10 @@ export interface OrderSpec {
   orderCreatedAt: number;
   payWindowMs: number;
   onPaidAtDeadline: OnPaidAtDeadline;
-  reverseRetry: ResolvedRetry;
-  compensationRetry: ResolvedRetry;
+  /** Retries of the WeChat Pay calls, query and reverse (input `retryPolicy.reverse`). */
+  wechatpayRetry: ResolvedRetry;
+  /** Retries of the downstream calls, compensation and payment confirmation (input `retryPolicy.compensation`). */
+  downstreamRetry: ResolvedRetry;
 }
 
 /** The reverse request the activity sends (no secrets: keys live in the worker). */
@@ -100,6 +104,11 @@ export interface ReverseRequest {
   combineOutTradeNo: string;
   combineAppid: string;
   subOrders: SubOrderInput[];
+  /**
+   * The `Wechatpay-Nonce` of every answer this order accepted so far: an answer carrying one of them is a replay,
+   * refused like an unverifiable one (retried).
+   */
+  refuseNonces: string[];
 }
 
 /** Which WeChat Pay host answered: the main one or the backup (another city). */
@@ -133,8 +142,8 @@ export interface ReverseResult {
   verified: boolean;
   /** The activity attempt that got the answer. */
   attempt: number;
-  /** Which host answered (absent in results recorded before hosts were reported). */
-  host?: WechatpayHost;
+  /** Which host answered. */
+  host: WechatpayHost;
   /** The accepted answer's `Wechatpay-Nonce`: ties the decision to the very answer that was signed. */
   answerNonce?: string;
 }
@@ -142,8 +151,15 @@ export interface ReverseResult {
 /** The query request (a signed GET of the combined order). */
 export interface QueryRequest {
   combineOutTradeNo: string;
-  /** Why the workflow asks: before deciding (`RECONCILE`) or after an accepted reverse (`CONFIRM`). For logs. */
+  /**
+   * The order's sub-orders: a verified answer counts only if it lists exactly these (same `outTradeNo`, `mchid`,
+   * `subMchid`), with the worker's merchant as `combine_mchid`.
+   */
+  subOrders: Pick<SubOrderInput, 'mchid' | 'outTradeNo' | 'subMchid'>[];
+  /** Why the workflow asks: before any reverse (`RECONCILE`) or once a reverse was sent (`CONFIRM`). For logs. */
   purpose: 'RECONCILE' | 'CONFIRM';
+  /** The nonces of the answers this order accepted so far (see {@link ReverseRequest.refuseNonces}). */
+  refuseNonces: string[];
 }
 
 /**
@@ -173,8 +189,9 @@ export interface QueriedSubOrder {
 }
 
 /**
- * A query answer that is a fact: a verified 200 with the order, or a signed and verified "no such order"
- * (`ORDER_NOT_EXIST`) from the main host. Anything else is retried by the activity and never reaches the workflow.
+ * A query answer that is a fact: a verified, fresh 200 that is exactly the order, or a signed, verified and fresh "no
+ * such order" (`ORDER_NOT_EXIST`) from the main host. Anything else is retried by the activity and never reaches the
+ * workflow.
  */
 export type QueryResult = ({ found: true; subOrders: QueriedSubOrder[] } | { found: false; code: string }) & {
   httpStatus: number;
@@ -218,11 +235,8 @@ export interface CompensationRequest {
   subMchid: string;
   reason: CompensationReason;
   reverseOutcome: ReverseOutcome;
-  /**
-   * The sub-order's state as the confirming query saw it. Absent only for orders whose reversal began before the
-   * confirming query existed (replayed histories).
-   */
-  tradeState?: ConfirmedTradeState;
+  /** The sub-order's state as the confirming query saw it (`NOT_FOUND`: the order absent at WeChat Pay). */
+  tradeState: ConfirmedTradeState;
 }
 
 /** A finished compensation. */

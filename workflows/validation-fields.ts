@@ -4,11 +4,11 @@
  */
 import { formatDuration, parseDuration } from './duration';
 import {
-  DEFAULT_COMPENSATION_RETRY,
+  DEFAULT_DOWNSTREAM_RETRY,
   DEFAULT_PAYMENT_TIMEOUT_MS,
   DEFAULT_PAY_WINDOW_MS,
-  DEFAULT_REVERSE_RETRY,
-  LEGACY_RETRY_LIMITS,
+  DEFAULT_WECHATPAY_RETRY,
+  DOWNSTREAM_RETRY_LIMITS,
   MAX_CLOCK_SKEW_MS,
   MAX_PAY_WINDOW_MS,
   REVERSE_WINDOW_MS,
@@ -26,13 +26,12 @@ export const ORDER_NO_RE = /^[0-9A-Za-z_\-|*@]{1,32}$/;
 export const MCHID_RE = /^[0-9]{1,32}$/;
 /** App ids (`combineAppid`, `subAppid`): 1–32 of digits, letters, `_` and `-` (e.g. `wxd678efh567hg6787`). */
 export const APPID_RE = /^[0-9A-Za-z_-]{1,32}$/;
-/** Ids of orders started before `Patches.STRICT_INPUT`: 1–32 printable ASCII characters without spaces. */
-const LEGACY_ID_RE = /^[\x21-\x7e]{1,32}$/;
 /** How {@link ORDER_NO_RE} reads in a message. */
 export const ORDER_NO_RULE = '1-32 characters of 0-9 A-Z a-z _ - | * @';
-const MCHID_RULE = '1-32 digits';
-const APPID_RULE = '1-32 characters of 0-9 A-Z a-z _ -';
-const LEGACY_ID_RULE = '1-32 printable characters without spaces';
+/** How {@link MCHID_RE} reads in a message. */
+export const MCHID_RULE = '1-32 digits';
+/** How {@link APPID_RE} reads in a message. */
+export const APPID_RULE = '1-32 characters of 0-9 A-Z a-z _ -';
 /** ISO-8601 with a zone; the captures are checked against the calendar (see {@link parseIsoTime}). */
 const ISO_8601_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
 
@@ -85,25 +84,10 @@ export function parseIsoTime(value: string): number {
   return exists ? Date.parse(value) : NaN;
 }
 
-/** Collects the issues of one validation, under the rules it runs by (strict, or legacy: see `ValidationOptions`). */
+/** Collects the issues of one validation. */
 export class FieldChecker {
   /** The broken rules found so far, in the order found. */
   readonly issues: ValidationIssue[] = [];
-  /** Merchant ids under these rules. */
-  readonly mchidRe: RegExp;
-  /** How {@link FieldChecker.mchidRe} reads in a message. */
-  readonly mchidRule: string;
-  /** App ids under these rules. */
-  readonly appidRe: RegExp;
-  /** How {@link FieldChecker.appidRe} reads in a message. */
-  readonly appidRule: string;
-
-  constructor(readonly legacy: boolean) {
-    this.mchidRe = legacy ? LEGACY_ID_RE : MCHID_RE;
-    this.mchidRule = legacy ? LEGACY_ID_RULE : MCHID_RULE;
-    this.appidRe = legacy ? LEGACY_ID_RE : APPID_RE;
-    this.appidRule = legacy ? LEGACY_ID_RULE : APPID_RULE;
-  }
 
   /** Records one broken rule. */
   readonly fail = (field: string, problem: string): void => {
@@ -150,11 +134,11 @@ export function checkSubOrders(c: FieldChecker, input: Record<string, unknown>):
       for (const key of Object.keys(item)) {
         if (!SUB_ORDER_FIELDS.has(key)) c.fail(`${at}.${key}`, 'is not a known field');
       }
-      const okMchid = c.string(`${at}.mchid`, item.mchid, c.mchidRe, c.mchidRule);
+      const okMchid = c.string(`${at}.mchid`, item.mchid, MCHID_RE, MCHID_RULE);
       const okNo = c.string(`${at}.outTradeNo`, item.outTradeNo, ORDER_NO_RE, ORDER_NO_RULE);
-      const okSub = c.string(`${at}.subMchid`, item.subMchid, c.mchidRe, c.mchidRule);
+      const okSub = c.string(`${at}.subMchid`, item.subMchid, MCHID_RE, MCHID_RULE);
       const hasAppid = item.subAppid !== undefined;
-      const okAppid = !hasAppid || c.string(`${at}.subAppid`, item.subAppid, c.appidRe, c.appidRule, false);
+      const okAppid = !hasAppid || c.string(`${at}.subAppid`, item.subAppid, APPID_RE, APPID_RULE, false);
       if (okNo) {
         const first = seen.get(item.outTradeNo as string);
         if (first !== undefined) c.fail(`${at}.outTradeNo`, `duplicates subOrders[${first}].outTradeNo`);
@@ -200,14 +184,7 @@ export function checkOrderCreatedAt(c: FieldChecker, input: Record<string, unkno
   let orderCreatedAt = now;
   if (input.orderCreatedAt !== undefined) {
     const value = input.orderCreatedAt;
-    const parsed =
-      typeof value !== 'string'
-        ? NaN
-        : c.legacy
-          ? ISO_8601_RE.test(value)
-            ? Date.parse(value)
-            : NaN
-          : parseIsoTime(value);
+    const parsed = typeof value !== 'string' ? NaN : parseIsoTime(value);
     if (typeof value !== 'string' || Number.isNaN(parsed)) {
       c.fail(
         'orderCreatedAt',
@@ -227,8 +204,12 @@ export function checkOrderCreatedAt(c: FieldChecker, input: Record<string, unkno
   return orderCreatedAt;
 }
 
-/** `payWindow` in milliseconds (default {@link DEFAULT_PAY_WINDOW_MS}). */
-export function checkPayWindow(c: FieldChecker, input: Record<string, unknown>): number {
+/**
+ * `payWindow` in milliseconds (default {@link DEFAULT_PAY_WINDOW_MS}). With `floorMs` (the client passes the worker's
+ * `WECHATPAY_MIN_PAY_WINDOW`) a shorter window is refused; the workflow passes none: a raw start with a shorter window
+ * waits the floor instead.
+ */
+export function checkPayWindow(c: FieldChecker, input: Record<string, unknown>, floorMs = 0): number {
   let payWindowMs = DEFAULT_PAY_WINDOW_MS;
   if (input.payWindow !== undefined) {
     const ms = parseDuration(input.payWindow);
@@ -236,6 +217,11 @@ export function checkPayWindow(c: FieldChecker, input: Record<string, unknown>):
       c.fail(
         'payWindow',
         `must be a duration from 0s to ${formatDuration(MAX_PAY_WINDOW_MS)} such as "75s", got ${describe(input.payWindow)}`,
+      );
+    } else if (ms < floorMs) {
+      c.fail(
+        'payWindow',
+        `must be at least the pay window floor ${formatDuration(floorMs)} (WECHATPAY_MIN_PAY_WINDOW: a pay call may still land that long after it was sent), got ${describe(input.payWindow)}`,
       );
     } else {
       payWindowMs = ms;
@@ -259,9 +245,9 @@ export function checkOnPaidAtDeadline(c: FieldChecker, input: Record<string, unk
 export function checkRetryPolicy(
   c: FieldChecker,
   input: Record<string, unknown>,
-): { reverseRetry: ResolvedRetry; compensationRetry: ResolvedRetry } {
-  let reverseRetry = DEFAULT_REVERSE_RETRY;
-  let compensationRetry = DEFAULT_COMPENSATION_RETRY;
+): { wechatpayRetry: ResolvedRetry; downstreamRetry: ResolvedRetry } {
+  let wechatpayRetry = DEFAULT_WECHATPAY_RETRY;
+  let downstreamRetry = DEFAULT_DOWNSTREAM_RETRY;
   if (input.retryPolicy !== undefined) {
     const rp = input.retryPolicy;
     if (!isPlainObject(rp)) {
@@ -270,18 +256,23 @@ export function checkRetryPolicy(
       for (const key of Object.keys(rp)) {
         if (key !== 'reverse' && key !== 'compensation') c.fail(`retryPolicy.${key}`, 'is not a known field');
       }
-      const wechatpayLimits = c.legacy ? LEGACY_RETRY_LIMITS : WECHATPAY_RETRY_LIMITS;
-      reverseRetry = resolveRetry('retryPolicy.reverse', rp.reverse, DEFAULT_REVERSE_RETRY, wechatpayLimits, c.fail);
-      compensationRetry = resolveRetry(
+      wechatpayRetry = resolveRetry(
+        'retryPolicy.reverse',
+        rp.reverse,
+        DEFAULT_WECHATPAY_RETRY,
+        WECHATPAY_RETRY_LIMITS,
+        c.fail,
+      );
+      downstreamRetry = resolveRetry(
         'retryPolicy.compensation',
         rp.compensation,
-        DEFAULT_COMPENSATION_RETRY,
-        LEGACY_RETRY_LIMITS,
+        DEFAULT_DOWNSTREAM_RETRY,
+        DOWNSTREAM_RETRY_LIMITS,
         c.fail,
       );
     }
   }
-  return { reverseRetry, compensationRetry };
+  return { wechatpayRetry, downstreamRetry };
 }
 
 function resolveRetry(

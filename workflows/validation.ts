@@ -4,6 +4,8 @@
  */
 import type { OrderSpec } from './types';
 import {
+  APPID_RE,
+  APPID_RULE,
   FieldChecker,
   ORDER_NO_RE,
   ORDER_NO_RULE,
@@ -31,11 +33,10 @@ export type ValidationResult = { ok: true; spec: OrderSpec } | { ok: false; issu
 /** Options of {@link validateOrderInput}. */
 export interface ValidationOptions {
   /**
-   * The rules of orders started before `Patches.STRICT_INPUT` (the workflow passes it when replaying such an
-   * order, so that it takes the path it took): ids of any printable ASCII, dates as `Date.parse` reads them (a
-   * 31 November rolls over), the WeChat Pay retry overrides with the downstream bounds. The client never uses it.
+   * The shortest `payWindow` accepted, in milliseconds: the client passes the pay window floor
+   * (`WECHATPAY_MIN_PAY_WINDOW`) so that a checkout learns at once; the workflow passes none and waits the floor.
    */
-  legacy?: boolean;
+  minPayWindowMs?: number;
 }
 
 const TOP_LEVEL_FIELDS = new Set([
@@ -48,26 +49,23 @@ const TOP_LEVEL_FIELDS = new Set([
   'onPaidAtDeadline',
   'retryPolicy',
 ]);
-/**
- * Validates an order input (as received over the wire) and resolves its defaults. `options.legacy`: the rules of
- * orders started before the stricter ones (see {@link ValidationOptions}).
- */
+/** Validates an order input (as received over the wire) and resolves its defaults (see {@link ValidationOptions}). */
 export function validateOrderInput(input: unknown, now: number, options: ValidationOptions = {}): ValidationResult {
   if (!isPlainObject(input)) {
     return { ok: false, issues: [{ field: 'input', problem: `must be a JSON object, got ${describe(input)}` }] };
   }
-  const c = new FieldChecker(options.legacy === true);
+  const c = new FieldChecker();
   for (const key of Object.keys(input)) {
     if (!TOP_LEVEL_FIELDS.has(key)) c.fail(key, 'is not a known field');
   }
   c.string('combineOutTradeNo', input.combineOutTradeNo, ORDER_NO_RE, ORDER_NO_RULE);
-  c.string('combineAppid', input.combineAppid, c.appidRe, c.appidRule);
+  c.string('combineAppid', input.combineAppid, APPID_RE, APPID_RULE);
   const subOrders = checkSubOrders(c, input);
   const paymentTimeoutMs = checkPaymentTimeout(c, input);
   const orderCreatedAt = checkOrderCreatedAt(c, input, now);
-  const payWindowMs = checkPayWindow(c, input);
+  const payWindowMs = checkPayWindow(c, input, options.minPayWindowMs);
   const onPaidAtDeadline = checkOnPaidAtDeadline(c, input);
-  const { reverseRetry, compensationRetry } = checkRetryPolicy(c, input);
+  const { wechatpayRetry, downstreamRetry } = checkRetryPolicy(c, input);
 
   if (c.issues.length > 0) return { ok: false, issues: c.issues };
   return {
@@ -80,8 +78,8 @@ export function validateOrderInput(input: unknown, now: number, options: Validat
       orderCreatedAt,
       payWindowMs,
       onPaidAtDeadline,
-      reverseRetry,
-      compensationRetry,
+      wechatpayRetry,
+      downstreamRetry,
     },
   };
 }

@@ -1,16 +1,25 @@
 /**
  * The WeChat Pay steps of the order lifecycle: one signed query, one reverse, each through its activity on the
- * WeChat Pay task queue the lifecycle chose, with its record in the order status. Deterministic code only.
+ * rate-limited WeChat Pay task queue, with its record in the order status and the nonce of the answer it accepted.
+ * Deterministic code only.
  */
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { iso } from './duration';
 import { ErrorType } from './errors';
 import { describeFailure } from './failures';
+import { wechatpayTaskQueue } from './messages';
 import type { OrderState } from './order-state';
 import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
 import { summarizeQuery } from './reconcile';
-import { OrderPhase, type FailureInfo, type OrderSpec, type QueryRequest, type QueryResult } from './types';
+import {
+  OrderPhase,
+  ReverseOutcome,
+  type FailureInfo,
+  type OrderSpec,
+  type QueryRequest,
+  type QueryResult,
+} from './types';
 
 const { queryCombineOrder, reverseCombineOrder } = proxyActivities<OrderActivities>({
   startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,
@@ -19,14 +28,28 @@ const { queryCombineOrder, reverseCombineOrder } = proxyActivities<OrderActiviti
 /** Most queries kept in the status (older ones remain in the history). */
 const MAX_QUERIES_SHOWN = 10;
 
-/** What a WeChat Pay step works on: the order, its state, and the task queue options of its calls. */
+/** What a WeChat Pay step works on: the order, its state, and the answers it accepted. */
 export interface WechatpayStep {
   /** The validated order. */
   readonly spec: OrderSpec;
   /** The order's observable state, updated as the step goes. */
   readonly order: OrderState;
-  /** The task queue options of the WeChat Pay calls (decided by the lifecycle at the first call). */
-  readonly queue: () => { taskQueue?: string };
+  /**
+   * The `Wechatpay-Nonce` of every answer the order accepted: sent with each call, so that a replay of any of them is
+   * refused (the worker process also refuses a nonce it saw within the skew window, for any order).
+   */
+  readonly nonces: string[];
+}
+
+/** The rate-limited task queue of the WeChat Pay calls (`<the workflow's task queue>-wechatpay`). */
+function wechatpayQueue(): { taskQueue: string } {
+  return { taskQueue: wechatpayTaskQueue(workflowInfo().taskQueue) };
+}
+
+/** Keeps an accepted answer's nonce; `exists`: the answer showed the order exists at WeChat Pay. */
+function accepted(step: WechatpayStep, answerNonce: string | undefined, exists: boolean): void {
+  if (answerNonce) step.nonces.push(answerNonce);
+  if (exists) step.order.status.reverse.existsSince ??= iso(Date.now());
 }
 
 /** One query through the activity (retried until a signed fact); its record in the status, or why it failed. */
@@ -47,11 +70,19 @@ export async function queryStep(
     const query = await queryCombineOrder.executeWithOptions(
       {
         summary: `${purpose === 'CONFIRM' ? 'confirming query' : 'query'} ${spec.combineOutTradeNo}`,
-        ...step.queue(),
-        ...retryOptions(spec.reverseRetry, [ErrorType.QUERY_REJECTED]),
+        ...wechatpayQueue(),
+        ...retryOptions(spec.wechatpayRetry, [ErrorType.QUERY_REJECTED, ErrorType.QUERY_ANSWER_MISMATCH]),
       },
-      [{ combineOutTradeNo: spec.combineOutTradeNo, purpose }],
+      [
+        {
+          combineOutTradeNo: spec.combineOutTradeNo,
+          subOrders: spec.subOrders.map(({ mchid, outTradeNo, subMchid }) => ({ mchid, outTradeNo, subMchid })),
+          purpose,
+          refuseNonces: [...step.nonces],
+        },
+      ],
     );
+    accepted(step, query.answerNonce, query.found);
     const queries = (state.reverse.queries ??= []);
     queries.push({
       at: iso(Date.now()),
@@ -87,11 +118,19 @@ export async function reverseStep(step: WechatpayStep, why: string): Promise<Fai
     const result = await reverseCombineOrder.executeWithOptions(
       {
         summary: `reverse ${spec.combineOutTradeNo}`,
-        ...step.queue(),
-        ...retryOptions(spec.reverseRetry, [ErrorType.REVERSE_REJECTED]),
+        ...wechatpayQueue(),
+        ...retryOptions(spec.wechatpayRetry, [ErrorType.REVERSE_REJECTED]),
       },
-      [{ combineOutTradeNo: spec.combineOutTradeNo, combineAppid: spec.combineAppid, subOrders: spec.subOrders }],
+      [
+        {
+          combineOutTradeNo: spec.combineOutTradeNo,
+          combineAppid: spec.combineAppid,
+          subOrders: spec.subOrders,
+          refuseNonces: [...step.nonces],
+        },
+      ],
     );
+    accepted(step, result.answerNonce, result.outcome !== ReverseOutcome.ORDER_NOT_FOUND);
     // Each round's answer replaces the last one's (a 204 carries no code).
     delete state.reverse.code;
     delete state.reverse.answerNonce;
@@ -102,7 +141,7 @@ export async function reverseStep(step: WechatpayStep, why: string): Promise<Fai
       verified: result.verified,
       acceptedAt: iso(Date.now()),
       ...(result.code ? { code: result.code } : {}),
-      ...(result.host ? { host: result.host } : {}),
+      host: result.host,
       ...(result.answerNonce ? { answerNonce: result.answerNonce } : {}),
     });
     log.info('reverse accepted', { combineOutTradeNo: spec.combineOutTradeNo, outcome: result.outcome });

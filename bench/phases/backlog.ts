@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { startOrder } from '../../client';
 import type { BacklogResults } from '../results';
-import { makeOrder, type Stack } from '../stack';
+import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
 import { cpuMs, log, pooled, rssMb, sleepMs } from '../util';
 import { terminate } from './burst';
 
@@ -42,7 +42,10 @@ export async function measureBacklog(
     async (i) => {
       if (Date.now() > stopAt) return;
       const no = `BB${run}${String(i).padStart(6, '0')}`;
-      await startOrder(stack.client, makeOrder(no, far), { taskQueue: queue });
+      await startOrder(stack.client, makeOrder(no, far), {
+        taskQueue: queue,
+        minPayWindow: BENCH_PAY_WINDOW,
+      });
       count += 1;
       if (count % 10_000 === 0) log(`backlog: ${count}/${n} started, worker RSS ${rssMb(pid).toFixed(0)} MB`);
     },

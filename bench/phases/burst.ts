@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { startOrder } from '../../client';
 import type { BurstResults } from '../results';
-import { makeOrder, type Stack } from '../stack';
+import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
 import { log, percentile, pooled, sleepMs } from '../util';
 import { firstRequests } from './latency';
 
@@ -34,7 +34,7 @@ export async function measureBurst(
   const orders = Array.from({ length: n }, (_, i) => makeOrder(`U${run}${String(i).padStart(6, '0')}`, due));
   await pooled(orders, 48, async (o) => {
     await stack.seed(o);
-    await startOrder(stack.client, o, { taskQueue: queue });
+    await startOrder(stack.client, o, { taskQueue: queue, minPayWindow: BENCH_PAY_WINDOW });
   });
   log(`burst: ${n} orders started, all due at ${new Date(due).toISOString()} (${due - Date.now()} ms from now)`);
   const mine = new Set(orders.map((o) => o.combineOutTradeNo));

@@ -4,7 +4,7 @@
  */
 import { startOrder, workflowIdFor } from '../../client';
 import type { LatencyResults, Percentiles } from '../results';
-import { makeOrder, type PeerRequest, type Stack } from '../stack';
+import { makeOrder, type PeerRequest, type Stack, BENCH_PAY_WINDOW } from '../stack';
 import { eventMs, log, p50p99, percentile, pooled } from '../util';
 import type { QueueWorker } from './throughput';
 
@@ -41,7 +41,7 @@ export async function measureLatency(
   });
   await pooled(inputs, 20, async (o) => {
     await stack.seed(o);
-    await startOrder(stack.client, o, { taskQueue: w.queue });
+    await startOrder(stack.client, o, { taskQueue: w.queue, minPayWindow: BENCH_PAY_WINDOW });
   });
   log(`latency: ${m} orders due at ${rate.toFixed(1)}/s from ${new Date(t0).toISOString()}`);
   w.completed += m;

@@ -4,7 +4,7 @@ import { sign as cryptoSign } from 'node:crypto';
 import http from 'node:http';
 import axios from 'axios';
 import { loadWorkerConfig } from '../../worker/config';
-import { createReverseClient } from '../../wechatpay/client';
+import { createWechatpayClient } from '../../wechatpay/client';
 import type { SigningResults } from '../results';
 import type { Stack } from '../stack';
 import { log, round } from '../util';
@@ -32,7 +32,7 @@ export async function measureSigning(stack: Stack, calls: number): Promise<Signi
     TEMPORAL_ADDRESS: stack.server.address,
     WECHATPAY_MAX_RPS: '10000',
   });
-  const reverseClient = createReverseClient(config.wechatpay);
+  const reverseClient = createWechatpayClient(config.wechatpay);
   const run = Date.now().toString(36).toUpperCase();
   const call = async (i: number): Promise<void> => {
     const answer = await reverseClient.reverse({

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
-import { startOrderTimeout } from '../../client';
+import { startOrder } from '../../client';
 import { launchChromium } from '../../devstack/chromium';
 import { resolveSignal, workflowIdFor } from '../../workflows/messages';
 import { connectClient, serverAddress, uniqueId } from '../harness/env';
@@ -81,7 +81,7 @@ describe('Temporal Web UI (browser)', () => {
   it('finds a REVERSED order by CombineOutTradeNo and shows its summary, phase and activities', async () => {
     const input = orderInput({ dueInMs: 300, subOrderCount: 2 });
     await seedOrder(stack.peer, input);
-    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
     await handle.result();
 
     const query = `CombineOutTradeNo="${input.combineOutTradeNo}"`;
@@ -105,7 +105,7 @@ describe('Temporal Web UI (browser)', () => {
     const input = orderInput({ dueInMs: 300 });
     await seedOrder(stack.peer, input);
     stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: input.combineOutTradeNo });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
     await waitForPhase(handle, 'NEEDS_ATTENTION');
 
     const query = `PaymentPhase="NEEDS_ATTENTION" AND CombineOutTradeNo="${input.combineOutTradeNo}"`;
@@ -145,7 +145,7 @@ describe('Temporal Web UI (browser)', () => {
     const input = orderInput({ dueInMs: 300 });
     await seedOrder(stack.peer, input);
     stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: input.combineOutTradeNo });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
     await waitForPhase(handle, 'NEEDS_ATTENTION');
     await openWorkflow(workflowIdFor(input.combineOutTradeNo));
     await signalFromUi('resolve', '"closed by hand in the merchant portal, ticket OPS-1"', 'resolve-signal-dialog.png');
@@ -161,7 +161,7 @@ describe('Temporal Web UI (browser)', () => {
     input.subOrders = [{ ...input.subOrders[0]!, outTradeNo: 'S|1*_x_*' }];
     await seedOrder(stack.peer, input);
     stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: no });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
     await waitForPhase(handle, 'NEEDS_ATTENTION');
     const note = '[x](http://e.vil) <http://e.vil> ![i](http://e.vil/i.png) <b>bold</b> **strong** |cell|';
     await handle.signal(resolveSignal, { note });

@@ -4,7 +4,7 @@
  * a signed 202, unsigned "no such order" / "closed", a generic signed NOT_FOUND, a pay that lands late.
  */
 import type { Client } from '@temporalio/client';
-import { beginPayment, BeginPaymentRefusedError, startOrderTimeout, type OrderInput } from '../../client';
+import { beginPayment, BeginPaymentRefusedError, startOrder, type OrderInput } from '../../client';
 import { scheduleLatePay } from '../../simulator/admin-client';
 import type { FaultKind, Route } from '../../simulator/wechatpay-peer';
 import { connectClient } from '../harness/env';
@@ -31,7 +31,7 @@ describe('end to end: reconcile with WeChat Pay before and after the reverse', (
     stack.orderService.log.filter((e) => e.combineOutTradeNo === input.combineOutTradeNo && e.route === 'compensate');
   const start = async (input: OrderInput, state?: Parameters<typeof seedOrder>[2]) => {
     if (state) await seedOrder(stack.peer, input, state);
-    return (await startOrderTimeout(client, input, { taskQueue: stack.taskQueue })).handle;
+    return (await startOrder(client, input, { taskQueue: stack.taskQueue })).handle;
   };
   const fault = (input: OrderInput, route: Route, kind: FaultKind, count = 2) =>
     stack.peer.faults.add({ route, kind, count, orderNo: input.combineOutTradeNo });

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { startOrderTimeout } from '../../client';
+import { startOrder } from '../../client';
 import { waitFor } from '../../devstack/dev-server';
 import { connectClient } from '../harness/env';
 import { orderInput } from '../harness/orders';
@@ -57,7 +57,7 @@ describe('graceful shutdown of a worker process', () => {
     await seedOrder(stack.peer, input);
     const slow = input.subOrders[0]!.outTradeNo;
     stack.orderService.faults.add({ kind: 'DELAY', count: 1, orderNo: slow, delayMs: 4_000 });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
     await waitFor('the slow compensation to be in flight', async () =>
       stack.orderService.log.some((e) => e.outTradeNo === slow && e.fault === 'DELAY'),
     );

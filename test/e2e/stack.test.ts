@@ -3,7 +3,7 @@
  * peer (real RSA signatures both ways) and the order-service stub.
  */
 import type { Client } from '@temporalio/client';
-import { startOrderTimeout, markPaid, type OrderInput } from '../../client';
+import { startOrder, markPaid, type OrderInput } from '../../client';
 import { retrySignal } from '../../workflows/messages';
 import { RECOVERABLE_FAULTS } from '../../simulator/wechatpay-peer';
 import { connectClient, metricsUrl } from '../harness/env';
@@ -31,7 +31,7 @@ describe('end to end: dev server + worker + WeChat Pay peer + order service', ()
 
   async function start(input: OrderInput, state: 'PAYING' | 'SUCCESS' | 'NONE' = 'PAYING') {
     if (state !== 'NONE') await seedOrder(stack.peer, input, state);
-    return (await startOrderTimeout(client, input, { taskQueue: stack.taskQueue })).handle;
+    return (await startOrder(client, input, { taskQueue: stack.taskQueue })).handle;
   }
 
   /** Invariants every reversed order must satisfy, read from the peers' logs. */
@@ -188,7 +188,7 @@ describe('end to end in platform-certificate mode', () => {
     try {
       const input = orderInput({ dueInMs: 300 });
       await seedOrder(stack.peer, input);
-      const { handle } = await startOrderTimeout(client, input, { taskQueue: stack.taskQueue });
+      const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
       expect((await handle.result()).reverse).toMatchObject({ outcome: 'REVERSED', verified: true });
       // The worker announces the platform certificate serial (hex), not a public key id.
       expect(stack.config.wechatpay.wechatpaySerial).toMatch(/^[0-9A-F]{40}$/);
@@ -210,7 +210,7 @@ describe('end to end: wrong keys, then fixed', () => {
     });
     const input = orderInput({ dueInMs: 300 });
     await seedOrder(wrongKey.peer, input);
-    const { handle } = await startOrderTimeout(client, input, { taskQueue: wrongKey.taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue: wrongKey.taskQueue });
     const until = Date.now() + 20_000;
     while (wrongKey.peer.log.filter((e) => e.orderNo === input.combineOutTradeNo).length < 2 && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 100));

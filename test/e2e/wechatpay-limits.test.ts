@@ -6,7 +6,6 @@ import type { Client } from '@temporalio/client';
 import { startOrder, type OrderInput } from '../../client';
 import type { PeerLogEntry } from '../../simulator/wechatpay-peer';
 import { wechatpayTaskQueue } from '../../workflows/messages';
-import { Patches } from '../../workflows/patches';
 import { connectClient } from '../harness/env';
 import { orderInput } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
@@ -88,12 +87,11 @@ describe('WeChat Pay rate limit (WECHATPAY_MAX_RPS) and Retry-After', () => {
         reverseCombineOrder: wechatpayTaskQueue(stack.taskQueue),
         compensateSubOrder: stack.taskQueue,
       });
-      // A new order carries the one marker that implies the earlier ones (the queue above shows it took that path).
-      const markers = events
-        .flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}))
-        .flatMap((p) => p.payloads ?? [])
-        .map((p) => (JSON.parse(Buffer.from(p.data ?? []).toString('utf8')) as { id: string }).id);
-      expect(markers).toEqual([Patches.ATTRIBUTES_AT_START]);
+      // Lifecycle 1.0 records no patch marker; its one marker is the pay window floor's local activity.
+      const markers = events.flatMap((e) =>
+        e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName] : [],
+      );
+      expect(markers).toEqual(['core_local_activity']);
     }, 180_000);
   });
 

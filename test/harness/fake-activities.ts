@@ -39,6 +39,8 @@ export class FakeActivities {
   confirmScript: (req: PaymentConfirmationRequest, attempt: number) => Error | undefined = () => undefined;
   /** Whether the fake reverse changes the order's state (false: WeChat Pay "accepts" but nothing happens). */
   reverseTakesEffect = true;
+  /** The worker's pay window floor the fake local activity answers (`WECHATPAY_MIN_PAY_WINDOW`). */
+  payWindowFloorMs = 1_000;
   private attempts = new Map<string, number>();
 
   /** Forgets calls and scripts between tests. */
@@ -49,6 +51,7 @@ export class FakeActivities {
     this.compensateScript = () => undefined;
     this.confirmScript = () => undefined;
     this.reverseTakesEffect = true;
+    this.payWindowFloorMs = 1_000;
   }
 
   /** Calls recorded for one order. */
@@ -61,12 +64,12 @@ export class FakeActivities {
       queryCombineOrder: async (req) => {
         this.calls.push({ name: 'query', at: Date.now(), req });
         const out = this.queryScript(req, this.bump(`query:${req.combineOutTradeNo}`)) ?? this.query(req);
-        return this.settle(out);
+        return this.settle(this.withNonce(out) ?? out);
       },
       reverseCombineOrder: async (req) => {
         this.calls.push({ name: 'reverse', at: Date.now(), req });
         const out = this.reverseScript(req, this.bump(`reverse:${req.combineOutTradeNo}`)) ?? this.reverse(req);
-        return this.settle(out);
+        return this.settle(this.withNonce(out) ?? out);
       },
       compensateSubOrder: async (req) => {
         this.calls.push({ name: 'compensate', at: Date.now(), req });
@@ -82,6 +85,7 @@ export class FakeActivities {
         if (err) throw err;
         return { httpStatus: 200, alreadyConfirmed: false, attempt };
       },
+      payWindowFloor: async () => this.payWindowFloorMs,
     };
   }
 
@@ -127,6 +131,14 @@ export class FakeActivities {
       this.orders.set(req.combineOutTradeNo, { states });
     }
     return { outcome: 'REVERSED', httpStatus: 204, verified: true, attempt: 1, host: 'main' };
+  }
+
+  private nonces = 0;
+
+  /** A WeChat Pay answer as the real activities return it: with the signed answer's nonce (unique here too). */
+  private withNonce<T extends object>(out: T | Error | undefined): T | Error | undefined {
+    if (out === undefined || out instanceof Error || 'answerNonce' in out) return out;
+    return { ...out, answerNonce: `fake-${++this.nonces}` };
   }
 
   private settle<T>(out: T | Error): T {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../../devstack/dev-server';
+import { SIMULATOR_PAY_WINDOW_FLOOR } from '../../simulator/keys';
 
 export default async function globalSetup(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-test-'));
@@ -22,6 +23,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_TEMPORAL_UI_URL = server.uiUrl ?? '';
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.TEST_WORK_DIR = workDir;
+  // The suites' checkout (the client) knows the workers' floor the way a real checkout would: from its environment.
+  process.env.WECHATPAY_MIN_PAY_WINDOW = SIMULATOR_PAY_WINDOW_FLOOR;
   (globalThis as Record<string, unknown>).__devServer = server;
   console.log(
     `\n[harness] Temporal dev server ${server.address}, Web UI ${server.uiUrl} (ready in ${Date.now() - started} ms)`,

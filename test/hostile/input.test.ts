@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { OrderInputError, startOrderTimeout } from '../../client';
+import { OrderInputError, startOrder } from '../../client';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { ErrorType } from '../../workflows/errors';
 import { connectClient, runTestWorker, type RunningTestWorker, serverAddress, uniqueId } from '../harness/env';
@@ -39,7 +39,7 @@ describe('hostile input', () => {
   it(`the client refuses all ${cases.length} malformed inputs, naming the field, and starts nothing`, async () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
     for (const [name, input, expected] of cases) {
-      const err = await startOrderTimeout(client, input as never, { taskQueue }).then(
+      const err = await startOrder(client, input as never, { taskQueue }).then(
         () => undefined,
         (e: unknown) => e,
       );

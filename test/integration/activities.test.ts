@@ -46,6 +46,7 @@ function reverseRequest(no = orderNo('R')): ReverseRequest {
       { mchid: '1900000109', outTradeNo: `${no.slice(0, 28)}S1`, subMchid: '1900000001' },
       { mchid: '1900000109', outTradeNo: `${no.slice(0, 28)}S2`, subMchid: '1900000002', subAppid: 'wx1234567890' },
     ],
+    refuseNonces: [],
   };
 }
 
@@ -113,9 +114,12 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
   };
   const makeReverse = (mode: 'PUBLIC_KEY' | 'PLATFORM_CERT', extraEnv: Record<string, string> = {}) =>
     makeActivities(mode, extraEnv).reverse;
+  /** The query of the order {@link reverseRequest} describes. */
   const q = (no: string, purpose: QueryRequest['purpose'] = 'RECONCILE'): QueryRequest => ({
     combineOutTradeNo: no,
+    subOrders: reverseRequest(no).subOrders.map(({ mchid, outTradeNo, subMchid }) => ({ mchid, outTradeNo, subMchid })),
     purpose,
+    refuseNonces: [],
   });
   const fault = (route: 'reverse' | 'query', kind: FaultKind, no: string) =>
     peer.faults.add({ route, kind, count: 1, orderNo: no });

@@ -1,4 +1,9 @@
-import { classifyQueryAnswer, classifyReverseAnswer, parseQueriedOrder } from '../../wechatpay/classify';
+import {
+  classifyQueryAnswer,
+  classifyReverseAnswer,
+  parseQueriedOrder,
+  type ExpectedOrder,
+} from '../../wechatpay/classify';
 import type { WechatpayAnswer } from '../../wechatpay/client';
 import type { WechatpayHost } from '../../workflows/types';
 
@@ -175,6 +180,17 @@ const order = (subs: unknown[], no = NO) => ({
 });
 const found = (body: unknown, status = 200, host: WechatpayHost = 'main') =>
   answer(status, undefined, true, host, body);
+/**
+ * The order the table's answers are compared with: order NO of merchant 1900000109 with the very sub-orders a
+ * well-formed answer lists (the binding rules have their own table below), else one sub-order.
+ */
+const expectedOf = (a: WechatpayAnswer): ExpectedOrder => ({
+  combineOutTradeNo: NO,
+  combineMchid: '1900000109',
+  subOrders: (a.kind === 'answer' && parseQueriedOrder(a.body)?.subOrders) || [
+    { mchid: '1900000109', outTradeNo: `${NO}S1`, subMchid: '1900000001' },
+  ],
+});
 
 describe('query answer table (one test per row)', () => {
   it.each<Row>([
@@ -191,7 +207,7 @@ describe('query answer table (one test per row)', () => {
       null,
     ],
     ['verified 200 from the backup host → found', found(order([sub(1, 'NOTPAY')]), 200, 'backup'), 'FOUND', null],
-    ['verified 200 for another order → not an order', found(order([sub(1, 'CLOSED')], 'OTHER')), 'UNVERIFIED', null],
+    ['verified 200 for another order → not this order', found(order([sub(1, 'CLOSED')], 'OTHER')), 'UNVERIFIED', null],
     ['verified 200 without sub_orders → not an order', found({ combine_out_trade_no: NO }), 'UNVERIFIED', null],
     ['verified 200 with empty sub_orders → not an order', found(order([])), 'UNVERIFIED', null],
     [
@@ -277,7 +293,15 @@ describe('query answer table (one test per row)', () => {
     ['400 PARAM_ERROR → rejected', answer(400, 'PARAM_ERROR'), 'REJECTED', null],
     ['401 SIGN_ERROR → auth', answer(401, 'SIGN_ERROR', false), 'AUTH', null],
     ['403 NO_AUTH → auth', answer(403, 'NO_AUTH'), 'AUTH', null],
-    ['429 → transient', answer(429, 'FREQUENCY_LIMITED'), 'TRANSIENT', null],
+    ['429 RATELIMIT_EXCEEDED → transient', answer(429, 'RATELIMIT_EXCEEDED'), 'TRANSIENT', null],
+    ['429 FREQUENCY_LIMITED → transient', answer(429, 'FREQUENCY_LIMITED'), 'TRANSIENT', null],
+    [
+      '403 FREQUENCY_LIMITED → transient (a rate limit, not a permission)',
+      answer(403, 'FREQUENCY_LIMITED'),
+      'TRANSIENT',
+      null,
+    ],
+    ['400 FREQUENCY_LIMITED → transient', answer(400, 'FREQUENCY_LIMITED'), 'TRANSIENT', null],
     ['500 SYSTEM_ERROR → transient', answer(500, 'SYSTEM_ERROR'), 'TRANSIENT', null],
     ['unsigned 502 → transient, counted unsigned', answer(502, undefined, false), 'TRANSIENT', null, true],
     ['network fault → transient', network('ECONNREFUSED'), 'TRANSIENT', null],
@@ -297,7 +321,7 @@ describe('query answer table (one test per row)', () => {
       null,
     ],
   ])('%s', (_name, input, klass, _outcome, unsigned = false) => {
-    const verdict = classifyQueryAnswer(input, NO);
+    const verdict = classifyQueryAnswer(input, expectedOf(input));
     expect(verdict.class).toBe(klass);
     expect(Boolean(verdict.unsigned)).toBe(unsigned);
     expect(verdict.row.length).toBeGreaterThan(0);
@@ -313,7 +337,11 @@ describe('query answer table (one test per row)', () => {
           sub(3, 'SOME_FUTURE_STATE'),
         ]),
       ),
-      NO,
+      {
+        combineOutTradeNo: NO,
+        combineMchid: '1900000109',
+        subOrders: [1, 2, 3].map((n) => ({ mchid: '1900000109', outTradeNo: `${NO}S${n}`, subMchid: `190000000${n}` })),
+      },
     );
     expect(verdict).toEqual({
       class: 'FOUND',
@@ -333,13 +361,48 @@ describe('query answer table (one test per row)', () => {
   });
 
   it('a not-found verdict carries the code', () => {
-    expect(classifyQueryAnswer(answer(404, 'ORDER_NOT_EXIST'), NO)).toMatchObject({
+    expect(classifyQueryAnswer(answer(404, 'ORDER_NOT_EXIST'), expectedOf(answer(404)))).toMatchObject({
       class: 'NOT_FOUND',
       code: 'ORDER_NOT_EXIST',
     });
   });
 
   it('parseQueriedOrder accepts exactly 32 characters of trade_state', () => {
-    expect(parseQueriedOrder(order([sub(1, 'S'.repeat(32))]), NO)?.[0]?.tradeState).toHaveLength(32);
+    expect(parseQueriedOrder(order([sub(1, 'S'.repeat(32))]))?.subOrders[0]?.tradeState).toHaveLength(32);
+  });
+});
+
+describe('a query answer binds to this order exactly (one test per rule)', () => {
+  const expected: ExpectedOrder = {
+    combineOutTradeNo: NO,
+    combineMchid: '1900000109',
+    subOrders: [1, 2].map((n) => ({ mchid: '1900000109', outTradeNo: `${NO}S${n}`, subMchid: `190000000${n}` })),
+  };
+  const two = () => [sub(1, 'CLOSED'), sub(2, 'CLOSED')];
+  it.each<[string, unknown, RegExp]>([
+    ['another combine_mchid', { ...order(two()), combine_mchid: '1900000000' }, /combine_mchid 1900000000/],
+    ['no combine_mchid', { ...order(two()), combine_mchid: undefined }, /combine_mchid absent/],
+    ['another order number', order(two(), 'OTHER'), /combine_out_trade_no OTHER/],
+    ['a sub-order missing', order([sub(1, 'CLOSED')]), /S2 missing/],
+    ['a sub-order the order does not have', order([...two(), sub(3, 'CLOSED')]), /S3 is not one of this order/],
+    [
+      'a sub-order of another secondary merchant',
+      order([sub(1, 'CLOSED'), { ...sub(2, 'CLOSED'), sub_mchid: '1999999999' }]),
+      /sub_mchid 1999999999/,
+    ],
+    [
+      'a sub-order of another merchant',
+      order([{ ...sub(1, 'CLOSED'), mchid: '1900000001' }, sub(2, 'CLOSED')]),
+      /S1 mchid 1900000001/,
+    ],
+  ])('%s → unverified, marked as a mismatch (never a confirmation)', (_name, body, row) => {
+    const verdict = classifyQueryAnswer(found(body), expected);
+    expect(verdict).toMatchObject({ class: 'UNVERIFIED', mismatch: true });
+    expect(verdict.row).toMatch(row);
+  });
+
+  it('the same sub-orders in another order → found', () => {
+    const verdict = classifyQueryAnswer(found(order([sub(2, 'CLOSED'), sub(1, 'REFUND')])), expected);
+    expect(verdict.class).toBe('FOUND');
   });
 });

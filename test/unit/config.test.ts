@@ -89,6 +89,7 @@ describe('worker configuration from the environment', () => {
         { wechatpay: 'https://api.mch.weixin.qq.com/', compensation: 'http://x/c' },
         'PLATFORM_CERT',
       ),
+      COMPENSATION_HMAC_SECRET: SECRET,
     };
     const config = loadWorkerConfig(env);
     expect(config.wechatpay.wechatpaySerial).toBe(identity.platformSerial);
@@ -112,6 +113,40 @@ describe('worker configuration from the environment', () => {
     ]) {
       expect(message).toContain(name);
     }
+  });
+
+  it('requires the downstream HMAC secret unless COMPENSATION_UNSIGNED=allow says otherwise explicitly', () => {
+    expect(problems({ ...base(), COMPENSATION_HMAC_SECRET: '' })).toMatch(
+      /COMPENSATION_HMAC_SECRET is required \(at least 16 characters\).*COMPENSATION_UNSIGNED=allow/,
+    );
+    expect(problems({ ...base(), COMPENSATION_HMAC_SECRET: '', COMPENSATION_UNSIGNED: 'yes' })).toMatch(
+      /COMPENSATION_UNSIGNED must be "allow" when set, got "yes"/,
+    );
+    const unsigned = loadWorkerConfig({ ...base(), COMPENSATION_HMAC_SECRET: '', COMPENSATION_UNSIGNED: 'allow' });
+    expect(unsigned.compensation.hmacKey).toBeUndefined();
+    expect(describeConfig(unsigned).compensationSigned).toBe(false);
+  });
+
+  it('requires https:// for WeChat Pay, except to a loopback host', () => {
+    for (const [name, url] of [
+      ['WECHATPAY_BASE_URL', 'http://api.mch.weixin.qq.com/'],
+      ['WECHATPAY_BACKUP_BASE_URL', 'http://10.0.0.7:8080/'],
+    ]) {
+      expect(problems({ ...base(), [name!]: url })).toContain(
+        `${name} must be an https:// URL (plain http:// only to a loopback host)`,
+      );
+    }
+    for (const url of ['http://127.0.0.1:8240/', 'http://localhost:8240/', 'http://[::1]:8240/']) {
+      expect(loadWorkerConfig({ ...base(), WECHATPAY_BASE_URL: url }).wechatpay.baseUrl).toBe(url);
+    }
+  });
+
+  it('reads the pay window floor: 60 s by default, 0 s to 10 min, named when bad', () => {
+    expect(loadWorkerConfig({ ...base(), WECHATPAY_MIN_PAY_WINDOW: '' }).payWindowFloorMs).toBe(60_000);
+    expect(loadWorkerConfig({ ...base(), WECHATPAY_MIN_PAY_WINDOW: '90s' }).payWindowFloorMs).toBe(90_000);
+    expect(problems({ ...base(), WECHATPAY_MIN_PAY_WINDOW: '11m' })).toMatch(
+      /WECHATPAY_MIN_PAY_WINDOW must be a duration from 0s to 10m/,
+    );
   });
 
   it('names a key file that is missing or holds no key, without echoing its content', () => {
@@ -160,6 +195,7 @@ describe('worker configuration from the environment', () => {
     const unsigned = loadWorkerConfig({
       ...base(),
       COMPENSATION_HMAC_SECRET: '',
+      COMPENSATION_UNSIGNED: 'allow',
       PAYMENT_CONFIRMATION_URL: 'https://orders.internal/confirm',
     });
     expect(unsigned.confirmation.hmacKey).toBeUndefined();

@@ -1,5 +1,11 @@
 /** The decision table (design.md, "Flow"), row by row, as pure functions of a query answer. */
-import { confirmedStates, decideAfterReverse, decideBeforeReverse, summarizeQuery } from '../../workflows/reconcile';
+import {
+  confirmedStates,
+  decideAfterReverse,
+  decideBeforeReverse,
+  refundedSubOrders,
+  summarizeQuery,
+} from '../../workflows/reconcile';
 import type { QueryResult, SubOrderInput } from '../../workflows/types';
 
 const subs: SubOrderInput[] = [
@@ -33,10 +39,22 @@ describe('before the reverse', () => {
     ['USERPAYING → reverse', found('USERPAYING', 'USERPAYING'), 'REFUND', 'REVERSE'],
     ['PAYERROR → reverse', found('PAYERROR', 'PAYERROR'), 'REFUND', 'REVERSE'],
     [
-      'REFUND already → reverse (the design reverses anything not closed)',
+      'REFUND before any reverse of ours → an operator (refunded elsewhere, partial or full unknown)',
       found('REFUND', 'REFUND'),
       'REFUND',
-      'REVERSE',
+      'REFUNDED_BEFORE_REVERSE',
+    ],
+    [
+      'REFUND mixed with SUCCESS, ADOPT → an operator, never adopted',
+      found('SUCCESS', 'REFUND'),
+      'ADOPT',
+      'REFUNDED_BEFORE_REVERSE',
+    ],
+    [
+      'REFUND mixed with CLOSED → an operator, never "nothing to reverse"',
+      found('CLOSED', 'REFUND'),
+      'REFUND',
+      'REFUNDED_BEFORE_REVERSE',
     ],
     ['an unknown state → not settled → reverse', found('CLOSED', 'SOMETHING_NEW'), 'REFUND', 'REVERSE'],
     ['a sub-order missing from the answer → reverse', found('CLOSED'), 'REFUND', 'REVERSE'],
@@ -46,17 +64,24 @@ describe('before the reverse', () => {
   });
 });
 
-describe('after an accepted reverse', () => {
-  it.each<[string, QueryResult, string]>([
-    ['all CLOSED → confirmed', found('CLOSED', 'CLOSED'), 'CONFIRMED'],
-    ['REFUND and REVOKED → confirmed', found('REFUND', 'REVOKED'), 'CONFIRMED'],
-    ['not found (the window has closed) → confirmed', notFound, 'CONFIRMED'],
-    ['SUCCESS (a pay landed late) → not confirmed', found('SUCCESS', 'SUCCESS'), 'NOT_CONFIRMED'],
-    ['USERPAYING → not confirmed', found('CLOSED', 'USERPAYING'), 'NOT_CONFIRMED'],
-    ['unknown state → not confirmed', found('CLOSED', 'WHATEVER'), 'NOT_CONFIRMED'],
-    ['a sub-order missing → not confirmed', found('CLOSED'), 'NOT_CONFIRMED'],
-  ])('%s', (_row, query, decision) => {
-    expect(decideAfterReverse(query, subs)).toBe(decision);
+describe('once a reverse was sent', () => {
+  it.each<[string, QueryResult, boolean, string]>([
+    ['all CLOSED → confirmed', found('CLOSED', 'CLOSED'), true, 'CONFIRMED'],
+    ['REFUND and REVOKED → confirmed', found('REFUND', 'REVOKED'), true, 'CONFIRMED'],
+    ['not found, never found before (the window has closed) → confirmed', notFound, false, 'CONFIRMED'],
+    ['not found after found (or after a 204) → a contradiction, never proof', notFound, true, 'NOT_FOUND_AFTER_FOUND'],
+    ['SUCCESS (a pay landed late) → not confirmed', found('SUCCESS', 'SUCCESS'), false, 'NOT_CONFIRMED'],
+    ['all SUCCESS never adopts once a reverse was sent', found('SUCCESS', 'SUCCESS'), true, 'NOT_CONFIRMED'],
+    ['USERPAYING → not confirmed', found('CLOSED', 'USERPAYING'), true, 'NOT_CONFIRMED'],
+    ['unknown state → not confirmed', found('CLOSED', 'WHATEVER'), true, 'NOT_CONFIRMED'],
+    ['a sub-order missing → not confirmed', found('CLOSED'), true, 'NOT_CONFIRMED'],
+  ])('%s', (_row, query, existed, decision) => {
+    expect(decideAfterReverse(query, subs, existed)).toBe(decision);
+  });
+
+  it('names the sub-orders in REFUND', () => {
+    expect(refundedSubOrders(found('CLOSED', 'REFUND'), subs)).toEqual(['S2']);
+    expect(refundedSubOrders(notFound, subs)).toEqual([]);
   });
 
   it('carries each sub-order’s confirmed state to its compensation, NOT_FOUND for an absent order', () => {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createReverseClient } from '../../wechatpay/client';
+import { createWechatpayClient } from '../../wechatpay/client';
 import { parseAuthorization, signAnswer, verifyRequestSignature } from '../../simulator/signing';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signing-'));
@@ -90,7 +90,7 @@ describe('APIv3 signatures against openssl', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     try {
-      const client = createReverseClient({
+      const client = createWechatpayClient({
         baseUrl: `http://127.0.0.1:${port}/`,
         mchid: '1900009191',
         merchantSerial: 'ABCDEF0123456789',

@@ -1,5 +1,5 @@
 import { parseDuration, formatDuration } from '../../workflows/duration';
-import { LEGACY_RETRY_LIMITS, WECHATPAY_RETRY_LIMITS } from '../../workflows/policies';
+import { DOWNSTREAM_RETRY_LIMITS, WECHATPAY_RETRY_LIMITS } from '../../workflows/policies';
 import { formatIssues, parseIsoTime, validateOrderInput } from '../../workflows/validation';
 import { checkOrderInput, OrderInputError } from '../../client';
 import { MALFORMED, NOW, valid } from '../harness/malformed';
@@ -12,7 +12,7 @@ describe('order input validation', () => {
     expect(r.spec.paymentTimeoutMs).toBe(30 * 60_000);
     expect(r.spec.orderCreatedAt).toBe(NOW);
     expect(r.spec.subOrders[1]?.subAppid).toBe('wx8888888888888888');
-    expect(r.spec.reverseRetry.maximumIntervalMs).toBe(60_000);
+    expect(r.spec.wechatpayRetry.maximumIntervalMs).toBe(60_000);
     expect(r.spec.payWindowMs).toBe(75_000);
     expect(r.spec.onPaidAtDeadline).toBe('REFUND');
   });
@@ -72,8 +72,8 @@ describe('ids, dates and retry overrides that cannot inject or flood (issue 11, 
   const order = (fields: Record<string, unknown>) => ({ ...valid(), ...fields });
   const subOrder = (fields: Record<string, unknown>) =>
     order({ subOrders: [{ mchid: '1900000109', outTradeNo: 'S1', subMchid: '1900000001', ...fields }] });
-  const issues = (input: unknown, legacy = false): string => {
-    const r = validateOrderInput(input, NOW, { legacy });
+  const issues = (input: unknown, minPayWindowMs?: number): string => {
+    const r = validateOrderInput(input, NOW, minPayWindowMs === undefined ? {} : { minPayWindowMs });
     return r.ok ? '' : formatIssues(r.issues);
   };
 
@@ -122,7 +122,7 @@ describe('ids, dates and retry overrides that cannot inject or flood (issue 11, 
     expect(r).toMatchObject({
       ok: true,
       spec: {
-        reverseRetry: {
+        wechatpayRetry: {
           initialIntervalMs: 1_000,
           maximumIntervalMs: 1_000,
           backoffCoefficient: 1.5,
@@ -140,26 +140,30 @@ describe('ids, dates and retry overrides that cannot inject or flood (issue 11, 
       /retryPolicy\.reverse\.scheduleToClose must be a duration from 1s to 3d/,
     );
     // The downstream calls keep their bounds: they are the order service's, not the merchant's rate limit.
-    expect(LEGACY_RETRY_LIMITS.initialIntervalMs.min).toBe(10);
+    expect(DOWNSTREAM_RETRY_LIMITS.initialIntervalMs.min).toBe(10);
     expect(issues(order({ retryPolicy: { compensation: { initialInterval: '100ms', backoffCoefficient: 1 } } }))).toBe(
       '',
     );
   });
 
-  it('keeps the rules that accepted orders started before them (legacy: replayed histories take their path)', () => {
-    // What the committed histories carry, and what an order of that time may have carried.
-    const old = subOrder({ mchid: 'M-1900000109', subAppid: 'wx.legacy' });
-    const oldOrder = {
-      ...old,
+  it('refuses, at the client, a pay window under the floor, naming the field and the floor', () => {
+    expect(issues(order({ payWindow: '59s' }), 60_000)).toBe(
+      'payWindow must be at least the pay window floor 1m (WECHATPAY_MIN_PAY_WINDOW: a pay call may still land that long after it was sent), got "59s"',
+    );
+    expect(issues(order({ payWindow: '60s' }), 60_000)).toBe('');
+    // The workflow passes no floor: a raw start with a short window is accepted, and waits the floor instead.
+    expect(issues(order({ payWindow: '0s' }))).toBe('');
+    expect(() => checkOrderInput(order({ payWindow: '2s' }), NOW, 60_000)).toThrow(/payWindow must be at least/);
+  });
+
+  it('refuses ids and dates under the rules of every order (there are no older, laxer rules to replay)', () => {
+    const lax = {
+      ...subOrder({ mchid: 'M-1900000109', subAppid: 'wx.legacy' }),
       combineAppid: 'wx.d678',
       orderCreatedAt: '2026-11-26T24:00:00Z',
       retryPolicy: { reverse: { initialInterval: '100ms', maximumInterval: '500ms', backoffCoefficient: 1 } },
     };
-    expect(issues(oldOrder, true)).toBe('');
-    const r = validateOrderInput(oldOrder, NOW, { legacy: true });
-    expect(r.ok && r.spec.orderCreatedAt).toBe(Date.parse('2026-11-27T00:00:00Z'));
-    expect(r.ok && r.spec.reverseRetry.initialIntervalMs).toBe(100);
-    const now = issues(oldOrder);
+    const now = issues(lax);
     for (const field of [
       'combineAppid',
       'subOrders[0].mchid',

@@ -49,7 +49,10 @@ describe('the classifier believes Retry-After on a 429 or 503 only', () => {
     ['500 with Retry-After', answer(500, 3_000), undefined],
     ['408 with Retry-After', answer(408, 3_000), undefined],
   ])('%s', (_name, a, expected) => {
-    for (const verdict of [classifyReverseAnswer(a), classifyQueryAnswer(a, 'P1')]) {
+    for (const verdict of [
+      classifyReverseAnswer(a),
+      classifyQueryAnswer(a, { combineOutTradeNo: 'P1', combineMchid: '1900000109', subOrders: [] }),
+    ]) {
       expect(verdict.class).toBe('TRANSIENT');
       expect('retryAfterMs' in verdict ? verdict.retryAfterMs : undefined).toBe(expected);
       if (expected !== undefined) expect(verdict.row).toContain(`Retry-After ${expected / 1_000}s`);

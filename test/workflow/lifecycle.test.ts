@@ -4,7 +4,7 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
-  startOrderTimeout,
+  startOrder,
   markPaid,
   cancelOrder,
   beginPayment,
@@ -34,7 +34,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
 
   it('ends PAID when markPaid arrives before the deadline, and never reverses', async () => {
     const input = orderInput({ dueInMs: 60_000 });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     const answer = await markPaid(client, input.combineOutTradeNo, {
       transactionId: '4200000001',
       source: 'pay-response',
@@ -51,7 +51,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
 
   it('after the deadline: query, reverse, confirming query, then compensates every sub-order', async () => {
     const input = orderInput({ dueInMs: 500, subOrderCount: 3 });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     const result = await handle.result();
     expect(result.outcome).toBe('REVERSED');
     expect(result.reverse).toMatchObject({ outcome: 'REVERSED', state: 'CONFIRMED', decision: 'CONFIRMED' });
@@ -60,11 +60,25 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(result.subOrders.map((s) => s.compensation)).toEqual(['DONE', 'DONE', 'DONE']);
     const calls = callsFor(input.combineOutTradeNo);
     expect(calls.slice(0, 3).map((c) => c.name)).toEqual(['query', 'reverse', 'query']);
-    expect(calls[0]?.req).toEqual({ combineOutTradeNo: input.combineOutTradeNo, purpose: 'RECONCILE' });
+    const subOrders = input.subOrders.map(({ mchid, outTradeNo, subMchid }) => ({ mchid, outTradeNo, subMchid }));
+    expect(calls[0]?.req).toEqual({
+      combineOutTradeNo: input.combineOutTradeNo,
+      subOrders,
+      purpose: 'RECONCILE',
+      refuseNonces: [],
+    });
+    // Each call carries the nonces of every answer the order accepted before it: a replay of one is refused.
+    const firstNonce = result.reverse?.queries?.[0]?.answerNonce;
+    expect(firstNonce).toMatch(/^fake-/);
     expect(calls[1]?.req).toEqual({
       combineOutTradeNo: input.combineOutTradeNo,
       combineAppid: input.combineAppid,
       subOrders: input.subOrders,
+      refuseNonces: [firstNonce],
+    });
+    expect(calls[2]?.req).toMatchObject({
+      purpose: 'CONFIRM',
+      refuseNonces: [firstNonce, result.reverse?.answerNonce],
     });
     const comps = calls.filter((c) => c.name === 'compensate').map((c) => c.req);
     expect(comps.map((c) => c.outTradeNo).sort()).toEqual(input.subOrders.map((s) => s.outTradeNo).sort());
@@ -82,7 +96,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
 
   it('on cancelOrder, waits for the last pay call window, then reverses; a later beginPayment is refused', async () => {
     const input = orderInput({ paymentTimeout: '30m', payWindow: '3s' });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     const first = await beginPayment(client, input.combineOutTradeNo, { attemptId: 'pay-1' });
     const second = await beginPayment(client, input.combineOutTradeNo, { attemptId: 'pay-2' });
     expect(second.payments).toBe(2);
@@ -105,7 +119,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
 
   it('refuses beginPayment with a bad detail, naming the field, and after the order is paid', async () => {
     const input = orderInput({ dueInMs: 60_000 });
-    await startOrderTimeout(client, input, { taskQueue });
+    await startOrder(client, input, { taskQueue });
     await expect(beginPayment(client, input.combineOutTradeNo, { colour: 'red' } as never)).rejects.toThrow(
       /details\.colour is not a known field/,
     );
@@ -117,7 +131,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     const input = orderInput({ dueInMs: 200 });
     fake.reverseScript = () =>
       ApplicationFailure.create({ type: ErrorType.REVERSE_REJECTED, nonRetryable: true, message: 'PARAM_ERROR' });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     await waitForPhase(handle, 'NEEDS_ATTENTION');
     await expect(beginPayment(client, input.combineOutTradeNo)).rejects.toBeInstanceOf(BeginPaymentRefusedError);
     await expect(markPaid(client, input.combineOutTradeNo)).rejects.toBeInstanceOf(MarkPaidRefusedError);
@@ -133,7 +147,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
       attempt < 3
         ? ApplicationFailure.create({ type: ErrorType.REVERSE_TRANSIENT, message: '500 SYSTEM_ERROR' })
         : undefined;
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     const result = await handle.result();
     expect(result.outcome).toBe('REVERSED');
     const calls = callsFor(input.combineOutTradeNo);
@@ -153,7 +167,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
       fixed
         ? undefined
         : ApplicationFailure.create({ type: ErrorType.REVERSE_REJECTED, nonRetryable: true, message: 'PARAM_ERROR' });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION');
     expect(stuck.attention?.step).toBe('REVERSE');
     expect(stuck.reverse.lastFailure?.type).toBe(ErrorType.REVERSE_REJECTED);
@@ -175,7 +189,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     });
     fake.reverseScript = () =>
       ApplicationFailure.create({ type: ErrorType.REVERSE_TRANSIENT, message: '503 SERVICE_UNAVAILABLE' });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION');
     expect(stuck.reverse.lastFailure?.type).toBe(ErrorType.RETRIES_EXHAUSTED);
     expect(stuck.reverse.lastFailure?.message).toMatch(/REVERSE_TRANSIENT/);
@@ -196,7 +210,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
       req.outTradeNo === bad && !downstreamFixed
         ? ApplicationFailure.create({ type: ErrorType.COMPENSATION_REJECTED, nonRetryable: true, message: '422' })
         : undefined;
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION');
     expect(stuck.attention?.step).toBe('COMPENSATION');
     expect(stuck.subOrders.map((s) => s.compensation)).toEqual(['DONE', 'FAILED', 'DONE']);
@@ -214,7 +228,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
 
   it('ignores operator signals outside NEEDS_ATTENTION and records them', async () => {
     const input = orderInput({ dueInMs: 60_000 });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     await handle.signal(retrySignal);
     const status = await waitForStatus(handle, (s) => s.operatorActions.length === 1);
     expect(status.operatorActions[0]).toMatchObject({ action: 'retry', accepted: false });
@@ -226,8 +240,8 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
 
   it('starts an order once: a second start returns the same workflow', async () => {
     const input = orderInput({ dueInMs: 60_000 });
-    const first = await startOrderTimeout(client, input, { taskQueue });
-    const second = await startOrderTimeout(client, input, { taskQueue });
+    const first = await startOrder(client, input, { taskQueue });
+    const second = await startOrder(client, input, { taskQueue });
     expect(first.alreadyStarted).toBe(false);
     expect(second.alreadyStarted).toBe(true);
     expect(second.workflowId).toBe(`combine-papay-${input.combineOutTradeNo}`);
@@ -237,36 +251,36 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     await markPaid(client, input.combineOutTradeNo);
     await first.handle.result();
     // Even once finished, the order is not started again.
-    const third = await startOrderTimeout(client, input, { taskQueue });
+    const third = await startOrder(client, input, { taskQueue });
     expect(third.alreadyStarted).toBe(true);
     expect((await third.handle.describe()).runId).toBe(d1.runId);
   });
 
   it('never hides a dead run: a start after a terminate throws, and restartIfEnded starts a new run', async () => {
     const input = orderInput({ dueInMs: 60_000 });
-    const first = await startOrderTimeout(client, input, { taskQueue });
+    const first = await startOrder(client, input, { taskQueue });
     const firstRunId = (await first.handle.describe()).runId;
     await first.handle.terminate('operator pressed terminate');
-    const err = await startOrderTimeout(client, input, { taskQueue }).then(
+    const err = await startOrder(client, input, { taskQueue }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(OrderRunEndedError);
     expect((err as OrderRunEndedError).runStatus).toBe('TERMINATED');
     expect((err as Error).message).toMatch(/ended TERMINATED: it will not be reversed/);
-    const again = await startOrderTimeout(client, input, { taskQueue, restartIfEnded: true });
+    const again = await startOrder(client, input, { taskQueue, restartIfEnded: true });
     expect(again.alreadyStarted).toBe(false);
     expect((await again.handle.describe()).runId).not.toBe(firstRunId);
     await markPaid(client, input.combineOutTradeNo);
     expect((await again.handle.result()).outcome).toBe('PAID');
     // A completed order is not restarted, even when asked to.
-    const after = await startOrderTimeout(client, input, { taskQueue, restartIfEnded: true });
+    const after = await startOrder(client, input, { taskQueue, restartIfEnded: true });
     expect(after.alreadyStarted).toBe(true);
   });
 
   it('a Temporal cancellation request while awaiting payment acts like cancelOrder: reconciled, reversed, completed', async () => {
     const input = orderInput({ paymentTimeout: '30m' });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     await waitForPhase(handle, 'AWAITING_PAYMENT');
     await handle.cancel();
     const result = await handle.result();
@@ -284,7 +298,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     let release = false;
     fake.reverseScript = () =>
       release ? undefined : ApplicationFailure.create({ type: ErrorType.REVERSE_TRANSIENT, message: '503' });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     await waitForStatus(handle, (s) => s.reverse.state === 'IN_PROGRESS');
     await handle.cancel();
     await waitForStatus(handle, (s) => s.operatorActions.some((a) => a.action === 'cancelRequest'));
@@ -300,7 +314,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     const input = orderInput({ dueInMs: 200 });
     fake.reverseScript = () =>
       ApplicationFailure.create({ type: ErrorType.REVERSE_REJECTED, nonRetryable: true, message: 'PARAM_ERROR' });
-    const { handle } = await startOrderTimeout(client, input, { taskQueue });
+    const { handle } = await startOrder(client, input, { taskQueue });
     await waitForPhase(handle, 'NEEDS_ATTENTION');
     await handle.cancel();
     const status = await waitForStatus(handle, (s) => s.operatorActions.some((a) => a.action === 'cancelRequest'));
@@ -314,8 +328,8 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
   it('rejects bad input at the client, naming the field', async () => {
     const input = orderInput();
     input.subOrders[1]!.outTradeNo = input.subOrders[0]!.outTradeNo;
-    await expect(startOrderTimeout(client, input, { taskQueue })).rejects.toBeInstanceOf(OrderInputError);
-    await expect(startOrderTimeout(client, input, { taskQueue })).rejects.toThrow(
+    await expect(startOrder(client, input, { taskQueue })).rejects.toBeInstanceOf(OrderInputError);
+    await expect(startOrder(client, input, { taskQueue })).rejects.toThrow(
       /subOrders\[1\]\.outTradeNo duplicates subOrders\[0\]\.outTradeNo/,
     );
   });

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { startOrderTimeout } from '../../client';
+import { startOrder } from '../../client';
 import { ErrorType } from '../../workflows/errors';
 import { resolveSignal, retrySignal } from '../../workflows/messages';
 import type { OrderInput, PaymentConfirmationRequest } from '../../workflows/types';
@@ -32,7 +32,7 @@ describe('reconcile with WeChat Pay before and after the reverse (mocked activit
       input.subOrders.map((s) => s.outTradeNo),
       state,
     );
-    return (await startOrderTimeout(client, input, { taskQueue })).handle;
+    return (await startOrder(client, input, { taskQueue })).handle;
   };
 
   it('every sub-order already CLOSED: no reverse call, compensation with the confirmed state', async () => {
@@ -117,7 +117,14 @@ describe('reconcile with WeChat Pay before and after the reverse (mocked activit
       landed = true;
       // The debit lands right after WeChat Pay answered "no such order".
       fake.setOrder(input.combineOutTradeNo, subs, 'SUCCESS');
-      return { outcome: 'ORDER_NOT_FOUND', httpStatus: 404, code: 'ORDER_NOT_EXIST', verified: true, attempt: 1 };
+      return {
+        outcome: 'ORDER_NOT_FOUND',
+        httpStatus: 404,
+        code: 'ORDER_NOT_EXIST',
+        verified: true,
+        attempt: 1,
+        host: 'main',
+      };
     };
     const handle = await start(input, undefined);
     const result = await handle.result();
@@ -140,9 +147,7 @@ describe('reconcile with WeChat Pay before and after the reverse (mocked activit
     const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION', 60_000);
     expect(stuck.attention?.step).toBe('CONFIRM');
     expect(stuck.reverse.lastFailure?.type).toBe(ErrorType.REVERSE_NOT_CONFIRMED);
-    expect(stuck.reverse.lastFailure?.message).toMatch(
-      /after 3 accepted reverse\(s\) the query still shows all 2 USERPAYING/,
-    );
+    expect(stuck.reverse.lastFailure?.message).toMatch(/after 3 reverse\(s\) the query still shows all 2 USERPAYING/);
     expect(names(input.combineOutTradeNo).filter((n) => n === 'reverse')).toHaveLength(3);
     expect(names(input.combineOutTradeNo)).not.toContain('compensate');
     fake.reverseTakesEffect = true;

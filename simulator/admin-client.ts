@@ -2,10 +2,14 @@
 import type { SubOrderInput } from '../workflows/types';
 import type { LatePay, LatePayTrigger, SimOrder, TradeState } from './peer-orders';
 
-/** An order as the admin API needs it (the fields of the workflow's input that WeChat Pay knows). */
+/**
+ * An order as the admin API needs it (the fields of the workflow's input that WeChat Pay knows), optionally with the
+ * merchant the query answers as `combine_mchid` (default: the simulator identity's).
+ */
 export interface PeerOrderInput {
   combineOutTradeNo: string;
   combineAppid: string;
+  combineMchid?: string;
   subOrders: SubOrderInput[];
 }
 
@@ -16,6 +20,7 @@ function orderBody(input: PeerOrderInput): Record<string, unknown> {
   return {
     combine_out_trade_no: input.combineOutTradeNo,
     combine_appid: input.combineAppid,
+    ...(input.combineMchid !== undefined ? { combine_mchid: input.combineMchid } : {}),
     sub_orders: input.subOrders.map((s) => ({
       mchid: s.mchid,
       out_trade_no: s.outTradeNo,

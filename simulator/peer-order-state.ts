@@ -53,6 +53,12 @@ export interface SimSubOrder {
 export interface SimOrder {
   combineOutTradeNo: string;
   combineAppid: string;
+  /**
+   * The merchant the order belongs to, answered as the query's `combine_mchid`: the `mchid` of the pay call's
+   * Authorization, or the admin seed's `combine_mchid` (default: the simulator identity's). Absent on orders built
+   * with {@link newOrder} without one (devstack, unit tests): the query then answers the peer identity's.
+   */
+  combineMchid?: string;
   subOrders: SimSubOrder[];
   /** Order-level state: every sub-order's state unless {@link SimOrder.subStates} overrides it. */
   state: TradeState;
@@ -71,6 +77,8 @@ export interface SimOrder {
 export interface LatePay {
   combineOutTradeNo: string;
   combineAppid: string;
+  /** The order's merchant once it lands (see {@link SimOrder.combineMchid}). */
+  combineMchid?: string;
   subOrders: SimSubOrder[];
   after: LatePayTrigger;
   scheduledAt: string;
@@ -105,13 +113,14 @@ export function subStateOf(order: SimOrder, outTradeNo: string): TradeState {
 
 /** A new order record (not yet stored). */
 export function newOrder(
-  fields: Pick<SimOrder, 'combineOutTradeNo' | 'combineAppid' | 'subOrders'>,
+  fields: Pick<SimOrder, 'combineOutTradeNo' | 'combineAppid' | 'combineMchid' | 'subOrders'>,
   state: TradeState,
   subStates?: Record<string, TradeState>,
 ): SimOrder {
   const order: SimOrder = {
     combineOutTradeNo: fields.combineOutTradeNo,
     combineAppid: fields.combineAppid,
+    ...(fields.combineMchid !== undefined ? { combineMchid: fields.combineMchid } : {}),
     subOrders: fields.subOrders,
     state: 'PAYING',
     createdAt: new Date().toISOString(),

@@ -27,8 +27,11 @@ export interface ApiResult {
 
 const NOT_EXIST = { code: 'ORDER_NOT_EXIST', message: '订单不存在' } as const;
 
-/** `POST …/transactions`: the debit (or a scripted failure or hang); an order number is debited once. */
-export function payApi(book: OrderBook, body: string): ApiResult {
+/**
+ * `POST …/transactions`: the debit (or a scripted failure or hang); an order number is debited once. The order
+ * belongs to `callerMchid` (the `mchid` of the call's Authorization).
+ */
+export function payApi(book: OrderBook, body: string, callerMchid: string): ApiResult {
   const json = safeJson(body);
   const no = json?.combine_out_trade_no;
   const appid = json?.combine_appid;
@@ -37,7 +40,10 @@ export function payApi(book: OrderBook, body: string): ApiResult {
     return err(400, 'PARAM_ERROR', 'combine_out_trade_no, combine_appid and sub_orders are required');
   }
   if (book.orders.has(no)) return err(400, 'INVALID_REQUEST', '订单号重复');
-  const order = newOrder({ combineOutTradeNo: no, combineAppid: appid, subOrders: subs }, 'PAYING');
+  const order = newOrder(
+    { combineOutTradeNo: no, combineAppid: appid, combineMchid: callerMchid, subOrders: subs },
+    'PAYING',
+  );
   book.orders.set(no, order);
   const outcome = book.payScript.get(no) ?? 'SUCCESS';
   if (outcome === 'FAIL') {
@@ -53,11 +59,14 @@ export function payApi(book: OrderBook, body: string): ApiResult {
   };
 }
 
-/** `GET …/transactions/{no}`: the order with every sub-order's state, or "no such order". */
-export function queryApi(book: OrderBook, no: string): ApiResult {
+/**
+ * `GET …/transactions/{no}`: the order with every sub-order's state, or "no such order"; `combine_mchid` is the
+ * order's merchant, else `defaultMchid` (the peer identity's).
+ */
+export function queryApi(book: OrderBook, no: string, defaultMchid: string): ApiResult {
   const order = book.orders.get(no);
   if (!order) return notFound(book, no, 'QUERY_NOT_FOUND');
-  return { status: 200, payload: orderJson(order) };
+  return { status: 200, payload: orderJson(order, defaultMchid) };
 }
 
 /**

@@ -20,6 +20,7 @@ import { openEntry, type PeerLogEntry } from './peer-log';
 import { payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './peer-orders';
 import { ROUTES, routeOf, type Route } from './peer-routes';
 import { peerSettings, type PeerSettings } from './peer-settings';
+import { parseAuthorization } from './signing';
 
 /** Order types, defined in `peer-order-state.ts`, re-exported for the peer's existing importers. */
 export type { LatePay, OrderEffect, PayOutcome, SimOrder, TradeState } from './peer-order-state';
@@ -118,7 +119,7 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   if (spec?.when === 'before') return answerInstead(x, spec.answer);
 
   // 3. The API itself; then faults that spoil the answer of a processed request.
-  const result = callApi(peer, route, orderNo, body);
+  const result = callApi(peer, route, orderNo, body, req.headers.authorization);
   if (result.effect) entry.effect = result.effect;
   // A hanging pay: the money moved, but the answer comes after the caller gave up.
   if (result.hang) await sleep(peer.settings.payHangMs);
@@ -126,9 +127,15 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   return answer(x, result.status, result.payload);
 }
 
-/** Processes a verified, unfaulted request on the peer's orders. */
-function callApi(peer: PeerState, route: Route, orderNo: string | undefined, body: string): ApiResult {
-  if (route === 'pay') return payApi(peer, body);
-  if (route === 'query') return queryApi(peer, orderNo!);
+/** Processes a verified, unfaulted request on the peer's orders (a pay's order belongs to the caller's mchid). */
+function callApi(
+  peer: PeerState,
+  route: Route,
+  orderNo: string | undefined,
+  body: string,
+  authorization: string | undefined,
+): ApiResult {
+  if (route === 'pay') return payApi(peer, body, parseAuthorization(authorization)?.mchid ?? peer.identity.mchid);
+  if (route === 'query') return queryApi(peer, orderNo!, peer.identity.mchid);
   return reverseApi(peer, orderNo!, body, peer.settings.repeatReversePolicy);
 }

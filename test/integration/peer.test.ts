@@ -110,10 +110,18 @@ describe('WeChat Pay peer over HTTP', () => {
   }
 
   const query = (input: PeerOrderInput) => call('GET', `${BASE}/${input.combineOutTradeNo}`);
+  const wireSubOrders = (input: PeerOrderInput) =>
+    input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid }));
   const reverse = (input: PeerOrderInput) =>
     call('POST', `${BASE}/${input.combineOutTradeNo}/reverse`, {
       combine_appid: input.combineAppid,
-      sub_orders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
+      sub_orders: wireSubOrders(input),
+    });
+  const pay = (input: PeerOrderInput) =>
+    call('POST', BASE, {
+      combine_out_trade_no: input.combineOutTradeNo,
+      combine_appid: input.combineAppid,
+      sub_orders: wireSubOrders(input),
     });
   const subStates = (a: Answer) =>
     (a.json?.sub_orders as { out_trade_no: string; trade_state: string; transaction_id?: string }[]).map((s) => ({
@@ -170,6 +178,38 @@ describe('WeChat Pay peer over HTTP', () => {
       ]);
     });
 
+    it("answers combine_mchid: the pay caller's mchid, a seed's combine_mchid, else the simulator identity's", async () => {
+      const paid = order('PM');
+      const payAnswer = await pay(paid);
+      expect(payAnswer).toMatchObject({ status: 200, verified: true, json: { combine_mchid: identity.mchid } });
+      const queried = await query(paid);
+      expect(queried).toMatchObject({ status: 200, verified: true });
+      // The field order of WeChat Pay's own answer.
+      expect(Object.keys(queried.json!)).toEqual([
+        'combine_appid',
+        'combine_mchid',
+        'combine_out_trade_no',
+        'sub_orders',
+      ]);
+      expect(queried.json?.combine_mchid).toBe(identity.mchid);
+      expect(peer.orders.get(paid.combineOutTradeNo)?.combineMchid).toBe(identity.mchid);
+
+      const seeded = order('SM');
+      await seedOrder(peer.url, seeded, 'SUCCESS');
+      expect((await query(seeded)).json?.combine_mchid).toBe(identity.mchid);
+      const other = { ...order('OM'), combineMchid: '1230000109' };
+      await seedOrder(peer.url, other, 'SUCCESS');
+      expect(await query(other)).toMatchObject({ verified: true, json: { combine_mchid: '1230000109' } });
+      expect(await admin('GET', `orders/${other.combineOutTradeNo}`)).toMatchObject({
+        json: { combineMchid: '1230000109' },
+      });
+      // A late pay carries the seed's merchant too.
+      const late = { ...order('LM'), combineMchid: '1230000110' };
+      await scheduleLatePay(peer.url, late, 'QUERY_NOT_FOUND');
+      await query(late);
+      expect((await query(late)).json?.combine_mchid).toBe('1230000110');
+    });
+
     it('an unknown order is a signed 404 ORDER_NOT_EXIST', async () => {
       const answer = await query(order('U'));
       expect(answer).toMatchObject({ status: 404, verified: true, json: { code: 'ORDER_NOT_EXIST' } });
@@ -197,6 +237,10 @@ describe('WeChat Pay peer over HTTP', () => {
       expect(
         await admin('POST', 'orders', { ...body, sub_orders: [{ mchid: '1', out_trade_no: 'A1' }] }),
       ).toMatchObject({ status: 400, json: { error: 'sub_orders[0].sub_mchid must be a non-empty string' } });
+      expect(await admin('POST', 'orders', { ...body, combine_mchid: 'M19' })).toMatchObject({
+        status: 400,
+        json: { error: 'combine_mchid must be a merchant id (1 to 32 digits) when present' },
+      });
       expect(await admin('POST', 'late-pay', { ...body, after: 'SOON' })).toMatchObject({
         status: 400,
         json: { error: 'after must be one of REVERSE_NOT_FOUND, QUERY_NOT_FOUND' },

@@ -30,6 +30,7 @@ export const FAULT_KINDS = [
   'GENERIC_NOT_FOUND',
   'NO_HEADERS',
   'RATE_LIMIT_RETRY_AFTER',
+  'FREQUENCY_LIMITED',
 ] as const;
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -103,9 +104,14 @@ const strip = (...names: (typeof WECHATPAY_HEADERS)[number][]): AfterAnswer => (
 export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   // WeChat Pay's own transient errors, signed: "retry later with the same parameters".
   SYSTEM_ERROR: before(signed(500, 'SYSTEM_ERROR', '系统错误')),
-  RATE_LIMIT: before(signed(429, 'FREQUENCY_LIMITED', '频率超限')),
+  // An exceeded rate limit as APIv3 spells it.
+  RATE_LIMIT: before(signed(429, 'RATELIMIT_EXCEEDED', '请求超过频率限制')),
   // The same, saying when to come back: the caller waits that long (bounded) instead of its own backoff.
-  RATE_LIMIT_RETRY_AFTER: before(signed(429, 'FREQUENCY_LIMITED', '频率超限', { 'Retry-After': '3' })),
+  RATE_LIMIT_RETRY_AFTER: before(signed(429, 'RATELIMIT_EXCEEDED', '请求超过频率限制', { 'Retry-After': '3' })),
+  // What WeChat Pay is seen to answer when a close or reverse meets a customer still entering the password (a race,
+  // not load): wait, query, then act. Its HTTP status is unconfirmed; 403 on purpose, because a client that goes by
+  // the status alone would take it for a permission error (NO_AUTH).
+  FREQUENCY_LIMITED: before(signed(403, 'FREQUENCY_LIMITED', '频率超限')),
   SERVICE_UNAVAILABLE: before(signed(503, 'SERVICE_UNAVAILABLE', '服务不可用')),
   // A permission an operator grants; the caller keeps retrying meanwhile.
   NO_AUTH: before(signed(403, 'NO_AUTH', '商户无权限')),

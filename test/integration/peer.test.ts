@@ -53,6 +53,8 @@ interface Answer {
   wechatpayHeaders: string[];
   /** All four headers present and the signature verifies with the WeChat Pay public key under its id. */
   verified: boolean;
+  /** The `Retry-After` header, if any. */
+  retryAfter?: string;
 }
 
 describe('WeChat Pay peer over HTTP', () => {
@@ -106,6 +108,7 @@ describe('WeChat Pay peer over HTTP', () => {
       json,
       wechatpayHeaders: [...res.headers.keys()].filter((k) => k.startsWith('wechatpay-')),
       verified,
+      ...(res.headers.has('retry-after') ? { retryAfter: res.headers.get('retry-after')! } : {}),
     };
   }
 
@@ -364,6 +367,7 @@ describe('WeChat Pay peer over HTTP', () => {
   describe('fault kinds', () => {
     it('new kinds but GENERIC_NOT_FOUND are recoverable; only NO_HEADERS of them acts after the effect', () => {
       const added: FaultKind[] = [
+        'FREQUENCY_LIMITED',
         'ACCEPTED_202',
         'UNSIGNED_NOT_EXIST',
         'UNSIGNED_CLOSED',
@@ -391,6 +395,9 @@ describe('WeChat Pay peer over HTTP', () => {
     });
 
     const rows: [FaultKind, number, string, 'signed' | 'none', TradeState][] = [
+      ['RATE_LIMIT', 429, 'RATELIMIT_EXCEEDED', 'signed', 'PAYING'],
+      ['RATE_LIMIT_RETRY_AFTER', 429, 'RATELIMIT_EXCEEDED', 'signed', 'PAYING'],
+      ['FREQUENCY_LIMITED', 403, 'FREQUENCY_LIMITED', 'signed', 'PAYING'],
       ['ACCEPTED_202', 202, 'USER_PAYING', 'signed', 'PAYING'],
       ['UNSIGNED_NOT_EXIST', 404, 'ORDER_NOT_EXIST', 'none', 'PAYING'],
       ['UNSIGNED_CLOSED', 400, 'ORDER_CLOSED', 'none', 'PAYING'],
@@ -406,6 +413,7 @@ describe('WeChat Pay peer over HTTP', () => {
         const answer = await reverse(input);
         expect(answer.status).toBe(status);
         expect(answer.json?.code).toBe(status === 204 ? undefined : code);
+        expect(answer.retryAfter).toBe(kind === 'RATE_LIMIT_RETRY_AFTER' ? '3' : undefined);
         if (headers === 'signed') {
           expect(answer.wechatpayHeaders.sort()).toEqual([
             'wechatpay-nonce',

@@ -7,6 +7,7 @@
 import { newOrder, type LatePayTrigger, type OrderBook, type OrderEffect } from './peer-order-state';
 import { landDebit, landLatePay, reverseOrder } from './peer-order-transitions';
 import { ORDER_NO_RE, orderJson, parseSubOrders, safeJson, sameSubOrders } from './peer-order-wire';
+import type { RepeatReversePolicy } from './peer-settings';
 
 /** Trade states, the order records and setting their states (see `peer-order-state.ts`). */
 export * from './peer-order-state';
@@ -26,6 +27,13 @@ export interface ApiResult {
 }
 
 const NOT_EXIST = { code: 'ORDER_NOT_EXIST', message: '订单不存在' } as const;
+
+/** A repeated reverse's answer, by policy: 204 again, or a signed refusal. */
+export const REPEAT_ANSWERS: Readonly<Record<RepeatReversePolicy, ApiResult>> = {
+  NO_CONTENT: { status: 204 },
+  ORDER_CLOSED: err(400, 'ORDER_CLOSED', '订单已关闭'),
+  INVALID_REQUEST: err(400, 'INVALID_REQUEST', '订单状态不允许撤销'),
+};
 
 /**
  * `POST …/transactions`: the debit (or a scripted failure or hang); an order number is debited once. The order
@@ -71,14 +79,9 @@ export function queryApi(book: OrderBook, no: string, defaultMchid: string): Api
 
 /**
  * `POST …/transactions/{no}/reverse`: 204 when it took effect (see {@link reverseOrder}); a repeat on an order with
- * nothing left to reverse answers by `repeatPolicy` (204, or 400 ORDER_CLOSED); "no such order" is 404.
+ * nothing left to reverse answers by `repeatPolicy` (see {@link REPEAT_ANSWERS}); "no such order" is 404.
  */
-export function reverseApi(
-  book: OrderBook,
-  no: string,
-  body: string,
-  repeatPolicy: 'NO_CONTENT' | 'ORDER_CLOSED',
-): ApiResult {
+export function reverseApi(book: OrderBook, no: string, body: string, repeatPolicy: RepeatReversePolicy): ApiResult {
   const json = safeJson(body);
   const subs = parseSubOrders(json?.sub_orders);
   if (!ORDER_NO_RE.test(no) || typeof json?.combine_appid !== 'string' || !subs) {
@@ -93,7 +96,7 @@ export function reverseApi(
   }
   order.reverseRequests += 1;
   const outcome = reverseOrder(order);
-  if (outcome.repeat) return repeatPolicy === 'NO_CONTENT' ? { status: 204 } : err(400, 'ORDER_CLOSED', '订单已关闭');
+  if (outcome.repeat) return REPEAT_ANSWERS[repeatPolicy];
   return { status: 204, effect: { from: outcome.from, to: outcome.to } };
 }
 

@@ -5,12 +5,23 @@
 import type { SimulatorIdentity } from './keys';
 import type { SigningKey } from './signing';
 
+/**
+ * How a repeated reverse (an order with nothing left to change) is answered: 204 again, signed `400 ORDER_CLOSED`, or
+ * signed `400 INVALID_REQUEST` (订单状态不允许撤销, what an unknown refusal would look like).
+ */
+export const REPEAT_REVERSE_POLICIES = ['NO_CONTENT', 'ORDER_CLOSED', 'INVALID_REQUEST'] as const;
+/** One of {@link REPEAT_REVERSE_POLICIES}. */
+export type RepeatReversePolicy = (typeof REPEAT_REVERSE_POLICIES)[number];
+
+/** Which key signs answers: the WeChat Pay public key, or the platform certificate's. */
+export const SIGN_WITH = ['PUBLIC_KEY', 'PLATFORM_CERT'] as const;
+
 /** Peer settings that tests and the admin API may change. */
 export interface PeerSettings {
   /** How a repeated reverse is answered. */
-  repeatReversePolicy: 'NO_CONTENT' | 'ORDER_CLOSED';
+  repeatReversePolicy: RepeatReversePolicy;
   /** Which key signs answers. */
-  signWith: 'PUBLIC_KEY' | 'PLATFORM_CERT';
+  signWith: (typeof SIGN_WITH)[number];
   /** How long a DELAY fault (and a hanging pay) holds the answer. */
   delayMs: number;
   /** How long a scripted hanging pay call holds its answer. */
@@ -41,18 +52,8 @@ export function signingKey(settings: PeerSettings, identity: SimulatorIdentity):
  */
 export function changeSettings(settings: PeerSettings, body: Record<string, unknown>): PeerSettings {
   const next = { ...settings };
-  if (body.repeatReversePolicy !== undefined) {
-    if (body.repeatReversePolicy !== 'NO_CONTENT' && body.repeatReversePolicy !== 'ORDER_CLOSED') {
-      throw new Error('repeatReversePolicy must be NO_CONTENT or ORDER_CLOSED');
-    }
-    next.repeatReversePolicy = body.repeatReversePolicy;
-  }
-  if (body.signWith !== undefined) {
-    if (body.signWith !== 'PUBLIC_KEY' && body.signWith !== 'PLATFORM_CERT') {
-      throw new Error('signWith must be PUBLIC_KEY or PLATFORM_CERT');
-    }
-    next.signWith = body.signWith;
-  }
+  next.repeatReversePolicy = oneOf(body, 'repeatReversePolicy', REPEAT_REVERSE_POLICIES) ?? next.repeatReversePolicy;
+  next.signWith = oneOf(body, 'signWith', SIGN_WITH) ?? next.signWith;
   for (const field of ['delayMs', 'payHangMs'] as const) {
     const v = body[field];
     if (v === undefined) continue;
@@ -61,4 +62,14 @@ export function changeSettings(settings: PeerSettings, body: Record<string, unkn
   }
   // Applied only once every field is valid.
   return Object.assign(settings, next);
+}
+
+/** `body[field]` when it is one of `allowed`; undefined when absent; else throws naming the field. */
+function oneOf<T extends string>(body: Record<string, unknown>, field: string, allowed: readonly T[]): T | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new Error(`${field} must be one of ${allowed.join(', ')}`);
+  }
+  return v as T;
 }

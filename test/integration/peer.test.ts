@@ -274,6 +274,29 @@ describe('WeChat Pay peer over HTTP', () => {
       expect(lastEntry(input)?.effect).toBeUndefined();
     });
 
+    it('a repeat refused as INVALID_REQUEST by setting: signed 400, nothing changes; a first reverse still works', async () => {
+      expect(await admin('POST', 'settings', { repeatReversePolicy: 'INVALID_REQUEST' })).toMatchObject({
+        status: 200,
+        json: { repeatReversePolicy: 'INVALID_REQUEST' },
+      });
+      const input = order('I');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(await reverse(input)).toMatchObject({
+        status: 400,
+        verified: true,
+        json: { code: 'INVALID_REQUEST', message: '订单状态不允许撤销' },
+      });
+      expect(lastEntry(input)).toMatchObject({ status: 400, code: 'INVALID_REQUEST', answerVerifiable: true });
+      expect(lastEntry(input)?.effect).toBeUndefined();
+      expect(peer.orders.get(input.combineOutTradeNo)).toMatchObject({ state: 'REFUND', reverseRequests: 2 });
+      expect(await admin('POST', 'settings', { repeatReversePolicy: 'REFUSE' })).toMatchObject({
+        status: 400,
+        json: { error: 'repeatReversePolicy must be one of NO_CONTENT, ORDER_CLOSED, INVALID_REQUEST' },
+      });
+      expect(peer.settings.repeatReversePolicy).toBe('INVALID_REQUEST');
+    });
+
     it.each(['CLOSED', 'REVOKED', 'REFUND'] as const)(
       'of an order already %s follows the repeat policy and changes nothing',
       async (state) => {

@@ -71,6 +71,11 @@ export interface SimOrder {
   reverseRequests: number;
   /** Base of the sub-orders' transaction ids, set once money moved. */
   transactionId?: string;
+  /**
+   * When the refund of each sub-order a reverse refunded under the peer's `refundLagMs` becomes visible (ISO time, by
+   * `out_trade_no`): until then the query answers that sub-order `SUCCESS` (see {@link visibleSubState}).
+   */
+  refundVisibleAt?: Record<string, string>;
 }
 
 /** A debit scheduled to land when the peer next answers "no such order" for its order. */
@@ -111,6 +116,13 @@ export function subStateOf(order: SimOrder, outTradeNo: string): TradeState {
   return order.subStates?.[outTradeNo] ?? order.state;
 }
 
+/** The state the query shows for one sub-order at `now`: its state, but `SUCCESS` for a refund not yet visible. */
+export function visibleSubState(order: SimOrder, outTradeNo: string, now = Date.now()): TradeState {
+  const state = subStateOf(order, outTradeNo);
+  const visibleAt = order.refundVisibleAt?.[outTradeNo];
+  return state === 'REFUND' && visibleAt !== undefined && Date.parse(visibleAt) > now ? 'SUCCESS' : state;
+}
+
 /** A new order record (not yet stored). */
 export function newOrder(
   fields: Pick<SimOrder, 'combineOutTradeNo' | 'combineAppid' | 'combineMchid' | 'subOrders'>,
@@ -132,10 +144,11 @@ export function newOrder(
 
 /**
  * Sets an order's state and its per-sub-order overrides (none: every sub-order takes `state`); gives it a
- * transaction id if money moved for any sub-order.
+ * transaction id if money moved for any sub-order. Refunds waiting to become visible are shown at once.
  */
 export function setStates(order: SimOrder, state: TradeState, subStates?: Record<string, TradeState>): void {
   order.state = state;
+  delete order.refundVisibleAt;
   const overrides = subStates && Object.keys(subStates).length > 0 ? { ...subStates } : undefined;
   if (overrides) order.subStates = overrides;
   else delete order.subStates;

@@ -5,7 +5,7 @@
 import {
   PAID_STATES,
   TRADE_STATES,
-  subStateOf,
+  visibleSubState,
   type SimOrder,
   type SimSubOrder,
   type TradeState,
@@ -22,7 +22,7 @@ export function wechatTradeState(state: TradeState): WechatTradeState {
 
 /**
  * The query answer's JSON: `combine_mchid` (the order's, else `defaultMchid`), every sub-order with its own
- * `trade_state`, and `transaction_id` when money moved.
+ * `trade_state` (a refund not yet visible shows `SUCCESS`), and `transaction_id` when money moved.
  */
 export function orderJson(order: SimOrder, defaultMchid?: string): Record<string, unknown> {
   const mchid = order.combineMchid ?? defaultMchid;
@@ -31,7 +31,7 @@ export function orderJson(order: SimOrder, defaultMchid?: string): Record<string
     ...(mchid !== undefined ? { combine_mchid: mchid } : {}),
     combine_out_trade_no: order.combineOutTradeNo,
     sub_orders: order.subOrders.map((s) => {
-      const state = subStateOf(order, s.out_trade_no);
+      const state = visibleSubState(order, s.out_trade_no);
       return {
         ...s,
         trade_state: wechatTradeState(state),

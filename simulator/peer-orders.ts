@@ -7,7 +7,7 @@
 import { newOrder, type LatePayTrigger, type OrderBook, type OrderEffect } from './peer-order-state';
 import { landDebit, landLatePay, reverseOrder } from './peer-order-transitions';
 import { ORDER_NO_RE, orderJson, parseSubOrders, safeJson, sameSubOrders } from './peer-order-wire';
-import type { RepeatReversePolicy } from './peer-settings';
+import type { PeerSettings, RepeatReversePolicy } from './peer-settings';
 
 /** Trade states, the order records and setting their states (see `peer-order-state.ts`). */
 export * from './peer-order-state';
@@ -78,10 +78,16 @@ export function queryApi(book: OrderBook, no: string, defaultMchid: string): Api
 }
 
 /**
- * `POST …/transactions/{no}/reverse`: 204 when it took effect (see {@link reverseOrder}); a repeat on an order with
- * nothing left to reverse answers by `repeatPolicy` (see {@link REPEAT_ANSWERS}); "no such order" is 404.
+ * `POST …/transactions/{no}/reverse`: 204 when it took effect (see {@link reverseOrder}: its refunds visible after
+ * `refundLagMs`); a repeat on an order with nothing left to reverse answers by `repeatReversePolicy` (see
+ * {@link REPEAT_ANSWERS}); "no such order" is 404.
  */
-export function reverseApi(book: OrderBook, no: string, body: string, repeatPolicy: RepeatReversePolicy): ApiResult {
+export function reverseApi(
+  book: OrderBook,
+  no: string,
+  body: string,
+  settings: Pick<PeerSettings, 'repeatReversePolicy' | 'refundLagMs'>,
+): ApiResult {
   const json = safeJson(body);
   const subs = parseSubOrders(json?.sub_orders);
   if (!ORDER_NO_RE.test(no) || typeof json?.combine_appid !== 'string' || !subs) {
@@ -95,8 +101,8 @@ export function reverseApi(book: OrderBook, no: string, body: string, repeatPoli
     return err(400, 'INVALID_REQUEST', '子单信息与原订单不一致');
   }
   order.reverseRequests += 1;
-  const outcome = reverseOrder(order);
-  if (outcome.repeat) return REPEAT_ANSWERS[repeatPolicy];
+  const outcome = reverseOrder(order, settings.refundLagMs);
+  if (outcome.repeat) return REPEAT_ANSWERS[settings.repeatReversePolicy];
   return { status: 204, effect: { from: outcome.from, to: outcome.to } };
 }
 

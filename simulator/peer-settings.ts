@@ -26,17 +26,26 @@ export interface PeerSettings {
   delayMs: number;
   /** How long a scripted hanging pay call holds its answer. */
   payHangMs: number;
+  /**
+   * How long after a reverse refunded a paid sub-order the query goes on answering it `SUCCESS` before `REFUND`
+   * (a refund not yet visible); 0: at once.
+   */
+  refundLagMs: number;
 }
 
-/** A peer's settings: the defaults, overridden by `overrides`. */
-export function peerSettings(overrides?: Partial<PeerSettings>): PeerSettings {
-  return {
+/** Settings that are a whole number of milliseconds. */
+const MS_SETTINGS = ['delayMs', 'payHangMs', 'refundLagMs'] as const;
+
+/** A peer's settings: the defaults, overridden by `overrides`, checked as {@link changeSettings} checks them. */
+export function peerSettings(overrides: Partial<PeerSettings> = {}): PeerSettings {
+  const defaults: PeerSettings = {
     repeatReversePolicy: 'NO_CONTENT',
     signWith: 'PUBLIC_KEY',
     delayMs: 15_000,
     payHangMs: 65_000,
-    ...overrides,
+    refundLagMs: 0,
   };
+  return changeSettings(defaults, { ...overrides });
 }
 
 /** The key that signs answers now: the WeChat Pay public key's, or the platform certificate's. */
@@ -47,14 +56,14 @@ export function signingKey(settings: PeerSettings, identity: SimulatorIdentity):
 }
 
 /**
- * Applies `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs? }` to `settings` once every field is valid (else
- * throws naming the bad field, changing nothing); returns the settings.
+ * Applies `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs? }` to `settings` once every field is
+ * valid (else throws naming the bad field, changing nothing); returns the settings.
  */
 export function changeSettings(settings: PeerSettings, body: Record<string, unknown>): PeerSettings {
   const next = { ...settings };
   next.repeatReversePolicy = oneOf(body, 'repeatReversePolicy', REPEAT_REVERSE_POLICIES) ?? next.repeatReversePolicy;
   next.signWith = oneOf(body, 'signWith', SIGN_WITH) ?? next.signWith;
-  for (const field of ['delayMs', 'payHangMs'] as const) {
+  for (const field of MS_SETTINGS) {
     const v = body[field];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${field} must be a whole number ≥ 0`);

@@ -137,5 +137,5 @@ function callApi(
 ): ApiResult {
   if (route === 'pay') return payApi(peer, body, parseAuthorization(authorization)?.mchid ?? peer.identity.mchid);
   if (route === 'query') return queryApi(peer, orderNo!, peer.identity.mchid);
-  return reverseApi(peer, orderNo!, body, peer.settings.repeatReversePolicy);
+  return reverseApi(peer, orderNo!, body, peer.settings);
 }

@@ -69,6 +69,7 @@ describe('WeChat Pay peer over HTTP', () => {
   beforeEach(() => {
     peer.faults.clear();
     peer.settings.repeatReversePolicy = 'NO_CONTENT';
+    peer.settings.refundLagMs = 0;
   });
 
   /** A signed APIv3 call, exactly as the product sends it (Authorization over METHOD\nURI\nTS\nNONCE\nBODY\n). */
@@ -326,6 +327,51 @@ describe('WeChat Pay peer over HTTP', () => {
       });
       expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
       expect(lastEntry(input)?.effect).toBeUndefined();
+    });
+  });
+
+  describe('refunds not yet visible (refundLagMs)', () => {
+    it('the query answers a refunded sub-order SUCCESS until refundLagMs has passed, a closed one CLOSED at once', async () => {
+      expect(await admin('POST', 'settings', { refundLagMs: 600 })).toMatchObject({
+        status: 200,
+        json: { refundLagMs: 600 },
+      });
+      const input = order('G', 2);
+      const [s1, s2] = input.subOrders.map((s) => s.outTradeNo);
+      await seedOrder(peer.url, input, 'SUCCESS', { [s2!]: 'NOTPAY' });
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      const reversedAt = Date.now();
+      expect(lastEntry(input)?.effect).toEqual({ from: 'SUCCESS', to: 'REFUND' });
+      expect(subStates(await query(input))).toEqual([
+        { no: s1, state: 'SUCCESS', paid: true },
+        { no: s2, state: 'CLOSED', paid: false },
+      ]);
+      // The admin view has the true states and when the refund shows.
+      const view = (await admin('GET', `orders/${input.combineOutTradeNo}`)).json;
+      expect(view).toMatchObject({ state: 'REFUND', subStates: { [s1!]: 'REFUND', [s2!]: 'CLOSED' } });
+      const visibleAt = Date.parse((view.refundVisibleAt as Record<string, string>)[s1!]!);
+      expect(visibleAt - reversedAt).toBeGreaterThan(500);
+      expect(visibleAt - reversedAt).toBeLessThanOrEqual(600);
+      expect(Object.keys(view.refundVisibleAt as object)).toEqual([s1]);
+      // A repeat meanwhile is a repeat: nothing left to change.
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)?.effect).toBeUndefined();
+      await new Promise((r) => setTimeout(r, visibleAt - Date.now() + 20));
+      expect(subStates(await query(input))).toEqual([
+        { no: s1, state: 'REFUND', paid: true },
+        { no: s2, state: 'CLOSED', paid: false },
+      ]);
+    });
+
+    it('refundLagMs is checked like the other settings, through the admin API and at start', async () => {
+      expect(await admin('POST', 'settings', { refundLagMs: -1, delayMs: 1 })).toMatchObject({
+        status: 400,
+        json: { error: 'refundLagMs must be a whole number ≥ 0' },
+      });
+      expect(peer.settings).toMatchObject({ refundLagMs: 0, delayMs: 500 });
+      await expect(startWechatpayPeer(identity, { settings: { refundLagMs: 1.5 } })).rejects.toThrow(
+        'refundLagMs must be a whole number ≥ 0',
+      );
     });
   });
 

@@ -6,11 +6,21 @@ import { sleep } from './faults';
 import { answer, answerBody, answerUnsigned, markVerifiable, signedHeaders, type Exchange } from './peer-answer';
 import type { AfterAnswer, BeforeAnswer } from './peer-fault-table';
 import { record } from './peer-log';
+import type { OrderAnswerJson } from './peer-order-wire';
 import { signingKey } from './peer-settings';
 import { signAnswer } from './signing';
 
-/** Answers as a "before" fault says, the request unprocessed: an error (signed or not), a reset or a gateway page. */
-export function answerInstead(x: Exchange, spec: BeforeAnswer): void {
+/** What "before" faults that answer from the peer's state read: the request's order as the query answers it now. */
+export interface PeerView {
+  /** The query answer for the request's order (a fresh object, free to edit); undefined when there is no order. */
+  orderAnswer(): OrderAnswerJson | undefined;
+}
+
+/**
+ * Answers as a "before" fault says, the request unprocessed: an error (signed or not), a reset, a gateway page, or a
+ * signed query answer that does not match the order (read from `view`).
+ */
+export function answerInstead(x: Exchange, spec: BeforeAnswer, view: PeerView): void {
   switch (spec.type) {
     case 'signed':
     case 'unsigned':
@@ -28,6 +38,11 @@ export function answerInstead(x: Exchange, spec: BeforeAnswer): void {
       x.entry.status = 502;
       x.res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html><body>502 Bad Gateway{{</body></html>');
       return;
+    case 'mismatch': {
+      const edited = view.orderAnswer()!;
+      spec.edit(edited);
+      return answer(x, 200, edited);
+    }
   }
 }
 

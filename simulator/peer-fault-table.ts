@@ -4,6 +4,9 @@
  * `peer-fault-answers.ts` applies them.
  */
 import { randomBytes } from 'node:crypto';
+import { newTransactionId } from './peer-order-state';
+import type { OrderAnswerJson } from './peer-order-wire';
+import type { Route } from './peer-routes';
 import { signAnswer, type SigningKey } from './signing';
 
 /** Faults the peer can inject (each described in {@link FAULT_TABLE}). */
@@ -31,6 +34,10 @@ export const FAULT_KINDS = [
   'NO_HEADERS',
   'RATE_LIMIT_RETRY_AFTER',
   'FREQUENCY_LIMITED',
+  'FOREIGN_MCHID',
+  'EXTRA_SUB_ORDER',
+  'SUB_MCHID_MISMATCH',
+  'MISSING_SUB_ORDER',
 ] as const;
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -57,7 +64,9 @@ export type BeforeAnswer =
       headers?: Record<string, string>;
     }
   /** `reset`: the connection is destroyed without an answer; `badGateway`: a gateway's HTML page instead of JSON. */
-  | { type: 'reset' | 'badGateway' };
+  | { type: 'reset' | 'badGateway' }
+  /** A signed 200 with the order's query answer, edited so that it no longer matches the order asked about. */
+  | { type: 'mismatch'; edit: (answer: OrderAnswerJson) => void };
 
 /** How a fault spoils the answer of a request that was processed. */
 export type AfterAnswer =
@@ -69,14 +78,20 @@ export type AfterAnswer =
    */
   | { type: 'delay' | 'oversize' | 'slowDrip' };
 
+/** What a fault needs to act on a request: `order`, the order exists (its answer is built from the order). */
+export type FaultNeed = 'order';
+
 /**
  * One fault: `before` ones answer instead of processing the request; `after` ones process it (the order state
  * changes) and spoil the answer, so the caller cannot know it took effect. `recoverable`: a correct client that
- * keeps retrying (query first) eventually gets the real, verified answer.
+ * keeps retrying (query first) eventually gets the real, verified answer. `routes`: the only routes it acts on (a
+ * rule naming another is refused; a `*` rule passes over the others); `needs`: on a request without it, the fault
+ * does not act and is not counted (the request is processed as usual).
  */
-export type FaultSpec =
+export type FaultSpec = (
   | { when: 'before'; recoverable: boolean; answer: BeforeAnswer }
-  | { when: 'after'; recoverable: boolean; answer: AfterAnswer };
+  | { when: 'after'; recoverable: boolean; answer: AfterAnswer }
+) & { routes?: readonly Route[]; needs?: FaultNeed };
 
 const before = (answer: BeforeAnswer, recoverable = true): FaultSpec => ({ when: 'before', recoverable, answer });
 const after = (answer: AfterAnswer): FaultSpec => ({ when: 'after', recoverable: true, answer });
@@ -98,6 +113,11 @@ const rewrite = (name: (typeof WECHATPAY_HEADERS)[number], value: (old: string) 
 const strip = (...names: (typeof WECHATPAY_HEADERS)[number][]): AfterAnswer => ({
   type: 'headers',
   edit: (h) => names.forEach((name) => delete h[name]),
+});
+const mismatch = (edit: (answer: OrderAnswerJson) => void): FaultSpec => ({
+  ...before({ type: 'mismatch', edit }),
+  routes: ['query'],
+  needs: 'order',
 });
 
 /** Every fault kind, described; the comments say why each is (or is not) recoverable. */
@@ -131,6 +151,19 @@ export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   // "no such order"; the peer answers the real API on the next request, but the product treats it like PARAM_ERROR
   // (REVERSE_REJECTED / QUERY_REJECTED: a human fixes the URL), so the order waits in NEEDS_ATTENTION, not retried.
   GENERIC_NOT_FOUND: before(signed(404, 'NOT_FOUND', 'no such API'), false),
+  // Query answers, signed, that do not match the order asked about: a careful client refuses them (they prove nothing
+  // about this order) and asks again. On an unknown order they do not act: the normal 404.
+  FOREIGN_MCHID: mismatch((a) => void (a.combine_mchid = otherThan(a.combine_mchid, ['1900000000', '1900000001']))),
+  EXTRA_SUB_ORDER: mismatch((a) => void a.sub_orders.push(extraSubOrder(a))),
+  SUB_MCHID_MISMATCH: mismatch((a) => {
+    const first = a.sub_orders[0]!;
+    first.sub_mchid = otherThan(first.sub_mchid, ['1999999999', '1999999998']);
+  }),
+  // The last sub-order dropped; never an empty list: a single sub-order is swapped for another one instead.
+  MISSING_SUB_ORDER: mismatch((a) => {
+    if (a.sub_orders.length > 1) a.sub_orders.pop();
+    else a.sub_orders[0]!.out_trade_no = unusedOutTradeNo(a);
+  }),
   // After the effect (AFTER_EFFECT): the request took effect, its answer is late, unverifiable or unreadable; the
   // retry is answered from the new state (a repeat, or the order's current state).
   DELAY: after({ type: 'delay' }),
@@ -158,6 +191,45 @@ export const RECOVERABLE_FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((k) =
  */
 export const AFTER_EFFECT: ReadonlySet<FaultKind> = new Set(FAULT_KINDS.filter((k) => FAULT_TABLE[k].when === 'after'));
 
+/** Whether a fault can act on a request on `route`, given what the request `has` (see {@link FaultSpec}). */
+export function faultApplies(spec: FaultSpec, route: Route, has: Readonly<Record<FaultNeed, boolean>>): boolean {
+  return (!spec.routes || spec.routes.includes(route)) && (!spec.needs || has[spec.needs]);
+}
+
+/**
+ * The recoverable faults that can act on `route` (e.g. for spreading faults over one route, as the chaos run does);
+ * some act only when the request has what they need (see {@link FaultSpec}).
+ */
+export function recoverableOn(route: Route): FaultKind[] {
+  return RECOVERABLE_FAULTS.filter((k) => FAULT_TABLE[k].routes?.includes(route) ?? true);
+}
+
+/** The only routes each fault kind acts on (undefined: every route), for the fault book's checks. */
+export function faultRoutes(kind: FaultKind): readonly Route[] | undefined {
+  return FAULT_TABLE[kind].routes;
+}
+
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** The first of `candidates` that is not `value`. */
+function otherThan(value: string | undefined, candidates: readonly [string, string]): string {
+  return candidates[0] === value ? candidates[1] : candidates[0];
+}
+
+/** An out_trade_no that none of the answer's sub-orders has. */
+function unusedOutTradeNo(answer: OrderAnswerJson): string {
+  const base = answer.sub_orders.at(-1)!.out_trade_no.slice(0, 29);
+  const taken = new Set(answer.sub_orders.map((s) => s.out_trade_no));
+  let i = 1;
+  while (taken.has(`${base}X${i}`)) i++;
+  return `${base}X${i}`;
+}
+
+/** A copy of the last sub-order under another out_trade_no (and, if paid, another transaction id). */
+function extraSubOrder(answer: OrderAnswerJson): OrderAnswerJson['sub_orders'][number] {
+  const last = answer.sub_orders.at(-1)!;
+  const no = unusedOutTradeNo(answer);
+  return { ...last, out_trade_no: no, ...(last.transaction_id ? { transaction_id: newTransactionId() } : {}) };
 }

@@ -20,17 +20,31 @@ export function wechatTradeState(state: TradeState): WechatTradeState {
   return state === 'PAYING' ? 'USERPAYING' : state;
 }
 
+/** A sub-order in the query answer: as held, with its `trade_state` and, once money moved, its `transaction_id`. */
+export interface SubOrderAnswerJson extends SimSubOrder {
+  trade_state: WechatTradeState;
+  transaction_id?: string;
+}
+
+/** The query answer's JSON (the fields the peer models). */
+export interface OrderAnswerJson {
+  combine_appid: string;
+  combine_mchid?: string;
+  combine_out_trade_no: string;
+  sub_orders: SubOrderAnswerJson[];
+}
+
 /**
  * The query answer's JSON: `combine_mchid` (the order's, else `defaultMchid`), every sub-order with its own
  * `trade_state` (a refund not yet visible shows `SUCCESS`), and `transaction_id` when money moved.
  */
-export function orderJson(order: SimOrder, defaultMchid?: string): Record<string, unknown> {
+export function orderJson(order: SimOrder, defaultMchid?: string): OrderAnswerJson {
   const mchid = order.combineMchid ?? defaultMchid;
   return {
     combine_appid: order.combineAppid,
     ...(mchid !== undefined ? { combine_mchid: mchid } : {}),
     combine_out_trade_no: order.combineOutTradeNo,
-    sub_orders: order.subOrders.map((s) => {
+    sub_orders: order.subOrders.map((s): SubOrderAnswerJson => {
       const state = visibleSubState(order, s.out_trade_no);
       return {
         ...s,

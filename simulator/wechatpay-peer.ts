@@ -15,9 +15,9 @@ import { handleAdmin, type PeerAdminContext } from './peer-admin';
 import { answer, answerUnsigned, type Exchange } from './peer-answer';
 import { callerProblem, serialProblem, type SeenNonces } from './peer-auth';
 import { answerInstead, spoil } from './peer-fault-answers';
-import { FAULT_KINDS, FAULT_TABLE, type FaultKind } from './peer-fault-table';
+import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './peer-fault-table';
 import { openEntry, type PeerLogEntry } from './peer-log';
-import { payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './peer-orders';
+import { orderJson, payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './peer-orders';
 import { ROUTES, routeOf, type Route } from './peer-routes';
 import { peerSettings, type PeerSettings } from './peer-settings';
 import { parseAuthorization } from './signing';
@@ -30,6 +30,8 @@ export {
   FAULT_KINDS,
   FAULT_TABLE,
   RECOVERABLE_FAULTS,
+  faultRoutes,
+  recoverableOn,
   type AfterAnswer,
   type BeforeAnswer,
   type FaultKind,
@@ -66,7 +68,7 @@ export async function startWechatpayPeer(
   options: { port?: number; host?: string; seed?: number; settings?: Partial<PeerSettings> } = {},
 ): Promise<WechatpayPeer> {
   const settings = peerSettings(options.settings);
-  const faults = new FaultBook<FaultKind, Route>(FAULT_KINDS, ROUTES, options.seed ?? 1);
+  const faults = new FaultBook<FaultKind, Route>(FAULT_KINDS, ROUTES, options.seed ?? 1, faultRoutes);
   const log: PeerLogEntry[] = [];
   const book: OrderBook = { orders: new Map(), payScript: new Map(), latePays: new Map() };
   const peer: PeerState = { identity, settings, faults, log, ...book, seenNonces: new Map(), seq: 0 };
@@ -113,10 +115,13 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   if (badSerial) return answer(x, 400, { code: 'PARAM_ERROR', message: badSerial });
 
   // 2. Faults that replace the whole exchange: the request is not processed.
-  const fault = peer.faults.pick(route, orderNo);
+  const order = orderNo === undefined ? undefined : peer.orders.get(orderNo);
+  const has = { order: order !== undefined };
+  const fault = peer.faults.pick(route, orderNo, (kind) => faultApplies(FAULT_TABLE[kind], route, has));
   const spec = fault ? FAULT_TABLE[fault.kind] : undefined;
   if (fault) entry.fault = fault.kind;
-  if (spec?.when === 'before') return answerInstead(x, spec.answer);
+  const view = { orderAnswer: () => order && orderJson(order, peer.identity.mchid) };
+  if (spec?.when === 'before') return answerInstead(x, spec.answer, view);
 
   // 3. The API itself; then faults that spoil the answer of a processed request.
   const result = callApi(peer, route, orderNo, body, req.headers.authorization);

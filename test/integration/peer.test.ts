@@ -14,6 +14,7 @@ import {
   AFTER_EFFECT,
   FAULT_KINDS,
   RECOVERABLE_FAULTS,
+  recoverableOn,
   startWechatpayPeer,
   type FaultKind,
   type TradeState,
@@ -528,6 +529,89 @@ describe('WeChat Pay peer over HTTP', () => {
       peer.faults.add({ route: 'query', kind: 'UNSIGNED_NOT_EXIST', count: 1, orderNo: input.combineOutTradeNo });
       expect(await query(input)).toMatchObject({ status: 404, verified: false, wechatpayHeaders: [] });
       expect(await query(input)).toMatchObject({ status: 200, verified: true });
+    });
+  });
+  describe('query answers that do not match the order', () => {
+    type WireSub = { mchid: string; out_trade_no: string; sub_mchid: string; transaction_id?: string };
+    const subsOf = (a: Answer) => a.json?.sub_orders as WireSub[];
+    const rows: [FaultKind, number, (real: Answer, got: Answer) => void][] = [
+      ['FOREIGN_MCHID', 2, (real, got) => expect(got.json).toEqual({ ...real.json, combine_mchid: '1900000000' })],
+      [
+        'EXTRA_SUB_ORDER',
+        2,
+        (real, got) => {
+          const [a, b, extra] = subsOf(got);
+          expect([a, b]).toEqual(subsOf(real));
+          expect(extra).toMatchObject({ mchid: b!.mchid, sub_mchid: b!.sub_mchid, trade_state: 'SUCCESS' });
+          expect(subsOf(real).map((s) => s.out_trade_no)).not.toContain(extra!.out_trade_no);
+          expect(extra!.transaction_id).toMatch(/^42000/);
+          expect(subsOf(real).map((s) => s.transaction_id)).not.toContain(extra!.transaction_id);
+        },
+      ],
+      [
+        'SUB_MCHID_MISMATCH',
+        2,
+        (real, got) => {
+          const [first, ...rest] = subsOf(real);
+          expect(subsOf(got)).toEqual([{ ...first, sub_mchid: '1999999999' }, ...rest]);
+        },
+      ],
+      ['MISSING_SUB_ORDER', 2, (real, got) => expect(subsOf(got)).toEqual(subsOf(real).slice(0, 1))],
+      [
+        'MISSING_SUB_ORDER',
+        1,
+        (real, got) => {
+          const [only] = subsOf(got);
+          expect(subsOf(got)).toHaveLength(1);
+          expect(only!.out_trade_no).not.toBe(subsOf(real)[0]!.out_trade_no);
+          expect({ ...only, out_trade_no: 'X' }).toEqual({ ...subsOf(real)[0], out_trade_no: 'X' });
+        },
+      ],
+    ];
+    it.each(rows)(
+      '%s (%i sub-orders): a signed 200 that differs from the order only there; the retry gets the real answer',
+      async (kind, subs, check) => {
+        const input = order('W', subs);
+        await seedOrder(peer.url, input, 'SUCCESS');
+        peer.faults.add({ route: 'query', kind, count: 1, orderNo: input.combineOutTradeNo });
+        const got = await query(input);
+        expect(got).toMatchObject({ status: 200, verified: true });
+        expect(lastEntry(input)).toMatchObject({ fault: kind, status: 200, answerVerifiable: true });
+        const real = await query(input);
+        expect(real).toMatchObject({ status: 200, verified: true, json: { combine_mchid: identity.mchid } });
+        expect(lastEntry(input)?.fault).toBeUndefined();
+        expect(got.json).toMatchObject({
+          combine_appid: input.combineAppid,
+          combine_out_trade_no: input.combineOutTradeNo,
+        });
+        check(real, got);
+      },
+    );
+
+    it('do not act on an unknown order (the normal 404, not counted) nor on other routes', async () => {
+      const input = order('W');
+      peer.faults.add({ route: '*', kind: 'FOREIGN_MCHID', count: 1, orderNo: input.combineOutTradeNo });
+      expect(await query(input)).toMatchObject({ status: 404, verified: true, json: { code: 'ORDER_NOT_EXIST' } });
+      expect(lastEntry(input)?.fault).toBeUndefined();
+      await seedOrder(peer.url, input, 'SUCCESS');
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)?.fault).toBeUndefined();
+      expect(peer.faults.list()[0]).toMatchObject({ fired: 0 });
+      expect(await query(input)).toMatchObject({ status: 200, json: { combine_mchid: '1900000000' } });
+      expect(lastEntry(input)?.fault).toBe('FOREIGN_MCHID');
+      expect(recoverableOn('reverse')).not.toContain('FOREIGN_MCHID');
+      expect(recoverableOn('query')).toEqual(expect.arrayContaining(['FOREIGN_MCHID', 'MISSING_SUB_ORDER']));
+    });
+
+    it('a rule naming a route they cannot act on is refused, naming the field', async () => {
+      expect(() => peer.faults.add({ route: 'reverse', kind: 'EXTRA_SUB_ORDER', count: 1 })).toThrow(
+        'route must be * or query for EXTRA_SUB_ORDER',
+      );
+      expect(await admin('POST', 'faults', { route: 'pay', kind: 'SUB_MCHID_MISMATCH', count: 1 })).toMatchObject({
+        status: 400,
+        json: { error: 'route must be * or query for SUB_MCHID_MISMATCH' },
+      });
+      expect(peer.faults.list()).toEqual([]);
     });
   });
 });

@@ -38,6 +38,8 @@ export const FAULT_KINDS = [
   'EXTRA_SUB_ORDER',
   'SUB_MCHID_MISMATCH',
   'MISSING_SUB_ORDER',
+  'REPLAY_NOT_EXIST',
+  'REPLAY_LAST',
 ] as const;
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -66,7 +68,12 @@ export type BeforeAnswer =
   /** `reset`: the connection is destroyed without an answer; `badGateway`: a gateway's HTML page instead of JSON. */
   | { type: 'reset' | 'badGateway' }
   /** A signed 200 with the order's query answer, edited so that it no longer matches the order asked about. */
-  | { type: 'mismatch'; edit: (answer: OrderAnswerJson) => void };
+  | { type: 'mismatch'; edit: (answer: OrderAnswerJson) => void }
+  /**
+   * A byte-exact copy (status, body, `Wechatpay-*` headers) of a signed answer given earlier: `replayNotExist`, the
+   * last `404 ORDER_NOT_EXIST` to any order (see `peer-replay.ts`); `replayLast`, the last to this order and route.
+   */
+  | { type: 'replayNotExist' | 'replayLast' };
 
 /** How a fault spoils the answer of a request that was processed. */
 export type AfterAnswer =
@@ -78,8 +85,11 @@ export type AfterAnswer =
    */
   | { type: 'delay' | 'oversize' | 'slowDrip' };
 
-/** What a fault needs to act on a request: `order`, the order exists (its answer is built from the order). */
-export type FaultNeed = 'order';
+/**
+ * What a fault needs to act on a request: `order`, the order exists (its answer is built from the order);
+ * `earlierAnswer`, the peer gave this order a signed answer on this route before (and still keeps it).
+ */
+export type FaultNeed = 'order' | 'earlierAnswer';
 
 /**
  * One fault: `before` ones answer instead of processing the request; `after` ones process it (the order state
@@ -164,6 +174,12 @@ export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
     if (a.sub_orders.length > 1) a.sub_orders.pop();
     else a.sub_orders[0]!.out_trade_no = unusedOutTradeNo(a);
   }),
+  // A signed answer given before, replayed byte for byte: the same nonce arrives twice, and only a client that
+  // remembers nonces can tell (an error answer names no order: "no such order" given to any order fits this one). The
+  // retry gets a fresh answer.
+  REPLAY_NOT_EXIST: { ...before({ type: 'replayNotExist' }), routes: ['query', 'reverse'] },
+  // The last signed answer to this order on this route; with none yet, the request is processed, no fault counted.
+  REPLAY_LAST: { ...before({ type: 'replayLast' }), needs: 'earlierAnswer' },
   // After the effect (AFTER_EFFECT): the request took effect, its answer is late, unverifiable or unreadable; the
   // retry is answered from the new state (a repeat, or the order's current state).
   DELAY: after({ type: 'delay' }),

@@ -24,6 +24,11 @@ export interface PeerLogEntry {
   answerVerifiable: boolean;
   /** The `Wechatpay-Nonce` the answer was sent with (ties a client's accepted answer to this very exchange). */
   answerNonce?: string;
+  /**
+   * A replay fault (`REPLAY_NOT_EXIST`, `REPLAY_LAST`) answered with a byte-exact copy of the signed answer first
+   * given by the exchange logged with this `seq` (so `answerNonce` is that exchange's nonce, arriving again).
+   */
+  replayOf?: number;
 }
 
 /** A new entry for request number `seq` (not answered yet: status 0). */

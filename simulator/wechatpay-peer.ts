@@ -4,20 +4,22 @@
  * platform certificate; keeps order state (per sub-order); injects faults on request; lands late pays; logs every
  * request for tests to read. This module takes a request from arrival to answer; the parts live beside it:
  * `peer-routes.ts` (which API), `peer-auth.ts` (verifying the caller), `peer-orders.ts` (the API on the order state),
- * `peer-fault-table.ts` and `peer-fault-answers.ts` (faults), `peer-answer.ts` (signed answers), `peer-log.ts`,
- * `peer-settings.ts`, `peer-admin.ts` (the admin API) and `http-server.ts`.
+ * `peer-fault-table.ts` and `peer-fault-answers.ts` (faults), `peer-replay.ts` (signed answers kept for replay
+ * faults), `peer-answer.ts` (signed answers), `peer-log.ts`, `peer-settings.ts`, `peer-admin.ts` (the admin API) and
+ * `http-server.ts`.
  */
 import type http from 'node:http';
-import { FaultBook, readBody, sleep } from './faults';
+import { FaultBook, readBody, sleep, type FaultRule } from './faults';
 import { header, serve } from './http-server';
 import type { SimulatorIdentity } from './keys';
 import { handleAdmin, type PeerAdminContext } from './peer-admin';
 import { answer, answerUnsigned, type Exchange } from './peer-answer';
 import { callerProblem, serialProblem, type SeenNonces } from './peer-auth';
-import { answerInstead, spoil } from './peer-fault-answers';
+import { answerInstead, spoil, type PeerView } from './peer-fault-answers';
 import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './peer-fault-table';
 import { openEntry, type PeerLogEntry } from './peer-log';
 import { orderJson, payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './peer-orders';
+import { notExistToReplay, SentAnswers } from './peer-replay';
 import { ROUTES, routeOf, type Route } from './peer-routes';
 import { peerSettings, type PeerSettings } from './peer-settings';
 import { parseAuthorization } from './signing';
@@ -39,6 +41,8 @@ export {
 } from './peer-fault-table';
 /** The request log's entries, defined in `peer-log.ts`, re-exported for the peer's existing importers. */
 export type { PeerLogEntry } from './peer-log';
+/** The memory of signed answers that replay faults copy, defined in `peer-replay.ts`. */
+export { NOT_EXIST_REPLAY_MS, type SentAnswer, type SentAnswers } from './peer-replay';
 /** The routes, defined in `peer-routes.ts`, re-exported for the peer's existing importers. */
 export { ROUTES, type Route } from './peer-routes';
 /** The settings, defined in `peer-settings.ts`, re-exported for the peer's existing importers. */
@@ -53,13 +57,19 @@ export interface WechatpayPeer extends OrderBook {
   settings: PeerSettings;
   faults: FaultBook<FaultKind, Route>;
   log: PeerLogEntry[];
+  /** The signed answers it gave, kept for the replay faults (`REPLAY_NOT_EXIST`, `REPLAY_LAST`). */
+  sent: SentAnswers;
   close(): Promise<void>;
 }
 
-/** Everything a running peer keeps: what the admin API sees, the nonces callers used, the last request number. */
+/**
+ * Everything a running peer keeps: what the admin API sees, the nonces callers used, the last request number, the
+ * signed answers it gave.
+ */
 interface PeerState extends PeerAdminContext {
   seenNonces: SeenNonces;
   seq: number;
+  sent: SentAnswers;
 }
 
 /** Starts the peer. */
@@ -71,13 +81,14 @@ export async function startWechatpayPeer(
   const faults = new FaultBook<FaultKind, Route>(FAULT_KINDS, ROUTES, options.seed ?? 1, faultRoutes);
   const log: PeerLogEntry[] = [];
   const book: OrderBook = { orders: new Map(), payScript: new Map(), latePays: new Map() };
-  const peer: PeerState = { identity, settings, faults, log, ...book, seenNonces: new Map(), seq: 0 };
+  const sent = new SentAnswers();
+  const peer: PeerState = { identity, settings, faults, log, ...book, seenNonces: new Map(), seq: 0, sent };
   const server = await serve((req, res) => handle(peer, req, res), {
     port: options.port,
     host: options.host,
     destroyOnLateError: true,
   });
-  return { url: `${server.base}/`, settings, faults, log, ...book, close: server.close };
+  return { url: `${server.base}/`, settings, faults, log, ...book, sent, close: server.close };
 }
 
 /** Answers one request: the admin API, or an API call (logged, verified, faulted or processed, answered). */
@@ -115,12 +126,9 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   if (badSerial) return answer(x, 400, { code: 'PARAM_ERROR', message: badSerial });
 
   // 2. Faults that replace the whole exchange: the request is not processed.
-  const order = orderNo === undefined ? undefined : peer.orders.get(orderNo);
-  const has = { order: order !== undefined };
-  const fault = peer.faults.pick(route, orderNo, (kind) => faultApplies(FAULT_TABLE[kind], route, has));
+  const { fault, view } = pickFault(peer, route, orderNo);
   const spec = fault ? FAULT_TABLE[fault.kind] : undefined;
   if (fault) entry.fault = fault.kind;
-  const view = { orderAnswer: () => order && orderJson(order, peer.identity.mchid) };
   if (spec?.when === 'before') return answerInstead(x, spec.answer, view);
 
   // 3. The API itself; then faults that spoil the answer of a processed request.
@@ -130,6 +138,26 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   if (result.hang) await sleep(peer.settings.payHangMs);
   if (spec?.when === 'after') return spoil(x, spec.answer, result.status, result.payload, fault?.delayMs);
   return answer(x, result.status, result.payload);
+}
+
+/**
+ * The fault rule that fires for a request, among those whose kind can act on it (see {@link faultApplies}), and
+ * what a "before" fault reads from the peer.
+ */
+function pickFault(
+  peer: PeerState,
+  route: Route,
+  orderNo: string | undefined,
+): { fault?: FaultRule<FaultKind, Route>; view: PeerView } {
+  const order = orderNo === undefined ? undefined : peer.orders.get(orderNo);
+  const earlier = orderNo === undefined ? undefined : peer.sent.lastTo(route, orderNo);
+  const has = { order: order !== undefined, earlierAnswer: earlier !== undefined };
+  const fault = peer.faults.pick(route, orderNo, (kind) => faultApplies(FAULT_TABLE[kind], route, has));
+  const view: PeerView = {
+    orderAnswer: () => order && orderJson(order, peer.identity.mchid),
+    answerToReplay: (type) => (type === 'replayLast' ? earlier : notExistToReplay(peer)),
+  };
+  return { ...(fault ? { fault } : {}), view };
 }
 
 /** Processes a verified, unfaulted request on the peer's orders (a pay's order belongs to the caller's mchid). */

@@ -13,6 +13,7 @@ import { startOrderService, type OrderService } from '../../simulator/order-serv
 import {
   AFTER_EFFECT,
   FAULT_KINDS,
+  NOT_EXIST_REPLAY_MS,
   RECOVERABLE_FAULTS,
   recoverableOn,
   startWechatpayPeer,
@@ -52,6 +53,8 @@ interface Answer {
   json: Record<string, unknown> | undefined;
   /** Names of the `Wechatpay-*` headers present (lower case). */
   wechatpayHeaders: string[];
+  /** The `Wechatpay-*` headers' values, by lower-case name. */
+  wechatpay: Record<string, string>;
   /** All four headers present and the signature verifies with the WeChat Pay public key under its id. */
   verified: boolean;
   /** The `Retry-After` header, if any. */
@@ -74,12 +77,22 @@ describe('WeChat Pay peer over HTTP', () => {
   });
 
   /** A signed APIv3 call, exactly as the product sends it (Authorization over METHOD\nURI\nTS\nNONCE\nBODY\n). */
-  async function call(method: 'GET' | 'POST', uri: string, payload?: Record<string, unknown>): Promise<Answer> {
+  function call(method: 'GET' | 'POST', uri: string, payload?: Record<string, unknown>): Promise<Answer> {
+    return callAt(peer, method, uri, payload);
+  }
+
+  /** {@link call} to another peer (same identity). */
+  async function callAt(
+    to: WechatpayPeer,
+    method: 'GET' | 'POST',
+    uri: string,
+    payload?: Record<string, unknown>,
+  ): Promise<Answer> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const ts = Formatter.timestamp();
     const nonce = Formatter.nonce();
     const signature = Rsa.sign(Formatter.request(method, uri, ts, nonce, body), merchantKey);
-    const res = await fetch(new URL(uri.slice(1), peer.url), {
+    const res = await fetch(new URL(uri.slice(1), to.url), {
       method,
       headers: {
         Authorization: Formatter.authorization(identity.mchid, nonce, signature, ts, identity.merchantSerial),
@@ -109,6 +122,7 @@ describe('WeChat Pay peer over HTTP', () => {
       body: text,
       json,
       wechatpayHeaders: [...res.headers.keys()].filter((k) => k.startsWith('wechatpay-')),
+      wechatpay: Object.fromEntries([...res.headers].filter(([k]) => k.startsWith('wechatpay-'))),
       verified,
       ...(res.headers.has('retry-after') ? { retryAfter: res.headers.get('retry-after')! } : {}),
     };
@@ -531,6 +545,142 @@ describe('WeChat Pay peer over HTTP', () => {
       expect(await query(input)).toMatchObject({ status: 200, verified: true });
     });
   });
+  describe('replayed answers', () => {
+    /** What a byte-exact copy must repeat: status, body and the four Wechatpay-* headers. */
+    const bytes = (a: Answer) => ({ status: a.status, body: a.body, wechatpay: a.wechatpay });
+
+    it('REPLAY_NOT_EXIST with no recent "no such order": one is made for a random order, logged, and replayed as is', async () => {
+      const fresh = await startWechatpayPeer(identity);
+      const get = (uri: string) => callAt(fresh, 'GET', uri);
+      try {
+        const input = order('RN');
+        await seedOrder(fresh.url, input, 'SUCCESS');
+        fresh.faults.add({ route: 'query', kind: 'REPLAY_NOT_EXIST', count: 1, orderNo: input.combineOutTradeNo });
+        const replayed = await get(`${BASE}/${input.combineOutTradeNo}`);
+        expect(replayed).toMatchObject({ status: 404, verified: true, json: { code: 'ORDER_NOT_EXIST' } });
+        const [request, made] = fresh.log.slice(-2);
+        expect(made).toMatchObject({
+          route: 'query',
+          method: 'GET',
+          status: 404,
+          code: 'ORDER_NOT_EXIST',
+          answerVerifiable: true,
+          answerNonce: replayed.wechatpay['wechatpay-nonce'],
+        });
+        expect(made!.orderNo).not.toBe(input.combineOutTradeNo);
+        expect(fresh.orders.has(made!.orderNo!)).toBe(false);
+        expect(request).toMatchObject({
+          orderNo: input.combineOutTradeNo,
+          fault: 'REPLAY_NOT_EXIST',
+          status: 404,
+          code: 'ORDER_NOT_EXIST',
+          answerVerifiable: true,
+          answerNonce: replayed.wechatpay['wechatpay-nonce'],
+          replayOf: made!.seq,
+        });
+        // The body is what a real "no such order" says, byte for byte.
+        const genuine = await get(`${BASE}/${order('RX').combineOutTradeNo}`);
+        expect(replayed.body).toBe(genuine.body);
+        // The retry gets the real, fresh answer; the order was never touched.
+        expect(await get(`${BASE}/${input.combineOutTradeNo}`)).toMatchObject({ status: 200, verified: true });
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('REPLAY_NOT_EXIST replays the last signed "no such order" to any order, the same bytes each time, on query and reverse', async () => {
+      const unknown = order('RU');
+      const genuine = await query(unknown);
+      expect(genuine).toMatchObject({ status: 404, verified: true });
+      const genuineSeq = lastEntry(unknown)!.seq;
+      const input = order('RQ');
+      await seedOrder(peer.url, input, 'PAYING');
+      peer.faults.add({ route: '*', kind: 'REPLAY_NOT_EXIST', count: 2, orderNo: input.combineOutTradeNo });
+      const first = await query(input);
+      expect(bytes(first)).toEqual(bytes(genuine));
+      expect(first.verified).toBe(true);
+      const second = await reverse(input);
+      expect(bytes(second)).toEqual(bytes(genuine));
+      const logged = peer.log.filter((e) => e.orderNo === input.combineOutTradeNo);
+      expect(logged.map((e) => [e.route, e.fault, e.status, e.answerNonce, e.replayOf])).toEqual([
+        ['query', 'REPLAY_NOT_EXIST', 404, genuine.wechatpay['wechatpay-nonce'], genuineSeq],
+        ['reverse', 'REPLAY_NOT_EXIST', 404, genuine.wechatpay['wechatpay-nonce'], genuineSeq],
+      ]);
+      // Not processed: the order is still unpaid; the retry reverses it with a fresh answer.
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('PAYING');
+      const retry = await reverse(input);
+      expect(retry).toMatchObject({ status: 204, verified: true });
+      expect(retry.wechatpay['wechatpay-nonce']).not.toBe(genuine.wechatpay['wechatpay-nonce']);
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('CLOSED');
+    });
+
+    it('REPLAY_NOT_EXIST makes a new one once the last is older than 4 minutes; never on a pay', async () => {
+      await query(order('RO'));
+      const kept = peer.sent.freshNotExist()!;
+      expect(peer.sent.freshNotExist(kept.at + NOT_EXIST_REPLAY_MS + 1)).toBeUndefined();
+      kept.at -= NOT_EXIST_REPLAY_MS + 1;
+      const input = order('RA');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      peer.faults.add({ route: 'query', kind: 'REPLAY_NOT_EXIST', count: 1, orderNo: input.combineOutTradeNo });
+      const replayed = await query(input);
+      expect(replayed).toMatchObject({ status: 404, verified: true });
+      expect(replayed.body).toBe(kept.body);
+      expect(replayed.wechatpay['wechatpay-nonce']).not.toBe(kept.headers['Wechatpay-Nonce']);
+      const made = peer.log.find((e) => e.seq === lastEntry(input)!.replayOf)!;
+      expect(made.orderNo).not.toBe(input.combineOutTradeNo);
+      expect(() => peer.faults.add({ route: 'pay', kind: 'REPLAY_NOT_EXIST', count: 1 })).toThrow(
+        'route must be * or query or reverse for REPLAY_NOT_EXIST',
+      );
+    });
+
+    it('REPLAY_LAST answers with the last signed answer to this order on this route, byte for byte', async () => {
+      const input = order('RL');
+      await seedOrder(peer.url, input, 'PAYING');
+      const firstQuery = await query(input);
+      const queried = lastEntry(input)!;
+      const firstReverse = await reverse(input);
+      const reversed = lastEntry(input)!;
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('CLOSED');
+      peer.faults.add({ route: 'query', kind: 'REPLAY_LAST', count: 1, orderNo: input.combineOutTradeNo });
+      peer.faults.add({ route: 'reverse', kind: 'REPLAY_LAST', count: 1, orderNo: input.combineOutTradeNo });
+      // A stale answer: it still says USERPAYING, with the nonce that already came once.
+      const stale = await query(input);
+      expect(bytes(stale)).toEqual(bytes(firstQuery));
+      expect(subStates(stale).map((s) => s.state)).toEqual(['USERPAYING', 'USERPAYING']);
+      expect(lastEntry(input)).toMatchObject({
+        fault: 'REPLAY_LAST',
+        status: 200,
+        answerVerifiable: true,
+        answerNonce: queried.answerNonce,
+        replayOf: queried.seq,
+      });
+      const again = await reverse(input);
+      expect(bytes(again)).toEqual(bytes(firstReverse));
+      expect(lastEntry(input)).toMatchObject({ fault: 'REPLAY_LAST', status: 204, replayOf: reversed.seq });
+      expect(peer.orders.get(input.combineOutTradeNo)?.reverseRequests).toBe(1);
+      // The retry gets a fresh answer.
+      const retry = await query(input);
+      expect(subStates(retry).map((s) => s.state)).toEqual(['CLOSED', 'CLOSED']);
+      expect(retry.wechatpay['wechatpay-nonce']).not.toBe(queried.answerNonce);
+    });
+
+    it('REPLAY_LAST with no earlier answer to this order on this route: processed as usual, no fault counted', async () => {
+      const input = order('RF');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      await query(input);
+      const before = peer.faults.injected.get('REPLAY_LAST') ?? 0;
+      peer.faults.add({ route: 'reverse', kind: 'REPLAY_LAST', count: 1, orderNo: input.combineOutTradeNo });
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)).toMatchObject({ effect: { from: 'SUCCESS', to: 'REFUND' } });
+      expect(lastEntry(input)?.fault).toBeUndefined();
+      expect(peer.faults.list()[0]).toMatchObject({ fired: 0 });
+      expect(peer.faults.injected.get('REPLAY_LAST') ?? 0).toBe(before);
+      // Now there is one: the repeat's answer is the first reverse's 204.
+      expect(await reverse(input)).toMatchObject({ status: 204 });
+      expect(lastEntry(input)).toMatchObject({ fault: 'REPLAY_LAST', replayOf: lastEntry(input)!.seq - 1 });
+    });
+  });
+
   describe('query answers that do not match the order', () => {
     type WireSub = { mchid: string; out_trade_no: string; sub_mchid: string; transaction_id?: string };
     const subsOf = (a: Answer) => a.json?.sub_orders as WireSub[];

@@ -12,7 +12,7 @@
  * | `POST /__admin/late-pay` | `{ combine_out_trade_no, combine_appid, sub_orders, after }` (201); `GET` lists them |
  * | `POST`/`GET`/`DELETE /__admin/faults` | add a rule / list rules and counts / remove every rule |
  * | `POST /__admin/settings` | `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs? }` (see {@link PeerSettings}) |
- * | `POST /__admin/pay-script` | `{ combine_out_trade_no, outcome: SUCCESS \| FAIL \| HANG }` |
+ * | `POST /__admin/pay-script` | `{ combine_out_trade_no, outcome: SUCCESS \| FAIL \| HANG \| LAND_LATE, landAfterMs? }` |
  * | `GET /__admin/identity` | ids and serials (no key material) |
  */
 import type http from 'node:http';
@@ -23,11 +23,13 @@ import type { FaultKind } from './peer-fault-table';
 import type { PeerLogEntry } from './peer-log';
 import {
   LATE_PAY_TRIGGERS,
+  PAY_OUTCOMES,
   newOrder,
   setStates,
   type LatePay,
   type LatePayTrigger,
   type OrderBook,
+  type PayOutcome,
 } from './peer-order-state';
 import { landDebit } from './peer-order-transitions';
 import { checkOrderFields, checkOrderNo, checkSubStates, checkTradeState, safeJson } from './peer-order-wire';
@@ -159,14 +161,22 @@ function scheduleLatePay(ctx: PeerAdminContext, body: Record<string, unknown>): 
   return late;
 }
 
-/** Scripts the outcome of the pay call for an order number. */
+/** Scripts the outcome of the pay call for an order number (`landAfterMs` with `LAND_LATE`, and only then). */
 function scriptPay(ctx: PeerAdminContext, body: Record<string, unknown>): void {
   const no = checkOrderNo(body.combine_out_trade_no);
-  const outcome = body.outcome;
-  if (outcome !== 'SUCCESS' && outcome !== 'FAIL' && outcome !== 'HANG') {
-    throw new Error('outcome must be SUCCESS, FAIL or HANG');
+  const { outcome, landAfterMs } = body;
+  if (typeof outcome !== 'string' || !(PAY_OUTCOMES as readonly string[]).includes(outcome)) {
+    throw new Error(`outcome must be one of ${PAY_OUTCOMES.join(', ')}`);
   }
-  ctx.payScript.set(no, outcome);
+  if (outcome !== 'LAND_LATE') {
+    if (landAfterMs !== undefined) throw new Error('landAfterMs is only for outcome LAND_LATE');
+    ctx.payScript.set(no, outcome as Exclude<PayOutcome, 'LAND_LATE'>);
+    return;
+  }
+  if (typeof landAfterMs !== 'number' || !Number.isInteger(landAfterMs) || landAfterMs < 0) {
+    throw new Error('landAfterMs is required with LAND_LATE: a whole number of milliseconds ≥ 0');
+  }
+  ctx.payScript.set(no, { outcome, landAfterMs });
 }
 
 /** Ids and serials of the peer's keys (no key material), with its settings. */

@@ -89,13 +89,22 @@ export interface LatePay {
   scheduledAt: string;
 }
 
-/** Scripted outcome of a pay call. */
-export type PayOutcome = 'SUCCESS' | 'FAIL' | 'HANG';
+/**
+ * Scripted outcomes of a pay call: `SUCCESS`; `FAIL` (403 NOT_ENOUGH, PAYERROR); `HANG` (the debit lands, the answer
+ * comes after `payHangMs`); `LAND_LATE` (the order is registered PAYING, the answer comes after `payHangMs`, and the
+ * debit lands by itself `landAfterMs` after the call arrived, unless a reverse got there first).
+ */
+export const PAY_OUTCOMES = ['SUCCESS', 'FAIL', 'HANG', 'LAND_LATE'] as const;
+/** One of {@link PAY_OUTCOMES}. */
+export type PayOutcome = (typeof PAY_OUTCOMES)[number];
+
+/** A pay call's script: an outcome, with `landAfterMs` for `LAND_LATE` (see {@link PAY_OUTCOMES}). */
+export type PayScript = Exclude<PayOutcome, 'LAND_LATE'> | { outcome: 'LAND_LATE'; landAfterMs: number };
 
 /** The peer's orders, scripted pay outcomes and pending late pays, each by combine_out_trade_no. */
 export interface OrderBook {
   orders: Map<string, SimOrder>;
-  payScript: Map<string, PayOutcome>;
+  payScript: Map<string, PayScript>;
   latePays: Map<string, LatePay>;
 }
 

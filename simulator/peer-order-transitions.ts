@@ -4,11 +4,13 @@
  */
 import {
   FINAL_STATES,
+  PAID_STATES,
   newOrder,
   newTransactionId,
   subStateOf,
   type LatePayTrigger,
   type OrderBook,
+  type OrderEffect,
   type SimOrder,
   type TradeState,
 } from './peer-order-state';
@@ -44,6 +46,19 @@ export function reverseOrder(order: SimOrder, refundLagMs = 0): ReverseOutcome {
   order.reversedAt = new Date().toISOString();
   if (refundLagMs > 0) delayRefunds(order, before, refundLagMs);
   return { repeat: false, from, to: order.state };
+}
+
+/**
+ * Lands the debit of a pay call scripted `LAND_LATE` if the order still awaits it (no sub-order paid, refunded,
+ * closed or revoked): every sub-order SUCCESS, as {@link landDebit}. The effect; undefined when something got there
+ * first (a reverse, an admin change), and nothing changes.
+ */
+export function landAwaitedDebit(order: SimOrder): OrderEffect | undefined {
+  const states = order.subOrders.map((s) => subStateOf(order, s.out_trade_no));
+  if (states.some((s) => FINAL_STATES.has(s) || PAID_STATES.has(s))) return undefined;
+  const from = order.state;
+  landDebit(order);
+  return { from, to: 'SUCCESS' };
 }
 
 /** Notes when the refund of each sub-order that was paid (`before`, in sub-order order) becomes visible. */

@@ -24,6 +24,8 @@ export interface ApiResult {
   effect?: OrderEffect;
   /** A scripted hanging pay: the answer is held back. */
   hang?: true;
+  /** A pay scripted `LAND_LATE`: its debit lands this long after the call arrived (the peer schedules it). */
+  landAfterMs?: number;
 }
 
 const NOT_EXIST = { code: 'ORDER_NOT_EXIST', message: '订单不存在' } as const;
@@ -36,8 +38,8 @@ export const REPEAT_ANSWERS: Readonly<Record<RepeatReversePolicy, ApiResult>> = 
 };
 
 /**
- * `POST …/transactions`: the debit (or a scripted failure or hang); an order number is debited once. The order
- * belongs to `callerMchid` (the `mchid` of the call's Authorization).
+ * `POST …/transactions`: the debit (or a scripted failure, hang or late landing: see {@link PAY_OUTCOMES}); an order
+ * number is debited once. The order belongs to `callerMchid` (the `mchid` of the call's Authorization).
  */
 export function payApi(book: OrderBook, body: string, callerMchid: string): ApiResult {
   const json = safeJson(body);
@@ -57,6 +59,10 @@ export function payApi(book: OrderBook, body: string, callerMchid: string): ApiR
   if (outcome === 'FAIL') {
     order.state = 'PAYERROR';
     return { ...err(403, 'NOT_ENOUGH', '用户余额不足'), effect: { from: 'NONE', to: 'PAYERROR' } };
+  }
+  if (typeof outcome === 'object') {
+    const registered = { status: 200, payload: orderJson(order), effect: { from: 'NONE', to: 'PAYING' } } as const;
+    return { ...registered, hang: true, landAfterMs: outcome.landAfterMs };
   }
   landDebit(order);
   return {

@@ -17,15 +17,23 @@ import { answer, answerUnsigned, type Exchange } from './peer-answer';
 import { callerProblem, serialProblem, type SeenNonces } from './peer-auth';
 import { answerInstead, spoil, type PeerView } from './peer-fault-answers';
 import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './peer-fault-table';
-import { openEntry, type PeerLogEntry } from './peer-log';
-import { orderJson, payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './peer-orders';
+import { landingEntry, openEntry, type PeerLogEntry } from './peer-log';
+import {
+  landAwaitedDebit,
+  orderJson,
+  payApi,
+  queryApi,
+  reverseApi,
+  type ApiResult,
+  type OrderBook,
+} from './peer-orders';
 import { notExistToReplay, SentAnswers } from './peer-replay';
 import { ROUTES, routeOf, type Route } from './peer-routes';
 import { peerSettings, type PeerSettings } from './peer-settings';
 import { parseAuthorization } from './signing';
 
 /** Order types, defined in `peer-order-state.ts`, re-exported for the peer's existing importers. */
-export type { LatePay, OrderEffect, PayOutcome, SimOrder, TradeState } from './peer-order-state';
+export type { LatePay, OrderEffect, PayOutcome, PayScript, SimOrder, TradeState } from './peer-order-state';
 /** The fault kinds and their table, defined in `peer-fault-table.ts`, re-exported for the peer's existing importers. */
 export {
   AFTER_EFFECT,
@@ -70,6 +78,8 @@ interface PeerState extends PeerAdminContext {
   seenNonces: SeenNonces;
   seq: number;
   sent: SentAnswers;
+  /** Debits of pay calls scripted `LAND_LATE` that have not come due yet (cleared on close). */
+  landings: Set<NodeJS.Timeout>;
 }
 
 /** Starts the peer. */
@@ -82,13 +92,18 @@ export async function startWechatpayPeer(
   const log: PeerLogEntry[] = [];
   const book: OrderBook = { orders: new Map(), payScript: new Map(), latePays: new Map() };
   const sent = new SentAnswers();
-  const peer: PeerState = { identity, settings, faults, log, ...book, seenNonces: new Map(), seq: 0, sent };
+  const landings = new Set<NodeJS.Timeout>();
+  const peer: PeerState = { identity, settings, faults, log, ...book, seenNonces: new Map(), seq: 0, sent, landings };
   const server = await serve((req, res) => handle(peer, req, res), {
     port: options.port,
     host: options.host,
     destroyOnLateError: true,
   });
-  return { url: `${server.base}/`, settings, faults, log, ...book, sent, close: server.close };
+  const close = (): Promise<void> => {
+    landings.forEach(clearTimeout);
+    return server.close();
+  };
+  return { url: `${server.base}/`, settings, faults, log, ...book, sent, close };
 }
 
 /** Answers one request: the admin API, or an API call (logged, verified, faulted or processed, answered). */
@@ -132,12 +147,47 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   if (spec?.when === 'before') return answerInstead(x, spec.answer, view);
 
   // 3. The API itself; then faults that spoil the answer of a processed request.
-  const result = callApi(peer, route, orderNo, body, req.headers.authorization);
-  if (result.effect) entry.effect = result.effect;
-  // A hanging pay: the money moved, but the answer comes after the caller gave up.
-  if (result.hang) await sleep(peer.settings.payHangMs);
+  const result = await processRequest(peer, entry, route, body, req.headers.authorization);
   if (spec?.when === 'after') return spoil(x, spec.answer, result.status, result.payload, fault?.delayMs);
   return answer(x, result.status, result.payload);
+}
+
+/**
+ * Processes the request logged as `entry` (see {@link callApi}), noting its effect. A hanging pay's answer comes after
+ * `payHangMs` (after the caller gave up); for one scripted `LAND_LATE`, whose debit is scheduled, it is the order as
+ * it is by then.
+ */
+async function processRequest(
+  peer: PeerState,
+  entry: PeerLogEntry,
+  route: Route,
+  body: string,
+  authorization: string | undefined,
+): Promise<ApiResult> {
+  const result = callApi(peer, route, entry.orderNo, body, authorization);
+  if (result.effect) entry.effect = result.effect;
+  if (result.landAfterMs !== undefined) scheduleLanding(peer, entry, result.landAfterMs);
+  if (result.hang) await sleep(peer.settings.payHangMs);
+  const order = result.landAfterMs !== undefined ? peer.orders.get(entry.orderNo!) : undefined;
+  return order ? { ...result, payload: orderJson(order, peer.identity.mchid) } : result;
+}
+
+/**
+ * Lands the debit of the pay call logged as `pay` (scripted `LAND_LATE`) `landAfterMs` after it arrived, whatever
+ * came in between, unless the order no longer awaits it (see {@link landAwaitedDebit}); logs the landing, or that it
+ * was prevented, as an entry of its own.
+ */
+function scheduleLanding(peer: PeerState, pay: PeerLogEntry, landAfterMs: number): void {
+  const order = peer.orders.get(pay.orderNo!)!;
+  const timer = setTimeout(
+    () => {
+      peer.landings.delete(timer);
+      const effect = landAwaitedDebit(order);
+      peer.log.push(landingEntry(++peer.seq, pay, effect, order.state));
+    },
+    Math.max(0, Date.parse(pay.at) + landAfterMs - Date.now()),
+  );
+  peer.landings.add(timer);
 }
 
 /**

@@ -7,7 +7,16 @@ import { createHmac, createPrivateKey, createPublicKey, randomBytes } from 'node
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { landPay, scheduleLatePay, seedOrder, setOrderState, type PeerOrderInput } from '../../simulator/admin-client';
+import {
+  changePeerSettings,
+  landPay,
+  peerRequests,
+  scheduleLatePay,
+  scriptPay,
+  seedOrder,
+  setOrderState,
+  type PeerOrderInput,
+} from '../../simulator/admin-client';
 import { loadOrCreateIdentity } from '../../simulator/keys';
 import { startOrderService, type OrderService } from '../../simulator/order-service';
 import {
@@ -74,6 +83,7 @@ describe('WeChat Pay peer over HTTP', () => {
     peer.faults.clear();
     peer.settings.repeatReversePolicy = 'NO_CONTENT';
     peer.settings.refundLagMs = 0;
+    peer.settings.payHangMs = 65_000;
   });
 
   /** A signed APIv3 call, exactly as the product sends it (Authorization over METHOD\nURI\nTS\nNONCE\nBODY\n). */
@@ -445,6 +455,100 @@ describe('WeChat Pay peer over HTTP', () => {
         { no: s1, state: 'PAYERROR', paid: false },
         { no: s2, state: 'PAYERROR', paid: false },
       ]);
+    });
+  });
+
+  describe('a pay call that lands late, unannounced (LAND_LATE)', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const states = async (input: PeerOrderInput) => subStates(await query(input)).map((s) => [s.state, s.paid]);
+
+    it('is registered PAYING, its answer hangs, and the debit lands landAfterMs after it arrived, by itself', async () => {
+      expect(await changePeerSettings(peer.url, { payHangMs: 300 })).toMatchObject({ payHangMs: 300 });
+      const input = order('LL');
+      await scriptPay(peer.url, input.combineOutTradeNo, { outcome: 'LAND_LATE', landAfterMs: 700 });
+      const sent = Date.now();
+      const paying = pay(input);
+      await sleep(100);
+      expect(await states(input)).toEqual([
+        ['USERPAYING', false],
+        ['USERPAYING', false],
+      ]);
+      // The held-back answer (after payHangMs): the order as it then is, not paid yet.
+      const answered = await paying;
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(290);
+      expect(answered).toMatchObject({ status: 200, verified: true });
+      expect(subStates(answered).map((s) => s.state)).toEqual(['USERPAYING', 'USERPAYING']);
+      const payCall = peer.log.find((e) => e.orderNo === input.combineOutTradeNo && e.route === 'pay')!;
+      expect(payCall.effect).toEqual({ from: 'NONE', to: 'PAYING' });
+      await sleep(sent + 900 - Date.now());
+      expect(await states(input)).toEqual([
+        ['SUCCESS', true],
+        ['SUCCESS', true],
+      ]);
+      const landing = (await peerRequests(peer.url, input.combineOutTradeNo)).find((e) => e.landing);
+      expect(landing).toMatchObject({
+        route: 'pay',
+        status: 0,
+        effect: { from: 'PAYING', to: 'SUCCESS' },
+        landing: { payCall: payCall.seq, outcome: 'LANDED' },
+      });
+      expect(Date.parse(landing!.at) - Date.parse(payCall.at)).toBeGreaterThanOrEqual(690);
+      expect(peer.orders.get(input.combineOutTradeNo)?.transactionId).toMatch(/^42000/);
+    });
+
+    it('a landing due before the answer: the held-back answer shows the order paid', async () => {
+      await changePeerSettings(peer.url, { payHangMs: 400 });
+      const input = order('LE');
+      await scriptPay(peer.url, input.combineOutTradeNo, { outcome: 'LAND_LATE', landAfterMs: 100 });
+      const answered = await pay(input);
+      expect(subStates(answered)).toEqual(
+        input.subOrders.map((s) => ({ no: s.outTradeNo, state: 'SUCCESS', paid: true })),
+      );
+    });
+
+    it('does not land on an order reversed before it came due, and logs that it was prevented', async () => {
+      await changePeerSettings(peer.url, { payHangMs: 50 });
+      const input = order('LP');
+      await scriptPay(peer.url, input.combineOutTradeNo, { outcome: 'LAND_LATE', landAfterMs: 400 });
+      const sent = Date.now();
+      await pay(input);
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)?.effect).toEqual({ from: 'PAYING', to: 'CLOSED' });
+      await sleep(sent + 600 - Date.now());
+      expect(lastEntry(input)).toMatchObject({
+        route: 'pay',
+        landing: { outcome: 'PREVENTED', found: 'CLOSED' },
+      });
+      expect(lastEntry(input)?.effect).toBeUndefined();
+      expect(await states(input)).toEqual([
+        ['CLOSED', false],
+        ['CLOSED', false],
+      ]);
+    });
+
+    it('pay-script validation names the bad field', async () => {
+      const no = order('LV').combineOutTradeNo;
+      const script = (body: Record<string, unknown>) =>
+        admin('POST', 'pay-script', { combine_out_trade_no: no, ...body });
+      expect(await script({ outcome: 'LATER' })).toMatchObject({
+        status: 400,
+        json: { error: 'outcome must be one of SUCCESS, FAIL, HANG, LAND_LATE' },
+      });
+      expect(await script({ outcome: 'LAND_LATE' })).toMatchObject({
+        status: 400,
+        json: { error: 'landAfterMs is required with LAND_LATE: a whole number of milliseconds ≥ 0' },
+      });
+      expect(await script({ outcome: 'LAND_LATE', landAfterMs: -1 })).toMatchObject({ status: 400 });
+      expect(await script({ outcome: 'HANG', landAfterMs: 10 })).toMatchObject({
+        status: 400,
+        json: { error: 'landAfterMs is only for outcome LAND_LATE' },
+      });
+      expect(peer.payScript.has(no)).toBe(false);
+      await scriptPay(peer.url, no, 'FAIL');
+      expect(peer.payScript.get(no)).toBe('FAIL');
+      await expect(changePeerSettings(peer.url, { payHangMs: -5 })).rejects.toThrow(
+        /400 .*payHangMs must be a whole number/,
+      );
     });
   });
 

@@ -1,11 +1,17 @@
 /** Calls to the simulator's admin API shared by the tests, the chaos run and the benchmark. */
 import type { SubOrderInput } from '../workflows/types';
-import type { LatePay, LatePayTrigger, SimOrder, TradeState } from './peer-orders';
+import type { PeerLogEntry } from './peer-log';
+import type { LatePay, LatePayTrigger, PayScript, SimOrder, TradeState } from './peer-orders';
+import type { PeerSettings } from './peer-settings';
 
-/** An order as the admin API needs it (the fields of the workflow's input that WeChat Pay knows). */
+/**
+ * An order as the admin API needs it (the fields of the workflow's input that WeChat Pay knows), optionally with the
+ * merchant the query answers as `combine_mchid` (default: the simulator identity's).
+ */
 export interface PeerOrderInput {
   combineOutTradeNo: string;
   combineAppid: string;
+  combineMchid?: string;
   subOrders: SubOrderInput[];
 }
 
@@ -16,6 +22,7 @@ function orderBody(input: PeerOrderInput): Record<string, unknown> {
   return {
     combine_out_trade_no: input.combineOutTradeNo,
     combine_appid: input.combineAppid,
+    ...(input.combineMchid !== undefined ? { combine_mchid: input.combineMchid } : {}),
     sub_orders: input.subOrders.map((s) => ({
       mchid: s.mchid,
       out_trade_no: s.outTradeNo,
@@ -101,4 +108,39 @@ export async function setOrderState(
     `setting the state of ${combineOutTradeNo}`,
     [200],
   );
+}
+
+/**
+ * Scripts the next pay call for an order number: `SUCCESS`, `FAIL`, `HANG`, or `{ outcome: 'LAND_LATE', landAfterMs }`
+ * (the order is registered PAYING and queried USERPAYING, the answer is held for the peer's `payHangMs`, and the debit
+ * lands by itself `landAfterMs` after the call arrived unless a reverse got there first; the peer's log then has an
+ * entry with `landing: { payCall, outcome: 'LANDED' | 'PREVENTED', found? }`).
+ */
+export async function scriptPay(peerUrl: string, combineOutTradeNo: string, script: PayScript): Promise<void> {
+  const body = typeof script === 'string' ? { outcome: script } : script;
+  await post<unknown>(
+    `${peerUrl}__admin/pay-script`,
+    { combine_out_trade_no: combineOutTradeNo, ...body },
+    `scripting the pay of ${combineOutTradeNo}`,
+    [200],
+  );
+}
+
+/**
+ * Changes some of the peer's settings (e.g. `{ refundLagMs: 2_000 }`, `{ repeatReversePolicy: 'INVALID_REQUEST' }`);
+ * an invalid field is refused naming it, and then nothing changes. Resolves with the settings now in force.
+ */
+export async function changePeerSettings(peerUrl: string, settings: Partial<PeerSettings>): Promise<PeerSettings> {
+  return post<PeerSettings>(`${peerUrl}__admin/settings`, { ...settings }, 'changing the peer settings', [200]);
+}
+
+/**
+ * The peer's request log (`GET /__admin/requests`), optionally only one order's entries: each with its `fault`,
+ * `answerNonce`, `replayOf` (replays) or `landing` (a LAND_LATE debit coming due).
+ */
+export async function peerRequests(peerUrl: string, combineOutTradeNo?: string): Promise<PeerLogEntry[]> {
+  const query = combineOutTradeNo === undefined ? '' : `?orderNo=${encodeURIComponent(combineOutTradeNo)}`;
+  const res = await fetch(`${peerUrl}__admin/requests${query}`);
+  if (res.status !== 200) throw new Error(`reading the peer's requests failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as PeerLogEntry[];
 }

@@ -30,7 +30,10 @@ export interface FaultRule<Kind extends string, Route extends string> {
   fired: number;
 }
 
-/** A set of rules; `pick` returns the first that fires for a request. */
+/**
+ * A set of rules; `pick` returns the first that fires for a request. `routesOf` names the only routes a kind can act
+ * on (undefined: every route); a rule naming another route is refused.
+ */
 export class FaultBook<Kind extends string, Route extends string> {
   private rules: FaultRule<Kind, Route>[] = [];
   private nextId = 1;
@@ -42,6 +45,7 @@ export class FaultBook<Kind extends string, Route extends string> {
     private readonly kinds: readonly Kind[],
     private readonly routes: readonly Route[],
     seed = 1,
+    private readonly routesOf: (kind: Kind) => readonly Route[] | undefined = () => undefined,
   ) {
     this.random = seededRandom(seed);
   }
@@ -53,6 +57,9 @@ export class FaultBook<Kind extends string, Route extends string> {
     const route = (input.route ?? '*') as Route | '*';
     if (route !== '*' && !this.routes.includes(route))
       throw new Error(`route must be * or one of ${this.routes.join(', ')}`);
+    const only = this.routesOf(kind);
+    if (only && route !== '*' && !only.includes(route))
+      throw new Error(`route must be * or ${only.join(' or ')} for ${kind}`);
     const count = input.count;
     const probability = input.probability;
     if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) {
@@ -86,11 +93,19 @@ export class FaultBook<Kind extends string, Route extends string> {
     return this.rules;
   }
 
-  /** The first rule that fires for this request, counting it. */
-  pick(route: Route, orderNo: string | undefined): FaultRule<Kind, Route> | undefined {
+  /**
+   * The first rule that fires for this request, counting it. A rule whose kind cannot act on this request
+   * (`applies` says no) is passed over: neither counted nor drawn for.
+   */
+  pick(
+    route: Route,
+    orderNo: string | undefined,
+    applies: (kind: Kind) => boolean = () => true,
+  ): FaultRule<Kind, Route> | undefined {
     for (const rule of this.rules) {
       if (rule.route !== '*' && rule.route !== route) continue;
       if (rule.orderNo !== undefined && rule.orderNo !== orderNo) continue;
+      if (!applies(rule.kind)) continue;
       if (rule.count !== undefined && rule.fired >= rule.count) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       rule.fired += 1;

@@ -6,13 +6,13 @@
  * |---|---|
  * | `GET /__admin/requests[?orderNo=]` | the request log ({@link PeerLogEntry}) |
  * | `GET /__admin/orders`, `GET /__admin/orders/{no}` | orders |
- * | `POST /__admin/orders` | seed `{ combine_out_trade_no, combine_appid, sub_orders, state?, sub_states? }` (201) |
+ * | `POST /__admin/orders` | seed `{ combine_out_trade_no, combine_appid, combine_mchid?, sub_orders, state?, sub_states? }` (201) |
  * | `POST /__admin/orders/{no}/pay` | a debit lands now: SUCCESS (creates the order from a seeding body if missing) |
  * | `POST /__admin/orders/{no}/state` | `{ state, sub_states? }`: set the states directly |
  * | `POST /__admin/late-pay` | `{ combine_out_trade_no, combine_appid, sub_orders, after }` (201); `GET` lists them |
  * | `POST`/`GET`/`DELETE /__admin/faults` | add a rule / list rules and counts / remove every rule |
- * | `POST /__admin/settings` | `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs? }` |
- * | `POST /__admin/pay-script` | `{ combine_out_trade_no, outcome: SUCCESS \| FAIL \| HANG }` |
+ * | `POST /__admin/settings` | `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs? }` (see {@link PeerSettings}) |
+ * | `POST /__admin/pay-script` | `{ combine_out_trade_no, outcome: SUCCESS \| FAIL \| HANG \| LAND_LATE, landAfterMs? }` |
  * | `GET /__admin/identity` | ids and serials (no key material) |
  */
 import type http from 'node:http';
@@ -23,12 +23,13 @@ import type { FaultKind } from './peer-fault-table';
 import type { PeerLogEntry } from './peer-log';
 import {
   LATE_PAY_TRIGGERS,
+  PAY_OUTCOMES,
   newOrder,
   setStates,
   type LatePay,
   type LatePayTrigger,
   type OrderBook,
-  type SimOrder,
+  type PayOutcome,
 } from './peer-order-state';
 import { landDebit } from './peer-order-transitions';
 import { checkOrderFields, checkOrderNo, checkSubStates, checkTradeState, safeJson } from './peer-order-wire';
@@ -77,7 +78,7 @@ function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<strin
   const { orders, faults, latePays } = ctx;
   const p = u.pathname;
   const one = /^\/__admin\/orders\/([^/]+)(?:\/(pay|state))?$/.exec(p);
-  const answer = one ? orderRoute(orders, method, decodeURIComponent(one[1]!), one[2], body) : undefined;
+  const answer = one ? orderRoute(ctx, method, decodeURIComponent(one[1]!), one[2], body) : undefined;
   if (answer) return answer;
   switch (`${method} ${p}`) {
     case 'GET /__admin/requests': {
@@ -87,7 +88,7 @@ function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<strin
     case 'GET /__admin/orders':
       return [200, [...orders.values()]];
     case 'POST /__admin/orders': {
-      const fields = checkOrderFields(body);
+      const fields = orderFields(ctx, body);
       const state = checkTradeState(body.state ?? 'PAYING', 'state');
       const order = newOrder(fields, state, checkSubStates(body.sub_states, fields.subOrders));
       orders.set(order.combineOutTradeNo, order);
@@ -118,18 +119,19 @@ function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<strin
 
 /** `GET /__admin/orders/{no}`, `POST …/{no}/pay` and `POST …/{no}/state`; undefined for any other method. */
 function orderRoute(
-  orders: Map<string, SimOrder>,
+  ctx: PeerAdminContext,
   method: string,
   no: string,
   action: string | undefined,
   body: Record<string, unknown>,
 ): Answer | undefined {
+  const { orders } = ctx;
   if (!action && method === 'GET') {
     const order = orders.get(no);
     if (!order) throw new AdminError(404, `no such order ${no}`);
     return [200, order];
   }
-  if (action === 'pay' && method === 'POST') return landPayNow(orders, no, body);
+  if (action === 'pay' && method === 'POST') return landPayNow(ctx, no, body);
   if (action === 'state' && method === 'POST') {
     const order = orders.get(no);
     if (!order) throw new AdminError(404, `no such order ${no}: seed it first (POST /__admin/orders)`);
@@ -142,7 +144,7 @@ function orderRoute(
 
 /** Schedules a late pay for an order that does not exist yet. */
 function scheduleLatePay(ctx: PeerAdminContext, body: Record<string, unknown>): LatePay {
-  const fields = checkOrderFields(body);
+  const fields = orderFields(ctx, body);
   const after = body.after;
   if (typeof after !== 'string' || !(LATE_PAY_TRIGGERS as readonly string[]).includes(after)) {
     throw new Error(`after must be one of ${LATE_PAY_TRIGGERS.join(', ')}`);
@@ -159,14 +161,22 @@ function scheduleLatePay(ctx: PeerAdminContext, body: Record<string, unknown>): 
   return late;
 }
 
-/** Scripts the outcome of the pay call for an order number. */
+/** Scripts the outcome of the pay call for an order number (`landAfterMs` with `LAND_LATE`, and only then). */
 function scriptPay(ctx: PeerAdminContext, body: Record<string, unknown>): void {
   const no = checkOrderNo(body.combine_out_trade_no);
-  const outcome = body.outcome;
-  if (outcome !== 'SUCCESS' && outcome !== 'FAIL' && outcome !== 'HANG') {
-    throw new Error('outcome must be SUCCESS, FAIL or HANG');
+  const { outcome, landAfterMs } = body;
+  if (typeof outcome !== 'string' || !(PAY_OUTCOMES as readonly string[]).includes(outcome)) {
+    throw new Error(`outcome must be one of ${PAY_OUTCOMES.join(', ')}`);
   }
-  ctx.payScript.set(no, outcome);
+  if (outcome !== 'LAND_LATE') {
+    if (landAfterMs !== undefined) throw new Error('landAfterMs is only for outcome LAND_LATE');
+    ctx.payScript.set(no, outcome as Exclude<PayOutcome, 'LAND_LATE'>);
+    return;
+  }
+  if (typeof landAfterMs !== 'number' || !Number.isInteger(landAfterMs) || landAfterMs < 0) {
+    throw new Error('landAfterMs is required with LAND_LATE: a whole number of milliseconds ≥ 0');
+  }
+  ctx.payScript.set(no, { outcome, landAfterMs });
 }
 
 /** Ids and serials of the peer's keys (no key material), with its settings. */
@@ -176,15 +186,20 @@ function identityOf(ctx: PeerAdminContext): Record<string, unknown> {
 }
 
 /** A debit lands now on an existing order, or on a new one described by the body (201). */
-function landPayNow(orders: Map<string, SimOrder>, no: string, body: Record<string, unknown>): [number, unknown] {
-  const existing = orders.get(no);
+function landPayNow(ctx: PeerAdminContext, no: string, body: Record<string, unknown>): [number, unknown] {
+  const existing = ctx.orders.get(no);
   if (existing) {
     landDebit(existing);
     return [200, existing];
   }
-  const order = newOrder(checkOrderFields(body, no), 'SUCCESS');
-  orders.set(no, order);
+  const order = newOrder(orderFields(ctx, body, no), 'SUCCESS');
+  ctx.orders.set(no, order);
   return [201, order];
+}
+
+/** {@link checkOrderFields}, the order's merchant defaulting to the simulator identity's. */
+function orderFields(ctx: PeerAdminContext, body: Record<string, unknown>, pathNo?: string) {
+  return { combineMchid: ctx.identity.mchid, ...checkOrderFields(body, pathNo) };
 }
 
 async function jsonBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {

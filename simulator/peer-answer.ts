@@ -5,12 +5,16 @@
 import type http from 'node:http';
 import type { SimulatorIdentity } from './keys';
 import { record, type PeerLogEntry } from './peer-log';
+import type { SentAnswers } from './peer-replay';
 import { signingKey, type PeerSettings } from './peer-settings';
 import { signAnswer, type SigningKey } from './signing';
 
-/** One request being answered: the peer that answers, the request, its response and its log entry. */
+/**
+ * One request being answered: the peer that answers (its keys, settings and memory of signed answers), the request,
+ * its response and its log entry.
+ */
 export interface Exchange {
-  peer: { identity: SimulatorIdentity; settings: PeerSettings };
+  peer: { identity: SimulatorIdentity; settings: PeerSettings; sent: SentAnswers };
   req: http.IncomingMessage;
   res: http.ServerResponse;
   entry: PeerLogEntry;
@@ -33,7 +37,7 @@ export function signedHeaders(
 }
 
 /** Notes in the log entry that the answer sent with headers `h` is correctly signed. */
-export function markVerifiable(entry: PeerLogEntry, h: Record<string, string>): void {
+export function markVerifiable(entry: PeerLogEntry, h: Readonly<Record<string, string>>): void {
   entry.answerVerifiable = true;
   entry.answerNonce = h['Wechatpay-Nonce'];
 }
@@ -43,7 +47,17 @@ export function answer(x: Exchange, status: number, payload: unknown, extraHeade
   const body = answerBody(payload);
   const h = signedHeaders(body, signingKey(x.peer.settings, x.peer.identity), extraHeaders);
   record(x.entry, status, payload);
+  sendSigned(x, status, h, body);
+}
+
+/**
+ * Sends an answer correctly signed with headers `h` (its status and code already in the log entry), noting it as
+ * verifiable and remembering it for replays; nothing is sent, or remembered, once the caller has gone.
+ */
+export function sendSigned(x: Exchange, status: number, h: Record<string, string>, body: string): void {
   markVerifiable(x.entry, h);
+  if (x.res.destroyed) return;
+  x.peer.sent.remember(x.entry, { seq: x.entry.seq, at: Date.now(), status, headers: { ...h }, body });
   x.res.writeHead(status, h).end(body);
 }
 

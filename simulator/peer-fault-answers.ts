@@ -3,14 +3,31 @@
  * processing the request, or spoiling the answer of a processed one.
  */
 import { sleep } from './faults';
-import { answer, answerBody, answerUnsigned, markVerifiable, signedHeaders, type Exchange } from './peer-answer';
+import { answer, answerBody, answerUnsigned, sendSigned, signedHeaders, type Exchange } from './peer-answer';
 import type { AfterAnswer, BeforeAnswer } from './peer-fault-table';
 import { record } from './peer-log';
+import type { OrderAnswerJson } from './peer-order-wire';
+import { sendCopy, type SentAnswer } from './peer-replay';
 import { signingKey } from './peer-settings';
 import { signAnswer } from './signing';
 
-/** Answers as a "before" fault says, the request unprocessed: an error (signed or not), a reset or a gateway page. */
-export function answerInstead(x: Exchange, spec: BeforeAnswer): void {
+/**
+ * What "before" faults that answer from the peer's state read: the request's order as the query answers it now, and
+ * the signed answer a replay fault copies.
+ */
+export interface PeerView {
+  /** The query answer for the request's order (a fresh object, free to edit); undefined when there is no order. */
+  orderAnswer(): OrderAnswerJson | undefined;
+  /** The answer to copy for `type`; undefined when there is none (then the fault does not act). */
+  answerToReplay(type: 'replayNotExist' | 'replayLast'): SentAnswer | undefined;
+}
+
+/**
+ * Answers as a "before" fault says, the request unprocessed: an error (signed or not), a reset, a gateway page, a
+ * signed query answer that does not match the order, or a byte-exact copy of an earlier signed answer (read from
+ * `view`).
+ */
+export function answerInstead(x: Exchange, spec: BeforeAnswer, view: PeerView): void {
   switch (spec.type) {
     case 'signed':
     case 'unsigned':
@@ -28,6 +45,14 @@ export function answerInstead(x: Exchange, spec: BeforeAnswer): void {
       x.entry.status = 502;
       x.res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html><body>502 Bad Gateway{{</body></html>');
       return;
+    case 'mismatch': {
+      const edited = view.orderAnswer()!;
+      spec.edit(edited);
+      return answer(x, 200, edited);
+    }
+    case 'replayNotExist':
+    case 'replayLast':
+      return sendCopy(x, view.answerToReplay(spec.type)!);
   }
 }
 
@@ -50,9 +75,7 @@ export async function spoil(
   switch (spec.type) {
     case 'delay':
       await sleep(delayMs ?? x.peer.settings.delayMs);
-      markVerifiable(entry, h);
-      if (!res.destroyed) res.writeHead(status, h).end(body);
-      return;
+      return sendSigned(x, status, h, body);
     case 'headers':
       spec.edit(h, body, key);
       if (h['Wechatpay-Nonce']) entry.answerNonce = h['Wechatpay-Nonce'];

@@ -4,6 +4,9 @@
  * `peer-fault-answers.ts` applies them.
  */
 import { randomBytes } from 'node:crypto';
+import { newTransactionId } from './peer-order-state';
+import type { OrderAnswerJson } from './peer-order-wire';
+import type { Route } from './peer-routes';
 import { signAnswer, type SigningKey } from './signing';
 
 /** Faults the peer can inject (each described in {@link FAULT_TABLE}). */
@@ -30,6 +33,13 @@ export const FAULT_KINDS = [
   'GENERIC_NOT_FOUND',
   'NO_HEADERS',
   'RATE_LIMIT_RETRY_AFTER',
+  'FREQUENCY_LIMITED',
+  'FOREIGN_MCHID',
+  'EXTRA_SUB_ORDER',
+  'SUB_MCHID_MISMATCH',
+  'MISSING_SUB_ORDER',
+  'REPLAY_NOT_EXIST',
+  'REPLAY_LAST',
 ] as const;
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -56,7 +66,14 @@ export type BeforeAnswer =
       headers?: Record<string, string>;
     }
   /** `reset`: the connection is destroyed without an answer; `badGateway`: a gateway's HTML page instead of JSON. */
-  | { type: 'reset' | 'badGateway' };
+  | { type: 'reset' | 'badGateway' }
+  /** A signed 200 with the order's query answer, edited so that it no longer matches the order asked about. */
+  | { type: 'mismatch'; edit: (answer: OrderAnswerJson) => void }
+  /**
+   * A byte-exact copy (status, body, `Wechatpay-*` headers) of a signed answer given earlier: `replayNotExist`, the
+   * last `404 ORDER_NOT_EXIST` to any order (see `peer-replay.ts`); `replayLast`, the last to this order and route.
+   */
+  | { type: 'replayNotExist' | 'replayLast' };
 
 /** How a fault spoils the answer of a request that was processed. */
 export type AfterAnswer =
@@ -69,13 +86,22 @@ export type AfterAnswer =
   | { type: 'delay' | 'oversize' | 'slowDrip' };
 
 /**
+ * What a fault needs to act on a request: `order`, the order exists (its answer is built from the order);
+ * `earlierAnswer`, the peer gave this order a signed answer on this route before (and still keeps it).
+ */
+export type FaultNeed = 'order' | 'earlierAnswer';
+
+/**
  * One fault: `before` ones answer instead of processing the request; `after` ones process it (the order state
  * changes) and spoil the answer, so the caller cannot know it took effect. `recoverable`: a correct client that
- * keeps retrying (query first) eventually gets the real, verified answer.
+ * keeps retrying (query first) eventually gets the real, verified answer. `routes`: the only routes it acts on (a
+ * rule naming another is refused; a `*` rule passes over the others); `needs`: on a request without it, the fault
+ * does not act and is not counted (the request is processed as usual).
  */
-export type FaultSpec =
+export type FaultSpec = (
   | { when: 'before'; recoverable: boolean; answer: BeforeAnswer }
-  | { when: 'after'; recoverable: boolean; answer: AfterAnswer };
+  | { when: 'after'; recoverable: boolean; answer: AfterAnswer }
+) & { routes?: readonly Route[]; needs?: FaultNeed };
 
 const before = (answer: BeforeAnswer, recoverable = true): FaultSpec => ({ when: 'before', recoverable, answer });
 const after = (answer: AfterAnswer): FaultSpec => ({ when: 'after', recoverable: true, answer });
@@ -98,14 +124,24 @@ const strip = (...names: (typeof WECHATPAY_HEADERS)[number][]): AfterAnswer => (
   type: 'headers',
   edit: (h) => names.forEach((name) => delete h[name]),
 });
+const mismatch = (edit: (answer: OrderAnswerJson) => void): FaultSpec => ({
+  ...before({ type: 'mismatch', edit }),
+  routes: ['query'],
+  needs: 'order',
+});
 
 /** Every fault kind, described; the comments say why each is (or is not) recoverable. */
 export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   // WeChat Pay's own transient errors, signed: "retry later with the same parameters".
   SYSTEM_ERROR: before(signed(500, 'SYSTEM_ERROR', '系统错误')),
-  RATE_LIMIT: before(signed(429, 'FREQUENCY_LIMITED', '频率超限')),
+  // An exceeded rate limit as APIv3 spells it.
+  RATE_LIMIT: before(signed(429, 'RATELIMIT_EXCEEDED', '请求超过频率限制')),
   // The same, saying when to come back: the caller waits that long (bounded) instead of its own backoff.
-  RATE_LIMIT_RETRY_AFTER: before(signed(429, 'FREQUENCY_LIMITED', '频率超限', { 'Retry-After': '3' })),
+  RATE_LIMIT_RETRY_AFTER: before(signed(429, 'RATELIMIT_EXCEEDED', '请求超过频率限制', { 'Retry-After': '3' })),
+  // What WeChat Pay is seen to answer when a close or reverse meets a customer still entering the password (a race,
+  // not load): wait, query, then act. Its HTTP status is unconfirmed; 403 on purpose, because a client that goes by
+  // the status alone would take it for a permission error (NO_AUTH).
+  FREQUENCY_LIMITED: before(signed(403, 'FREQUENCY_LIMITED', '频率超限')),
   SERVICE_UNAVAILABLE: before(signed(503, 'SERVICE_UNAVAILABLE', '服务不可用')),
   // A permission an operator grants; the caller keeps retrying meanwhile.
   NO_AUTH: before(signed(403, 'NO_AUTH', '商户无权限')),
@@ -125,6 +161,25 @@ export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   // "no such order"; the peer answers the real API on the next request, but the product treats it like PARAM_ERROR
   // (REVERSE_REJECTED / QUERY_REJECTED: a human fixes the URL), so the order waits in NEEDS_ATTENTION, not retried.
   GENERIC_NOT_FOUND: before(signed(404, 'NOT_FOUND', 'no such API'), false),
+  // Query answers, signed, that do not match the order asked about: a careful client refuses them (they prove nothing
+  // about this order) and asks again. On an unknown order they do not act: the normal 404.
+  FOREIGN_MCHID: mismatch((a) => void (a.combine_mchid = otherThan(a.combine_mchid, ['1900000000', '1900000001']))),
+  EXTRA_SUB_ORDER: mismatch((a) => void a.sub_orders.push(extraSubOrder(a))),
+  SUB_MCHID_MISMATCH: mismatch((a) => {
+    const first = a.sub_orders[0]!;
+    first.sub_mchid = otherThan(first.sub_mchid, ['1999999999', '1999999998']);
+  }),
+  // The last sub-order dropped; never an empty list: a single sub-order is swapped for another one instead.
+  MISSING_SUB_ORDER: mismatch((a) => {
+    if (a.sub_orders.length > 1) a.sub_orders.pop();
+    else a.sub_orders[0]!.out_trade_no = unusedOutTradeNo(a);
+  }),
+  // A signed answer given before, replayed byte for byte: the same nonce arrives twice, and only a client that
+  // remembers nonces can tell (an error answer names no order: "no such order" given to any order fits this one). The
+  // retry gets a fresh answer.
+  REPLAY_NOT_EXIST: { ...before({ type: 'replayNotExist' }), routes: ['query', 'reverse'] },
+  // The last signed answer to this order on this route; with none yet, the request is processed, no fault counted.
+  REPLAY_LAST: { ...before({ type: 'replayLast' }), needs: 'earlierAnswer' },
   // After the effect (AFTER_EFFECT): the request took effect, its answer is late, unverifiable or unreadable; the
   // retry is answered from the new state (a repeat, or the order's current state).
   DELAY: after({ type: 'delay' }),
@@ -152,6 +207,45 @@ export const RECOVERABLE_FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((k) =
  */
 export const AFTER_EFFECT: ReadonlySet<FaultKind> = new Set(FAULT_KINDS.filter((k) => FAULT_TABLE[k].when === 'after'));
 
+/** Whether a fault can act on a request on `route`, given what the request `has` (see {@link FaultSpec}). */
+export function faultApplies(spec: FaultSpec, route: Route, has: Readonly<Record<FaultNeed, boolean>>): boolean {
+  return (!spec.routes || spec.routes.includes(route)) && (!spec.needs || has[spec.needs]);
+}
+
+/**
+ * The recoverable faults that can act on `route` (e.g. for spreading faults over one route, as the chaos run does);
+ * some act only when the request has what they need (see {@link FaultSpec}).
+ */
+export function recoverableOn(route: Route): FaultKind[] {
+  return RECOVERABLE_FAULTS.filter((k) => FAULT_TABLE[k].routes?.includes(route) ?? true);
+}
+
+/** The only routes each fault kind acts on (undefined: every route), for the fault book's checks. */
+export function faultRoutes(kind: FaultKind): readonly Route[] | undefined {
+  return FAULT_TABLE[kind].routes;
+}
+
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** The first of `candidates` that is not `value`. */
+function otherThan(value: string | undefined, candidates: readonly [string, string]): string {
+  return candidates[0] === value ? candidates[1] : candidates[0];
+}
+
+/** An out_trade_no that none of the answer's sub-orders has. */
+function unusedOutTradeNo(answer: OrderAnswerJson): string {
+  const base = answer.sub_orders.at(-1)!.out_trade_no.slice(0, 29);
+  const taken = new Set(answer.sub_orders.map((s) => s.out_trade_no));
+  let i = 1;
+  while (taken.has(`${base}X${i}`)) i++;
+  return `${base}X${i}`;
+}
+
+/** A copy of the last sub-order under another out_trade_no (and, if paid, another transaction id). */
+function extraSubOrder(answer: OrderAnswerJson): OrderAnswerJson['sub_orders'][number] {
+  const last = answer.sub_orders.at(-1)!;
+  const no = unusedOutTradeNo(answer);
+  return { ...last, out_trade_no: no, ...(last.transaction_id ? { transaction_id: newTransactionId() } : {}) };
 }

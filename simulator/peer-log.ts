@@ -1,6 +1,6 @@
 /** The WeChat Pay peer's request log: an entry a request, filled in as it is checked, processed and answered. */
 import type { FaultKind } from './peer-fault-table';
-import type { OrderEffect } from './peer-order-state';
+import type { OrderEffect, TradeState } from './peer-order-state';
 import type { RoutedRequest, Route } from './peer-routes';
 
 /** One logged request. */
@@ -24,6 +24,17 @@ export interface PeerLogEntry {
   answerVerifiable: boolean;
   /** The `Wechatpay-Nonce` the answer was sent with (ties a client's accepted answer to this very exchange). */
   answerNonce?: string;
+  /**
+   * A replay fault (`REPLAY_NOT_EXIST`, `REPLAY_LAST`) answered with a byte-exact copy of the signed answer first
+   * given by the exchange logged with this `seq` (so `answerNonce` is that exchange's nonce, arriving again).
+   */
+  replayOf?: number;
+  /**
+   * Not a request: the debit of the pay call logged as `payCall` (scripted `LAND_LATE`) came due. `LANDED` (with the
+   * `effect`), or `PREVENTED` because the order was already `found` in another state (e.g. reversed). Such an entry
+   * has route `pay`, the pay call's method and path, and status 0 (nothing was answered).
+   */
+  landing?: { payCall: number; outcome: 'LANDED' | 'PREVENTED'; found?: TradeState };
 }
 
 /** A new entry for request number `seq` (not answered yet: status 0). */
@@ -50,4 +61,21 @@ export function record(entry: PeerLogEntry, status: number, payload: unknown): v
   entry.status = status;
   const code = (payload as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string') entry.code = code;
+}
+
+/**
+ * The entry (number `seq`) for the debit of the pay call logged as `pay` coming due: landed with `effect`, or, without
+ * one, prevented by the order's state `found`.
+ */
+export function landingEntry(
+  seq: number,
+  pay: PeerLogEntry,
+  effect: OrderEffect | undefined,
+  found: TradeState,
+): PeerLogEntry {
+  return {
+    ...openEntry(seq, { method: pay.method, path: pay.path, wechatpaySerial: undefined }, pay),
+    ...(effect ? { effect } : {}),
+    landing: effect ? { payCall: pay.seq, outcome: 'LANDED' } : { payCall: pay.seq, outcome: 'PREVENTED', found },
+  };
 }

@@ -53,6 +53,12 @@ export interface SimSubOrder {
 export interface SimOrder {
   combineOutTradeNo: string;
   combineAppid: string;
+  /**
+   * The merchant the order belongs to, answered as the query's `combine_mchid`: the `mchid` of the pay call's
+   * Authorization, or the admin seed's `combine_mchid` (default: the simulator identity's). Absent on orders built
+   * with {@link newOrder} without one (devstack, unit tests): the query then answers the peer identity's.
+   */
+  combineMchid?: string;
   subOrders: SimSubOrder[];
   /** Order-level state: every sub-order's state unless {@link SimOrder.subStates} overrides it. */
   state: TradeState;
@@ -65,24 +71,40 @@ export interface SimOrder {
   reverseRequests: number;
   /** Base of the sub-orders' transaction ids, set once money moved. */
   transactionId?: string;
+  /**
+   * When the refund of each sub-order a reverse refunded under the peer's `refundLagMs` becomes visible (ISO time, by
+   * `out_trade_no`): until then the query answers that sub-order `SUCCESS` (see {@link visibleSubState}).
+   */
+  refundVisibleAt?: Record<string, string>;
 }
 
 /** A debit scheduled to land when the peer next answers "no such order" for its order. */
 export interface LatePay {
   combineOutTradeNo: string;
   combineAppid: string;
+  /** The order's merchant once it lands (see {@link SimOrder.combineMchid}). */
+  combineMchid?: string;
   subOrders: SimSubOrder[];
   after: LatePayTrigger;
   scheduledAt: string;
 }
 
-/** Scripted outcome of a pay call. */
-export type PayOutcome = 'SUCCESS' | 'FAIL' | 'HANG';
+/**
+ * Scripted outcomes of a pay call: `SUCCESS`; `FAIL` (403 NOT_ENOUGH, PAYERROR); `HANG` (the debit lands, the answer
+ * comes after `payHangMs`); `LAND_LATE` (the order is registered PAYING, the answer comes after `payHangMs`, and the
+ * debit lands by itself `landAfterMs` after the call arrived, unless a reverse got there first).
+ */
+export const PAY_OUTCOMES = ['SUCCESS', 'FAIL', 'HANG', 'LAND_LATE'] as const;
+/** One of {@link PAY_OUTCOMES}. */
+export type PayOutcome = (typeof PAY_OUTCOMES)[number];
+
+/** A pay call's script: an outcome, with `landAfterMs` for `LAND_LATE` (see {@link PAY_OUTCOMES}). */
+export type PayScript = Exclude<PayOutcome, 'LAND_LATE'> | { outcome: 'LAND_LATE'; landAfterMs: number };
 
 /** The peer's orders, scripted pay outcomes and pending late pays, each by combine_out_trade_no. */
 export interface OrderBook {
   orders: Map<string, SimOrder>;
-  payScript: Map<string, PayOutcome>;
+  payScript: Map<string, PayScript>;
   latePays: Map<string, LatePay>;
 }
 
@@ -103,15 +125,23 @@ export function subStateOf(order: SimOrder, outTradeNo: string): TradeState {
   return order.subStates?.[outTradeNo] ?? order.state;
 }
 
+/** The state the query shows for one sub-order at `now`: its state, but `SUCCESS` for a refund not yet visible. */
+export function visibleSubState(order: SimOrder, outTradeNo: string, now = Date.now()): TradeState {
+  const state = subStateOf(order, outTradeNo);
+  const visibleAt = order.refundVisibleAt?.[outTradeNo];
+  return state === 'REFUND' && visibleAt !== undefined && Date.parse(visibleAt) > now ? 'SUCCESS' : state;
+}
+
 /** A new order record (not yet stored). */
 export function newOrder(
-  fields: Pick<SimOrder, 'combineOutTradeNo' | 'combineAppid' | 'subOrders'>,
+  fields: Pick<SimOrder, 'combineOutTradeNo' | 'combineAppid' | 'combineMchid' | 'subOrders'>,
   state: TradeState,
   subStates?: Record<string, TradeState>,
 ): SimOrder {
   const order: SimOrder = {
     combineOutTradeNo: fields.combineOutTradeNo,
     combineAppid: fields.combineAppid,
+    ...(fields.combineMchid !== undefined ? { combineMchid: fields.combineMchid } : {}),
     subOrders: fields.subOrders,
     state: 'PAYING',
     createdAt: new Date().toISOString(),
@@ -123,10 +153,11 @@ export function newOrder(
 
 /**
  * Sets an order's state and its per-sub-order overrides (none: every sub-order takes `state`); gives it a
- * transaction id if money moved for any sub-order.
+ * transaction id if money moved for any sub-order. Refunds waiting to become visible are shown at once.
  */
 export function setStates(order: SimOrder, state: TradeState, subStates?: Record<string, TradeState>): void {
   order.state = state;
+  delete order.refundVisibleAt;
   const overrides = subStates && Object.keys(subStates).length > 0 ? { ...subStates } : undefined;
   if (overrides) order.subStates = overrides;
   else delete order.subStates;

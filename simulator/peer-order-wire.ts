@@ -5,7 +5,7 @@
 import {
   PAID_STATES,
   TRADE_STATES,
-  subStateOf,
+  visibleSubState,
   type SimOrder,
   type SimSubOrder,
   type TradeState,
@@ -20,13 +20,32 @@ export function wechatTradeState(state: TradeState): WechatTradeState {
   return state === 'PAYING' ? 'USERPAYING' : state;
 }
 
-/** The query answer's JSON: every sub-order with its own `trade_state`, and `transaction_id` when money moved. */
-export function orderJson(order: SimOrder): Record<string, unknown> {
+/** A sub-order in the query answer: as held, with its `trade_state` and, once money moved, its `transaction_id`. */
+export interface SubOrderAnswerJson extends SimSubOrder {
+  trade_state: WechatTradeState;
+  transaction_id?: string;
+}
+
+/** The query answer's JSON (the fields the peer models). */
+export interface OrderAnswerJson {
+  combine_appid: string;
+  combine_mchid?: string;
+  combine_out_trade_no: string;
+  sub_orders: SubOrderAnswerJson[];
+}
+
+/**
+ * The query answer's JSON: `combine_mchid` (the order's, else `defaultMchid`), every sub-order with its own
+ * `trade_state` (a refund not yet visible shows `SUCCESS`), and `transaction_id` when money moved.
+ */
+export function orderJson(order: SimOrder, defaultMchid?: string): OrderAnswerJson {
+  const mchid = order.combineMchid ?? defaultMchid;
   return {
     combine_appid: order.combineAppid,
+    ...(mchid !== undefined ? { combine_mchid: mchid } : {}),
     combine_out_trade_no: order.combineOutTradeNo,
-    sub_orders: order.subOrders.map((s) => {
-      const state = subStateOf(order, s.out_trade_no);
+    sub_orders: order.subOrders.map((s): SubOrderAnswerJson => {
+      const state = visibleSubState(order, s.out_trade_no);
       return {
         ...s,
         trade_state: wechatTradeState(state),
@@ -120,11 +139,14 @@ export function checkOrderNo(value: unknown, field = 'combine_out_trade_no'): st
   return value;
 }
 
-/** An order as the admin API describes it: `{ combine_out_trade_no, combine_appid, sub_orders }`. */
+/**
+ * An order as the admin API describes it: `{ combine_out_trade_no, combine_appid, combine_mchid?, sub_orders }`
+ * (`combineMchid` only when the body has one).
+ */
 export function checkOrderFields(
   body: Record<string, unknown>,
   pathNo?: string,
-): Pick<SimOrder, 'combineOutTradeNo' | 'combineAppid' | 'subOrders'> {
+): Pick<SimOrder, 'combineOutTradeNo' | 'combineAppid' | 'combineMchid' | 'subOrders'> {
   const no = checkOrderNo(body.combine_out_trade_no ?? pathNo);
   if (pathNo !== undefined && no !== pathNo) {
     throw new Error(`combine_out_trade_no ${no} does not match the order number in the path (${pathNo})`);
@@ -132,5 +154,14 @@ export function checkOrderFields(
   if (typeof body.combine_appid !== 'string' || body.combine_appid === '') {
     throw new Error('combine_appid is required (a non-empty string)');
   }
-  return { combineOutTradeNo: no, combineAppid: body.combine_appid, subOrders: checkSubOrders(body.sub_orders) };
+  const mchid = body.combine_mchid;
+  if (mchid !== undefined && (typeof mchid !== 'string' || !/^\d{1,32}$/.test(mchid))) {
+    throw new Error('combine_mchid must be a merchant id (1 to 32 digits) when present');
+  }
+  return {
+    combineOutTradeNo: no,
+    combineAppid: body.combine_appid,
+    ...(mchid !== undefined ? { combineMchid: mchid } : {}),
+    subOrders: checkSubOrders(body.sub_orders),
+  };
 }

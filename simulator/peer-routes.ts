@@ -14,6 +14,11 @@ export interface RoutedRequest {
 
 const BASE = '/v3/ecommerce/combine-papay/transactions';
 
+/** The path (without a query string) that queries order `orderNo`. */
+export function queryPath(orderNo: string): string {
+  return `${BASE}/${encodeURIComponent(orderNo)}`;
+}
+
 /**
  * The route of `method` on `path` (without the query string): `POST …/transactions` pays (the order number is read
  * from `body`), `GET …/transactions/{no}` queries, `POST …/transactions/{no}/reverse` reverses.

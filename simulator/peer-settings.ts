@@ -5,27 +5,47 @@
 import type { SimulatorIdentity } from './keys';
 import type { SigningKey } from './signing';
 
+/**
+ * How a repeated reverse (an order with nothing left to change) is answered: 204 again, signed `400 ORDER_CLOSED`, or
+ * signed `400 INVALID_REQUEST` (订单状态不允许撤销, what an unknown refusal would look like).
+ */
+export const REPEAT_REVERSE_POLICIES = ['NO_CONTENT', 'ORDER_CLOSED', 'INVALID_REQUEST'] as const;
+/** One of {@link REPEAT_REVERSE_POLICIES}. */
+export type RepeatReversePolicy = (typeof REPEAT_REVERSE_POLICIES)[number];
+
+/** Which key signs answers: the WeChat Pay public key, or the platform certificate's. */
+export const SIGN_WITH = ['PUBLIC_KEY', 'PLATFORM_CERT'] as const;
+
 /** Peer settings that tests and the admin API may change. */
 export interface PeerSettings {
   /** How a repeated reverse is answered. */
-  repeatReversePolicy: 'NO_CONTENT' | 'ORDER_CLOSED';
+  repeatReversePolicy: RepeatReversePolicy;
   /** Which key signs answers. */
-  signWith: 'PUBLIC_KEY' | 'PLATFORM_CERT';
+  signWith: (typeof SIGN_WITH)[number];
   /** How long a DELAY fault (and a hanging pay) holds the answer. */
   delayMs: number;
   /** How long a scripted hanging pay call holds its answer. */
   payHangMs: number;
+  /**
+   * How long after a reverse refunded a paid sub-order the query goes on answering it `SUCCESS` before `REFUND`
+   * (a refund not yet visible); 0: at once.
+   */
+  refundLagMs: number;
 }
 
-/** A peer's settings: the defaults, overridden by `overrides`. */
-export function peerSettings(overrides?: Partial<PeerSettings>): PeerSettings {
-  return {
+/** Settings that are a whole number of milliseconds. */
+const MS_SETTINGS = ['delayMs', 'payHangMs', 'refundLagMs'] as const;
+
+/** A peer's settings: the defaults, overridden by `overrides`, checked as {@link changeSettings} checks them. */
+export function peerSettings(overrides: Partial<PeerSettings> = {}): PeerSettings {
+  const defaults: PeerSettings = {
     repeatReversePolicy: 'NO_CONTENT',
     signWith: 'PUBLIC_KEY',
     delayMs: 15_000,
     payHangMs: 65_000,
-    ...overrides,
+    refundLagMs: 0,
   };
+  return changeSettings(defaults, { ...overrides });
 }
 
 /** The key that signs answers now: the WeChat Pay public key's, or the platform certificate's. */
@@ -36,24 +56,14 @@ export function signingKey(settings: PeerSettings, identity: SimulatorIdentity):
 }
 
 /**
- * Applies `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs? }` to `settings` once every field is valid (else
- * throws naming the bad field, changing nothing); returns the settings.
+ * Applies `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs? }` to `settings` once every field is
+ * valid (else throws naming the bad field, changing nothing); returns the settings.
  */
 export function changeSettings(settings: PeerSettings, body: Record<string, unknown>): PeerSettings {
   const next = { ...settings };
-  if (body.repeatReversePolicy !== undefined) {
-    if (body.repeatReversePolicy !== 'NO_CONTENT' && body.repeatReversePolicy !== 'ORDER_CLOSED') {
-      throw new Error('repeatReversePolicy must be NO_CONTENT or ORDER_CLOSED');
-    }
-    next.repeatReversePolicy = body.repeatReversePolicy;
-  }
-  if (body.signWith !== undefined) {
-    if (body.signWith !== 'PUBLIC_KEY' && body.signWith !== 'PLATFORM_CERT') {
-      throw new Error('signWith must be PUBLIC_KEY or PLATFORM_CERT');
-    }
-    next.signWith = body.signWith;
-  }
-  for (const field of ['delayMs', 'payHangMs'] as const) {
+  next.repeatReversePolicy = oneOf(body, 'repeatReversePolicy', REPEAT_REVERSE_POLICIES) ?? next.repeatReversePolicy;
+  next.signWith = oneOf(body, 'signWith', SIGN_WITH) ?? next.signWith;
+  for (const field of MS_SETTINGS) {
     const v = body[field];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${field} must be a whole number ≥ 0`);
@@ -61,4 +71,14 @@ export function changeSettings(settings: PeerSettings, body: Record<string, unkn
   }
   // Applied only once every field is valid.
   return Object.assign(settings, next);
+}
+
+/** `body[field]` when it is one of `allowed`; undefined when absent; else throws naming the field. */
+function oneOf<T extends string>(body: Record<string, unknown>, field: string, allowed: readonly T[]): T | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new Error(`${field} must be one of ${allowed.join(', ')}`);
+  }
+  return v as T;
 }

@@ -4,31 +4,44 @@
  * platform certificate; keeps order state (per sub-order); injects faults on request; lands late pays; logs every
  * request for tests to read. This module takes a request from arrival to answer; the parts live beside it:
  * `peer-routes.ts` (which API), `peer-auth.ts` (verifying the caller), `peer-orders.ts` (the API on the order state),
- * `peer-fault-table.ts` and `peer-fault-answers.ts` (faults), `peer-answer.ts` (signed answers), `peer-log.ts`,
- * `peer-settings.ts`, `peer-admin.ts` (the admin API) and `http-server.ts`.
+ * `peer-fault-table.ts` and `peer-fault-answers.ts` (faults), `peer-replay.ts` (signed answers kept for replay
+ * faults), `peer-answer.ts` (signed answers), `peer-log.ts`, `peer-settings.ts`, `peer-admin.ts` (the admin API) and
+ * `http-server.ts`.
  */
 import type http from 'node:http';
-import { FaultBook, readBody, sleep } from './faults';
+import { FaultBook, readBody, sleep, type FaultRule } from './faults';
 import { header, serve } from './http-server';
 import type { SimulatorIdentity } from './keys';
 import { handleAdmin, type PeerAdminContext } from './peer-admin';
 import { answer, answerUnsigned, type Exchange } from './peer-answer';
 import { callerProblem, serialProblem, type SeenNonces } from './peer-auth';
-import { answerInstead, spoil } from './peer-fault-answers';
-import { FAULT_KINDS, FAULT_TABLE, type FaultKind } from './peer-fault-table';
-import { openEntry, type PeerLogEntry } from './peer-log';
-import { payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './peer-orders';
+import { answerInstead, spoil, type PeerView } from './peer-fault-answers';
+import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './peer-fault-table';
+import { landingEntry, openEntry, type PeerLogEntry } from './peer-log';
+import {
+  landAwaitedDebit,
+  orderJson,
+  payApi,
+  queryApi,
+  reverseApi,
+  type ApiResult,
+  type OrderBook,
+} from './peer-orders';
+import { notExistToReplay, SentAnswers } from './peer-replay';
 import { ROUTES, routeOf, type Route } from './peer-routes';
 import { peerSettings, type PeerSettings } from './peer-settings';
+import { parseAuthorization } from './signing';
 
 /** Order types, defined in `peer-order-state.ts`, re-exported for the peer's existing importers. */
-export type { LatePay, OrderEffect, PayOutcome, SimOrder, TradeState } from './peer-order-state';
+export type { LatePay, OrderEffect, PayOutcome, PayScript, SimOrder, TradeState } from './peer-order-state';
 /** The fault kinds and their table, defined in `peer-fault-table.ts`, re-exported for the peer's existing importers. */
 export {
   AFTER_EFFECT,
   FAULT_KINDS,
   FAULT_TABLE,
   RECOVERABLE_FAULTS,
+  faultRoutes,
+  recoverableOn,
   type AfterAnswer,
   type BeforeAnswer,
   type FaultKind,
@@ -36,6 +49,8 @@ export {
 } from './peer-fault-table';
 /** The request log's entries, defined in `peer-log.ts`, re-exported for the peer's existing importers. */
 export type { PeerLogEntry } from './peer-log';
+/** The memory of signed answers that replay faults copy, defined in `peer-replay.ts`. */
+export { NOT_EXIST_REPLAY_MS, type SentAnswer, type SentAnswers } from './peer-replay';
 /** The routes, defined in `peer-routes.ts`, re-exported for the peer's existing importers. */
 export { ROUTES, type Route } from './peer-routes';
 /** The settings, defined in `peer-settings.ts`, re-exported for the peer's existing importers. */
@@ -50,13 +65,21 @@ export interface WechatpayPeer extends OrderBook {
   settings: PeerSettings;
   faults: FaultBook<FaultKind, Route>;
   log: PeerLogEntry[];
+  /** The signed answers it gave, kept for the replay faults (`REPLAY_NOT_EXIST`, `REPLAY_LAST`). */
+  sent: SentAnswers;
   close(): Promise<void>;
 }
 
-/** Everything a running peer keeps: what the admin API sees, the nonces callers used, the last request number. */
+/**
+ * Everything a running peer keeps: what the admin API sees, the nonces callers used, the last request number, the
+ * signed answers it gave.
+ */
 interface PeerState extends PeerAdminContext {
   seenNonces: SeenNonces;
   seq: number;
+  sent: SentAnswers;
+  /** Debits of pay calls scripted `LAND_LATE` that have not come due yet (cleared on close). */
+  landings: Set<NodeJS.Timeout>;
 }
 
 /** Starts the peer. */
@@ -65,16 +88,22 @@ export async function startWechatpayPeer(
   options: { port?: number; host?: string; seed?: number; settings?: Partial<PeerSettings> } = {},
 ): Promise<WechatpayPeer> {
   const settings = peerSettings(options.settings);
-  const faults = new FaultBook<FaultKind, Route>(FAULT_KINDS, ROUTES, options.seed ?? 1);
+  const faults = new FaultBook<FaultKind, Route>(FAULT_KINDS, ROUTES, options.seed ?? 1, faultRoutes);
   const log: PeerLogEntry[] = [];
   const book: OrderBook = { orders: new Map(), payScript: new Map(), latePays: new Map() };
-  const peer: PeerState = { identity, settings, faults, log, ...book, seenNonces: new Map(), seq: 0 };
+  const sent = new SentAnswers();
+  const landings = new Set<NodeJS.Timeout>();
+  const peer: PeerState = { identity, settings, faults, log, ...book, seenNonces: new Map(), seq: 0, sent, landings };
   const server = await serve((req, res) => handle(peer, req, res), {
     port: options.port,
     host: options.host,
     destroyOnLateError: true,
   });
-  return { url: `${server.base}/`, settings, faults, log, ...book, close: server.close };
+  const close = (): Promise<void> => {
+    landings.forEach(clearTimeout);
+    return server.close();
+  };
+  return { url: `${server.base}/`, settings, faults, log, ...book, sent, close };
 }
 
 /** Answers one request: the admin API, or an API call (logged, verified, faulted or processed, answered). */
@@ -112,23 +141,84 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   if (badSerial) return answer(x, 400, { code: 'PARAM_ERROR', message: badSerial });
 
   // 2. Faults that replace the whole exchange: the request is not processed.
-  const fault = peer.faults.pick(route, orderNo);
+  const { fault, view } = pickFault(peer, route, orderNo);
   const spec = fault ? FAULT_TABLE[fault.kind] : undefined;
   if (fault) entry.fault = fault.kind;
-  if (spec?.when === 'before') return answerInstead(x, spec.answer);
+  if (spec?.when === 'before') return answerInstead(x, spec.answer, view);
 
   // 3. The API itself; then faults that spoil the answer of a processed request.
-  const result = callApi(peer, route, orderNo, body);
-  if (result.effect) entry.effect = result.effect;
-  // A hanging pay: the money moved, but the answer comes after the caller gave up.
-  if (result.hang) await sleep(peer.settings.payHangMs);
+  const result = await processRequest(peer, entry, route, body, req.headers.authorization);
   if (spec?.when === 'after') return spoil(x, spec.answer, result.status, result.payload, fault?.delayMs);
   return answer(x, result.status, result.payload);
 }
 
-/** Processes a verified, unfaulted request on the peer's orders. */
-function callApi(peer: PeerState, route: Route, orderNo: string | undefined, body: string): ApiResult {
-  if (route === 'pay') return payApi(peer, body);
-  if (route === 'query') return queryApi(peer, orderNo!);
-  return reverseApi(peer, orderNo!, body, peer.settings.repeatReversePolicy);
+/**
+ * Processes the request logged as `entry` (see {@link callApi}), noting its effect. A hanging pay's answer comes after
+ * `payHangMs` (after the caller gave up); for one scripted `LAND_LATE`, whose debit is scheduled, it is the order as
+ * it is by then.
+ */
+async function processRequest(
+  peer: PeerState,
+  entry: PeerLogEntry,
+  route: Route,
+  body: string,
+  authorization: string | undefined,
+): Promise<ApiResult> {
+  const result = callApi(peer, route, entry.orderNo, body, authorization);
+  if (result.effect) entry.effect = result.effect;
+  if (result.landAfterMs !== undefined) scheduleLanding(peer, entry, result.landAfterMs);
+  if (result.hang) await sleep(peer.settings.payHangMs);
+  const order = result.landAfterMs !== undefined ? peer.orders.get(entry.orderNo!) : undefined;
+  return order ? { ...result, payload: orderJson(order, peer.identity.mchid) } : result;
+}
+
+/**
+ * Lands the debit of the pay call logged as `pay` (scripted `LAND_LATE`) `landAfterMs` after it arrived, whatever
+ * came in between, unless the order no longer awaits it (see {@link landAwaitedDebit}); logs the landing, or that it
+ * was prevented, as an entry of its own.
+ */
+function scheduleLanding(peer: PeerState, pay: PeerLogEntry, landAfterMs: number): void {
+  const order = peer.orders.get(pay.orderNo!)!;
+  const timer = setTimeout(
+    () => {
+      peer.landings.delete(timer);
+      const effect = landAwaitedDebit(order);
+      peer.log.push(landingEntry(++peer.seq, pay, effect, order.state));
+    },
+    Math.max(0, Date.parse(pay.at) + landAfterMs - Date.now()),
+  );
+  peer.landings.add(timer);
+}
+
+/**
+ * The fault rule that fires for a request, among those whose kind can act on it (see {@link faultApplies}), and
+ * what a "before" fault reads from the peer.
+ */
+function pickFault(
+  peer: PeerState,
+  route: Route,
+  orderNo: string | undefined,
+): { fault?: FaultRule<FaultKind, Route>; view: PeerView } {
+  const order = orderNo === undefined ? undefined : peer.orders.get(orderNo);
+  const earlier = orderNo === undefined ? undefined : peer.sent.lastTo(route, orderNo);
+  const has = { order: order !== undefined, earlierAnswer: earlier !== undefined };
+  const fault = peer.faults.pick(route, orderNo, (kind) => faultApplies(FAULT_TABLE[kind], route, has));
+  const view: PeerView = {
+    orderAnswer: () => order && orderJson(order, peer.identity.mchid),
+    answerToReplay: (type) => (type === 'replayLast' ? earlier : notExistToReplay(peer)),
+  };
+  return { ...(fault ? { fault } : {}), view };
+}
+
+/** Processes a verified, unfaulted request on the peer's orders (a pay's order belongs to the caller's mchid). */
+function callApi(
+  peer: PeerState,
+  route: Route,
+  orderNo: string | undefined,
+  body: string,
+  authorization: string | undefined,
+): ApiResult {
+  if (route === 'pay') return payApi(peer, body, parseAuthorization(authorization)?.mchid ?? peer.identity.mchid);
+  if (route === 'query') return queryApi(peer, orderNo!, peer.identity.mchid);
+  return reverseApi(peer, orderNo!, body, peer.settings);
 }

@@ -7,13 +7,24 @@ import { createHmac, createPrivateKey, createPublicKey, randomBytes } from 'node
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { landPay, scheduleLatePay, seedOrder, setOrderState, type PeerOrderInput } from '../../simulator/admin-client';
+import {
+  changePeerSettings,
+  landPay,
+  peerRequests,
+  scheduleLatePay,
+  scriptPay,
+  seedOrder,
+  setOrderState,
+  type PeerOrderInput,
+} from '../../simulator/admin-client';
 import { loadOrCreateIdentity } from '../../simulator/keys';
 import { startOrderService, type OrderService } from '../../simulator/order-service';
 import {
   AFTER_EFFECT,
   FAULT_KINDS,
+  NOT_EXIST_REPLAY_MS,
   RECOVERABLE_FAULTS,
+  recoverableOn,
   startWechatpayPeer,
   type FaultKind,
   type TradeState,
@@ -51,8 +62,12 @@ interface Answer {
   json: Record<string, unknown> | undefined;
   /** Names of the `Wechatpay-*` headers present (lower case). */
   wechatpayHeaders: string[];
+  /** The `Wechatpay-*` headers' values, by lower-case name. */
+  wechatpay: Record<string, string>;
   /** All four headers present and the signature verifies with the WeChat Pay public key under its id. */
   verified: boolean;
+  /** The `Retry-After` header, if any. */
+  retryAfter?: string;
 }
 
 describe('WeChat Pay peer over HTTP', () => {
@@ -67,15 +82,27 @@ describe('WeChat Pay peer over HTTP', () => {
   beforeEach(() => {
     peer.faults.clear();
     peer.settings.repeatReversePolicy = 'NO_CONTENT';
+    peer.settings.refundLagMs = 0;
+    peer.settings.payHangMs = 65_000;
   });
 
   /** A signed APIv3 call, exactly as the product sends it (Authorization over METHOD\nURI\nTS\nNONCE\nBODY\n). */
-  async function call(method: 'GET' | 'POST', uri: string, payload?: Record<string, unknown>): Promise<Answer> {
+  function call(method: 'GET' | 'POST', uri: string, payload?: Record<string, unknown>): Promise<Answer> {
+    return callAt(peer, method, uri, payload);
+  }
+
+  /** {@link call} to another peer (same identity). */
+  async function callAt(
+    to: WechatpayPeer,
+    method: 'GET' | 'POST',
+    uri: string,
+    payload?: Record<string, unknown>,
+  ): Promise<Answer> {
     const body = payload === undefined ? '' : JSON.stringify(payload);
     const ts = Formatter.timestamp();
     const nonce = Formatter.nonce();
     const signature = Rsa.sign(Formatter.request(method, uri, ts, nonce, body), merchantKey);
-    const res = await fetch(new URL(uri.slice(1), peer.url), {
+    const res = await fetch(new URL(uri.slice(1), to.url), {
       method,
       headers: {
         Authorization: Formatter.authorization(identity.mchid, nonce, signature, ts, identity.merchantSerial),
@@ -105,15 +132,25 @@ describe('WeChat Pay peer over HTTP', () => {
       body: text,
       json,
       wechatpayHeaders: [...res.headers.keys()].filter((k) => k.startsWith('wechatpay-')),
+      wechatpay: Object.fromEntries([...res.headers].filter(([k]) => k.startsWith('wechatpay-'))),
       verified,
+      ...(res.headers.has('retry-after') ? { retryAfter: res.headers.get('retry-after')! } : {}),
     };
   }
 
   const query = (input: PeerOrderInput) => call('GET', `${BASE}/${input.combineOutTradeNo}`);
+  const wireSubOrders = (input: PeerOrderInput) =>
+    input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid }));
   const reverse = (input: PeerOrderInput) =>
     call('POST', `${BASE}/${input.combineOutTradeNo}/reverse`, {
       combine_appid: input.combineAppid,
-      sub_orders: input.subOrders.map((s) => ({ mchid: s.mchid, out_trade_no: s.outTradeNo, sub_mchid: s.subMchid })),
+      sub_orders: wireSubOrders(input),
+    });
+  const pay = (input: PeerOrderInput) =>
+    call('POST', BASE, {
+      combine_out_trade_no: input.combineOutTradeNo,
+      combine_appid: input.combineAppid,
+      sub_orders: wireSubOrders(input),
     });
   const subStates = (a: Answer) =>
     (a.json?.sub_orders as { out_trade_no: string; trade_state: string; transaction_id?: string }[]).map((s) => ({
@@ -170,6 +207,38 @@ describe('WeChat Pay peer over HTTP', () => {
       ]);
     });
 
+    it("answers combine_mchid: the pay caller's mchid, a seed's combine_mchid, else the simulator identity's", async () => {
+      const paid = order('PM');
+      const payAnswer = await pay(paid);
+      expect(payAnswer).toMatchObject({ status: 200, verified: true, json: { combine_mchid: identity.mchid } });
+      const queried = await query(paid);
+      expect(queried).toMatchObject({ status: 200, verified: true });
+      // The field order of WeChat Pay's own answer.
+      expect(Object.keys(queried.json!)).toEqual([
+        'combine_appid',
+        'combine_mchid',
+        'combine_out_trade_no',
+        'sub_orders',
+      ]);
+      expect(queried.json?.combine_mchid).toBe(identity.mchid);
+      expect(peer.orders.get(paid.combineOutTradeNo)?.combineMchid).toBe(identity.mchid);
+
+      const seeded = order('SM');
+      await seedOrder(peer.url, seeded, 'SUCCESS');
+      expect((await query(seeded)).json?.combine_mchid).toBe(identity.mchid);
+      const other = { ...order('OM'), combineMchid: '1230000109' };
+      await seedOrder(peer.url, other, 'SUCCESS');
+      expect(await query(other)).toMatchObject({ verified: true, json: { combine_mchid: '1230000109' } });
+      expect(await admin('GET', `orders/${other.combineOutTradeNo}`)).toMatchObject({
+        json: { combineMchid: '1230000109' },
+      });
+      // A late pay carries the seed's merchant too.
+      const late = { ...order('LM'), combineMchid: '1230000110' };
+      await scheduleLatePay(peer.url, late, 'QUERY_NOT_FOUND');
+      await query(late);
+      expect((await query(late)).json?.combine_mchid).toBe('1230000110');
+    });
+
     it('an unknown order is a signed 404 ORDER_NOT_EXIST', async () => {
       const answer = await query(order('U'));
       expect(answer).toMatchObject({ status: 404, verified: true, json: { code: 'ORDER_NOT_EXIST' } });
@@ -197,6 +266,10 @@ describe('WeChat Pay peer over HTTP', () => {
       expect(
         await admin('POST', 'orders', { ...body, sub_orders: [{ mchid: '1', out_trade_no: 'A1' }] }),
       ).toMatchObject({ status: 400, json: { error: 'sub_orders[0].sub_mchid must be a non-empty string' } });
+      expect(await admin('POST', 'orders', { ...body, combine_mchid: 'M19' })).toMatchObject({
+        status: 400,
+        json: { error: 'combine_mchid must be a merchant id (1 to 32 digits) when present' },
+      });
       expect(await admin('POST', 'late-pay', { ...body, after: 'SOON' })).toMatchObject({
         status: 400,
         json: { error: 'after must be one of REVERSE_NOT_FOUND, QUERY_NOT_FOUND' },
@@ -225,6 +298,29 @@ describe('WeChat Pay peer over HTTP', () => {
       peer.settings.repeatReversePolicy = 'ORDER_CLOSED';
       expect(await reverse(input)).toMatchObject({ status: 400, verified: true, json: { code: 'ORDER_CLOSED' } });
       expect(lastEntry(input)?.effect).toBeUndefined();
+    });
+
+    it('a repeat refused as INVALID_REQUEST by setting: signed 400, nothing changes; a first reverse still works', async () => {
+      expect(await admin('POST', 'settings', { repeatReversePolicy: 'INVALID_REQUEST' })).toMatchObject({
+        status: 200,
+        json: { repeatReversePolicy: 'INVALID_REQUEST' },
+      });
+      const input = order('I');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(await reverse(input)).toMatchObject({
+        status: 400,
+        verified: true,
+        json: { code: 'INVALID_REQUEST', message: '订单状态不允许撤销' },
+      });
+      expect(lastEntry(input)).toMatchObject({ status: 400, code: 'INVALID_REQUEST', answerVerifiable: true });
+      expect(lastEntry(input)?.effect).toBeUndefined();
+      expect(peer.orders.get(input.combineOutTradeNo)).toMatchObject({ state: 'REFUND', reverseRequests: 2 });
+      expect(await admin('POST', 'settings', { repeatReversePolicy: 'REFUSE' })).toMatchObject({
+        status: 400,
+        json: { error: 'repeatReversePolicy must be one of NO_CONTENT, ORDER_CLOSED, INVALID_REQUEST' },
+      });
+      expect(peer.settings.repeatReversePolicy).toBe('INVALID_REQUEST');
     });
 
     it.each(['CLOSED', 'REVOKED', 'REFUND'] as const)(
@@ -256,6 +352,51 @@ describe('WeChat Pay peer over HTTP', () => {
       });
       expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
       expect(lastEntry(input)?.effect).toBeUndefined();
+    });
+  });
+
+  describe('refunds not yet visible (refundLagMs)', () => {
+    it('the query answers a refunded sub-order SUCCESS until refundLagMs has passed, a closed one CLOSED at once', async () => {
+      expect(await admin('POST', 'settings', { refundLagMs: 600 })).toMatchObject({
+        status: 200,
+        json: { refundLagMs: 600 },
+      });
+      const input = order('G', 2);
+      const [s1, s2] = input.subOrders.map((s) => s.outTradeNo);
+      await seedOrder(peer.url, input, 'SUCCESS', { [s2!]: 'NOTPAY' });
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      const reversedAt = Date.now();
+      expect(lastEntry(input)?.effect).toEqual({ from: 'SUCCESS', to: 'REFUND' });
+      expect(subStates(await query(input))).toEqual([
+        { no: s1, state: 'SUCCESS', paid: true },
+        { no: s2, state: 'CLOSED', paid: false },
+      ]);
+      // The admin view has the true states and when the refund shows.
+      const view = (await admin('GET', `orders/${input.combineOutTradeNo}`)).json;
+      expect(view).toMatchObject({ state: 'REFUND', subStates: { [s1!]: 'REFUND', [s2!]: 'CLOSED' } });
+      const visibleAt = Date.parse((view.refundVisibleAt as Record<string, string>)[s1!]!);
+      expect(visibleAt - reversedAt).toBeGreaterThan(500);
+      expect(visibleAt - reversedAt).toBeLessThanOrEqual(600);
+      expect(Object.keys(view.refundVisibleAt as object)).toEqual([s1]);
+      // A repeat meanwhile is a repeat: nothing left to change.
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)?.effect).toBeUndefined();
+      await new Promise((r) => setTimeout(r, visibleAt - Date.now() + 20));
+      expect(subStates(await query(input))).toEqual([
+        { no: s1, state: 'REFUND', paid: true },
+        { no: s2, state: 'CLOSED', paid: false },
+      ]);
+    });
+
+    it('refundLagMs is checked like the other settings, through the admin API and at start', async () => {
+      expect(await admin('POST', 'settings', { refundLagMs: -1, delayMs: 1 })).toMatchObject({
+        status: 400,
+        json: { error: 'refundLagMs must be a whole number ≥ 0' },
+      });
+      expect(peer.settings).toMatchObject({ refundLagMs: 0, delayMs: 500 });
+      await expect(startWechatpayPeer(identity, { settings: { refundLagMs: 1.5 } })).rejects.toThrow(
+        'refundLagMs must be a whole number ≥ 0',
+      );
     });
   });
 
@@ -317,9 +458,104 @@ describe('WeChat Pay peer over HTTP', () => {
     });
   });
 
+  describe('a pay call that lands late, unannounced (LAND_LATE)', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const states = async (input: PeerOrderInput) => subStates(await query(input)).map((s) => [s.state, s.paid]);
+
+    it('is registered PAYING, its answer hangs, and the debit lands landAfterMs after it arrived, by itself', async () => {
+      expect(await changePeerSettings(peer.url, { payHangMs: 300 })).toMatchObject({ payHangMs: 300 });
+      const input = order('LL');
+      await scriptPay(peer.url, input.combineOutTradeNo, { outcome: 'LAND_LATE', landAfterMs: 700 });
+      const sent = Date.now();
+      const paying = pay(input);
+      await sleep(100);
+      expect(await states(input)).toEqual([
+        ['USERPAYING', false],
+        ['USERPAYING', false],
+      ]);
+      // The held-back answer (after payHangMs): the order as it then is, not paid yet.
+      const answered = await paying;
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(290);
+      expect(answered).toMatchObject({ status: 200, verified: true });
+      expect(subStates(answered).map((s) => s.state)).toEqual(['USERPAYING', 'USERPAYING']);
+      const payCall = peer.log.find((e) => e.orderNo === input.combineOutTradeNo && e.route === 'pay')!;
+      expect(payCall.effect).toEqual({ from: 'NONE', to: 'PAYING' });
+      await sleep(sent + 900 - Date.now());
+      expect(await states(input)).toEqual([
+        ['SUCCESS', true],
+        ['SUCCESS', true],
+      ]);
+      const landing = (await peerRequests(peer.url, input.combineOutTradeNo)).find((e) => e.landing);
+      expect(landing).toMatchObject({
+        route: 'pay',
+        status: 0,
+        effect: { from: 'PAYING', to: 'SUCCESS' },
+        landing: { payCall: payCall.seq, outcome: 'LANDED' },
+      });
+      expect(Date.parse(landing!.at) - Date.parse(payCall.at)).toBeGreaterThanOrEqual(690);
+      expect(peer.orders.get(input.combineOutTradeNo)?.transactionId).toMatch(/^42000/);
+    });
+
+    it('a landing due before the answer: the held-back answer shows the order paid', async () => {
+      await changePeerSettings(peer.url, { payHangMs: 400 });
+      const input = order('LE');
+      await scriptPay(peer.url, input.combineOutTradeNo, { outcome: 'LAND_LATE', landAfterMs: 100 });
+      const answered = await pay(input);
+      expect(subStates(answered)).toEqual(
+        input.subOrders.map((s) => ({ no: s.outTradeNo, state: 'SUCCESS', paid: true })),
+      );
+    });
+
+    it('does not land on an order reversed before it came due, and logs that it was prevented', async () => {
+      await changePeerSettings(peer.url, { payHangMs: 50 });
+      const input = order('LP');
+      await scriptPay(peer.url, input.combineOutTradeNo, { outcome: 'LAND_LATE', landAfterMs: 400 });
+      const sent = Date.now();
+      await pay(input);
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)?.effect).toEqual({ from: 'PAYING', to: 'CLOSED' });
+      await sleep(sent + 600 - Date.now());
+      expect(lastEntry(input)).toMatchObject({
+        route: 'pay',
+        landing: { outcome: 'PREVENTED', found: 'CLOSED' },
+      });
+      expect(lastEntry(input)?.effect).toBeUndefined();
+      expect(await states(input)).toEqual([
+        ['CLOSED', false],
+        ['CLOSED', false],
+      ]);
+    });
+
+    it('pay-script validation names the bad field', async () => {
+      const no = order('LV').combineOutTradeNo;
+      const script = (body: Record<string, unknown>) =>
+        admin('POST', 'pay-script', { combine_out_trade_no: no, ...body });
+      expect(await script({ outcome: 'LATER' })).toMatchObject({
+        status: 400,
+        json: { error: 'outcome must be one of SUCCESS, FAIL, HANG, LAND_LATE' },
+      });
+      expect(await script({ outcome: 'LAND_LATE' })).toMatchObject({
+        status: 400,
+        json: { error: 'landAfterMs is required with LAND_LATE: a whole number of milliseconds ≥ 0' },
+      });
+      expect(await script({ outcome: 'LAND_LATE', landAfterMs: -1 })).toMatchObject({ status: 400 });
+      expect(await script({ outcome: 'HANG', landAfterMs: 10 })).toMatchObject({
+        status: 400,
+        json: { error: 'landAfterMs is only for outcome LAND_LATE' },
+      });
+      expect(peer.payScript.has(no)).toBe(false);
+      await scriptPay(peer.url, no, 'FAIL');
+      expect(peer.payScript.get(no)).toBe('FAIL');
+      await expect(changePeerSettings(peer.url, { payHangMs: -5 })).rejects.toThrow(
+        /400 .*payHangMs must be a whole number/,
+      );
+    });
+  });
+
   describe('fault kinds', () => {
     it('new kinds but GENERIC_NOT_FOUND are recoverable; only NO_HEADERS of them acts after the effect', () => {
       const added: FaultKind[] = [
+        'FREQUENCY_LIMITED',
         'ACCEPTED_202',
         'UNSIGNED_NOT_EXIST',
         'UNSIGNED_CLOSED',
@@ -347,6 +583,9 @@ describe('WeChat Pay peer over HTTP', () => {
     });
 
     const rows: [FaultKind, number, string, 'signed' | 'none', TradeState][] = [
+      ['RATE_LIMIT', 429, 'RATELIMIT_EXCEEDED', 'signed', 'PAYING'],
+      ['RATE_LIMIT_RETRY_AFTER', 429, 'RATELIMIT_EXCEEDED', 'signed', 'PAYING'],
+      ['FREQUENCY_LIMITED', 403, 'FREQUENCY_LIMITED', 'signed', 'PAYING'],
       ['ACCEPTED_202', 202, 'USER_PAYING', 'signed', 'PAYING'],
       ['UNSIGNED_NOT_EXIST', 404, 'ORDER_NOT_EXIST', 'none', 'PAYING'],
       ['UNSIGNED_CLOSED', 400, 'ORDER_CLOSED', 'none', 'PAYING'],
@@ -362,6 +601,7 @@ describe('WeChat Pay peer over HTTP', () => {
         const answer = await reverse(input);
         expect(answer.status).toBe(status);
         expect(answer.json?.code).toBe(status === 204 ? undefined : code);
+        expect(answer.retryAfter).toBe(kind === 'RATE_LIMIT_RETRY_AFTER' ? '3' : undefined);
         if (headers === 'signed') {
           expect(answer.wechatpayHeaders.sort()).toEqual([
             'wechatpay-nonce',
@@ -407,6 +647,225 @@ describe('WeChat Pay peer over HTTP', () => {
       peer.faults.add({ route: 'query', kind: 'UNSIGNED_NOT_EXIST', count: 1, orderNo: input.combineOutTradeNo });
       expect(await query(input)).toMatchObject({ status: 404, verified: false, wechatpayHeaders: [] });
       expect(await query(input)).toMatchObject({ status: 200, verified: true });
+    });
+  });
+  describe('replayed answers', () => {
+    /** What a byte-exact copy must repeat: status, body and the four Wechatpay-* headers. */
+    const bytes = (a: Answer) => ({ status: a.status, body: a.body, wechatpay: a.wechatpay });
+
+    it('REPLAY_NOT_EXIST with no recent "no such order": one is made for a random order, logged, and replayed as is', async () => {
+      const fresh = await startWechatpayPeer(identity);
+      const get = (uri: string) => callAt(fresh, 'GET', uri);
+      try {
+        const input = order('RN');
+        await seedOrder(fresh.url, input, 'SUCCESS');
+        fresh.faults.add({ route: 'query', kind: 'REPLAY_NOT_EXIST', count: 1, orderNo: input.combineOutTradeNo });
+        const replayed = await get(`${BASE}/${input.combineOutTradeNo}`);
+        expect(replayed).toMatchObject({ status: 404, verified: true, json: { code: 'ORDER_NOT_EXIST' } });
+        const [request, made] = fresh.log.slice(-2);
+        expect(made).toMatchObject({
+          route: 'query',
+          method: 'GET',
+          status: 404,
+          code: 'ORDER_NOT_EXIST',
+          answerVerifiable: true,
+          answerNonce: replayed.wechatpay['wechatpay-nonce'],
+        });
+        expect(made!.orderNo).not.toBe(input.combineOutTradeNo);
+        expect(fresh.orders.has(made!.orderNo!)).toBe(false);
+        expect(request).toMatchObject({
+          orderNo: input.combineOutTradeNo,
+          fault: 'REPLAY_NOT_EXIST',
+          status: 404,
+          code: 'ORDER_NOT_EXIST',
+          answerVerifiable: true,
+          answerNonce: replayed.wechatpay['wechatpay-nonce'],
+          replayOf: made!.seq,
+        });
+        // The body is what a real "no such order" says, byte for byte.
+        const genuine = await get(`${BASE}/${order('RX').combineOutTradeNo}`);
+        expect(replayed.body).toBe(genuine.body);
+        // The retry gets the real, fresh answer; the order was never touched.
+        expect(await get(`${BASE}/${input.combineOutTradeNo}`)).toMatchObject({ status: 200, verified: true });
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('REPLAY_NOT_EXIST replays the last signed "no such order" to any order, the same bytes each time, on query and reverse', async () => {
+      const unknown = order('RU');
+      const genuine = await query(unknown);
+      expect(genuine).toMatchObject({ status: 404, verified: true });
+      const genuineSeq = lastEntry(unknown)!.seq;
+      const input = order('RQ');
+      await seedOrder(peer.url, input, 'PAYING');
+      peer.faults.add({ route: '*', kind: 'REPLAY_NOT_EXIST', count: 2, orderNo: input.combineOutTradeNo });
+      const first = await query(input);
+      expect(bytes(first)).toEqual(bytes(genuine));
+      expect(first.verified).toBe(true);
+      const second = await reverse(input);
+      expect(bytes(second)).toEqual(bytes(genuine));
+      const logged = peer.log.filter((e) => e.orderNo === input.combineOutTradeNo);
+      expect(logged.map((e) => [e.route, e.fault, e.status, e.answerNonce, e.replayOf])).toEqual([
+        ['query', 'REPLAY_NOT_EXIST', 404, genuine.wechatpay['wechatpay-nonce'], genuineSeq],
+        ['reverse', 'REPLAY_NOT_EXIST', 404, genuine.wechatpay['wechatpay-nonce'], genuineSeq],
+      ]);
+      // Not processed: the order is still unpaid; the retry reverses it with a fresh answer.
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('PAYING');
+      const retry = await reverse(input);
+      expect(retry).toMatchObject({ status: 204, verified: true });
+      expect(retry.wechatpay['wechatpay-nonce']).not.toBe(genuine.wechatpay['wechatpay-nonce']);
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('CLOSED');
+    });
+
+    it('REPLAY_NOT_EXIST makes a new one once the last is older than 4 minutes; never on a pay', async () => {
+      await query(order('RO'));
+      const kept = peer.sent.freshNotExist()!;
+      expect(peer.sent.freshNotExist(kept.at + NOT_EXIST_REPLAY_MS + 1)).toBeUndefined();
+      kept.at -= NOT_EXIST_REPLAY_MS + 1;
+      const input = order('RA');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      peer.faults.add({ route: 'query', kind: 'REPLAY_NOT_EXIST', count: 1, orderNo: input.combineOutTradeNo });
+      const replayed = await query(input);
+      expect(replayed).toMatchObject({ status: 404, verified: true });
+      expect(replayed.body).toBe(kept.body);
+      expect(replayed.wechatpay['wechatpay-nonce']).not.toBe(kept.headers['Wechatpay-Nonce']);
+      const made = peer.log.find((e) => e.seq === lastEntry(input)!.replayOf)!;
+      expect(made.orderNo).not.toBe(input.combineOutTradeNo);
+      expect(() => peer.faults.add({ route: 'pay', kind: 'REPLAY_NOT_EXIST', count: 1 })).toThrow(
+        'route must be * or query or reverse for REPLAY_NOT_EXIST',
+      );
+    });
+
+    it('REPLAY_LAST answers with the last signed answer to this order on this route, byte for byte', async () => {
+      const input = order('RL');
+      await seedOrder(peer.url, input, 'PAYING');
+      const firstQuery = await query(input);
+      const queried = lastEntry(input)!;
+      const firstReverse = await reverse(input);
+      const reversed = lastEntry(input)!;
+      expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('CLOSED');
+      peer.faults.add({ route: 'query', kind: 'REPLAY_LAST', count: 1, orderNo: input.combineOutTradeNo });
+      peer.faults.add({ route: 'reverse', kind: 'REPLAY_LAST', count: 1, orderNo: input.combineOutTradeNo });
+      // A stale answer: it still says USERPAYING, with the nonce that already came once.
+      const stale = await query(input);
+      expect(bytes(stale)).toEqual(bytes(firstQuery));
+      expect(subStates(stale).map((s) => s.state)).toEqual(['USERPAYING', 'USERPAYING']);
+      expect(lastEntry(input)).toMatchObject({
+        fault: 'REPLAY_LAST',
+        status: 200,
+        answerVerifiable: true,
+        answerNonce: queried.answerNonce,
+        replayOf: queried.seq,
+      });
+      const again = await reverse(input);
+      expect(bytes(again)).toEqual(bytes(firstReverse));
+      expect(lastEntry(input)).toMatchObject({ fault: 'REPLAY_LAST', status: 204, replayOf: reversed.seq });
+      expect(peer.orders.get(input.combineOutTradeNo)?.reverseRequests).toBe(1);
+      // The retry gets a fresh answer.
+      const retry = await query(input);
+      expect(subStates(retry).map((s) => s.state)).toEqual(['CLOSED', 'CLOSED']);
+      expect(retry.wechatpay['wechatpay-nonce']).not.toBe(queried.answerNonce);
+    });
+
+    it('REPLAY_LAST with no earlier answer to this order on this route: processed as usual, no fault counted', async () => {
+      const input = order('RF');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      await query(input);
+      const before = peer.faults.injected.get('REPLAY_LAST') ?? 0;
+      peer.faults.add({ route: 'reverse', kind: 'REPLAY_LAST', count: 1, orderNo: input.combineOutTradeNo });
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)).toMatchObject({ effect: { from: 'SUCCESS', to: 'REFUND' } });
+      expect(lastEntry(input)?.fault).toBeUndefined();
+      expect(peer.faults.list()[0]).toMatchObject({ fired: 0 });
+      expect(peer.faults.injected.get('REPLAY_LAST') ?? 0).toBe(before);
+      // Now there is one: the repeat's answer is the first reverse's 204.
+      expect(await reverse(input)).toMatchObject({ status: 204 });
+      expect(lastEntry(input)).toMatchObject({ fault: 'REPLAY_LAST', replayOf: lastEntry(input)!.seq - 1 });
+    });
+  });
+
+  describe('query answers that do not match the order', () => {
+    type WireSub = { mchid: string; out_trade_no: string; sub_mchid: string; transaction_id?: string };
+    const subsOf = (a: Answer) => a.json?.sub_orders as WireSub[];
+    const rows: [FaultKind, number, (real: Answer, got: Answer) => void][] = [
+      ['FOREIGN_MCHID', 2, (real, got) => expect(got.json).toEqual({ ...real.json, combine_mchid: '1900000000' })],
+      [
+        'EXTRA_SUB_ORDER',
+        2,
+        (real, got) => {
+          const [a, b, extra] = subsOf(got);
+          expect([a, b]).toEqual(subsOf(real));
+          expect(extra).toMatchObject({ mchid: b!.mchid, sub_mchid: b!.sub_mchid, trade_state: 'SUCCESS' });
+          expect(subsOf(real).map((s) => s.out_trade_no)).not.toContain(extra!.out_trade_no);
+          expect(extra!.transaction_id).toMatch(/^42000/);
+          expect(subsOf(real).map((s) => s.transaction_id)).not.toContain(extra!.transaction_id);
+        },
+      ],
+      [
+        'SUB_MCHID_MISMATCH',
+        2,
+        (real, got) => {
+          const [first, ...rest] = subsOf(real);
+          expect(subsOf(got)).toEqual([{ ...first, sub_mchid: '1999999999' }, ...rest]);
+        },
+      ],
+      ['MISSING_SUB_ORDER', 2, (real, got) => expect(subsOf(got)).toEqual(subsOf(real).slice(0, 1))],
+      [
+        'MISSING_SUB_ORDER',
+        1,
+        (real, got) => {
+          const [only] = subsOf(got);
+          expect(subsOf(got)).toHaveLength(1);
+          expect(only!.out_trade_no).not.toBe(subsOf(real)[0]!.out_trade_no);
+          expect({ ...only, out_trade_no: 'X' }).toEqual({ ...subsOf(real)[0], out_trade_no: 'X' });
+        },
+      ],
+    ];
+    it.each(rows)(
+      '%s (%i sub-orders): a signed 200 that differs from the order only there; the retry gets the real answer',
+      async (kind, subs, check) => {
+        const input = order('W', subs);
+        await seedOrder(peer.url, input, 'SUCCESS');
+        peer.faults.add({ route: 'query', kind, count: 1, orderNo: input.combineOutTradeNo });
+        const got = await query(input);
+        expect(got).toMatchObject({ status: 200, verified: true });
+        expect(lastEntry(input)).toMatchObject({ fault: kind, status: 200, answerVerifiable: true });
+        const real = await query(input);
+        expect(real).toMatchObject({ status: 200, verified: true, json: { combine_mchid: identity.mchid } });
+        expect(lastEntry(input)?.fault).toBeUndefined();
+        expect(got.json).toMatchObject({
+          combine_appid: input.combineAppid,
+          combine_out_trade_no: input.combineOutTradeNo,
+        });
+        check(real, got);
+      },
+    );
+
+    it('do not act on an unknown order (the normal 404, not counted) nor on other routes', async () => {
+      const input = order('W');
+      peer.faults.add({ route: '*', kind: 'FOREIGN_MCHID', count: 1, orderNo: input.combineOutTradeNo });
+      expect(await query(input)).toMatchObject({ status: 404, verified: true, json: { code: 'ORDER_NOT_EXIST' } });
+      expect(lastEntry(input)?.fault).toBeUndefined();
+      await seedOrder(peer.url, input, 'SUCCESS');
+      expect(await reverse(input)).toMatchObject({ status: 204, verified: true });
+      expect(lastEntry(input)?.fault).toBeUndefined();
+      expect(peer.faults.list()[0]).toMatchObject({ fired: 0 });
+      expect(await query(input)).toMatchObject({ status: 200, json: { combine_mchid: '1900000000' } });
+      expect(lastEntry(input)?.fault).toBe('FOREIGN_MCHID');
+      expect(recoverableOn('reverse')).not.toContain('FOREIGN_MCHID');
+      expect(recoverableOn('query')).toEqual(expect.arrayContaining(['FOREIGN_MCHID', 'MISSING_SUB_ORDER']));
+    });
+
+    it('a rule naming a route they cannot act on is refused, naming the field', async () => {
+      expect(() => peer.faults.add({ route: 'reverse', kind: 'EXTRA_SUB_ORDER', count: 1 })).toThrow(
+        'route must be * or query for EXTRA_SUB_ORDER',
+      );
+      expect(await admin('POST', 'faults', { route: 'pay', kind: 'SUB_MCHID_MISMATCH', count: 1 })).toMatchObject({
+        status: 400,
+        json: { error: 'route must be * or query for SUB_MCHID_MISMATCH' },
+      });
+      expect(peer.faults.list()).toEqual([]);
     });
   });
 });

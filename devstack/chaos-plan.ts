@@ -7,8 +7,9 @@
 import { CHAOS_PLANS, type ChaosPlan, type CheckedOrder } from '../simulator/invariants';
 import type { OrderService, OrderServiceFault } from '../simulator/order-service';
 import { newOrder } from '../simulator/peer-orders';
+import type { OrderInput } from '../workflows/types';
 import { sampleOrderInput } from './order-input';
-import { RECOVERABLE_FAULTS, type WechatpayPeer } from '../simulator/wechatpay-peer';
+import { recoverableOn, type FaultKind, type Route, type WechatpayPeer } from '../simulator/wechatpay-peer';
 import { peerFields } from './checkout-sim';
 
 /** Share of order-service requests (compensations and confirmations) that fail, retryably. */
@@ -17,14 +18,17 @@ const DOWNSTREAM_FAULTS: OrderServiceFault[] = ['500', '503', '429', '408', 'RES
 
 /** How often each plan is drawn (after the first orders, which take every plan once). */
 const PLAN_WEIGHTS: Readonly<Record<ChaosPlan, number>> = {
-  PAID: 0.15,
-  UNPAID: 0.17,
-  DEBITED: 0.17,
-  DEBITED_ADOPT: 0.12,
-  ALREADY_CLOSED: 0.08,
-  NO_ORDER: 0.13,
-  PAY_LANDS_LATE: 0.15,
+  PAID: 0.13,
+  UNPAID: 0.14,
+  DEBITED: 0.14,
+  DEBITED_ADOPT: 0.1,
+  ALREADY_CLOSED: 0.07,
+  NO_ORDER: 0.11,
+  PAY_LANDS_LATE: 0.12,
   NEEDS_ATTENTION: 0.03,
+  LATE_PAY_UNANNOUNCED: 0.08,
+  REPLAYED: 0.05,
+  RETRY_AFTER_REVERSE: 0.03,
 };
 
 /** What planning and faulting the orders touch: the peers and the run's (seeded) random source. */
@@ -46,13 +50,12 @@ export function planChaosOrders(run: ChaosPeers, count: number): CheckedOrder[] 
     const input = sampleOrderInput(no, {
       paymentTimeout: 20_000 + Math.floor(run.random() * 45_000),
       payWindow: '2s',
-      ...(plan === 'DEBITED_ADOPT' ? { onPaidAtDeadline: 'ADOPT' as const } : {}),
       retryPolicy: {
         reverse: { initialInterval: '1s', maximumInterval: '3s', scheduleToClose: '30m' },
         compensation: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
       },
     });
-    if (plan === 'ALREADY_CLOSED') run.peer.orders.set(no, newOrder(peerFields(input), 'CLOSED'));
+    preparePlannedOrder(run.peer, plan, input);
     return { input, plan };
   });
 }
@@ -66,23 +69,52 @@ function drawPlan(r: number): ChaosPlan {
   return 'UNPAID';
 }
 
+/** What a plan needs besides the sample order: `ADOPT`, or the order already closed at WeChat Pay. */
+export function preparePlannedOrder(peer: WechatpayPeer, plan: ChaosPlan, input: OrderInput): void {
+  if (plan === 'DEBITED_ADOPT' || plan === 'RETRY_AFTER_REVERSE') input.onPaidAtDeadline = 'ADOPT';
+  if (plan === 'ALREADY_CLOSED') peer.orders.set(input.combineOutTradeNo, newOrder(peerFields(input), 'CLOSED'));
+}
+
 /**
- * The scripted refusals (PARAM_ERROR on the first reverse of NEEDS_ATTENTION orders), then random recoverable faults
- * on WeChat Pay's query and reverse routes (`faultRate` each) and on both order-service routes. Scripted rules come
- * first so that random ones cannot pre-empt them.
+ * The faults a plan scripts for its order (shared by the chaos run and the cluster test): a PARAM_ERROR on the first
+ * reverse (NEEDS_ATTENTION, RETRY_AFTER_REVERSE), the order's own earlier answers replayed to it (REPLAYED).
+ */
+export function addPlannedFaults(peer: WechatpayPeer, orders: readonly CheckedOrder[]): void {
+  for (const { plan, input } of orders) {
+    const orderNo = input.combineOutTradeNo;
+    if (plan === 'NEEDS_ATTENTION' || plan === 'RETRY_AFTER_REVERSE') {
+      peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo });
+    }
+    if (plan === 'REPLAYED') {
+      peer.faults.add({ route: 'query', kind: 'REPLAY_LAST', count: 2, orderNo });
+      peer.faults.add({ route: 'reverse', kind: 'REPLAY_LAST', count: 1, orderNo });
+    }
+  }
+}
+
+/**
+ * The scripted faults of each plan, then random recoverable faults on WeChat Pay's query and reverse routes
+ * (`faultRate` each) and on both order-service routes. Scripted rules come first so that random ones cannot pre-empt
+ * them.
  */
 export function addChaosFaults(run: ChaosPeers, orders: readonly CheckedOrder[], faultRate: number): void {
   const { peer, orderService } = run;
-  for (const o of orders) {
-    if (o.plan !== 'NEEDS_ATTENTION') continue;
-    peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: o.input.combineOutTradeNo });
-  }
+  addPlannedFaults(peer, orders);
   for (const route of ['query', 'reverse'] as const) {
-    spread(RECOVERABLE_FAULTS, faultRate, (kind, probability) => peer.faults.add({ route, kind, probability }));
+    spread(chaosFaultKinds(route), faultRate, (kind, probability) => peer.faults.add({ route, kind, probability }));
   }
   spread(DOWNSTREAM_FAULTS, DOWNSTREAM_FAULT_RATE, (kind, probability) =>
     orderService.faults.add({ kind, probability }),
   );
+}
+
+/**
+ * The recoverable faults drawn at random on a WeChat Pay route. Not REPLAY_NOT_EXIST: the first copy of an answer the
+ * peer made for it is a genuine signed answer no client has seen, which nothing can tell from a fresh one; replays of
+ * answers a worker has seen have a plan of their own (REPLAYED).
+ */
+export function chaosFaultKinds(route: Route): FaultKind[] {
+  return recoverableOn(route).filter((kind) => kind !== 'REPLAY_NOT_EXIST');
 }
 
 /** Adds one rule per kind; each fires given that earlier ones did not, scaled so that the total is `total`. */

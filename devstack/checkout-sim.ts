@@ -9,24 +9,35 @@ import {
   MarkPaidRefusedError,
   beginPayment,
   markPaid,
+  retryOrder,
   startOrder,
   type OrderInput,
 } from '../client';
+import { parseDuration } from '../workflows/duration';
 import { scheduleLatePay } from '../simulator/admin-client';
 import type { ChaosPlan, CheckedOrder } from '../simulator/invariants';
 import { newOrder, type TradeState } from '../simulator/peer-orders';
 import type { WechatpayPeer } from '../simulator/wechatpay-peer';
 import { SIMULATOR_PAY_WINDOW_FLOOR } from '../simulator/keys';
 
-/** What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse. */
-export const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE'>> = {
+/**
+ * What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse;
+ * `UNANNOUNCED`: the checkout never calls `beginPayment`, and the debit lands just after the deadline.
+ */
+export const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE' | 'UNANNOUNCED'>> = {
   PAID: 'SUCCESS',
   UNPAID: 'PAYING',
   DEBITED: 'SUCCESS',
   DEBITED_ADOPT: 'SUCCESS',
   PAY_LANDS_LATE: 'LATE',
   NEEDS_ATTENTION: 'PAYING',
+  LATE_PAY_UNANNOUNCED: 'UNANNOUNCED',
+  REPLAYED: 'PAYING',
+  RETRY_AFTER_REVERSE: 'PAYING',
 };
+
+/** How long after the deadline an unannounced pay call's debit lands (well inside the 2 s pay window). */
+const UNANNOUNCED_LANDS_AFTER_MS = 300;
 
 /** What the simulated checkout needs: a client, the peer, and the run's (seeded) random source. */
 export interface CheckoutContext {
@@ -69,6 +80,7 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 60): Promise
 export async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: string): Promise<void> {
   const result = PAY_RESULT[o.plan];
   if (result === undefined) return;
+  if (result === 'UNANNOUNCED') return payUnannounced(ctx, o);
   const no = o.input.combineOutTradeNo;
   await sleep(ctx.random() * 2_000);
   try {
@@ -90,6 +102,40 @@ export async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, so
     o.markPaidAccepted = false;
     if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
   }
+}
+
+/**
+ * A checkout that never announces its pay call (an older integration, a raw start): the debit lands just after the
+ * deadline — unless WeChat Pay already knows the order (it never should before the pay window closes).
+ */
+async function payUnannounced(ctx: CheckoutContext, o: CheckedOrder): Promise<void> {
+  const no = o.input.combineOutTradeNo;
+  const deadline = Date.parse(o.input.orderCreatedAt!) + (parseDuration(o.input.paymentTimeout) ?? 0);
+  await sleep(deadline + UNANNOUNCED_LANDS_AFTER_MS - Date.now());
+  o.payCallSent = true;
+  if (ctx.peer.orders.has(no)) return;
+  ctx.peer.orders.set(no, newOrder(peerFields(o.input), 'SUCCESS'));
+  o.landedAt = Date.now();
+}
+
+/**
+ * The operator of the chaos run and the cluster test, for an order waiting in NEEDS_ATTENTION: a RETRY_AFTER_REVERSE
+ * order (its first reverse refused) gets its debit landed at WeChat Pay, then `retry`, once. True when it acted.
+ */
+export async function operateStuckOrder(
+  ctx: Pick<CheckoutContext, 'client' | 'peer'>,
+  o: CheckedOrder,
+): Promise<boolean> {
+  if (o.plan !== 'RETRY_AFTER_REVERSE' || o.retriedAt !== undefined) return false;
+  const no = o.input.combineOutTradeNo;
+  const order = ctx.peer.orders.get(no);
+  if (order && order.state === 'PAYING') {
+    ctx.peer.orders.set(no, newOrder(peerFields(o.input), 'SUCCESS'));
+    o.landedAt = Date.now();
+  }
+  await retryOrder(ctx.client, no);
+  o.retriedAt = Date.now();
+  return true;
 }
 
 /**

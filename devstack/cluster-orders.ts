@@ -8,9 +8,9 @@ import type { Client } from '@temporalio/client';
 import { listOrders, retryOrder, workflowIdFor, type OrderInput, type OrderResult } from '../client';
 import { CHAOS_PLANS, type CheckedOrder } from '../simulator/invariants';
 import type { OrderService } from '../simulator/order-service';
-import { newOrder } from '../simulator/peer-orders';
 import type { WechatpayPeer } from '../simulator/wechatpay-peer';
-import { peerFields, placeOrders, sleep } from './checkout-sim';
+import { preparePlannedOrder } from './chaos-plan';
+import { operateStuckOrder, placeOrders, sleep } from './checkout-sim';
 import { sampleOrderInput } from './order-input';
 import { PaymentPhaseKey } from '../workflows/search-attributes';
 
@@ -26,12 +26,10 @@ export interface OrderRun {
 /** One order of the run; NEEDS_ATTENTION orders marked `operatorRetry` get a `retry` signal once they stop there. */
 export interface ClusterOrder extends CheckedOrder {
   operatorRetry?: boolean;
-  /** When the operator's retry was sent (epoch ms). */
-  retriedAt?: number;
 }
 
 /**
- * `count` orders, the plans in turn (so every plan, `count / 8` times each), deadlines spread evenly over the first
+ * `count` orders, the plans in turn (so every plan about `count / CHAOS_PLANS.length` times), deadlines spread evenly over the first
  * `spreadMs` (orderCreatedAt 15 s before the start, payment timeouts from 20 s), a 2 s pay window; every other
  * NEEDS_ATTENTION order is retried by the operator. Plus a sentinel (NO_ORDER, 30 min to pay) that the recovery
  * probes query and that is cancelled at the end.
@@ -42,8 +40,7 @@ export function planClusterOrders(run: OrderRun, count: number, spreadMs: number
   const orders = Array.from({ length: count }, (_, i): ClusterOrder => {
     const plan = CHAOS_PLANS[i % CHAOS_PLANS.length]!;
     const input = orderInput(`CL${id}${String(i).padStart(4, '0')}`, 20_000 + Math.floor((i * spreadMs) / count));
-    if (plan === 'DEBITED_ADOPT') input.onPaidAtDeadline = 'ADOPT';
-    if (plan === 'ALREADY_CLOSED') run.peer.orders.set(input.combineOutTradeNo, newOrder(peerFields(input), 'CLOSED'));
+    preparePlannedOrder(run.peer, plan, input);
     const operatorRetry = plan === 'NEEDS_ATTENTION' && attention++ % 2 === 0;
     return { input, plan, ...(operatorRetry ? { operatorRetry } : {}) };
   });
@@ -102,6 +99,7 @@ async function settle(run: OrderRun, o: ClusterOrder): Promise<boolean> {
     } else if (d.status.name !== 'RUNNING') {
       o.phase = d.status.name;
     } else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
+      if (await operateStuckOrder(run, o)) return false;
       if (o.operatorRetry && o.retriedAt === undefined) {
         await retryOrder(run.client, no);
         o.retriedAt = Date.now();
@@ -121,7 +119,7 @@ async function settle(run: OrderRun, o: ClusterOrder): Promise<boolean> {
  * end like an unpaid order (REVERSED, compensated once, after a clean query), so it is checked as `UNPAID`.
  */
 export function asCheckedOrders(orders: readonly ClusterOrder[]): CheckedOrder[] {
-  return orders.map((o) => (o.retriedAt !== undefined ? { ...o, plan: 'UNPAID' } : o));
+  return orders.map((o) => (o.retriedAt !== undefined && o.plan === 'NEEDS_ATTENTION' ? { ...o, plan: 'UNPAID' } : o));
 }
 
 /**

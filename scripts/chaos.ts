@@ -19,7 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { workflowIdFor, type OrderResult } from '../client';
 import { addChaosFaults, planChaosOrders } from '../devstack/chaos-plan';
 import { printChaosReport } from '../devstack/chaos-report';
-import { placeOrders, sleep } from '../devstack/checkout-sim';
+import { operateStuckOrder, placeOrders, sleep } from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { freePort, startDevServer, stopProcess, type DevServer } from '../devstack/dev-server';
 import { workerArgs as workerArgsFor } from '../devstack/worker-args';
@@ -198,7 +198,11 @@ async function settle(stack: Stack, o: CheckedOrder): Promise<boolean> {
       o.result = (await handle.result()) as OrderResult;
       o.phase = o.result.outcome;
     } else if (d.status.name !== 'RUNNING') o.phase = d.status.name;
-    else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') o.phase = 'NEEDS_ATTENTION';
+    else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
+      if (await operateStuckOrder(stack, o)) return false;
+      // After an operator's retry, only a new stop (not the phase from before the signal) counts.
+      if (o.retriedAt === undefined || Date.now() - o.retriedAt > 30_000) o.phase = 'NEEDS_ATTENTION';
+    }
     return o.phase !== undefined;
   } catch {
     return false; // e.g. the dev server is restarting

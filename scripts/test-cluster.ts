@@ -8,7 +8,7 @@
  * the chaos invariants (`checkInvariants`) and the visibility queries are checked, and the run ends with
  * `cluster: N orders, K service kills, V invariant violations`.
  *
- * Sizes from the environment: CLUSTER_ORDERS (48, plus a sentinel), CLUSTER_FAULT_RATE (0.1 of WeChat Pay calls),
+ * Sizes from the environment: CLUSTER_ORDERS (44, plus a sentinel), CLUSTER_FAULT_RATE (0.1 of WeChat Pay calls),
  * CLUSTER_SEED (11), CLUSTER_MAX_MS (6 minutes to settle), CLUSTER_KEEP=1 keeps the work folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,13 +38,14 @@ import { projectRoot } from '../devstack/data-dir';
 import { stopProcess, waitFor } from '../devstack/dev-server';
 import { workerArgs } from '../devstack/worker-args';
 import { seededRandom } from '../simulator/faults';
-import { checkInvariants, refusalsLostWithKill } from '../simulator/invariants';
+import { CHAOS_PLANS, checkInvariants, refusalsLostWithKill } from '../simulator/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService } from '../simulator/order-service';
-import { RECOVERABLE_FAULTS, startWechatpayPeer } from '../simulator/wechatpay-peer';
+import { startWechatpayPeer } from '../simulator/wechatpay-peer';
+import { addPlannedFaults, chaosFaultKinds } from '../devstack/chaos-plan';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
-const ORDERS = Number(process.env.CLUSTER_ORDERS ?? 48);
+const ORDERS = Number(process.env.CLUSTER_ORDERS ?? 44);
 const FAULT_RATE = Number(process.env.CLUSTER_FAULT_RATE ?? 0.1);
 const SEED = Number(process.env.CLUSTER_SEED ?? 11);
 const MAX_MS = Number(process.env.CLUSTER_MAX_MS ?? 6 * 60_000);
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
   const stack = await setUp();
   const orders = planClusterOrders(stack, ORDERS, 30_000);
   addFaults(stack, orders);
-  log(`placing ${orders.length} orders (every plan ${ORDERS / 8} times, a sentinel), fault rate ${FAULT_RATE}`);
+  log(
+    `placing ${orders.length} orders (every plan ${ORDERS / CHAOS_PLANS.length} times, a sentinel), fault rate ${FAULT_RATE}`,
+  );
   const t0 = Date.now();
   const { payments } = await placeClusterOrders(stack, orders);
   const sentinel = orders[orders.length - 1]!.input.combineOutTradeNo;
@@ -162,17 +165,15 @@ async function searchAttributesReady(client: Client, cluster: LocalCluster): Pro
   return /registered search attributes/.test(workerLog) ? 'the product worker at its start' : 'someone before the run';
 }
 
-/** The scripted refusals (PARAM_ERROR once) and random recoverable faults on WeChat Pay's query and reverse. */
+/** The plans' scripted faults and random recoverable faults on WeChat Pay's query and reverse. */
 function addFaults(stack: Stack, orders: readonly ClusterOrder[]): void {
-  for (const o of orders) {
-    if (o.plan !== 'NEEDS_ATTENTION') continue;
-    stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: o.input.combineOutTradeNo });
-  }
+  addPlannedFaults(stack.peer, orders);
   if (FAULT_RATE <= 0) return;
   for (const route of ['query', 'reverse'] as const) {
-    const each = FAULT_RATE / RECOVERABLE_FAULTS.length;
+    const kinds = chaosFaultKinds(route);
+    const each = FAULT_RATE / kinds.length;
     let remaining = 1;
-    for (const kind of RECOVERABLE_FAULTS) {
+    for (const kind of kinds) {
       stack.peer.faults.add({ route, kind, probability: Math.min(1, each / remaining) });
       remaining -= each;
     }

@@ -14,7 +14,10 @@ import { AFTER_EFFECT, type PeerLogEntry } from './wechatpay-peer';
  * `DEBITED` (debited, never confirmed → refunded), `DEBITED_ADOPT` (debited, `onPaidAtDeadline: ADOPT` → PAID from
  * the query), `ALREADY_CLOSED` (closed at WeChat Pay → no reverse), `NO_ORDER` (no pay call), `PAY_LANDS_LATE` (the
  * debit lands right after the first "no such order" reverse answer → refunded), `NEEDS_ATTENTION` (PARAM_ERROR on
- * the reverse).
+ * the reverse), `LATE_PAY_UNANNOUNCED` (the checkout never announces its pay call, whose debit lands just after the
+ * deadline, inside the pay window → refunded, compensated after it landed), `REPLAYED` (the order's own earlier signed
+ * answers are replayed to it → refused; settled on fresh answers), `RETRY_AFTER_REVERSE` (`ADOPT`; the first reverse
+ * is refused → NEEDS_ATTENTION; then the debit lands and an operator retries → refunded, never adopted).
  */
 export const CHAOS_PLANS = [
   'PAID',
@@ -25,6 +28,9 @@ export const CHAOS_PLANS = [
   'NO_ORDER',
   'PAY_LANDS_LATE',
   'NEEDS_ATTENTION',
+  'LATE_PAY_UNANNOUNCED',
+  'REPLAYED',
+  'RETRY_AFTER_REVERSE',
 ] as const;
 /** One of {@link CHAOS_PLANS}. */
 export type ChaosPlan = (typeof CHAOS_PLANS)[number];
@@ -35,12 +41,14 @@ export const RULES = {
   b: 'compensation only after a clean query',
   c: 'compensated state is WeChat Pay state',
   d: 'no reverse when nothing to reverse',
-  e: 'adopted orders',
+  e: 'adopted orders, never after a reverse',
   f: 'markPaid wins',
   g: 'compensated exactly once',
   h: 'accepted answer was signed',
   i: 'requests well signed',
   j: 'reverse takes effect once',
+  k: 'no compensation before the last pay landed',
+  l: 'no accepted nonce accepted twice',
 } as const;
 /** One of the keys of {@link RULES}. */
 export type RuleId = keyof typeof RULES;
@@ -53,6 +61,10 @@ export interface CheckedOrder {
   payCallSent?: boolean;
   /** markPaid was accepted (true) or refused (false); undefined when not called. */
   markPaidAccepted?: boolean;
+  /** When the simulated checkout's debit landed at WeChat Pay (epoch ms), for a debit that lands after a start. */
+  landedAt?: number;
+  /** When the run's operator sent `retry` to the order (epoch ms). */
+  retriedAt?: number;
   /** The final phase (the result's outcome, NEEDS_ATTENTION, or the run status); undefined: not settled. */
   phase?: string;
   /** The workflow's result, when it completed. */
@@ -114,6 +126,7 @@ export function checkInvariants(input: InvariantInput): string[] {
       }
     }
   }
+  out.push(...nonceAcceptedTwice(input.orders));
   for (const e of input.peerLog) {
     if (!e.authProblem) continue;
     const who = e.orderNo ?? `request ${e.seq}`;
@@ -174,6 +187,8 @@ function allowedEnds(f: OrderFacts): string[] {
       return order.markPaidAccepted ? ['PAID'] : ['REVERSED'];
     case 'DEBITED_ADOPT':
       return order.payCallSent ? ['PAID'] : ['REVERSED'];
+    case 'RETRY_AFTER_REVERSE':
+      return ['REVERSED'];
     case 'NEEDS_ATTENTION':
       return f.refusalLost ? ['NEEDS_ATTENTION', 'REVERSED'] : ['NEEDS_ATTENTION'];
     default:
@@ -333,6 +348,36 @@ function effectOnce(f: OrderFacts): string[] {
   return effects.length > 1 ? [`the reverse took effect ${effects.length} times`] : [];
 }
 
+/** k: no compensation request before the last debit of the order landed (a landing the peer logged, or the checkout's). */
+function compensatedAfterLastPay(f: OrderFacts): string[] {
+  const landings = f.all.peerLog.filter((e) => e.orderNo === f.no && e.effect?.to === 'SUCCESS').map((e) => time(e.at));
+  const last = Math.max(f.order.landedAt ?? -Infinity, ...landings);
+  const early = f.compensations.filter((c) => time(c.at) <= last);
+  return early.length === 0
+    ? []
+    : [
+        `${early.length} compensation request(s), first at ${early[0]!.at}, before the debit landed at ${new Date(last).toISOString()}`,
+      ];
+}
+
+/** l: every answer nonce an order accepted (queries and the reverse) was accepted once, by one order, in the whole run. */
+function nonceAcceptedTwice(orders: readonly CheckedOrder[]): string[] {
+  const by = new Map<string, string[]>();
+  for (const o of orders) {
+    const reverse = o.result?.reverse;
+    const nonces = [...(reverse?.queries ?? []).map((q) => q.answerNonce), reverse?.answerNonce];
+    for (const nonce of nonces) {
+      if (nonce !== undefined) by.set(nonce, [...(by.get(nonce) ?? []), o.input.combineOutTradeNo]);
+    }
+  }
+  return [...by]
+    .filter(([, owners]) => owners.length > 1)
+    .map(
+      ([nonce, owners]) =>
+        `${owners[owners.length - 1]!} rule l (${RULES.l}): answer nonce ${nonce} accepted ${owners.length} times (by ${owners.join(', ')})`,
+    );
+}
+
 /** The per-order rules, in order (i is checked over the whole log). */
 const ORDER_RULES: readonly (readonly [RuleId, (f: OrderFacts) => string[]])[] = [
   ['a', settled],
@@ -344,4 +389,5 @@ const ORDER_RULES: readonly (readonly [RuleId, (f: OrderFacts) => string[]])[] =
   ['g', compensatedOnce],
   ['h', acceptedAnswerSigned],
   ['j', effectOnce],
+  ['k', compensatedAfterLastPay],
 ];

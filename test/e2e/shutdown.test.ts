@@ -35,7 +35,7 @@ function spawnWorker(env: Record<string, string>): {
   return { child, output: () => out, exited };
 }
 
-describe('graceful shutdown of a worker process', () => {
+describe('a worker process', () => {
   let client: Client;
   let stack: Stack;
   beforeAll(async () => {
@@ -85,4 +85,16 @@ describe('graceful shutdown of a worker process', () => {
       await second.exited;
     }
   }, 120_000);
+
+  it('refuses to start without COMPENSATION_HMAC_SECRET, naming it, unless COMPENSATION_UNSIGNED=allow says so', async () => {
+    const unsigned = spawnWorker({ ...stack.env, COMPENSATION_HMAC_SECRET: '' });
+    expect(await unsigned.exited).toBe(1);
+    expect(unsigned.output()).toMatch(/COMPENSATION_HMAC_SECRET is required \(at least 16 characters\)/);
+
+    const allowed = spawnWorker({ ...stack.env, COMPENSATION_HMAC_SECRET: '', COMPENSATION_UNSIGNED: 'allow' });
+    await waitFor('the worker to poll', async () => allowed.output().includes('worker polling'), { timeoutMs: 60_000 });
+    expect(allowed.output()).toMatch(/compensationSigned"?:\s*false/);
+    allowed.child.kill('SIGTERM');
+    expect(await allowed.exited).toBe(0);
+  }, 90_000);
 });

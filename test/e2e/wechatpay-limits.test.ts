@@ -110,7 +110,12 @@ describe('WeChat Pay rate limit (WECHATPAY_MAX_RPS) and Retry-After', () => {
       const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
       expect((await handle.result()).outcome).toBe('REVERSED');
       const queries = wechatpayRequests(stack, [input]).filter((e) => e.route === 'query');
-      expect(queries[0]).toMatchObject({ status: 429, code: 'FREQUENCY_LIMITED', fault: kind, answerVerifiable: true });
+      expect(queries[0]).toMatchObject({
+        status: 429,
+        code: 'RATELIMIT_EXCEEDED',
+        fault: kind,
+        answerVerifiable: true,
+      });
       expect(queries[1]).toMatchObject({ status: 200 });
       return Date.parse(queries[1]!.at) - Date.parse(queries[0]!.at);
     }

@@ -100,7 +100,7 @@ export async function startStack(
       },
       mode,
     ),
-    ...(secret ? { COMPENSATION_HMAC_SECRET: secret } : {}),
+    ...(secret ? { COMPENSATION_HMAC_SECRET: secret } : { COMPENSATION_UNSIGNED: 'allow' }),
     WECHATPAY_TIMEOUT_MS: '1500',
     COMPENSATION_TIMEOUT_MS: '1500',
     WECHATPAY_AUTH_RETRY_DELAY: '1s',

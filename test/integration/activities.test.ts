@@ -102,6 +102,7 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
   const makeActivities = (mode: 'PUBLIC_KEY' | 'PLATFORM_CERT', extraEnv: Record<string, string> = {}) => {
     const config = loadWorkerConfig({
       ...workerEnvFor(identity, { wechatpay: peer.url, compensation: 'http://127.0.0.1:9/compensations' }, mode),
+      COMPENSATION_HMAC_SECRET: TEST_HMAC_SECRET,
       WECHATPAY_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
       ...extraEnv,
     });
@@ -426,7 +427,8 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
       const order = peer.orders.get(no)!;
       order.subStates = { ...order.subStates, [s3]: 'FROZEN_BY_RISK_CONTROL' as string as PeerTradeState };
 
-      const result = await runActivity(() => query(q(no)));
+      const subOrders = req.subOrders.map(({ mchid, outTradeNo, subMchid }) => ({ mchid, outTradeNo, subMchid }));
+      const result = await runActivity(() => query({ ...q(no), subOrders }));
       expect(result).toMatchObject({ found: true, httpStatus: 200, host: 'main', attempt: 1 });
       const subs = (result as Extract<QueryResult, { found: true }>).subOrders;
       expect(subs.map((s) => [s.outTradeNo, s.mchid, s.subMchid, s.tradeState])).toEqual([
@@ -517,6 +519,49 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
         { logger: fileLogger() },
       );
       expect(await third.run(() => failover(q(no)))).toMatchObject({ found: true, host: 'backup', attempt: 3 });
+    });
+
+    it('refuses an answer whose nonce the order already accepted, and one this process saw, as replays', async () => {
+      const req = reverseRequest();
+      const no = req.combineOutTradeNo;
+      await seedOrder(peer, req, 'PAYING');
+      const first = (await runActivity(() => query(q(no)))) as QueryResult;
+      expect(first).toMatchObject({ found: true });
+      // The order sends the nonces it accepted: the same signed answer again is a replay.
+      fault('query', 'REPLAY_LAST', no);
+      const replayed = failure(await runActivity(() => query({ ...q(no), refuseNonces: [first.answerNonce!] })));
+      expect(replayed.type).toBe(ErrorType.QUERY_ANSWER_UNVERIFIED);
+      expect(replayed.message).toMatch(/REPLAYED_NONCE: already accepted by this order/);
+      // A signed "no such order" this process verified before (for another order) is a replay for any order.
+      const other = orderNo('N');
+      expect(await runActivity(() => query(q(other)))).toMatchObject({ found: false, code: 'ORDER_NOT_EXIST' });
+      fault('query', 'REPLAY_NOT_EXIST', no);
+      const copy = failure(await runActivity(() => query(q(no))));
+      expect(copy.type).toBe(ErrorType.QUERY_ANSWER_UNVERIFIED);
+      expect(copy.message).toMatch(/REPLAYED_NONCE: already seen by this worker/);
+      const replays = logged(no).filter((e) => e.fault === 'REPLAY_NOT_EXIST');
+      expect(replays[0]?.answerNonce).toBe(logged(other)[0]?.answerNonce);
+      // The retry gets a fresh answer.
+      expect(await runActivity(() => query(q(no)))).toMatchObject({ found: true });
+    });
+
+    it('retries answers that are not exactly this order, then hands it to a human (QUERY_ANSWER_MISMATCH)', async () => {
+      const req = reverseRequest();
+      const no = req.combineOutTradeNo;
+      await seedOrder(peer, req, 'CLOSED');
+      peer.faults.add({ route: 'query', kind: 'FOREIGN_MCHID', count: 5, orderNo: no });
+      let heartbeat: unknown;
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const env = new MockActivityEnvironment({ attempt, heartbeatDetails: heartbeat }, { logger: fileLogger() });
+        env.on('heartbeat', (d: unknown) => (heartbeat = d));
+        const err = (await env.run(() => query(q(no))).catch((e: unknown) => e)) as ApplicationFailure;
+        expect({ attempt, type: err.type, nonRetryable: err.nonRetryable }).toEqual(
+          attempt < 5
+            ? { attempt, type: ErrorType.QUERY_ANSWER_UNVERIFIED, nonRetryable: false }
+            : { attempt, type: ErrorType.QUERY_ANSWER_MISMATCH, nonRetryable: true },
+        );
+        expect(err.message).toMatch(/combine_mchid 1900000000, expected/);
+      }
     });
 
     const queryRows: [FaultKind, string, boolean][] = [

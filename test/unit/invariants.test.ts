@@ -47,7 +47,7 @@ class Run {
         combineAppid: APPID,
         subOrders: ['A', 'B'].map((s) => ({ mchid: '1900009191', outTradeNo: `${no}${s}`, subMchid: `19000010${s}` })),
         payWindow: '2s',
-        ...(plan === 'DEBITED_ADOPT' ? { onPaidAtDeadline: 'ADOPT' as const } : {}),
+        ...(plan === 'DEBITED_ADOPT' || plan === 'RETRY_AFTER_REVERSE' ? { onPaidAtDeadline: 'ADOPT' as const } : {}),
       },
       plan,
       ...seen,
@@ -282,6 +282,59 @@ function refusalLostWithKill(run: Run): void {
   });
 }
 
+/** A debit nobody announced lands just after the deadline, before the window closes: refunded, then compensated. */
+function lateUnannounced(run: Run): void {
+  const landedAt = run.now();
+  const { order } = reversed(run, 'C20', 'LATE_PAY_UNANNOUNCED', 'SUCCESS', 'REFUND');
+  order.landedAt = landedAt;
+}
+
+/** The order's own earlier query answer is replayed to it (REPLAY_LAST): refused; a fresh answer settles it. */
+function replayed(run: Run): void {
+  const c21 = run.order('C21', 'REPLAYED', { payCallSent: true });
+  run.atPeer(c21, 'CLOSED');
+  const first = run.wechat('query', 'C21', 200);
+  const accepted = run.wechat('reverse', 'C21', 204, { effect: { from: 'PAYING', to: 'CLOSED' } });
+  run.wechat('query', 'C21', 200, { fault: 'REPLAY_LAST', answerNonce: first.answerNonce! });
+  const confirming = run.wechat('query', 'C21', 200);
+  compensateAll(run, c21, 'CLOSED', 'REVERSED');
+  c21.phase = 'REVERSED';
+  c21.result = reversedResult('C21', {
+    outcome: 'REVERSED',
+    httpStatus: 204,
+    answerNonce: accepted.answerNonce!,
+    queries: [first, confirming].map((q, i) => ({
+      at: q.at,
+      purpose: i === 0 ? 'RECONCILE' : 'CONFIRM',
+      host: 'main',
+      seen: 'all 2 CLOSED',
+      answerNonce: q.answerNonce!,
+    })),
+  });
+}
+
+/** ADOPT; the first reverse is refused; the debit lands and an operator retries: refunded, never adopted. */
+function retryAfterReverse(run: Run): void {
+  const c22 = run.order('C22', 'RETRY_AFTER_REVERSE', { payCallSent: true });
+  run.atPeer(c22, 'REFUND');
+  run.wechat('query', 'C22', 200);
+  run.wechat('reverse', 'C22', 400, { fault: 'PARAM_ERROR', code: 'PARAM_ERROR' });
+  run.wechat('query', 'C22', 200);
+  c22.landedAt = run.now();
+  c22.retriedAt = run.now();
+  run.wechat('query', 'C22', 200);
+  const accepted = run.wechat('reverse', 'C22', 204, { effect: { from: 'SUCCESS', to: 'REFUND' } });
+  run.wechat('query', 'C22', 200);
+  compensateAll(run, c22, 'REFUND', 'REVERSED');
+  c22.phase = 'REVERSED';
+  c22.result = reversedResult('C22', {
+    outcome: 'REVERSED',
+    httpStatus: 204,
+    answerNonce: accepted.answerNonce!,
+    rounds: 2,
+  });
+}
+
 function paidResult(no: string, source: 'MARK_PAID' | 'WECHATPAY_QUERY'): OrderResult {
   return { outcome: 'PAID', combineOutTradeNo: no, paid: { at: NOT_BEFORE, source }, subOrders: [] };
 }
@@ -291,6 +344,7 @@ function cleanRun(): Run {
   const run = new Run();
   reversed(run, 'C1', 'UNPAID', 'PAYING', 'CLOSED');
   for (const write of [debitedLateAnswer, noOrder, payLandsLate, alreadyClosed, adopted, paidAndRefused]) write(run);
+  for (const write of [lateUnannounced, replayed, retryAfterReverse]) write(run);
   refusalLostWithKill(run);
   return run;
 }
@@ -558,5 +612,40 @@ describe('j: the reverse takes effect at most once', () => {
     const run = cleanRun();
     run.wechat('reverse', 'C4', 204, { effect: { from: 'SUCCESS', to: 'REFUND' } });
     expect(caught(run, 'j', 'C4')).toEqual([expect.stringContaining('took effect 2 times')]);
+  });
+});
+
+describe('k: no compensation before the last pay landed', () => {
+  it('catches a compensation sent before an unannounced debit landed', () => {
+    const run = cleanRun();
+    find(run, 'C20').landedAt = run.now();
+    expect(caught(run, 'k', 'C20')).toEqual([expect.stringContaining('before the debit landed')]);
+  });
+
+  it('catches a compensation before a late pay the peer logged', () => {
+    const run = cleanRun();
+    run.wechat('query', 'C3', 404, { effect: { from: 'NONE', to: 'SUCCESS', latePay: true } });
+    const violations = checkInvariants(run.input());
+    expect(violations).toContainEqual(expect.stringMatching(/^C3 \(NO_ORDER\) rule k .*before the debit landed/));
+  });
+});
+
+describe('l: no accepted nonce accepted twice', () => {
+  it('catches one signed answer accepted by two orders', () => {
+    const run = cleanRun();
+    const replayedNonce = find(run, 'C21').result!.reverse!.queries![0]!.answerNonce!;
+    find(run, 'C5').result!.reverse!.queries = [
+      { at: NOT_BEFORE, purpose: 'RECONCILE', host: 'main', seen: 'all 2 CLOSED', answerNonce: replayedNonce },
+    ];
+    expect(caught(run, 'l', 'C21')).toEqual([
+      expect.stringContaining(`answer nonce ${replayedNonce} accepted 2 times (by C5, C21)`),
+    ]);
+  });
+
+  it('catches one signed answer accepted twice by the same order', () => {
+    const run = cleanRun();
+    const queries = find(run, 'C21').result!.reverse!.queries!;
+    queries[1]!.answerNonce = queries[0]!.answerNonce!;
+    expect(caught(run, 'l', 'C21')).toEqual([expect.stringContaining('accepted 2 times (by C21, C21)')]);
   });
 });

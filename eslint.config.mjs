@@ -31,6 +31,25 @@ export default tseslint.config(
     },
   },
   {
+    // The product and the simulator stand below the dev stack, the entry points and the benchmarks: no arrow runs back up.
+    files: ['{workflows,activities,wechatpay,worker,client,simulator}/**/*.ts'],
+    ignores: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/devstack', '**/devstack/*', '**/scripts', '**/scripts/*', '**/bench', '**/bench/*'],
+              message:
+                'The product and the simulator must not import the dev stack, the entry points or the benchmarks.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Workflow code is replayed: it must be deterministic and may not touch Node APIs or the network.
     files: ['workflows/**/*.ts', 'bench/ceiling-workflow.ts'],
     rules: {
@@ -63,6 +82,10 @@ export default tseslint.config(
                 '../simulator/*',
                 '../devstack',
                 '../devstack/*',
+                '../scripts',
+                '../scripts/*',
+                '../bench',
+                '../bench/*',
               ],
               message: 'Workflow code may only import workflow code.',
             },

@@ -3,13 +3,9 @@
  * HMAC-signed when a secret is configured (the shared downstream POST: `downstream.ts`).
  */
 import type { KeyObject } from 'node:crypto';
-import { ErrorType } from '../workflows/errors';
-import type { CompensationRequest, CompensationResult } from '../workflows/types';
+import { ErrorType, type CompensationRequest, type CompensationResult } from '../workflows/contract';
 import type { Metrics } from './metrics';
-import { createDownstreamPoster, DownstreamHeaders, downstreamSignature } from './downstream';
-
-/** Header names of the compensation request (**contract**). */
-export const CompensationHeaders = DownstreamHeaders;
+import { createDownstreamPoster, downstreamSignature } from './downstream';
 
 /** What the compensation activity needs from the worker. Holds the HMAC secret: never log it. */
 export interface CompensationDeps {
@@ -21,7 +17,7 @@ export interface CompensationDeps {
 }
 
 /** The idempotency key of one sub-order's compensation: the same on every retry (**contract**). */
-export function idempotencyKey(request: Pick<CompensationRequest, 'combineOutTradeNo' | 'outTradeNo'>): string {
+function idempotencyKey(request: Pick<CompensationRequest, 'combineOutTradeNo' | 'outTradeNo'>): string {
   return `${request.combineOutTradeNo}:${request.outTradeNo}`;
 }
 
@@ -39,7 +35,7 @@ export function compensationSignature(key: KeyObject, timestamp: string, idempot
 }
 
 /** The compensation body (**contract**): exactly these fields, `tradeState` only when the request has it. */
-export function compensationBody(request: CompensationRequest): string {
+function compensationBody(request: CompensationRequest): string {
   return JSON.stringify({
     combineOutTradeNo: request.combineOutTradeNo,
     outTradeNo: request.outTradeNo,

@@ -4,8 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { ErrorType } from '../workflows/errors';
-import type { PaymentConfirmationRequest, PaymentConfirmationResult } from '../workflows/types';
+import { ErrorType, type PaymentConfirmationRequest, type PaymentConfirmationResult } from '../workflows/contract';
 import type { Metrics } from './metrics';
 import { createDownstreamPoster } from './downstream';
 
@@ -20,7 +19,7 @@ export interface ConfirmationDeps {
 }
 
 /** The idempotency key of an order's payment confirmation: `<combineOutTradeNo>:paid` (**contract**). */
-export function confirmationIdempotencyKey(request: Pick<PaymentConfirmationRequest, 'combineOutTradeNo'>): string {
+function confirmationIdempotencyKey(request: Pick<PaymentConfirmationRequest, 'combineOutTradeNo'>): string {
   return `${request.combineOutTradeNo}:paid`;
 }
 
@@ -28,7 +27,7 @@ export function confirmationIdempotencyKey(request: Pick<PaymentConfirmationRequ
  * The confirmation body (**contract**): exactly `{ combineOutTradeNo, source: "WECHATPAY_QUERY", subOrders:
  * [{ outTradeNo, mchid, subMchid, transactionId? }] }`.
  */
-export function confirmationBody(request: PaymentConfirmationRequest): string {
+function confirmationBody(request: PaymentConfirmationRequest): string {
   return JSON.stringify({
     combineOutTradeNo: request.combineOutTradeNo,
     source: 'WECHATPAY_QUERY',

@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError } from 'axios';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ErrorType } from '../workflows/errors';
+import type { ErrorType } from '../workflows/contract';
 import type { DownstreamFailureKind } from './metrics';
 
 /** Header names of a downstream request (**contract**; the names predate the confirmation, which shares them). */
@@ -21,7 +21,7 @@ export const DownstreamHeaders = {
 } as const;
 
 /** Largest downstream answer body read. */
-export const MAX_DOWNSTREAM_ANSWER_BYTES = 64 * 1024;
+const MAX_DOWNSTREAM_ANSWER_BYTES = 64 * 1024;
 
 /**
  * The signature header value: `sha256=<hex HMAC-SHA256 over "<timestamp>.<idempotencyKey>.<body>">`. The key is
@@ -37,7 +37,7 @@ export function downstreamSignature(key: KeyObject, timestamp: string, idempoten
 }
 
 /** Where and how a downstream POST goes. Holds the HMAC secret: never log it. */
-export interface DownstreamTarget {
+interface DownstreamTarget {
   url: string;
   /** HMAC-SHA256 secret as a KeyObject, when requests are signed. */
   hmacKey?: KeyObject;
@@ -46,7 +46,7 @@ export interface DownstreamTarget {
 }
 
 /** One POST. */
-export interface DownstreamPost {
+interface DownstreamPost {
   /** For messages: "the compensation", "the payment confirmation". */
   what: string;
   /** For messages: who answers, e.g. "the order service". */
@@ -63,7 +63,7 @@ export interface DownstreamPost {
 }
 
 /** A delivered POST: 2xx, or 409 (the downstream already had it). */
-export interface DownstreamDelivery {
+interface DownstreamDelivery {
   httpStatus: number;
   duplicate: boolean;
   attempt: number;

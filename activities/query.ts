@@ -1,12 +1,11 @@
 /** The query activity: one signed GET of the combined order per attempt; only signed, verified facts are returned. */
 import { classifyQueryAnswer, type QueryVerdict } from '../wechatpay/classify';
 import { WechatpayCall } from '../wechatpay/client';
-import { ErrorType } from '../workflows/errors';
-import type { QueryRequest, QueryResult } from '../workflows/types';
+import { ErrorType, type QueryRequest, type QueryResult } from '../workflows/contract';
 import { runWechatpayCall, type CallErrorTypes, type WechatpayCallDeps } from './wechatpay-call';
 
 /** The query's failure types, by answer class. */
-export const QUERY_ERROR_TYPES: CallErrorTypes = {
+const QUERY_ERROR_TYPES: CallErrorTypes = {
   REJECTED: ErrorType.QUERY_REJECTED,
   AUTH: ErrorType.QUERY_AUTH_FAILED,
   TRANSIENT: ErrorType.QUERY_TRANSIENT,

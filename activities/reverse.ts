@@ -1,12 +1,11 @@
 /** The reverse activity: one signed POST per attempt, its answer classified, failures typed for the retry policy. */
 import { classifyReverseAnswer, type AnswerClass } from '../wechatpay/classify';
 import { WechatpayCall } from '../wechatpay/client';
-import { ErrorType } from '../workflows/errors';
-import type { ReverseRequest, ReverseResult } from '../workflows/types';
+import { ErrorType, type ReverseRequest, type ReverseResult } from '../workflows/contract';
 import { runWechatpayCall, type CallErrorTypes, type WechatpayCallDeps } from './wechatpay-call';
 
 /** The reverse's failure types, by answer class. */
-export const REVERSE_ERROR_TYPES: CallErrorTypes = {
+const REVERSE_ERROR_TYPES: CallErrorTypes = {
   REJECTED: ErrorType.REVERSE_REJECTED,
   AUTH: ErrorType.REVERSE_AUTH_FAILED,
   TRANSIENT: ErrorType.REVERSE_TRANSIENT,

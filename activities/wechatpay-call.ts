@@ -7,8 +7,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { FailureClass, FailureVerdict } from '../wechatpay/classify';
 import type { CallOptions, WechatpayAnswer, WechatpayCall, WechatpayClient } from '../wechatpay/client';
-import type { ErrorType } from '../workflows/errors';
-import type { WechatpayHost } from '../workflows/types';
+import type { ErrorType, WechatpayHost } from '../workflows/contract';
 import type { Metrics } from './metrics';
 
 /** What a WeChat Pay call activity needs from the worker (the query and reverse activities share it). */
@@ -21,7 +20,7 @@ export interface WechatpayCallDeps {
 }
 
 /** The heartbeat details a failed attempt leaves for the next one. */
-export interface CallHeartbeat {
+interface CallHeartbeat {
   lastFailure: {
     type: ErrorType;
     row: string;
@@ -38,13 +37,13 @@ export interface CallHeartbeat {
  * stops retrying and a human looks (`MISMATCH` failure type): such an answer is never a confirmation, and a wrong
  * `WECHATPAY_MCHID` or a wrong order input does not fix itself.
  */
-export const MISMATCH_LIMIT = 5;
+const MISMATCH_LIMIT = 5;
 
 /** The failure types of one call, by class; `MISMATCH` for a call whose answers are compared with the order. */
 export type CallErrorTypes = Record<FailureClass, ErrorType> & { MISMATCH?: ErrorType };
 
 /** What the call activity knows once a success verdict is in. */
-export interface CallFacts {
+interface CallFacts {
   status: number;
   code?: string;
   verified: boolean;
@@ -76,7 +75,7 @@ export interface CallSpec<V extends { class: string; row: string; unsigned?: tru
 const FAILURE_CLASSES: ReadonlySet<string> = new Set<FailureClass>(['REJECTED', 'AUTH', 'TRANSIENT', 'UNVERIFIED']);
 
 /** Whether a verdict is one of the shared failure classes. */
-export function isFailureVerdict(verdict: { class: string }): verdict is FailureVerdict {
+function isFailureVerdict(verdict: { class: string }): verdict is FailureVerdict {
   return FAILURE_CLASSES.has(verdict.class);
 }
 

@@ -104,7 +104,7 @@ export async function startStack(work: string, options: StackOptions): Promise<S
 
 /** The simulator in its own process, so that its CPU is not counted as the bench's or a worker's. */
 async function startSimulator(children: ChildProcess[]): Promise<Record<string, string>> {
-  const sim = spawn(process.execPath, [path.join(ROOT, 'dist', 'simulator', 'main.js')], {
+  const sim = spawn(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'simulator.js')], {
     env: { ...process.env, SIMULATOR_PORT: String(await freePort()), ORDER_SERVICE_PORT: String(await freePort()) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

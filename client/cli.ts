@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { OrderPhase } from '../workflows/types';
+import { OrderPhase } from '../workflows/contract';
 import {
   beginPayment,
   cancelOrder,
@@ -29,7 +29,7 @@ import {
   retryOrder,
   startOrder,
   type OrderInput,
-} from './index';
+} from '.';
 
 const USAGE = `usage: npm run order -- start [--restart [--force-input]] '<input JSON>'|@file.json | begin <no> [attemptId] | paid <no> [transactionId]
        | cancel <no> [reason]

@@ -9,24 +9,22 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { formatDuration, iso } from '../workflows/duration';
+import { formatDuration, iso, parseDuration } from '../workflows/duration';
 import { escapeMarkdown, inlineCode, printableText } from '../workflows/markdown';
 import {
-  DEFAULT_TASK_QUEUE,
-  WORKFLOW_TYPE,
   beginPaymentUpdate,
   cancelOrderSignal,
+  CombineOutTradeNoKey,
+  DEFAULT_TASK_QUEUE,
   markPaidUpdate,
+  OrderPhase,
+  PaymentDeadlineKey,
+  PaymentPhaseKey,
   resolveSignal,
   retrySignal,
   statusQuery,
+  WORKFLOW_TYPE,
   workflowIdFor,
-} from '../workflows/messages';
-import { parseDuration } from '../workflows/duration';
-import { PAY_CALL_TIMEOUT_MS, paymentDeadline } from '../workflows/policies';
-import { CombineOutTradeNoKey, PaymentDeadlineKey, PaymentPhaseKey } from '../workflows/search-attributes';
-import {
-  OrderPhase,
   type BeginPaymentDetails,
   type BeginPaymentResult,
   type MarkPaidDetails,
@@ -35,14 +33,13 @@ import {
   type OrderResult,
   type OrderSpec,
   type OrderStatus,
-} from '../workflows/types';
+} from '../workflows/contract';
+import { PAY_CALL_TIMEOUT_MS, paymentDeadline } from '../workflows/policies';
 import { formatIssues, validateOrderInput, type ValidationIssue } from '../workflows/validation';
 import { initialSearchAttributes, orderMemo } from '../workflows/visibility';
 import { ENDED_WITHOUT_OUTCOME, RestartInputMismatchError, endedRun, inputDifferences } from './restart';
 
-export * from '../workflows/types';
-export { workflowIdFor, WORKFLOW_TYPE, DEFAULT_TASK_QUEUE } from '../workflows/messages';
-export { ErrorType } from '../workflows/errors';
+export * from '../workflows/contract';
 export { RestartInputMismatchError } from './restart';
 
 /** The input broke a rule; `issues` names every bad field. */

@@ -5,7 +5,7 @@
  * the fields that differ, unless the caller forces it.
  */
 import type { Client } from '@temporalio/client';
-import type { OrderSpec } from '../workflows/types';
+import type { OrderSpec } from '../workflows/contract';
 import { validateOrderInput } from '../workflows/validation';
 
 /** Run statuses of an order's workflow that end it without an outcome. */

@@ -11,20 +11,22 @@ import {
   markPaid,
   retryOrder,
   startOrder,
+  statusQuery,
+  workflowIdFor,
   type OrderInput,
 } from '../client';
 import { parseDuration } from '../workflows/duration';
 import { scheduleLatePay } from '../simulator/admin-client';
-import type { ChaosPlan, CheckedOrder } from '../simulator/invariants';
-import { newOrder, type TradeState } from '../simulator/peer-orders';
-import type { WechatpayPeer } from '../simulator/wechatpay-peer';
+import type { ChaosPlan, CheckedOrder } from './chaos/invariants';
+import { newOrder, type TradeState } from '../simulator/wechatpay/orders';
+import type { WechatpayPeer } from '../simulator/wechatpay/peer';
 import { SIMULATOR_PAY_WINDOW_FLOOR } from '../simulator/keys';
 
 /**
  * What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse;
  * `UNANNOUNCED`: the checkout never calls `beginPayment`, and the debit lands just after the deadline.
  */
-export const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE' | 'UNANNOUNCED'>> = {
+const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE' | 'UNANNOUNCED'>> = {
   PAID: 'SUCCESS',
   UNPAID: 'PAYING',
   DEBITED: 'SUCCESS',
@@ -77,7 +79,7 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 60): Promise
 }
 
 /** One order's pay call: beginPayment, then the debit lands (or not) at the peer; then markPaid for PAID orders. */
-export async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: string): Promise<void> {
+async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: string): Promise<void> {
   const result = PAY_RESULT[o.plan];
   if (result === undefined) return;
   if (result === 'UNANNOUNCED') return payUnannounced(ctx, o);
@@ -136,6 +138,18 @@ export async function operateStuckOrder(
   await retryOrder(ctx.client, no);
   o.retriedAt = Date.now();
   return true;
+}
+
+/**
+ * Whether an order the operator retried has stopped in NEEDS_ATTENTION again: a new stop (its attention began after the
+ * retry), not the one retried, which visibility may still show while the order waits for a worker. Orders never
+ * retried: true.
+ */
+export async function stoppedAfterRetry(client: Client, o: CheckedOrder): Promise<boolean> {
+  if (o.retriedAt === undefined) return true;
+  const status = await client.workflow.getHandle(workflowIdFor(o.input.combineOutTradeNo)).query(statusQuery);
+  const since = Date.parse(status.attention?.since ?? '');
+  return status.phase === 'NEEDS_ATTENTION' && since > o.retriedAt;
 }
 
 /**

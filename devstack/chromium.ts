@@ -6,7 +6,7 @@
 import { chromium, type Browser } from 'playwright-core';
 
 /** Flags that keep chromium from reaching for the (closed) network. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

@@ -18,7 +18,7 @@ import { SIMULATOR_PAY_WINDOW_FLOOR } from '../simulator/keys';
 import { sampleOrderInput } from './order-input';
 import type { startSimulators } from '../simulator/local';
 import type { OrderService } from '../simulator/order-service';
-import type { WechatpayPeer } from '../simulator/wechatpay-peer';
+import type { WechatpayPeer } from '../simulator/wechatpay/peer';
 import { createPluginClient } from '../wechatpay/plugin';
 import { loadPrivateKey, loadPublicKey } from '../wechatpay/keys';
 

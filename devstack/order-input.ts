@@ -3,12 +3,12 @@
  * benchmark, `npm start` demo): valid inputs of the public contract with sample merchant ids, varied only where a
  * caller needs it.
  */
-import type { OrderInput } from '../workflows/types';
+import type { OrderInput } from '../workflows/contract';
 
 /** The sample merchant (`mchid`) of every sub-order: the simulator's merchant, the caller of every request. */
-export const SAMPLE_MCHID = '1900009191';
+const SAMPLE_MCHID = '1900009191';
 /** The sample combined-order appid. */
-export const SAMPLE_APPID = 'wxd678efh567hg6787';
+const SAMPLE_APPID = 'wxd678efh567hg6787';
 
 /** What a sample order varies. */
 export interface SampleOrderOptions {

@@ -22,7 +22,7 @@ import { projectRoot } from './data-dir';
 import { copyExecutable, findGo, goInstall, locateBinary, secondsSince, userCacheDir } from './go-build';
 
 /** The server version built: the server inside the CLI v1.5.1 the project uses. */
-export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 const SERVER_MODULE = 'go.temporal.io/server';
 const PACKAGES = { server: `${SERVER_MODULE}/cmd/server`, sqlTool: `${SERVER_MODULE}/cmd/tools/sql` } as const;
 /** What `go install` names each binary (the package's last element) and the name the project gives it. */
@@ -69,7 +69,7 @@ function locateSchemas(): string | undefined {
 }
 
 /** Returns the server, schema tool and schemas without building anything, or undefined when one is missing. */
-export function locateTemporalServer(): TemporalServerTools | undefined {
+function locateTemporalServer(): TemporalServerTools | undefined {
   const server = locateServerBinary('server');
   const sqlTool = locateServerBinary('sqlTool');
   const schemas = locateSchemas();

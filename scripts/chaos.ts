@@ -17,18 +17,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { workflowIdFor, type OrderResult } from '../client';
-import { addChaosFaults, planChaosOrders } from '../devstack/chaos-plan';
-import { printChaosReport } from '../devstack/chaos-report';
-import { operateStuckOrder, placeOrders, sleep } from '../devstack/checkout-sim';
+import { addChaosFaults, planChaosOrders } from '../devstack/chaos/plan';
+import { printChaosReport } from '../devstack/chaos/report';
+import { operateStuckOrder, placeOrders, sleep, stoppedAfterRetry } from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { freePort, startDevServer, stopProcess, type DevServer } from '../devstack/dev-server';
 import { workerArgs as workerArgsFor } from '../devstack/worker-args';
 import { seededRandom } from '../simulator/faults';
-import { checkInvariants, refusalsLostWithKill, type CheckedOrder } from '../simulator/invariants';
+import { checkInvariants, refusalsLostWithKill, type CheckedOrder } from '../devstack/chaos/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService, type OrderService } from '../simulator/order-service';
-import { startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay-peer';
-import { PaymentPhaseKey } from '../workflows/search-attributes';
+import { startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay/peer';
+import { PaymentPhaseKey } from '../workflows/contract';
 
 const ORDERS = Number(process.env.CHAOS_ORDERS ?? 500);
 const KILLS = Number(process.env.CHAOS_KILLS ?? 5);
@@ -200,8 +200,7 @@ async function settle(stack: Stack, o: CheckedOrder): Promise<boolean> {
     } else if (d.status.name !== 'RUNNING') o.phase = d.status.name;
     else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
       if (await operateStuckOrder(stack, o)) return false;
-      // After an operator's retry, only a new stop (not the phase from before the signal) counts.
-      if (o.retriedAt === undefined || Date.now() - o.retriedAt > 30_000) o.phase = 'NEEDS_ATTENTION';
+      if (await stoppedAfterRetry(stack.client, o)) o.phase = 'NEEDS_ATTENTION';
     }
     return o.phase !== undefined;
   } catch {

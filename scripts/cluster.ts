@@ -7,8 +7,8 @@
  *   npm run cluster -- --keep       keep the work folder (data, certificates, logs) after stopping
  *   npm run cluster -- --log-level info
  */
-import { startCluster } from '../devstack/cluster';
-import { cliTlsArgs } from '../devstack/cluster-connect';
+import { startCluster } from '../devstack/cluster/local-cluster';
+import { cliTlsArgs } from '../devstack/cluster/connect';
 import { ensureTemporalCli } from '../devstack/temporal-cli';
 
 function argValue(flag: string): string | undefined {

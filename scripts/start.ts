@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     logFile: path.join(DATA_DIR, 'temporal-dev-server.log'),
   });
   running.server = server;
-  const sims = await startSimulators({ wechatpay: PORTS.wechatpay, orderService: PORTS.orderService });
+  const sims = await startSimulators({ wechatpay: PORTS.wechatpay, orderService: PORTS.orderService }, DATA_DIR);
   running.sims = sims;
   console.log(`Temporal Web UI: ${server.uiUrl}`);
   console.log(`WeChat Pay simulator: ${sims.peer.url}`);

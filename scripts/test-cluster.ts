@@ -16,14 +16,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { cancelOrder } from '../client';
-import { startCluster, type LocalCluster } from '../devstack/cluster';
-import { connectWithEnv } from '../devstack/cluster-connect';
+import { startCluster, type LocalCluster } from '../devstack/cluster/local-cluster';
+import { connectWithEnv } from '../devstack/cluster/connect';
 import {
   tryForeignClientCert,
   killAndRestart,
   type KillRecord,
   type WrongCertOutcome,
-} from '../devstack/cluster-kills';
+} from '../devstack/cluster/kills';
 import {
   asCheckedOrders,
   checkVisibility,
@@ -32,18 +32,18 @@ import {
   planClusterOrders,
   type ClusterOrder,
   type OrderRun,
-} from '../devstack/cluster-orders';
+} from '../devstack/cluster/orders';
 import { withRetry } from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { stopProcess, waitFor } from '../devstack/dev-server';
 import { workerArgs } from '../devstack/worker-args';
 import { seededRandom } from '../simulator/faults';
-import { CHAOS_PLANS, checkInvariants, refusalsLostWithKill } from '../simulator/invariants';
+import { CHAOS_PLANS, checkInvariants, refusalsLostWithKill } from '../devstack/chaos/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService } from '../simulator/order-service';
-import { startWechatpayPeer } from '../simulator/wechatpay-peer';
-import { addPlannedFaults, chaosFaultKinds } from '../devstack/chaos-plan';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { startWechatpayPeer } from '../simulator/wechatpay/peer';
+import { addPlannedFaults, chaosFaultKinds } from '../devstack/chaos/plan';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/contract';
 
 const ORDERS = Number(process.env.CLUSTER_ORDERS ?? 44);
 const FAULT_RATE = Number(process.env.CLUSTER_FAULT_RATE ?? 0.1);

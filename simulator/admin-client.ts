@@ -1,8 +1,8 @@
 /** Calls to the simulator's admin API shared by the tests, the chaos run and the benchmark. */
-import type { SubOrderInput } from '../workflows/types';
-import type { PeerLogEntry } from './peer-log';
-import type { LatePay, LatePayTrigger, PayScript, SimOrder, TradeState } from './peer-orders';
-import type { PeerSettings } from './peer-settings';
+import type { SubOrderInput } from '../workflows/contract';
+import type { PeerLogEntry } from './wechatpay/log';
+import type { LatePay, LatePayTrigger, PayScript, SimOrder, TradeState } from './wechatpay/orders';
+import type { PeerSettings } from './wechatpay/settings';
 
 /**
  * An order as the admin API needs it (the fields of the workflow's input that WeChat Pay knows), optionally with the

@@ -1,19 +1,18 @@
 /**
  * The local simulators as `npm start` and `npm run simulator` run them: the WeChat Pay peer and the order-service
- * stub on the given ports, keys in .data/simulator, and the worker environment that points at them.
+ * stub on the given ports, keys in `<dataDir>/simulator`, and the worker environment that points at them.
  */
 import path from 'node:path';
-import { DATA_DIR } from '../devstack/data-dir';
 import { loadOrCreateIdentity, workerEnvFor } from './keys';
 import { startOrderService } from './order-service';
-import { startWechatpayPeer } from './wechatpay-peer';
+import { startWechatpayPeer } from './wechatpay/peer';
 
 /** Local secret for signing compensation requests in the demo (not a production secret). */
-export const DEMO_HMAC_SECRET = 'local-demo-hmac-secret-not-for-production';
+const DEMO_HMAC_SECRET = 'local-demo-hmac-secret-not-for-production';
 
-/** Starts both peers; returns them with the worker environment that uses them. */
-export async function startSimulators(ports: { wechatpay: number; orderService: number }) {
-  const identity = loadOrCreateIdentity(path.join(DATA_DIR, 'simulator'));
+/** Starts both peers, keys under `dataDir`; returns them with the worker environment that uses them. */
+export async function startSimulators(ports: { wechatpay: number; orderService: number }, dataDir: string) {
+  const identity = loadOrCreateIdentity(path.join(dataDir, 'simulator'));
   const peer = await startWechatpayPeer(identity, { port: ports.wechatpay, settings: { delayMs: 12_000 } });
   const orderService = await startOrderService({ port: ports.orderService, secret: DEMO_HMAC_SECRET });
   const env = {

@@ -3,33 +3,95 @@
  * (`POST /compensations`, one per sub-order) and payment confirmations (`POST /payment-confirmations`, an order adopted
  * as paid). It checks the HMAC signature when a secret is set (`X-Compensation-Signature: sha256=<hex>` over
  * `<X-Compensation-Timestamp>.<Idempotency-Key>.<body>`, verified here independently of the product's code),
- * deduplicates by Idempotency-Key (a repeat answers 409), records what it received, and fails on request. What each
- * route accepts and the signature check are in `order-service-routes.ts`.
+ * deduplicates by Idempotency-Key (a repeat answers 409), records what it received, and fails on request.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { FaultBook, readBody, sleep, type FaultRule } from './faults';
 import { header, sendJson, serve } from './http-server';
-import {
-  ORDER_SERVICE_PATHS,
-  ORDER_SERVICE_ROUTES,
-  ROUTE_RULES,
-  acceptedAnswer,
-  signatureHolds,
-  type OrderServiceRoute,
-  type RouteRule,
-} from './order-service-routes';
-import { safeJson } from './peer-order-wire';
+import { safeJson } from './wechatpay/orders';
 
-/** The routes, their paths and the signature check, defined in `order-service-routes.ts`, re-exported. */
-export {
-  ORDER_SERVICE_PATHS,
-  ORDER_SERVICE_ROUTES,
-  signatureHolds,
-  type OrderServiceRoute,
-} from './order-service-routes';
+// ── Routes and signature ──
+
+/** Routes of the stub (a fault rule without `route` applies to both). */
+const ORDER_SERVICE_ROUTES = ['compensate', 'confirm'] as const;
+/** One of {@link ORDER_SERVICE_ROUTES}. */
+type OrderServiceRoute = (typeof ORDER_SERVICE_ROUTES)[number];
+
+/** Paths of the two routes. */
+const ORDER_SERVICE_PATHS = {
+  compensate: '/compensations',
+  confirm: '/payment-confirmations',
+} as const satisfies Record<OrderServiceRoute, string>;
+
+const MAX_SKEW_SECONDS = 300;
+
+/** What an accepted request is: the Idempotency-Key it must come under, and the order number fault rules match. */
+interface RouteRule {
+  key: string;
+  faultOrderNo: string;
+  outTradeNo?: string;
+}
+
+/** What a route accepts: checks the body and names the key it must come under; throws a message naming the field. */
+const ROUTE_RULES: Readonly<Record<OrderServiceRoute, (body: Record<string, unknown>) => RouteRule>> = {
+  compensate(body) {
+    const { combineOutTradeNo, outTradeNo } = body;
+    if (typeof combineOutTradeNo !== 'string' || typeof outTradeNo !== 'string') {
+      throw new Error('JSON body with combineOutTradeNo and outTradeNo, and an Idempotency-Key, are required');
+    }
+    return { key: `${combineOutTradeNo}:${outTradeNo}`, faultOrderNo: outTradeNo, outTradeNo };
+  },
+  confirm(body) {
+    const { combineOutTradeNo, source, subOrders } = body;
+    if (typeof combineOutTradeNo !== 'string') throw new Error('combineOutTradeNo must be a string');
+    if (typeof source !== 'string') throw new Error('source must be a string');
+    if (!Array.isArray(subOrders) || subOrders.length === 0) throw new Error('subOrders must be a non-empty array');
+    (subOrders as unknown[]).forEach((s, i) => {
+      const sub = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
+      for (const field of ['outTradeNo', 'mchid', 'subMchid']) {
+        if (typeof sub[field] !== 'string') throw new Error(`subOrders[${i}].${field} must be a string`);
+      }
+      if (sub.transactionId !== undefined && typeof sub.transactionId !== 'string') {
+        throw new Error(`subOrders[${i}].transactionId must be a string when present`);
+      }
+    });
+    return { key: `${combineOutTradeNo}:paid`, faultOrderNo: combineOutTradeNo };
+  },
+};
+
+/** The answer to an accepted request of `route`. */
+function acceptedAnswer(route: OrderServiceRoute): Record<string, unknown> {
+  return route === 'compensate' ? { compensated: true } : { confirmed: true };
+}
+
+/**
+ * Whether `signature` is `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<Idempotency-Key>.<body>")>` with a timestamp
+ * within ±300 s. A signature over the old `<timestamp>.<body>` does not verify, nor does one without a key.
+ */
+function signatureHolds(
+  secret: string,
+  signed: {
+    timestamp: string | undefined;
+    signature: string | undefined;
+    idempotencyKey: string | undefined;
+    body: string;
+  },
+  nowSeconds = Date.now() / 1000,
+): boolean {
+  const { timestamp, signature, idempotencyKey, body } = signed;
+  if (!timestamp || !signature || !idempotencyKey || !/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) return false;
+  const mac = createHmac('sha256', secret).update(`${timestamp}.${idempotencyKey}.${body}`).digest('hex');
+  const expected = Buffer.from(`sha256=${mac}`);
+  const given = Buffer.from(signature);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+// ── The stub ──
 
 /** Faults the stub can inject. */
-export const ORDER_SERVICE_FAULTS = ['500', '503', '429', '408', '422', 'RESET', 'DELAY'] as const;
+const ORDER_SERVICE_FAULTS = ['500', '503', '429', '408', '422', 'RESET', 'DELAY'] as const;
 /** One of {@link ORDER_SERVICE_FAULTS}. */
 export type OrderServiceFault = (typeof ORDER_SERVICE_FAULTS)[number];
 
@@ -48,9 +110,6 @@ export interface CompensationLogEntry {
   /** This request took effect (the first accepted one for its key). */
   effective: boolean;
 }
-
-/** One received request of either route (the historical name {@link CompensationLogEntry} covers both). */
-export type OrderServiceLogEntry = CompensationLogEntry;
 
 /** An effective request: when, the body that caused it, and how many requests carried its key. */
 export interface ReceivedOnce {

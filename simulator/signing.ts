@@ -6,9 +6,9 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { Formatter, Rsa } from '../wechatpay/plugin';
 
 /** Authorization scheme of APIv3 requests. */
-export const AUTH_SCHEME = 'WECHATPAY2-SHA256-RSA2048';
+const AUTH_SCHEME = 'WECHATPAY2-SHA256-RSA2048';
 /** Largest accepted distance between a signature's timestamp and the verifier's clock. */
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+const MAX_CLOCK_SKEW_SECONDS = 300;
 
 /** The five items of an APIv3 Authorization header. */
 export interface AuthorizationItems {

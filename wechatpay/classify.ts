@@ -3,7 +3,7 @@
  * (test/unit/classify.test.ts). The rule behind both: never act on a guess — only a signed, verified answer that says
  * so ends the order's uncertainty; anything else is retried or handed to a human.
  */
-import { ReverseOutcome, type QueriedSubOrder, type SubOrderInput } from '../workflows/types';
+import { ReverseOutcome, type QueriedSubOrder, type SubOrderInput } from '../workflows/contract';
 import type { WechatpayAnswer } from './client';
 
 /** Verdicts every call shares: the answer is not a usable fact. */
@@ -44,25 +44,25 @@ export type QueryVerdict =
   | FailureVerdict;
 
 /** Error codes that mean the order is already closed or reversed (UNCONFIRMED names included). */
-export const ALREADY_CLOSED_CODES: ReadonlySet<string> = new Set([
+const ALREADY_CLOSED_CODES: ReadonlySet<string> = new Set([
   'ORDER_CLOSED',
   'ORDER_REVERSED',
   'ORDERREVERSED',
   'ORDER_ALREADY_CLOSED',
 ]);
 /** Error codes that mean WeChat Pay has no such order (the only ones: see {@link GENERIC_NOT_FOUND_CODES}). */
-export const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['ORDER_NOT_EXIST', 'ORDERNOTEXIST', 'ORDER_NOT_EXISTS']);
+const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['ORDER_NOT_EXIST', 'ORDERNOTEXIST', 'ORDER_NOT_EXISTS']);
 /** Error codes of a wrong URL or an unknown resource: NOT "no such order". */
-export const GENERIC_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['NOT_FOUND', 'RESOURCE_NOT_EXISTS']);
+const GENERIC_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['NOT_FOUND', 'RESOURCE_NOT_EXISTS']);
 /** Error codes that mean our request is malformed. */
-export const REJECTED_CODES: ReadonlySet<string> = new Set(['PARAM_ERROR', 'INVALID_REQUEST']);
+const REJECTED_CODES: ReadonlySet<string> = new Set(['PARAM_ERROR', 'INVALID_REQUEST']);
 /** Error codes that mean our signature or permission is wrong. */
-export const AUTH_CODES: ReadonlySet<string> = new Set(['SIGN_ERROR', 'NO_AUTH']);
+const AUTH_CODES: ReadonlySet<string> = new Set(['SIGN_ERROR', 'NO_AUTH']);
 /**
  * Error codes of a rate limit, whatever the HTTP status: APIv3's `RATELIMIT_EXCEEDED` (429), and `FREQUENCY_LIMITED`
  * (seen when a close or reverse meets a customer still entering the password; its status is unconfirmed).
  */
-export const RATE_LIMIT_CODES: ReadonlySet<string> = new Set([
+const RATE_LIMIT_CODES: ReadonlySet<string> = new Set([
   'RATELIMIT_EXCEEDED',
   'FREQUENCY_LIMITED',
   'FREQUENCY_LIMIT_EXCEED',
@@ -204,7 +204,7 @@ export function classifyReverseAnswer(answer: WechatpayAnswer): AnswerClass {
 }
 
 /** Largest `trade_state` kept (an unknown state is kept verbatim up to this length). */
-export const MAX_TRADE_STATE_LENGTH = 32;
+const MAX_TRADE_STATE_LENGTH = 32;
 const FIELD_RE = /^[\x21-\x7e]{1,32}$/;
 const TRANSACTION_ID_RE = /^[\x21-\x7e]{1,64}$/;
 const TRADE_STATE_RE = new RegExp(`^[\\x21-\\x7e]{1,${MAX_TRADE_STATE_LENGTH}}$`);
@@ -271,7 +271,7 @@ export interface ExpectedOrder {
  * `combine_out_trade_no` and `combine_mchid`, the same set of sub-orders by `out_trade_no`, each with the same
  * `mchid` and `sub_mchid`), else a short description of the first difference.
  */
-export function orderMismatch(answer: QueriedOrder, expected: ExpectedOrder): string | undefined {
+function orderMismatch(answer: QueriedOrder, expected: ExpectedOrder): string | undefined {
   if (answer.combineOutTradeNo !== expected.combineOutTradeNo) {
     return `combine_out_trade_no ${answer.combineOutTradeNo}, expected ${expected.combineOutTradeNo}`;
   }

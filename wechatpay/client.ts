@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { AxiosError, type AxiosResponse } from 'axios';
-import type { ReverseRequest, WechatpayHost } from '../workflows/types';
+import type { ReverseRequest, WechatpayHost } from '../workflows/contract';
 import { processNonces, type NonceMemory } from './nonces';
 import { createPacer } from './pacer';
 import { createPluginClient, verifyAnswer, type CombinePapayCallConfig, type PluginClient } from './plugin';
@@ -146,7 +146,7 @@ export interface WechatpayClient {
 }
 
 /** The reason of an answer refused as a replay (its `Wechatpay-Nonce` was seen before). */
-export const REPLAYED_NONCE = 'REPLAYED_NONCE';
+const REPLAYED_NONCE = 'REPLAYED_NONCE';
 
 /**
  * Builds the client with keep-alive connections, bounded answers and a whole-call deadline. `nonces`: the memory of
@@ -247,7 +247,7 @@ function fresh(answer: WechatpayAnswer, refuseNonces: readonly string[], nonces:
 }
 
 /** The reverse body, snake_case as WeChat Pay expects: exactly these fields. */
-export function toWireBody(request: Pick<ReverseRequest, 'combineAppid' | 'subOrders'>): Record<string, unknown> {
+function toWireBody(request: Pick<ReverseRequest, 'combineAppid' | 'subOrders'>): Record<string, unknown> {
   return {
     combine_appid: request.combineAppid,
     sub_orders: request.subOrders.map((s) => ({

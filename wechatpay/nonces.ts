@@ -8,7 +8,7 @@
 /** How long a verified nonce is remembered: twice WeChat Pay's ±5-minute timestamp skew. */
 export const NONCE_MEMORY_MS = 2 * 5 * 60_000;
 /** Most nonces remembered (a bound on memory: 50 answers/s for 10 minutes is 30,000). */
-export const MAX_REMEMBERED_NONCES = 200_000;
+const MAX_REMEMBERED_NONCES = 200_000;
 
 /** Remembers verified answer nonces; {@link NonceMemory.firstTime} answers whether one is new (and records it). */
 export class NonceMemory {

@@ -52,19 +52,19 @@ export interface CombinePapayCallConfig {
 }
 
 /** What a chain call resolves with (a 2xx whose signature the plugin verified). */
-export interface PluginResponse {
+interface PluginResponse {
   status: number;
   data: unknown;
   headers: Record<string, unknown>;
 }
 
 /** `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`, narrowed. */
-export interface CombinePapayReverseChain {
+interface CombinePapayReverseChain {
   post(this: void, body: Record<string, unknown>, config: CombinePapayCallConfig): Promise<PluginResponse>;
 }
 
 /** `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`, narrowed (signed over an empty body). */
-export interface CombinePapayQueryChain {
+interface CombinePapayQueryChain {
   get(this: void, config: CombinePapayCallConfig): Promise<PluginResponse>;
 }
 

@@ -10,13 +10,11 @@ import { type ConfigError, loadPrivateKey, loadPublicKey } from '../wechatpay/ke
 import { EnvReader, loggableUrl, type Env } from './env';
 import { cacheHeapProblem, DEFAULT_MAX_CACHED_WORKFLOWS, heapLimitMb } from './memory';
 import type { WechatpayConfig } from '../wechatpay/client';
-import { DEFAULT_TASK_QUEUE } from '../workflows/messages';
+import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
 import { ACTIVITY_START_TO_CLOSE_MS, MAX_PAY_WINDOW_MS, PAY_CALL_TIMEOUT_MS } from '../workflows/policies';
 
-export { loggableUrl, redactUrlText } from './env';
-
 /** Default WeChat Pay host. */
-export const DEFAULT_WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com/';
+const DEFAULT_WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com/';
 /**
  * Default of `WECHATPAY_MAX_RPS`: WeChat Pay calls (queries and reverses, retries included) per second across every
  * worker of the task queue. Deliberately modest: enough for a few thousand deadlines a minute, far from what a
@@ -251,7 +249,7 @@ function httpsUnlessLoopback(r: EnvReader, name: string, url: string | undefined
 }
 
 /** `localhost`, `127.0.0.0/8` or `::1`. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }

@@ -3,27 +3,18 @@
  * `WORKER_METRICS_PORT` is set). The workflow adds `combine_papay_phase_entered{phase}` from workflow code.
  *
  * WeChat Pay answers are counted in `combine_papay_wechatpay_answers{call,class}` (`call`: `reverse` | `query`;
- * `class`: the verdict — ACCEPTED, FOUND, NOT_FOUND, REJECTED, AUTH, TRANSIENT, UNVERIFIED). The older
- * `combine_papay_reverse_answers{class}` is still recorded for reverse answers so existing dashboards keep working;
- * it is deprecated. `combine_papay_unsigned_answers{call}` counts answers that arrived without any `Wechatpay-*`
+ * `class`: the verdict — ACCEPTED, FOUND, NOT_FOUND, REJECTED, AUTH, TRANSIENT, UNVERIFIED).
+ * `combine_papay_unsigned_answers{call}` counts answers that arrived without any `Wechatpay-*`
  * header where WeChat Pay signs (error answers other than 401, and 2xx answers): a steady rate means a proxy strips
  * the headers, and "already closed" / "no such order" answers then never count.
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { Metrics } from '../activities/metrics';
-import { MetricName } from '../workflows/metric-names';
-
-export type { DownstreamFailureKind, Metrics } from '../activities/metrics';
-export { MetricName } from '../workflows/metric-names';
+import { MetricName } from '../workflows/contract';
 
 /** Metrics recorded on the given meter (usually `Runtime.instance().metricMeter`). */
 export function meterMetrics(meter: MetricMeter): Metrics {
   const answers = meter.createCounter(MetricName.WECHATPAY_ANSWERS, '1', 'WeChat Pay answers by call and class');
-  const reverseAnswers = meter.createCounter(
-    MetricName.REVERSE_ANSWERS,
-    '1',
-    'WeChat Pay reverse answers by class (deprecated: see combine_papay_wechatpay_answers)',
-  );
   const unsigned = meter.createCounter(
     MetricName.UNSIGNED_ANSWERS,
     '1',
@@ -36,10 +27,7 @@ export function meterMetrics(meter: MetricMeter): Metrics {
     'failed payment-confirmation attempts by kind',
   );
   return {
-    wechatpayAnswer: (call, answerClass) => {
-      answers.add(1, { call, class: answerClass });
-      if (call === 'reverse') reverseAnswers.add(1, { class: answerClass });
-    },
+    wechatpayAnswer: (call, answerClass) => answers.add(1, { call, class: answerClass }),
     unsignedAnswer: (call) => unsigned.add(1, { call }),
     compensationFailure: (kind) => failures.add(1, { kind }),
     confirmationFailure: (kind) => confirmationFailures.add(1, { kind }),

@@ -3,7 +3,7 @@
  * connection may, otherwise explains which `temporal operator search-attribute create` commands an administrator runs.
  */
 import type { NativeConnection } from '@temporalio/worker';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/contract';
 
 /** Index value types as the operator service numbers them. */
 const INDEXED_VALUE_TYPE = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 } as const;
@@ -24,7 +24,7 @@ export class SearchAttributesMissingError extends Error {
 }
 
 /** The CLI commands that create the given attributes. */
-export function searchAttributeCommands(namespace: string, names: string[]): string[] {
+function searchAttributeCommands(namespace: string, names: string[]): string[] {
   return CUSTOM_SEARCH_ATTRIBUTES.filter((sa) => names.includes(sa.name)).map(
     (sa) => `temporal operator search-attribute create --namespace ${namespace} --name ${sa.name} --type ${sa.cliType}`,
   );

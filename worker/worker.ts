@@ -4,9 +4,9 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createWechatpayClient } from '../wechatpay/client';
-import { wechatpayTaskQueue } from '../workflows/messages';
+import { wechatpayTaskQueue } from '../workflows/contract';
 import type { WorkerConfig } from './config';
-import type { Metrics } from './metrics';
+import type { Metrics } from '../activities/metrics';
 import { ensureSearchAttributes } from './search-attributes';
 
 /** Where `npm run build` writes the prebuilt workflow bundle. */
@@ -16,7 +16,7 @@ export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js
  * Workflow code for the worker: `WORKFLOW_BUNDLE_PATH`, else the build's prebuilt bundle when present (production
  * build), else bundle the sources at start.
  */
-export function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
   if (fs.existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
   return { workflowsPath: require.resolve('../workflows') };

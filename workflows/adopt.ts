@@ -5,10 +5,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { iso } from './duration';
-import { ErrorType } from './errors';
+import { ErrorType, OrderPhase, type OrderResult, type QueryResult } from './contract';
 import { describeFailure } from './failures';
 import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
-import { OrderPhase, type OrderResult, type QueryResult } from './types';
 import type { WechatpayStep } from './wechatpay-steps';
 
 const { confirmPayment } = proxyActivities<OrderActivities>({

@@ -5,10 +5,16 @@
 import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { iso } from './duration';
-import { ErrorType } from './errors';
+import {
+  ErrorType,
+  type CompensationReason,
+  type ConfirmedTradeState,
+  type OrderSpec,
+  type ReverseOutcome,
+  type SubOrderStatus,
+} from './contract';
 import { describeFailure } from './failures';
 import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
-import type { CompensationReason, ConfirmedTradeState, OrderSpec, ReverseOutcome, SubOrderStatus } from './types';
 
 const { compensateSubOrder } = proxyActivities<OrderActivities>({ startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS });
 

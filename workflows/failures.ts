@@ -1,7 +1,6 @@
 /** How an activity failure is shown in the status: its type and message, never a stack or a payload. */
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { ErrorType } from './errors';
-import type { FailureInfo } from './types';
+import { ErrorType, type FailureInfo } from './contract';
 
 /** Turns an activity failure into a status entry (`at` is the workflow's current time). */
 export function describeFailure(err: unknown, at: string): FailureInfo {

@@ -14,20 +14,17 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { formatDuration, iso } from './duration';
-import { ErrorType } from './errors';
-import { escapeMarkdown, printableText } from './markdown';
-import { MetricName } from './metric-names';
 import {
   beginPaymentUpdate,
   cancelOrderSignal,
+  ErrorType,
   markPaidUpdate,
+  MetricName,
+  OrderPhase,
+  PaymentPhaseKey,
   resolveSignal,
   retrySignal,
   statusQuery,
-} from './messages';
-import { PaymentPhaseKey } from './search-attributes';
-import {
-  OrderPhase,
   type AttentionStep,
   type BeginPaymentDetails,
   type FailureInfo,
@@ -35,13 +32,14 @@ import {
   type OrderResult,
   type OrderSpec,
   type OrderStatus,
-} from './types';
+} from './contract';
+import { escapeMarkdown, printableText } from './markdown';
 import { checkBeginPaymentDetails, checkMarkPaidDetails } from './validation';
 
 /** Most operator actions kept in the status (older ones remain in the history). */
 const MAX_STATUS_ENTRIES = 20;
 /** Longest note or reason kept from a signal (characters; the rest is cut). */
-export const MAX_NOTE_LENGTH = 1_000;
+const MAX_NOTE_LENGTH = 1_000;
 
 /** Counts orders entering each phase (replay-safe: the SDK skips it during replay). */
 const phaseEntered = metricMeter.createCounter(MetricName.PHASE_ENTERED, '1', 'orders entering each phase');

@@ -20,7 +20,19 @@ import {
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { formatDuration, iso } from './duration';
-import { ErrorType } from './errors';
+import {
+  CompensationReason,
+  ErrorType,
+  OrderPhase,
+  ReconcileDecision,
+  ReverseOutcome,
+  type AttentionStep,
+  type FailureInfo,
+  type OrderResult,
+  type OrderSpec,
+  type OrderStatus,
+  type QueryResult,
+} from './contract';
 import { compensatePending, type ConfirmedReversal } from './compensation';
 import { OrderState } from './order-state';
 import { CONFIRM_BACKOFF_MS, MAX_REVERSE_ROUNDS, paymentDeadline } from './policies';
@@ -31,18 +43,6 @@ import {
   refundedSubOrders,
   summarizeQuery,
 } from './reconcile';
-import {
-  CompensationReason,
-  OrderPhase,
-  ReconcileDecision,
-  ReverseOutcome,
-  type AttentionStep,
-  type FailureInfo,
-  type OrderResult,
-  type OrderSpec,
-  type OrderStatus,
-  type QueryResult,
-} from './types';
 import { formatIssues, validateOrderInput } from './validation';
 import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } from './visibility';
 import { adoptPaid } from './adopt';

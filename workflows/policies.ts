@@ -3,7 +3,7 @@
  * `retryPolicy`; the floor and bounds cannot.
  */
 import type { ActivityOptions } from '@temporalio/workflow';
-import type { ResolvedRetry } from './types';
+import type { ResolvedRetry } from './contract';
 
 /** Default time the payer has before the order is reversed. */
 export const DEFAULT_PAYMENT_TIMEOUT_MS = 30 * 60_000;

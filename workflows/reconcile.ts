@@ -9,7 +9,7 @@ import {
   type ConfirmedTradeState,
   type QueryResult,
   type SubOrderInput,
-} from './types';
+} from './contract';
 
 /** States that mean "nothing to reverse" before any reverse was sent. */
 const CLOSED_STATES: ReadonlySet<string> = new Set([TradeState.CLOSED, TradeState.REVOKED]);
@@ -20,7 +20,7 @@ const CONFIRMED_STATES: ReadonlySet<string> = new Set([TradeState.CLOSED, TradeS
  * Each of the order's sub-orders with the state the query shows for it (`undefined` when the answer leaves it out:
  * not settled). Matched by `outTradeNo`.
  */
-export function statesBySubOrder(query: QueryResult, subOrders: readonly SubOrderInput[]): (string | undefined)[] {
+function statesBySubOrder(query: QueryResult, subOrders: readonly SubOrderInput[]): (string | undefined)[] {
   if (!query.found) return subOrders.map(() => undefined);
   const seen = new Map(query.subOrders.map((s) => [s.outTradeNo, s.tradeState]));
   return subOrders.map((s) => seen.get(s.outTradeNo));

@@ -4,8 +4,14 @@
  */
 import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import { formatDuration, iso } from './duration';
-import { CombineOutTradeNoKey, PaymentDeadlineKey, PaymentPhaseKey, SubMchIdsKey } from './search-attributes';
-import { OrderPhase, type OrderSpec } from './types';
+import {
+  CombineOutTradeNoKey,
+  OrderPhase,
+  PaymentDeadlineKey,
+  PaymentPhaseKey,
+  SubMchIdsKey,
+  type OrderSpec,
+} from './contract';
 
 /** The memo of an order: what the Web UI lists beside it without a query. */
 export interface OrderMemo {
@@ -20,7 +26,7 @@ export interface OrderMemo {
 }
 
 /** The order's identifying search attributes (every one but its phase). */
-export function orderSearchAttributes(spec: OrderSpec, deadline: number): SearchAttributePair[] {
+function orderSearchAttributes(spec: OrderSpec, deadline: number): SearchAttributePair[] {
   return [
     { key: CombineOutTradeNoKey, value: spec.combineOutTradeNo },
     { key: PaymentDeadlineKey, value: new Date(deadline) },

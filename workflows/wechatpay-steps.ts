@@ -6,20 +6,20 @@
 import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { iso } from './duration';
-import { ErrorType } from './errors';
-import { describeFailure } from './failures';
-import { wechatpayTaskQueue } from './messages';
-import type { OrderState } from './order-state';
-import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
-import { summarizeQuery } from './reconcile';
 import {
+  ErrorType,
   OrderPhase,
   ReverseOutcome,
+  wechatpayTaskQueue,
   type FailureInfo,
   type OrderSpec,
   type QueryRequest,
   type QueryResult,
-} from './types';
+} from './contract';
+import { describeFailure } from './failures';
+import type { OrderState } from './order-state';
+import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
+import { summarizeQuery } from './reconcile';
 
 const { queryCombineOrder, reverseCombineOrder } = proxyActivities<OrderActivities>({
   startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,

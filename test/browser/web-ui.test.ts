@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
 import { startOrder } from '../../client';
 import { launchChromium } from '../../devstack/chromium';
-import { resolveSignal, workflowIdFor } from '../../workflows/messages';
+import { resolveSignal, workflowIdFor } from '../../workflows/contract';
 import { connectClient, serverAddress, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CHAOS_PLANS } from '../../simulator/invariants';
+import { CHAOS_PLANS } from '../../devstack/chaos/invariants';
 
 const run = promisify(execFile);
 

@@ -3,6 +3,8 @@
  * with real RSA both ways, the order service): each edge where an order used to be settled on an assumption (issue
  * 20, cases 1–8; case 9, the required HMAC secret, is a worker start refused, in `worker-start.test.ts`).
  */
+import { type Route } from '../../simulator/wechatpay/routes';
+import { type FaultKind } from '../../simulator/wechatpay/faults';
 import type { Client } from '@temporalio/client';
 import {
   beginPayment,
@@ -15,10 +17,9 @@ import {
   type OrderResult,
 } from '../../client';
 import { changePeerSettings, landPay, scheduleLatePay } from '../../simulator/admin-client';
-import type { FaultKind, Route } from '../../simulator/wechatpay-peer';
+
 import { createWechatpayClient } from '../../wechatpay/client';
-import { ErrorType } from '../../workflows/errors';
-import { retrySignal, resolveSignal, statusQuery } from '../../workflows/messages';
+import { ErrorType, resolveSignal, retrySignal, statusQuery } from '../../workflows/contract';
 import { waitFor } from '../../devstack/dev-server';
 import { connectClient } from '../harness/env';
 import { expectConfirmedBeforeCompensation, expectEachCompensatedOnce } from '../harness/confirmed';

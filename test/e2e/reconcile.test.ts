@@ -3,10 +3,12 @@
  * ways, order service): each decision-table row, the pay window, and every answer that must NOT end an order —
  * a signed 202, unsigned "no such order" / "closed", a generic signed NOT_FOUND, a pay that lands late.
  */
+import { type Route } from '../../simulator/wechatpay/routes';
+import { type FaultKind } from '../../simulator/wechatpay/faults';
 import type { Client } from '@temporalio/client';
 import { beginPayment, BeginPaymentRefusedError, startOrder, type OrderInput } from '../../client';
 import { scheduleLatePay } from '../../simulator/admin-client';
-import type { FaultKind, Route } from '../../simulator/wechatpay-peer';
+
 import { connectClient } from '../harness/env';
 import { expectConfirmedBeforeCompensation, expectEachCompensatedOnce } from '../harness/confirmed';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';

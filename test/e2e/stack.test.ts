@@ -2,10 +2,11 @@
  * End to end on the real stack: dev server, the product worker built from environment variables, the WeChat Pay
  * peer (real RSA signatures both ways) and the order-service stub.
  */
+import { FAULT_TABLE, recoverableOn } from '../../simulator/wechatpay/faults';
 import type { Client } from '@temporalio/client';
 import { startOrder, markPaid, type OrderInput } from '../../client';
-import { retrySignal } from '../../workflows/messages';
-import { FAULT_TABLE, recoverableOn } from '../../simulator/wechatpay-peer';
+import { retrySignal } from '../../workflows/contract';
+
 import { connectClient, metricsUrl } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';

@@ -2,10 +2,11 @@
  * WeChat Pay calls cannot flood the merchant's rate limit (issue 11, item 2), on the real stack: the worker built
  * from the environment with `WECHATPAY_MAX_RPS`, the WeChat Pay peer's request log as the witness.
  */
+import { type PeerLogEntry } from '../../simulator/wechatpay/log';
 import type { Client } from '@temporalio/client';
 import { startOrder, type OrderInput } from '../../client';
-import type { PeerLogEntry } from '../../simulator/wechatpay-peer';
-import { wechatpayTaskQueue } from '../../workflows/messages';
+
+import { wechatpayTaskQueue } from '../../workflows/contract';
 import { connectClient } from '../harness/env';
 import { orderInput } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';

@@ -3,8 +3,8 @@
  * a signed, verifiable query came after the last reverse request before it, and every compensation carried the state
  * WeChat Pay really has for its sub-order.
  */
-import { subStateOf } from '../../simulator/peer-orders';
-import type { OrderInput } from '../../workflows/types';
+import { subStateOf } from '../../simulator/wechatpay/orders';
+import type { OrderInput } from '../../workflows/contract';
 import type { Stack } from './stack';
 
 /** Checks one order's compensations against the peer's log and final state (jest expectations). */

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../devstack/dev-server';
-import { wechatpayTaskQueue } from '../../workflows/messages';
+import { wechatpayTaskQueue } from '../../workflows/contract';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 
 let runtimeInstalled = false;

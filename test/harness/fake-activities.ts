@@ -15,7 +15,7 @@ import type {
   QueryResult,
   ReverseRequest,
   ReverseResult,
-} from '../../workflows/types';
+} from '../../workflows/contract';
 
 /** One recorded call. */
 export type Call =

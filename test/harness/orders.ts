@@ -2,8 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { sampleOrderInput } from '../../devstack/order-input';
-import { statusQuery } from '../../workflows/messages';
-import type { OrderInput, OrderPhase, OrderStatus } from '../../workflows/types';
+import { statusQuery, type OrderInput, type OrderPhase, type OrderStatus } from '../../workflows/contract';
 
 /** A unique, valid combined order number. */
 export function orderNo(prefix = 'T'): string {

@@ -2,6 +2,8 @@
  * The real stack for end-to-end suites: the WeChat Pay peer and the order-service stub (real HTTP, real RSA keys),
  * and the product's worker built from environment variables exactly as `npm run worker` builds it.
  */
+import { type PeerSettings } from '../../simulator/wechatpay/settings';
+import { type TradeState } from '../../simulator/wechatpay/orders';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,15 +11,10 @@ import { Runtime, type Worker, type NativeConnection } from '@temporalio/worker'
 import { meterMetrics } from '../../worker/metrics';
 import { describeConfig, loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { seedOrder as seedAtPeer, type SubStates } from '../../simulator/admin-client';
-import type { OrderInput } from '../../workflows/types';
+import type { OrderInput } from '../../workflows/contract';
 import { createProductWorker, type ProductWorker } from '../../worker/worker';
 import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../../simulator/keys';
-import {
-  startWechatpayPeer,
-  type PeerSettings,
-  type TradeState,
-  type WechatpayPeer,
-} from '../../simulator/wechatpay-peer';
+import { startWechatpayPeer, type WechatpayPeer } from '../../simulator/wechatpay/peer';
 import { startOrderService, type OrderService } from '../../simulator/order-service';
 import { quietRuntime, serverAddress, uniqueId } from './env';
 

@@ -3,6 +3,8 @@
  * by the peer, answers signed by the peer and verified by the plugin; one case per row of the answer tables, every
  * answer produced by the peer (never hand-built).
  */
+import type { TradeState as PeerTradeState } from '../../simulator/wechatpay/orders';
+import { type FaultKind } from '../../simulator/wechatpay/faults';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,22 +18,17 @@ import { createWechatpayClient, type WechatpayCall } from '../../wechatpay/clien
 import { loadWorkerConfig } from '../../worker/config';
 import type { Metrics } from '../../activities/metrics';
 import { workerEnvFor } from '../../simulator/keys';
-import {
-  startWechatpayPeer,
-  type FaultKind,
-  type TradeState as PeerTradeState,
-  type WechatpayPeer,
-} from '../../simulator/wechatpay-peer';
+import { startWechatpayPeer, type WechatpayPeer } from '../../simulator/wechatpay/peer';
 import { startOrderService, type OrderService } from '../../simulator/order-service';
-import { ErrorType } from '../../workflows/errors';
-import type {
-  CompensationRequest,
-  PaymentConfirmationRequest,
-  QueryRequest,
-  QueryResult,
-  ReverseRequest,
-  ReverseResult,
-} from '../../workflows/types';
+import {
+  ErrorType,
+  type CompensationRequest,
+  type PaymentConfirmationRequest,
+  type QueryRequest,
+  type QueryResult,
+  type ReverseRequest,
+  type ReverseResult,
+} from '../../workflows/contract';
 import { fileLogger } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { TEST_HMAC_SECRET, recordErrorText, seedOrder, testIdentity } from '../harness/stack';

@@ -3,6 +3,15 @@
  * merchant key, answers checked against its WeChat Pay public key) and the order-service stub (HMAC computed here,
  * independently of the product's code).
  */
+import {
+  AFTER_EFFECT,
+  FAULT_KINDS,
+  RECOVERABLE_FAULTS,
+  recoverableOn,
+  type FaultKind,
+} from '../../simulator/wechatpay/faults';
+import { type TradeState } from '../../simulator/wechatpay/orders';
+import { NOT_EXIST_REPLAY_MS } from '../../simulator/wechatpay/answers';
 import { createHmac, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,17 +28,7 @@ import {
 } from '../../simulator/admin-client';
 import { loadOrCreateIdentity } from '../../simulator/keys';
 import { startOrderService, type OrderService } from '../../simulator/order-service';
-import {
-  AFTER_EFFECT,
-  FAULT_KINDS,
-  NOT_EXIST_REPLAY_MS,
-  RECOVERABLE_FAULTS,
-  recoverableOn,
-  startWechatpayPeer,
-  type FaultKind,
-  type TradeState,
-  type WechatpayPeer,
-} from '../../simulator/wechatpay-peer';
+import { startWechatpayPeer, type WechatpayPeer } from '../../simulator/wechatpay/peer';
 import { Formatter, Rsa } from '../../wechatpay/plugin';
 
 const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));

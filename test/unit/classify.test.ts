@@ -5,7 +5,7 @@ import {
   type ExpectedOrder,
 } from '../../wechatpay/classify';
 import type { WechatpayAnswer } from '../../wechatpay/client';
-import type { WechatpayHost } from '../../workflows/types';
+import type { WechatpayHost } from '../../workflows/contract';
 
 const answer = (
   status: number,

@@ -2,14 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  ConfigErrors,
-  DEFAULT_WECHATPAY_MAX_RPS,
-  describeConfig,
-  loadWorkerConfig,
-  loggableUrl,
-  redactUrlText,
-} from '../../worker/config';
+import { ConfigErrors, DEFAULT_WECHATPAY_MAX_RPS, describeConfig, loadWorkerConfig } from '../../worker/config';
+import { loggableUrl, redactUrlText } from '../../worker/env';
 import {
   BASE_HEAP_MB,
   CACHED_WORKFLOW_HEAP_MB,

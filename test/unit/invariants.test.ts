@@ -9,10 +9,10 @@ import {
   type CheckedOrder,
   type InvariantInput,
   type LoggedRequest,
-} from '../../simulator/invariants';
+} from '../../devstack/chaos/invariants';
 import type { CompensationLogEntry, ReceivedOnce } from '../../simulator/order-service';
-import { newOrder, type SimOrder, type TradeState } from '../../simulator/peer-orders';
-import type { OrderResult, ReverseOutcome, ReverseStatus } from '../../workflows/types';
+import { newOrder, type SimOrder, type TradeState } from '../../simulator/wechatpay/orders';
+import type { OrderResult, ReverseOutcome, ReverseStatus } from '../../workflows/contract';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 /** The pay window of every order closed at T0; the run's requests come after it. */

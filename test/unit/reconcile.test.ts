@@ -6,7 +6,7 @@ import {
   refundedSubOrders,
   summarizeQuery,
 } from '../../workflows/reconcile';
-import type { QueryResult, SubOrderInput } from '../../workflows/types';
+import type { QueryResult, SubOrderInput } from '../../workflows/contract';
 
 const subs: SubOrderInput[] = [
   { mchid: '1900000109', outTradeNo: 'S1', subMchid: '1900000001' },

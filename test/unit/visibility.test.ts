@@ -5,7 +5,7 @@
 import { TypedSearchAttributes } from '@temporalio/common';
 import { checkOrderInput } from '../../client';
 import { paymentDeadline } from '../../workflows/policies';
-import { PaymentDeadlineKey, PaymentPhaseKey, SubMchIdsKey } from '../../workflows/search-attributes';
+import { PaymentDeadlineKey, PaymentPhaseKey, SubMchIdsKey } from '../../workflows/contract';
 import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } from '../../workflows/visibility';
 import { orderInput } from '../harness/orders';
 

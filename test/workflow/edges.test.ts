@@ -7,9 +7,7 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancelOrder, startOrder, WORKFLOW_TYPE, workflowIdFor } from '../../client';
-import { ErrorType } from '../../workflows/errors';
-import { resolveSignal, retrySignal } from '../../workflows/messages';
-import type { OrderInput, OrderResult } from '../../workflows/types';
+import { ErrorType, resolveSignal, retrySignal, type OrderInput, type OrderResult } from '../../workflows/contract';
 import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';
 import { recordHistory } from '../harness/record';

@@ -13,9 +13,7 @@ import {
   OrderInputError,
   OrderRunEndedError,
 } from '../../client';
-import { ErrorType } from '../../workflows/errors';
-import { resolveSignal, retrySignal, statusQuery } from '../../workflows/messages';
-import type { CompensationRequest } from '../../workflows/types';
+import { ErrorType, resolveSignal, retrySignal, statusQuery, type CompensationRequest } from '../../workflows/contract';
 import { uniqueId } from '../harness/env';
 import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';

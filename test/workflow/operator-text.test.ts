@@ -6,8 +6,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancelOrder, startOrder } from '../../client';
-import { ErrorType } from '../../workflows/errors';
-import { resolveSignal, statusQuery } from '../../workflows/messages';
+import { ErrorType, resolveSignal, statusQuery } from '../../workflows/contract';
 import { uniqueId } from '../harness/env';
 import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';

@@ -5,9 +5,13 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startOrder } from '../../client';
-import { ErrorType } from '../../workflows/errors';
-import { resolveSignal, retrySignal } from '../../workflows/messages';
-import type { OrderInput, PaymentConfirmationRequest } from '../../workflows/types';
+import {
+  ErrorType,
+  resolveSignal,
+  retrySignal,
+  type OrderInput,
+  type PaymentConfirmationRequest,
+} from '../../workflows/contract';
 import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { recordHistory } from '../harness/record';

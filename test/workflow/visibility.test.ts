@@ -6,9 +6,14 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { markPaid, startOrder } from '../../client';
-import type { OrderInput, OrderResult } from '../../workflows/types';
-import { WORKFLOW_TYPE, workflowIdFor } from '../../workflows/messages';
-import { CUSTOM_SEARCH_ATTRIBUTES, PaymentPhaseKey } from '../../workflows/search-attributes';
+import {
+  CUSTOM_SEARCH_ATTRIBUTES,
+  PaymentPhaseKey,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+  type OrderInput,
+  type OrderResult,
+} from '../../workflows/contract';
 import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { recordHistory } from '../harness/record';

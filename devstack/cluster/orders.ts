@@ -5,14 +5,14 @@
  * peers as the chaos run (`scripts/chaos.ts`), so that `checkInvariants` applies unchanged.
  */
 import type { Client } from '@temporalio/client';
-import { listOrders, retryOrder, workflowIdFor, type OrderInput, type OrderResult } from '../client';
-import { CHAOS_PLANS, type CheckedOrder } from '../simulator/invariants';
-import type { OrderService } from '../simulator/order-service';
-import type { WechatpayPeer } from '../simulator/wechatpay-peer';
-import { preparePlannedOrder } from './chaos-plan';
-import { operateStuckOrder, placeOrders, sleep } from './checkout-sim';
-import { sampleOrderInput } from './order-input';
-import { PaymentPhaseKey } from '../workflows/search-attributes';
+import { listOrders, retryOrder, workflowIdFor, type OrderInput, type OrderResult } from '../../client';
+import { CHAOS_PLANS, type CheckedOrder } from '../chaos/invariants';
+import type { OrderService } from '../../simulator/order-service';
+import type { WechatpayPeer } from '../../simulator/wechatpay/peer';
+import { preparePlannedOrder } from '../chaos/plan';
+import { operateStuckOrder, placeOrders, sleep, stoppedAfterRetry } from '../checkout-sim';
+import { sampleOrderInput } from '../order-input';
+import { PaymentPhaseKey } from '../../workflows/contract';
 
 /** What the orders run against. */
 export interface OrderRun {
@@ -105,8 +105,7 @@ async function settle(run: OrderRun, o: ClusterOrder): Promise<boolean> {
         o.retriedAt = Date.now();
         return false;
       }
-      // After the retry, only a new stop (not the phase from before the signal) counts.
-      if (o.retriedAt === undefined || Date.now() - o.retriedAt > 30_000) o.phase = 'NEEDS_ATTENTION';
+      if (await stoppedAfterRetry(run.client, o)) o.phase = 'NEEDS_ATTENTION';
     }
     return o.phase !== undefined;
   } catch {

@@ -4,10 +4,11 @@
  * each naming the order and the rule, come out. `scripts/chaos.ts` feeds it a real run; `test/unit/invariants.test.ts`
  * feeds it a log with exactly one violation per rule.
  */
-import type { OrderInput, OrderResult } from '../workflows/types';
-import type { CompensationLogEntry, ReceivedOnce } from './order-service';
-import { FINAL_STATES, subStateOf, type SimOrder } from './peer-orders';
-import { AFTER_EFFECT, type PeerLogEntry } from './wechatpay-peer';
+import { type PeerLogEntry } from '../../simulator/wechatpay/log';
+import { AFTER_EFFECT } from '../../simulator/wechatpay/faults';
+import type { OrderInput, OrderResult } from '../../workflows/contract';
+import type { CompensationLogEntry, ReceivedOnce } from '../../simulator/order-service';
+import { FINAL_STATES, subStateOf, type SimOrder } from '../../simulator/wechatpay/orders';
 
 /**
  * What the chaos run does with an order: `PAID` (debited, then markPaid), `UNPAID` (pay call, outcome unknown),
@@ -36,7 +37,7 @@ export const CHAOS_PLANS = [
 export type ChaosPlan = (typeof CHAOS_PLANS)[number];
 
 /** The rules, by letter (the letter and name appear in every violation). */
-export const RULES = {
+const RULES = {
   a: 'settled as planned',
   b: 'compensation only after a clean query',
   c: 'compensated state is WeChat Pay state',
@@ -51,7 +52,7 @@ export const RULES = {
   l: 'no accepted nonce accepted twice',
 } as const;
 /** One of the keys of {@link RULES}. */
-export type RuleId = keyof typeof RULES;
+type RuleId = keyof typeof RULES;
 
 /** One order as the chaos client saw it. */
 export interface CheckedOrder {

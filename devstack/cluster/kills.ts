@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { getStatus } from '../client';
-import { makeCa, makeLeaf } from './cluster-certs';
-import type { ClusterServiceName } from './cluster-config';
-import type { LocalCluster } from './cluster';
+import { getStatus } from '../../client';
+import { makeCa, makeLeaf } from './certs';
+import type { ClusterServiceName } from './config';
+import type { LocalCluster } from './local-cluster';
 
 /** One kill and what followed. */
 export interface KillRecord {

@@ -2,19 +2,19 @@
  * The WeChat Pay peer's settings: their defaults, checking a change asked through the admin API, and the key they
  * choose to sign answers with.
  */
-import type { SimulatorIdentity } from './keys';
-import type { SigningKey } from './signing';
+import type { SimulatorIdentity } from '../keys';
+import type { SigningKey } from '../signing';
 
 /**
  * How a repeated reverse (an order with nothing left to change) is answered: 204 again, signed `400 ORDER_CLOSED`, or
  * signed `400 INVALID_REQUEST` (订单状态不允许撤销, what an unknown refusal would look like).
  */
-export const REPEAT_REVERSE_POLICIES = ['NO_CONTENT', 'ORDER_CLOSED', 'INVALID_REQUEST'] as const;
+const REPEAT_REVERSE_POLICIES = ['NO_CONTENT', 'ORDER_CLOSED', 'INVALID_REQUEST'] as const;
 /** One of {@link REPEAT_REVERSE_POLICIES}. */
 export type RepeatReversePolicy = (typeof REPEAT_REVERSE_POLICIES)[number];
 
 /** Which key signs answers: the WeChat Pay public key, or the platform certificate's. */
-export const SIGN_WITH = ['PUBLIC_KEY', 'PLATFORM_CERT'] as const;
+const SIGN_WITH = ['PUBLIC_KEY', 'PLATFORM_CERT'] as const;
 
 /** Peer settings that tests and the admin API may change. */
 export interface PeerSettings {

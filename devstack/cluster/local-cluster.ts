@@ -12,24 +12,18 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { makeClusterCerts, type ClusterCerts } from './cluster-certs';
-import { cliTlsArgs, clusterEnv, pollUntilReady, waitUntilServing } from './cluster-connect';
-import {
-  CLUSTER_SERVICES,
-  CONFIG_ENV,
-  writeServerConfig,
-  type ClusterServiceName,
-  type ServicePorts,
-} from './cluster-config';
-import { startPostgres, type Postgres } from './cluster-postgres';
-import { portInUse, stopProcess } from './dev-server';
-import { ensureTemporalCli } from './temporal-cli';
-import { ensureTemporalServer, type TemporalServerTools } from './temporal-server';
+import { makeClusterCerts, type ClusterCerts } from './certs';
+import { cliTlsArgs, clusterEnv, pollUntilReady, waitUntilServing } from './connect';
+import { CLUSTER_SERVICES, CONFIG_ENV, writeServerConfig, type ClusterServiceName, type ServicePorts } from './config';
+import { startPostgres, type Postgres } from './postgres';
+import { portInUse, stopProcess } from '../dev-server';
+import { ensureTemporalCli } from '../temporal-cli';
+import { ensureTemporalServer, type TemporalServerTools } from '../temporal-server';
 
 const run = promisify(execFile);
 
 /** One service process, which can be killed and started again. */
-export interface ClusterService {
+interface ClusterService {
   readonly name: ClusterServiceName;
   readonly ports: ServicePorts;
   /** The running process (undefined before the first start). */

@@ -4,8 +4,8 @@
  */
 import { Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import type { ClusterCerts } from './cluster-certs';
-import { waitFor } from './dev-server';
+import type { ClusterCerts } from './certs';
+import { waitFor } from '../dev-server';
 
 /** The `TEMPORAL_*` environment of a worker connecting with the cluster's client certificate. */
 export function clusterEnv(address: string, namespace: string, certs: ClusterCerts): Record<string, string> {
@@ -69,7 +69,7 @@ export async function waitUntilServing(
 }
 
 /** One round of {@link waitUntilServing}'s checks; true when all pass. */
-export async function servicesAnswer(env: Record<string, string>, namespace: string): Promise<boolean> {
+async function servicesAnswer(env: Record<string, string>, namespace: string): Promise<boolean> {
   const connection = await connectWithEnv(env);
   try {
     const svc = connection.workflowService;

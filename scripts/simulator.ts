@@ -5,15 +5,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DATA_DIR } from '../devstack/data-dir';
-import { startSimulators } from './local';
+import { startSimulators } from '../simulator/local';
 
 async function main(): Promise<void> {
   const wechatpayPort = Number(process.env.SIMULATOR_PORT ?? 8240);
   const orderServicePort = Number(process.env.ORDER_SERVICE_PORT ?? 8241);
-  const { peer, orderService, env } = await startSimulators({
-    wechatpay: wechatpayPort,
-    orderService: orderServicePort,
-  });
+  const { peer, orderService, env } = await startSimulators(
+    { wechatpay: wechatpayPort, orderService: orderServicePort },
+    DATA_DIR,
+  );
   const envFile = path.join(DATA_DIR, 'worker.env');
   fs.writeFileSync(
     envFile,

@@ -16,25 +16,29 @@
  * | `GET /__admin/identity` | ids and serials (no key material) |
  */
 import type http from 'node:http';
-import { readBody, type FaultBook } from './faults';
-import { sendJson } from './http-server';
-import type { SimulatorIdentity } from './keys';
-import type { FaultKind } from './peer-fault-table';
-import type { PeerLogEntry } from './peer-log';
+import { readBody, type FaultBook } from '../faults';
+import { sendJson } from '../http-server';
+import type { SimulatorIdentity } from '../keys';
+import type { FaultKind } from './faults';
+import type { PeerLogEntry } from './log';
 import {
+  checkOrderFields,
+  checkOrderNo,
+  checkSubStates,
+  checkTradeState,
+  landDebit,
   LATE_PAY_TRIGGERS,
-  PAY_OUTCOMES,
   newOrder,
+  PAY_OUTCOMES,
+  safeJson,
   setStates,
   type LatePay,
   type LatePayTrigger,
   type OrderBook,
   type PayOutcome,
-} from './peer-order-state';
-import { landDebit } from './peer-order-transitions';
-import { checkOrderFields, checkOrderNo, checkSubStates, checkTradeState, safeJson } from './peer-order-wire';
-import type { Route } from './peer-routes';
-import { changeSettings, type PeerSettings } from './peer-settings';
+} from './orders';
+import type { Route } from './routes';
+import { changeSettings, type PeerSettings } from './settings';
 
 /** What the admin API reads and changes: the running peer's state. */
 export interface PeerAdminContext extends OrderBook {

@@ -3,58 +3,32 @@
  * signature (401 SIGN_ERROR, unsigned, when it fails); signs every other answer with a WeChat Pay public key or a
  * platform certificate; keeps order state (per sub-order); injects faults on request; lands late pays; logs every
  * request for tests to read. This module takes a request from arrival to answer; the parts live beside it:
- * `peer-routes.ts` (which API), `peer-auth.ts` (verifying the caller), `peer-orders.ts` (the API on the order state),
- * `peer-fault-table.ts` and `peer-fault-answers.ts` (faults), `peer-replay.ts` (signed answers kept for replay
- * faults), `peer-answer.ts` (signed answers), `peer-log.ts`, `peer-settings.ts`, `peer-admin.ts` (the admin API) and
- * `http-server.ts`.
+ * `routes.ts` (which API), `auth.ts` (verifying the caller), `orders.ts` (the order book and the API on it),
+ * `faults.ts` (the fault table and how faults apply), `answers.ts` (signed answers, and those kept for replay faults),
+ * `log.ts`, `settings.ts`, `admin.ts` (the admin API), and `../http-server.ts`.
  */
-import type http from 'node:http';
-import { FaultBook, readBody, sleep, type FaultRule } from './faults';
-import { header, serve } from './http-server';
-import type { SimulatorIdentity } from './keys';
-import { handleAdmin, type PeerAdminContext } from './peer-admin';
-import { answer, answerUnsigned, type Exchange } from './peer-answer';
-import { callerProblem, serialProblem, type SeenNonces } from './peer-auth';
-import { answerInstead, spoil, type PeerView } from './peer-fault-answers';
-import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './peer-fault-table';
-import { landingEntry, openEntry, type PeerLogEntry } from './peer-log';
 import {
-  landAwaitedDebit,
-  orderJson,
-  payApi,
-  queryApi,
-  reverseApi,
-  type ApiResult,
-  type OrderBook,
-} from './peer-orders';
-import { notExistToReplay, SentAnswers } from './peer-replay';
-import { ROUTES, routeOf, type Route } from './peer-routes';
-import { peerSettings, type PeerSettings } from './peer-settings';
-import { parseAuthorization } from './signing';
-
-/** Order types, defined in `peer-order-state.ts`, re-exported for the peer's existing importers. */
-export type { LatePay, OrderEffect, PayOutcome, PayScript, SimOrder, TradeState } from './peer-order-state';
-/** The fault kinds and their table, defined in `peer-fault-table.ts`, re-exported for the peer's existing importers. */
-export {
-  AFTER_EFFECT,
-  FAULT_KINDS,
-  FAULT_TABLE,
-  RECOVERABLE_FAULTS,
-  faultRoutes,
-  recoverableOn,
-  type AfterAnswer,
-  type BeforeAnswer,
-  type FaultKind,
-  type FaultSpec,
-} from './peer-fault-table';
-/** The request log's entries, defined in `peer-log.ts`, re-exported for the peer's existing importers. */
-export type { PeerLogEntry } from './peer-log';
-/** The memory of signed answers that replay faults copy, defined in `peer-replay.ts`. */
-export { NOT_EXIST_REPLAY_MS, type SentAnswer, type SentAnswers } from './peer-replay';
-/** The routes, defined in `peer-routes.ts`, re-exported for the peer's existing importers. */
-export { ROUTES, type Route } from './peer-routes';
-/** The settings, defined in `peer-settings.ts`, re-exported for the peer's existing importers. */
-export type { PeerSettings } from './peer-settings';
+  answer,
+  answerInstead,
+  answerUnsigned,
+  notExistToReplay,
+  SentAnswers,
+  spoil,
+  type Exchange,
+  type PeerView,
+} from './answers';
+import type http from 'node:http';
+import { FaultBook, readBody, sleep, type FaultRule } from '../faults';
+import { header, serve } from '../http-server';
+import type { SimulatorIdentity } from '../keys';
+import { handleAdmin, type PeerAdminContext } from './admin';
+import { callerProblem, serialProblem, type SeenNonces } from './auth';
+import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './faults';
+import { landingEntry, openEntry, type PeerLogEntry } from './log';
+import { landAwaitedDebit, orderJson, payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './orders';
+import { ROUTES, routeOf, type Route } from './routes';
+import { peerSettings, type PeerSettings } from './settings';
+import { parseAuthorization } from '../signing';
 
 /**
  * A running peer: its orders, scripted pay outcomes and late pays (debits waiting to land on the next "no such

@@ -1,5 +1,5 @@
 /** The WeChat Pay peer's API routes, and which one a request is for (with the order it names). */
-import { safeJson } from './peer-order-wire';
+import { safeJson } from './orders';
 
 /** Routes of the peer. */
 export const ROUTES = ['pay', 'query', 'reverse'] as const;

@@ -2,9 +2,9 @@
  * Verification of a caller's request by the WeChat Pay peer: the APIv3 signature over the exact bytes received, a
  * nonce used only once within ten minutes, and the `Wechatpay-Serial` header naming the key answers are signed with.
  */
-import type { SimulatorIdentity } from './keys';
-import type { PeerSettings } from './peer-settings';
-import { verifyRequestSignature } from './signing';
+import type { SimulatorIdentity } from '../keys';
+import type { PeerSettings } from './settings';
+import { verifyRequestSignature } from '../signing';
 
 /** Nonces seen in callers' Authorization headers, each with when it may be used again (epoch ms). */
 export type SeenNonces = Map<string, number>;

@@ -4,13 +4,15 @@
  * recoverable faults at WeChat Pay and at the order service). Part of devstack/, the libraries that bring up the local
  * stack for the entry points in scripts/, the tests and the benchmarks.
  */
-import { CHAOS_PLANS, type ChaosPlan, type CheckedOrder } from '../simulator/invariants';
-import type { OrderService, OrderServiceFault } from '../simulator/order-service';
-import { newOrder } from '../simulator/peer-orders';
-import type { OrderInput } from '../workflows/types';
-import { sampleOrderInput } from './order-input';
-import { recoverableOn, type FaultKind, type Route, type WechatpayPeer } from '../simulator/wechatpay-peer';
-import { peerFields } from './checkout-sim';
+import { type Route } from '../../simulator/wechatpay/routes';
+import { recoverableOn, type FaultKind } from '../../simulator/wechatpay/faults';
+import { CHAOS_PLANS, type ChaosPlan, type CheckedOrder } from './invariants';
+import type { OrderService, OrderServiceFault } from '../../simulator/order-service';
+import { newOrder } from '../../simulator/wechatpay/orders';
+import type { OrderInput } from '../../workflows/contract';
+import { sampleOrderInput } from '../order-input';
+import { type WechatpayPeer } from '../../simulator/wechatpay/peer';
+import { peerFields } from '../checkout-sim';
 
 /** Share of order-service requests (compensations and confirmations) that fail, retryably. */
 const DOWNSTREAM_FAULT_RATE = 0.2;

@@ -1,13 +1,12 @@
 /**
- * The faults the WeChat Pay peer can inject, each described as data: whether it answers instead of processing the
- * request or spoils the answer of a processed one, how, and whether a correct, retrying client recovers from it.
- * `peer-fault-answers.ts` applies them.
+ * The faults the WeChat Pay peer can inject, described as data: whether each answers instead of processing the request
+ * or spoils the answer of a processed one, how, on which routes, and whether a correct, retrying client recovers from
+ * it. `answers.ts` applies them to an exchange.
  */
 import { randomBytes } from 'node:crypto';
-import { newTransactionId } from './peer-order-state';
-import type { OrderAnswerJson } from './peer-order-wire';
-import type { Route } from './peer-routes';
-import { signAnswer, type SigningKey } from './signing';
+import { newTransactionId, type OrderAnswerJson } from './orders';
+import type { Route } from './routes';
+import { signAnswer, type SigningKey } from '../signing';
 
 /** Faults the peer can inject (each described in {@link FAULT_TABLE}). */
 export const FAULT_KINDS = [
@@ -71,7 +70,7 @@ export type BeforeAnswer =
   | { type: 'mismatch'; edit: (answer: OrderAnswerJson) => void }
   /**
    * A byte-exact copy (status, body, `Wechatpay-*` headers) of a signed answer given earlier: `replayNotExist`, the
-   * last `404 ORDER_NOT_EXIST` to any order (see `peer-replay.ts`); `replayLast`, the last to this order and route.
+   * last `404 ORDER_NOT_EXIST` to any order (see `answers.ts`); `replayLast`, the last to this order and route.
    */
   | { type: 'replayNotExist' | 'replayLast' };
 

@@ -1,7 +1,7 @@
 /** The WeChat Pay peer's request log: an entry a request, filled in as it is checked, processed and answered. */
-import type { FaultKind } from './peer-fault-table';
-import type { OrderEffect, TradeState } from './peer-order-state';
-import type { RoutedRequest, Route } from './peer-routes';
+import type { FaultKind } from './faults';
+import type { OrderEffect, TradeState } from './orders';
+import type { RoutedRequest, Route } from './routes';
 
 /** One logged request. */
 export interface PeerLogEntry {

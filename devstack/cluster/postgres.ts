@@ -8,7 +8,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, stopProcess, waitFor } from './dev-server';
+import { freePort, stopProcess, waitFor } from '../dev-server';
 
 /** A running PostgreSQL. */
 export interface Postgres {
@@ -25,7 +25,7 @@ export interface Postgres {
 }
 
 /** The folder holding `initdb` and `postgres`: CLUSTER_PG_BIN, the newest /usr/lib/postgresql/<n>/bin, or PATH. */
-export function postgresBinDir(): string {
+function postgresBinDir(): string {
   const fromEnv = process.env.CLUSTER_PG_BIN?.trim();
   if (fromEnv) return fromEnv;
   const root = '/usr/lib/postgresql';

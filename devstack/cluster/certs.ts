@@ -30,7 +30,7 @@ export interface ClusterCerts {
 }
 
 /** The DNS name in the server certificates. */
-export const CLUSTER_SERVER_NAME = 'localhost';
+const CLUSTER_SERVER_NAME = 'localhost';
 const VALID_DAYS = '2';
 
 function openssl(args: string[], cwd: string): void {

@@ -3,9 +3,9 @@
  * with their faulted shares, the violations found. Part of devstack/, the libraries that bring up the local stack for
  * the entry points in scripts/, the tests and the benchmarks.
  */
-import type { CheckedOrder } from '../simulator/invariants';
-import type { OrderService } from '../simulator/order-service';
-import type { WechatpayPeer } from '../simulator/wechatpay-peer';
+import type { CheckedOrder } from './invariants';
+import type { OrderService } from '../../simulator/order-service';
+import type { WechatpayPeer } from '../../simulator/wechatpay/peer';
 
 /** What the run did besides the orders, for the closing line. */
 export interface ChaosRunSummary {

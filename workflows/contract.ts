@@ -1,0 +1,596 @@
+/**
+ * The contract of the order workflow, in one place for everything that talks to it (the role of the samples'
+ * `shared.ts`): the workflow type and ids, its messages, the input, status and result shapes, the requests sent
+ * downstream, the failure types, the search attributes and the metric names. The JSON shapes are the public contract
+ * (see ../shared/design.md): camelCase, plain JSON, safe to send from any Temporal client. Deterministic code only:
+ * the client, the workflow and the worker all import it.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+// ── Names and messages ──
+
+/** Workflow type name (**contract**). */
+export const WORKFLOW_TYPE = 'combinePapayOrderWorkflow';
+/** Default task queue (**contract**); the worker reads `TEMPORAL_TASK_QUEUE`. */
+export const DEFAULT_TASK_QUEUE = 'combine-papay';
+/**
+ * The activity task queue of the WeChat Pay calls (query and reverse) of orders on `taskQueue`: a queue of its own, so
+ * that the worker's WeChat Pay rate limit (`WECHATPAY_MAX_RPS`, enforced by the server per task queue) throttles
+ * those calls only, never compensation or payment confirmation.
+ */
+export function wechatpayTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-wechatpay`;
+}
+/** Workflow id the project's client uses for an order (**contract**). */
+export function workflowIdFor(combineOutTradeNo: string): string {
+  return `combine-papay-${combineOutTradeNo}`;
+}
+
+/** Confirms the order paid. Accepted while AWAITING_PAYMENT (and again once PAID); refused once the reversal has begun. */
+export const markPaidUpdate = defineUpdate<MarkPaidResult, [MarkPaidDetails | undefined]>('markPaid');
+/**
+ * Announces a pay call about to be sent: the checkout calls it right before each pay call. Accepted only while
+ * AWAITING_PAYMENT (not cancelled); answers `{ reverseNotBefore }`. Refused once the reversal has begun: then the pay
+ * call must not be sent.
+ */
+export const beginPaymentUpdate = defineUpdate<BeginPaymentResult, [BeginPaymentDetails | undefined]>('beginPayment');
+/** Abandons the order: reconcile and reverse now (still waiting for the last pay call's window). */
+export const cancelOrderSignal = defineSignal<[string?]>('cancelOrder');
+/** Operator: in NEEDS_ATTENTION, drive the failed step again (only unfinished sub-orders are re-driven). */
+export const retrySignal = defineSignal<[]>('retry');
+/** Operator: in NEEDS_ATTENTION, close the order as handled by hand; `note` says what was done. */
+export const resolveSignal = defineSignal<[string | { note: string }]>('resolve');
+/** The order's current state. */
+export const statusQuery = defineQuery<OrderStatus>('status');
+
+// ── Input, requests and answers ──
+
+/** The phases of a combined order. */
+export const OrderPhase = {
+  AWAITING_PAYMENT: 'AWAITING_PAYMENT',
+  PAID: 'PAID',
+  REVERSING: 'REVERSING',
+  COMPENSATING: 'COMPENSATING',
+  REVERSED: 'REVERSED',
+  NEEDS_ATTENTION: 'NEEDS_ATTENTION',
+  RESOLVED_MANUALLY: 'RESOLVED_MANUALLY',
+} as const;
+/** One of {@link OrderPhase}. */
+export type OrderPhase = (typeof OrderPhase)[keyof typeof OrderPhase];
+
+/** A sub-order as the checkout service sends it. */
+export interface SubOrderInput {
+  /** Merchant id of the sub-order's initiating merchant (the platform, in partner mode). */
+  mchid: string;
+  /** The sub-order's own order number (`out_trade_no`), unique within the combined order. */
+  outTradeNo: string;
+  /** The secondary merchant (`sub_mchid`). */
+  subMchid: string;
+  /** The secondary merchant's app id, when it has one. */
+  subAppid?: string;
+}
+
+/** Retry settings for one kind of activity; every field optional, defaults in `workflows/policies.ts`. */
+export interface RetrySettings {
+  /** First retry delay (duration string or ms). */
+  initialInterval?: string | number;
+  /** Multiplier applied to the delay after each attempt, 1–10. */
+  backoffCoefficient?: number;
+  /** Upper bound of the delay between attempts. */
+  maximumInterval?: string | number;
+  /** How long to keep retrying before the step goes to NEEDS_ATTENTION. */
+  scheduleToClose?: string | number;
+}
+
+/** The workflow's input (**contract**). */
+export interface OrderInput {
+  /** The combined order number, 1–32 of `0-9A-Za-z_-|*@`. */
+  combineOutTradeNo: string;
+  /** The combined order's app id (`combine_appid`). */
+  combineAppid: string;
+  /** 1–50 sub-orders with unique `outTradeNo`. */
+  subOrders: SubOrderInput[];
+  /** Time the payer has: a duration string ("30m", "90s") or milliseconds; default 30 minutes. */
+  paymentTimeout?: string | number;
+  /** When the order was created, ISO-8601 with a zone; default the workflow's start time. */
+  orderCreatedAt?: string;
+  /**
+   * How long one pay call may still land after it was sent: a duration, default `"75s"` (the pay call's 1-minute
+   * timeout plus margin), never less than the worker's floor (`WECHATPAY_MIN_PAY_WINDOW`, default 60 s). Nothing
+   * reaches WeChat Pay before (the last accepted `beginPayment`, else the moment the order stopped waiting for
+   * payment) + the longer of this and the floor.
+   */
+  payWindow?: string | number;
+  /** What to do with an order the query shows paid (`SUCCESS`) at the deadline: `"REFUND"` (default) or `"ADOPT"`. */
+  onPaidAtDeadline?: OnPaidAtDeadline;
+  /** Optional retry overrides, e.g. for tests or a WeChat Pay outage plan. */
+  retryPolicy?: { reverse?: RetrySettings; compensation?: RetrySettings };
+}
+
+/** What to do with an order WeChat Pay shows paid once the deadline has passed (**contract**). */
+export const OnPaidAtDeadline = {
+  /** Reverse it (a reverse of a paid order refunds it), then compensate. The default. */
+  REFUND: 'REFUND',
+  /** Keep it: finish `PAID` (source `WECHATPAY_QUERY`) and announce it to `PAYMENT_CONFIRMATION_URL`. */
+  ADOPT: 'ADOPT',
+} as const;
+/** One of {@link OnPaidAtDeadline}. */
+export type OnPaidAtDeadline = (typeof OnPaidAtDeadline)[keyof typeof OnPaidAtDeadline];
+
+/** Retry settings with every field resolved to milliseconds. */
+export interface ResolvedRetry {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  scheduleToCloseMs: number;
+}
+
+/** The input after validation, with defaults applied. */
+export interface OrderSpec {
+  combineOutTradeNo: string;
+  combineAppid: string;
+  subOrders: SubOrderInput[];
+  paymentTimeoutMs: number;
+  /** Epoch milliseconds. */
+  orderCreatedAt: number;
+  payWindowMs: number;
+  onPaidAtDeadline: OnPaidAtDeadline;
+  /** Retries of the WeChat Pay calls, query and reverse (input `retryPolicy.reverse`). */
+  wechatpayRetry: ResolvedRetry;
+  /** Retries of the downstream calls, compensation and payment confirmation (input `retryPolicy.compensation`). */
+  downstreamRetry: ResolvedRetry;
+}
+
+/** The reverse request the activity sends (no secrets: keys live in the worker). */
+export interface ReverseRequest {
+  combineOutTradeNo: string;
+  combineAppid: string;
+  subOrders: SubOrderInput[];
+  /**
+   * The `Wechatpay-Nonce` of every answer this order accepted so far: an answer carrying one of them is a replay,
+   * refused like an unverifiable one (retried).
+   */
+  refuseNonces: string[];
+}
+
+/** Which WeChat Pay host answered: the main one or the backup (another city). */
+export type WechatpayHost = 'main' | 'backup';
+
+/**
+ * How WeChat Pay accepted a reverse. None lets compensation begin by itself: a query must confirm the order
+ * closed, reversed or refunded first.
+ */
+export const ReverseOutcome = {
+  /** 204: the order was closed (unpaid) or refunded (paid). */
+  REVERSED: 'REVERSED',
+  /** An "already closed / already reversed" answer: the goal was reached earlier. */
+  ALREADY_CLOSED: 'ALREADY_CLOSED',
+  /** WeChat Pay has no such order (signed `ORDER_NOT_EXIST` from the main host): no money moved. */
+  ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
+  /** No reverse was sent: the query showed every sub-order already closed or reversed (compensation only). */
+  NOT_NEEDED: 'NOT_NEEDED',
+} as const;
+/** One of {@link ReverseOutcome}. */
+export type ReverseOutcome = (typeof ReverseOutcome)[keyof typeof ReverseOutcome];
+
+/** An accepted reverse, as the activity reports it. */
+export interface ReverseResult {
+  outcome: ReverseOutcome;
+  /** HTTP status of the accepted answer. */
+  httpStatus: number;
+  /** WeChat Pay's error code, for accepted error answers. */
+  code?: string;
+  /** Whether the answer carried a signature that verified (always true for an accepted answer). */
+  verified: boolean;
+  /** The activity attempt that got the answer. */
+  attempt: number;
+  /** Which host answered. */
+  host: WechatpayHost;
+  /** The accepted answer's `Wechatpay-Nonce`: ties the decision to the very answer that was signed. */
+  answerNonce?: string;
+}
+
+/** The query request (a signed GET of the combined order). */
+export interface QueryRequest {
+  combineOutTradeNo: string;
+  /**
+   * The order's sub-orders: a verified answer counts only if it lists exactly these (same `outTradeNo`, `mchid`,
+   * `subMchid`), with the worker's merchant as `combine_mchid`.
+   */
+  subOrders: Pick<SubOrderInput, 'mchid' | 'outTradeNo' | 'subMchid'>[];
+  /** Why the workflow asks: before any reverse (`RECONCILE`) or once a reverse was sent (`CONFIRM`). For logs. */
+  purpose: 'RECONCILE' | 'CONFIRM';
+  /** The nonces of the answers this order accepted so far (see {@link ReverseRequest.refuseNonces}). */
+  refuseNonces: string[];
+}
+
+/**
+ * A sub-order's `trade_state` as WeChat Pay reports it. The list for this product is not published: these are the
+ * generic combined-order states; any other value is kept as sent and treated as "not settled".
+ */
+export const TradeState = {
+  SUCCESS: 'SUCCESS',
+  REFUND: 'REFUND',
+  NOTPAY: 'NOTPAY',
+  CLOSED: 'CLOSED',
+  REVOKED: 'REVOKED',
+  USERPAYING: 'USERPAYING',
+  PAYERROR: 'PAYERROR',
+  ACCEPT: 'ACCEPT',
+} as const;
+/** One of {@link TradeState}, or an unknown state WeChat Pay sent (kept verbatim, at most 32 characters). */
+export type TradeState = (typeof TradeState)[keyof typeof TradeState] | (string & {});
+
+/** One sub-order in a query answer. */
+export interface QueriedSubOrder {
+  outTradeNo: string;
+  mchid: string;
+  subMchid: string;
+  tradeState: TradeState;
+  transactionId?: string;
+}
+
+/**
+ * A query answer that is a fact: a verified, fresh 200 that is exactly the order, or a signed, verified and fresh "no
+ * such order" (`ORDER_NOT_EXIST`) from the main host. Anything else is retried by the activity and never reaches the
+ * workflow.
+ */
+export type QueryResult = ({ found: true; subOrders: QueriedSubOrder[] } | { found: false; code: string }) & {
+  httpStatus: number;
+  host: WechatpayHost;
+  attempt: number;
+  /** The answer's `Wechatpay-Nonce`: ties the decision to the very answer that was signed. */
+  answerNonce?: string;
+};
+
+/** A sub-order's state as the confirming query saw it, sent with its compensation (**contract**). */
+export type ConfirmedTradeState = 'CLOSED' | 'REVOKED' | 'REFUND' | 'NOT_FOUND';
+
+/** The payment confirmation sent for an order adopted as paid (`onPaidAtDeadline: "ADOPT"`) (**contract**). */
+export interface PaymentConfirmationRequest {
+  combineOutTradeNo: string;
+  source: 'WECHATPAY_QUERY';
+  subOrders: { outTradeNo: string; mchid: string; subMchid: string; transactionId?: string }[];
+}
+
+/** A delivered payment confirmation. */
+export interface PaymentConfirmationResult {
+  httpStatus: number;
+  /** True when the downstream answered 409: it had already recorded this confirmation. */
+  alreadyConfirmed: boolean;
+  attempt: number;
+}
+
+/** Why a sub-order is compensated. */
+export const CompensationReason = {
+  PAYMENT_TIMEOUT: 'PAYMENT_TIMEOUT',
+  CANCELLED: 'CANCELLED',
+} as const;
+/** One of {@link CompensationReason}. */
+export type CompensationReason = (typeof CompensationReason)[keyof typeof CompensationReason];
+
+/** The body of the compensation request (**contract**). */
+export interface CompensationRequest {
+  combineOutTradeNo: string;
+  outTradeNo: string;
+  mchid: string;
+  subMchid: string;
+  reason: CompensationReason;
+  reverseOutcome: ReverseOutcome;
+  /** The sub-order's state as the confirming query saw it (`NOT_FOUND`: the order absent at WeChat Pay). */
+  tradeState: ConfirmedTradeState;
+}
+
+/** A finished compensation. */
+export interface CompensationResult {
+  httpStatus: number;
+  /** True when the downstream answered 409: it had already compensated this sub-order. */
+  alreadyCompensated: boolean;
+  attempt: number;
+}
+
+// ── Status and result ──
+
+/** A failure as the status shows it: the type from {@link ErrorType} and a message free of secrets. */
+export interface FailureInfo {
+  type: string;
+  message: string;
+  at: string;
+}
+
+/** One query the workflow made, as the status shows it. */
+export interface QueryRecord {
+  at: string;
+  purpose: QueryRequest['purpose'];
+  host: WechatpayHost;
+  /** `NOT_FOUND`, or the sub-orders' states in one short line, e.g. `S1 CLOSED, S2 CLOSED`. */
+  seen: string;
+  /** The answer's `Wechatpay-Nonce`. */
+  answerNonce?: string;
+}
+
+/** What the workflow decided from a query (**status**). */
+export const ReconcileDecision = {
+  /** Before any reverse of ours, every sub-order already CLOSED/REVOKED: nothing to reverse, compensate. */
+  NOTHING_TO_REVERSE: 'NOTHING_TO_REVERSE',
+  /**
+   * Before any reverse of ours, a sub-order shows REFUND: a refund was started elsewhere (customer service, the
+   * merchant portal), partial or full cannot be told → NEEDS_ATTENTION, nothing compensated automatically.
+   */
+  REFUNDED_BEFORE_REVERSE: 'REFUNDED_BEFORE_REVERSE',
+  /** Paid (`SUCCESS`) and `onPaidAtDeadline` is `REFUND`, or not settled: send the reverse. */
+  REVERSE: 'REVERSE',
+  /** Paid, `onPaidAtDeadline` is `ADOPT` and no reverse was ever sent: finish PAID, announce it, no reverse. */
+  ADOPT: 'ADOPT',
+  /**
+   * Once a reverse was sent: every sub-order CLOSED/REVOKED/REFUND, or the order absent at WeChat Pay though it was
+   * never found there and no reverse of it was accepted with 204 or "already closed" → compensate.
+   */
+  CONFIRMED: 'CONFIRMED',
+  /** Once a reverse was sent the query still shows something to reverse: reverse again. */
+  NOT_CONFIRMED: 'NOT_CONFIRMED',
+  /**
+   * Once a reverse was sent, "no such order" for an order WeChat Pay had shown to exist: a contradiction, never
+   * proof → query again (no reverse), then NEEDS_ATTENTION.
+   */
+  NOT_FOUND_AFTER_FOUND: 'NOT_FOUND_AFTER_FOUND',
+} as const;
+/** One of {@link ReconcileDecision}. */
+export type ReconcileDecision = (typeof ReconcileDecision)[keyof typeof ReconcileDecision];
+
+/** State of the reverse step. */
+export interface ReverseStatus {
+  state:
+    | 'NOT_STARTED'
+    | 'WAITING_FOR_PAY_WINDOW'
+    | 'QUERYING'
+    | 'IN_PROGRESS'
+    | 'CONFIRMING'
+    | 'ACCEPTED'
+    | 'CONFIRMED'
+    | 'NOT_NEEDED'
+    | 'FAILED';
+  /**
+   * Earliest time of the first query: the start of the pay window (the last `beginPayment`, else the moment the order
+   * stopped waiting for payment) plus the longer of `payWindow` and the worker's floor.
+   */
+  notBefore?: string;
+  /** Where the pay window started: the last announced pay call, or the moment the order stopped waiting for payment. */
+  windowStart?: { at: string; by: 'beginPayment' | 'deadline' | 'cancelled' };
+  /** The worker's pay window floor (`WECHATPAY_MIN_PAY_WINDOW`) the order used, recorded in its history. */
+  payWindowFloor?: string;
+  /**
+   * When WeChat Pay first showed the order exists (a query found it, or a reverse was accepted with 204 or "already
+   * closed"): from then on "no such order" confirms nothing.
+   */
+  existsSince?: string;
+  outcome?: ReverseOutcome;
+  httpStatus?: number;
+  code?: string;
+  verified?: boolean;
+  host?: WechatpayHost;
+  /** The accepted reverse answer's `Wechatpay-Nonce`. */
+  answerNonce?: string;
+  acceptedAt?: string;
+  /**
+   * How many reverses the workflow sent (each round's activity, whatever its answer). From the first on, the order is
+   * confirming for life: no ADOPT, no "nothing to reverse", no `reverseOutcome: NOT_NEEDED`.
+   */
+  rounds: number;
+  /** The queries made, newest last (bounded; older ones remain in the history). */
+  queries?: QueryRecord[];
+  /** The last decision taken from a query. */
+  decision?: ReconcileDecision;
+  /** When a query confirmed the order closed, reversed or refunded (or absent). */
+  confirmedAt?: string;
+  lastFailure?: FailureInfo;
+}
+
+/** State of one sub-order's compensation. */
+export type CompensationState = 'NOT_STARTED' | 'IN_PROGRESS' | 'DONE' | 'FAILED' | 'RESOLVED_MANUALLY';
+
+/** One sub-order in the status and the result. */
+export interface SubOrderStatus {
+  outTradeNo: string;
+  mchid: string;
+  subMchid: string;
+  compensation: CompensationState;
+  /** The state the confirming query saw, sent with the compensation. */
+  tradeState?: ConfirmedTradeState;
+  httpStatus?: number;
+  alreadyCompensated?: boolean;
+  completedAt?: string;
+  lastFailure?: FailureInfo;
+}
+
+/** What the `status` query answers (**contract**). */
+export interface OrderStatus {
+  combineOutTradeNo: string;
+  phase: OrderPhase;
+  /** ISO-8601: when the order is reversed unless confirmed paid. */
+  deadline: string;
+  orderCreatedAt: string;
+  /** One sentence: what the workflow waits for and why. */
+  waitingFor: string;
+  paid?: PaidInfo;
+  cancelled?: { at: string; reason?: string };
+  /** Pay calls announced with `beginPayment`: how many, and the last one. */
+  payments?: { count: number; lastAt: string };
+  /** The pay window in force, e.g. "75s". */
+  payWindow?: string;
+  reverse: ReverseStatus;
+  subOrders: SubOrderStatus[];
+  /** Why a human is needed, while in NEEDS_ATTENTION (and the last time it was). */
+  attention?: { step: AttentionStep; reason: string; since: string };
+  resolution?: { note: string; at: string };
+  /**
+   * Operator signals received, newest last (bounded). `cancelRequest` is a Temporal cancellation request (the Web
+   * UI's "Request Cancellation", `temporal workflow cancel`): accepted like cancelOrder while awaiting payment, else
+   * recorded and the order goes on.
+   */
+  operatorActions: {
+    action: 'retry' | 'resolve' | 'cancelOrder' | 'cancelRequest';
+    at: string;
+    accepted: boolean;
+    note?: string;
+  }[];
+}
+
+/** The step an order in NEEDS_ATTENTION is stuck at. */
+export type AttentionStep = 'QUERY' | 'REVERSE' | 'CONFIRM' | 'COMPENSATION' | 'PAYMENT_CONFIRMATION';
+
+/** How an order came to be paid (**contract**). */
+export interface PaidInfo {
+  at: string;
+  /** `MARK_PAID`: the checkout confirmed it; `WECHATPAY_QUERY`: adopted from a signed query at the deadline. */
+  source: 'MARK_PAID' | 'WECHATPAY_QUERY';
+  details?: MarkPaidDetails;
+  /** WeChat Pay transaction ids by sub-order, for an adopted order. */
+  transactionIds?: Record<string, string>;
+  /** The payment confirmation's delivery, for an adopted order. */
+  confirmation?: { httpStatus: number; alreadyConfirmed: boolean; at: string };
+}
+
+/** What `beginPayment` may carry, for the record. */
+export interface BeginPaymentDetails {
+  /** The checkout's id of this pay attempt. */
+  attemptId?: string;
+  /** Free text. */
+  note?: string;
+}
+
+/** What `beginPayment` answers. */
+export interface BeginPaymentResult {
+  /** ISO-8601: no reverse is sent before this time, so the pay call about to be sent may still land. */
+  reverseNotBefore: string;
+  /** How many pay calls were announced so far, this one included. */
+  payments: number;
+}
+
+/** What `markPaid` may carry: the pay call's answer or a query result, for the record. */
+export interface MarkPaidDetails {
+  /** WeChat Pay's transaction id or another reference. */
+  transactionId?: string;
+  /** Where the confirmation came from, e.g. "pay-response" or "query". */
+  source?: string;
+  /** Free text. */
+  note?: string;
+}
+
+/** What `markPaid` answers. */
+export interface MarkPaidResult {
+  phase: typeof OrderPhase.PAID;
+  paidAt: string;
+}
+
+/** The workflow's result (**contract**). */
+export interface OrderResult {
+  outcome: typeof OrderPhase.PAID | typeof OrderPhase.REVERSED | typeof OrderPhase.RESOLVED_MANUALLY;
+  combineOutTradeNo: string;
+  paid?: PaidInfo;
+  reverse?: ReverseStatus;
+  subOrders: SubOrderStatus[];
+  resolution?: { note: string; at: string };
+}
+
+// ── Failure types ──
+
+/**
+ * Failure type strings, one place for all: workflow, activities, client and tests match on these, never on class
+ * names or message text.
+ */
+export const ErrorType = {
+  /** The order input broke a rule; the message names the field. Never retried. */
+  INVALID_ORDER_INPUT: 'INVALID_ORDER_INPUT',
+  /** WeChat Pay refused the reverse request itself (PARAM_ERROR, INVALID_REQUEST, …): retrying the same bytes will not help. */
+  REVERSE_REJECTED: 'REVERSE_REJECTED',
+  /** WeChat Pay refused our signature or permissions (SIGN_ERROR, NO_AUTH): retried slowly until the keys are fixed. */
+  REVERSE_AUTH_FAILED: 'REVERSE_AUTH_FAILED',
+  /** Rate limit, server error or network fault: the outcome is unknown, retried with backoff. */
+  REVERSE_TRANSIENT: 'REVERSE_TRANSIENT',
+  /** A 2xx (or signed error) answer whose signature did not verify: not an answer, retried. */
+  REVERSE_ANSWER_UNVERIFIED: 'REVERSE_ANSWER_UNVERIFIED',
+  /** WeChat Pay refused the query itself (PARAM_ERROR, a generic NOT_FOUND: wrong URL, …). Never retried. */
+  QUERY_REJECTED: 'QUERY_REJECTED',
+  /** WeChat Pay refused our signature or permissions on the query: retried slowly until the keys are fixed. */
+  QUERY_AUTH_FAILED: 'QUERY_AUTH_FAILED',
+  /** The query got no fact: rate limit, server error, network fault, an unsigned answer, a backup-host "not found". */
+  QUERY_TRANSIENT: 'QUERY_TRANSIENT',
+  /** A query answer whose signature did not verify, or whose body is not an order: not an answer, retried. */
+  QUERY_ANSWER_UNVERIFIED: 'QUERY_ANSWER_UNVERIFIED',
+  /**
+   * A verified query answer that is not exactly this order (another `combine_mchid`, a sub-order missing, added or
+   * with other merchant ids), again and again: never a confirmation → NEEDS_ATTENTION.
+   */
+  QUERY_ANSWER_MISMATCH: 'QUERY_ANSWER_MISMATCH',
+  /** After the bounded reverse rounds, the query still did not show the order closed, reversed or refunded. */
+  REVERSE_NOT_CONFIRMED: 'REVERSE_NOT_CONFIRMED',
+  /** "No such order" for an order WeChat Pay had shown to exist, round after round: a contradiction, not proof. */
+  NOT_FOUND_AFTER_FOUND: 'NOT_FOUND_AFTER_FOUND',
+  /** A sub-order showed REFUND before any reverse of ours: refunded elsewhere, partial or full unknown. */
+  REFUNDED_BEFORE_REVERSE: 'REFUNDED_BEFORE_REVERSE',
+  /** The downstream refused the payment confirmation of an adopted order (4xx other than 408/409/429). Never retried. */
+  CONFIRMATION_REJECTED: 'CONFIRMATION_REJECTED',
+  /** The payment confirmation failed transiently (5xx, 408, 429, network). Retried. */
+  CONFIRMATION_TRANSIENT: 'CONFIRMATION_TRANSIENT',
+  /** The downstream order service refused a compensation (4xx other than 408/409/429). Never retried. */
+  COMPENSATION_REJECTED: 'COMPENSATION_REJECTED',
+  /** The downstream order service failed transiently (5xx, 408, 429, network). Retried. */
+  COMPENSATION_TRANSIENT: 'COMPENSATION_TRANSIENT',
+  /** The worker's configuration cannot serve this call (e.g. missing key). Retried, so fixing the worker resumes. */
+  WORKER_MISCONFIGURED: 'WORKER_MISCONFIGURED',
+  /** An activity kept failing until its retry window (schedule-to-close) closed. */
+  RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
+  /** A rule the workflow enforces by construction was about to be broken (e.g. compensation without confirmation). */
+  INVARIANT_VIOLATED: 'INVARIANT_VIOLATED',
+  /** A failure of no known type (its message says what it was). */
+  UNKNOWN: 'UNKNOWN',
+} as const;
+
+/** One of {@link ErrorType}. */
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+// ── Search attributes ──
+
+// The custom search attributes this project keeps current on every order, so operators can find orders in the Web UI
+// and with `temporal workflow list --query`.
+
+/** The combined order number (`combine_out_trade_no`). */
+export const CombineOutTradeNoKey = defineSearchAttributeKey('CombineOutTradeNo', SearchAttributeType.KEYWORD);
+/** The order's current phase, one of {@link OrderPhase}. */
+export const PaymentPhaseKey = defineSearchAttributeKey('PaymentPhase', SearchAttributeType.KEYWORD);
+/** When the order is reversed unless confirmed paid. */
+export const PaymentDeadlineKey = defineSearchAttributeKey('PaymentDeadline', SearchAttributeType.DATETIME);
+/** The secondary merchants (`sub_mchid`) of the sub-orders. */
+export const SubMchIdsKey = defineSearchAttributeKey('SubMchIds', SearchAttributeType.KEYWORD_LIST);
+
+/**
+ * Name and CLI type name of each custom search attribute, as `temporal operator search-attribute create` and
+ * `temporal server start-dev --search-attribute` spell them.
+ */
+export const CUSTOM_SEARCH_ATTRIBUTES = [
+  { name: CombineOutTradeNoKey.name, cliType: 'Keyword' },
+  { name: PaymentPhaseKey.name, cliType: 'Keyword' },
+  { name: PaymentDeadlineKey.name, cliType: 'Datetime' },
+  { name: SubMchIdsKey.name, cliType: 'KeywordList' },
+] as const;
+
+// ── Metric names ──
+
+/**
+ * The product's metric names, one place for all: the workflow counts phases with one of them, the worker's
+ * activities record the rest (see worker/metrics.ts). Prometheus adds no suffix unless configured.
+ */
+export const MetricName = {
+  /** WeChat Pay answers by call (`query`, `reverse`) and verdict class. */
+  WECHATPAY_ANSWERS: 'combine_papay_wechatpay_answers',
+  /** Answers without any `Wechatpay-*` header where WeChat Pay signs (a header-stripping proxy). */
+  UNSIGNED_ANSWERS: 'combine_papay_unsigned_answers',
+  /** Failed compensation attempts by kind (`transient`, `rejected`). */
+  COMPENSATION_FAILURES: 'combine_papay_compensation_failures',
+  /** Failed payment-confirmation attempts by kind. */
+  CONFIRMATION_FAILURES: 'combine_papay_confirmation_failures',
+  /** Emitted from workflow code (replay-safe). */
+  PHASE_ENTERED: 'combine_papay_phase_entered',
+} as const;

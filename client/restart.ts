@@ -70,8 +70,8 @@ export function inputDifferences(ended: OrderSpec, next: OrderSpec): string[] {
     ['orderCreatedAt', ended.orderCreatedAt, next.orderCreatedAt],
     ['payWindow', ended.payWindowMs, next.payWindowMs],
     ['onPaidAtDeadline', ended.onPaidAtDeadline, next.onPaidAtDeadline],
-    ['retryPolicy.reverse', ended.wechatpayRetry, next.wechatpayRetry],
-    ['retryPolicy.compensation', ended.downstreamRetry, next.downstreamRetry],
+    ['retryPolicy.wechatpay', ended.wechatpayRetry, next.wechatpayRetry],
+    ['retryPolicy.downstream', ended.downstreamRetry, next.downstreamRetry],
   ];
   return fields.filter(([, a, b]) => !same(a, b)).map(([name]) => name);
 }

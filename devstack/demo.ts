@@ -45,7 +45,7 @@ function demoInput(no: string, subs: number): OrderInput {
     orderCreatedAt: Date.now(),
     paymentTimeout: '30s',
     payWindow: '25s',
-    retryPolicy: { reverse: { maximumInterval: '5s' }, compensation: { maximumInterval: '5s' } },
+    retryPolicy: { wechatpay: { maximumInterval: '5s' }, downstream: { maximumInterval: '5s' } },
   });
 }
 

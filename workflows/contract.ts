@@ -105,7 +105,7 @@ export interface OrderInput {
   /** What to do with an order the query shows paid (`SUCCESS`) at the deadline: `"REFUND"` (default) or `"ADOPT"`. */
   onPaidAtDeadline?: OnPaidAtDeadline;
   /** Optional retry overrides, e.g. for tests or a WeChat Pay outage plan. */
-  retryPolicy?: { reverse?: RetrySettings; compensation?: RetrySettings };
+  retryPolicy?: { wechatpay?: RetrySettings; downstream?: RetrySettings };
 }
 
 /** What to do with an order WeChat Pay shows paid once the deadline has passed (**contract**). */
@@ -136,9 +136,9 @@ export interface OrderSpec {
   orderCreatedAt: number;
   payWindowMs: number;
   onPaidAtDeadline: OnPaidAtDeadline;
-  /** Retries of the WeChat Pay calls, query and reverse (input `retryPolicy.reverse`). */
+  /** Retries of the WeChat Pay calls, query and reverse (input `retryPolicy.wechatpay`). */
   wechatpayRetry: ResolvedRetry;
-  /** Retries of the downstream calls, compensation and payment confirmation (input `retryPolicy.compensation`). */
+  /** Retries of the downstream calls, compensation and payment confirmation (input `retryPolicy.downstream`). */
   downstreamRetry: ResolvedRetry;
 }
 

@@ -37,7 +37,7 @@ export const DEFAULT_WECHATPAY_RETRY: ResolvedRetry = {
   scheduleToCloseMs: 24 * 3_600_000,
 };
 
-/** Bounds of a per-order retry override (`retryPolicy.reverse` / `retryPolicy.compensation`). */
+/** Bounds of a per-order retry override (`retryPolicy.wechatpay` / `retryPolicy.downstream`). */
 export interface RetryLimits {
   /** Shortest and longest `initialInterval`. */
   initialIntervalMs: { min: number; max: number };
@@ -50,7 +50,7 @@ export interface RetryLimits {
 }
 
 /**
- * The WeChat Pay calls' retry overrides (`retryPolicy.reverse`, used by the query and the reverse alike): one order
+ * The WeChat Pay calls' retry overrides (`retryPolicy.wechatpay`, used by the query and the reverse alike): one order
  * must not be able to hammer the merchant's rate limit. No attempt sooner than 1 s after the last, a backoff of at
  * least 1.5 (so a run of failures slows down), and at most 3 days of retrying (the default is 1 day; the reverse
  * window is 7): past that an operator looks at the order.
@@ -62,7 +62,7 @@ export const WECHATPAY_RETRY_LIMITS: RetryLimits = {
   scheduleToCloseMs: { min: 1_000, max: 3 * 86_400_000 },
 };
 
-/** The downstream calls' retry overrides (`retryPolicy.compensation`: compensation and payment confirmation). */
+/** The downstream calls' retry overrides (`retryPolicy.downstream`: compensation and payment confirmation). */
 export const DOWNSTREAM_RETRY_LIMITS: RetryLimits = {
   initialIntervalMs: { min: 10, max: 3_600_000 },
   maximumIntervalMs: { min: 10, max: 86_400_000 },

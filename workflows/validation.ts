@@ -334,7 +334,10 @@ function checkOnPaidAtDeadline(c: FieldChecker, input: Record<string, unknown>):
   return onPaidAtDeadline;
 }
 
-/** `retryPolicy`: the resolved reverse and compensation retries (defaults where not given). */
+/**
+ * `retryPolicy`: the resolved retries of the WeChat Pay calls (`wechatpay`: query and reverse) and of the downstream
+ * calls (`downstream`: compensation and payment confirmation), defaults where not given.
+ */
 function checkRetryPolicy(
   c: FieldChecker,
   input: Record<string, unknown>,
@@ -347,18 +350,18 @@ function checkRetryPolicy(
       c.fail('retryPolicy', `must be an object, got ${describe(rp)}`);
     } else {
       for (const key of Object.keys(rp)) {
-        if (key !== 'reverse' && key !== 'compensation') c.fail(`retryPolicy.${key}`, 'is not a known field');
+        if (key !== 'wechatpay' && key !== 'downstream') c.fail(`retryPolicy.${key}`, 'is not a known field');
       }
       wechatpayRetry = resolveRetry(
-        'retryPolicy.reverse',
-        rp.reverse,
+        'retryPolicy.wechatpay',
+        rp.wechatpay,
         DEFAULT_WECHATPAY_RETRY,
         WECHATPAY_RETRY_LIMITS,
         c.fail,
       );
       downstreamRetry = resolveRetry(
-        'retryPolicy.compensation',
-        rp.compensation,
+        'retryPolicy.downstream',
+        rp.downstream,
         DEFAULT_DOWNSTREAM_RETRY,
         DOWNSTREAM_RETRY_LIMITS,
         c.fail,

@@ -53,8 +53,8 @@ export function planChaosOrders(run: ChaosPeers, count: number): CheckedOrder[] 
       paymentTimeout: 20_000 + Math.floor(run.random() * 45_000),
       payWindow: '2s',
       retryPolicy: {
-        reverse: { initialInterval: '1s', maximumInterval: '3s', scheduleToClose: '30m' },
-        compensation: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
+        wechatpay: { initialInterval: '1s', maximumInterval: '3s', scheduleToClose: '30m' },
+        downstream: { initialInterval: '200ms', maximumInterval: '3s', scheduleToClose: '30m' },
       },
     });
     preparePlannedOrder(run.peer, plan, input);

@@ -53,7 +53,7 @@ function orderInput(no: string, paymentTimeout: number): OrderInput {
   return sampleOrderInput(no, {
     paymentTimeout,
     payWindow: '2s',
-    retryPolicy: { reverse: retry, compensation: retry },
+    retryPolicy: { wechatpay: retry, downstream: retry },
   });
 }
 

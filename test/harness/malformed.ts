@@ -133,8 +133,8 @@ export function malformedInputs(now: number): [string, unknown, RegExp][] {
     ],
     [
       'retryPolicy bad coefficient',
-      { ...valid(), retryPolicy: { reverse: { backoffCoefficient: 0.5 } } },
-      /retryPolicy\.reverse\.backoffCoefficient must be a number from 1\.5 to 10/,
+      { ...valid(), retryPolicy: { wechatpay: { backoffCoefficient: 0.5 } } },
+      /retryPolicy\.wechatpay\.backoffCoefficient must be a number from 1\.5 to 10/,
     ],
     [
       'retryPolicy unknown step',
@@ -143,8 +143,8 @@ export function malformedInputs(now: number): [string, unknown, RegExp][] {
     ],
     [
       'retryPolicy bad interval',
-      { ...valid(), retryPolicy: { compensation: { initialInterval: 'fast' } } },
-      /retryPolicy\.compensation\.initialInterval must be a duration/,
+      { ...valid(), retryPolicy: { downstream: { initialInterval: 'fast' } } },
+      /retryPolicy\.downstream\.initialInterval must be a duration/,
     ],
     // Merchant ids are digits: nothing that could inject into the Web UI's Markdown or a log line.
     [
@@ -236,29 +236,29 @@ export function malformedInputs(now: number): [string, unknown, RegExp][] {
     ],
     // The WeChat Pay calls' retry floors and ceiling: one order cannot hammer the merchant's rate limit.
     [
-      'retryPolicy.reverse initialInterval under 1s',
-      { ...valid(), retryPolicy: { reverse: { initialInterval: '100ms' } } },
-      /retryPolicy\.reverse\.initialInterval must be a duration from 1s to 1h, got "100ms"/,
+      'retryPolicy.wechatpay initialInterval under 1s',
+      { ...valid(), retryPolicy: { wechatpay: { initialInterval: '100ms' } } },
+      /retryPolicy\.wechatpay\.initialInterval must be a duration from 1s to 1h, got "100ms"/,
     ],
     [
-      'retryPolicy.reverse initialInterval of 10 ms',
-      { ...valid(), retryPolicy: { reverse: { initialInterval: 10 } } },
-      /retryPolicy\.reverse\.initialInterval must be a duration from 1s to 1h/,
+      'retryPolicy.wechatpay initialInterval of 10 ms',
+      { ...valid(), retryPolicy: { wechatpay: { initialInterval: 10 } } },
+      /retryPolicy\.wechatpay\.initialInterval must be a duration from 1s to 1h/,
     ],
     [
-      'retryPolicy.reverse maximumInterval under 1s',
-      { ...valid(), retryPolicy: { reverse: { maximumInterval: '500ms' } } },
-      /retryPolicy\.reverse\.maximumInterval must be a duration from 1s to 1d/,
+      'retryPolicy.wechatpay maximumInterval under 1s',
+      { ...valid(), retryPolicy: { wechatpay: { maximumInterval: '500ms' } } },
+      /retryPolicy\.wechatpay\.maximumInterval must be a duration from 1s to 1d/,
     ],
     [
-      'retryPolicy.reverse backoff of 1 (no backoff)',
-      { ...valid(), retryPolicy: { reverse: { backoffCoefficient: 1 } } },
-      /retryPolicy\.reverse\.backoffCoefficient must be a number from 1\.5 to 10, got number 1/,
+      'retryPolicy.wechatpay backoff of 1 (no backoff)',
+      { ...valid(), retryPolicy: { wechatpay: { backoffCoefficient: 1 } } },
+      /retryPolicy\.wechatpay\.backoffCoefficient must be a number from 1\.5 to 10, got number 1/,
     ],
     [
-      'retryPolicy.reverse window over 3 days',
-      { ...valid(), retryPolicy: { reverse: { scheduleToClose: '4d' } } },
-      /retryPolicy\.reverse\.scheduleToClose must be a duration from 1s to 3d/,
+      'retryPolicy.wechatpay window over 3 days',
+      { ...valid(), retryPolicy: { wechatpay: { scheduleToClose: '4d' } } },
+      /retryPolicy\.wechatpay\.scheduleToClose must be a duration from 1s to 3d/,
     ],
   ];
 }

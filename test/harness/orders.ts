@@ -24,8 +24,8 @@ export function orderInput(
     payWindow: '2s',
     retryPolicy: {
       // The WeChat Pay calls' floor (1 s apart at the least); the downstream calls may retry faster.
-      reverse: { initialInterval: '1s', maximumInterval: '1s', scheduleToClose: '1m' },
-      compensation: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },
+      wechatpay: { initialInterval: '1s', maximumInterval: '1s', scheduleToClose: '1m' },
+      downstream: { initialInterval: '100ms', maximumInterval: '500ms', scheduleToClose: '1m' },
     },
   });
   return { ...input, ...rest };

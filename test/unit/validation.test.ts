@@ -118,7 +118,7 @@ describe('ids, dates and retry overrides that cannot inject or flood (issue 11, 
       scheduleToCloseMs: { max: 3 * 86_400_000 },
     });
     const edge = { initialInterval: '1s', maximumInterval: 1_000, backoffCoefficient: 1.5, scheduleToClose: '3d' };
-    const r = validateOrderInput(order({ retryPolicy: { reverse: edge } }), NOW);
+    const r = validateOrderInput(order({ retryPolicy: { wechatpay: edge } }), NOW);
     expect(r).toMatchObject({
       ok: true,
       spec: {
@@ -130,18 +130,18 @@ describe('ids, dates and retry overrides that cannot inject or flood (issue 11, 
         },
       },
     });
-    expect(issues(order({ retryPolicy: { reverse: { initialInterval: '999ms' } } }))).toMatch(
-      /retryPolicy\.reverse\.initialInterval must be a duration from 1s to 1h/,
+    expect(issues(order({ retryPolicy: { wechatpay: { initialInterval: '999ms' } } }))).toMatch(
+      /retryPolicy\.wechatpay\.initialInterval must be a duration from 1s to 1h/,
     );
-    expect(issues(order({ retryPolicy: { reverse: { backoffCoefficient: 1.49 } } }))).toMatch(
-      /retryPolicy\.reverse\.backoffCoefficient must be a number from 1\.5 to 10/,
+    expect(issues(order({ retryPolicy: { wechatpay: { backoffCoefficient: 1.49 } } }))).toMatch(
+      /retryPolicy\.wechatpay\.backoffCoefficient must be a number from 1\.5 to 10/,
     );
-    expect(issues(order({ retryPolicy: { reverse: { scheduleToClose: 3 * 86_400_000 + 1 } } }))).toMatch(
-      /retryPolicy\.reverse\.scheduleToClose must be a duration from 1s to 3d/,
+    expect(issues(order({ retryPolicy: { wechatpay: { scheduleToClose: 3 * 86_400_000 + 1 } } }))).toMatch(
+      /retryPolicy\.wechatpay\.scheduleToClose must be a duration from 1s to 3d/,
     );
     // The downstream calls keep their bounds: they are the order service's, not the merchant's rate limit.
     expect(DOWNSTREAM_RETRY_LIMITS.initialIntervalMs.min).toBe(10);
-    expect(issues(order({ retryPolicy: { compensation: { initialInterval: '100ms', backoffCoefficient: 1 } } }))).toBe(
+    expect(issues(order({ retryPolicy: { downstream: { initialInterval: '100ms', backoffCoefficient: 1 } } }))).toBe(
       '',
     );
   });
@@ -161,7 +161,7 @@ describe('ids, dates and retry overrides that cannot inject or flood (issue 11, 
       ...subOrder({ mchid: 'M-1900000109', subAppid: 'wx.legacy' }),
       combineAppid: 'wx.d678',
       orderCreatedAt: '2026-11-26T24:00:00Z',
-      retryPolicy: { reverse: { initialInterval: '100ms', maximumInterval: '500ms', backoffCoefficient: 1 } },
+      retryPolicy: { wechatpay: { initialInterval: '100ms', maximumInterval: '500ms', backoffCoefficient: 1 } },
     };
     const now = issues(lax);
     for (const field of [
@@ -169,9 +169,9 @@ describe('ids, dates and retry overrides that cannot inject or flood (issue 11, 
       'subOrders[0].mchid',
       'subOrders[0].subAppid',
       'orderCreatedAt',
-      'retryPolicy.reverse.initialInterval',
-      'retryPolicy.reverse.maximumInterval',
-      'retryPolicy.reverse.backoffCoefficient',
+      'retryPolicy.wechatpay.initialInterval',
+      'retryPolicy.wechatpay.maximumInterval',
+      'retryPolicy.wechatpay.backoffCoefficient',
     ]) {
       expect(now).toContain(`${field} must be`);
     }

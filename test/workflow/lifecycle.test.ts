@@ -183,7 +183,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     const input = orderInput({
       dueInMs: 200,
       // The floors of the WeChat Pay retries: 1 s apart at the least; the window closes after two or three attempts.
-      retryPolicy: { reverse: { initialInterval: '1s', maximumInterval: '1s', scheduleToClose: '2500ms' } },
+      retryPolicy: { wechatpay: { initialInterval: '1s', maximumInterval: '1s', scheduleToClose: '2500ms' } },
     });
     fake.reverseScript = () =>
       ApplicationFailure.create({ type: ErrorType.REVERSE_TRANSIENT, message: '503 SERVICE_UNAVAILABLE' });

@@ -155,13 +155,16 @@ describe('end to end: dev server + worker + WeChat Pay peer + order service', ()
 
   it('exports the product metrics (answers by class, compensation failures, phases) to Prometheus', async () => {
     const text = await (await fetch(metricsUrl())).text();
-    const value = (name: string, label: string): number => {
-      const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(label));
+    const value = (name: string, ...labels: string[]): number => {
+      const line = text.split('\n').find((l) => l.startsWith(name) && labels.every((label) => l.includes(label)));
       return line ? Number(line.split(' ').pop()) : 0;
     };
-    expect(value('combine_papay_reverse_answers', 'class="ACCEPTED"')).toBeGreaterThan(0);
-    expect(value('combine_papay_reverse_answers', 'class="UNVERIFIED"')).toBeGreaterThan(0);
-    expect(value('combine_papay_reverse_answers', 'class="AUTH"')).toBeGreaterThan(0);
+    const reverse = 'call="reverse"';
+    expect(value('combine_papay_wechatpay_answers', reverse, 'class="ACCEPTED"')).toBeGreaterThan(0);
+    expect(value('combine_papay_wechatpay_answers', reverse, 'class="UNVERIFIED"')).toBeGreaterThan(0);
+    expect(value('combine_papay_wechatpay_answers', reverse, 'class="AUTH"')).toBeGreaterThan(0);
+    // The deprecated reverse-only counter is gone.
+    expect(text).not.toContain('combine_papay_reverse_answers');
     expect(value('combine_papay_compensation_failures', 'kind="transient"')).toBeGreaterThan(0);
     expect(value('combine_papay_phase_entered', 'phase="REVERSED"')).toBeGreaterThan(0);
     // The SDK's own metrics come from the same endpoint.

@@ -7,7 +7,9 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { type ConfigError, loadPrivateKey, loadPublicKey } from '../wechatpay/keys';
+import type { LogLevel } from '@temporalio/common';
 import { EnvReader, loggableUrl, type Env } from './env';
+import { LOG_LEVELS } from './logger';
 import { cacheHeapProblem, DEFAULT_MAX_CACHED_WORKFLOWS, heapLimitMb } from './memory';
 import type { WechatpayConfig } from '../wechatpay/client';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
@@ -64,7 +66,40 @@ export interface WorkerConfig {
   maxCachedWorkflows: number;
   /** A prebuilt workflow bundle to run instead of the build's own (`WORKFLOW_BUNDLE_PATH`). */
   workflowBundlePath?: string;
+  /** Port of the `/healthz` and `/readyz` probes (`WORKER_HEALTH_PORT`), if any. */
+  healthPort?: number;
+  /** The lowest level logged (`LOG_LEVEL`, default INFO). */
+  logLevel: LogLevel;
+  /** How long running activities may finish after SIGTERM/SIGINT (`WORKER_SHUTDOWN_GRACE`, default 20 s). */
+  shutdownGraceMs: number;
+  /** The Worker Deployment version this worker serves, when Worker Versioning is on. */
+  deployment?: WorkerDeployment;
 }
+
+/** A Worker Deployment version: the deployment's name and this build's id. */
+export interface WorkerDeployment {
+  name: string;
+  buildId: string;
+}
+
+/** What {@link readProcessSettings} reads. */
+type ProcessSettings = Pick<
+  WorkerConfig,
+  | 'metricsPort'
+  | 'healthPort'
+  | 'maxConcurrentActivities'
+  | 'maxCachedWorkflows'
+  | 'workflowBundlePath'
+  | 'logLevel'
+  | 'shutdownGraceMs'
+  | 'deployment'
+>;
+
+/**
+ * Default of `WORKER_SHUTDOWN_GRACE`: how long running activities may finish after SIGTERM. An orchestrator's grace
+ * period (Kubernetes `terminationGracePeriodSeconds`) must be longer.
+ */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
 /** Several configuration problems at once, each naming its variable. */
 export class ConfigErrors extends Error {
@@ -98,15 +133,7 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
   const hmacKey = readHmacKey(r);
   const confirmationUrl = r.optional('PAYMENT_CONFIRMATION_URL') ? r.url('PAYMENT_CONFIRMATION_URL') : undefined;
   const compensationTimeoutMs = r.integer('COMPENSATION_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000);
-  const metricsPort = r.optional('WORKER_METRICS_PORT') ? r.integer('WORKER_METRICS_PORT', 0, 1, 65_535) : undefined;
-  const maxConcurrentActivities = r.integer('WORKER_MAX_CONCURRENT_ACTIVITIES', 100, 1, 10_000);
-  const maxCachedWorkflows = r.integer('WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 0, 1_000_000);
-  const cacheProblem = cacheHeapProblem(maxCachedWorkflows, heapMb);
-  if (cacheProblem) r.problem('WORKER_MAX_CACHED_WORKFLOWS', cacheProblem);
-  const workflowBundlePath = r.optional('WORKFLOW_BUNDLE_PATH');
-  if (workflowBundlePath && !fs.existsSync(workflowBundlePath)) {
-    r.problem('WORKFLOW_BUNDLE_PATH', `points at ${workflowBundlePath}, which does not exist`);
-  }
+  const processSettings = readProcessSettings(r, heapMb);
 
   const { baseUrl, backupBaseUrl, mchid, merchantSerial, privateKey } = merchant;
   if (
@@ -145,11 +172,54 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
       ...(hmacKey ? { hmacKey } : {}),
       timeoutMs: compensationTimeoutMs,
     },
+    ...processSettings,
+  };
+}
+
+/** The settings of the worker process itself: ports, concurrency, cache, bundle, logs, shutdown, deployment version. */
+function readProcessSettings(r: EnvReader, heapMb: number): ProcessSettings {
+  const port = (name: string): number | undefined => (r.optional(name) ? r.integer(name, 0, 1, 65_535) : undefined);
+  const metricsPort = port('WORKER_METRICS_PORT');
+  const healthPort = port('WORKER_HEALTH_PORT');
+  const maxConcurrentActivities = r.integer('WORKER_MAX_CONCURRENT_ACTIVITIES', 100, 1, 10_000);
+  const maxCachedWorkflows = r.integer('WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 0, 1_000_000);
+  const cacheProblem = cacheHeapProblem(maxCachedWorkflows, heapMb);
+  if (cacheProblem) r.problem('WORKER_MAX_CACHED_WORKFLOWS', cacheProblem);
+  const workflowBundlePath = r.optional('WORKFLOW_BUNDLE_PATH');
+  if (workflowBundlePath && !fs.existsSync(workflowBundlePath)) {
+    r.problem('WORKFLOW_BUNDLE_PATH', `points at ${workflowBundlePath}, which does not exist`);
+  }
+  const level = (r.optional('LOG_LEVEL') ?? 'INFO').toUpperCase();
+  const logLevel = LOG_LEVELS.find((l) => l === level);
+  if (!logLevel) r.problem('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${level.slice(0, 20)}"`);
+  const shutdownGraceMs = r.duration('WORKER_SHUTDOWN_GRACE', DEFAULT_SHUTDOWN_GRACE_MS, 1_000, 600_000, '1s to 10m');
+  const deployment = readDeployment(r);
+  return {
     ...(metricsPort ? { metricsPort } : {}),
+    ...(healthPort ? { healthPort } : {}),
     maxConcurrentActivities,
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
     maxCachedWorkflows,
+    logLevel: logLevel ?? 'INFO',
+    shutdownGraceMs,
+    ...(deployment ? { deployment } : {}),
   };
+}
+
+/**
+ * The Worker Deployment version (`WORKER_DEPLOYMENT_NAME` with `WORKER_BUILD_ID`, both or neither): with it the
+ * worker uses Worker Versioning and pins every order to the version that started it.
+ */
+function readDeployment(r: EnvReader): WorkerDeployment | undefined {
+  const name = r.optional('WORKER_DEPLOYMENT_NAME');
+  const buildId = r.optional('WORKER_BUILD_ID');
+  if (!name && !buildId) return undefined;
+  if (!name) r.problem('WORKER_DEPLOYMENT_NAME', 'is required with WORKER_BUILD_ID');
+  if (!buildId) r.problem('WORKER_BUILD_ID', 'is required with WORKER_DEPLOYMENT_NAME');
+  const id = /^[0-9A-Za-z._-]{1,255}$/;
+  if (name && !id.test(name)) r.problem('WORKER_DEPLOYMENT_NAME', 'must be 1-255 of 0-9 A-Z a-z . _ -');
+  if (buildId && !id.test(buildId)) r.problem('WORKER_BUILD_ID', 'must be 1-255 of 0-9 A-Z a-z . _ -');
+  return name && buildId ? { name, buildId } : undefined;
 }
 
 /** The merchant side of WeChat Pay: hosts, merchant id, certificate serial and private key. */
@@ -306,5 +376,9 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     paymentConfirmationSigned: Boolean(config.confirmation.url && config.confirmation.hmacKey),
     maxCachedWorkflows: config.maxCachedWorkflows,
     v8HeapLimitMb: heapLimitMb(),
+    logLevel: config.logLevel,
+    healthPort: config.healthPort ?? 'not set',
+    shutdownGrace: `${config.shutdownGraceMs / 1_000}s`,
+    deployment: config.deployment ? `${config.deployment.name}@${config.deployment.buildId}` : 'not versioned',
   };
 }

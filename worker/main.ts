@@ -1,40 +1,61 @@
 /**
- * `npm run worker`: one worker from the environment. SIGINT/SIGTERM stop polling, let running activities finish
- * within the grace time, then exit; unfinished work is retried by Temporal on another worker.
+ * The production worker (`combine-papay-worker`, `npm run worker`): one worker from the environment. Logs are JSON
+ * lines on standard output; `/healthz` and `/readyz` on `WORKER_HEALTH_PORT`. SIGINT/SIGTERM stop polling (readiness
+ * turns 503), let running activities finish within `WORKER_SHUTDOWN_GRACE`, then exit 0; unfinished work is retried
+ * by Temporal on another worker.
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ConfigErrors, describeConfig, loadWorkerConfig } from './config';
+import { Runtime } from '@temporalio/worker';
+import type { Logger } from '@temporalio/common';
+import { ConfigErrors, describeConfig, loadWorkerConfig, type WorkerConfig } from './config';
+import { startHealthServer } from './health';
+import { createJsonLogger } from './logger';
 import { meterMetrics } from './metrics';
 import { SearchAttributesMissingError } from './search-attributes';
 import { assertSupportedRuntime, describeStartFailure } from './runtime';
-import { createProductWorker } from './worker';
+import { createProductWorker, type ProductWorker } from './worker';
+
+/** Installs the runtime: JSON logs (the SDK core's own lines forwarded at WARN and above), signals, metrics. */
+function installRuntime(config: WorkerConfig): Logger {
+  const logger = createJsonLogger(config.logLevel);
+  Runtime.install({
+    logger,
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(config.metricsPort ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.metricsPort}` } } } : {}),
+    },
+  });
+  return logger;
+}
+
+/** Logs where the worker listens and polls. */
+function announce(logger: Logger, config: WorkerConfig, product: ProductWorker, healthPort?: number): void {
+  if (config.metricsPort) logger.info(`Prometheus metrics on :${config.metricsPort}/metrics`);
+  if (healthPort) logger.info(`probes on :${healthPort}/healthz and /readyz`);
+  if (product.registeredSearchAttributes.length > 0) {
+    logger.info('registered search attributes', { names: product.registeredSearchAttributes });
+  }
+  logger.info(
+    `worker polling task queue ${config.taskQueue} (WeChat Pay calls on ${product.wechatpayWorker.options.taskQueue}, at most ${config.wechatpayMaxRps}/s)`,
+    config.deployment ? { deploymentName: config.deployment.name, buildId: config.deployment.buildId } : {},
+  );
+}
 
 async function main(): Promise<void> {
   assertSupportedRuntime();
   const config = loadWorkerConfig(process.env);
-  const logger = new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO');
-  Runtime.install({
-    logger,
-    shutdownSignals: ['SIGINT', 'SIGTERM'],
-    ...(config.metricsPort
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.metricsPort}` } } } }
-      : {}),
-  });
+  const logger = installRuntime(config);
   logger.info('worker configuration', describeConfig(config));
   const metrics = meterMetrics(Runtime.instance().metricMeter);
   const product = await createProductWorker(config, { metrics });
-  const { connection, registeredSearchAttributes } = product;
-  if (config.metricsPort) logger.info(`Prometheus metrics on :${config.metricsPort}/metrics`);
-  if (registeredSearchAttributes.length > 0) {
-    logger.info('registered search attributes', { names: registeredSearchAttributes });
-  }
-  logger.info(
-    `worker polling task queue ${config.taskQueue} (WeChat Pay calls on ${product.wechatpayWorker.options.taskQueue}, at most ${config.wechatpayMaxRps}/s)`,
-  );
+  const health =
+    config.healthPort === undefined ? undefined : await startHealthServer(config.healthPort, () => product.polling());
+  announce(logger, config, product, health?.port);
   try {
     await product.run();
   } finally {
-    await connection.close();
+    await health?.close();
+    await product.connection.close();
   }
   logger.info('worker stopped');
 }

@@ -37,6 +37,8 @@ export interface ProductWorker {
   run(): Promise<void>;
   /** Starts a graceful shutdown of both (idempotent). */
   shutdown(): void;
+  /** Whether both workers are polling (the readiness probe). */
+  polling(): { ready: boolean; detail: Record<string, string> };
 }
 
 /**
@@ -51,6 +53,26 @@ export function wechatpayWorkerOptions(
     taskQueue: wechatpayTaskQueue(config.taskQueue),
     maxTaskQueueActivitiesPerSecond: config.wechatpayMaxRps,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
+  };
+}
+
+/**
+ * What both workers share: the shutdown grace (`WORKER_SHUTDOWN_GRACE`) and, when `WORKER_DEPLOYMENT_NAME` and
+ * `WORKER_BUILD_ID` are set, Worker Versioning with every order pinned to the version that started it (a new build
+ * never replays an old order's history; see the README's "Upgrades").
+ */
+export function processOptions(config: WorkerConfig): Pick<WorkerOptions, 'shutdownGraceTime' | 'workerDeploymentOptions'> {
+  return {
+    shutdownGraceTime: config.shutdownGraceMs,
+    ...(config.deployment
+      ? {
+          workerDeploymentOptions: {
+            version: { deploymentName: config.deployment.name, buildId: config.deployment.buildId },
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: 'PINNED',
+          },
+        }
+      : {}),
   };
 }
 
@@ -85,7 +107,7 @@ export async function createProductWorker(
         : workflowSource(config.workflowBundlePath)),
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
       maxCachedWorkflows: config.maxCachedWorkflows,
-      shutdownGraceTime: '20s',
+      ...processOptions(config),
       ...options.overrides,
     });
     created.push(worker);
@@ -95,7 +117,7 @@ export async function createProductWorker(
       namespace: config.temporal.namespace,
       activities: { queryCombineOrder, reverseCombineOrder },
       ...wechatpayWorkerOptions(config),
-      shutdownGraceTime: '20s',
+      ...processOptions(config),
     });
     created.push(wechatpayWorker);
     return {
@@ -114,12 +136,16 @@ export async function createProductWorker(
 }
 
 /** Runs workers side by side: when one stops (shut down, or failed) the others are shut down too. */
-function runTogether(workers: Worker[]): Pick<ProductWorker, 'run' | 'shutdown'> {
+function runTogether(workers: Worker[]): Pick<ProductWorker, 'run' | 'shutdown' | 'polling'> {
   const shutdown = (): void => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
   return {
     shutdown,
+    polling() {
+      const detail = Object.fromEntries(workers.map((w) => [w.options.taskQueue, w.getState()]));
+      return { ready: workers.every((w) => w.getState() === 'RUNNING'), detail };
+    },
     async run() {
       const results = await Promise.allSettled(workers.map((w) => w.run().finally(shutdown)));
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -1,12 +1,14 @@
 /**
- * Graceful shutdown of `worker/main.ts` run as its own process, as in production: SIGTERM while a compensation is in
- * flight lets it finish, the process exits 0, and a new worker completes the order with nothing lost or repeated.
+ * Graceful shutdown of `worker/main.ts` run as its own process, as in production: its probes (`/healthz`, `/readyz`),
+ * its JSON log lines, SIGTERM while a compensation is in flight lets it finish (readiness 503 meanwhile), the process
+ * exits 0, and a new worker completes the order with nothing lost or repeated.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startOrder } from '../../client';
-import { waitFor } from '../../devstack/dev-server';
+import { freePort, waitFor } from '../../devstack/dev-server';
+import { HEALTH_PATHS } from '../../worker/health';
 import { connectClient } from '../harness/env';
 import { orderInput } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
@@ -49,9 +51,14 @@ describe('a worker process', () => {
     await client.connection.close();
   });
 
-  it('SIGTERM during a compensation: the activity completes, the process exits 0, the next worker finishes the order', async () => {
-    const first = spawnWorker(stack.env);
-    await waitFor('the worker to poll', async () => first.output().includes('worker polling'), { timeoutMs: 60_000 });
+  it('SIGTERM during a compensation: readiness turns 503, the activity completes, the process exits 0, the next worker finishes the order', async () => {
+    const healthPort = await freePort();
+    const first = spawnWorker({ ...stack.env, WORKER_HEALTH_PORT: String(healthPort) });
+    const probe = async (p: string): Promise<number> =>
+      (await fetch(`http://127.0.0.1:${healthPort}${p}`).catch(() => ({ status: 0 }))).status;
+    await waitFor('the worker to be ready', async () => (await probe(HEALTH_PATHS.ready)) === 200, { timeoutMs: 60_000 });
+    expect(first.output()).toContain('worker polling');
+    expect(await probe(HEALTH_PATHS.live)).toBe(200);
 
     const input = orderInput({ dueInMs: 300, subOrderCount: 2 });
     await seedOrder(stack.peer, input);
@@ -63,9 +70,17 @@ describe('a worker process', () => {
     );
     const signalledAt = Date.now();
     first.child.kill('SIGTERM');
+    // Draining the in-flight compensation: alive, no longer ready (an orchestrator sends no more traffic).
+    await waitFor('readiness to turn 503', async () => (await probe(HEALTH_PATHS.ready)) === 503);
+    expect(await probe(HEALTH_PATHS.live)).toBe(200);
     const code = await first.exited;
     expect(code).toBe(0);
     expect(first.output()).toContain('worker stopped');
+    // Every line is one JSON object with time, level and message; the activity lines carry their context.
+    const lines = first.output().split('\n').filter((l) => l.trim() !== '');
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const e of entries) expect(Object.keys(e)).toEqual(expect.arrayContaining(['time', 'level', 'msg']));
+    expect(entries.some((e) => e.workflowId === input.combineOutTradeNo || e.activityType)).toBe(true);
     // It waited for the in-flight compensation (answered 4 s after it arrived) instead of abandoning it.
     expect(Date.now() - signalledAt).toBeGreaterThan(2_000);
 

@@ -1,11 +1,13 @@
 /** Helpers the suites use to reach the run's dev server and start workers on unique task queues. */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../devstack/dev-server';
 import { wechatpayTaskQueue } from '../../workflows/contract';
-import { NativeConnection, Runtime, Worker, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from '@temporalio/common';
+import pino from 'pino';
+import { createJsonLogger } from '../../worker/logger';
 
 let runtimeInstalled = false;
 
@@ -14,13 +16,12 @@ export function workerLogFile(): string {
   return path.join(process.env.TEST_WORK_DIR ?? '.', 'worker.log');
 }
 
-/** A logger that appends JSON lines to the run's worker log instead of the test output. */
-export function fileLogger(): DefaultLogger {
-  const file = workerLogFile();
-  return new DefaultLogger('INFO', (entry) => {
-    const line = { level: entry.level, message: entry.message, ...entry.meta };
-    fs.appendFileSync(file, `${JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}\n`);
-  });
+/**
+ * The worker's own JSON logger (as `combine-papay-worker` writes to standard output), appending to the run's worker log
+ * instead of the test output: the secret-hygiene suite searches the format production writes.
+ */
+export function fileLogger(): Logger {
+  return createJsonLogger('INFO', pino.destination({ dest: workerLogFile(), append: true, sync: true }));
 }
 
 let metricsPort: number | undefined;

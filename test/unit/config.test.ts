@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigErrors, DEFAULT_WECHATPAY_MAX_RPS, describeConfig, loadWorkerConfig } from '../../worker/config';
+import {
+  ConfigErrors,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_WECHATPAY_MAX_RPS,
+  describeConfig,
+  loadWorkerConfig,
+} from '../../worker/config';
 import { loggableUrl, redactUrlText } from '../../worker/env';
 import {
   BASE_HEAP_MB,
@@ -11,7 +17,7 @@ import {
   WORKER_NODE_FLAGS,
   cacheHeapProblem,
 } from '../../worker/memory';
-import { wechatpayWorkerOptions } from '../../worker/worker';
+import { processOptions, wechatpayWorkerOptions } from '../../worker/worker';
 import { workerArgs } from '../../devstack/worker-args';
 import { loadOrCreateIdentity, workerEnvFor } from '../../simulator/keys';
 
@@ -276,6 +282,46 @@ describe('worker configuration from the environment', () => {
         `WECHATPAY_MAX_RPS must be an integer from 1 to 10000, got "${bad}"`,
       );
     }
+  });
+
+  it('reads the process settings: probes port, LOG_LEVEL checked, shutdown grace, deployment version', () => {
+    const config = loadWorkerConfig(base());
+    expect(config).toMatchObject({ logLevel: 'INFO', shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS });
+    expect(config.healthPort).toBeUndefined();
+    expect(config.deployment).toBeUndefined();
+    expect(processOptions(config)).toEqual({ shutdownGraceTime: DEFAULT_SHUTDOWN_GRACE_MS });
+
+    const set = loadWorkerConfig({
+      ...base(),
+      WORKER_HEALTH_PORT: '8081',
+      LOG_LEVEL: 'warn',
+      WORKER_SHUTDOWN_GRACE: '45s',
+      WORKER_DEPLOYMENT_NAME: 'combine-papay',
+      WORKER_BUILD_ID: '1.0.0-abc123',
+    });
+    expect(set).toMatchObject({ healthPort: 8081, logLevel: 'WARN', shutdownGraceMs: 45_000 });
+    expect(processOptions(set)).toEqual({
+      shutdownGraceTime: 45_000,
+      workerDeploymentOptions: {
+        version: { deploymentName: 'combine-papay', buildId: '1.0.0-abc123' },
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: 'PINNED',
+      },
+    });
+    expect(describeConfig(set)).toMatchObject({ deployment: 'combine-papay@1.0.0-abc123', shutdownGrace: '45s' });
+
+    const bad = problems({
+      ...base(),
+      WORKER_HEALTH_PORT: '70000',
+      LOG_LEVEL: 'verbose',
+      WORKER_SHUTDOWN_GRACE: '0s',
+      WORKER_BUILD_ID: 'a b',
+    });
+    expect(bad).toContain('WORKER_HEALTH_PORT must be an integer from 1 to 65535');
+    expect(bad).toContain('LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR, got "VERBOSE"');
+    expect(bad).toContain('WORKER_SHUTDOWN_GRACE');
+    expect(bad).toContain('WORKER_DEPLOYMENT_NAME is required with WORKER_BUILD_ID');
+    expect(bad).toContain('WORKER_BUILD_ID must be 1-255 of');
   });
 
   it('describes itself without keys or secrets', () => {

@@ -22,7 +22,7 @@ import { OrderPhase } from '../workflows/contract';
 import {
   beginPayment,
   cancelOrder,
-  getStatus,
+  orderStatus,
   listOrders,
   markPaid,
   resolveOrder,
@@ -86,7 +86,7 @@ async function run(args: string[]): Promise<void> {
         console.log('cancelOrder sent');
         return;
       case 'status':
-        console.log(JSON.stringify(await getStatus(client, need(a, 'combineOutTradeNo')), null, 2));
+        console.log(JSON.stringify(await orderStatus(client, need(a, 'combineOutTradeNo')), null, 2));
         return;
       case 'list': {
         const phaseAt = args.indexOf('--phase');

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import {
   beginPayment,
   cancelOrder,
-  getStatus,
+  orderStatus,
   markPaid,
   startOrder,
   workflowIdFor,
@@ -174,7 +174,7 @@ export async function followDemo(client: Client, batch: DemoOrder[], maxMs = 180
   while (last.size < batch.length || [...last.values()].some((p) => !TERMINAL.has(p))) {
     for (const { input } of batch) {
       const no = input.combineOutTradeNo;
-      const phase = await getStatus(client, no).then(
+      const phase = await orderStatus(client, no).then(
         (s) => s.phase,
         () => undefined,
       );

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { getStatus } from '../../client';
+import { orderStatus } from '../../client';
 import { makeCa, makeLeaf } from './certs';
 import type { ClusterServiceName } from './config';
 import type { LocalCluster } from './local-cluster';
@@ -42,7 +42,7 @@ export async function killAndRestart(
   const startedAt = Date.now();
   for (;;) {
     const answered = await probe.client.connection
-      .withDeadline(Date.now() + 3_000, () => getStatus(probe.client, probe.combineOutTradeNo))
+      .withDeadline(Date.now() + 3_000, () => orderStatus(probe.client, probe.combineOutTradeNo))
       .then(
         () => true,
         () => false,

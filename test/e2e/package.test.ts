@@ -1,0 +1,184 @@
+/**
+ * The package as a team takes it: `npm pack`, installed into a fresh project with `--omit=dev` and no Go on `PATH`.
+ * The installed `combine-papay-worker` (the built output, the prebuilt workflow bundle) serves this run's stack, and a
+ * checkout that knows only the package (JavaScript, and TypeScript checked against its declarations) runs an order
+ * through to its reversal; the worker then stops cleanly on SIGTERM.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, waitFor } from '../../devstack/dev-server';
+import { HEALTH_PATHS } from '../../worker/health';
+import { serverAddress } from '../harness/env';
+import { orderInput } from '../harness/orders';
+import { seedOrder, startStack, type Stack } from '../harness/stack';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const PACKAGE = 'combine-papay-timeout';
+/** Child processes run while this process serves the simulated WeChat Pay and order service: never block it. */
+async function run(
+  file: string,
+  args: string[],
+  options: Parameters<typeof execFile>[2] & { encoding?: 'utf8' },
+): Promise<{ stdout: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(file, args, { ...options, encoding: 'utf8' });
+    return { stdout };
+  } catch (err) {
+    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+    throw new Error(`${(err as Error).message}\n${stdout}${stderr}`);
+  }
+}
+
+/** A PATH with Node and the system's tools but no Go (and no repository tools). */
+function pathWithoutGo(): string {
+  const dirs = [path.dirname(process.execPath), '/usr/bin', '/bin'];
+  for (const dir of dirs) expect(fs.existsSync(path.join(dir, 'go'))).toBe(false);
+  return dirs.join(path.delimiter);
+}
+
+const CHECKOUT_JS = `
+const fs = require('node:fs');
+const { Client, Connection } = require('@temporalio/client');
+const { startOrderAndBeginPayment, orderStatus, OrderNotAnsweringError } = require('${PACKAGE}');
+(async () => {
+  const input = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE });
+  const { handle, payment } = await startOrderAndBeginPayment(client, input, { attemptId: 'pay-1' });
+  const status = await orderStatus(client, input.combineOutTradeNo, { timeoutMs: '10s' });
+  const result = await handle.result();
+  console.log(JSON.stringify({ payments: payment.payments, phase: status.phase, outcome: result.outcome,
+    namedError: typeof OrderNotAnsweringError === 'function' }));
+  await connection.close();
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+const CHECKOUT_TS = `
+import { Client } from '@temporalio/client';
+import { startOrder, markPaid, OrderPhase, type OrderInput, type OrderStatus, type StartedPayment } from '${PACKAGE}';
+export async function place(client: Client, input: OrderInput): Promise<OrderStatus['phase']> {
+  const { handle } = await startOrder(client, input, { taskQueue: 'checkout' });
+  const paid = await markPaid(client, input.combineOutTradeNo, { transactionId: '4200' }, { timeoutMs: 3000 });
+  const phase: OrderPhase = paid.phase;
+  const started: StartedPayment | undefined = undefined;
+  void handle; void started;
+  return phase;
+}
+`;
+
+describe('the package, installed by a consumer', () => {
+  let stack: Stack;
+  let dir: string;
+  let worker: { child: ChildProcess; output: () => string; exited: Promise<number | null> } | undefined;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    await stack.stopWorker();
+    dir = fs.mkdtempSync(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'consumer-'));
+  });
+  afterAll(async () => {
+    if (worker?.child.pid && worker.child.exitCode === null) process.kill(-worker.child.pid, 'SIGKILL');
+    await stack?.stop();
+  });
+
+  it('installs without Go or dev dependencies, serves an order with its own worker, and stops on SIGTERM', async () => {
+    // The package: built output only (the repository's `prepack` builds; here the suite builds if stale).
+    execFileSync(process.execPath, ['scripts/build-if-stale.js'], { cwd: ROOT });
+    const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
+    const packedPaths = files.map((f) => f.path);
+    expect(packedPaths).toEqual(expect.arrayContaining(['dist/client/index.d.ts', 'dist/workflow-bundle.js']));
+    expect(
+      packedPaths.filter((p) =>
+        /^(devstack|simulator|scripts|bench|test)\/|^dist\/(devstack|simulator|test)\//.test(p),
+      ),
+    ).toEqual([]);
+
+    const consumer = path.join(dir, 'checkout');
+    fs.mkdirSync(consumer);
+    fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'checkout', private: true }));
+    const env = { ...process.env, PATH: pathWithoutGo(), npm_config_update_notifier: 'false' };
+    const npmCli = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+    execFileSync(
+      process.execPath,
+      [npmCli, 'install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', path.join(dir, filename)],
+      { cwd: consumer, env, stdio: 'pipe' },
+    );
+    const installed = path.join(consumer, 'node_modules');
+    expect(fs.existsSync(path.join(installed, PACKAGE, 'dist', 'client', 'index.js'))).toBe(true);
+    for (const dev of ['typescript', 'jest', '@temporalio/testing', 'playwright-core']) {
+      expect({ dev, installed: fs.existsSync(path.join(installed, dev)) }).toEqual({ dev, installed: false });
+    }
+    expect(fs.existsSync(path.join(installed, PACKAGE, '.tools'))).toBe(false);
+
+    // The production worker, as documented: the installed bin with the environment's configuration.
+    const healthPort = await freePort();
+    const child = spawn(path.join(installed, '.bin', 'combine-papay-worker'), [], {
+      cwd: consumer,
+      env: { ...env, ...stack.env, WORKER_HEALTH_PORT: String(healthPort), WORKFLOW_BUNDLE_PATH: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: the cleanup stops the bin and the worker it runs, whatever happened.
+      detached: true,
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    worker = { child, output: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+    const ready = async (): Promise<boolean> =>
+      (await fetch(`http://127.0.0.1:${healthPort}${HEALTH_PATHS.ready}`).catch(() => undefined))?.status === 200;
+    await waitFor('the installed worker to be ready', ready, { timeoutMs: 60_000 });
+    expect(out).not.toContain('Workflow bundle created');
+
+    // A checkout that knows only the package.
+    const input = orderInput({ dueInMs: 1_000 });
+    await seedOrder(stack.peer, input);
+    fs.writeFileSync(path.join(consumer, 'order.json'), JSON.stringify(input));
+    fs.writeFileSync(path.join(consumer, 'checkout.js'), CHECKOUT_JS);
+    const { address, namespace } = serverAddress();
+    const { stdout: answer } = await run(process.execPath, ['checkout.js', 'order.json'], {
+      cwd: consumer,
+      env: { ...env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: stack.taskQueue },
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(JSON.parse(answer)).toEqual({
+      payments: 1,
+      phase: 'AWAITING_PAYMENT',
+      outcome: 'REVERSED',
+      namedError: true,
+    });
+    expect(
+      stack.orderService.log.filter((e) => e.combineOutTradeNo === input.combineOutTradeNo && e.effective),
+    ).toHaveLength(input.subOrders.length);
+
+    // TypeScript sees the package's declarations through its `exports`.
+    fs.writeFileSync(path.join(consumer, 'checkout.ts'), CHECKOUT_TS);
+    await run(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--module',
+        'node16',
+        '--moduleResolution',
+        'node16',
+        '--target',
+        'es2022',
+        'checkout.ts',
+      ],
+      { cwd: consumer, encoding: 'utf8' },
+    );
+
+    child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(out).toContain('worker stopped');
+  }, 240_000);
+});

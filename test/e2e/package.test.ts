@@ -127,8 +127,8 @@ describe('the package, installed by a consumer', () => {
       detached: true,
     });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     worker = { child, output: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
     const ready = async (): Promise<boolean> =>
       (await fetch(`http://127.0.0.1:${healthPort}${HEALTH_PATHS.ready}`).catch(() => undefined))?.status === 200;

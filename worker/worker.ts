@@ -61,7 +61,9 @@ export function wechatpayWorkerOptions(
  * `WORKER_BUILD_ID` are set, Worker Versioning with every order pinned to the version that started it (a new build
  * never replays an old order's history; see the README's "Upgrades").
  */
-export function processOptions(config: WorkerConfig): Pick<WorkerOptions, 'shutdownGraceTime' | 'workerDeploymentOptions'> {
+export function processOptions(
+  config: WorkerConfig,
+): Pick<WorkerOptions, 'shutdownGraceTime' | 'workerDeploymentOptions'> {
   return {
     shutdownGraceTime: config.shutdownGraceMs,
     ...(config.deployment

@@ -56,7 +56,9 @@ describe('a worker process', () => {
     const first = spawnWorker({ ...stack.env, WORKER_HEALTH_PORT: String(healthPort) });
     const probe = async (p: string): Promise<number> =>
       (await fetch(`http://127.0.0.1:${healthPort}${p}`).catch(() => ({ status: 0 }))).status;
-    await waitFor('the worker to be ready', async () => (await probe(HEALTH_PATHS.ready)) === 200, { timeoutMs: 60_000 });
+    await waitFor('the worker to be ready', async () => (await probe(HEALTH_PATHS.ready)) === 200, {
+      timeoutMs: 60_000,
+    });
     expect(first.output()).toContain('worker polling');
     expect(await probe(HEALTH_PATHS.live)).toBe(200);
 
@@ -77,7 +79,10 @@ describe('a worker process', () => {
     expect(code).toBe(0);
     expect(first.output()).toContain('worker stopped');
     // Every line is one JSON object with time, level and message; the activity lines carry their context.
-    const lines = first.output().split('\n').filter((l) => l.trim() !== '');
+    const lines = first
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of entries) expect(Object.keys(e)).toEqual(expect.arrayContaining(['time', 'level', 'msg']));
     expect(entries.some((e) => e.workflowId === input.combineOutTradeNo || e.activityType)).toBe(true);

@@ -1,0 +1,48 @@
+# The production worker image: `combine-papay-worker` from the built package, non-root, probes on 8081, metrics on
+# 9464. Keys and certificates are mounted as files (see the README's "Deploy"); nothing secret is baked in.
+#
+#   podman build -t combine-papay-worker .        (or docker build; NODE_IMAGE picks the Node base)
+#
+# Behind a TLS-intercepting proxy, give its CA to the build's npm as a secret: --secret id=npm_ca,src=/path/ca.crt
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN --mount=type=secret,id=npm_ca \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+    npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY workflows ./workflows
+COPY activities ./activities
+COPY wechatpay ./wechatpay
+COPY worker ./worker
+COPY client ./client
+COPY simulator ./simulator
+COPY devstack ./devstack
+COPY bench ./bench
+COPY bin ./bin
+RUN node scripts/build-if-stale.js --force && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production \
+    WORKER_HEALTH_PORT=8081 \
+    WORKER_METRICS_PORT=9464
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/bin ./bin
+COPY --from=build /src/dist/workflow-bundle.js ./dist/workflow-bundle.js
+COPY --from=build /src/dist/client ./dist/client
+COPY --from=build /src/dist/workflows ./dist/workflows
+COPY --from=build /src/dist/activities ./dist/activities
+COPY --from=build /src/dist/wechatpay ./dist/wechatpay
+COPY --from=build /src/dist/worker ./dist/worker
+USER 10001:10001
+EXPOSE 8081 9464
+# The worker stops polling on SIGTERM and lets running activities finish within WORKER_SHUTDOWN_GRACE (default 20 s):
+# give the container longer than that (docker stop -t 30, Kubernetes terminationGracePeriodSeconds: 30).
+STOPSIGNAL SIGTERM
+# The memory flags given here, the bin runs the worker in this process (PID 1 receives SIGTERM itself).
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=256", "bin/combine-papay-worker.js"]

@@ -1,0 +1,203 @@
+/**
+ * `npm run test:image`: the worker image as an operator runs it. Builds the Node base from Debian packages (once per
+ * machine), builds the repository's `Dockerfile` on it, and runs the container (non-root, keys mounted read-only as
+ * files, probes and metrics on the host network) against a dev server, the WeChat Pay simulator and the order service:
+ * the container reverses an order; then, with a second order's compensation in flight, `podman stop` sends SIGTERM:
+ * the worker finishes that call within its grace and exits 0, and a worker on the host finishes the order with every
+ * sub-order compensated exactly once. Ends with `image: …, 0 lost` (exit 0) or says what failed (exit 1).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startOrder, type OrderInput, type StartedOrder } from '../client';
+import { seedOrder } from '../simulator/admin-client';
+import { freePort, startDevServer, waitFor, type DevServer } from '../devstack/dev-server';
+import { buildWorkerImage, ensureNodeBase, run, runWorkerContainer, type Container } from '../devstack/image';
+import { sampleOrderInput } from '../devstack/order-input';
+import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../simulator/keys';
+import { startOrderService, type OrderService } from '../simulator/order-service';
+import { startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay/peer';
+import { Runtime } from '@temporalio/worker';
+import { loadWorkerConfig } from '../worker/config';
+import { createJsonLogger } from '../worker/logger';
+import { createProductWorker } from '../worker/worker';
+
+const HMAC = 'image-test-hmac-secret-0123456789';
+const log = (line: string): void => console.log(`[image-test ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+interface Stack {
+  server: DevServer;
+  peer: WechatpayPeer;
+  orderService: OrderService;
+  client: Client;
+  env: Record<string, string>;
+  hostEnv: Record<string, string>;
+  keyDir: string;
+  healthPort: number;
+}
+
+/** The key files a non-root container can read, and the worker environment pointing at them under /keys. */
+function containerKeys(identity: SimulatorIdentity, work: string): { keyDir: string; paths: Record<string, string> } {
+  const keyDir = path.join(work, 'keys');
+  fs.mkdirSync(keyDir, { mode: 0o755 });
+  const paths: Record<string, string> = {};
+  for (const [name, file] of [
+    ['WECHATPAY_PRIVATE_KEY_PATH', identity.merchantPrivateKeyPath],
+    ['WECHATPAY_PUBLIC_KEY_PATH', identity.wechatpayPublicKeyPath],
+  ] as const) {
+    fs.copyFileSync(file, path.join(keyDir, path.basename(file)));
+    fs.chmodSync(path.join(keyDir, path.basename(file)), 0o444);
+    paths[name] = `/keys/${path.basename(file)}`;
+  }
+  return { keyDir, paths };
+}
+
+async function setUp(work: string): Promise<Stack> {
+  const server = await startDevServer({ headless: true, logFile: path.join(work, 'server.log') });
+  const identity = loadOrCreateIdentity(path.join(work, 'identity'));
+  const peer = await startWechatpayPeer(identity, { settings: { delayMs: 3_000 } });
+  const orderService = await startOrderService({ secret: HMAC, delayMs: 3_000 });
+  const urls = { wechatpay: peer.url, compensation: orderService.url };
+  const hostEnv = {
+    ...workerEnvFor(identity, urls),
+    COMPENSATION_HMAC_SECRET: HMAC,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace,
+    TEMPORAL_TASK_QUEUE: `image-${Date.now().toString(36)}`,
+  };
+  const { keyDir, paths } = containerKeys(identity, work);
+  const healthPort = await freePort();
+  const env = {
+    ...hostEnv,
+    ...paths,
+    WORKER_HEALTH_PORT: String(healthPort),
+    WORKER_METRICS_PORT: String(await freePort()),
+  };
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+  return { server, peer, orderService, client, env, hostEnv, keyDir, healthPort };
+}
+
+/** An order due in `dueInMs`, seeded at the simulated WeChat Pay as unpaid. */
+async function placeOrder(
+  stack: Stack,
+  tag: string,
+  dueInMs: number,
+): Promise<{ input: OrderInput; handle: StartedOrder['handle'] }> {
+  const no = `IMG${Date.now().toString(36).toUpperCase()}${tag}`;
+  const input = sampleOrderInput(no, {
+    paymentTimeout: 20_000 + dueInMs,
+    orderCreatedAt: Date.now() - 20_000,
+    payWindow: '2s',
+  });
+  await seedOrder(stack.peer.url, input, 'PAYING');
+  const options = { taskQueue: stack.env.TEMPORAL_TASK_QUEUE!, minPayWindow: '1s' };
+  const { handle } = await startOrder(stack.client, input, options);
+  return { input, handle };
+}
+
+const effective = (stack: Stack, input: OrderInput): number =>
+  stack.orderService.log.filter((e) => e.combineOutTradeNo === input.combineOutTradeNo && e.effective).length;
+const received = (stack: Stack, input: OrderInput): number =>
+  stack.orderService.log.filter((e) => e.combineOutTradeNo === input.combineOutTradeNo && e.route === 'compensate')
+    .length;
+
+/** Order 1 is reversed by the container; the worker's log lines are JSON. */
+async function reverseInContainer(stack: Stack, container: Container): Promise<void> {
+  const { input: first, handle } = await placeOrder(stack, 'A', 1_000);
+  const result = await handle.result();
+  if (result.outcome !== 'REVERSED') throw new Error(`order 1 ended ${result.outcome}, expected REVERSED`);
+  if (effective(stack, first) !== first.subOrders.length) throw new Error('order 1: not every sub-order compensated');
+  const lines = container
+    .output()
+    .split('\n')
+    .filter((l) => l.trim());
+  const notJson = lines.filter((l) => {
+    try {
+      return typeof (JSON.parse(l) as { msg?: unknown }).msg !== 'string';
+    } catch {
+      return true;
+    }
+  });
+  if (notJson.length > 0) throw new Error(`log lines that are not JSON: ${notJson.slice(0, 3).join(' | ')}`);
+  log(
+    `order 1 reversed by the container, ${first.subOrders.length} sub-orders compensated; ${lines.length} JSON log lines`,
+  );
+}
+
+/** SIGTERM with order 2's compensation in flight: it finishes, the container exits 0, a host worker ends the order. */
+async function stopWithWorkInFlight(stack: Stack, container: Container): Promise<number> {
+  const { input: second, handle } = await placeOrder(stack, 'B', 500);
+  const slow = second.subOrders[0]!.outTradeNo;
+  stack.orderService.faults.add({ kind: 'DELAY', count: 1, orderNo: slow, delayMs: 4_000 });
+  await waitFor(
+    'order 2 compensation in flight',
+    async () => stack.orderService.log.some((e) => e.outTradeNo === slow && e.fault === 'DELAY'),
+    { timeoutMs: 60_000 },
+  );
+  const stopAt = Date.now();
+  await run('podman', ['stop', '-t', '30', container.name]);
+  const code = await container.exited;
+  const stopMs = Date.now() - stopAt;
+  if (code !== 0) throw new Error(`the container exited ${code} on SIGTERM:\n${container.output().slice(-2_000)}`);
+  if (!container.output().includes('worker stopped')) throw new Error('the container did not log "worker stopped"');
+  log(`container stopped on SIGTERM in ${secs(stopMs)}, exit 0 (the in-flight compensation took 4 s)`);
+
+  const config = loadWorkerConfig({ ...process.env, ...stack.hostEnv });
+  const host = await createProductWorker(config);
+  const running = host.run();
+  const result = await handle.result().finally(() => host.shutdown());
+  await running;
+  await host.connection.close();
+  if (result.outcome !== 'REVERSED') throw new Error(`order 2 ended ${result.outcome}, expected REVERSED`);
+  const [done, sent] = [effective(stack, second), received(stack, second)];
+  if (done !== second.subOrders.length || sent !== second.subOrders.length) {
+    throw new Error(
+      `order 2: ${done} effective, ${sent} received compensations for ${second.subOrders.length} sub-orders`,
+    );
+  }
+  return stopMs;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: createJsonLogger('WARN') });
+  const began = Date.now();
+  await ensureNodeBase(log);
+  log(`Node base ready (${secs(Date.now() - began)}); building the Dockerfile`);
+  const buildAt = Date.now();
+  await buildWorkerImage();
+  const buildMs = Date.now() - buildAt;
+  log(`image built in ${secs(buildMs)}`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-image-'));
+  const stack = await setUp(work);
+  const container = runWorkerContainer(`combine-papay-image-${Date.now().toString(36)}`, stack.env, stack.keyDir);
+  try {
+    const startAt = Date.now();
+    const ready = async (): Promise<boolean> =>
+      (await fetch(`http://127.0.0.1:${stack.healthPort}/readyz`).catch(() => undefined))?.status === 200;
+    await waitFor('the container to be ready', ready, { timeoutMs: 90_000 });
+    log(`container ready (/readyz 200) ${secs(Date.now() - startAt)} after podman run`);
+    await reverseInContainer(stack, container);
+    const stopMs = await stopWithWorkInFlight(stack, container);
+    console.log(
+      `image: built in ${secs(buildMs)}, 2 orders reversed, stopped on SIGTERM in ${secs(stopMs)} with exit 0, 0 lost`,
+    );
+  } finally {
+    await run('podman', ['rm', '-f', container.name]).catch(() => undefined);
+    await stack.client.connection.close();
+    await stack.peer.close();
+    await stack.orderService.close();
+    await stack.server.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`image test failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,233 @@
+/**
+ * Upgrades with Worker Versioning (Worker Deployments): version A and version B of `worker/main.ts` run side by side
+ * as their own processes, B with a changed workflow (`harness/versioned-workflows.ts`: a memo change before
+ * lifecycle 1.0, which B's code cannot replay over an A history). A is made current and takes orders; then
+ * `temporal worker deployment set-current-version` makes B current while those orders wait for their deadline. A's
+ * orders finish on A (pinned: no replay on B, no non-determinism), new orders run on B and carry B's change, and not
+ * one workflow task fails across the switch. An A order waiting for a human (NEEDS_ATTENTION) is moved with
+ * `temporal workflow update-options --versioning-override-behavior pinned` to a compatible build (`A-fix`, A's
+ * workflow code) and finishes there. Every worker process exits 0 on SIGTERM.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { startOrder, type OrderInput, type OrderResult } from '../../client';
+import { waitFor } from '../../devstack/dev-server';
+import { ensureTemporalCli } from '../../devstack/temporal-cli';
+import { retrySignal } from '../../workflows/contract';
+import { connectClient, serverAddress, uniqueId } from '../harness/env';
+import { orderInput, waitForPhase } from '../harness/orders';
+import { seedOrder, startStack, type Stack } from '../harness/stack';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const execFileAsync = promisify(execFile);
+const PINNED = temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED;
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type Order = { input: OrderInput; handle: WorkflowHandle };
+
+/** A worker process of one deployment version. */
+interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/** Starts `worker/main.ts` as version `buildId` of `deploymentName`, running the workflow bundle given. */
+function spawnVersion(env: Record<string, string>, deploymentName: string, buildId: string, bundle: string) {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'worker/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...env,
+      WORKFLOW_BUNDLE_PATH: bundle,
+      WORKER_DEPLOYMENT_NAME: deploymentName,
+      WORKER_BUILD_ID: buildId,
+    },
+    stdio: 'ignore',
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited };
+}
+
+/** Bundles version B's workflow code (`harness/versioned-workflows.ts`) into the run's work dir. */
+async function bundleVersionB(): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../harness/versioned-workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  const file = path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), `${uniqueId('workflow-bundle-b')}.js`);
+  fs.writeFileSync(file, code);
+  return file;
+}
+
+/** Runs the Temporal CLI on the run's dev server, asynchronously: the peers run in this process and must answer. */
+async function temporalCli(cli: string, ...args: string[]): Promise<string> {
+  const { address, namespace } = serverAddress();
+  const run = await execFileAsync(cli, [...args, '--address', address, '--namespace', namespace], { timeout: 30_000 });
+  return run.stdout;
+}
+
+/** Waits until version `buildId` polls both task queues (orders; WeChat Pay calls), as set-current-version needs. */
+function versionPolling(cli: string, deploymentName: string, taskQueue: string, buildId: string): Promise<void> {
+  const wanted = [`${taskQueue}/workflow`, `${taskQueue}/activity`, `${taskQueue}-wechatpay/activity`];
+  return waitFor(
+    `version ${buildId} to poll ${wanted.join(', ')}`,
+    async () => {
+      const args = ['--deployment-name', deploymentName, '--build-id', buildId, '-o', 'json'];
+      const out = await temporalCli(cli, 'worker', 'deployment', 'describe-version', ...args);
+      const version = JSON.parse(out) as { taskQueuesInfos?: { name: string; type: string }[] };
+      const polled = (version.taskQueuesInfos ?? []).map((q) => `${q.name}/${q.type}`);
+      return wanted.every((q) => polled.includes(q));
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+}
+
+/** `temporal worker deployment set-current-version`, as an operator runs it, once the version polls. */
+async function makeCurrent(cli: string, deploymentName: string, taskQueue: string, buildId: string): Promise<void> {
+  await versionPolling(cli, deploymentName, taskQueue, buildId);
+  const args = ['--deployment-name', deploymentName, '--build-id', buildId, '--yes'];
+  await temporalCli(cli, 'worker', 'deployment', 'set-current-version', ...args);
+}
+
+/** Starts `count` orders due in `dueInMs`, each seeded at the peer as "paying" (`prepare` may add faults first). */
+function startOrders(
+  client: Client,
+  stack: Stack,
+  count: number,
+  dueInMs: number,
+  prepare?: (input: OrderInput) => void,
+): Promise<Order[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const input = orderInput({ dueInMs });
+      prepare?.(input);
+      await seedOrder(stack.peer, input);
+      return { input, handle: (await startOrder(client, input, { taskQueue: stack.taskQueue })).handle };
+    }),
+  );
+}
+
+/** The version the order's workflow tasks go to, with its versioning behavior and any override. */
+async function versioningOf(handle: WorkflowHandle) {
+  const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
+  return {
+    buildId: info?.deploymentVersion?.buildId ?? undefined,
+    behavior: info?.behavior,
+    overrideBuildId: info?.versioningOverride?.pinned?.version?.buildId ?? undefined,
+  };
+}
+
+/** The build id of the deployment version that completed a workflow task (absent: unversioned). */
+function completedBy(e: HistoryEvent): string | undefined {
+  const a = e.workflowTaskCompletedEventAttributes;
+  return a?.deploymentVersion?.buildId ?? a?.workerDeploymentVersion?.split(':')[1] ?? undefined;
+}
+
+/** Milliseconds since the epoch of an event. */
+function eventMs(e: HistoryEvent): number {
+  return Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+}
+
+/**
+ * The order ran on `buildIds` (in that order), some of it after `since`, with no workflow task failed; it carries
+ * B's change (its first command modifies the memo) exactly when it started on B; it is pinned to the last version.
+ */
+async function expectRanOn(handle: WorkflowHandle, buildIds: string[], since: number): Promise<void> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const id = handle.workflowId;
+  const completed = events.filter((e) => e.workflowTaskCompletedEventAttributes);
+  const taskFailures = events.filter((e) => e.workflowTaskFailedEventAttributes).length;
+  expect({ id, taskFailures }).toEqual({ id, taskFailures: 0 });
+  expect({ id, versions: [...new Set(completed.map(completedBy))] }).toEqual({ id, versions: buildIds });
+  expect({ id, tasksAfter: completed.some((e) => eventMs(e) > since) }).toEqual({ id, tasksAfter: true });
+  const firstCommand = events.find((e) => Number(e.eventId) > Number(completed[0]?.eventId));
+  const changes = events.filter((e) => e.workflowPropertiesModifiedEventAttributes);
+  if (buildIds[0] === 'B') expect(firstCommand?.workflowPropertiesModifiedEventAttributes).toBeTruthy();
+  else expect({ id, changes }).toEqual({ id, changes: [] });
+  expect(await versioningOf(handle)).toMatchObject({ buildId: buildIds.at(-1), behavior: PINNED });
+}
+
+describe('Worker Versioning: an upgrade with version A and version B side by side', () => {
+  let client: Client;
+  let stack: Stack;
+  let cli: string;
+  let bundleB: string;
+  const deploymentName = uniqueId('combine-papay');
+  const workers: WorkerProcess[] = [];
+  /** An order of A that waits for a human across the switch (moved in the second test). */
+  let stuck: Order | undefined;
+
+  beforeAll(async () => {
+    client = await connectClient();
+    [cli, bundleB, stack] = await Promise.all([ensureTemporalCli(), bundleVersionB(), startStack()]);
+    // The peers stay; the in-process (unversioned) worker gives way to the versioned worker processes.
+    await stack.stopWorker();
+  });
+  afterAll(async () => {
+    // Whatever happened, no worker process outlives the suite.
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await stack.stop();
+    await client.connection.close();
+  });
+
+  it('B made current mid-flight: A orders finish on A, new orders run on B, zero workflow task failures', async () => {
+    const bundleA = process.env.TEST_WORKFLOW_BUNDLE!;
+    // A-fix: a compatible build of A (same workflow code, e.g. an activity fix), where a stuck A order may move.
+    for (const [buildId, bundle] of [
+      ['A', bundleA],
+      ['B', bundleB],
+      ['A-fix', bundleA],
+    ] as const) {
+      workers.push(spawnVersion(stack.env, deploymentName, buildId, bundle));
+    }
+    await makeCurrent(cli, deploymentName, stack.taskQueue, 'A');
+    // Orders waiting for their deadline on A (their workflow tasks after the switch show where they run), and one
+    // that a rejected reverse leaves waiting for a human.
+    const onA = await startOrders(client, stack, 3, 10_000);
+    [stuck] = await startOrders(client, stack, 1, 300, (input) =>
+      stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: input.combineOutTradeNo }),
+    );
+    for (const { handle } of [...onA, stuck!]) {
+      await waitFor('the order to be pinned to A', async () => (await versioningOf(handle)).buildId === 'A');
+    }
+
+    await makeCurrent(cli, deploymentName, stack.taskQueue, 'B');
+    const switchedAt = Date.now();
+    const onB = await startOrders(client, stack, 2, 1_000);
+
+    const orders = [...onA, ...onB];
+    const results = await Promise.all(orders.map(({ handle }) => handle.result() as Promise<OrderResult>));
+    expect(results.map((r) => r.outcome)).toEqual(orders.map(() => 'REVERSED'));
+    for (const { handle } of onA) await expectRanOn(handle, ['A'], switchedAt);
+    for (const { handle } of onB) await expectRanOn(handle, ['B'], switchedAt);
+    // Pinning is what kept A's orders off B: B's code cannot replay an A history.
+    const { handle } = onA[0]!;
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { codePath: bundleB } }, await handle.fetchHistory(), 'A-on-B'),
+    ).rejects.toThrow(/[Nn]ondetermin/);
+  }, 180_000);
+
+  it('an A order in NEEDS_ATTENTION moves with update-options to a compatible build and finishes there; all exit 0', async () => {
+    const { handle } = stuck!;
+    await waitForPhase(handle, 'NEEDS_ATTENTION', 60_000);
+    expect(await versioningOf(handle)).toMatchObject({ buildId: 'A', behavior: PINNED });
+    const override = ['--versioning-override-deployment-name', deploymentName, '--versioning-override-build-id'];
+    const move = ['--workflow-id', handle.workflowId, '--versioning-override-behavior', 'pinned', ...override, 'A-fix'];
+    await temporalCli(cli, 'workflow', 'update-options', ...move);
+    expect(await versioningOf(handle)).toMatchObject({ overrideBuildId: 'A-fix' });
+    const movedAt = Date.now();
+    await handle.signal(retrySignal);
+    expect(((await handle.result()) as OrderResult).outcome).toBe('REVERSED');
+    await expectRanOn(handle, ['A', 'A-fix'], movedAt);
+
+    for (const w of workers) w.child.kill('SIGTERM');
+    expect(await Promise.all(workers.map((w) => w.exited))).toEqual(workers.map(() => 0));
+  }, 120_000);
+});

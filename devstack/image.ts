@@ -115,13 +115,24 @@ export interface Container {
 
 /**
  * Runs the worker image in the foreground of a `podman run` child (its output captured), with `env` and the key
- * folder mounted read-only at `/keys`.
+ * folder mounted read-only at `/keys`, on a read-only root file system (as the Kubernetes example runs it).
  */
 export function runWorkerContainer(name: string, env: Record<string, string>, keyDir: string): Container {
   const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const child = spawn(
     'podman',
-    ['run', '--rm', '--name', name, ...PODMAN_RUN_OPTIONS, '-v', `${keyDir}:/keys:ro`, ...envArgs, WORKER_IMAGE],
+    [
+      'run',
+      '--rm',
+      '--read-only',
+      '--name',
+      name,
+      ...PODMAN_RUN_OPTIONS,
+      '-v',
+      `${keyDir}:/keys:ro`,
+      ...envArgs,
+      WORKER_IMAGE,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

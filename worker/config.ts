@@ -330,7 +330,7 @@ function isLoopbackHost(hostname: string): boolean {
  * unsigned requests (a downstream that cannot verify yet), and says so in the logged configuration.
  */
 function readHmacKey(r: EnvReader): KeyObject | undefined {
-  const secret = r.env.COMPENSATION_HMAC_SECRET;
+  const secret = hmacSecretText(r);
   const unsigned = r.optional('COMPENSATION_UNSIGNED');
   if (unsigned !== undefined && unsigned !== 'allow') {
     r.problem('COMPENSATION_UNSIGNED', `must be "allow" when set, got "${unsigned.slice(0, 20)}"`);
@@ -347,6 +347,24 @@ function readHmacKey(r: EnvReader): KeyObject | undefined {
   if (secret.length >= 16) return createSecretKey(Buffer.from(secret, 'utf8'));
   r.problem('COMPENSATION_HMAC_SECRET', 'must be at least 16 characters');
   return undefined;
+}
+
+/**
+ * The HMAC secret's text: `COMPENSATION_HMAC_SECRET`, or the content of the file `COMPENSATION_HMAC_SECRET_PATH`
+ * names (a mounted secret volume; one trailing newline ignored). Never both.
+ */
+function hmacSecretText(r: EnvReader): string | undefined {
+  const file = r.optional('COMPENSATION_HMAC_SECRET_PATH');
+  if (!file) return r.env.COMPENSATION_HMAC_SECRET;
+  if (r.env.COMPENSATION_HMAC_SECRET) {
+    r.problem('COMPENSATION_HMAC_SECRET_PATH', 'is set with COMPENSATION_HMAC_SECRET: give the secret one way');
+  }
+  try {
+    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch {
+    r.problem('COMPENSATION_HMAC_SECRET_PATH', `names ${file}, which cannot be read`);
+    return undefined;
+  }
 }
 
 function definedOnly(env: Env): Record<string, string> {

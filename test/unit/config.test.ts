@@ -127,6 +127,21 @@ describe('worker configuration from the environment', () => {
     expect(describeConfig(unsigned).compensationSigned).toBe(false);
   });
 
+  it('reads the HMAC secret from a mounted file (COMPENSATION_HMAC_SECRET_PATH), never from both', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hmac-'));
+    const file = path.join(dir, 'hmac-secret');
+    fs.writeFileSync(file, `${SECRET}\n`);
+    const { COMPENSATION_HMAC_SECRET: _unused, ...withoutSecret } = base();
+    const config = loadWorkerConfig({ ...withoutSecret, COMPENSATION_HMAC_SECRET_PATH: file });
+    expect(config.compensation.hmacKey?.export().toString()).toBe(SECRET);
+    expect(problems({ ...base(), COMPENSATION_HMAC_SECRET_PATH: file })).toContain(
+      'COMPENSATION_HMAC_SECRET_PATH is set with COMPENSATION_HMAC_SECRET',
+    );
+    expect(problems({ ...withoutSecret, COMPENSATION_HMAC_SECRET_PATH: path.join(dir, 'missing') })).toContain(
+      'cannot be read',
+    );
+  });
+
   it('requires https:// for WeChat Pay, except to a loopback host', () => {
     for (const [name, url] of [
       ['WECHATPAY_BASE_URL', 'http://api.mch.weixin.qq.com/'],

@@ -74,6 +74,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** The Worker Deployment version this worker serves, when Worker Versioning is on. */
   deployment?: WorkerDeployment;
+  /** How often the order gauges read visibility, when this process exports them (`WORKER_ORDER_GAUGES=on`). */
+  orderGaugesIntervalMs?: number;
 }
 
 /** A Worker Deployment version: the deployment's name and this build's id. */
@@ -93,6 +95,7 @@ type ProcessSettings = Pick<
   | 'logLevel'
   | 'shutdownGraceMs'
   | 'deployment'
+  | 'orderGaugesIntervalMs'
 >;
 
 /**
@@ -194,6 +197,7 @@ function readProcessSettings(r: EnvReader, heapMb: number): ProcessSettings {
   if (!logLevel) r.problem('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${level.slice(0, 20)}"`);
   const shutdownGraceMs = r.duration('WORKER_SHUTDOWN_GRACE', DEFAULT_SHUTDOWN_GRACE_MS, 1_000, 600_000, '1s to 10m');
   const deployment = readDeployment(r);
+  const orderGaugesIntervalMs = readOrderGauges(r, metricsPort);
   return {
     ...(metricsPort ? { metricsPort } : {}),
     ...(healthPort ? { healthPort } : {}),
@@ -203,7 +207,23 @@ function readProcessSettings(r: EnvReader, heapMb: number): ProcessSettings {
     logLevel: logLevel ?? 'INFO',
     shutdownGraceMs,
     ...(deployment ? { deployment } : {}),
+    ...(orderGaugesIntervalMs ? { orderGaugesIntervalMs } : {}),
   };
+}
+
+/**
+ * The order gauges (worker/order-gauges.ts): `WORKER_ORDER_GAUGES=on` in one process of the deployment, read every
+ * `WORKER_ORDER_GAUGES_INTERVAL` (default 30 s); they are exported on `WORKER_METRICS_PORT`, which they need.
+ */
+function readOrderGauges(r: EnvReader, metricsPort: number | undefined): number | undefined {
+  const on = r.optional('WORKER_ORDER_GAUGES');
+  if (on !== undefined && on !== 'on' && on !== 'off') {
+    r.problem('WORKER_ORDER_GAUGES', `must be "on" or "off", got "${on.slice(0, 20)}"`);
+  }
+  const intervalMs = r.duration('WORKER_ORDER_GAUGES_INTERVAL', 30_000, 1_000, 600_000, '1s to 10m');
+  if (on !== 'on') return undefined;
+  if (metricsPort === undefined) r.problem('WORKER_ORDER_GAUGES', 'is on but WORKER_METRICS_PORT is not set');
+  return intervalMs;
 }
 
 /**
@@ -398,5 +418,6 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     healthPort: config.healthPort ?? 'not set',
     shutdownGrace: `${config.shutdownGraceMs / 1_000}s`,
     deployment: config.deployment ? `${config.deployment.name}@${config.deployment.buildId}` : 'not versioned',
+    orderGauges: config.orderGaugesIntervalMs ? `every ${config.orderGaugesIntervalMs / 1_000}s` : 'off',
   };
 }

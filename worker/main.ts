@@ -10,6 +10,7 @@ import { ConfigErrors, describeConfig, loadWorkerConfig, type WorkerConfig } fro
 import { startHealthServer } from './health';
 import { createJsonLogger } from './logger';
 import { meterMetrics } from './metrics';
+import { startOrderGauges } from './order-gauges';
 import { SearchAttributesMissingError } from './search-attributes';
 import { assertSupportedRuntime, describeStartFailure } from './runtime';
 import { createProductWorker, type ProductWorker } from './worker';
@@ -50,10 +51,14 @@ async function main(): Promise<void> {
   const product = await createProductWorker(config, { metrics });
   const health =
     config.healthPort === undefined ? undefined : await startHealthServer(config.healthPort, () => product.polling());
+  const gauges = config.orderGaugesIntervalMs
+    ? await startOrderGauges(config, Runtime.instance().metricMeter, logger, config.orderGaugesIntervalMs)
+    : undefined;
   announce(logger, config, product, health?.port);
   try {
     await product.run();
   } finally {
+    await gauges?.stop();
     await health?.close();
     await product.connection.close();
   }

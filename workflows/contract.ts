@@ -593,4 +593,8 @@ export const MetricName = {
   CONFIRMATION_FAILURES: 'combine_papay_confirmation_failures',
   /** Emitted from workflow code (replay-safe). */
   PHASE_ENTERED: 'combine_papay_phase_entered',
+  /** Gauge: running orders per phase, counted from visibility (`WORKER_ORDER_GAUGES`). */
+  ORDERS: 'combine_papay_orders',
+  /** Gauge: seconds since the payment deadline of the oldest running order in a phase (0 when none). */
+  OLDEST_PAST_DEADLINE: 'combine_papay_oldest_past_deadline_seconds',
 } as const;

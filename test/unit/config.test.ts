@@ -339,6 +339,17 @@ describe('worker configuration from the environment', () => {
     expect(bad).toContain('WORKER_BUILD_ID must be 1-255 of');
   });
 
+  it('reads the order gauges: off by default, on in one process with the metrics port, every 30 s', () => {
+    expect(loadWorkerConfig(base()).orderGaugesIntervalMs).toBeUndefined();
+    const on = loadWorkerConfig({ ...base(), WORKER_ORDER_GAUGES: 'on', WORKER_METRICS_PORT: '9464' });
+    expect(on.orderGaugesIntervalMs).toBe(30_000);
+    expect(describeConfig(on).orderGauges).toBe('every 30s');
+    expect(problems({ ...base(), WORKER_ORDER_GAUGES: 'on' })).toContain(
+      'WORKER_ORDER_GAUGES is on but WORKER_METRICS_PORT is not set',
+    );
+    expect(problems({ ...base(), WORKER_ORDER_GAUGES: 'yes' })).toContain('WORKER_ORDER_GAUGES must be "on" or "off"');
+  });
+
   it('describes itself without keys or secrets', () => {
     const text = JSON.stringify(describeConfig(loadWorkerConfig(base())));
     const pem = fs.readFileSync(identity.merchantPrivateKeyPath, 'utf8');

@@ -1,0 +1,100 @@
+/**
+ * Gauges of the orders themselves, for alerts: how many running orders sit in each phase, and how long past its
+ * payment deadline the oldest running order of a late phase is. Counted from Temporal visibility (the queries an
+ * operator types in the Web UI) every `WORKER_ORDER_GAUGES_INTERVAL`, and exported on the worker's metrics endpoint.
+ *
+ * One exporter per deployment: every process that turns them on queries visibility, so turn them on in one process
+ * (`WORKER_ORDER_GAUGES=on` on a one-replica Deployment, or on one worker); the alert rules take the maximum per phase,
+ * so two exporters during a rollout change nothing.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { Logger, MetricMeter } from '@temporalio/common';
+import { MetricName, OrderPhase, PaymentDeadlineKey, WORKFLOW_TYPE } from '../workflows/contract';
+import type { WorkerConfig } from './config';
+
+/** The phases of a running order. */
+export const RUNNING_PHASES = [
+  OrderPhase.AWAITING_PAYMENT,
+  OrderPhase.REVERSING,
+  OrderPhase.COMPENSATING,
+  OrderPhase.NEEDS_ATTENTION,
+] as const;
+/** The phases whose oldest order's lateness is measured (past the deadline is their normal state; long past is not). */
+export const LATE_PHASES = [OrderPhase.REVERSING, OrderPhase.COMPENSATING, OrderPhase.NEEDS_ATTENTION] as const;
+/** Most orders of one phase read to find the oldest (a backlog beyond it reports the oldest of those read). */
+const MAX_LISTED = 5_000;
+
+/** The visibility query of the running orders in `phase`. */
+export function phaseQuery(phase: OrderPhase): string {
+  return `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND PaymentPhase = '${phase}'`;
+}
+
+/** One reading: orders per running phase, and seconds past the deadline of the oldest per late phase. */
+export interface OrderCounts {
+  orders: Record<string, number>;
+  oldestPastDeadlineSeconds: Record<string, number>;
+}
+
+/** Reads the counts from visibility. */
+export async function readOrderCounts(client: Client, now = Date.now()): Promise<OrderCounts> {
+  const orders: Record<string, number> = {};
+  for (const phase of RUNNING_PHASES) orders[phase] = (await client.workflow.count(phaseQuery(phase))).count;
+  const oldestPastDeadlineSeconds: Record<string, number> = {};
+  for (const phase of LATE_PHASES) {
+    let oldest = now;
+    let read = 0;
+    if (orders[phase]) {
+      for await (const wf of client.workflow.list({ query: phaseQuery(phase), pageSize: 1_000 })) {
+        const deadline = wf.typedSearchAttributes.get(PaymentDeadlineKey)?.getTime();
+        if (deadline !== undefined && deadline < oldest) oldest = deadline;
+        if (++read >= MAX_LISTED) break;
+      }
+    }
+    oldestPastDeadlineSeconds[phase] = Math.max(0, Math.round((now - oldest) / 1_000));
+  }
+  return { orders, oldestPastDeadlineSeconds };
+}
+
+/** Running gauges; `stop` ends the readings and closes their connection. */
+export interface OrderGauges {
+  stop(): Promise<void>;
+}
+
+/** Starts reading the counts every `intervalMs` into gauges on `meter`; a failed reading is logged and skipped. */
+export async function startOrderGauges(
+  config: WorkerConfig,
+  meter: MetricMeter,
+  logger: Logger,
+  intervalMs: number,
+): Promise<OrderGauges> {
+  const connection = await Connection.connect(config.temporal.connectionOptions);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const orders = meter.createGauge(MetricName.ORDERS, 'int', '1', 'running orders per phase (from visibility)');
+  const late = meter.createGauge(
+    MetricName.OLDEST_PAST_DEADLINE,
+    'int',
+    's',
+    'seconds since the payment deadline of the oldest running order in the phase (0: none)',
+  );
+  let reading: Promise<void> = Promise.resolve();
+  const read = (): void => {
+    reading = readOrderCounts(client).then(
+      (counts) => {
+        for (const [phase, n] of Object.entries(counts.orders)) orders.set(n, { phase });
+        for (const [phase, s] of Object.entries(counts.oldestPastDeadlineSeconds)) late.set(s, { phase });
+      },
+      (err: unknown) => {
+        logger.warn('order gauges: visibility reading failed', { error: String(err) });
+      },
+    );
+  };
+  read();
+  const timer = setInterval(read, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await reading;
+      await connection.close();
+    },
+  };
+}

@@ -1,6 +1,6 @@
 /**
- * Gauges of the orders themselves, for alerts: how many running orders sit in each phase, and how long past its
- * payment deadline the oldest running order of a late phase is. Counted from Temporal visibility (the queries an
+ * Gauges of the orders themselves, for alerts: how many running orders of the worker's task queue sit in each phase,
+ * and how long past its payment deadline the oldest running order of a late phase is (labels `phase`, `task_queue`). Counted from Temporal visibility (the queries an
  * operator types in the Web UI) every `WORKER_ORDER_GAUGES_INTERVAL`, and exported on the worker's metrics endpoint.
  *
  * One exporter per deployment: every process that turns them on queries visibility, so turn them on in one process
@@ -24,9 +24,9 @@ export const LATE_PHASES = [OrderPhase.REVERSING, OrderPhase.COMPENSATING, Order
 /** Most orders of one phase read to find the oldest (a backlog beyond it reports the oldest of those read). */
 const MAX_LISTED = 5_000;
 
-/** The visibility query of the running orders in `phase`. */
-export function phaseQuery(phase: OrderPhase): string {
-  return `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND PaymentPhase = '${phase}'`;
+/** The visibility query of the running orders in `phase` on `taskQueue` (one deployment's orders). */
+export function phaseQuery(phase: OrderPhase, taskQueue: string): string {
+  return `WorkflowType = '${WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND PaymentPhase = '${phase}'`;
 }
 
 /** One reading: orders per running phase, and seconds past the deadline of the oldest per late phase. */
@@ -35,16 +35,18 @@ export interface OrderCounts {
   oldestPastDeadlineSeconds: Record<string, number>;
 }
 
-/** Reads the counts from visibility. */
-export async function readOrderCounts(client: Client, now = Date.now()): Promise<OrderCounts> {
+/** Reads the counts of the orders on `taskQueue` from visibility. */
+export async function readOrderCounts(client: Client, taskQueue: string, now = Date.now()): Promise<OrderCounts> {
   const orders: Record<string, number> = {};
-  for (const phase of RUNNING_PHASES) orders[phase] = (await client.workflow.count(phaseQuery(phase))).count;
+  for (const phase of RUNNING_PHASES) {
+    orders[phase] = (await client.workflow.count(phaseQuery(phase, taskQueue))).count;
+  }
   const oldestPastDeadlineSeconds: Record<string, number> = {};
   for (const phase of LATE_PHASES) {
     let oldest = now;
     let read = 0;
     if (orders[phase]) {
-      for await (const wf of client.workflow.list({ query: phaseQuery(phase), pageSize: 1_000 })) {
+      for await (const wf of client.workflow.list({ query: phaseQuery(phase, taskQueue), pageSize: 1_000 })) {
         const deadline = wf.typedSearchAttributes.get(PaymentDeadlineKey)?.getTime();
         if (deadline !== undefined && deadline < oldest) oldest = deadline;
         if (++read >= MAX_LISTED) break;
@@ -78,10 +80,11 @@ export async function startOrderGauges(
   );
   let reading: Promise<void> = Promise.resolve();
   const read = (): void => {
-    reading = readOrderCounts(client).then(
+    reading = readOrderCounts(client, config.taskQueue).then(
       (counts) => {
-        for (const [phase, n] of Object.entries(counts.orders)) orders.set(n, { phase });
-        for (const [phase, s] of Object.entries(counts.oldestPastDeadlineSeconds)) late.set(s, { phase });
+        const task_queue = config.taskQueue;
+        for (const [phase, n] of Object.entries(counts.orders)) orders.set(n, { phase, task_queue });
+        for (const [phase, s] of Object.entries(counts.oldestPastDeadlineSeconds)) late.set(s, { phase, task_queue });
       },
       (err: unknown) => {
         logger.warn('order gauges: visibility reading failed', { error: String(err) });

@@ -1,7 +1,6 @@
 /**
  * The order gauges' readings (worker/order-gauges.ts) from the real dev server's visibility, for one task queue: an
- * order entering
- * NEEDS_ATTENTION is counted in its phase with its lateness past the deadline, and no longer once resolved.
+ * order entering NEEDS_ATTENTION is counted in its phase with its lateness past the deadline, and no longer once resolved.
  */
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';

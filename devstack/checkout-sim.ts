@@ -14,6 +14,7 @@ import {
   statusQuery,
   workflowIdFor,
   type OrderInput,
+  OrderNotAnsweringError,
 } from '../client';
 import { parseDuration } from '../workflows/duration';
 import { scheduleLatePay } from '../simulator/admin-client';
@@ -69,9 +70,13 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 60): Promise
     try {
       return await fn();
     } catch (err) {
-      const transient = /UNAVAILABLE|connect|ECONNREFUSED|deadline|transport|shard|not found.*namespace/i.test(
-        String((err as Error).message),
-      );
+      // No answer within the call's deadline (a worker killed, the server restarting) is safe to retry, as the client
+      // says: a checkout retries before it pays.
+      const transient =
+        err instanceof OrderNotAnsweringError ||
+        /UNAVAILABLE|connect|ECONNREFUSED|deadline|transport|shard|not found.*namespace/i.test(
+          String((err as Error).message),
+        );
       if (!transient || attempt >= attempts) throw err;
       await sleep(1_000);
     }

@@ -41,12 +41,10 @@ export async function killAndRestart(
   svc.start();
   const startedAt = Date.now();
   for (;;) {
-    const answered = await probe.client.connection
-      .withDeadline(Date.now() + 3_000, () => orderStatus(probe.client, probe.combineOutTradeNo))
-      .then(
-        () => true,
-        () => false,
-      );
+    const answered = await orderStatus(probe.client, probe.combineOutTradeNo, { timeoutMs: 3_000 }).then(
+      () => true,
+      () => false,
+    );
     if (answered) break;
     if (svc.child?.exitCode !== null && svc.child?.exitCode !== undefined) {
       throw new Error(`the ${service} service exited again after its restart (code ${svc.child.exitCode})`);

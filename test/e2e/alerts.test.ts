@@ -13,6 +13,7 @@ import { startOrderGauges, type OrderGauges } from '../../worker/order-gauges';
 import { connectClient, metricsUrl } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
+import { describeWith, PROMETHEUS } from '../harness/needs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ALERT = 'CombinePapayOrderNeedsAttention';
@@ -21,7 +22,7 @@ interface AlertsAnswer {
   data: { alerts: { labels: Record<string, string>; state: string }[] };
 }
 
-describe('alerts through a real Prometheus', () => {
+describeWith([PROMETHEUS])('alerts through a real Prometheus', () => {
   let stack: Stack;
   let gauges: OrderGauges;
   let prometheus: ChildProcess;

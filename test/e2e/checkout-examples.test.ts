@@ -17,6 +17,7 @@ import { workflowIdFor, type OrderInput, type OrderResult } from '../../workflow
 import { connectClient } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
+import { describeWith, JDK_AND_MAVEN } from '../harness/needs';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -157,190 +158,193 @@ interface Run {
   json<T = Record<string, unknown>>(tag: string): T;
 }
 
-describe('checkout examples in Java and Go drive the real worker through the public contract', () => {
-  let client: Client;
-  let stack: Stack;
+describeWith([JDK_AND_MAVEN])(
+  'checkout examples in Java and Go drive the real worker through the public contract',
+  () => {
+    let client: Client;
+    let stack: Stack;
 
-  beforeAll(async () => {
-    // Builds first (in parallel), then the stack: a cold build may take minutes, a warm check milliseconds.
-    const reports = await Promise.all(EXAMPLE_LIST.map(buildExample));
-    console.log(
-      `[examples] ${reports.map((r) => `${r.name}: ${r.cached ? 'cached' : 'built'} in ${r.ms} ms`).join(', ')}`,
-    );
-    client = await connectClient();
-    stack = await startStack();
-    stack.peer.settings.repeatReversePolicy = 'NO_CONTENT';
-  }, 20 * 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await client?.connection.close();
-  });
+    beforeAll(async () => {
+      // Builds first (in parallel), then the stack: a cold build may take minutes, a warm check milliseconds.
+      const reports = await Promise.all(EXAMPLE_LIST.map(buildExample));
+      console.log(
+        `[examples] ${reports.map((r) => `${r.name}: ${r.cached ? 'cached' : 'built'} in ${r.ms} ms`).join(', ')}`,
+      );
+      client = await connectClient();
+      stack = await startStack();
+      stack.peer.settings.repeatReversePolicy = 'NO_CONTENT';
+    }, 20 * 60_000);
+    afterAll(async () => {
+      await stack?.stop();
+      await client?.connection.close();
+    });
 
-  function run(example: Example, mode: string, input: unknown): Promise<Run> {
-    const [cmd, args] = example.command(mode, JSON.stringify(input));
-    return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args, {
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: stack.env.TEMPORAL_ADDRESS,
-          TEMPORAL_NAMESPACE: stack.env.TEMPORAL_NAMESPACE,
-          TEMPORAL_TASK_QUEUE: stack.taskQueue,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
-      child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-      child.on('error', reject);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        const all = stdout.split('\n').filter(Boolean);
-        const lines = (tag: string) => all.filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1));
-        resolve({
-          code,
-          stdout,
-          stderr,
-          lines,
-          json<T>(tag: string): T {
-            const [first] = lines(tag);
-            if (first === undefined) throw new Error(`no ${tag} line in the output:\n${stdout}\n${stderr}`);
-            return JSON.parse(first) as T;
+    function run(example: Example, mode: string, input: unknown): Promise<Run> {
+      const [cmd, args] = example.command(mode, JSON.stringify(input));
+      return new Promise((resolve, reject) => {
+        const child = spawn(cmd, args, {
+          env: {
+            ...process.env,
+            TEMPORAL_ADDRESS: stack.env.TEMPORAL_ADDRESS,
+            TEMPORAL_NAMESPACE: stack.env.TEMPORAL_NAMESPACE,
+            TEMPORAL_TASK_QUEUE: stack.taskQueue,
           },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
+        child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+        child.on('error', reject);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          const all = stdout.split('\n').filter(Boolean);
+          const lines = (tag: string) => all.filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1));
+          resolve({
+            code,
+            stdout,
+            stderr,
+            lines,
+            json<T>(tag: string): T {
+              const [first] = lines(tag);
+              if (first === undefined) throw new Error(`no ${tag} line in the output:\n${stdout}\n${stderr}`);
+              return JSON.parse(first) as T;
+            },
+          });
         });
       });
-    });
-  }
-
-  /** The program ended 0 with nothing on stderr (else the failure shows its whole output). */
-  function expectSuccess(out: Run): void {
-    if (out.code !== 0 || out.stderr !== '') {
-      throw new Error(`the program ended ${out.code}\n--- stdout\n${out.stdout}--- stderr\n${out.stderr}`);
     }
-  }
 
-  async function historyOf(combineOutTradeNo: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
-    return (await client.workflow.getHandle(workflowIdFor(combineOutTradeNo)).fetchHistory()).events ?? [];
-  }
+    /** The program ended 0 with nothing on stderr (else the failure shows its whole output). */
+    function expectSuccess(out: Run): void {
+      if (out.code !== 0 || out.stderr !== '') {
+        throw new Error(`the program ended ${out.code}\n--- stdout\n${out.stdout}--- stderr\n${out.stderr}`);
+      }
+    }
 
-  /** Names of the Updates the workflow accepted (refused ones leave no event). */
-  function acceptedUpdates(events: temporal.api.history.v1.IHistoryEvent[]): string[] {
-    return events
-      .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
-      .filter((name): name is string => typeof name === 'string');
-  }
+    async function historyOf(combineOutTradeNo: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+      return (await client.workflow.getHandle(workflowIdFor(combineOutTradeNo)).fetchHistory()).events ?? [];
+    }
 
-  /** The started event carries the input as plain JSON (encoding `json/plain`), exactly as sent. */
-  function expectPlainJsonInput(events: temporal.api.history.v1.IHistoryEvent[], input: unknown): void {
-    const started = events[0]?.workflowExecutionStartedEventAttributes;
-    expect(started?.workflowType?.name).toBe('combinePapayOrderWorkflow');
-    expect(started?.taskQueue?.name).toBe(stack.taskQueue);
-    const payload = started?.input?.payloads?.[0];
-    expect(Buffer.from(payload?.metadata?.encoding ?? []).toString()).toBe('json/plain');
-    expect(JSON.parse(Buffer.from(payload?.data ?? []).toString())).toEqual(input);
-  }
+    /** Names of the Updates the workflow accepted (refused ones leave no event). */
+    function acceptedUpdates(events: temporal.api.history.v1.IHistoryEvent[]): string[] {
+      return events
+        .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
+        .filter((name): name is string => typeof name === 'string');
+    }
 
-  describe.each(EXAMPLE_LIST.map((e) => [e.name, e] as const))('%s checkout', (name, example) => {
-    const prefix = name === 'java' ? 'JV' : 'GO';
+    /** The started event carries the input as plain JSON (encoding `json/plain`), exactly as sent. */
+    function expectPlainJsonInput(events: temporal.api.history.v1.IHistoryEvent[], input: unknown): void {
+      const started = events[0]?.workflowExecutionStartedEventAttributes;
+      expect(started?.workflowType?.name).toBe('combinePapayOrderWorkflow');
+      expect(started?.taskQueue?.name).toBe(stack.taskQueue);
+      const payload = started?.input?.payloads?.[0];
+      expect(Buffer.from(payload?.metadata?.encoding ?? []).toString()).toBe('json/plain');
+      expect(JSON.parse(Buffer.from(payload?.data ?? []).toString())).toEqual(input);
+    }
 
-    it('beginPayment accepted, pay call, markPaid accepted → PAID; starting the order again joins it', async () => {
-      const input = checkoutInput(prefix, 60_000);
-      const out = await run(example, 'pay', input);
-      expectSuccess(out);
-      expect(out.json('STARTED')).toMatchObject({ workflowId: workflowIdFor(input.combineOutTradeNo) });
-      expect(out.json('BEGIN_PAYMENT')).toMatchObject({
-        payments: 1,
-        reverseNotBefore: expect.stringMatching(ISO) as unknown,
+    describe.each(EXAMPLE_LIST.map((e) => [e.name, e] as const))('%s checkout', (name, example) => {
+      const prefix = name === 'java' ? 'JV' : 'GO';
+
+      it('beginPayment accepted, pay call, markPaid accepted → PAID; starting the order again joins it', async () => {
+        const input = checkoutInput(prefix, 60_000);
+        const out = await run(example, 'pay', input);
+        expectSuccess(out);
+        expect(out.json('STARTED')).toMatchObject({ workflowId: workflowIdFor(input.combineOutTradeNo) });
+        expect(out.json('BEGIN_PAYMENT')).toMatchObject({
+          payments: 1,
+          reverseNotBefore: expect.stringMatching(ISO) as unknown,
+        });
+        expect(out.json('MARK_PAID')).toMatchObject({ phase: 'PAID', paidAt: expect.stringMatching(ISO) as unknown });
+        expect(out.lines('REFUSED')).toEqual([]);
+        expect(out.json('STATUS')).toMatchObject({ phase: 'PAID', payments: { count: 1 } });
+        const result = out.json<OrderResult>('RESULT');
+        expect(result).toMatchObject({
+          outcome: 'PAID',
+          combineOutTradeNo: input.combineOutTradeNo,
+          paid: {
+            source: 'MARK_PAID',
+            details: { source: 'pay-response', transactionId: expect.stringMatching(/^42000000\d+$/) as unknown },
+          },
+        });
+        // What the program printed is the workflow's own result.
+        const handle = client.workflow.getHandle(workflowIdFor(input.combineOutTradeNo));
+        expect(await handle.result()).toEqual(result);
+
+        const events = await historyOf(input.combineOutTradeNo);
+        expectPlainJsonInput(events, input);
+        expect(acceptedUpdates(events)).toEqual(['beginPayment', 'markPaid']);
+        // The workflow announced itself (search attributes) though the start came from another SDK.
+        const described = await handle.describe();
+        expect(described.searchAttributes).toMatchObject({
+          CombineOutTradeNo: [input.combineOutTradeNo],
+          PaymentPhase: ['PAID'],
+        });
+        expect(stack.peer.log.some((e) => e.orderNo === input.combineOutTradeNo)).toBe(false);
+
+        // Idempotent start: the same order again joins the finished workflow and reads its result.
+        const again = await run(example, 'start', input);
+        expect(again.code).toBe(0);
+        expect(again.lines('STARTED')).toEqual([]);
+        expect(again.json('ALREADY_STARTED')).toEqual({ workflowId: workflowIdFor(input.combineOutTradeNo) });
+        expect(again.json('RESULT')).toEqual(result);
       });
-      expect(out.json('MARK_PAID')).toMatchObject({ phase: 'PAID', paidAt: expect.stringMatching(ISO) as unknown });
-      expect(out.lines('REFUSED')).toEqual([]);
-      expect(out.json('STATUS')).toMatchObject({ phase: 'PAID', payments: { count: 1 } });
-      const result = out.json<OrderResult>('RESULT');
-      expect(result).toMatchObject({
-        outcome: 'PAID',
-        combineOutTradeNo: input.combineOutTradeNo,
-        paid: {
-          source: 'MARK_PAID',
-          details: { source: 'pay-response', transactionId: expect.stringMatching(/^42000000\d+$/) as unknown },
-        },
-      });
-      // What the program printed is the workflow's own result.
-      const handle = client.workflow.getHandle(workflowIdFor(input.combineOutTradeNo));
-      expect(await handle.result()).toEqual(result);
 
-      const events = await historyOf(input.combineOutTradeNo);
-      expectPlainJsonInput(events, input);
-      expect(acceptedUpdates(events)).toEqual(['beginPayment', 'markPaid']);
-      // The workflow announced itself (search attributes) though the start came from another SDK.
-      const described = await handle.describe();
-      expect(described.searchAttributes).toMatchObject({
-        CombineOutTradeNo: [input.combineOutTradeNo],
-        PaymentPhase: ['PAID'],
-      });
-      expect(stack.peer.log.some((e) => e.orderNo === input.combineOutTradeNo)).toBe(false);
+      it('lets an order time out → REVERSED; beginPayment and markPaid are refused once the reversal began', async () => {
+        // The deadline leaves the program time to start (a JVM, an SDK) and announce its pay call first.
+        const input = checkoutInput(prefix, example.startupMs);
+        await seedOrder(stack.peer, input, 'PAYING');
+        // The first reverse answer comes too late (the worker retries): the order stays REVERSING for a while, so
+        // the program's late Updates reach a running workflow and hear its own refusal.
+        stack.peer.faults.add({ route: 'reverse', kind: 'DELAY', count: 1, orderNo: input.combineOutTradeNo });
+        const out = await run(example, 'timeout', input);
+        expectSuccess(out);
+        expect(out.json('BEGIN_PAYMENT')).toMatchObject({ payments: 1 });
+        expect(out.json('PAY_CALL')).toEqual({ answer: 'TIMEOUT' });
+        expect(out.lines('PHASE')).toEqual(['REVERSING']);
+        const refusals = out.lines('REFUSED');
+        expect(refusals).toHaveLength(2);
+        expect(refusals[0]).toMatch(/^beginPayment: beginPayment refused: the order is .*do not send the pay call$/);
+        expect(refusals[1]).toMatch(/^markPaid: markPaid refused: the order is .*the reversal has begun/);
+        expect(out.lines('MARK_PAID')).toEqual([]);
+        const result = out.json<OrderResult>('RESULT');
+        expect(result).toMatchObject({
+          outcome: 'REVERSED',
+          reverse: { outcome: 'REVERSED', httpStatus: 204, verified: true },
+        });
+        expect(result.subOrders.map((s) => s.compensation)).toEqual(input.subOrders.map(() => 'DONE'));
+        expect(await client.workflow.getHandle(workflowIdFor(input.combineOutTradeNo)).result()).toEqual(result);
+        expect(stack.peer.orders.get(input.combineOutTradeNo)?.state).toBe('CLOSED');
 
-      // Idempotent start: the same order again joins the finished workflow and reads its result.
-      const again = await run(example, 'start', input);
-      expect(again.code).toBe(0);
-      expect(again.lines('STARTED')).toEqual([]);
-      expect(again.json('ALREADY_STARTED')).toEqual({ workflowId: workflowIdFor(input.combineOutTradeNo) });
-      expect(again.json('RESULT')).toEqual(result);
+        const events = await historyOf(input.combineOutTradeNo);
+        expectPlainJsonInput(events, input);
+        // One pay call was announced; the refused Updates left no trace in the history.
+        expect(acceptedUpdates(events)).toEqual(['beginPayment']);
+        expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+      });
+
+      it('a bad input (33-character combineOutTradeNo) is refused by the workflow, naming the field', async () => {
+        const input: OrderInput = {
+          ...checkoutInput(prefix, 60_000),
+          combineOutTradeNo: orderNo(prefix).padEnd(33, 'X'),
+        };
+        expect(input.combineOutTradeNo).toHaveLength(33);
+        const out = await run(example, 'start', input);
+        expect(out.code).toBe(2);
+        expect(out.json('STARTED')).toMatchObject({ workflowId: workflowIdFor(input.combineOutTradeNo) });
+        const [failed] = out.lines('FAILED');
+        expect(failed).toMatch(/^INVALID_ORDER_INPUT: invalid order input: combineOutTradeNo must be 1-32 characters/);
+        expect(out.lines('RESULT')).toEqual([]);
+
+        const events = await historyOf(input.combineOutTradeNo);
+        expectPlainJsonInput(events, input);
+        const failure = events.at(-1)?.workflowExecutionFailedEventAttributes?.failure;
+        expect(failure?.applicationFailureInfo).toMatchObject({ type: 'INVALID_ORDER_INPUT', nonRetryable: true });
+        expect(failure?.message).toContain('combineOutTradeNo');
+        // Failed at its first task: no activity ran, nothing reached WeChat Pay.
+        expect(events.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+      });
     });
-
-    it('lets an order time out → REVERSED; beginPayment and markPaid are refused once the reversal began', async () => {
-      // The deadline leaves the program time to start (a JVM, an SDK) and announce its pay call first.
-      const input = checkoutInput(prefix, example.startupMs);
-      await seedOrder(stack.peer, input, 'PAYING');
-      // The first reverse answer comes too late (the worker retries): the order stays REVERSING for a while, so
-      // the program's late Updates reach a running workflow and hear its own refusal.
-      stack.peer.faults.add({ route: 'reverse', kind: 'DELAY', count: 1, orderNo: input.combineOutTradeNo });
-      const out = await run(example, 'timeout', input);
-      expectSuccess(out);
-      expect(out.json('BEGIN_PAYMENT')).toMatchObject({ payments: 1 });
-      expect(out.json('PAY_CALL')).toEqual({ answer: 'TIMEOUT' });
-      expect(out.lines('PHASE')).toEqual(['REVERSING']);
-      const refusals = out.lines('REFUSED');
-      expect(refusals).toHaveLength(2);
-      expect(refusals[0]).toMatch(/^beginPayment: beginPayment refused: the order is .*do not send the pay call$/);
-      expect(refusals[1]).toMatch(/^markPaid: markPaid refused: the order is .*the reversal has begun/);
-      expect(out.lines('MARK_PAID')).toEqual([]);
-      const result = out.json<OrderResult>('RESULT');
-      expect(result).toMatchObject({
-        outcome: 'REVERSED',
-        reverse: { outcome: 'REVERSED', httpStatus: 204, verified: true },
-      });
-      expect(result.subOrders.map((s) => s.compensation)).toEqual(input.subOrders.map(() => 'DONE'));
-      expect(await client.workflow.getHandle(workflowIdFor(input.combineOutTradeNo)).result()).toEqual(result);
-      expect(stack.peer.orders.get(input.combineOutTradeNo)?.state).toBe('CLOSED');
-
-      const events = await historyOf(input.combineOutTradeNo);
-      expectPlainJsonInput(events, input);
-      // One pay call was announced; the refused Updates left no trace in the history.
-      expect(acceptedUpdates(events)).toEqual(['beginPayment']);
-      expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
-    });
-
-    it('a bad input (33-character combineOutTradeNo) is refused by the workflow, naming the field', async () => {
-      const input: OrderInput = {
-        ...checkoutInput(prefix, 60_000),
-        combineOutTradeNo: orderNo(prefix).padEnd(33, 'X'),
-      };
-      expect(input.combineOutTradeNo).toHaveLength(33);
-      const out = await run(example, 'start', input);
-      expect(out.code).toBe(2);
-      expect(out.json('STARTED')).toMatchObject({ workflowId: workflowIdFor(input.combineOutTradeNo) });
-      const [failed] = out.lines('FAILED');
-      expect(failed).toMatch(/^INVALID_ORDER_INPUT: invalid order input: combineOutTradeNo must be 1-32 characters/);
-      expect(out.lines('RESULT')).toEqual([]);
-
-      const events = await historyOf(input.combineOutTradeNo);
-      expectPlainJsonInput(events, input);
-      const failure = events.at(-1)?.workflowExecutionFailedEventAttributes?.failure;
-      expect(failure?.applicationFailureInfo).toMatchObject({ type: 'INVALID_ORDER_INPUT', nonRetryable: true });
-      expect(failure?.message).toContain('combineOutTradeNo');
-      // Failed at its first task: no activity ran, nothing reached WeChat Pay.
-      expect(events.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
-    });
-  });
-});
+  },
+);

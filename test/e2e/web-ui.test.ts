@@ -13,10 +13,11 @@ import { resolveSignal, workflowIdFor } from '../../workflows/contract';
 import { connectClient, serverAddress, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
+import { describeWith, CHROMIUM } from '../harness/needs';
 
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'web-ui');
 
-describe('Temporal Web UI (browser)', () => {
+describeWith([CHROMIUM])('Temporal Web UI (browser)', () => {
   let client: Client;
   let stack: Stack;
   let browser: Browser;

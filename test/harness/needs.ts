@@ -1,0 +1,66 @@
+/**
+ * Suites that need a tool besides Node and Go (chromium, a JDK with Maven, Prometheus): on a machine without it the
+ * suite is skipped with one loud line naming the install command, so `npm test` still passes on a fresh machine and
+ * says what it did not run. `.ci/run` sets `REQUIRE_ALL_SUITES=1`, which turns every such skip into a failure.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+/** A tool a suite needs: how to find it and how to install it. */
+export interface Need {
+  /** What it is, e.g. "chromium". */
+  name: string;
+  /** An executable path, or a command on PATH. */
+  found: () => boolean;
+  /** The command that installs it, e.g. "apt-get install chromium". */
+  install: string;
+}
+
+/** Whether `command` runs (exit 0 with `args`). */
+export function commandRuns(command: string, args: string[] = ['--version']): boolean {
+  return spawnSync(command, args, { stdio: 'ignore', timeout: 20_000 }).status === 0;
+}
+
+/** Whether `file` exists and is executable. */
+export function executable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `describe` when every need is met; otherwise `describe.skip` after one loud line per missing tool, or, with
+ * `REQUIRE_ALL_SUITES=1`, an error that fails the suite.
+ */
+export function describeWith(needs: Need[]): jest.Describe {
+  const missing = needs.filter((n) => !n.found());
+  if (missing.length === 0) return describe;
+  for (const need of missing) {
+    const line = `SKIPPED: this suite needs ${need.name}, which this machine lacks; install it with: ${need.install}`;
+    if (process.env.REQUIRE_ALL_SUITES === '1') throw new Error(`${line} (REQUIRE_ALL_SUITES=1)`);
+    console.warn(`\n${'!'.repeat(100)}\n${line}\n${'!'.repeat(100)}`);
+  }
+  return describe.skip;
+}
+
+/** Debian's chromium (or CHROMIUM_PATH), for the Web UI suite. */
+export const CHROMIUM: Need = {
+  name: 'chromium',
+  found: () => executable(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
+  install: 'sudo apt-get install chromium (or set CHROMIUM_PATH)',
+};
+/** A JDK 17+ and Maven, for the Java checkout template. */
+export const JDK_AND_MAVEN: Need = {
+  name: 'a JDK 17+ and Maven',
+  found: () => commandRuns('java', ['-version']) && commandRuns('mvn', ['-v']),
+  install: 'sudo apt-get install openjdk-17-jdk-headless maven',
+};
+/** Debian's Prometheus, for the live alerts suite. */
+export const PROMETHEUS: Need = {
+  name: 'Prometheus',
+  found: () => commandRuns('prometheus', ['--version']),
+  install: 'sudo apt-get install prometheus',
+};

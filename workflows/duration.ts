@@ -1,7 +1,8 @@
 /** Duration parsing shared by the client and the workflow (pure, deterministic). */
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+/** A duration string of one or more `<number><unit>` parts (ms, s, m, h, d). */
+export const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 const PART_RE = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 
 /**

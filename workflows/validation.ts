@@ -112,13 +112,13 @@ export function checkBeginPaymentDetails(details: unknown): void {
 }
 
 /** Most sub-orders a combined order may have. */
-const MAX_SUB_ORDERS = 50;
+export const MAX_SUB_ORDERS = 50;
 /** Order numbers: 1–32 of digits, letters and `_ - | * @`. */
-const ORDER_NO_RE = /^[0-9A-Za-z_\-|*@]{1,32}$/;
+export const ORDER_NO_RE = /^[0-9A-Za-z_\-|*@]{1,32}$/;
 /** Merchant ids (`mchid`, `subMchid`): 1–32 digits, as WeChat Pay issues them. */
-const MCHID_RE = /^[0-9]{1,32}$/;
+export const MCHID_RE = /^[0-9]{1,32}$/;
 /** App ids (`combineAppid`, `subAppid`): 1–32 of digits, letters, `_` and `-` (e.g. `wxd678efh567hg6787`). */
-const APPID_RE = /^[0-9A-Za-z_-]{1,32}$/;
+export const APPID_RE = /^[0-9A-Za-z_-]{1,32}$/;
 /** How {@link ORDER_NO_RE} reads in a message. */
 const ORDER_NO_RULE = '1-32 characters of 0-9 A-Z a-z _ - | * @';
 /** How {@link MCHID_RE} reads in a message. */
@@ -126,7 +126,8 @@ const MCHID_RULE = '1-32 digits';
 /** How {@link APPID_RE} reads in a message. */
 const APPID_RULE = '1-32 characters of 0-9 A-Z a-z _ -';
 /** ISO-8601 with a zone; the captures are checked against the calendar (see {@link parseIsoTime}). */
-const ISO_8601_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+export const ISO_8601_RE =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
 
 const SUB_ORDER_FIELDS = new Set(['mchid', 'outTradeNo', 'subMchid', 'subAppid']);
 const RETRY_FIELDS = new Set(['initialInterval', 'backoffCoefficient', 'maximumInterval', 'scheduleToClose']);

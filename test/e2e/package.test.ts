@@ -51,7 +51,8 @@ const { startOrderAndBeginPayment, orderStatus, OrderNotAnsweringError } = requi
   const status = await orderStatus(client, input.combineOutTradeNo, { timeoutMs: '10s' });
   const result = await handle.result();
   console.log(JSON.stringify({ payments: payment.payments, phase: status.phase, outcome: result.outcome,
-    namedError: typeof OrderNotAnsweringError === 'function' }));
+    namedError: typeof OrderNotAnsweringError === 'function',
+    schema: require('${PACKAGE}/order-input.schema.json').title }));
   await connection.close();
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
@@ -93,7 +94,9 @@ describe('the package, installed by a consumer', () => {
     });
     const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
     const packedPaths = files.map((f) => f.path);
-    expect(packedPaths).toEqual(expect.arrayContaining(['dist/client/index.d.ts', 'dist/workflow-bundle.js']));
+    expect(packedPaths).toEqual(
+      expect.arrayContaining(['dist/client/index.d.ts', 'dist/workflow-bundle.js', 'schema/order-input.schema.json']),
+    );
     expect(
       packedPaths.filter((p) =>
         /^(devstack|simulator|scripts|bench|test)\/|^dist\/(devstack|simulator|test)\//.test(p),
@@ -152,6 +155,7 @@ describe('the package, installed by a consumer', () => {
       phase: 'AWAITING_PAYMENT',
       outcome: 'REVERSED',
       namedError: true,
+      schema: 'OrderInput',
     });
     expect(
       stack.orderService.log.filter((e) => e.combineOutTradeNo === input.combineOutTradeNo && e.effective),

@@ -40,6 +40,8 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** `--sqlite-pragma` statements, e.g. `{ journal_mode: 'wal', synchronous: 'off' }`. */
   sqlitePragmas?: Record<string, string>;
+  /** Serve the server's own Prometheus metrics on this port (`--metrics-port`). */
+  metricsPort?: number;
   /** Extra `--dynamic-config-value` pairs. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
@@ -95,6 +97,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   for (const sa of CUSTOM_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${sa.cliType}`);
   for (const [key, value] of Object.entries(options.sqlitePragmas ?? {}))
     args.push('--sqlite-pragma', `${key}=${value}`);

@@ -1,7 +1,7 @@
 /**
  * The alert rules live: Debian's Prometheus scrapes the worker's metrics endpoint (this run's worker runtime, with the
- * order gauges on) and evaluates `ops/prometheus/rules.yml` as written; an order driven to NEEDS_ATTENTION makes
- * `CombinePapayOrderNeedsAttention` fire (seen through Prometheus's HTTP API), and the operator's `retry` resolves it.
+ * order gauges on) and the dev server's, and evaluates `ops/prometheus/rules.yml` as written; an order driven to
+ * NEEDS_ATTENTION makes `CombinePapayOrderNeedsAttention` fire (seen through Prometheus's HTTP API), and the operator's `retry` resolves it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,6 +42,8 @@ describeWith([PROMETHEUS])('alerts through a real Prometheus', () => {
         'scrape_configs:',
         '  - job_name: combine-papay-worker',
         `    static_configs: [{ targets: ["${new URL(metricsUrl()).host}"] }]`,
+        '  - job_name: temporal-server',
+        `    static_configs: [{ targets: ["${new URL(process.env.TEST_TEMPORAL_METRICS_URL!).host}"] }]`,
         '',
       ].join('\n'),
     );
@@ -80,6 +82,12 @@ describeWith([PROMETHEUS])('alerts through a real Prometheus', () => {
     const client = await connectClient();
     try {
       expect(await alertState()).toBe('inactive');
+      // Both targets are scraped: the worker (the product's metrics and the SDK's) and the dev server.
+      await waitFor('both scrape targets up', async () => {
+        const query = await fetch(`${apiUrl}/api/v1/query?query=${encodeURIComponent('sum(up)')}`);
+        const answer = (await query.json()) as { data: { result: { value: [number, string] }[] } };
+        return answer.data.result[0]?.value[1] === '2';
+      });
       const input = orderInput({ dueInMs: 300 });
       await seedOrder(stack.peer, input);
       stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: input.combineOutTradeNo });

@@ -6,14 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startDevServer } from '../../devstack/dev-server';
+import { freePort, startDevServer } from '../../devstack/dev-server';
 import { SIMULATOR_PAY_WINDOW_FLOOR } from '../../simulator/keys';
 
 export default async function globalSetup(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-test-'));
   const started = Date.now();
+  const metricsPort = await freePort();
   const [server, bundle] = await Promise.all([
-    startDevServer({ headless: false, logFile: path.join(workDir, 'temporal-dev-server.log') }),
+    startDevServer({ headless: false, metricsPort, logFile: path.join(workDir, 'temporal-dev-server.log') }),
     bundleWorkflowCode({ workflowsPath: require.resolve('./test-workflows'), logger: quietLogger }),
   ]);
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
@@ -23,6 +24,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_TEMPORAL_UI_URL = server.uiUrl ?? '';
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.TEST_WORK_DIR = workDir;
+  process.env.TEST_TEMPORAL_METRICS_URL = `http://127.0.0.1:${metricsPort}/metrics`;
   // The suites' checkout (the client) knows the workers' floor the way a real checkout would: from its environment.
   process.env.WECHATPAY_MIN_PAY_WINDOW = SIMULATOR_PAY_WINDOW_FLOOR;
   (globalThis as Record<string, unknown>).__devServer = server;

@@ -10,15 +10,9 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError } from 'axios';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ErrorType } from '../workflows/contract';
+import { DownstreamHeaders, type ErrorType } from '../workflows/contract';
 import type { DownstreamFailureKind } from './metrics';
 
-/** Header names of a downstream request (**contract**; the names predate the confirmation, which shares them). */
-export const DownstreamHeaders = {
-  IDEMPOTENCY_KEY: 'Idempotency-Key',
-  TIMESTAMP: 'X-Compensation-Timestamp',
-  SIGNATURE: 'X-Compensation-Signature',
-} as const;
 
 /** Largest downstream answer body read. */
 const MAX_DOWNSTREAM_ANSWER_BYTES = 64 * 1024;

@@ -43,11 +43,19 @@ export {
 } from './errors';
 export { RestartInputMismatchError } from './restart';
 export {
+  DOWNSTREAM_MAX_SKEW_SECONDS,
+  DownstreamRefusal,
+  verifyDownstreamRequest,
+  type DownstreamRequest,
+  type DownstreamVerdict,
+} from './verify-downstream';
+export {
   beginPaymentUpdate,
   cancelOrderSignal,
   CombineOutTradeNoKey,
   CompensationReason,
   DEFAULT_TASK_QUEUE,
+  DownstreamHeaders,
   ErrorType,
   markPaidUpdate,
   OnPaidAtDeadline,

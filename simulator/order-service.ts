@@ -2,10 +2,11 @@
  * A stub of the platform's order service, the peer of the product's downstream calls: compensations
  * (`POST /compensations`, one per sub-order) and payment confirmations (`POST /payment-confirmations`, an order adopted
  * as paid). It checks the HMAC signature when a secret is set (`X-Compensation-Signature: sha256=<hex>` over
- * `<X-Compensation-Timestamp>.<Idempotency-Key>.<body>`, verified here independently of the product's code),
+ * `<X-Compensation-Timestamp>.<Idempotency-Key>.<body>`, with the package's `verifyDownstreamRequest`, the sample a
+ * real order service runs; the worker signs with its own code in activities/),
  * deduplicates by Idempotency-Key (a repeat answers 409), records what it received, and fails on request.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { verifyDownstreamRequest } from '../client';
 import type http from 'node:http';
 import { FaultBook, readBody, sleep, type FaultRule } from './faults';
 import { header, sendJson, serve } from './http-server';
@@ -23,8 +24,6 @@ const ORDER_SERVICE_PATHS = {
   compensate: '/compensations',
   confirm: '/payment-confirmations',
 } as const satisfies Record<OrderServiceRoute, string>;
-
-const MAX_SKEW_SECONDS = 300;
 
 /** What an accepted request is: the Idempotency-Key it must come under, and the order number fault rules match. */
 interface RouteRule {
@@ -63,29 +62,6 @@ const ROUTE_RULES: Readonly<Record<OrderServiceRoute, (body: Record<string, unkn
 /** The answer to an accepted request of `route`. */
 function acceptedAnswer(route: OrderServiceRoute): Record<string, unknown> {
   return route === 'compensate' ? { compensated: true } : { confirmed: true };
-}
-
-/**
- * Whether `signature` is `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<Idempotency-Key>.<body>")>` with a timestamp
- * within ±300 s. A signature over the old `<timestamp>.<body>` does not verify, nor does one without a key.
- */
-function signatureHolds(
-  secret: string,
-  signed: {
-    timestamp: string | undefined;
-    signature: string | undefined;
-    idempotencyKey: string | undefined;
-    body: string;
-  },
-  nowSeconds = Date.now() / 1000,
-): boolean {
-  const { timestamp, signature, idempotencyKey, body } = signed;
-  if (!timestamp || !signature || !idempotencyKey || !/^\d{1,12}$/.test(timestamp)) return false;
-  if (Math.abs(nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) return false;
-  const mac = createHmac('sha256', secret).update(`${timestamp}.${idempotencyKey}.${body}`).digest('hex');
-  const expected = Buffer.from(`sha256=${mac}`);
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
 // ── The stub ──
@@ -254,12 +230,8 @@ function accept(
 ): Accepted | undefined {
   const refuse = (status: number, error: string): undefined => void call.reply(status, { error });
   if (secret) {
-    call.entry.signatureOk = signatureHolds(secret, {
-      timestamp: header(call.req, 'x-compensation-timestamp'),
-      signature: header(call.req, 'x-compensation-signature'),
-      idempotencyKey: key,
-      body: raw,
-    });
+    // The verification a real order service runs: the package's own sample.
+    call.entry.signatureOk = verifyDownstreamRequest(secret, { headers: call.req.headers, body: raw }).ok;
     if (!call.entry.signatureOk) return refuse(401, 'bad or missing X-Compensation-Signature');
   }
   if (!body) return refuse(400, 'a JSON object body is required');

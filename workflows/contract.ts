@@ -262,6 +262,16 @@ export interface PaymentConfirmationResult {
   attempt: number;
 }
 
+/**
+ * Header names of a downstream request (**contract**; the names predate the payment confirmation, which shares them):
+ * the signature is `sha256=<hex HMAC-SHA256 over "<timestamp>.<Idempotency-Key>.<body>">`, the timestamp Unix seconds.
+ */
+export const DownstreamHeaders = {
+  IDEMPOTENCY_KEY: 'Idempotency-Key',
+  TIMESTAMP: 'X-Compensation-Timestamp',
+  SIGNATURE: 'X-Compensation-Signature',
+} as const;
+
 /** Why a sub-order is compensated. */
 export const CompensationReason = {
   PAYMENT_TIMEOUT: 'PAYMENT_TIMEOUT',

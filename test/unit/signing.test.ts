@@ -2,13 +2,15 @@
  * Signatures checked against vectors computed independently of the project's code, with the `openssl` command.
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createWechatpayClient } from '../../wechatpay/client';
+import { downstreamSignature } from '../../activities/downstream';
+import { DownstreamRefusal, verifyDownstreamRequest, type DownstreamRequest } from '../../client';
 import { parseAuthorization, signAnswer, verifyRequestSignature } from '../../simulator/signing';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signing-'));
@@ -134,5 +136,60 @@ describe('APIv3 signatures against openssl', () => {
     ],
   ])('refuses a %s Authorization header', (_name, header) => {
     expect(parseAuthorization(header)).toBeUndefined();
+  });
+});
+
+describe("the order service's check of a downstream request (verifyDownstreamRequest)", () => {
+  const secret = 'order-service-shared-secret-0123';
+  const key = createSecretKey(Buffer.from(secret));
+  const body = JSON.stringify({ combineOutTradeNo: 'P1', outTradeNo: 'P1S1', reason: 'PAYMENT_TIMEOUT' });
+  const now = Date.parse('2026-12-03T06:00:00Z');
+  const ts = String(Math.floor(now / 1_000));
+  const signed = (overrides: Record<string, string> = {}, text = body): DownstreamRequest => ({
+    headers: {
+      'idempotency-key': 'P1:P1S1',
+      'x-compensation-timestamp': ts,
+      'x-compensation-signature': downstreamSignature(key, ts, 'P1:P1S1', body),
+      ...overrides,
+    },
+    body: text,
+  });
+
+  it('accepts what the worker signs (the same function signs every real request of the e2e suites)', () => {
+    expect(verifyDownstreamRequest(secret, signed(), { nowMs: now, expectedIdempotencyKey: 'P1:P1S1' })).toEqual({
+      ok: true,
+      idempotencyKey: 'P1:P1S1',
+    });
+    expect(verifyDownstreamRequest(key, signed(), { nowMs: now + 299_000 }).ok).toBe(true);
+  });
+
+  it.each([
+    ['no signature', signed({ 'x-compensation-signature': '' }), DownstreamRefusal.MISSING_HEADER],
+    ['a stale timestamp', signed(), DownstreamRefusal.STALE_TIMESTAMP, now + 301_000],
+    [
+      'another secret',
+      {
+        ...signed(),
+        headers: {
+          ...signed().headers,
+          'x-compensation-signature': downstreamSignature(
+            createSecretKey(Buffer.from('x'.repeat(32))),
+            ts,
+            'P1:P1S1',
+            body,
+          ),
+        },
+      },
+      DownstreamRefusal.BAD_SIGNATURE,
+    ],
+    ['a changed body', signed({}, body.replace('P1S1', 'P1S2')), DownstreamRefusal.BAD_SIGNATURE],
+    ['another key', signed({ 'idempotency-key': 'P1:P1S2' }), DownstreamRefusal.BAD_SIGNATURE],
+    ['a key the body does not imply', signed(), DownstreamRefusal.KEY_MISMATCH, now, 'P1:P1S9'],
+  ] as const)('refuses %s', (_what, request, refusal, at = now, expectedIdempotencyKey?: string) => {
+    const verdict = verifyDownstreamRequest(secret, request, {
+      nowMs: at,
+      ...(expectedIdempotencyKey ? { expectedIdempotencyKey } : {}),
+    });
+    expect(verdict).toMatchObject({ ok: false, refusal });
   });
 });

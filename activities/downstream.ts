@@ -13,7 +13,6 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { DownstreamHeaders, type ErrorType } from '../workflows/contract';
 import type { DownstreamFailureKind } from './metrics';
 
-
 /** Largest downstream answer body read. */
 const MAX_DOWNSTREAM_ANSWER_BYTES = 64 * 1024;
 

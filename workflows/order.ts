@@ -4,8 +4,8 @@
  * and compensated sub-order by sub-order. Deterministic code only.
  *
  * How changes ship: this is lifecycle 1.0, one path, no `patched()`. Orders run to their end on the worker build that
- * started them (Worker Versioning, once the deployment work lands); until then a change to the command sequence needs
- * `patched()` and a replay test on the committed histories (test/fixtures/histories).
+ * started them (Worker Versioning, pinned); a change that must reach running orders needs `patched()` and a replay
+ * test on the committed histories (test/fixtures/histories).
  */
 import {
   ApplicationFailure,

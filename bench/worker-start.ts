@@ -13,6 +13,7 @@ import path from 'node:path';
 import { freePort, startDevServer, stopProcess, waitFor } from '../devstack/dev-server';
 import { projectRoot } from '../devstack/data-dir';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
+import { HEALTH_PATHS, probeStatus } from '../worker/health';
 import { WORKER_NODE_FLAGS } from '../worker/memory';
 import { log } from './util';
 
@@ -45,8 +46,7 @@ async function once(env: Record<string, string>, run: number): Promise<{ coldSta
     },
   );
   try {
-    const ready = async (): Promise<boolean> =>
-      (await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.status === 200;
+    const ready = async (): Promise<boolean> => (await probeStatus(healthPort, HEALTH_PATHS.ready)) === 200;
     await waitFor('the worker to be ready', ready, { timeoutMs: 60_000, intervalMs: 5 });
     const coldStartMs = Math.round(performance.now() - started);
     await new Promise((r) => setTimeout(r, IDLE_MS));

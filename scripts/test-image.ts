@@ -20,6 +20,7 @@ import { startOrderService, type OrderService } from '../simulator/order-service
 import { startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay/peer';
 import { Runtime } from '@temporalio/worker';
 import { loadWorkerConfig } from '../worker/config';
+import { HEALTH_PATHS, probeStatus } from '../worker/health';
 import { createJsonLogger } from '../worker/logger';
 import { createProductWorker } from '../worker/worker';
 
@@ -175,8 +176,7 @@ async function main(): Promise<void> {
   const container = runWorkerContainer(`combine-papay-image-${Date.now().toString(36)}`, stack.env, stack.keyDir);
   try {
     const startAt = Date.now();
-    const ready = async (): Promise<boolean> =>
-      (await fetch(`http://127.0.0.1:${stack.healthPort}/readyz`).catch(() => undefined))?.status === 200;
+    const ready = async (): Promise<boolean> => (await probeStatus(stack.healthPort, HEALTH_PATHS.ready)) === 200;
     await waitFor('the container to be ready', ready, { timeoutMs: 90_000 });
     log(`container ready (/readyz 200) ${secs(Date.now() - startAt)} after podman run`);
     await reverseInContainer(stack, container);

@@ -46,3 +46,11 @@ export async function startHealthServer(port: number, readiness: () => Readiness
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * The status a probe answers on `port` (`path`: one of {@link HEALTH_PATHS}) on this host, or 0 when nothing answers
+ * yet: what an orchestrator sees, for the tests and scripts that wait for a worker.
+ */
+export async function probeStatus(port: number, path: string): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${port}${path}`).catch(() => ({ status: 0 }))).status;
+}

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from '../../devstack/dev-server';
-import { HEALTH_PATHS } from '../../worker/health';
+import { HEALTH_PATHS, probeStatus } from '../../worker/health';
 import { serverAddress } from '../harness/env';
 import { orderInput } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
@@ -133,8 +133,7 @@ describe('the package, installed by a consumer', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     worker = { child, output: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
-    const ready = async (): Promise<boolean> =>
-      (await fetch(`http://127.0.0.1:${healthPort}${HEALTH_PATHS.ready}`).catch(() => undefined))?.status === 200;
+    const ready = async (): Promise<boolean> => (await probeStatus(healthPort, HEALTH_PATHS.ready)) === 200;
     await waitFor('the installed worker to be ready', ready, { timeoutMs: 60_000 });
     expect(out).not.toContain('Workflow bundle created');
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startOrder } from '../../client';
 import { freePort, waitFor } from '../../devstack/dev-server';
-import { HEALTH_PATHS } from '../../worker/health';
+import { HEALTH_PATHS, probeStatus } from '../../worker/health';
 import { connectClient } from '../harness/env';
 import { orderInput } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
@@ -54,8 +54,7 @@ describe('a worker process', () => {
   it('SIGTERM during a compensation: readiness turns 503, the activity completes, the process exits 0, the next worker finishes the order', async () => {
     const healthPort = await freePort();
     const first = spawnWorker({ ...stack.env, WORKER_HEALTH_PORT: String(healthPort) });
-    const probe = async (p: string): Promise<number> =>
-      (await fetch(`http://127.0.0.1:${healthPort}${p}`).catch(() => ({ status: 0 }))).status;
+    const probe = (p: string): Promise<number> => probeStatus(healthPort, p);
     await waitFor('the worker to be ready', async () => (await probe(HEALTH_PATHS.ready)) === 200, {
       timeoutMs: 60_000,
     });

@@ -24,17 +24,33 @@ export interface CallOptions {
   timeoutMs?: number | string;
 }
 
+/**
+ * A client setting in milliseconds: the option when given, else the environment variable, else `fallback`. Throws
+ * naming the option or variable when it is not a duration of at least `minimumMs`.
+ */
+export function durationSetting(
+  option: [name: string, value: string | number | undefined],
+  envName: string,
+  fallback: number,
+  { minimumMs, example }: { minimumMs: number; example: string },
+): number {
+  const [name, raw] =
+    option[1] !== undefined ? [option[0], option[1]] : [envName, process.env[envName]?.trim() || undefined];
+  if (raw === undefined) return fallback;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < minimumMs) {
+    const kind = minimumMs > 0 ? 'a positive duration' : 'a duration';
+    throw new Error(`${name} must be ${kind} such as "${example}", got ${JSON.stringify(raw)}`);
+  }
+  return ms;
+}
+
 /** The call's deadline in ms; throws naming the option or variable when it is not a positive duration. */
 export function callTimeoutMs(options: CallOptions = {}): number {
-  const [name, raw] =
-    options.timeoutMs !== undefined
-      ? ['timeoutMs', options.timeoutMs]
-      : ['ORDER_CALL_TIMEOUT', process.env.ORDER_CALL_TIMEOUT?.trim() || undefined];
-  if (raw === undefined) return DEFAULT_CALL_TIMEOUT_MS;
-  const ms = parseDuration(raw);
-  if (ms === undefined || ms <= 0)
-    throw new Error(`${name} must be a positive duration such as "5s", got ${JSON.stringify(raw)}`);
-  return ms;
+  return durationSetting(['timeoutMs', options.timeoutMs], 'ORDER_CALL_TIMEOUT', DEFAULT_CALL_TIMEOUT_MS, {
+    minimumMs: 1,
+    example: '5s',
+  });
 }
 
 /** Whether `err` is a call that ran out of time (the deadline, or the SDK's Update timeout). */

@@ -12,7 +12,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { formatDuration, iso, parseDuration } from '../workflows/duration';
+import { formatDuration, iso } from '../workflows/duration';
 import { escapeMarkdown, inlineCode } from '../workflows/markdown';
 import {
   beginPaymentUpdate,
@@ -28,7 +28,7 @@ import {
 import { PAY_CALL_TIMEOUT_MS, paymentDeadline } from '../workflows/policies';
 import { validateOrderInput } from '../workflows/validation';
 import { initialSearchAttributes, orderMemo } from '../workflows/visibility';
-import { withCallDeadline, type CallOptions } from './deadline';
+import { durationSetting, withCallDeadline, type CallOptions } from './deadline';
 import { BeginPaymentRefusedError, OrderInputError, OrderRunEndedError } from './errors';
 import { refusalOf } from './orders';
 import { ENDED_WITHOUT_OUTCOME, RestartInputMismatchError, endedRun, inputDifferences } from './restart';
@@ -61,15 +61,10 @@ export interface StartOptions {
  * Pay's pay call timeout). Throws naming the option or variable when it is not a duration.
  */
 export function payWindowFloorMs(options: Pick<StartOptions, 'minPayWindow'> = {}): number {
-  const [name, raw] =
-    options.minPayWindow !== undefined
-      ? ['minPayWindow', options.minPayWindow]
-      : ['WECHATPAY_MIN_PAY_WINDOW', process.env.WECHATPAY_MIN_PAY_WINDOW?.trim() || undefined];
-  if (raw === undefined) return PAY_CALL_TIMEOUT_MS;
-  const ms = parseDuration(raw);
-  if (ms === undefined || ms < 0)
-    throw new Error(`${name} must be a duration such as "60s", got ${JSON.stringify(raw)}`);
-  return ms;
+  return durationSetting(['minPayWindow', options.minPayWindow], 'WECHATPAY_MIN_PAY_WINDOW', PAY_CALL_TIMEOUT_MS, {
+    minimumMs: 0,
+    example: '60s',
+  });
 }
 
 /** A started (or already running) order workflow. */

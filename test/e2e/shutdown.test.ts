@@ -3,8 +3,6 @@
  * its JSON log lines, SIGTERM while a compensation is in flight lets it finish (readiness 503 meanwhile), the process
  * exits 0, and a new worker completes the order with nothing lost or repeated.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startOrder } from '../../client';
 import { freePort, waitFor } from '../../devstack/dev-server';
@@ -12,30 +10,11 @@ import { HEALTH_PATHS, probeStatus } from '../../worker/health';
 import { connectClient } from '../harness/env';
 import { orderInput } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
+import { spawnWorkerProcess, type WorkerProcess } from '../harness/worker-process';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-
-function spawnWorker(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'worker/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...env,
-      WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE!,
-      COMPENSATION_TIMEOUT_MS: '10000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
+/** A worker process on the stack's environment, compensation calls allowed 10 s. */
+const spawnWorker = (env: Record<string, string>): WorkerProcess =>
+  spawnWorkerProcess({ ...env, COMPENSATION_TIMEOUT_MS: '10000' });
 
 describe('a worker process', () => {
   let client: Client;

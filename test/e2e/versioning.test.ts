@@ -8,7 +8,7 @@
  * `temporal workflow update-options --versioning-override-behavior pinned` to a compatible build (`A-fix`, A's
  * workflow code) and finishes there. Every worker process exits 0 on SIGTERM.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,35 +23,22 @@ import { retrySignal } from '../../workflows/contract';
 import { connectClient, serverAddress, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
+import { spawnWorkerProcess, type WorkerProcess } from '../harness/worker-process';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const execFileAsync = promisify(execFile);
 const PINNED = temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED;
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Order = { input: OrderInput; handle: WorkflowHandle };
 
-/** A worker process of one deployment version. */
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
 /** Starts `worker/main.ts` as version `buildId` of `deploymentName`, running the workflow bundle given. */
 function spawnVersion(env: Record<string, string>, deploymentName: string, buildId: string, bundle: string) {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'worker/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...env,
-      WORKFLOW_BUNDLE_PATH: bundle,
-      WORKER_DEPLOYMENT_NAME: deploymentName,
-      WORKER_BUILD_ID: buildId,
-    },
-    stdio: 'ignore',
+  return spawnWorkerProcess({
+    ...env,
+    WORKFLOW_BUNDLE_PATH: bundle,
+    WORKER_DEPLOYMENT_NAME: deploymentName,
+    WORKER_BUILD_ID: buildId,
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited };
 }
 
 /** Bundles version B's workflow code (`harness/versioned-workflows.ts`) into the run's work dir. */

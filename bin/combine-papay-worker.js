@@ -3,6 +3,7 @@
 /**
  * `combine-papay-worker`: the production worker, from the built package (`dist/`, with the prebuilt workflow bundle:
  * no bundling at start). Configured by the environment (see the README's configuration table).
+ * `combine-papay-worker preflight [--query <combineOutTradeNo>]`: the go-live check with the same environment.
  *
  * Worker processes run with a bounded heap (`WORKER_NODE_FLAGS` in worker/memory.ts). Started without those flags
  * (`npx combine-papay-worker`), this script runs the worker as a child node process with them, forwards SIGTERM,
@@ -28,7 +29,10 @@ const { WORKER_NODE_FLAGS } = require(path.join(DIST, 'worker', 'memory.js'));
 const flagName = (/** @type {string} */ f) => f.split('=')[0];
 const missing = WORKER_NODE_FLAGS.filter((f) => !process.execArgv.some((a) => flagName(a) === flagName(f)));
 
-if (missing.length === 0) {
+if (process.argv[2] === 'preflight') {
+  // `combine-papay-worker preflight …`: the go-live check (worker/preflight-cli.ts), in this process; no worker.
+  require(path.join(DIST, 'worker', 'preflight-cli.js'));
+} else if (missing.length === 0) {
   require(MAIN);
 } else {
   const child = spawn(process.execPath, [...process.execArgv, ...missing, MAIN], { stdio: 'inherit' });

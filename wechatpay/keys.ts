@@ -2,7 +2,7 @@
  * Key loading: PEM files are read once, turned into KeyObjects and never echoed. Errors name the setting, not the
  * content.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 
 /** A configuration problem, naming the environment variable (or setting) at fault. */
@@ -50,4 +50,20 @@ export function loadPublicKey(setting: string, file: string): KeyObject {
       `points at ${file}, which does not hold an RSA public key or certificate in PEM form`,
     );
   }
+}
+
+/** Loads an X.509 certificate PEM (the merchant API certificate, `apiclient_cert.pem`). */
+export function loadCertificate(setting: string, file: string): X509Certificate {
+  const pem = readPem(setting, file);
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    throw new ConfigError(setting, `points at ${file}, which does not hold an X.509 certificate in PEM form`);
+  }
+}
+
+/** Two certificate serials in hex are the same number (case and leading zeros aside). */
+export function sameSerial(a: string, b: string): boolean {
+  const norm = (s: string): string => s.toUpperCase().replace(/^0+/, '');
+  return norm(a) === norm(b);
 }

@@ -3,10 +3,10 @@
  * problem names its variable; keys are read once and held as KeyObjects. The result holds secrets: never log it —
  * log {@link describeConfig} instead.
  */
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
-import { type ConfigError, loadPrivateKey, loadPublicKey } from '../wechatpay/keys';
+import { type ConfigError, loadCertificate, loadPrivateKey, loadPublicKey, sameSerial } from '../wechatpay/keys';
 import type { LogLevel } from '@temporalio/common';
 import { EnvReader, loggableUrl, type Env } from './env';
 import { LOG_LEVELS } from './logger';
@@ -30,6 +30,8 @@ export interface WorkerConfig {
   temporal: ClientConnectConfig & { namespace: string };
   taskQueue: string;
   wechatpay: WechatpayConfig;
+  /** The merchant API certificate (`WECHATPAY_MERCHANT_CERT_PATH`), checked against the serial and the key. */
+  merchantCertificate?: X509Certificate;
   /** Delay between WeChat Pay call attempts (query and reverse) after SIGN_ERROR / NO_AUTH. */
   authRetryDelayMs: number;
   /**
@@ -138,7 +140,7 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
   const compensationTimeoutMs = r.integer('COMPENSATION_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000);
   const processSettings = readProcessSettings(r, heapMb);
 
-  const { baseUrl, backupBaseUrl, mchid, merchantSerial, privateKey } = merchant;
+  const { baseUrl, backupBaseUrl, mchid, merchantSerial, privateKey, merchantCertificate } = merchant;
   if (
     r.problems.length > 0 ||
     !temporal ||
@@ -166,6 +168,7 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
       maxBodyBytes: 64 * 1024,
       maxRequestsPerSecond: wechatpayMaxRps,
     },
+    ...(merchantCertificate ? { merchantCertificate } : {}),
     authRetryDelayMs,
     wechatpayMaxRps,
     payWindowFloorMs,
@@ -266,7 +269,34 @@ function readMerchant(r: EnvReader) {
   );
   const keyPath = r.required('WECHATPAY_PRIVATE_KEY_PATH');
   const privateKey = keyPath ? r.attempt(() => loadPrivateKey('WECHATPAY_PRIVATE_KEY_PATH', keyPath)) : undefined;
-  return { baseUrl, backupBaseUrl, mchid, merchantSerial, privateKey };
+  const merchantCertificate = readMerchantCertificate(r, merchantSerial, privateKey);
+  return { baseUrl, backupBaseUrl, mchid, merchantSerial, privateKey, merchantCertificate };
+}
+
+/**
+ * The merchant API certificate (`WECHATPAY_MERCHANT_CERT_PATH`, `apiclient_cert.pem`, optional): when given, its
+ * serial must be `WECHATPAY_MERCHANT_SERIAL` and its key the one in `WECHATPAY_PRIVATE_KEY_PATH`, so a serial typed
+ * by hand or a key from another certificate stops the worker at start instead of failing every call with SIGN_ERROR.
+ */
+function readMerchantCertificate(
+  r: EnvReader,
+  merchantSerial: string | undefined,
+  privateKey: KeyObject | undefined,
+): X509Certificate | undefined {
+  const certPath = r.optional('WECHATPAY_MERCHANT_CERT_PATH');
+  if (!certPath) return undefined;
+  const cert = r.attempt(() => loadCertificate('WECHATPAY_MERCHANT_CERT_PATH', certPath));
+  if (!cert) return undefined;
+  if (merchantSerial && !sameSerial(cert.serialNumber, merchantSerial)) {
+    r.problem(
+      'WECHATPAY_MERCHANT_SERIAL',
+      `is not the serial of the certificate in WECHATPAY_MERCHANT_CERT_PATH (${cert.serialNumber})`,
+    );
+  }
+  if (privateKey && !cert.checkPrivateKey(privateKey)) {
+    r.problem('WECHATPAY_PRIVATE_KEY_PATH', 'does not hold the private key of the certificate in WECHATPAY_MERCHANT_CERT_PATH');
+  }
+  return cert;
 }
 
 /**

@@ -1,0 +1,191 @@
+/**
+ * The go-live check (`combine-papay-worker preflight [--query <combineOutTradeNo>]`): before the first real order,
+ * with the worker's own environment, what would otherwise surface as SIGN_ERROR, unverified answers or skew on the
+ * first deadline. It loads the worker configuration (which checks the merchant certificate against the serial and the
+ * key when `WECHATPAY_MERCHANT_CERT_PATH` is set), reads WeChat Pay's clock, and sends one signed query whose answer
+ * must verify. It changes nothing at WeChat Pay: a query is read-only. Nothing it prints holds key material.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { Connection } from '@temporalio/client';
+import { createWechatpayClient, type WechatpayAnswer, type WechatpayConfig } from '../wechatpay/client';
+import { parseQueriedOrder } from '../wechatpay/classify';
+import { NonceMemory } from '../wechatpay/nonces';
+import { ConfigErrors, loadWorkerConfig, type WorkerConfig } from './config';
+import type { Env } from './env';
+
+/** How one check came out. */
+export const CheckStatus = { PASS: 'PASS', WARN: 'WARN', FAIL: 'FAIL', SKIP: 'SKIP' } as const;
+/** One of {@link CheckStatus}. */
+export type CheckStatus = (typeof CheckStatus)[keyof typeof CheckStatus];
+
+/** One line of the report. */
+export interface PreflightCheck {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+/** Options of {@link runPreflight}. */
+export interface PreflightOptions {
+  /** The order to query; default a probe number no order has (WeChat Pay answers ORDER_NOT_EXIST, signed). */
+  query?: string;
+  /** This machine's clock (tests shift it). */
+  now?: () => number;
+}
+
+/** Clock offsets: up to this much is fine; up to {@link CLOCK_FAIL_S} a warning; beyond, a failure. */
+const CLOCK_WARN_S = 5;
+/** WeChat Pay and the worker refuse signatures more than 5 minutes off; a minute already means no time sync. */
+const CLOCK_FAIL_S = 60;
+/** A merchant certificate expiring sooner than this is a warning. */
+const CERT_WARN_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/** Runs every check; stops after the configuration when it does not load. */
+export async function runPreflight(env: Env, options: PreflightOptions = {}): Promise<PreflightCheck[]> {
+  const now = options.now ?? Date.now;
+  let config: WorkerConfig;
+  try {
+    config = loadWorkerConfig(env);
+  } catch (err) {
+    const detail = err instanceof ConfigErrors ? err.message : `cannot load: ${(err as Error).message}`;
+    return [{ name: 'configuration', status: CheckStatus.FAIL, detail }];
+  }
+  const checks: PreflightCheck[] = [
+    {
+      name: 'configuration',
+      status: CheckStatus.PASS,
+      detail: `merchant ${config.wechatpay.mchid}, task queue ${config.taskQueue}`,
+    },
+    certificateCheck(config.merchantCertificate, config.wechatpay.merchantSerial, now()),
+    verifyingKeysCheck(config.wechatpay),
+    await clockCheck(config.wechatpay.baseUrl, now),
+    await temporalCheck(config),
+  ];
+  const orderNo = options.query ?? `PREFLIGHT${now().toString(36).toUpperCase()}`;
+  const client = createWechatpayClient(config.wechatpay, new NonceMemory());
+  checks.push(queryCheck('signed query', orderNo, options.query !== undefined, await client.query(orderNo)));
+  if (client.hasBackup) {
+    const answer = await client.query(orderNo, { useBackup: true });
+    checks.push(queryCheck('signed query (backup host)', orderNo, options.query !== undefined, answer));
+  }
+  return checks;
+}
+
+/** The merchant certificate: present (already matched to the serial and key by the configuration), not expiring. */
+function certificateCheck(cert: X509Certificate | undefined, serial: string, nowMs: number): PreflightCheck {
+  const name = 'merchant certificate';
+  if (!cert) {
+    return {
+      name,
+      status: CheckStatus.SKIP,
+      detail: 'set WECHATPAY_MERCHANT_CERT_PATH (apiclient_cert.pem) to check WECHATPAY_MERCHANT_SERIAL against it',
+    };
+  }
+  const validTo = Date.parse(cert.validTo);
+  const days = Math.floor((validTo - nowMs) / DAY_MS);
+  const matches = `serial ${serial} and the private key match it`;
+  if (days < 0) return { name, status: CheckStatus.FAIL, detail: `expired ${cert.validTo}; ${matches}` };
+  const status = days < CERT_WARN_DAYS ? CheckStatus.WARN : CheckStatus.PASS;
+  return { name, status, detail: `${matches}; valid until ${cert.validTo} (${days} days)` };
+}
+
+/** Which keys verify WeChat Pay's answers. */
+function verifyingKeysCheck(wechatpay: WechatpayConfig): PreflightCheck {
+  const ids = Object.keys(wechatpay.verifiers);
+  return {
+    name: 'WeChat Pay keys',
+    status: CheckStatus.PASS,
+    detail: `answers verified with ${ids.join(', ')}; requests announce ${wechatpay.wechatpaySerial}`,
+  };
+}
+
+/**
+ * This machine's clock against WeChat Pay's: the `Date` header of an unsigned GET of the base URL, compared with the
+ * middle of the round trip (the header has whole seconds, so offsets under a second or two are noise).
+ */
+async function clockCheck(baseUrl: string, now: () => number): Promise<PreflightCheck> {
+  const name = 'clock';
+  const sent = now();
+  let date: string | null;
+  try {
+    const res = await fetch(baseUrl, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    date = res.headers.get('date');
+    await res.body?.cancel();
+  } catch (err) {
+    return {
+      name,
+      status: CheckStatus.FAIL,
+      detail: `no answer from ${new URL(baseUrl).host}: ${(err as Error).message}`,
+    };
+  }
+  const theirs = date ? Date.parse(date) : NaN;
+  if (!Number.isFinite(theirs)) {
+    return { name, status: CheckStatus.WARN, detail: `${new URL(baseUrl).host} sent no readable Date header` };
+  }
+  const offsetS = Math.round((now() + sent) / 2 / 1_000 - theirs / 1_000);
+  const text = `this machine is ${Math.abs(offsetS)} s ${offsetS >= 0 ? 'ahead of' : 'behind'} WeChat Pay`;
+  if (Math.abs(offsetS) <= CLOCK_WARN_S) return { name, status: CheckStatus.PASS, detail: text };
+  const advice = 'signatures more than 5 minutes off are refused: sync the clock (NTP, chrony)';
+  const status = Math.abs(offsetS) <= CLOCK_FAIL_S ? CheckStatus.WARN : CheckStatus.FAIL;
+  return { name, status, detail: `${text}; ${advice}` };
+}
+
+/** The Temporal namespace answers with the worker's connection settings (address, TLS, API key). */
+async function temporalCheck(config: WorkerConfig): Promise<PreflightCheck> {
+  const name = 'Temporal';
+  const { connectionOptions, namespace } = config.temporal;
+  const where = `${connectionOptions.address ?? 'localhost:7233'} namespace ${namespace}`;
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ ...connectionOptions, connectTimeout: 10_000 });
+    await connection.withDeadline(Date.now() + 10_000, () =>
+      connection!.workflowService.describeNamespace({ namespace }),
+    );
+    return { name, status: CheckStatus.PASS, detail: `${where} answers` };
+  } catch (err) {
+    return { name, status: CheckStatus.FAIL, detail: `${where}: ${(err as Error).message}` };
+  } finally {
+    await connection?.close();
+  }
+}
+
+/** What one signed query's answer says about the credentials, the keys and the path to WeChat Pay. */
+export function queryCheck(name: string, orderNo: string, asked: boolean, answer: WechatpayAnswer): PreflightCheck {
+  const fail = (detail: string): PreflightCheck => ({ name, status: CheckStatus.FAIL, detail });
+  const refusedSignature =
+    'WeChat Pay refused our signature: check WECHATPAY_MCHID, WECHATPAY_MERCHANT_SERIAL and WECHATPAY_PRIVATE_KEY_PATH';
+  if (answer.kind === 'network') return fail(`no answer (${answer.host} host): ${answer.reason}`);
+  if (answer.kind === 'unverified') {
+    return fail(
+      answer.unsigned
+        ? `HTTP ${answer.status} without Wechatpay-* headers: a proxy between the worker and WeChat Pay strips them`
+        : `HTTP ${answer.status} whose signature did not verify (${answer.reason}): check WECHATPAY_PUBLIC_KEY_ID/_PATH or WECHATPAY_PLATFORM_CERTS`,
+    );
+  }
+  const code = answer.code ? ` ${answer.code}` : '';
+  if (answer.status === 401) return fail(`HTTP 401${code}: ${refusedSignature}`);
+  if (!answer.verified) return fail(`HTTP ${answer.status}${code} unsigned: a proxy strips Wechatpay-* headers?`);
+  if (answer.status === 200) {
+    const order = parseQueriedOrder(answer.body);
+    const states = order ? order.subOrders.map((s) => `${s.outTradeNo} ${s.tradeState}`).join(', ') : 'unreadable body';
+    return { name, status: CheckStatus.PASS, detail: `${orderNo} found, signed and verified: ${states}` };
+  }
+  if (answer.status === 404 && answer.code === 'ORDER_NOT_EXIST') {
+    const detail = `${orderNo}: ORDER_NOT_EXIST, signed and verified`;
+    return asked
+      ? { name, status: CheckStatus.WARN, detail: `${detail} (is it the right order?)` }
+      : { name, status: CheckStatus.PASS, detail };
+  }
+  if (answer.status === 403) return fail(`HTTP 403${code}: the merchant lacks the combine-papay permission`);
+  return fail(`HTTP ${answer.status}${code} (signed): ${answer.message ?? 'no message'}`);
+}
+
+/** The report as lines, and the closing line. */
+export function formatPreflight(checks: readonly PreflightCheck[]): string[] {
+  const count = (s: CheckStatus): number => checks.filter((c) => c.status === s).length;
+  return [
+    ...checks.map((c) => `${c.status.padEnd(4)}  ${c.name}: ${c.detail}`),
+    `preflight: ${count('PASS')} passed, ${count('WARN')} warnings, ${count('FAIL')} failed`,
+  ];
+}

@@ -294,7 +294,10 @@ function readMerchantCertificate(
     );
   }
   if (privateKey && !cert.checkPrivateKey(privateKey)) {
-    r.problem('WECHATPAY_PRIVATE_KEY_PATH', 'does not hold the private key of the certificate in WECHATPAY_MERCHANT_CERT_PATH');
+    r.problem(
+      'WECHATPAY_PRIVATE_KEY_PATH',
+      'does not hold the private key of the certificate in WECHATPAY_MERCHANT_CERT_PATH',
+    );
   }
   return cert;
 }

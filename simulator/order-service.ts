@@ -11,6 +11,7 @@ import type http from 'node:http';
 import { FaultBook, readBody, sleep, type FaultRule } from './faults';
 import { header, sendJson, serve } from './http-server';
 import { safeJson } from './wechatpay/orders';
+import { DownstreamHeaders } from '../workflows/contract';
 
 // ── Routes and signature ──
 
@@ -85,6 +86,11 @@ export interface CompensationLogEntry {
   status: number;
   /** This request took effect (the first accepted one for its key). */
   effective: boolean;
+  /**
+   * The request as it arrived: the three downstream headers (absent ones left out) and the raw body, so that the
+   * order-service verification samples (TypeScript, Java, Go) can be run against what the worker really sent.
+   */
+  wire: { headers: Record<string, string>; body: string };
 }
 
 /** An effective request: when, the body that caused it, and how many requests carried its key. */
@@ -194,6 +200,7 @@ async function handle(stub: StubState, req: http.IncomingMessage, res: http.Serv
     signatureOk: 'unsigned',
     status: 0,
     effective: false,
+    wire: { headers: downstreamHeaders(req), body: raw },
   };
   stub.log.push(entry);
   const call: Call = { route, req, res, entry, reply: (status, payload) => replyTo(call, status, payload) };
@@ -209,6 +216,16 @@ async function handle(stub: StubState, req: http.IncomingMessage, res: http.Serv
   }
   record(done, accepted, entry);
   return call.reply(200, acceptedAnswer(route));
+}
+
+/** The downstream headers of a request, by their contract names (those it carries). */
+function downstreamHeaders(req: http.IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.values(DownstreamHeaders)) {
+    const value = header(req, name.toLowerCase());
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }
 
 /** Answers JSON, noting the status in the call's log entry. */

@@ -132,6 +132,7 @@ class Run {
       signatureOk: true,
       status: 200,
       effective: true,
+      wire: { headers: {}, body: '' },
       ...extra,
     };
     this.serviceLog.push(entry);

@@ -140,6 +140,14 @@ describe('the package, installed by a consumer', () => {
     // A checkout that knows only the package.
     const input = orderInput({ dueInMs: 1_000 });
     await seedOrder(stack.peer, input);
+    // The go-live check from the installed bin, with the worker's environment: the seeded order answers signed.
+    const { stdout: preflight } = await run(
+      path.join(installed, '.bin', 'combine-papay-worker'),
+      ['preflight', '--query', input.combineOutTradeNo],
+      { cwd: consumer, env: { ...env, ...stack.env }, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(preflight).toContain(`PASS  signed query: ${input.combineOutTradeNo} found, signed and verified`);
+    expect(preflight.trim().split('\n').at(-1)).toBe('preflight: 5 passed, 0 warnings, 0 failed');
     fs.writeFileSync(path.join(consumer, 'order.json'), JSON.stringify(input));
     fs.writeFileSync(path.join(consumer, 'checkout.js'), CHECKOUT_JS);
     const { address, namespace } = serverAddress();

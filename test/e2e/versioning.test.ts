@@ -82,6 +82,18 @@ async function makeCurrent(cli: string, deploymentName: string, taskQueue: strin
   await temporalCli(cli, 'worker', 'deployment', 'set-current-version', ...args);
 }
 
+/** The current and ramping build ids and the ramp's share, from `temporal worker deployment describe -o json`. */
+function routingOf(json: string): { current?: string; ramping?: string; percentage?: number } {
+  const { routingConfig: r = {} } = JSON.parse(json) as {
+    routingConfig?: {
+      currentVersionBuildID?: string;
+      rampingVersionBuildID?: string;
+      rampingVersionPercentage?: number;
+    };
+  };
+  return { current: r.currentVersionBuildID, ramping: r.rampingVersionBuildID, percentage: r.rampingVersionPercentage };
+}
+
 /** Starts `count` orders due in `dueInMs`, each seeded at the peer as "paying" (`prepare` may add faults first). */
 function startOrders(
   client: Client,
@@ -185,6 +197,21 @@ describe('Worker Versioning: an upgrade with version A and version B side by sid
       await waitFor('the order to be pinned to A', async () => (await versioningOf(handle)).buildId === 'A');
     }
 
+    // The rollout as the README shows it: B ramps first (a share of new orders), then becomes current.
+    await versionPolling(cli, deploymentName, stack.taskQueue, 'B');
+    const ramp = ['--deployment-name', deploymentName, '--build-id', 'B', '--percentage', '10', '--yes'];
+    await temporalCli(cli, 'worker', 'deployment', 'set-ramping-version', ...ramp);
+    const described = await temporalCli(
+      cli,
+      'worker',
+      'deployment',
+      'describe',
+      '--name',
+      deploymentName,
+      '-o',
+      'json',
+    );
+    expect(routingOf(described)).toEqual({ current: 'A', ramping: 'B', percentage: 10 });
     await makeCurrent(cli, deploymentName, stack.taskQueue, 'B');
     const switchedAt = Date.now();
     const onB = await startOrders(client, stack, 2, 1_000);

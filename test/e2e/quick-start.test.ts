@@ -1,0 +1,42 @@
+/**
+ * The README's first command, `npm start`, as a newcomer runs it: the dev server with its Web UI, the simulators and
+ * a worker come up on their fixed ports, the demo batch reaches the outcomes the README promises, the Web UI answers,
+ * and Ctrl-C (SIGINT to the terminal's process group) stops everything with exit 0. (`npm install` is what `.ci/run`
+ * does first, as `npm ci`.)
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { waitFor } from '../../devstack/dev-server';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+describe('quick start: npm start', () => {
+  it('runs the demo batch to 3 PAID, 7 REVERSED, 1 NEEDS_ATTENTION, serves the Web UI, and stops on Ctrl-C', async () => {
+    // Its own process group, as a terminal gives it: Ctrl-C reaches npm, the shell and node alike.
+    const child = spawn('npm', ['start'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += String(c)));
+    child.stderr.on('data', (c: Buffer) => (out += String(c)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(
+        'the demo to end',
+        () => {
+          if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${out}`);
+          return Promise.resolve(out.includes('Press Ctrl-C to stop.'));
+        },
+        { timeoutMs: 240_000, intervalMs: 500 },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n--- npm start said:\n${out}`);
+      });
+      expect(out).toMatch(/^Demo done: 3 PAID, 7 REVERSED, 1 NEEDS_ATTENTION\.$/m);
+      const ui = /^Temporal Web UI: (http:\/\/\S+)$/m.exec(out)?.[1];
+      expect(ui).toBeDefined();
+      expect((await fetch(ui!)).status).toBe(200);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('Stopped. History is kept in .data/temporal.sqlite for the next npm start.');
+  }, 300_000);
+});

@@ -2,7 +2,7 @@
 // @ts-check
 /**
  * `combine-papay-worker`: the production worker, from the built package (`dist/`, with the prebuilt workflow bundle:
- * no bundling at start). Configured by the environment (see the README's configuration table).
+ * no bundling at start). Configured by the environment (docs/configuration.md).
  * `combine-papay-worker preflight [--query <combineOutTradeNo>]`: the go-live check with the same environment.
  *
  * Worker processes run with a bounded heap (`WORKER_NODE_FLAGS` in worker/memory.ts). Started without those flags

@@ -41,7 +41,7 @@ Temporal cluster ready in ${(cluster.startupMs / 1000).toFixed(1)} s: ${cluster.
 
 Point a worker (or any envconfig client) at it:
 ${exports}
-  npm run worker        # also needs the WECHATPAY_* and COMPENSATION_URL variables (README, Configuration)
+  npm run worker        # also needs the WECHATPAY_* and COMPENSATION_URL variables (docs/configuration.md)
 
 The CLI:
   ${cli} workflow list ${cliTlsArgs(cluster.env).join(' ')}

@@ -5,7 +5,8 @@
  * a certificate from another CA must be refused. A batch of orders of every chaos plan runs its whole lifecycle (an
  * operator retries half of those that stop in NEEDS_ATTENTION) while the history service and then the matching
  * service are SIGKILLed and restarted; the time until the cluster answers again is measured after each kill. Then
- * the chaos invariants (`checkInvariants`) and the visibility queries are checked, and the run ends with
+ * the chaos invariants (`checkInvariants`) and the visibility queries are checked, the Java and Go checkout templates
+ * run their own test suites against the cluster over mTLS (`devstack/templates.ts`), and the run ends with
  * `cluster: N orders, K service kills, V invariant violations`.
  *
  * Sizes from the environment: CLUSTER_ORDERS (44, plus a sentinel), CLUSTER_FAULT_RATE (0.1 of WeChat Pay calls),
@@ -36,6 +37,7 @@ import {
 import { withRetry } from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { stopProcess, waitFor } from '../devstack/dev-server';
+import { describeTemplateRun, runTemplateTests } from '../devstack/templates';
 import { workerArgs } from '../devstack/worker-args';
 import { seededRandom } from '../simulator/faults';
 import { CHAOS_PLANS, checkInvariants, refusalsLostWithKill } from '../devstack/chaos/invariants';
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
   await withRetry(() => cancelOrder(stack.client, sentinel, 'test:cluster: the kills are over'));
   await Promise.all([following, payments]);
   const violations = await check(stack, orders, kills);
+  violations.push(...(await runTemplates(stack)));
   report(stack, orders, kills, violations, Date.now() - began);
   await tearDown(stack);
   console.log(
@@ -218,6 +221,27 @@ async function check(stack: Stack, orders: ClusterOrder[], kills: KillRecord[]):
     violations.push(`mTLS: a client certificate from another CA was not refused: exit ${stack.wrongCert.exitCode}`);
   }
   return violations;
+}
+
+/**
+ * The Java and Go checkout templates' own test suites, once, against this cluster: they connect through the standard
+ * environment configuration with the cluster's client certificate (mTLS) and drive orders on the product workers.
+ * Each failed test is a violation, and so is a suite whose toolchain is missing.
+ */
+async function runTemplates(stack: Stack): Promise<string[]> {
+  stack.peer.faults.clear();
+  const problems: string[] = [];
+  for (const name of ['java', 'go'] as const) {
+    const run = await runTemplateTests(name, { ...stack.cluster.env, TEMPORAL_TASK_QUEUE: stack.taskQueue });
+    log(`template ${describeTemplateRun(run)} against the mTLS cluster`);
+    if (run.exitCode !== 0 || run.failed > 0 || run.passed === 0 || run.skipped > 0) {
+      problems.push(
+        `template ${name}: exit ${run.exitCode}, ${run.failed} failed ${run.failures.join(', ')}, ${run.skipped} skipped`,
+      );
+      console.log(run.output.slice(-4000));
+    }
+  }
+  return problems;
 }
 
 function report(stack: Stack, orders: ClusterOrder[], kills: KillRecord[], violations: string[], ms: number): void {

@@ -8,15 +8,18 @@
  * or Go build downloads the SDK and takes minutes; a cached check takes milliseconds).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { workflowIdFor, type OrderInput, type OrderResult } from '../../workflows/contract';
-import { connectClient } from '../harness/env';
+import { DownstreamRefusal, startOrder, verifyDownstreamRequest, type DownstreamRequest } from '../../client';
+import { describeTemplateRun, runTemplateTests } from '../../devstack/templates';
+import { DownstreamHeaders, workflowIdFor, type OrderInput, type OrderResult } from '../../workflows/contract';
+import { connectClient, serverAddress } from '../harness/env';
 import { orderNo } from '../harness/orders';
-import { seedOrder, startStack, type Stack } from '../harness/stack';
+import { seedOrder, startStack, TEST_HMAC_SECRET, type Stack } from '../harness/stack';
 import { describeWith, JDK_AND_MAVEN } from '../harness/needs';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
@@ -40,6 +43,78 @@ function checkoutInput(prefix: string, dueInMs: number): OrderInput {
     orderCreatedAt: new Date(Date.now() - 20_000).toISOString(),
     payWindow: '2s',
   };
+}
+
+/** Fewest tests a template's own suite must have run (unit and integration): a suite that lost its tests fails. */
+const MIN_TEMPLATE_TESTS = 10;
+
+/** A downstream request as the order service received it: the three headers by contract name, the raw body. */
+type WireRequest = { headers: Record<string, string>; body: string };
+
+/** The Idempotency-Key a body implies: `<combineOutTradeNo>:<outTradeNo>`, or `<combineOutTradeNo>:paid`. */
+function impliedKey(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { combineOutTradeNo?: unknown; outTradeNo?: unknown };
+    if (typeof parsed.combineOutTradeNo !== 'string') return undefined;
+    return `${parsed.combineOutTradeNo}:${typeof parsed.outTradeNo === 'string' ? parsed.outTradeNo : 'paid'}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The TypeScript sample's verdict, in the templates' `verify` output form (refusals by code). */
+function tsVerdict(request: DownstreamRequest): string {
+  const key = impliedKey(request.body);
+  const verdict = verifyDownstreamRequest(TEST_HMAC_SECRET, request, key ? { expectedIdempotencyKey: key } : {});
+  return verdict.ok ? `VERIFIED ${verdict.idempotencyKey}` : `REFUSED_REQUEST ${verdict.refusal}`;
+}
+
+/**
+ * Real requests altered as an attacker or a broken proxy would: a changed body, a replay two hours late, a missing
+ * signature, one request's signature under another's key, header names lower-cased (still valid), and one request
+ * signed here with the right secret under a key its body does not imply (only a holder of the secret can make that).
+ */
+function alteredRequests(real: readonly WireRequest[]): WireRequest[] {
+  const [a, b] = real;
+  if (!a || !b) throw new Error('two real requests are needed');
+  const { IDEMPOTENCY_KEY: KEY, TIMESTAMP, SIGNATURE } = DownstreamHeaders;
+  const withoutSignature = Object.fromEntries(Object.entries(a.headers).filter(([k]) => k !== SIGNATURE));
+  const lowerCased = Object.fromEntries(Object.entries(b.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const ts = String(Math.floor(Date.now() / 1000));
+  const foreignKey = `${b.headers[KEY]}-other`;
+  const mac = createHmac('sha256', TEST_HMAC_SECRET).update(`${ts}.${foreignKey}.${a.body}`).digest('hex');
+  return [
+    { headers: a.headers, body: a.body.replace('"reason":"', '"reason":"X') },
+    { headers: { ...a.headers, [TIMESTAMP]: String(Number(a.headers[TIMESTAMP]) - 7_200) }, body: a.body },
+    { headers: withoutSignature, body: a.body },
+    { headers: { ...a.headers, [KEY]: b.headers[KEY]! }, body: a.body },
+    { headers: lowerCased, body: b.body },
+    { headers: { [KEY]: foreignKey, [TIMESTAMP]: ts, [SIGNATURE]: `sha256=${mac}` }, body: a.body },
+  ];
+}
+
+/** A finished program: exit code and output. */
+interface ProgramRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program (killed after 90 s) with `env` on top of this process's environment. */
+function runProgram(cmd: string, args: string[], env: Record<string, string>): Promise<ProgramRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
+    child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** How to build and run one example. */
@@ -85,19 +160,19 @@ const EXAMPLE_LIST: Example[] = [
     stamp: path.join(JAVA_DIR, 'target', '.source-hash'),
     probe: ['mvn', ['-v']],
     install: 'a JDK 17+ and Maven (Debian: apt-get install openjdk-17-jdk-headless maven)',
-    build: ['mvn', ['-B', '-q', '-Dstyle.color=never', 'package']],
+    build: ['mvn', ['-B', '-q', '-Dstyle.color=never', '-DskipTests', 'package']],
     startupMs: 8_000,
     command: (mode, json) => ['java', ['-jar', path.join(JAVA_DIR, 'target', 'checkout-java.jar'), mode, json]],
   },
   {
     name: 'go',
     dir: GO_DIR,
-    sources: () => filesUnder(GO_DIR, (f) => !f.includes('/bin/') && /(\.go|go\.mod|go\.sum)$/.test(f)),
+    sources: () => filesUnder(GO_DIR, (f) => !f.includes('/bin/') && /(\.go|go\.mod|go\.sum|\.schema\.json)$/.test(f)),
     artifact: path.join(GO_DIR, 'bin', 'checkout-go'),
     stamp: path.join(GO_DIR, 'bin', '.source-hash'),
     probe: ['go', ['version']],
     install: 'Go 1.26+ (https://go.dev/doc/install; go.temporal.io/sdk v1.51.0 needs it)',
-    build: ['go', ['build', '-o', 'bin/checkout-go', '.']],
+    build: ['go', ['build', '-o', 'bin/checkout-go', './cmd/checkout-go']],
     startupMs: 4_000,
     command: (mode, json) => [path.join(GO_DIR, 'bin', 'checkout-go'), [mode, json]],
   },
@@ -148,10 +223,7 @@ async function buildExample(example: Example): Promise<BuildReport> {
 }
 
 /** A finished run of an example: its exit code and output lines by tag (`RESULT`, `REFUSED`, …). */
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface Run extends ProgramRun {
   /** The text after `TAG ` of every line with that tag, in order. */
   lines(tag: string): string[];
   /** The JSON after `TAG ` of the first line with that tag. */
@@ -179,41 +251,26 @@ describeWith([JDK_AND_MAVEN])(
       await client?.connection.close();
     });
 
-    function run(example: Example, mode: string, input: unknown): Promise<Run> {
+    async function run(example: Example, mode: string, input: unknown): Promise<Run> {
       const [cmd, args] = example.command(mode, JSON.stringify(input));
-      return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, {
-          env: {
-            ...process.env,
-            TEMPORAL_ADDRESS: stack.env.TEMPORAL_ADDRESS,
-            TEMPORAL_NAMESPACE: stack.env.TEMPORAL_NAMESPACE,
-            TEMPORAL_TASK_QUEUE: stack.taskQueue,
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
-        child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-        child.on('error', reject);
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          const all = stdout.split('\n').filter(Boolean);
-          const lines = (tag: string) => all.filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1));
-          resolve({
-            code,
-            stdout,
-            stderr,
-            lines,
-            json<T>(tag: string): T {
-              const [first] = lines(tag);
-              if (first === undefined) throw new Error(`no ${tag} line in the output:\n${stdout}\n${stderr}`);
-              return JSON.parse(first) as T;
-            },
-          });
-        });
+      const { code, stdout, stderr } = await runProgram(cmd, args, {
+        TEMPORAL_ADDRESS: stack.env.TEMPORAL_ADDRESS!,
+        TEMPORAL_NAMESPACE: stack.env.TEMPORAL_NAMESPACE!,
+        TEMPORAL_TASK_QUEUE: stack.taskQueue,
       });
+      const all = stdout.split('\n').filter(Boolean);
+      const lines = (tag: string) => all.filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1));
+      return {
+        code,
+        stdout,
+        stderr,
+        lines,
+        json<T>(tag: string): T {
+          const [first] = lines(tag);
+          if (first === undefined) throw new Error(`no ${tag} line in the output:\n${stdout}\n${stderr}`);
+          return JSON.parse(first) as T;
+        },
+      };
     }
 
     /** The program ended 0 with nothing on stderr (else the failure shows its whole output). */
@@ -324,13 +381,22 @@ describeWith([JDK_AND_MAVEN])(
         expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
       });
 
-      it('a bad input (33-character combineOutTradeNo) is refused by the workflow, naming the field', async () => {
+      it('a bad input (33-character combineOutTradeNo) is refused by the schema, and by the workflow when sent anyway', async () => {
         const input: OrderInput = {
           ...checkoutInput(prefix, 60_000),
           combineOutTradeNo: orderNo(prefix).padEnd(33, 'X'),
         };
         expect(input.combineOutTradeNo).toHaveLength(33);
-        const out = await run(example, 'start', input);
+        // The template checks the input against its copy of the JSON Schema first: nothing is started.
+        const checked = await run(example, 'start', input);
+        expect(checked.code).toBe(3);
+        expect(checked.lines('INVALID_INPUT').join('\n')).toContain('combineOutTradeNo');
+        expect(checked.lines('STARTED')).toEqual([]);
+        await expect(client.workflow.getHandle(workflowIdFor(input.combineOutTradeNo)).describe()).rejects.toThrow(
+          /not found/i,
+        );
+
+        const out = await run(example, 'start-unchecked', input);
         expect(out.code).toBe(2);
         expect(out.json('STARTED')).toMatchObject({ workflowId: workflowIdFor(input.combineOutTradeNo) });
         const [failed] = out.lines('FAILED');
@@ -345,6 +411,61 @@ describeWith([JDK_AND_MAVEN])(
         // Failed at its first task: no activity ran, nothing reached WeChat Pay.
         expect(events.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
       });
+
+      it(
+        'its own test suite passes against the real worker (integration tests included, none skipped)',
+        async () => {
+          const { address, namespace } = serverAddress();
+          const suite = await runTemplateTests(name, {
+            TEMPORAL_ADDRESS: address,
+            TEMPORAL_NAMESPACE: namespace,
+            TEMPORAL_TASK_QUEUE: stack.taskQueue,
+          });
+          console.log(`[examples] ${describeTemplateRun(suite)}`);
+          if (suite.exitCode !== 0 || suite.failed > 0)
+            throw new Error(`${describeTemplateRun(suite)}\n${suite.output}`);
+          expect({ failed: suite.failed, skipped: suite.skipped }).toEqual({ failed: 0, skipped: 0 });
+          expect(suite.passed).toBeGreaterThanOrEqual(MIN_TEMPLATE_TESTS);
+        },
+        10 * 60_000,
+      );
+    });
+
+    it('the verification samples (TypeScript, Java, Go) accept the requests the worker sent and refuse altered ones alike', async () => {
+      // An adopted order, so that a payment confirmation is among the requests (the timeout tests sent compensations).
+      const adopted = { ...checkoutInput('VA', 300), onPaidAtDeadline: 'ADOPT' as const };
+      await seedOrder(stack.peer, adopted, 'SUCCESS');
+      const started = await startOrder(client, adopted, { taskQueue: stack.taskQueue });
+      expect((await started.handle.result()).outcome).toBe('PAID');
+
+      const real = stack.orderService.log.filter((e) => e.signatureOk === true).map((e) => e.wire);
+      const keys = real.map((r) => r.headers[DownstreamHeaders.IDEMPOTENCY_KEY] ?? '');
+      expect(keys.some((k) => k.endsWith(':paid'))).toBe(true);
+      expect(keys.filter((k) => !k.endsWith(':paid')).length).toBeGreaterThanOrEqual(4);
+      const requests = [...real, ...alteredRequests(real)];
+      const expected = requests.map(tsVerdict);
+      expect(expected.filter((v) => v.startsWith('VERIFIED')).length).toBe(real.length + 1);
+      expect(new Set(expected.map((v) => (v.split(' ')[0] === 'REFUSED_REQUEST' ? v : 'VERIFIED')))).toEqual(
+        new Set(['VERIFIED', ...Object.values(DownstreamRefusal).map((c) => `REFUSED_REQUEST ${c}`)]),
+      );
+      const file = path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), `downstream-requests-${Date.now()}.json`);
+      fs.writeFileSync(file, JSON.stringify(requests));
+      for (const example of EXAMPLE_LIST) {
+        const [cmd, args] = example.command('verify', file);
+        const out = await runProgram(cmd, args, { COMPENSATION_HMAC_SECRET: TEST_HMAC_SECRET });
+        expect({ example: example.name, code: out.code, stderr: out.stderr }).toEqual({
+          example: example.name,
+          code: 0,
+          stderr: '',
+        });
+        const verdicts = out.stdout
+          .split('\n')
+          .filter((l) => /^(VERIFIED|REFUSED_REQUEST) /.test(l))
+          .map((l) => (l.startsWith('VERIFIED') ? l : l.replace(/^(REFUSED_REQUEST \w+):.*$/, '$1')));
+        expect({ example: example.name, verdicts }).toEqual({ example: example.name, verdicts: expected });
+        // The secret never reaches the output.
+        expect(out.stdout + out.stderr).not.toContain(TEST_HMAC_SECRET);
+      }
     });
   },
 );

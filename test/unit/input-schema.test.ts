@@ -1,7 +1,7 @@
 /**
  * The order input's JSON Schema (`schema/order-input.schema.json`, shipped in the package) is the one built from the
  * validator's rules, and agrees with the validator: valid inputs pass both; every input broken in its shape fails
- * both; no input the validator accepts fails the schema. `UPDATE_SCHEMA=1` rewrites the file.
+ * both; no input the validator accepts fails the schema. `UPDATE_SCHEMA=1` rewrites the file and the templates' copies.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,21 @@ import { ORDER_INPUT_SCHEMA } from '../../workflows/input-schema';
 import { validateOrderInput } from '../../workflows/validation';
 
 const FILE = path.resolve(__dirname, '..', '..', 'schema', 'order-input.schema.json');
+/** The templates validate inputs before starting an order with their own copy (they are copied out of this repo). */
+const TEMPLATE_COPIES = [
+  path.resolve(
+    __dirname,
+    '..',
+    '..',
+    'examples',
+    'checkout-java',
+    'src',
+    'main',
+    'resources',
+    'order-input.schema.json',
+  ),
+  path.resolve(__dirname, '..', '..', 'examples', 'checkout-go', 'order-input.schema.json'),
+];
 const NOW = Date.parse('2026-12-03T00:00:00Z');
 const valid = (): Record<string, unknown> => ({
   ...sampleOrderInput('P20261203001', { paymentTimeout: '30m', subOrders: 2 }),
@@ -51,10 +66,12 @@ describe('the order input JSON Schema', () => {
   const schemaAccepts = ajv.compile(ORDER_INPUT_SCHEMA);
   const validatorAccepts = (input: unknown): boolean => validateOrderInput(input, NOW).ok;
 
-  it('is the committed schema file (the one the package ships)', () => {
+  it('is the committed schema file (the one the package ships) and the copies the Java and Go templates carry', () => {
     const generated = `${JSON.stringify(ORDER_INPUT_SCHEMA, null, 2)}\n`;
-    if (process.env.UPDATE_SCHEMA === '1') fs.writeFileSync(FILE, generated);
-    expect(fs.readFileSync(FILE, 'utf8')).toBe(generated);
+    for (const file of [FILE, ...TEMPLATE_COPIES]) {
+      if (process.env.UPDATE_SCHEMA === '1') fs.writeFileSync(file, generated);
+      expect({ file, text: fs.readFileSync(file, 'utf8') }).toEqual({ file, text: generated });
+    }
   });
 
   it('accepts valid inputs, like the validator', () => {

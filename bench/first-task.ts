@@ -1,0 +1,167 @@
+/**
+ * `node dist/bench/first-task.js`: what a new order's first workflow task costs the worker, per workflow variant, for
+ * the levers of issue 25. For each round and variant: `FIRST_TASK_ORDERS` orders (default 600) wait on a task queue
+ * nobody polls, far from their deadline; then one worker process starts on it, takes them all in, and goes idle. Its
+ * CPU from polling to idle, less its idle rate, divided by the orders, is the cost of one first task (the server
+ * dispatches the backlog at its own pace; only the worker's CPU is counted). Variants run interleaved, round after
+ * round (`FIRST_TASK_ROUNDS`, default 3), so a machine that slows down slows every variant alike.
+ *
+ * Variants (`FIRST_TASK_VARIANTS`, comma-separated; default all): `product` (the build's bundle), `ceiling` (the
+ * bench's ceiling workflow: one timer), and each entry of {@link LEVERS}: the product's compiled workflow code with
+ * one change, bundled apart. A lever that is only a probe (it removes something the product needs) says so.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startOrder } from '../client';
+import { BENCH_PAY_WINDOW, makeOrder, ROOT, startStack, type Stack } from './stack';
+import { cpuMs, log, sleepMs, spread } from './util';
+import { stopProcess } from '../devstack/dev-server';
+
+/** One change to the compiled workflow code (`dist/workflows/<file>`): every `from` is replaced by `to`. */
+interface Lever {
+  file: string;
+  from: string;
+  to: string;
+  /** A probe removes something the product needs: it only shows what that thing costs. */
+  probe: boolean;
+  what: string;
+}
+
+/** The levers tried (compiled JavaScript, so the replacements match `tsc`'s output). */
+export const LEVERS: Readonly<Record<string, Lever>> = {
+  'no-phase-metric': {
+    file: 'order-state.js',
+    from: 'if (entered)\n            phaseEntered.add(1, { phase });',
+    to: '',
+    probe: true,
+    what: 'the phase counter (a workflow metric: one sink call per phase entered)',
+  },
+  'no-current-details': {
+    file: 'order-state.js',
+    from: '(0, workflow_1.setCurrentDetails)(`**${phase}** — ${(0, markdown_1.escapeMarkdown)(waitingFor)}`);',
+    to: '',
+    probe: true,
+    what: "the Web UI's current details (set on every phase entered)",
+  },
+  'no-visibility-check': {
+    file: 'order.js',
+    from: 'const missing = (0, visibility_1.notSetAtStart)((0, visibility_1.initialSearchAttributes)(spec, this.deadline), info.typedSearchAttributes);',
+    to: 'const missing = [];',
+    probe: true,
+    what: 'the check that the start carried every search attribute',
+  },
+};
+
+const ORDERS = Number(process.env.FIRST_TASK_ORDERS ?? 600);
+const ROUNDS = Number(process.env.FIRST_TASK_ROUNDS ?? 3);
+const VARIANTS = (process.env.FIRST_TASK_VARIANTS ?? ['product', 'ceiling', ...Object.keys(LEVERS)].join(','))
+  .split(',')
+  .map((v) => v.trim())
+  .filter(Boolean);
+
+/** Bundles the compiled workflow code with one lever applied; returns the bundle's path. */
+async function leverBundle(name: string, lever: Lever, work: string): Promise<string> {
+  const source = path.join(ROOT, 'dist', 'workflows');
+  const copy = path.join(ROOT, 'dist', '.levers', name, 'workflows');
+  fs.rmSync(copy, { recursive: true, force: true });
+  fs.cpSync(source, copy, { recursive: true });
+  const file = path.join(copy, lever.file);
+  const code = fs.readFileSync(file, 'utf8');
+  if (!code.includes(lever.from)) throw new Error(`lever ${name}: ${lever.file} does not contain the text to change`);
+  fs.writeFileSync(file, code.split(lever.from).join(lever.to));
+  const silent = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+  const { code: bundle } = await bundleWorkflowCode({ workflowsPath: require.resolve(copy), logger: silent });
+  const out = path.join(work, `bundle-${name}.js`);
+  fs.writeFileSync(out, bundle);
+  return out;
+}
+
+/** Starts `n` orders (or ceiling workflows) on `queue`, due in an hour. */
+async function placeBacklog(stack: Stack, variant: string, queue: string, n: number): Promise<void> {
+  const due = Date.now() + 3_600_000;
+  const tag = `${queue}-${Date.now().toString(36)}`.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  for (let i = 0; i < n; i += 32) {
+    await Promise.all(
+      Array.from({ length: Math.min(32, n - i) }, async (_, j) => {
+        const k = String(i + j).padStart(5, '0');
+        if (variant === 'ceiling') {
+          const workflowId = `ft-${tag}-${k}`;
+          await stack.client.workflow.start('ceilingWorkflow', { taskQueue: queue, workflowId, args: [due] });
+        } else {
+          await startOrder(stack.client, makeOrder(`FT${tag.slice(-16)}${k}`, due), {
+            taskQueue: queue,
+            minPayWindow: BENCH_PAY_WINDOW,
+          });
+        }
+      }),
+    );
+  }
+}
+
+/** Worker CPU per first task: from polling to 3 idle seconds, less the idle rate measured after. */
+async function measureVariant(stack: Stack, variant: string, bundles: Map<string, string>, round: number) {
+  const queue = `ft-${variant}-${round}-${Date.now().toString(36)}`;
+  await placeBacklog(stack, variant, queue, ORDERS);
+  const script = variant === 'ceiling' ? 'bench/ceiling-worker.js' : 'worker/main.js';
+  const bundle = bundles.get(variant);
+  const child = await stack.worker(script, queue, bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {});
+  const pid = child.pid!;
+  const began = Date.now();
+  const cpu0 = cpuMs(pid);
+  let last = cpu0;
+  let lastAt = began;
+  for (let idle = 0; idle < 3;) {
+    await sleepMs(1_000);
+    const now = cpuMs(pid);
+    idle = now - last <= 30 ? idle + 1 : 0;
+    if (idle === 0) lastAt = Date.now();
+    last = now;
+  }
+  const busyMs = lastAt - began;
+  const idleRate = (cpuMs(pid) - last) / 1_000 || 0;
+  const cpu = last - cpu0 - idleRate * (busyMs / 1_000);
+  await stopProcess(child, 10_000);
+  return { perTaskMs: cpu / ORDERS, perSec: ORDERS / (busyMs / 1_000) };
+}
+
+async function main(): Promise<void> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-first-task-'));
+  const stack = await startStack(work, { eager: false });
+  try {
+    const bundles = new Map<string, string>();
+    for (const v of VARIANTS) {
+      const lever = LEVERS[v];
+      if (lever) bundles.set(v, await leverBundle(v, lever, work));
+      else if (v !== 'product' && v !== 'ceiling') throw new Error(`unknown variant ${v}`);
+    }
+    const samples = new Map<string, { perTaskMs: number; perSec: number }[]>(VARIANTS.map((v) => [v, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const v of VARIANTS) {
+        const m = await measureVariant(stack, v, bundles, round);
+        samples.get(v)!.push(m);
+        log(`round ${round} ${v}: ${m.perTaskMs.toFixed(2)} ms of worker CPU per first task, ${m.perSec.toFixed(0)}/s`);
+      }
+    }
+    console.log(
+      `\n| variant | worker CPU per first task, ms (median, min–max) | first tasks/s | what |\n|---|---|---|---|`,
+    );
+    for (const [v, list] of samples) {
+      const cpu = spread(list.map((s) => s.perTaskMs));
+      const rate = spread(
+        list.map((s) => s.perSec),
+        0,
+      );
+      const what = LEVERS[v] ? `${LEVERS[v].probe ? 'probe: without ' : ''}${LEVERS[v].what}` : '';
+      console.log(`| ${v} | ${cpu.median} (${cpu.min}–${cpu.max}) | ${rate.median} | ${what} |`);
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -22,6 +22,15 @@ export interface PeerRequest {
   at: string;
 }
 
+/** One request the order-service stub logged (a compensation or a payment confirmation). */
+export interface DownstreamRequest {
+  route: string;
+  idempotencyKey?: string;
+  combineOutTradeNo?: string;
+  status: number;
+  at: string;
+}
+
 /** The running stack. */
 export interface Stack {
   work: string;
@@ -33,10 +42,17 @@ export interface Stack {
   simEnv: Record<string, string>;
   /** Spawns `dist/<script>` (with `nodeArgs` before it) polling `taskQueue` and waits until it polls. */
   worker(script: string, taskQueue: string, extra?: Record<string, string>, nodeArgs?: string[]): Promise<ChildProcess>;
+  /**
+   * Spawns `dist/<script>` with a worker's environment and launch flags (logging to `<name>.log`), without waiting:
+   * a peer's worker process. Stopped with the stack.
+   */
+  spawn(script: string, name: string, extra?: Record<string, string>): ChildProcess;
   /** Registers the order at the simulator as debited (the query answers SUCCESS). */
   seed(input: OrderInput): Promise<void>;
   /** Every request the simulator has logged so far. */
   requests(): Promise<PeerRequest[]>;
+  /** Every request the order-service stub has logged so far. */
+  downstreamRequests(): Promise<DownstreamRequest[]>;
   /** Close time of each completed workflow on `taskQueue`, once at least `expected` have completed there. */
   closeTimes(taskQueue: string, expected: number): Promise<Map<string, number>>;
   stop(): Promise<void>;
@@ -70,19 +86,24 @@ export async function startStack(work: string, options: StackOptions): Promise<S
   try {
     const simEnv = await startSimulator(children);
     const peerUrl = simEnv.WECHATPAY_BASE_URL!;
+    // No pay window: the bench's orders make no pay call, so the reverse path starts at the deadline.
+    const env = { ...simEnv, TEMPORAL_ADDRESS: server.address, WECHATPAY_MIN_PAY_WINDOW: BENCH_PAY_WINDOW };
+    const spawnChild = (script: string, name: string, extra: Record<string, string> = {}, nodeArgs: string[] = []) => {
+      const child = spawnWorker(work, script, env, name, extra, nodeArgs);
+      children.push(child);
+      return child;
+    };
     const worker = async (
       script: string,
       taskQueue: string,
       extra: Record<string, string> = {},
       nodeArgs: string[] = [],
     ) => {
-      // No pay window: the bench's orders make no pay call, so the reverse path starts at the deadline.
-      const env = { ...simEnv, TEMPORAL_ADDRESS: server.address, WECHATPAY_MIN_PAY_WINDOW: BENCH_PAY_WINDOW };
-      const child = spawnWorker(work, script, env, taskQueue, extra, nodeArgs);
-      children.push(child);
+      const child = spawnChild(script, taskQueue, extra, nodeArgs);
       await waitPolling(client, server.namespace, taskQueue);
       return child;
     };
+    const downstreamAdmin = simEnv.COMPENSATION_URL!.replace(/\/compensations$/, '/__admin/requests');
     return {
       work,
       dbFile,
@@ -91,8 +112,10 @@ export async function startStack(work: string, options: StackOptions): Promise<S
       peerUrl,
       simEnv,
       worker,
+      spawn: (script, name, extra) => spawnChild(script, name, extra),
       seed: (input) => seedOrder(peerUrl, input, 'SUCCESS'),
       requests: async () => (await (await fetch(`${peerUrl}__admin/requests`)).json()) as PeerRequest[],
+      downstreamRequests: async () => (await (await fetch(downstreamAdmin)).json()) as DownstreamRequest[],
       closeTimes: (taskQueue, expected) => closeTimes(client, taskQueue, expected),
       stop,
     };

@@ -5,19 +5,34 @@
 import { markPaid, startOrder, workflowIdFor } from '../../client';
 import type { Comparison } from '../results';
 import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
-import { cpuMs, log, pooled, spread, type Spread } from '../util';
+import { cpuMs, log, pooled, rssMb, spread, type Spread } from '../util';
 
-/** A worker process and the queue it polls; `completed` counts the workflows completed there so far. */
+/**
+ * A worker process and the queue it polls; `completed` counts the workflows completed there so far; `serverPid` is
+ * its server's process (the Temporal dev server), whose CPU each batch counts too.
+ */
 export interface QueueWorker {
   queue: string;
   pid: number;
+  serverPid: number;
   completed: number;
 }
 
-/** One batch: its rate, the worker's CPU per order, and its workflow ids (for the history sample). */
+/** The processes a batch measures: a worker and its server (the Temporal dev server, or Redis for the peer). */
+export interface Processes {
+  pid: number;
+  serverPid: number;
+}
+
+/**
+ * One batch: its rate, the CPU per order of the worker and of its server, their resident memory after it, and its
+ * workflow (or job) ids (for the history sample).
+ */
 export interface Batch {
   perSec: number;
   cpuMsPerOrder: number;
+  serverCpuMsPerOrder: number;
+  rssMb: { worker: number; server: number };
   ids: string[];
 }
 
@@ -29,25 +44,45 @@ export interface ThroughputResults {
   paidRatio: Spread;
   cpuMsPerOrder: { paid: number; reversed: number; paidCeiling: number; reversedCeiling: number };
   sampleIds: { paid: string[]; reversed: string[] };
+  /** The reversed batches of each side, for the side-by-side table. */
+  reversedBatches: Record<string, Batch[]>;
 }
 
 const CONCURRENCY = 20;
 const pad = (i: number): string => String(i).padStart(5, '0');
 
-/** Runs the batch while measuring the worker's CPU; the rate is orders ÷ (last close − `from()`). */
-async function timed(
+/** Runs a batch of `n` orders while measuring its processes' CPU; `run` returns the rate and the ids. */
+export async function measured(
+  procs: Processes,
+  n: number,
+  run: () => Promise<{ perSec: number; ids: string[] }>,
+): Promise<Batch> {
+  const cpu0 = cpuMs(procs.pid);
+  const server0 = cpuMs(procs.serverPid);
+  const { perSec, ids } = await run();
+  return {
+    perSec,
+    cpuMsPerOrder: (cpuMs(procs.pid) - cpu0) / n,
+    serverCpuMsPerOrder: (cpuMs(procs.serverPid) - server0) / n,
+    rssMb: { worker: rssMb(procs.pid), server: rssMb(procs.serverPid) },
+    ids,
+  };
+}
+
+/** The batch on a Temporal worker; the rate is orders ÷ (last close − `from()`). */
+function timed(
   stack: Stack,
   w: QueueWorker,
   n: number,
   run: () => Promise<{ ids: string[]; from: number }>,
 ): Promise<Batch> {
-  const cpu0 = cpuMs(w.pid);
-  const { ids, from } = await run();
-  w.completed += n;
-  const close = await stack.closeTimes(w.queue, w.completed);
-  const cpu = cpuMs(w.pid) - cpu0;
-  const last = Math.max(...ids.map((id) => close.get(id) ?? NaN));
-  return { perSec: n / ((last - from) / 1000), cpuMsPerOrder: cpu / n, ids };
+  return measured(w, n, async () => {
+    const { ids, from } = await run();
+    w.completed += n;
+    const close = await stack.closeTimes(w.queue, w.completed);
+    const last = Math.max(...ids.map((id) => close.get(id) ?? NaN));
+    return { perSec: n / ((last - from) / 1000), ids };
+  });
 }
 
 /** `n` orders falling due together, each reconciled, reversed and compensated; the rate counts from the deadline. */
@@ -108,70 +143,89 @@ function paidCeilingBatch(stack: Stack, w: QueueWorker, tag: string, n: number):
 }
 
 type BatchFn = (stack: Stack, w: QueueWorker, tag: string, n: number) => Promise<Batch>;
+/** One side of an interleaved round: its name and how it runs a batch tagged `tag`. */
+export type Side = [name: string, run: (tag: string) => Promise<Batch>];
 
-/** `pairs` interleaved product/ceiling batches of `n` each. */
-async function interleave(
-  stack: Stack,
-  what: string,
-  [product, ceiling]: [BatchFn, BatchFn],
-  workers: { product: QueueWorker; ceiling: QueueWorker },
-  pairs: number,
-  n: number,
-): Promise<{ comparison: Comparison; ratio: Spread; product: Batch[]; ceiling: Batch[] }> {
+/**
+ * `pairs` interleaved rounds of one batch per side (product, ceiling, and any peer, in that order); each side's
+ * batches, and the ratio of the first side to the second per round.
+ */
+async function interleave(what: string, sides: Side[], pairs: number): Promise<Record<string, Batch[]>> {
   const run = Date.now().toString(36).toUpperCase();
-  const p: Batch[] = [];
-  const c: Batch[] = [];
+  const out: Record<string, Batch[]> = Object.fromEntries(sides.map(([name]) => [name, []]));
   for (let i = 0; i < pairs; i++) {
-    p.push(await product(stack, workers.product, `${run}${what[0]}${i}`, n));
-    c.push(await ceiling(stack, workers.ceiling, `${run}${what[0]}${i}`, n));
-    const ratio = p[i]!.perSec / c[i]!.perSec;
-    log(
-      `${what} pair ${i + 1}: ${p[i]!.perSec.toFixed(1)}/s vs ceiling ${c[i]!.perSec.toFixed(1)}/s → ${ratio.toFixed(2)}`,
-    );
+    for (const [name, batch] of sides) out[name]!.push(await batch(`${run}${what[0]}${i}`));
+    const rates = sides.map(([name]) => `${name} ${out[name]![i]!.perSec.toFixed(1)}/s`).join(', ');
+    const [first, second] = sides.map(([name]) => out[name]![i]!.perSec);
+    log(`${what} round ${i + 1}: ${rates} → ${(first! / second!).toFixed(2)}`);
   }
-  const ratios = p.map((b, i) => b.perSec / c[i]!.perSec);
-  const comparison = {
+  return out;
+}
+
+/** The product/ceiling comparison of two sides' batches. */
+function compare(p: Batch[], c: Batch[]): Comparison {
+  return {
     productPerSec: spread(p.map((b) => b.perSec)),
     ceilingPerSec: spread(c.map((b) => b.perSec)),
-    ratio: spread(ratios),
+    ratio: spread(p.map((b, i) => b.perSec / c[i]!.perSec)),
   };
-  return { comparison, ratio: comparison.ratio, product: p, ceiling: c };
 }
 
 const meanCpu = (batches: Batch[]): number =>
   Number((batches.reduce((s, b) => s + b.cpuMsPerOrder, 0) / batches.length).toFixed(2));
 
+/** The product's and the ceiling's sides of a kind of batch. */
+function temporalSides(
+  stack: Stack,
+  workers: { product: QueueWorker; ceiling: QueueWorker },
+  n: number,
+  fns: [BatchFn, BatchFn],
+): Side[] {
+  return [
+    ['product', (tag) => fns[0](stack, workers.product, tag, n)],
+    ['ceiling', (tag) => fns[1](stack, workers.ceiling, tag, n)],
+  ];
+}
+
 /**
  * One small unmeasured batch of each kind on each worker first, so that no measured batch pays for a cold worker;
- * then reversed pairs, then paid pairs. (The first paid ceiling batch still reads slow with the warm-up, paid pair 1 at
- * 1.28–1.40 in every run: not a cold worker, and not explained yet; the ratio is the median of the pairs.)
+ * then reversed rounds (product, ceiling, then each peer of `peers`), then paid pairs. (The first paid ceiling batch
+ * still reads slow with the warm-up, paid pair 1 at 1.28–1.40 in every run: not a cold worker, and not explained yet;
+ * the ratio is the median of the pairs.)
  */
 export async function measureThroughput(
   stack: Stack,
   workers: { product: QueueWorker; ceiling: QueueWorker },
   pairs: number,
   n: number,
+  peers: Side[] = [],
 ): Promise<ThroughputResults> {
   const warm = `${Date.now().toString(36).toUpperCase()}W`;
   const size = Math.min(20, n);
   await reversedBatch(stack, workers.product, warm, size);
   await reversedCeilingBatch(stack, workers.ceiling, warm, size);
+  for (const [, batch] of peers) await batch(`${warm}${size}`);
   await paidBatch(stack, workers.product, warm, size);
   await paidCeilingBatch(stack, workers.ceiling, warm, size);
   log(`warm-up: ${size} orders of each kind on each worker`);
-  const reversed = await interleave(stack, 'reversed', [reversedBatch, reversedCeilingBatch], workers, pairs, n);
-  const paid = await interleave(stack, 'paid', [paidBatch, paidCeilingBatch], workers, pairs, n);
+  const reversedSides = [...temporalSides(stack, workers, n, [reversedBatch, reversedCeilingBatch]), ...peers];
+  const reversed = await interleave('reversed', reversedSides, pairs);
+  const paid = await interleave('paid', temporalSides(stack, workers, n, [paidBatch, paidCeilingBatch]), pairs);
+  const comparison = {
+    reversed: compare(reversed.product!, reversed.ceiling!),
+    paid: compare(paid.product!, paid.ceiling!),
+  };
   return {
-    reversed: reversed.comparison,
-    paid: paid.comparison,
-    ratio: reversed.ratio,
-    paidRatio: paid.ratio,
+    ...comparison,
+    ratio: comparison.reversed.ratio,
+    paidRatio: comparison.paid.ratio,
     cpuMsPerOrder: {
-      reversed: meanCpu(reversed.product),
-      reversedCeiling: meanCpu(reversed.ceiling),
-      paid: meanCpu(paid.product),
-      paidCeiling: meanCpu(paid.ceiling),
+      reversed: meanCpu(reversed.product!),
+      reversedCeiling: meanCpu(reversed.ceiling!),
+      paid: meanCpu(paid.product!),
+      paidCeiling: meanCpu(paid.ceiling!),
     },
-    sampleIds: { reversed: reversed.product[0]!.ids, paid: paid.product[0]!.ids },
+    sampleIds: { reversed: reversed.product![0]!.ids, paid: paid.product![0]!.ids },
+    reversedBatches: reversed,
   };
 }

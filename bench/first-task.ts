@@ -123,7 +123,7 @@ async function measureVariant(stack: Stack, variant: string, bundles: Map<string
   const idleRate = (cpuMs(pid) - last) / 1_000 || 0;
   const cpu = last - cpu0 - idleRate * (busyMs / 1_000);
   await stopProcess(child, 10_000);
-  return { perTaskMs: cpu / ORDERS, perSec: ORDERS / (busyMs / 1_000) };
+  return { perTaskMs: cpu / ORDERS };
 }
 
 async function main(): Promise<void> {
@@ -136,12 +136,12 @@ async function main(): Promise<void> {
       if (lever) bundles.set(v, await leverBundle(v, lever, work));
       else if (v !== 'product' && v !== 'ceiling') throw new Error(`unknown variant ${v}`);
     }
-    const samples = new Map<string, { perTaskMs: number; perSec: number }[]>(VARIANTS.map((v) => [v, []]));
+    const samples = new Map<string, { perTaskMs: number }[]>(VARIANTS.map((v) => [v, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const v of VARIANTS) {
         const m = await measureVariant(stack, v, bundles, round);
         samples.get(v)!.push(m);
-        log(`round ${round} ${v}: ${m.perTaskMs.toFixed(2)} ms of worker CPU per first task, ${m.perSec.toFixed(0)}/s`);
+        log(`round ${round} ${v}: ${m.perTaskMs.toFixed(2)} ms of worker CPU per first task`);
       }
     }
     console.log(
@@ -149,12 +149,8 @@ async function main(): Promise<void> {
     );
     for (const [v, list] of samples) {
       const cpu = spread(list.map((s) => s.perTaskMs));
-      const rate = spread(
-        list.map((s) => s.perSec),
-        0,
-      );
       const what = LEVERS[v] ? `${LEVERS[v].probe ? 'probe: without ' : ''}${LEVERS[v].what}` : '';
-      console.log(`| ${v} | ${cpu.median} (${cpu.min}–${cpu.max}) | ${rate.median} | ${what} |`);
+      console.log(`| ${v} | ${cpu.median} (${cpu.min}–${cpu.max}) | ${what} |`);
     }
   } finally {
     await stack.stop();

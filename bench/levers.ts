@@ -1,14 +1,16 @@
 /**
- * `node dist/bench/first-task.js`: what a new order's first workflow task costs the worker, per workflow variant, for
- * the levers of issue 25. For each round and variant: `FIRST_TASK_ORDERS` orders (default 600) wait on a task queue
- * nobody polls, far from their deadline; then one worker process starts on it, takes them all in, and goes idle. Its
- * CPU from polling to idle, less its idle rate, divided by the orders, is the cost of one first task (the server
- * dispatches the backlog at its own pace; only the worker's CPU is counted). Variants run interleaved, round after
- * round (`FIRST_TASK_ROUNDS`, default 3), so a machine that slows down slows every variant alike.
+ * `node dist/bench/levers.js [--latency]`: the product's workflow code with one lever applied, measured beside the
+ * build's own code (and the ceiling), for issue 25. Variants (`LEVER_VARIANTS`, comma-separated; default all):
+ * `product` (the build's bundle), `ceiling` (the bench's ceiling workflow; first-task mode only), and each entry of
+ * {@link LEVERS}: the compiled workflow code with one change, bundled apart. A lever that is only a probe (it removes
+ * something the product needs) says so. Variants run interleaved, round after round (`LEVER_ROUNDS`, default 3), so a
+ * machine that slows down slows every variant alike.
  *
- * Variants (`FIRST_TASK_VARIANTS`, comma-separated; default all): `product` (the build's bundle), `ceiling` (the
- * bench's ceiling workflow: one timer), and each entry of {@link LEVERS}: the product's compiled workflow code with
- * one change, bundled apart. A lever that is only a probe (it removes something the product needs) says so.
+ * - default mode, the first workflow task: `LEVER_ORDERS` orders (default 600) wait on a task queue nobody polls, far
+ *   from their deadline; then one worker process starts on it, takes them all in and goes idle. Its CPU from polling
+ *   to idle, less its idle rate, divided by the orders, is the cost of one first task (only the worker is counted).
+ * - `--latency`: timer fired → first WeChat Pay request (p50/p99), orders due at `LEVER_RATE`/s (default 11) for
+ *   `LEVER_SECONDS` (default 10), with the bench's latency phase (`phases/latency.ts`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import { startOrder } from '../client';
 import { BENCH_PAY_WINDOW, makeOrder, ROOT, startStack, type Stack } from './stack';
 import { cpuMs, log, sleepMs, spread } from './util';
 import { stopProcess } from '../devstack/dev-server';
+import { measureLatency } from './phases/latency';
 
 /** One change to the compiled workflow code (`dist/workflows/<file>`): every `from` is replaced by `to`. */
 interface Lever {
@@ -45,6 +48,13 @@ export const LEVERS: Readonly<Record<string, Lever>> = {
     probe: true,
     what: "the Web UI's current details (set on every phase entered)",
   },
+  'no-floor-activity': {
+    file: 'order.js',
+    from: 'const floorMs = await payWindowFloor();',
+    to: 'const floorMs = 0;',
+    probe: true,
+    what: "the local activity that reads the worker's pay window floor when the order enters REVERSING",
+  },
   'no-visibility-check': {
     file: 'order.js',
     from: 'const missing = (0, visibility_1.notSetAtStart)((0, visibility_1.initialSearchAttributes)(spec, this.deadline), info.typedSearchAttributes);',
@@ -54,9 +64,13 @@ export const LEVERS: Readonly<Record<string, Lever>> = {
   },
 };
 
-const ORDERS = Number(process.env.FIRST_TASK_ORDERS ?? 600);
-const ROUNDS = Number(process.env.FIRST_TASK_ROUNDS ?? 3);
-const VARIANTS = (process.env.FIRST_TASK_VARIANTS ?? ['product', 'ceiling', ...Object.keys(LEVERS)].join(','))
+const LATENCY = process.argv.includes('--latency');
+const ORDERS = Number(process.env.LEVER_ORDERS ?? 600);
+const ROUNDS = Number(process.env.LEVER_ROUNDS ?? 3);
+const RATE = Number(process.env.LEVER_RATE ?? 11);
+const SECONDS = Number(process.env.LEVER_SECONDS ?? 10);
+const ALL = ['product', ...(LATENCY ? [] : ['ceiling']), ...Object.keys(LEVERS)];
+const VARIANTS = (process.env.LEVER_VARIANTS ?? ALL.join(','))
   .split(',')
   .map((v) => v.trim())
   .filter(Boolean);
@@ -126,8 +140,56 @@ async function measureVariant(stack: Stack, variant: string, bundles: Map<string
   return { perTaskMs: cpu / ORDERS };
 }
 
+/** First-task mode: the rounds, then one table cell per variant. */
+async function firstTaskRounds(stack: Stack, bundles: Map<string, string>): Promise<Map<string, string>> {
+  const samples = new Map<string, number[]>(VARIANTS.map((v) => [v, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const v of VARIANTS) {
+      const m = await measureVariant(stack, v, bundles, round);
+      samples.get(v)!.push(m.perTaskMs);
+      log(`round ${round} ${v}: ${m.perTaskMs.toFixed(2)} ms of worker CPU per first task`);
+    }
+  }
+  return new Map(
+    [...samples].map(([v, list]) => {
+      const cpu = spread(list);
+      return [v, `${cpu.median} (${cpu.min}–${cpu.max})`];
+    }),
+  );
+}
+
+/** Latency mode: per round and variant a fresh worker, orders due at {@link RATE}/s; one table cell per variant. */
+async function latencyRounds(stack: Stack, bundles: Map<string, string>): Promise<Map<string, string>> {
+  const samples = new Map<string, { p50: number; p99: number; cpuPerOrder: number }[]>(VARIANTS.map((v) => [v, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const v of VARIANTS) {
+      const queue = `lat-${v}-${round}-${Date.now().toString(36)}`;
+      const bundle = bundles.get(v);
+      const extra = { WECHATPAY_MAX_RPS: '10000', ...(bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {}) };
+      const child = await stack.worker('worker/main.js', queue, extra);
+      const w = { queue, pid: child.pid!, serverPid: stack.server.child.pid!, completed: 0 };
+      const cpu0 = cpuMs(w.pid);
+      const result = await measureLatency(stack, w, RATE, SECONDS);
+      const cpuPerOrder = (cpuMs(w.pid) - cpu0) / result.orders;
+      await stopProcess(child, 10_000);
+      const { p50TimerToFirstCallMs: p50, p99TimerToFirstCallMs: p99 } = result;
+      samples.get(v)!.push({ p50, p99, cpuPerOrder });
+      log(
+        `round ${round} ${v}: timer → first call p50 ${p50} ms, p99 ${p99} ms; ${cpuPerOrder.toFixed(1)} ms CPU/order`,
+      );
+    }
+  }
+  return new Map(
+    [...samples].map(([v, list]) => {
+      const median = (pick: (s: (typeof list)[number]) => number, digits: number): number =>
+        spread(list.map(pick), digits).median;
+      return [v, `${median((s) => s.p50, 0)} / ${median((s) => s.p99, 0)} · ${median((s) => s.cpuPerOrder, 1)}`];
+    }),
+  );
+}
+
 async function main(): Promise<void> {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-first-task-'));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-levers-'));
   const stack = await startStack(work, { eager: false });
   try {
     const bundles = new Map<string, string>();
@@ -136,21 +198,14 @@ async function main(): Promise<void> {
       if (lever) bundles.set(v, await leverBundle(v, lever, work));
       else if (v !== 'product' && v !== 'ceiling') throw new Error(`unknown variant ${v}`);
     }
-    const samples = new Map<string, { perTaskMs: number }[]>(VARIANTS.map((v) => [v, []]));
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const v of VARIANTS) {
-        const m = await measureVariant(stack, v, bundles, round);
-        samples.get(v)!.push(m);
-        log(`round ${round} ${v}: ${m.perTaskMs.toFixed(2)} ms of worker CPU per first task`);
-      }
-    }
+    const rows = LATENCY ? await latencyRounds(stack, bundles) : await firstTaskRounds(stack, bundles);
     console.log(
-      `\n| variant | worker CPU per first task, ms (median, min–max) | first tasks/s | what |\n|---|---|---|---|`,
+      `\n| variant | ${LATENCY ? 'timer → first call p50 / p99 (ms) · worker CPU per order (ms), medians of rounds' : 'worker CPU per first task, ms (median, min–max)'} | what |\n|---|---|---|`,
     );
-    for (const [v, list] of samples) {
-      const cpu = spread(list.map((s) => s.perTaskMs));
-      const what = LEVERS[v] ? `${LEVERS[v].probe ? 'probe: without ' : ''}${LEVERS[v].what}` : '';
-      console.log(`| ${v} | ${cpu.median} (${cpu.min}–${cpu.max}) | ${what} |`);
+    for (const [v, cell] of rows) {
+      const lever = LEVERS[v];
+      const what = lever ? `${lever.probe ? 'probe: without ' : ''}${lever.what}` : '';
+      console.log(`| ${v} | ${cell} | ${what} |`);
     }
   } finally {
     await stack.stop();

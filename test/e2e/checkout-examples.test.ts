@@ -20,7 +20,7 @@ import { DownstreamHeaders, workflowIdFor, type OrderInput, type OrderResult } f
 import { connectClient, serverAddress } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { seedOrder, startStack, TEST_HMAC_SECRET, type Stack } from '../harness/stack';
-import { describeWith, JDK_AND_MAVEN } from '../harness/needs';
+import { describeWith, GO_1_26, JDK_AND_MAVEN } from '../harness/needs';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -230,7 +230,7 @@ interface Run extends ProgramRun {
   json<T = Record<string, unknown>>(tag: string): T;
 }
 
-describeWith([JDK_AND_MAVEN])(
+describeWith([JDK_AND_MAVEN, GO_1_26])(
   'checkout examples in Java and Go drive the real worker through the public contract',
   () => {
     let client: Client;

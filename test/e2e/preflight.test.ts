@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { describeWith, OPENSSL } from '../harness/needs';
 import { orderNo } from '../harness/orders';
 import { serverAddress } from '../harness/env';
 import { TEST_HMAC_SECRET, testIdentity } from '../harness/stack';
@@ -39,22 +40,22 @@ function byName(checks: PreflightCheck[]): Record<string, PreflightCheck> {
   return Object.fromEntries(checks.map((c) => [c.name, c]));
 }
 
-beforeAll(async () => {
-  peer = await startWechatpayPeer(identity, { seed: 7 });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-'));
-  // The merchant API certificate as the merchant platform issues it: the merchant key, the merchant serial.
-  merchantCert = path.join(dir, 'apiclient_cert.pem');
-  execFileSync('openssl', [
-    ...['req', '-new', '-x509', '-key', identity.merchantPrivateKeyPath, '-out', merchantCert, '-days', '365'],
-    ...['-set_serial', `0x${identity.merchantSerial}`, '-subj', '/O=Preflight Test Merchant/CN=1900000100'],
-  ]);
-});
-afterAll(async () => {
-  await peer?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+describeWith([OPENSSL])('preflight: the go-live check', () => {
+  beforeAll(async () => {
+    peer = await startWechatpayPeer(identity, { seed: 7 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-'));
+    // The merchant API certificate as the merchant platform issues it: the merchant key, the merchant serial.
+    merchantCert = path.join(dir, 'apiclient_cert.pem');
+    execFileSync('openssl', [
+      ...['req', '-new', '-x509', '-key', identity.merchantPrivateKeyPath, '-out', merchantCert, '-days', '365'],
+      ...['-set_serial', `0x${identity.merchantSerial}`, '-subj', '/O=Preflight Test Merchant/CN=1900000100'],
+    ]);
+  });
+  afterAll(async () => {
+    await peer?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
-describe('preflight: the go-live check', () => {
   it('passes every check with good credentials; the probe query is a signed ORDER_NOT_EXIST', async () => {
     const checks = byName(await runPreflight(goodEnv()));
     expect(Object.values(checks).map((c) => [c.name, c.status])).toEqual([

@@ -1,5 +1,5 @@
 /**
- * Suites that need a tool besides Node and Go (chromium, a JDK with Maven, Prometheus): on a machine without it the
+ * Suites that need a tool besides Node (chromium, a JDK with Maven, Go 1.26+, Prometheus, openssl): on a machine without it the
  * suite is skipped with one loud line naming the install command, so `npm test` still passes on a fresh machine and
  * says what it did not run. `.ci/run` sets `REQUIRE_ALL_SUITES=1`, which turns every such skip into a failure.
  */
@@ -63,4 +63,20 @@ export const PROMETHEUS: Need = {
   name: 'Prometheus',
   found: () => commandRuns('prometheus', ['--version']),
   install: 'sudo apt-get install prometheus',
+};
+/** Go 1.26+ (`go.temporal.io/sdk` v1.51.0 needs it), for the Go checkout template. */
+export const GO_1_26: Need = {
+  name: 'Go 1.26+',
+  found: () => {
+    const out = spawnSync('go', ['version'], { encoding: 'utf8', timeout: 20_000 });
+    const [, major, minor] = /go(\d+)\.(\d+)/.exec(out.stdout ?? '') ?? [];
+    return out.status === 0 && (Number(major) > 1 || Number(minor) >= 26);
+  },
+  install: 'Go 1.26 or newer from https://go.dev/dl/',
+};
+/** The openssl command, to make a merchant certificate as the merchant platform issues one. */
+export const OPENSSL: Need = {
+  name: 'openssl',
+  found: () => commandRuns('openssl', ['version']),
+  install: 'sudo apt-get install openssl',
 };

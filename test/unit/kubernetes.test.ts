@@ -4,6 +4,7 @@
  * metrics ports, its probe paths are the worker's, its grace period outlasts the worker's shutdown grace, and it
  * runs as the image's user.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +46,13 @@ function envWithFiles(dir: string): Record<string, string> {
     WECHATPAY_PUBLIC_KEY_PATH: fs.readFileSync(identity.wechatpayPublicKeyPath, 'utf8'),
     COMPENSATION_HMAC_SECRET_PATH: 'kubernetes-example-hmac-secret\n',
   };
+  // The merchant certificate for the manifest's serial and the test merchant key (the worker checks the three agree).
+  const cert = path.join(dir, 'apiclient_cert.pem');
+  execFileSync('openssl', [
+    ...['req', '-new', '-x509', '-key', identity.merchantPrivateKeyPath, '-out', cert, '-days', '30'],
+    ...['-set_serial', `0x${env.WECHATPAY_MERCHANT_SERIAL}`, '-subj', '/CN=1900000109'],
+  ]);
+  content.WECHATPAY_MERCHANT_CERT_PATH = fs.readFileSync(cert, 'utf8');
   const out = { ...env };
   for (const [name, value] of Object.entries(env)) {
     if (!name.endsWith('_PATH')) continue;
@@ -69,6 +77,7 @@ describe('the Kubernetes example', () => {
     expect(config.compensation.hmacKey?.type).toBe('secret');
     expect(config.deployment).toEqual({ name: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID });
     expect(config.temporal.connectionOptions.tls).toBeTruthy();
+    expect(config.merchantCertificate?.serialNumber).toBe(env.WECHATPAY_MERCHANT_SERIAL);
   });
 
   it("probes the worker's own port and paths, exposes its metrics port", () => {

@@ -116,8 +116,14 @@ export interface Container {
 /**
  * Runs the worker image in the foreground of a `podman run` child (its output captured), with `env` and the key
  * folder mounted read-only at `/keys`, on a read-only root file system (as the Kubernetes example runs it).
+ * `command` replaces the image's command (e.g. the preflight); default the worker.
  */
-export function runWorkerContainer(name: string, env: Record<string, string>, keyDir: string): Container {
+export function runWorkerContainer(
+  name: string,
+  env: Record<string, string>,
+  keyDir: string,
+  command: readonly string[] = [],
+): Container {
   const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const child = spawn(
     'podman',
@@ -132,6 +138,7 @@ export function runWorkerContainer(name: string, env: Record<string, string>, ke
       `${keyDir}:/keys:ro`,
       ...envArgs,
       WORKER_IMAGE,
+      ...command,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

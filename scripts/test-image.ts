@@ -2,9 +2,9 @@
  * `npm run test:image`: the worker image as an operator runs it. Builds the Node base from Debian packages (once per
  * machine), builds the repository's `Dockerfile` on it, and runs the container (non-root, keys mounted read-only as
  * files, probes and metrics on the host network) against a dev server, the WeChat Pay simulator and the order service:
- * the container reverses an order; then, with a second order's compensation in flight, `podman stop` sends SIGTERM:
- * the worker finishes that call within its grace and exits 0, and a worker on the host finishes the order with every
- * sub-order compensated exactly once. Ends with `image: …, 0 lost` (exit 0) or says what failed (exit 1).
+ * the go-live check (`preflight`) passes in the image; the container reverses an order; then, with a second order's
+ * compensation in flight, `podman stop` sends SIGTERM: the worker finishes that call within its grace and exits 0, and
+ * a worker on the host finishes the order with every sub-order compensated exactly once. Ends with `image: …, 0 lost` (exit 0) or says what failed (exit 1).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -162,6 +162,28 @@ async function stopWithWorkInFlight(stack: Stack, container: Container): Promise
   return stopMs;
 }
 
+/**
+ * The go-live check from the image, as a Kubernetes Job would run it before a rollout: the image's node and bin with
+ * `preflight`, the worker's environment and the mounted keys; every check must pass (the certificate one is skipped:
+ * no merchant certificate is mounted). Answers the closing line's part, e.g. `preflight 5 passed`.
+ */
+async function preflightInImage(stack: Stack): Promise<string> {
+  const command = ['node', 'bin/combine-papay-worker.js', 'preflight'];
+  const job = runWorkerContainer(
+    `combine-papay-preflight-${Date.now().toString(36)}`,
+    stack.env,
+    stack.keyDir,
+    command,
+  );
+  const code = await job.exited;
+  const last = job.output().trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !/^preflight: \d+ passed, 0 warnings, 0 failed$/.test(last)) {
+    throw new Error(`preflight in the image exited ${code}:\n${job.output()}`);
+  }
+  log(`preflight in the image: ${last}`);
+  return `preflight ${/\d+ passed/.exec(last)![0]}`;
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: createJsonLogger('WARN') });
   const began = Date.now();
@@ -173,6 +195,7 @@ async function main(): Promise<void> {
   log(`image built in ${secs(buildMs)}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-image-'));
   const stack = await setUp(work);
+  const preflight = await preflightInImage(stack);
   const container = runWorkerContainer(`combine-papay-image-${Date.now().toString(36)}`, stack.env, stack.keyDir);
   try {
     const startAt = Date.now();
@@ -182,7 +205,7 @@ async function main(): Promise<void> {
     await reverseInContainer(stack, container);
     const stopMs = await stopWithWorkInFlight(stack, container);
     console.log(
-      `image: built in ${secs(buildMs)}, 2 orders reversed, stopped on SIGTERM in ${secs(stopMs)} with exit 0, 0 lost`,
+      `image: built in ${secs(buildMs)}, ${preflight}, 2 orders reversed, stopped on SIGTERM in ${secs(stopMs)} with exit 0, 0 lost`,
     );
   } finally {
     await run('podman', ['rm', '-f', container.name]).catch(() => undefined);

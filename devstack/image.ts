@@ -4,12 +4,12 @@
  * then the repository's own `Dockerfile` built on it with `podman` and Debian's `runc` (crun fails on these cgroups),
  * explicit ulimits (runc refuses without), host networking. Used by `npm run test:image`.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { projectRoot } from './data-dir';
+import { runCommandOk } from './run-command';
 
 /** The Node base image the test builds (the Dockerfile's `NODE_IMAGE` argument). */
 export const NODE_BASE_IMAGE = 'localhost/combine-papay-node-base:24';
@@ -26,17 +26,9 @@ export const PODMAN_RUN_OPTIONS = [
   '--network=host',
 ] as const;
 
-const exec = promisify(execFile);
-
-/** Runs a command; on failure the error carries its output. */
-export async function run(file: string, args: readonly string[], cwd?: string): Promise<string> {
-  try {
-    const { stdout } = await exec(file, [...args], { cwd, maxBuffer: 64 * 2 ** 20, encoding: 'utf8' });
-    return stdout;
-  } catch (err) {
-    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
-    throw new Error(`${file} ${args.join(' ')} failed: ${(err as Error).message}\n${stdout}${stderr}`.slice(0, 8_000));
-  }
+/** Runs a command; resolves its standard output, or rejects with all it said. */
+export function run(file: string, args: readonly string[], cwd?: string): Promise<string> {
+  return runCommandOk(file, args, cwd ? { cwd } : {});
 }
 
 /** Whether the image exists locally. */

@@ -4,10 +4,10 @@
  * suite, the mTLS cluster in `npm run test:cluster`. Their integration tests run only when `TEMPORAL_TASK_QUEUE` is
  * set; the counts come from the tools' own reports (Surefire XML, `go test -json`), not from scraping text.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from './data-dir';
+import { runCommand } from './run-command';
 
 /** A template language. */
 export type TemplateName = 'java' | 'go';
@@ -29,27 +29,6 @@ export interface TemplateTestRun {
 /** The folder of a template. */
 export function templateDir(name: TemplateName): string {
   return path.join(projectRoot(), 'examples', name === 'java' ? 'checkout-java' : 'checkout-go');
-}
-
-/** Runs a command to its end, collecting stdout and stderr together. */
-function runCommand(
-  cmd: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; output: string; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => {
-      output += String(c);
-      stdout += String(c);
-    });
-    child.stderr.on('data', (c: Buffer) => (output += String(c)));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output, stdout }));
-  });
 }
 
 /** Counts from Surefire's XML reports: one `<testcase>` per test, with `<failure>`, `<error>` or `<skipped>`. */
@@ -102,11 +81,13 @@ export async function runTemplateTests(name: TemplateName, env: Record<string, s
   if (name === 'java') {
     const reports = path.join(cwd, 'target', 'surefire-reports');
     fs.rmSync(reports, { recursive: true, force: true });
-    const run = await runCommand('mvn', ['-B', '-q', '-Dstyle.color=never', 'test'], cwd, fullEnv);
-    return { name, exitCode: run.code, ...surefireCounts(reports), ms: Date.now() - started, output: run.output };
+    const run = await runCommand('mvn', ['-B', '-q', '-Dstyle.color=never', 'test'], { cwd, env: fullEnv });
+    const output = run.stdout + run.stderr;
+    return { name, exitCode: run.code, ...surefireCounts(reports), ms: Date.now() - started, output };
   }
-  const run = await runCommand('go', ['test', '-count=1', '-json', './...'], cwd, fullEnv);
-  return { name, exitCode: run.code, ...goTestCounts(run.stdout), ms: Date.now() - started, output: run.output };
+  const run = await runCommand('go', ['test', '-count=1', '-json', './...'], { cwd, env: fullEnv });
+  const output = run.stdout + run.stderr;
+  return { name, exitCode: run.code, ...goTestCounts(run.stdout), ms: Date.now() - started, output };
 }
 
 /** One line for a log: `java: 14 passed, 0 failed, 0 skipped in 21.3 s`. */

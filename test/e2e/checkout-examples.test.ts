@@ -7,7 +7,7 @@
  * Builds are cached: a build is skipped while the example's sources hash to what the last build saw (the first Maven
  * or Go build downloads the SDK and takes minutes; a cached check takes milliseconds).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { DownstreamRefusal, startOrder, verifyDownstreamRequest, type DownstreamRequest } from '../../client';
+import { runCommand, runCommandOk, type CommandRun } from '../../devstack/run-command';
 import { describeTemplateRun, runTemplateTests } from '../../devstack/templates';
 import { DownstreamHeaders, workflowIdFor, type OrderInput, type OrderResult } from '../../workflows/contract';
 import { connectClient, serverAddress } from '../harness/env';
@@ -93,28 +94,9 @@ function alteredRequests(real: readonly WireRequest[]): WireRequest[] {
   ];
 }
 
-/** A finished program: exit code and output. */
-interface ProgramRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a program (killed after 90 s) with `env` on top of this process's environment. */
-function runProgram(cmd: string, args: string[], env: Record<string, string>): Promise<ProgramRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += String(c)));
-    child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runProgram(cmd: string, args: string[], env: Record<string, string>): Promise<CommandRun> {
+  return runCommand(cmd, args, { env: { ...process.env, ...env }, timeoutMs: 90_000 });
 }
 
 /** How to build and run one example. */
@@ -207,23 +189,14 @@ async function buildExample(example: Example): Promise<BuildReport> {
     throw new Error(`the ${example.name} example needs ${example.install}: \`${probe}\` is not usable`);
   }
   const [cmd, args] = example.build;
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: example.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (c: Buffer) => (text += String(c)));
-    child.stderr.on('data', (c: Buffer) => (text += String(c)));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(text) : reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${text}`)),
-    );
-  });
+  const output = await runCommandOk(cmd, args, { cwd: example.dir });
   if (!fs.existsSync(example.artifact)) throw new Error(`${cmd} built no ${example.artifact}:\n${output}`);
   fs.writeFileSync(example.stamp, `${hash}\n`);
   return { name: example.name, cached: false, ms: Date.now() - started };
 }
 
 /** A finished run of an example: its exit code and output lines by tag (`RESULT`, `REFUSED`, …). */
-interface Run extends ProgramRun {
+interface Run extends CommandRun {
   /** The text after `TAG ` of every line with that tag, in order. */
   lines(tag: string): string[];
   /** The JSON after `TAG ` of the first line with that tag. */

@@ -4,12 +4,12 @@
  * checkout that knows only the package (JavaScript, and TypeScript checked against its declarations) runs an order
  * through to its reversal; the worker then stops cleanly on SIGTERM.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from '../../devstack/dev-server';
+import { runCommandOk } from '../../devstack/run-command';
 import { HEALTH_PATHS, probeStatus } from '../../worker/health';
 import { serverAddress } from '../harness/env';
 import { orderInput } from '../harness/orders';
@@ -17,21 +17,6 @@ import { seedOrder, startStack, type Stack } from '../harness/stack';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE = 'combine-papay-timeout';
-/** Child processes run while this process serves the simulated WeChat Pay and order service: never block it. */
-async function run(
-  file: string,
-  args: string[],
-  options: Parameters<typeof execFile>[2] & { encoding?: 'utf8' },
-): Promise<{ stdout: string }> {
-  try {
-    const { stdout } = await promisify(execFile)(file, args, { ...options, encoding: 'utf8' });
-    return { stdout };
-  } catch (err) {
-    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
-    throw new Error(`${(err as Error).message}\n${stdout}${stderr}`);
-  }
-}
-
 /** A PATH with Node and the system's tools but no Go (and no repository tools). */
 function pathWithoutGo(): string {
   const dirs = [path.dirname(process.execPath), '/usr/bin', '/bin'];
@@ -141,21 +126,21 @@ describe('the package, installed by a consumer', () => {
     const input = orderInput({ dueInMs: 1_000 });
     await seedOrder(stack.peer, input);
     // The go-live check from the installed bin, with the worker's environment: the seeded order answers signed.
-    const { stdout: preflight } = await run(
+    // Child processes run while this process serves the simulated WeChat Pay and order service: never block it.
+    const preflight = await runCommandOk(
       path.join(installed, '.bin', 'combine-papay-worker'),
       ['preflight', '--query', input.combineOutTradeNo],
-      { cwd: consumer, env: { ...env, ...stack.env }, encoding: 'utf8', timeout: 60_000 },
+      { cwd: consumer, env: { ...env, ...stack.env }, timeoutMs: 60_000 },
     );
     expect(preflight).toContain(`PASS  signed query: ${input.combineOutTradeNo} found, signed and verified`);
     expect(preflight.trim().split('\n').at(-1)).toBe('preflight: 5 passed, 0 warnings, 0 failed');
     fs.writeFileSync(path.join(consumer, 'order.json'), JSON.stringify(input));
     fs.writeFileSync(path.join(consumer, 'checkout.js'), CHECKOUT_JS);
     const { address, namespace } = serverAddress();
-    const { stdout: answer } = await run(process.execPath, ['checkout.js', 'order.json'], {
+    const answer = await runCommandOk(process.execPath, ['checkout.js', 'order.json'], {
       cwd: consumer,
       env: { ...env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: stack.taskQueue },
-      encoding: 'utf8',
-      timeout: 90_000,
+      timeoutMs: 90_000,
     });
     expect(JSON.parse(answer)).toEqual({
       payments: 1,
@@ -170,7 +155,7 @@ describe('the package, installed by a consumer', () => {
 
     // TypeScript sees the package's declarations through its `exports`.
     fs.writeFileSync(path.join(consumer, 'checkout.ts'), CHECKOUT_TS);
-    await run(
+    await runCommandOk(
       process.execPath,
       [
         path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
@@ -185,7 +170,7 @@ describe('the package, installed by a consumer', () => {
         'es2022',
         'checkout.ts',
       ],
-      { cwd: consumer, encoding: 'utf8' },
+      { cwd: consumer },
     );
 
     child.kill('SIGTERM');

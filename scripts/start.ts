@@ -92,8 +92,10 @@ async function runDemo(server: DevServer, sims: Simulators): Promise<void> {
 async function main(): Promise<void> {
   fs.mkdirSync(DATA_DIR, { recursive: true });
   await checkPorts();
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and forwarded by npm), and a second signal
+  // without a handler would kill it mid-shutdown, leaving the dev server and the worker running. shutdown() runs once.
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
   console.log('Starting the Temporal dev server (state in .data/temporal.sqlite)…');
   const server = await startDevServer({
     port: PORTS.temporal,

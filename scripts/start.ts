@@ -21,15 +21,15 @@ const running: { children: ChildProcess[]; server?: DevServer; sims?: Simulators
 };
 let stopping = false;
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    console.log('\nStopping: worker, simulators, Temporal dev server…');
-    await Promise.all(running.children.map((c) => stopProcess(c, 25_000)));
-    await Promise.all([running.sims?.peer.close(), running.sims?.orderService.close()]);
-    await running.server?.stop();
-    console.log('Stopped. History is kept in .data/temporal.sqlite for the next npm start.');
-  }
+/** Stops everything, then exits; a second call (a second Ctrl-C) leaves the first to finish. */
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nStopping: worker, simulators, Temporal dev server…');
+  await Promise.all(running.children.map((c) => stopProcess(c, 25_000)));
+  await Promise.all([running.sims?.peer.close(), running.sims?.orderService.close()]);
+  await running.server?.stop();
+  console.log('Stopped. History is kept in .data/temporal.sqlite for the next npm start.');
   process.exit(code);
 }
 

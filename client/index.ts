@@ -45,6 +45,7 @@ export { RestartInputMismatchError } from './restart';
 export {
   DOWNSTREAM_MAX_SKEW_SECONDS,
   DownstreamRefusal,
+  expectedIdempotencyKey,
   verifyDownstreamRequest,
   type DownstreamRequest,
   type DownstreamVerdict,

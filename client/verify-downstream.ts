@@ -72,3 +72,18 @@ export function verifyDownstreamRequest(
   }
   return { ok: true, idempotencyKey: key };
 }
+
+/**
+ * The Idempotency-Key a received body implies: `<combineOutTradeNo>:<outTradeNo>` for a compensation,
+ * `<combineOutTradeNo>:paid` for a payment confirmation (no `outTradeNo`); undefined when the body is not such JSON.
+ * Pass it as `expectedIdempotencyKey` to {@link verifyDownstreamRequest}.
+ */
+export function expectedIdempotencyKey(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { combineOutTradeNo?: unknown; outTradeNo?: unknown };
+    if (typeof parsed.combineOutTradeNo !== 'string') return undefined;
+    return `${parsed.combineOutTradeNo}:${typeof parsed.outTradeNo === 'string' ? parsed.outTradeNo : 'paid'}`;
+  } catch {
+    return undefined;
+  }
+}

@@ -14,7 +14,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { DownstreamRefusal, startOrder, verifyDownstreamRequest, type DownstreamRequest } from '../../client';
+import {
+  DownstreamRefusal,
+  expectedIdempotencyKey,
+  startOrder,
+  verifyDownstreamRequest,
+  type DownstreamRequest,
+} from '../../client';
 import { runCommand, runCommandOk, type CommandRun } from '../../devstack/run-command';
 import { describeTemplateRun, runTemplateTests } from '../../devstack/templates';
 import { DownstreamHeaders, workflowIdFor, type OrderInput, type OrderResult } from '../../workflows/contract';
@@ -52,20 +58,9 @@ const MIN_TEMPLATE_TESTS = 10;
 /** A downstream request as the order service received it: the three headers by contract name, the raw body. */
 type WireRequest = { headers: Record<string, string>; body: string };
 
-/** The Idempotency-Key a body implies: `<combineOutTradeNo>:<outTradeNo>`, or `<combineOutTradeNo>:paid`. */
-function impliedKey(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { combineOutTradeNo?: unknown; outTradeNo?: unknown };
-    if (typeof parsed.combineOutTradeNo !== 'string') return undefined;
-    return `${parsed.combineOutTradeNo}:${typeof parsed.outTradeNo === 'string' ? parsed.outTradeNo : 'paid'}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The TypeScript sample's verdict, in the templates' `verify` output form (refusals by code). */
 function tsVerdict(request: DownstreamRequest): string {
-  const key = impliedKey(request.body);
+  const key = expectedIdempotencyKey(request.body);
   const verdict = verifyDownstreamRequest(TEST_HMAC_SECRET, request, key ? { expectedIdempotencyKey: key } : {});
   return verdict.ok ? `VERIFIED ${verdict.idempotencyKey}` : `REFUSED_REQUEST ${verdict.refusal}`;
 }

@@ -10,7 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { createWechatpayClient } from '../../wechatpay/client';
 import { downstreamSignature } from '../../activities/downstream';
-import { DownstreamRefusal, verifyDownstreamRequest, type DownstreamRequest } from '../../client';
+import {
+  DownstreamRefusal,
+  expectedIdempotencyKey,
+  verifyDownstreamRequest,
+  type DownstreamRequest,
+} from '../../client';
 import { parseAuthorization, signAnswer, verifyRequestSignature } from '../../simulator/signing';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signing-'));
@@ -191,5 +196,14 @@ describe("the order service's check of a downstream request (verifyDownstreamReq
       ...(expectedIdempotencyKey ? { expectedIdempotencyKey } : {}),
     });
     expect(verdict).toMatchObject({ ok: false, refusal });
+  });
+
+  it('derives the key a body implies: a compensation, a payment confirmation, anything else none', () => {
+    expect(expectedIdempotencyKey(JSON.stringify({ combineOutTradeNo: 'P1', outTradeNo: 'P1S1' }))).toBe('P1:P1S1');
+    expect(expectedIdempotencyKey(JSON.stringify({ combineOutTradeNo: 'P1', source: 'WECHATPAY_QUERY' }))).toBe(
+      'P1:paid',
+    );
+    expect(expectedIdempotencyKey(JSON.stringify({ outTradeNo: 'P1S1' }))).toBeUndefined();
+    expect(expectedIdempotencyKey('not json')).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import { createCompensationActivity, type CompensationDeps } from './compensatio
 import { createConfirmationActivity, type ConfirmationDeps } from './confirmation';
 import { createQueryActivity } from './query';
 import { createReverseActivity } from './reverse';
+import { createReversingContextActivity, type RunLookup } from './reversing-context';
 import type { WechatpayCallDeps } from './wechatpay-call';
 
 /** What the activities need from the worker. */
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   confirmation: ConfirmationDeps;
   /** The pay window floor (`WECHATPAY_MIN_PAY_WINDOW`), in milliseconds. */
   payWindowFloorMs: number;
+  /** The look-up of an order's earlier runs (the worker's connection to Temporal). */
+  runs: RunLookup;
 }
 
 /** Builds the activities for `Worker.create({ activities })`. */
@@ -22,9 +25,11 @@ export function createActivities(deps: ActivityDeps) {
     reverseCombineOrder: createReverseActivity(deps.wechatpay),
     compensateSubOrder: createCompensationActivity(deps.compensation),
     confirmPayment: createConfirmationActivity(deps.confirmation),
+    /** Lifecycle 1.1's local activity when an order enters REVERSING (floor and earlier runs). */
+    reversingContext: createReversingContextActivity(deps),
     /**
-     * The worker's pay window floor in milliseconds, run as a local activity when an order enters REVERSING: its
-     * answer is recorded in the order's history, so replay never reads a worker's environment.
+     * Lifecycle 1.0's local activity when an order enters REVERSING (the floor alone), kept for orders pinned to
+     * deployment version 1.0.0 while a worker of this build serves them in tests.
      */
     payWindowFloor: async (): Promise<number> => deps.payWindowFloorMs,
   };

@@ -1,6 +1,7 @@
 /** The client's typed errors: each says what happened to the order and what the caller should do. */
 import type { ValidationIssue } from '../workflows/validation';
 import { formatIssues } from '../workflows/validation';
+import { ErrorType } from '../workflows/contract';
 
 /** The input broke a rule; `issues` names every bad field. */
 export class OrderInputError extends Error {
@@ -29,6 +30,25 @@ export class MarkPaidRefusedError extends OrderUpdateRefusedError {
 /** `beginPayment` was refused: the reversal has begun (or the order is paid), so the pay call must not be sent. */
 export class BeginPaymentRefusedError extends OrderUpdateRefusedError {
   override name = 'BeginPaymentRefusedError';
+}
+
+/**
+ * A start or Update-With-Start reached the order's running run, whose terms differ from this call's input: nothing was
+ * started or changed, and the checkout must not send a pay call on its own terms.
+ */
+export class OrderInputConflictError extends Error {
+  readonly type = ErrorType.ORDER_INPUT_CONFLICT;
+  constructor(
+    readonly combineOutTradeNo: string,
+    /** The input fields that differ from the running order's (`subOrders`, `paymentTimeout`, …). */
+    readonly fields: string[],
+  ) {
+    super(
+      `order ${combineOutTradeNo} is already running with other terms: ${fields.join(', ')} differ from this ` +
+        "call's input. The running order keeps its own; send no pay call on this input (check which is right).",
+    );
+    this.name = 'OrderInputConflictError';
+  }
 }
 
 /**

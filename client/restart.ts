@@ -4,9 +4,13 @@
  * could settle one order two ways — confirmed paid by one run and compensated by the other — so it is refused, naming
  * the fields that differ, unless the caller forces it.
  */
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { OrderSpec } from '../workflows/contract';
+import { orderTerms, termsDifferences } from '../workflows/terms';
 import { validateOrderInput } from '../workflows/validation';
+
+/** The activity type of the reverse, as the workflow schedules it. */
+const REVERSE_ACTIVITY = 'reverseCombineOrder';
 
 /** Run statuses of an order's workflow that end it without an outcome. */
 export const ENDED_WITHOUT_OUTCOME: ReadonlySet<string> = new Set([
@@ -32,9 +36,15 @@ export class RestartInputMismatchError extends Error {
   }
 }
 
-/** The ended run of an order: its status, its input as sent, and that input resolved as its run resolved it. */
+/**
+ * The ended run of an order: its run id and status, its input as sent, that input resolved as its run resolved it,
+ * and whether it (or a run it followed) sent a reverse.
+ */
 export interface EndedRun {
+  runId: string;
   status: string;
+  /** A reverse was scheduled by this run, or carried by its own `restart` input: the next run starts confirming. */
+  reverseSent: boolean;
   input: Record<string, unknown>;
   /** Undefined when the ended run's input was invalid (that run failed on it): nothing to compare with. */
   spec: OrderSpec | undefined;
@@ -44,38 +54,46 @@ export interface EndedRun {
 export async function endedRun(client: Client, workflowId: string): Promise<EndedRun | undefined> {
   const handle = client.workflow.getHandle(workflowId);
   let status: string;
+  let runId: string;
   try {
-    status = (await handle.describe()).status.name;
+    const described = await handle.describe();
+    status = described.status.name;
+    runId = described.runId;
   } catch {
     return undefined;
   }
   if (!ENDED_WITHOUT_OUTCOME.has(status)) return undefined;
-  const started = (await handle.fetchHistory()).events?.[0];
-  const attributes = started?.workflowExecutionStartedEventAttributes;
-  const payload = attributes?.input?.payloads?.[0];
-  if (!payload || !started?.eventTime) return { status, input: {}, spec: undefined };
+  const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  const scheduledReverse = events.some(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === REVERSE_ACTIVITY,
+  );
+  const { input, spec } = startInput(client, events);
+  return { runId, status, reverseSent: scheduledReverse || spec?.restart?.reverseSent === true, input, spec };
+}
+
+/** The input a run was started with (its first history event), as sent and as its run resolved it. */
+export function startInput(
+  client: Client,
+  events: readonly HistoryEvent[],
+): { input: Record<string, unknown>; spec: OrderSpec | undefined } {
+  const started = events[0];
+  const payload = started?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload || !started?.eventTime) return { input: {}, spec: undefined };
   const input = client.options.loadedDataConverter.payloadConverter.fromPayload<Record<string, unknown>>(payload);
   const startedAt = Number(started.eventTime.seconds ?? 0) * 1_000 + Math.floor((started.eventTime.nanos ?? 0) / 1e6);
   const checked = validateOrderInput(input, startedAt);
-  return { status, input, spec: checked.ok ? checked.spec : undefined };
+  return { input, spec: checked.ok ? checked.spec : undefined };
 }
 
-/** The input fields in which two resolved orders differ (empty: the same order). */
+/** One event of a fetched history. */
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** The input fields in which two resolved orders differ (empty: the same order), retry settings included. */
 export function inputDifferences(ended: OrderSpec, next: OrderSpec): string[] {
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  const fields: [string, unknown, unknown][] = [
-    ['combineAppid', ended.combineAppid, next.combineAppid],
-    ['subOrders', byOutTradeNo(ended.subOrders), byOutTradeNo(next.subOrders)],
-    ['paymentTimeout', ended.paymentTimeoutMs, next.paymentTimeoutMs],
-    ['orderCreatedAt', ended.orderCreatedAt, next.orderCreatedAt],
-    ['payWindow', ended.payWindowMs, next.payWindowMs],
-    ['onPaidAtDeadline', ended.onPaidAtDeadline, next.onPaidAtDeadline],
-    ['retryPolicy.wechatpay', ended.wechatpayRetry, next.wechatpayRetry],
-    ['retryPolicy.downstream', ended.downstreamRetry, next.downstreamRetry],
+  return [
+    ...termsDifferences(orderTerms(ended), orderTerms(next), true),
+    ...(same(ended.wechatpayRetry, next.wechatpayRetry) ? [] : ['retryPolicy.wechatpay']),
+    ...(same(ended.downstreamRetry, next.downstreamRetry) ? [] : ['retryPolicy.downstream']),
   ];
-  return fields.filter(([, a, b]) => !same(a, b)).map(([name]) => name);
-}
-
-function byOutTradeNo(subOrders: OrderSpec['subOrders']): OrderSpec['subOrders'] {
-  return [...subOrders].sort((a, b) => (a.outTradeNo < b.outTradeNo ? -1 : a.outTradeNo > b.outTradeNo ? 1 : 0));
 }

@@ -26,12 +26,13 @@ import {
   type OrderSpec,
 } from '../workflows/contract';
 import { PAY_CALL_TIMEOUT_MS, paymentDeadline } from '../workflows/policies';
+import { orderTerms, termsDifferences } from '../workflows/terms';
 import { validateOrderInput } from '../workflows/validation';
 import { initialSearchAttributes, orderMemo } from '../workflows/visibility';
 import { durationSetting, withCallDeadline, type CallOptions } from './deadline';
-import { BeginPaymentRefusedError, OrderInputError, OrderRunEndedError } from './errors';
+import { BeginPaymentRefusedError, OrderInputConflictError, OrderInputError, OrderRunEndedError } from './errors';
 import { refusalOf } from './orders';
-import { ENDED_WITHOUT_OUTCOME, RestartInputMismatchError, endedRun, inputDifferences } from './restart';
+import { ENDED_WITHOUT_OUTCOME, RestartInputMismatchError, endedRun, inputDifferences, startInput } from './restart';
 
 /** The workflow function's shape, for typed handles. */
 type OrderWorkflow = (input: OrderInput) => Promise<OrderResult>;
@@ -108,13 +109,33 @@ function orderStartOptions(
   };
 }
 
-/** The status of the order's existing run; throws {@link OrderRunEndedError} when it ended without an outcome. */
-async function existingRun(client: Client, spec: OrderSpec): Promise<WorkflowHandle<OrderWorkflow>> {
+/**
+ * The order's existing run. Throws {@link OrderRunEndedError} when it ended without an outcome, and
+ * {@link OrderInputConflictError} when it is running with other terms than `spec` (`givenCreatedAt`: the caller's
+ * input named its `orderCreatedAt`, so that is compared too).
+ */
+async function existingRun(
+  client: Client,
+  spec: OrderSpec,
+  givenCreatedAt: boolean,
+): Promise<WorkflowHandle<OrderWorkflow>> {
   const workflowId = workflowIdFor(spec.combineOutTradeNo);
   const handle = client.workflow.getHandle<OrderWorkflow>(workflowId);
-  const status = (await handle.describe()).status.name;
+  const described = await handle.describe();
+  const status = described.status.name;
   if (ENDED_WITHOUT_OUTCOME.has(status)) throw new OrderRunEndedError(spec.combineOutTradeNo, workflowId, status);
+  if (status === 'RUNNING') {
+    const running = await runningSpec(client, workflowId, described.runId);
+    const differs = running ? termsDifferences(orderTerms(running), orderTerms(spec), givenCreatedAt) : [];
+    if (differs.length > 0) throw new OrderInputConflictError(spec.combineOutTradeNo, differs);
+  }
   return handle;
+}
+
+/** The running run's order as its workflow resolved it (from its first history event), or undefined. */
+async function runningSpec(client: Client, workflowId: string, runId: string): Promise<OrderSpec | undefined> {
+  const { events } = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  return startInput(client, events ?? []).spec;
 }
 
 /**
@@ -139,8 +160,10 @@ export async function startOrder(client: Client, input: OrderInput, options: Sta
     return { handle: handle as StartedOrder['handle'], workflowId: startOptions.workflowId, alreadyStarted: false };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    // Running or completed: that run is the order's. Ended without an outcome: nobody reverses it — say so.
-    return { handle: await existingRun(client, spec), workflowId: startOptions.workflowId, alreadyStarted: true };
+    // Running (with the same terms) or completed: that run is the order's. Ended without an outcome: nobody reverses
+    // it — say so.
+    const handle = await existingRun(client, spec, args.orderCreatedAt !== undefined);
+    return { handle, workflowId: startOptions.workflowId, alreadyStarted: true };
   }
 }
 
@@ -184,10 +207,15 @@ export async function startOrderAndBeginPayment(
       if (refusal) throw new BeginPaymentRefusedError(spec.combineOutTradeNo, refusal);
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       // The order's run has closed: it takes no pay call (and a run that ended without an outcome is named).
-      await existingRun(client, spec);
+      await existingRun(client, spec, input.orderCreatedAt !== undefined);
       throw new BeginPaymentRefusedError(spec.combineOutTradeNo, 'beginPayment refused: the order has ended');
     }
   });
+  // The order answers its terms (lifecycle 1.1 on): attached to a running order with other terms, send no pay call.
+  const differs = payment.order
+    ? termsDifferences(payment.order, orderTerms(spec), input.orderCreatedAt !== undefined)
+    : [];
+  if (differs.length > 0) throw new OrderInputConflictError(spec.combineOutTradeNo, differs);
   return { handle: await startWorkflowOperation.workflowHandle(), workflowId: startOptions.workflowId, payment };
 }
 
@@ -204,10 +232,12 @@ async function restartInput(
   const ended = await endedRun(client, workflowId);
   if (!ended) return input;
   const createdAt = ended.input.orderCreatedAt;
-  const next =
-    input.orderCreatedAt === undefined && typeof createdAt === 'string'
-      ? { ...input, orderCreatedAt: createdAt }
-      : input;
+  // The new run follows the ended one: it carries what that run did (a reverse sent → it starts confirming).
+  const next: OrderInput = {
+    ...input,
+    ...(input.orderCreatedAt === undefined && typeof createdAt === 'string' ? { orderCreatedAt: createdAt } : {}),
+    restart: { previousRunId: ended.runId, reverseSent: ended.reverseSent },
+  };
   if (ended.spec && !options.forceInput) {
     const differs = inputDifferences(ended.spec, checkOrderInput(next, Date.now(), payWindowFloorMs(options)));
     if (differs.length > 0) throw new RestartInputMismatchError(input.combineOutTradeNo, differs);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createWechatpayClient } from '../wechatpay/client';
+import { createRunLookup } from './run-lookup';
 import { wechatpayTaskQueue } from '../workflows/contract';
 import type { WorkerConfig } from './config';
 import type { Metrics } from '../activities/metrics';
@@ -98,6 +99,7 @@ export async function createProductWorker(
       compensation: { ...config.compensation, ...metrics },
       confirmation: { ...config.confirmation, ...metrics },
       payWindowFloorMs: config.payWindowFloorMs,
+      runs: createRunLookup(connection, config.temporal.namespace),
     });
     const worker = await Worker.create({
       connection,

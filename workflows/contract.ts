@@ -106,6 +106,20 @@ export interface OrderInput {
   onPaidAtDeadline?: OnPaidAtDeadline;
   /** Optional retry overrides, e.g. for tests or a WeChat Pay outage plan. */
   retryPolicy?: { wechatpay?: RetrySettings; downstream?: RetrySettings };
+  /**
+   * Set by the client's restart of a run that ended without an outcome (never by a checkout): which run it follows
+   * and whether that run (or one it followed) sent a reverse. With it, the new run carries on from the ended one
+   * instead of waiting for an operator (`EARLIER_RUN_ENDED`); with `reverseSent` it starts confirming.
+   */
+  restart?: RestartOf;
+}
+
+/** What a restarted run carries from the run it follows (**contract**: input field `restart`). */
+export interface RestartOf {
+  /** The run id of the ended run this one follows. */
+  previousRunId: string;
+  /** That run, or one it followed, sent a reverse: the order is confirming for life (no ADOPT, no "nothing to reverse"). */
+  reverseSent: boolean;
 }
 
 /** What to do with an order WeChat Pay shows paid once the deadline has passed (**contract**). */
@@ -140,6 +154,44 @@ export interface OrderSpec {
   wechatpayRetry: ResolvedRetry;
   /** Retries of the downstream calls, compensation and payment confirmation (input `retryPolicy.downstream`). */
   downstreamRetry: ResolvedRetry;
+  /** The run this one restarts (input `restart`), when the client restarted an order whose run ended. */
+  restart?: RestartOf;
+}
+
+/**
+ * The terms of an order that a second start or Update-With-Start must agree with (**contract**: `beginPayment`
+ * answers them, so a checkout attaching to a running order learns whether it believes the same order).
+ */
+export interface OrderTerms {
+  combineAppid: string;
+  subOrders: SubOrderInput[];
+  paymentTimeoutMs: number;
+  /** ISO-8601. */
+  orderCreatedAt: string;
+  payWindowMs: number;
+  onPaidAtDeadline: OnPaidAtDeadline;
+}
+
+/** An earlier, closed run of the same workflow id (found in visibility when the order enters REVERSING). */
+export interface EarlierRun {
+  runId: string;
+  /** Its execution status as Temporal names it: `COMPLETED`, `FAILED`, `TERMINATED`, `CANCELED`, `TIMED_OUT`, … */
+  status: string;
+  /** ISO-8601, when known. */
+  closedAt?: string;
+}
+
+/**
+ * What the worker answers when an order enters REVERSING (a local activity, recorded in the history): its pay window
+ * floor, and the earlier runs of the order's workflow id.
+ */
+export interface ReversingContext {
+  /** The worker's pay window floor (`WECHATPAY_MIN_PAY_WINDOW`), in milliseconds. */
+  payWindowFloorMs: number;
+  /** Earlier closed runs of this workflow id, newest first (at most a few). */
+  earlierRuns: EarlierRun[];
+  /** One of the earlier runs that ended without an outcome scheduled a reverse (read from its history). */
+  reverseSentByEarlierRun: boolean;
 }
 
 /** The reverse request the activity sends (no secrets: keys live in the worker). */
@@ -263,14 +315,36 @@ export interface PaymentConfirmationResult {
 }
 
 /**
- * Header names of a downstream request (**contract**; the names predate the payment confirmation, which shares them):
- * the signature is `sha256=<hex HMAC-SHA256 over "<timestamp>.<Idempotency-Key>.<body>">`, the timestamp Unix seconds.
+ * Header names of a downstream request (**contract**), a Standard Webhooks request: `webhook-id` (the idempotency key,
+ * the same on every retry), `webhook-timestamp` (Unix seconds, the send time), `webhook-signature` (one
+ * `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` per configured secret, space-separated); the webhook-id is
+ * also sent as `Idempotency-Key`.
  */
 export const DownstreamHeaders = {
+  WEBHOOK_ID: 'webhook-id',
+  TIMESTAMP: 'webhook-timestamp',
+  SIGNATURE: 'webhook-signature',
   IDEMPOTENCY_KEY: 'Idempotency-Key',
-  TIMESTAMP: 'X-Compensation-Timestamp',
-  SIGNATURE: 'X-Compensation-Signature',
 } as const;
+
+/** What a downstream webhook is for: the receiving endpoint states which one it expects (**contract**). */
+export type DownstreamPurpose = 'compensation' | 'confirmation';
+
+/** The body `type` of each downstream webhook (**contract**): `{ type, timestamp, data }`. */
+export const DownstreamEventType = {
+  compensation: 'sub_order.compensate',
+  confirmation: 'order.paid',
+} as const satisfies Record<DownstreamPurpose, string>;
+
+/** The `webhook-id` of a sub-order's compensation: `compensation:<combineOutTradeNo>:<outTradeNo>` (**contract**). */
+export function compensationWebhookId(request: { combineOutTradeNo: string; outTradeNo: string }): string {
+  return `compensation:${request.combineOutTradeNo}:${request.outTradeNo}`;
+}
+
+/** The `webhook-id` of an order's payment confirmation: `confirmation:<combineOutTradeNo>` (**contract**). */
+export function confirmationWebhookId(request: { combineOutTradeNo: string }): string {
+  return `confirmation:${request.combineOutTradeNo}`;
+}
 
 /** Why a sub-order is compensated. */
 export const CompensationReason = {
@@ -435,6 +509,13 @@ export interface OrderStatus {
   attention?: { step: AttentionStep; reason: string; since: string };
   resolution?: { note: string; at: string };
   /**
+   * Earlier closed runs of this order's workflow id, as found when it entered REVERSING: with any, the order moves
+   * no money on its own (NEEDS_ATTENTION `EARLIER_RUN_ENDED`) unless it is the client's restart of an ended run.
+   */
+  earlierRuns?: EarlierRun[];
+  /** The ended run this one restarts (input `restart`). */
+  restartOf?: RestartOf;
+  /**
    * Operator signals received, newest last (bounded). `cancelRequest` is a Temporal cancellation request (the Web
    * UI's "Request Cancellation", `temporal workflow cancel`): accepted like cancelOrder while awaiting payment, else
    * recorded and the order goes on.
@@ -448,7 +529,13 @@ export interface OrderStatus {
 }
 
 /** The step an order in NEEDS_ATTENTION is stuck at. */
-export type AttentionStep = 'QUERY' | 'REVERSE' | 'CONFIRM' | 'COMPENSATION' | 'PAYMENT_CONFIRMATION';
+export type AttentionStep =
+  | 'EARLIER_RUN'
+  | 'QUERY'
+  | 'REVERSE'
+  | 'CONFIRM'
+  | 'COMPENSATION'
+  | 'PAYMENT_CONFIRMATION';
 
 /** How an order came to be paid (**contract**). */
 export interface PaidInfo {
@@ -476,6 +563,11 @@ export interface BeginPaymentResult {
   reverseNotBefore: string;
   /** How many pay calls were announced so far, this one included. */
   payments: number;
+  /**
+   * The running order's terms: a checkout compares them with its own and sends no pay call when they differ
+   * (`OrderInputConflictError`). Absent from orders started on deployment version 1.0.0.
+   */
+  order?: OrderTerms;
 }
 
 /** What `markPaid` may carry: the pay call's answer or a query result, for the record. */
@@ -540,16 +632,30 @@ export const ErrorType = {
   NOT_FOUND_AFTER_FOUND: 'NOT_FOUND_AFTER_FOUND',
   /** A sub-order showed REFUND before any reverse of ours: refunded elsewhere, partial or full unknown. */
   REFUNDED_BEFORE_REVERSE: 'REFUNDED_BEFORE_REVERSE',
-  /** The downstream refused the payment confirmation of an adopted order (4xx other than 408/409/429). Never retried. */
+  /** The downstream refused the payment confirmation of an adopted order (4xx but 401/403/408/409/429). Never retried. */
   CONFIRMATION_REJECTED: 'CONFIRMATION_REJECTED',
   /** The payment confirmation failed transiently (5xx, 408, 429, network). Retried. */
   CONFIRMATION_TRANSIENT: 'CONFIRMATION_TRANSIENT',
-  /** The downstream order service refused a compensation (4xx other than 408/409/429). Never retried. */
+  /** The downstream order service refused a compensation (4xx but 401/403/408/409/429). Never retried. */
   COMPENSATION_REJECTED: 'COMPENSATION_REJECTED',
   /** The downstream order service failed transiently (5xx, 408, 429, network). Retried. */
   COMPENSATION_TRANSIENT: 'COMPENSATION_TRANSIENT',
+  /**
+   * A compensation or payment confirmation answered 401/403: our signature is not (yet) accepted (a secret rotation in
+   * progress, a wrong secret). Retried every `COMPENSATION_AUTH_RETRY_DELAY` within the step's retry window and counted
+   * in `combine_papay_downstream_unauthorized`: one alert, not one operator per order.
+   */
+  DOWNSTREAM_UNAUTHORIZED: 'DOWNSTREAM_UNAUTHORIZED',
   /** The worker's configuration cannot serve this call (e.g. missing key). Retried, so fixing the worker resumes. */
   WORKER_MISCONFIGURED: 'WORKER_MISCONFIGURED',
+  /**
+   * An earlier run of the order's workflow id has closed (paid, reversed, resolved, or ended without an outcome) and
+   * this run is not the client's restart of it: nothing moves money until an operator decides (`resolve`, or
+   * `retry` once they confirmed it is a new order).
+   */
+  EARLIER_RUN_ENDED: 'EARLIER_RUN_ENDED',
+  /** A start or Update-With-Start reached a running order with other terms (client side; nothing was changed). */
+  ORDER_INPUT_CONFLICT: 'ORDER_INPUT_CONFLICT',
   /** An activity kept failing until its retry window (schedule-to-close) closed. */
   RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
   /** A rule the workflow enforces by construction was about to be broken (e.g. compensation without confirmation). */
@@ -601,6 +707,8 @@ export const MetricName = {
   COMPENSATION_FAILURES: 'combine_papay_compensation_failures',
   /** Failed payment-confirmation attempts by kind. */
   CONFIRMATION_FAILURES: 'combine_papay_confirmation_failures',
+  /** Downstream answers 401/403 (our signature not accepted), by call (`compensation`, `confirmation`). */
+  DOWNSTREAM_UNAUTHORIZED: 'combine_papay_downstream_unauthorized',
   /** Emitted from workflow code (replay-safe). */
   PHASE_ENTERED: 'combine_papay_phase_entered',
   /** Gauge: running orders per phase, counted from visibility (`WORKER_ORDER_GAUGES`). */

@@ -34,6 +34,7 @@ import {
   type OrderStatus,
 } from './contract';
 import { escapeMarkdown, printableText } from './markdown';
+import { orderTerms } from './terms';
 import { checkBeginPaymentDetails, checkMarkPaidDetails } from './validation';
 
 /** Most operator actions kept in the status (older ones remain in the history). */
@@ -104,6 +105,7 @@ export class OrderState {
   async awaitOperator(step: AttentionStep, failure: FailureInfo, failedCount = 0): Promise<OperatorAction> {
     const detail = `${failure.type}: ${failure.message}`;
     const reason = {
+      EARLIER_RUN: `an earlier run of this order's workflow id has closed and nothing may move money twice (${detail})`,
       QUERY: `the query cannot succeed by retrying (${detail})`,
       REVERSE: `the reverse cannot succeed by retrying (${detail})`,
       CONFIRM: `WeChat Pay did not confirm the reverse (${detail})`,
@@ -178,7 +180,7 @@ export class OrderState {
         const now = Date.now();
         const count = (state.payments?.count ?? 0) + 1;
         state.payments = { count, lastAt: iso(now) };
-        return { reverseNotBefore: iso(now + spec.payWindowMs), payments: count };
+        return { reverseNotBefore: iso(now + spec.payWindowMs), payments: count, order: orderTerms(spec) };
       },
       {
         validator: (details?: BeginPaymentDetails) => {

@@ -3,9 +3,9 @@
  * window has closed and a signed query says what happened — to reversed at WeChat Pay, confirmed by a second query,
  * and compensated sub-order by sub-order. Deterministic code only.
  *
- * How changes ship: this is lifecycle 1.0, one path, no `patched()`. Orders run to their end on the worker build that
- * started them (Worker Versioning, pinned); a change that must reach running orders needs `patched()` and a replay
- * test on the committed histories (test/fixtures/histories).
+ * How changes ship: this is lifecycle 1.1 (Worker Deployment version 1.1.0), one path, no `patched()`. Orders run to
+ * their end on the deployment version that started them (Worker Versioning, pinned): a change to the command sequence
+ * is a new version, built and tested beside the old ones, with replay fixtures per version (test/fixtures/deployments).
  */
 import {
   ApplicationFailure,
@@ -32,6 +32,7 @@ import {
   type OrderSpec,
   type OrderStatus,
   type QueryResult,
+  type ReversingContext,
 } from './contract';
 import { compensatePending, type ConfirmedReversal } from './compensation';
 import { OrderState } from './order-state';
@@ -48,8 +49,11 @@ import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } fro
 import { adoptPaid } from './adopt';
 import { queryStep, reverseStep, type WechatpayStep } from './wechatpay-steps';
 
-/** The worker's pay window floor, asked once when the order enters REVERSING (recorded in the history). */
-const { payWindowFloor } = proxyLocalActivities<OrderActivities>({ startToCloseTimeout: '10s' });
+/**
+ * Asked once when the order enters REVERSING, where money may first move (recorded in the history): the worker's pay
+ * window floor and the earlier closed runs of this workflow id. The paid path never asks.
+ */
+const { reversingContext } = proxyLocalActivities<OrderActivities>({ startToCloseTimeout: '10s' });
 
 /** How driving the reversal ended: confirmed (compensate), adopted as paid, or stuck (an operator decides). */
 type Reconciled =
@@ -82,6 +86,11 @@ class OrderLifecycle {
   private confirmed: ConfirmedReversal | undefined;
   /** What the WeChat Pay steps work on (see {@link WechatpayStep}). */
   private readonly steps: WechatpayStep;
+  /**
+   * A reverse was sent by the run this one restarts (or one before it): the order is confirming from its first query,
+   * never adopted and never "nothing to reverse".
+   */
+  private reverseSentBefore = false;
 
   constructor(private readonly spec: OrderSpec) {
     this.deadline = paymentDeadline(spec);
@@ -107,7 +116,16 @@ class OrderLifecycle {
 
     const reason = this.state.cancelled ? CompensationReason.CANCELLED : CompensationReason.PAYMENT_TIMEOUT;
     const why = reason === CompensationReason.CANCELLED ? 'the order was cancelled' : 'the payment deadline passed';
-    await this.waitForPayWindow(why);
+    const stoppedAt = Date.now();
+    // Entering REVERSING first (same activation) refuses every later beginPayment: the window below is final.
+    this.order.enter(OrderPhase.REVERSING, `Reconciling with WeChat Pay because ${why}.`);
+    const context = await reversingContext();
+    const earlier = this.checkEarlierRuns(context);
+    if (earlier) {
+      const action = await this.order.awaitOperator('EARLIER_RUN', earlier);
+      if (action.action === 'resolve') return this.order.resolveManually(action.note);
+    }
+    await this.waitForPayWindow(why, stoppedAt, context.payWindowFloorMs);
     for (;;) {
       const reconciled = await this.reconcileAndReverse(why);
       if (reconciled.kind === 'CONFIRMED') break;
@@ -150,20 +168,51 @@ class OrderLifecycle {
   }
 
   /**
-   * Step 2: nothing reaches WeChat Pay before every pay call may have landed. The window starts at the last announced
-   * pay call; without one, at this moment (the order stopped waiting for payment: a checkout that never announces its
-   * pay calls may have sent one until now). It lasts the longer of `payWindow` and the worker's floor.
+   * One order, one lifecycle: a run that finds an earlier closed run of its workflow id moves no money on its own
+   * (the order was paid, reversed or resolved by that run, or a forgotten start repeats it), unless it is the client's
+   * restart of the newest one and every earlier run ended without an outcome. Whatever decides, a reverse sent by an
+   * earlier run is carried: the order is confirming for life. Answers why an operator must decide, or undefined.
    */
-  private async waitForPayWindow(why: string): Promise<void> {
+  private checkEarlierRuns(context: ReversingContext): FailureInfo | undefined {
     const { spec, state } = this;
-    const stoppedAt = Date.now();
-    // Entering REVERSING first (same activation) refuses every later beginPayment: the window below is final.
-    this.order.enter(OrderPhase.REVERSING, `Reconciling with WeChat Pay because ${why}.`);
-    const floorMs = await payWindowFloor();
+    const { earlierRuns } = context;
+    this.reverseSentBefore = context.reverseSentByEarlierRun || spec.restart?.reverseSent === true;
+    if (spec.restart) state.restartOf = spec.restart;
+    if (earlierRuns.length === 0) return undefined;
+    state.earlierRuns = earlierRuns;
+    const [newest] = earlierRuns;
+    const followsNewest = spec.restart !== undefined && newest?.runId === spec.restart.previousRunId;
+    const completed = earlierRuns.filter((r) => r.status === 'COMPLETED');
+    if (followsNewest && completed.length === 0) return undefined;
+    const runs = earlierRuns.map((r) => `${r.runId} ${r.status}${r.closedAt ? ` at ${r.closedAt}` : ''}`).join(', ');
+    const failure: FailureInfo = {
+      type: ErrorType.EARLIER_RUN_ENDED,
+      message:
+        `this order's workflow id has earlier closed run(s): ${runs}; ` +
+        (completed.length > 0
+          ? 'one of them ended the order (paid, reversed or resolved), so this run is a second start of it'
+          : "this run is not the client's restart of the newest one") +
+        '. Resolve it with a note, or retry once you have confirmed this is a new order',
+      at: iso(Date.now()),
+    };
+    state.reverse.lastFailure = failure;
+    return failure;
+  }
+
+  /**
+   * Step 2: nothing reaches WeChat Pay before every pay call may have landed. A checkout may send a pay call it did
+   * not announce (its SDK's own retry, a second device) until the order stopped waiting for payment, so the window
+   * starts at the later of that moment and the last announced pay call, and lasts the longer of `payWindow` and the
+   * worker's floor. One early `beginPayment` never shortens the wait.
+   */
+  private async waitForPayWindow(why: string, stoppedAt: number, floorMs: number): Promise<void> {
+    const { spec, state } = this;
     const windowMs = Math.max(spec.payWindowMs, floorMs);
-    const windowStart = state.payments
-      ? { at: state.payments.lastAt, by: 'beginPayment' as const }
-      : { at: iso(stoppedAt), by: state.cancelled ? ('cancelled' as const) : ('deadline' as const) };
+    const lastPayment = state.payments ? Date.parse(state.payments.lastAt) : -Infinity;
+    const windowStart =
+      lastPayment > stoppedAt
+        ? { at: iso(lastPayment), by: 'beginPayment' as const }
+        : { at: iso(stoppedAt), by: state.cancelled ? ('cancelled' as const) : ('deadline' as const) };
     const notBefore = Date.parse(windowStart.at) + windowMs;
     Object.assign(state.reverse, { notBefore: iso(notBefore), windowStart, payWindowFloor: formatDuration(floorMs) });
     if (Date.now() >= notBefore) return;
@@ -186,7 +235,7 @@ class OrderLifecycle {
     /** The last reverse was refused (REVERSE_REJECTED): the next query tells whether the order is settled anyway. */
     let refused: FailureInfo | undefined;
     for (let round = 0; ;) {
-      const confirming = state.reverse.rounds > 0;
+      const confirming = state.reverse.rounds > 0 || this.reverseSentBefore;
       const query = await queryStep(this.steps, confirming ? 'CONFIRM' : 'RECONCILE');
       if ('type' in query) return { kind: 'STUCK', step: 'QUERY', failure: query };
       const decision = this.decide(query, confirming);
@@ -219,7 +268,8 @@ class OrderLifecycle {
   private decide(query: QueryResult, confirming: boolean): ReconcileDecision {
     const { spec, state } = this;
     const decision = confirming
-      ? decideAfterReverse(query, spec.subOrders, state.reverse.existsSince !== undefined)
+      ? // A reverse sent by an earlier run may have been answered 204: "no such order" then proves nothing.
+        decideAfterReverse(query, spec.subOrders, state.reverse.existsSince !== undefined || this.reverseSentBefore)
       : decideBeforeReverse(query, spec.subOrders, spec.onPaidAtDeadline);
     state.reverse.decision = decision;
     log.info('reconcile decision', { combineOutTradeNo: spec.combineOutTradeNo, decision });

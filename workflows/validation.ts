@@ -4,7 +4,7 @@
  * {@link FieldChecker} and answering the field's resolved value, and the checks of the messages' details. Pure and
  * deterministic: `now` is passed in.
  */
-import { OnPaidAtDeadline, type OrderSpec, type ResolvedRetry, type SubOrderInput } from './contract';
+import { OnPaidAtDeadline, type OrderSpec, type ResolvedRetry, type RestartOf, type SubOrderInput } from './contract';
 import { formatDuration, parseDuration } from './duration';
 import {
   DEFAULT_DOWNSTREAM_RETRY,
@@ -46,6 +46,7 @@ const TOP_LEVEL_FIELDS = new Set([
   'payWindow',
   'onPaidAtDeadline',
   'retryPolicy',
+  'restart',
 ]);
 /** Validates an order input (as received over the wire) and resolves its defaults (see {@link ValidationOptions}). */
 export function validateOrderInput(input: unknown, now: number, options: ValidationOptions = {}): ValidationResult {
@@ -64,6 +65,7 @@ export function validateOrderInput(input: unknown, now: number, options: Validat
   const payWindowMs = checkPayWindow(c, input, options.minPayWindowMs);
   const onPaidAtDeadline = checkOnPaidAtDeadline(c, input);
   const { wechatpayRetry, downstreamRetry } = checkRetryPolicy(c, input);
+  const restart = checkRestart(c, input);
 
   if (c.issues.length > 0) return { ok: false, issues: c.issues };
   return {
@@ -78,6 +80,7 @@ export function validateOrderInput(input: unknown, now: number, options: Validat
       onPaidAtDeadline,
       wechatpayRetry,
       downstreamRetry,
+      ...(restart ? { restart } : {}),
     },
   };
 }
@@ -333,6 +336,28 @@ function checkOnPaidAtDeadline(c: FieldChecker, input: Record<string, unknown>):
     else c.fail('onPaidAtDeadline', `must be "REFUND" or "ADOPT", got ${describe(value)}`);
   }
   return onPaidAtDeadline;
+}
+
+/** Run ids as Temporal issues them (UUIDs) and as a test may write them: 1-64 of 0-9 A-Z a-z and `-`. */
+const RUN_ID_RE = /^[0-9A-Za-z-]{1,64}$/;
+
+/** `restart` (set by the client's restart of an ended run): `{ previousRunId, reverseSent }`, or undefined. */
+function checkRestart(c: FieldChecker, input: Record<string, unknown>): RestartOf | undefined {
+  const raw = input.restart;
+  if (raw === undefined) return undefined;
+  if (!isPlainObject(raw)) {
+    c.fail('restart', `must be an object { previousRunId, reverseSent }, got ${describe(raw)}`);
+    return undefined;
+  }
+  for (const key of Object.keys(raw)) {
+    if (key !== 'previousRunId' && key !== 'reverseSent') c.fail(`restart.${key}`, 'is not a known field');
+  }
+  const okRun = c.string('restart.previousRunId', raw.previousRunId, RUN_ID_RE, '1-64 characters of 0-9 A-Z a-z -');
+  if (typeof raw.reverseSent !== 'boolean') {
+    c.fail('restart.reverseSent', `must be true or false, got ${describe(raw.reverseSent)}`);
+    return undefined;
+  }
+  return okRun ? { previousRunId: raw.previousRunId as string, reverseSent: raw.reverseSent } : undefined;
 }
 
 /**

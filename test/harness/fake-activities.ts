@@ -7,9 +7,11 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { OrderActivities } from '../../activities';
+import { createReversingContextActivity } from '../../activities/reversing-context';
 import { connectClient, runTestWorker, uniqueId, type RunningTestWorker } from './env';
 import type {
   CompensationRequest,
+  EarlierRun,
   PaymentConfirmationRequest,
   QueryRequest,
   QueryResult,
@@ -41,6 +43,8 @@ export class FakeActivities {
   reverseTakesEffect = true;
   /** The worker's pay window floor the fake local activity answers (`WECHATPAY_MIN_PAY_WINDOW`). */
   payWindowFloorMs = 1_000;
+  /** Earlier closed runs by workflow id, and whether one of them scheduled a reverse (the fake visibility). */
+  earlierRuns = new Map<string, { runs: EarlierRun[]; reverseSent?: boolean }>();
   private attempts = new Map<string, number>();
 
   /** Forgets calls and scripts between tests. */
@@ -52,6 +56,7 @@ export class FakeActivities {
     this.confirmScript = () => undefined;
     this.reverseTakesEffect = true;
     this.payWindowFloorMs = 1_000;
+    this.earlierRuns.clear();
   }
 
   /** Calls recorded for one order. */
@@ -60,6 +65,7 @@ export class FakeActivities {
   }
 
   activities(): OrderActivities {
+    const floor = (): number => this.payWindowFloorMs;
     return {
       queryCombineOrder: async (req) => {
         this.calls.push({ name: 'query', at: Date.now(), req });
@@ -85,6 +91,15 @@ export class FakeActivities {
         if (err) throw err;
         return { httpStatus: 200, alreadyConfirmed: false, attempt };
       },
+      reversingContext: createReversingContextActivity({
+        get payWindowFloorMs() {
+          return floor();
+        },
+        runs: {
+          earlierRuns: async (workflowId) => this.earlierRuns.get(workflowId)?.runs ?? [],
+          scheduledReverse: async (workflowId) => this.earlierRuns.get(workflowId)?.reverseSent ?? false,
+        },
+      }),
       payWindowFloor: async () => this.payWindowFloorMs,
     };
   }

@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     compensation: config.compensation,
     confirmation: config.confirmation,
     payWindowFloorMs: config.payWindowFloorMs,
+    // BullMQ keeps no runs of an order: nothing earlier to find.
+    runs: { earlierRuns: async () => [], scheduledReverse: async () => false },
   });
   const processJob = createStepProcessor(activities);
   const worker = new Worker<PeerJobData, PeerJobResult>(

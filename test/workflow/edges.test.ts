@@ -1,18 +1,18 @@
 /**
- * Lifecycle 1.0 on the edges where money was decided on an assumption (issue 20), with mocked activities on the real
- * dev server: the pay window of an order nobody announced a pay call for, the floor, a reverse refused because the
- * order is already settled, a retry after a reverse was sent, REFUND seen before any reverse, and "no such order"
- * after WeChat Pay showed the order.
+ * The lifecycle on the edges where money was decided on an assumption, with mocked activities on the real dev server:
+ * the pay window of an order nobody announced a pay call for (or announced one early), the floor, a reverse refused
+ * because the order is already settled, a retry after a reverse was sent, REFUND seen before any reverse, "no such
+ * order" after WeChat Pay showed the order, an earlier run of the same order, and the client's restart after a reverse.
  */
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { cancelOrder, startOrder, WORKFLOW_TYPE, workflowIdFor } from '../../client';
+import { beginPayment, cancelOrder, markPaid, startOrder, WORKFLOW_TYPE, workflowIdFor } from '../../client';
 import { ErrorType, resolveSignal, retrySignal, type OrderInput, type OrderResult } from '../../workflows/contract';
 import { useFakeActivitiesWorker } from '../harness/fake-activities';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';
 import { recordHistory } from '../harness/record';
 
-describe('lifecycle 1.0 edges (mocked activities, real server)', () => {
+describe('lifecycle edges (mocked activities, real server)', () => {
   const suite = useFakeActivitiesWorker('edges');
   const { fake, taskQueue } = suite;
   let client: Client;
@@ -46,6 +46,20 @@ describe('lifecycle 1.0 edges (mocked activities, real server)', () => {
     expect(Date.parse(reverse.notBefore!) - Date.parse(reverse.windowStart!.at)).toBe(2_000);
     // Created 20 s before: a window counted from creation would have allowed the query at once.
     expect(calls(input.combineOutTradeNo)[0]!.at).toBeGreaterThanOrEqual(Date.parse(reverse.notBefore!));
+  });
+
+  it('one early beginPayment never shortens the wait: the window starts at the deadline, after the announcement', async () => {
+    const input = orderInput({ dueInMs: 1_500 });
+    const handle = await start(input, 'CLOSED');
+    const announced = await beginPayment(client, input.combineOutTradeNo, { attemptId: 'page-open' });
+    const result = await handle.result();
+    const reverse = result.reverse!;
+    expect(reverse.windowStart?.by).toBe('deadline');
+    const deadline = Date.parse(input.orderCreatedAt!) + (input.paymentTimeout as number);
+    expect(Date.parse(reverse.windowStart!.at)).toBeGreaterThanOrEqual(deadline);
+    expect(Date.parse(reverse.notBefore!)).toBeGreaterThan(Date.parse(announced.reverseNotBefore));
+    // An unannounced pay call sent just before the deadline may land until then: 1.0 queried at the announcement's end.
+    expect(calls(input.combineOutTradeNo)[0]!.at).toBeGreaterThanOrEqual(deadline + 2_000);
   });
 
   it('cancelOrder without an announced pay call: the window starts at the cancellation', async () => {
@@ -159,4 +173,57 @@ describe('lifecycle 1.0 edges (mocked activities, real server)', () => {
     expect(compensations(input.combineOutTradeNo)).toHaveLength(0);
     await recordHistory('not-found-after-found', handle);
   }, 60_000);
+
+  it('a second start of an order an earlier run ended: NEEDS_ATTENTION (EARLIER_RUN_ENDED), nothing reversed; resolve ends it', async () => {
+    const input = orderInput({ dueInMs: 60_000 });
+    const first = await start(input, 'SUCCESS');
+    await markPaid(client, input.combineOutTradeNo);
+    expect((await first.result()).outcome).toBe('PAID');
+    const firstRunId = (await first.describe()).runId;
+    // A raw start with no id-reuse policy (as another language's checkout might send it): a new run of the same id.
+    fake.earlierRuns.set(workflowIdFor(input.combineOutTradeNo), { runs: [{ runId: firstRunId, status: 'COMPLETED' }] });
+    const second = await client.workflow.start<(input: OrderInput) => Promise<OrderResult>>(WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: workflowIdFor(input.combineOutTradeNo),
+      args: [{ ...input, paymentTimeout: (input.paymentTimeout as number) - 59_000 }],
+    });
+    const stuck = await waitForPhase(second, 'NEEDS_ATTENTION');
+    expect(stuck.attention?.step).toBe('EARLIER_RUN');
+    expect(stuck.reverse.lastFailure?.type).toBe(ErrorType.EARLIER_RUN_ENDED);
+    expect(stuck.reverse.lastFailure?.message).toContain(`${firstRunId} COMPLETED`);
+    expect(stuck.earlierRuns).toEqual([{ runId: firstRunId, status: 'COMPLETED' }]);
+    await second.signal(resolveSignal, 'the order was paid and shipped; the second start was a retry of the checkout');
+    const result = await second.result();
+    expect(result.outcome).toBe('RESOLVED_MANUALLY');
+    // The shipped order was neither queried, reversed nor compensated.
+    expect(names(input.combineOutTradeNo)).toEqual([]);
+    await recordHistory('earlier-run-ended-resolved', second);
+  });
+
+  it("the client's restart after a reverse starts confirming: a paid query is reversed again, never adopted", async () => {
+    const input = orderInput({ dueInMs: 300, onPaidAtDeadline: 'ADOPT' });
+    const no = input.combineOutTradeNo;
+    // The first run's reverse never gets an answer; the run is terminated while it retries.
+    fake.reverseScript = () => new Error('network reset');
+    const first = await start(input, 'USERPAYING');
+    await waitForStatus(first, (s) => s.reverse.rounds > 0);
+    const firstRunId = (await first.describe()).runId;
+    await first.terminate('worker fleet rebuilt by hand');
+    // The refund is still in flight: WeChat Pay shows the order paid.
+    fake.setOrder(no, subNos(input), 'SUCCESS');
+    fake.reverseScript = () => undefined;
+    // The fake visibility knows the ended run but not what it did: the client's restart input must carry it.
+    fake.earlierRuns.set(workflowIdFor(no), { runs: [{ runId: firstRunId, status: 'TERMINATED' }], reverseSent: false });
+    const again = await startOrder(client, input, { taskQueue, restartIfEnded: true });
+    const result = await again.handle.result();
+    expect(result.outcome).toBe('REVERSED');
+    expect(result.paid).toBeUndefined();
+    expect(result.reverse?.queries?.[0]?.purpose).toBe('CONFIRM');
+    const secondRun = calls(no).filter((c) => c.at >= Date.parse(result.reverse!.windowStart!.at));
+    expect(secondRun.map((c) => c.name)).not.toContain('confirmPayment');
+    expect(secondRun.map((c) => c.name).slice(0, 3)).toEqual(['query', 'reverse', 'query']);
+    const status = await again.handle.query('status');
+    expect(status).toMatchObject({ restartOf: { previousRunId: firstRunId, reverseSent: true } });
+    await recordHistory('restart-after-reverse-confirming', again.handle);
+  });
 });

@@ -102,7 +102,9 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     await cancelOrder(client, input.combineOutTradeNo, 'customer closed the page');
     const waiting = await waitForStatus(handle, (s) => s.reverse.state === 'WAITING_FOR_PAY_WINDOW');
     expect(waiting.phase).toBe('REVERSING');
-    expect(waiting.reverse.notBefore).toBe(second.reverseNotBefore);
+    // The window starts when the order stopped waiting (the cancellation), never earlier than the last announcement's.
+    expect(waiting.reverse.windowStart?.by).toBe('cancelled');
+    expect(Date.parse(waiting.reverse.notBefore!)).toBeGreaterThanOrEqual(Date.parse(second.reverseNotBefore));
     expect(waiting.waitingFor).toMatch(/pay window/);
     await expect(beginPayment(client, input.combineOutTradeNo)).rejects.toBeInstanceOf(BeginPaymentRefusedError);
     await expect(beginPayment(client, input.combineOutTradeNo)).rejects.toThrow(/do not send the pay call/);
@@ -110,7 +112,7 @@ describe('combinePapayOrderWorkflow (mocked activities, real server)', () => {
     expect(result.outcome).toBe('REVERSED');
     const calls = callsFor(input.combineOutTradeNo);
     // Nothing reached WeChat Pay before the window of the last announced pay call closed.
-    expect(calls[0]!.at).toBeGreaterThanOrEqual(Date.parse(second.reverseNotBefore));
+    expect(calls[0]!.at).toBeGreaterThanOrEqual(Date.parse(waiting.reverse.notBefore!));
     expect((calls.find((c) => c.name === 'compensate')?.req as CompensationRequest).reason).toBe('CANCELLED');
     await recordHistory('cancelled-pay-window', handle);
   });

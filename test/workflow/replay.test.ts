@@ -1,29 +1,51 @@
 /**
- * Determinism: the committed histories of every workflow path (lifecycle 1.0, recorded by the workflow suites with
- * `RECORD_HISTORIES=1`) replay against the current workflow code. A change that breaks them ships as a new worker
- * deployment version, or — until Worker Versioning lands — behind `patched()` with histories of both paths.
+ * Determinism, per Worker Deployment version: each version's committed histories (recorded by the workflow suites with
+ * `RECORD_HISTORIES=1`) replay against that version's workflow code — the current version's against this checkout's
+ * bundle, an older version's against the bundle it shipped (`test/fixtures/deployments/<version>/workflow-bundle.js.gz`).
+ * Orders run to their end on the version that started them (pinned), so a change to the command sequence ships as a
+ * new version with its own fixtures, never behind `patched()`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { quietRuntime } from '../harness/env';
-import { HISTORY_DIR } from '../harness/record';
+import { CURRENT_DEPLOYMENT, DEPLOYMENTS_DIR } from '../harness/record';
 
 /** Reads a fixture (proto3 JSON as `fetchHistory()` serialises it). */
-function loadHistory(file: string): temporal.api.history.v1.History {
-  const json = JSON.parse(fs.readFileSync(path.join(HISTORY_DIR, file), 'utf8')) as Record<string, unknown>;
+function loadHistory(version: string, file: string): temporal.api.history.v1.History {
+  const json = JSON.parse(fs.readFileSync(path.join(DEPLOYMENTS_DIR, version, 'histories', file), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   return temporal.api.history.v1.History.fromObject(json);
 }
 
-const files = fs
-  .readdirSync(HISTORY_DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
-const names = files.map((f) => path.basename(f, '.json'));
+/** The workflow bundle of a version: this checkout's for the current one, else the one it shipped (unpacked once). */
+function bundleOf(version: string): string {
+  if (version === CURRENT_DEPLOYMENT) return process.env.TEST_WORKFLOW_BUNDLE!;
+  const unpacked = path.join(process.env.TEST_WORK_DIR!, `workflow-bundle-${version}.js`);
+  if (!fs.existsSync(unpacked)) {
+    const packed = fs.readFileSync(path.join(DEPLOYMENTS_DIR, version, 'workflow-bundle.js.gz'));
+    fs.writeFileSync(unpacked, zlib.gunzipSync(packed));
+  }
+  return unpacked;
+}
 
-/** Every path of the lifecycle, each recorded by the workflow suites. */
-const PATHS = [
+const versions = fs.readdirSync(DEPLOYMENTS_DIR).filter((v) => /^\d+\.\d+\.\d+$/.test(v)).sort();
+const fixtures = versions.flatMap((version) =>
+  fs
+    .readdirSync(path.join(DEPLOYMENTS_DIR, version, 'histories'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ version, file })),
+);
+const names = (version: string): string[] =>
+  fixtures.filter((f) => f.version === version).map((f) => path.basename(f.file, '.json'));
+
+/** Every path of lifecycle 1.0, each recorded by the workflow suites of version 1.0.0. */
+const PATHS_1_0 = [
   'paid',
   'raw-start-paid',
   'reversed',
@@ -47,31 +69,50 @@ const PATHS = [
   'not-found-after-found',
 ];
 
-describe('replay of committed histories', () => {
+/** Lifecycle 1.1 adds the paths of an earlier run and of the client's restart after a reverse. */
+const PATHS_1_1 = [...PATHS_1_0, 'earlier-run-ended-resolved', 'restart-after-reverse-confirming'];
+
+describe('replay of committed histories, per deployment version', () => {
   beforeAll(() => quietRuntime());
 
-  it('has a history for every path of the workflow, one generation (lifecycle 1.0): no patch markers', () => {
-    expect(names).toEqual(expect.arrayContaining(PATHS));
-    for (const file of files) {
-      const markers = loadHistory(file).events.filter(
+  it('keeps every shipped version (1.0.0 with its bundle) and has a history for every path of each', () => {
+    expect(versions).toEqual(expect.arrayContaining(['1.0.0', CURRENT_DEPLOYMENT]));
+    for (const version of versions.filter((v) => v !== CURRENT_DEPLOYMENT)) {
+      expect(fs.existsSync(path.join(DEPLOYMENTS_DIR, version, 'workflow-bundle.js.gz'))).toBe(true);
+    }
+    expect(names('1.0.0')).toEqual(expect.arrayContaining(PATHS_1_0));
+    expect(names(CURRENT_DEPLOYMENT)).toEqual(expect.arrayContaining(PATHS_1_1));
+  });
+
+  it('has no patch markers: versions carry the changes', () => {
+    for (const { version, file } of fixtures) {
+      const markers = loadHistory(version, file).events.filter(
         (e) => e.markerRecordedEventAttributes?.markerName === 'core_patch',
       );
-      expect({ file, markers: markers.length }).toEqual({ file, markers: 0 });
+      expect({ version, file, markers: markers.length }).toEqual({ version, file, markers: 0 });
     }
   });
 
-  it.each(files)('%s replays without nondeterminism', async (file) => {
-    const history = loadHistory(file);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, file);
+  it.each(fixtures)('$version $file replays on its own version without nondeterminism', async ({ version, file }) => {
+    const history = loadHistory(version, file);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: bundleOf(version) } }, history, file);
+  });
+
+  it('a 1.0.0 history that reaches REVERSING does not replay on the current code (why 1.1.0 is its own version)', async () => {
+    const history = loadHistory('1.0.0', 'reversed.json');
+    // 1.0's local activity answered the floor alone; 1.1 reads the earlier runs from it: the task fails on replay.
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { codePath: bundleOf(CURRENT_DEPLOYMENT) } }, history, 'reversed'),
+    ).rejects.toThrow(/Replay failed/);
   });
 
   it('detects a nondeterministic change (the check can fail)', async () => {
-    const history = loadHistory('reversed.json');
+    const history = loadHistory(CURRENT_DEPLOYMENT, 'reversed.json');
     // A history whose first activity was another one than the code schedules must be refused.
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!;
     scheduled.activityTaskScheduledEventAttributes!.activityType = { name: 'refundCombineOrder' };
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, 'tampered'),
+      Worker.runReplayHistory({ workflowBundle: { codePath: bundleOf(CURRENT_DEPLOYMENT) } }, history, 'tampered'),
     ).rejects.toThrow(/[Nn]ondetermin/);
   });
 });

@@ -8,7 +8,7 @@
 import { DURATION_RE } from './duration';
 import { OnPaidAtDeadline } from './contract';
 import { DOWNSTREAM_RETRY_LIMITS, WECHATPAY_RETRY_LIMITS, type RetryLimits } from './policies';
-import { APPID_RE, ISO_8601_RE, MAX_SUB_ORDERS, MCHID_RE, ORDER_NO_RE } from './validation';
+import { APPID_RE, ISO_8601_RE, MAX_SUB_ORDERS, MCHID_RE, ORDER_NO_RE, RUN_ID_RE } from './validation';
 
 /** A duration: milliseconds, or a string such as "30m", "90s", "1h30m". */
 const DURATION = {
@@ -76,6 +76,16 @@ export const ORDER_INPUT_SCHEMA = {
       properties: {
         wechatpay: retrySchema(WECHATPAY_RETRY_LIMITS, 'the WeChat Pay calls (query and reverse)'),
         downstream: retrySchema(DOWNSTREAM_RETRY_LIMITS, 'compensation and payment confirmation'),
+      },
+    },
+    restart: {
+      type: 'object',
+      description: "set by the client's restart of a run that ended without an outcome, never by a checkout",
+      additionalProperties: false,
+      required: ['previousRunId', 'reverseSent'],
+      properties: {
+        previousRunId: { type: 'string', pattern: RUN_ID_RE.source },
+        reverseSent: { type: 'boolean' },
       },
     },
   },

@@ -339,7 +339,7 @@ function checkOnPaidAtDeadline(c: FieldChecker, input: Record<string, unknown>):
 }
 
 /** Run ids as Temporal issues them (UUIDs) and as a test may write them: 1-64 of 0-9 A-Z a-z and `-`. */
-const RUN_ID_RE = /^[0-9A-Za-z-]{1,64}$/;
+export const RUN_ID_RE = /^[0-9A-Za-z-]{1,64}$/;
 
 /** `restart` (set by the client's restart of an ended run): `{ previousRunId, reverseSent }`, or undefined. */
 function checkRestart(c: FieldChecker, input: Record<string, unknown>): RestartOf | undefined {

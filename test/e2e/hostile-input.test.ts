@@ -73,6 +73,8 @@ describe('hostile input', () => {
           taskQueue,
           '--workflow-id',
           workflowId,
+          '--id-reuse-policy',
+          'RejectDuplicate',
           '--input',
           JSON.stringify(input),
         ]);

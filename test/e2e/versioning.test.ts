@@ -1,31 +1,35 @@
 /**
- * Upgrades with Worker Versioning (Worker Deployments): version A and version B of `worker/main.ts` run side by side
- * as their own processes, B with a changed workflow (`harness/versioned-workflows.ts`: a memo change before
- * lifecycle 1.0, which B's code cannot replay over an A history). A is made current and takes orders; then
- * `temporal worker deployment set-current-version` makes B current while those orders wait for their deadline. A's
- * orders finish on A (pinned: no replay on B, no non-determinism), new orders run on B and carry B's change, and not
- * one workflow task fails across the switch. An A order waiting for a human (NEEDS_ATTENTION) is moved with
- * `temporal workflow update-options --versioning-override-behavior pinned` to a compatible build (`A-fix`, A's
- * workflow code) and finishes there. Every worker process exits 0 on SIGTERM.
+ * The upgrade from 1.0.0 to 1.1.0 with Worker Versioning (Worker Deployments): `worker/main.ts` runs as version
+ * `1.0.0` with the workflow bundle 1.0.0 shipped (test/fixtures/deployments/1.0.0) and as version `1.1.0` with this
+ * checkout's, side by side as their own processes. 1.0.0 is made current and takes orders; then the rollout ramps
+ * 1.1.0 and `temporal worker deployment set-current-version` makes it current while those orders wait for their
+ * deadline. 1.0.0's orders finish on 1.0.0 (pinned: lifecycle 1.1 cannot replay their histories), new orders run on
+ * 1.1.0 (lifecycle 1.0 cannot replay theirs), and not one workflow task fails across the switch. A 1.0.0 order waiting
+ * for a human (NEEDS_ATTENTION) is moved with `temporal workflow update-options --versioning-override-behavior pinned`
+ * to a compatible build (`1.0.1`, 1.0.0's workflow code) and finishes there. Every worker process exits 0 on SIGTERM.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { startOrder, type OrderInput, type OrderResult } from '../../client';
 import { waitFor } from '../../devstack/dev-server';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { retrySignal } from '../../workflows/contract';
 import { connectClient, serverAddress, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
+import { CURRENT_DEPLOYMENT, DEPLOYMENTS_DIR } from '../harness/record';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
 import { spawnWorkerProcess, type WorkerProcess } from '../harness/worker-process';
 
 const execFileAsync = promisify(execFile);
+/** The shipped version, the new one, and a compatible build of the shipped one (1.0.0's workflow code). */
+const [A, B, A_FIX] = ['1.0.0', CURRENT_DEPLOYMENT, '1.0.1'];
 const PINNED = temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED;
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -41,14 +45,11 @@ function spawnVersion(env: Record<string, string>, deploymentName: string, build
   });
 }
 
-/** Bundles version B's workflow code (`harness/versioned-workflows.ts`) into the run's work dir. */
-async function bundleVersionB(): Promise<string> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../harness/versioned-workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
-  const file = path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), `${uniqueId('workflow-bundle-b')}.js`);
-  fs.writeFileSync(file, code);
+/** Unpacks the workflow bundle deployment version 1.0.0 shipped into the run's work dir. */
+function bundleVersion100(): string {
+  const packed = fs.readFileSync(path.join(DEPLOYMENTS_DIR, '1.0.0', 'workflow-bundle.js.gz'));
+  const file = path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), `${uniqueId('workflow-bundle-1.0.0')}.js`);
+  fs.writeFileSync(file, zlib.gunzipSync(packed));
   return file;
 }
 
@@ -134,8 +135,8 @@ function eventMs(e: HistoryEvent): number {
 }
 
 /**
- * The order ran on `buildIds` (in that order), some of it after `since`, with no workflow task failed; it carries
- * B's change (its first command modifies the memo) exactly when it started on B; it is pinned to the last version.
+ * The order ran on `buildIds` (in that order), some of it after `since`, with no workflow task failed; it is pinned to
+ * the last version.
  */
 async function expectRanOn(handle: WorkflowHandle, buildIds: string[], since: number): Promise<void> {
   const events = (await handle.fetchHistory()).events ?? [];
@@ -145,18 +146,15 @@ async function expectRanOn(handle: WorkflowHandle, buildIds: string[], since: nu
   expect({ id, taskFailures }).toEqual({ id, taskFailures: 0 });
   expect({ id, versions: [...new Set(completed.map(completedBy))] }).toEqual({ id, versions: buildIds });
   expect({ id, tasksAfter: completed.some((e) => eventMs(e) > since) }).toEqual({ id, tasksAfter: true });
-  const firstCommand = events.find((e) => Number(e.eventId) > Number(completed[0]?.eventId));
-  const changes = events.filter((e) => e.workflowPropertiesModifiedEventAttributes);
-  if (buildIds[0] === 'B') expect(firstCommand?.workflowPropertiesModifiedEventAttributes).toBeTruthy();
-  else expect({ id, changes }).toEqual({ id, changes: [] });
   expect(await versioningOf(handle)).toMatchObject({ buildId: buildIds.at(-1), behavior: PINNED });
 }
 
-describe('Worker Versioning: an upgrade with version A and version B side by side', () => {
+describe('Worker Versioning: the upgrade from 1.0.0 to 1.1.0, side by side', () => {
   let client: Client;
   let stack: Stack;
   let cli: string;
-  let bundleB: string;
+  let bundleA: string;
+  const bundleB = process.env.TEST_WORKFLOW_BUNDLE!;
   const deploymentName = uniqueId('combine-papay');
   const workers: WorkerProcess[] = [];
   /** An order of A that waits for a human across the switch (moved in the second test). */
@@ -164,7 +162,8 @@ describe('Worker Versioning: an upgrade with version A and version B side by sid
 
   beforeAll(async () => {
     client = await connectClient();
-    [cli, bundleB, stack] = await Promise.all([ensureTemporalCli(), bundleVersionB(), startStack()]);
+    bundleA = bundleVersion100();
+    [cli, stack] = await Promise.all([ensureTemporalCli(), startStack()]);
     // The peers stay; the in-process (unversioned) worker gives way to the versioned worker processes.
     await stack.stopWorker();
   });
@@ -176,17 +175,16 @@ describe('Worker Versioning: an upgrade with version A and version B side by sid
     await client.connection.close();
   });
 
-  it('B made current mid-flight: A orders finish on A, new orders run on B, zero workflow task failures', async () => {
-    const bundleA = process.env.TEST_WORKFLOW_BUNDLE!;
+  it('1.1.0 made current mid-flight: 1.0.0 orders finish on 1.0.0, new orders on 1.1.0, zero task failures', async () => {
     // A-fix: a compatible build of A (same workflow code, e.g. an activity fix), where a stuck A order may move.
     for (const [buildId, bundle] of [
-      ['A', bundleA],
-      ['B', bundleB],
-      ['A-fix', bundleA],
+      [A, bundleA],
+      [B, bundleB],
+      [A_FIX, bundleA],
     ] as const) {
       workers.push(spawnVersion(stack.env, deploymentName, buildId, bundle));
     }
-    await makeCurrent(cli, deploymentName, stack.taskQueue, 'A');
+    await makeCurrent(cli, deploymentName, stack.taskQueue, A);
     // Orders waiting for their deadline on A (their workflow tasks after the switch show where they run), and one
     // that a rejected reverse leaves waiting for a human.
     const onA = await startOrders(client, stack, 3, 10_000);
@@ -194,12 +192,12 @@ describe('Worker Versioning: an upgrade with version A and version B side by sid
       stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: input.combineOutTradeNo }),
     );
     for (const { handle } of [...onA, stuck!]) {
-      await waitFor('the order to be pinned to A', async () => (await versioningOf(handle)).buildId === 'A');
+      await waitFor('the order to be pinned to 1.0.0', async () => (await versioningOf(handle)).buildId === A);
     }
 
     // The rollout as the README shows it: B ramps first (a share of new orders), then becomes current.
-    await versionPolling(cli, deploymentName, stack.taskQueue, 'B');
-    const ramp = ['--deployment-name', deploymentName, '--build-id', 'B', '--percentage', '10', '--yes'];
+    await versionPolling(cli, deploymentName, stack.taskQueue, B);
+    const ramp = ['--deployment-name', deploymentName, '--build-id', B, '--percentage', '10', '--yes'];
     await temporalCli(cli, 'worker', 'deployment', 'set-ramping-version', ...ramp);
     const described = await temporalCli(
       cli,
@@ -211,35 +209,37 @@ describe('Worker Versioning: an upgrade with version A and version B side by sid
       '-o',
       'json',
     );
-    expect(routingOf(described)).toEqual({ current: 'A', ramping: 'B', percentage: 10 });
-    await makeCurrent(cli, deploymentName, stack.taskQueue, 'B');
+    expect(routingOf(described)).toEqual({ current: A, ramping: B, percentage: 10 });
+    await makeCurrent(cli, deploymentName, stack.taskQueue, B);
     const switchedAt = Date.now();
     const onB = await startOrders(client, stack, 2, 1_000);
 
     const orders = [...onA, ...onB];
     const results = await Promise.all(orders.map(({ handle }) => handle.result() as Promise<OrderResult>));
     expect(results.map((r) => r.outcome)).toEqual(orders.map(() => 'REVERSED'));
-    for (const { handle } of onA) await expectRanOn(handle, ['A'], switchedAt);
-    for (const { handle } of onB) await expectRanOn(handle, ['B'], switchedAt);
-    // Pinning is what kept A's orders off B: B's code cannot replay an A history.
-    const { handle } = onA[0]!;
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: bundleB } }, await handle.fetchHistory(), 'A-on-B'),
-    ).rejects.toThrow(/[Nn]ondetermin/);
+    for (const { handle } of onA) await expectRanOn(handle, [A], switchedAt);
+    for (const { handle } of onB) await expectRanOn(handle, [B], switchedAt);
+    // Pinning is what kept each version's orders on it: neither version's code can replay the other's history.
+    const replay = (bundle: string, handle: WorkflowHandle) =>
+      handle.fetchHistory().then((h) => Worker.runReplayHistory({ workflowBundle: { codePath: bundle } }, h, 'x'));
+    await expect(replay(bundleB, onA[0]!.handle)).rejects.toThrow(/Replay failed/);
+    await expect(replay(bundleA, onB[0]!.handle)).rejects.toThrow(/Replay failed/);
+    await replay(bundleA, onA[0]!.handle);
+    await replay(bundleB, onB[0]!.handle);
   }, 180_000);
 
-  it('an A order in NEEDS_ATTENTION moves with update-options to a compatible build and finishes there; all exit 0', async () => {
+  it('a 1.0.0 order in NEEDS_ATTENTION moves with update-options to a compatible build and finishes there; all exit 0', async () => {
     const { handle } = stuck!;
     await waitForPhase(handle, 'NEEDS_ATTENTION', 60_000);
-    expect(await versioningOf(handle)).toMatchObject({ buildId: 'A', behavior: PINNED });
+    expect(await versioningOf(handle)).toMatchObject({ buildId: A, behavior: PINNED });
     const override = ['--versioning-override-deployment-name', deploymentName, '--versioning-override-build-id'];
-    const move = ['--workflow-id', handle.workflowId, '--versioning-override-behavior', 'pinned', ...override, 'A-fix'];
+    const move = ['--workflow-id', handle.workflowId, '--versioning-override-behavior', 'pinned', ...override, A_FIX];
     await temporalCli(cli, 'workflow', 'update-options', ...move);
-    expect(await versioningOf(handle)).toMatchObject({ overrideBuildId: 'A-fix' });
+    expect(await versioningOf(handle)).toMatchObject({ overrideBuildId: A_FIX });
     const movedAt = Date.now();
     await handle.signal(retrySignal);
     expect(((await handle.result()) as OrderResult).outcome).toBe('REVERSED');
-    await expectRanOn(handle, ['A', 'A-fix'], movedAt);
+    await expectRanOn(handle, [A, A_FIX], movedAt);
 
     for (const w of workers) w.child.kill('SIGTERM');
     expect(await Promise.all(workers.map((w) => w.exited))).toEqual(workers.map(() => 0));

@@ -129,6 +129,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       { timeoutMs: options.readyTimeoutMs ?? 120_000, intervalMs: 250 },
     );
     if (exited) throw new Error(`temporal server start-dev stopped (${exited})${logHint(options.logFile)}`);
+    await keepClosedRuns(address, namespace);
     if (uiPort) {
       await waitFor(`the Temporal Web UI on :${uiPort}`, async () => (await fetch(`http://127.0.0.1:${uiPort}/`)).ok, {
         timeoutMs: options.readyTimeoutMs ?? 120_000,
@@ -144,6 +145,25 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 function logHint(logFile: string | undefined): string {
   return logFile ? ` (server log: ${logFile})` : '';
 }
+
+/**
+ * Keeps closed runs as long as production must (the dev server's namespace keeps them a day): a second start of an
+ * order finds its earlier run, and the go-live check's retention rule holds here too.
+ */
+async function keepClosedRuns(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  try {
+    await connection.workflowService.updateNamespace({
+      namespace,
+      config: { workflowExecutionRetentionTtl: { seconds: DEV_RETENTION_DAYS * 86_400 } },
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The dev server namespace's retention: WeChat Pay's reverse window twice (oldest order + longest timeout), and a day. */
+const DEV_RETENTION_DAYS = 15;
 
 async function serverAnswers(address: string, namespace: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });

@@ -50,7 +50,7 @@ describe('end to end: callers off the script (lifecycle 1.1)', () => {
     await seedOrder(stack.peer, input, 'SUCCESS');
     const first = await start(input);
     await markPaid(client, no(input), { transactionId: '4200000001' });
-    expect(((await first.result()) as OrderResult).outcome).toBe('PAID');
+    expect(((await first.result())).outcome).toBe('PAID');
     const firstRunId = (await first.describe()).runId;
     // The raw start of docs/integration.md before 1.1 (no id-reuse policy): a new run of the same workflow id, due now.
     const second = await client.workflow.start<(input: OrderInput) => Promise<OrderResult>>(WORKFLOW_TYPE, {
@@ -146,6 +146,6 @@ describe('end to end: callers off the script (lifecycle 1.1)', () => {
     expect(same.payment.order?.subOrders).toHaveLength(2);
     expect((await startOrder(client, input, { taskQueue: stack.taskQueue })).alreadyStarted).toBe(true);
     await markPaid(client, no(input));
-    expect(((await handle.result()) as OrderResult).outcome).toBe('PAID');
+    expect(((await handle.result())).outcome).toBe('PAID');
   }, 60_000);
 });

@@ -33,6 +33,10 @@ function goodEnv(): Record<string, string> {
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: namespace,
     WECHATPAY_MERCHANT_CERT_PATH: merchantCert,
+    // Live settings: the pay call's own 60 s floor, and a Worker Deployment version.
+    WECHATPAY_MIN_PAY_WINDOW: '60s',
+    WORKER_DEPLOYMENT_NAME: 'combine-papay',
+    WORKER_BUILD_ID: '1.1.0',
   };
 }
 
@@ -62,8 +66,12 @@ describeWith([OPENSSL])('preflight: the go-live check', () => {
       ['configuration', 'PASS'],
       ['merchant certificate', 'PASS'],
       ['WeChat Pay keys', 'PASS'],
+      ['pay window floor', 'PASS'],
+      ['downstream signing', 'PASS'],
+      ['deployment version', 'PASS'],
       ['clock', 'PASS'],
       ['Temporal', 'PASS'],
+      ['namespace retention', 'PASS'],
       ['signed query', 'PASS'],
     ]);
     expect(checks['merchant certificate']!.detail).toMatch(
@@ -92,7 +100,7 @@ describeWith([OPENSSL])('preflight: the go-live check', () => {
     });
     expect(stdout).toContain(`PASS  signed query: ${input.combineOutTradeNo} found, signed and verified:`);
     expect(stdout).toContain(`${input.subOrders[0]!.outTradeNo} CLOSED`);
-    expect(stdout.trim().split('\n').at(-1)).toBe('preflight: 6 passed, 0 warnings, 0 failed');
+    expect(stdout.trim().split('\n').at(-1)).toBe('preflight: 10 passed, 0 warnings, 0 failed');
     expect(code).toBe(0);
   });
 
@@ -123,7 +131,7 @@ describeWith([OPENSSL])('preflight: the go-live check', () => {
       /^HTTP 401 SIGN_ERROR: WeChat Pay refused our signature: check WECHATPAY_MCHID/,
     );
     const lines = formatPreflight(Object.values(checks));
-    expect(lines.at(-1)).toBe('preflight: 4 passed, 0 warnings, 1 failed');
+    expect(lines.at(-1)).toBe('preflight: 8 passed, 0 warnings, 1 failed');
   });
 
   it('a wrong WeChat Pay public key fails the signed query: the answer does not verify', async () => {

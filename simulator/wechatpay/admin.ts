@@ -11,7 +11,7 @@
  * | `POST /__admin/orders/{no}/state` | `{ state, sub_states? }`: set the states directly |
  * | `POST /__admin/late-pay` | `{ combine_out_trade_no, combine_appid, sub_orders, after }` (201); `GET` lists them |
  * | `POST`/`GET`/`DELETE /__admin/faults` | add a rule / list rules and counts / remove every rule |
- * | `POST /__admin/settings` | `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs? }` (see {@link PeerSettings}) |
+ * | `POST /__admin/settings` | `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs?, clockOffsetMs? }` (see {@link PeerSettings}) |
  * | `POST /__admin/pay-script` | `{ combine_out_trade_no, outcome: SUCCESS \| FAIL \| HANG \| LAND_LATE, landAfterMs? }` |
  * | `GET /__admin/identity` | ids and serials (no key material) |
  */

@@ -1,15 +1,15 @@
 /**
  * How the WeChat Pay peer answers an exchange: signed with the key its settings choose at the moment of answering
- * (every answer but 401), or unsigned, each answer noted in the request's log entry; faulted (a fault of `faults.ts`
- * answering instead, or spoiling a processed request's answer); and its memory of the signed answers it gave, for the
- * faults that replay one byte for byte (`REPLAY_LAST`, `REPLAY_NOT_EXIST`).
+ * (every answer but 401), by its clock (`clockOffsetMs`), or unsigned, each answer noted in the request's log entry;
+ * faulted (a fault of `faults.ts` answering instead, or spoiling a processed request's answer); and its memory of the
+ * signed answers it gave, for the faults that replay one byte for byte (`REPLAY_LAST`, `REPLAY_NOT_EXIST`).
  */
 import { sleep } from '../faults';
 import type { AfterAnswer, BeforeAnswer } from './faults';
 import type http from 'node:http';
 import type { SimulatorIdentity } from '../keys';
 import { openEntry, record, type PeerLogEntry } from './log';
-import { signingKey, type PeerSettings } from './settings';
+import { peerSeconds, signingKey, type PeerSettings } from './settings';
 import { signAnswer, type SigningKey } from '../signing';
 import { randomBytes } from 'node:crypto';
 import { queryApi, safeJson, type OrderAnswerJson, type OrderBook } from './orders';
@@ -33,23 +33,49 @@ function answerBody(payload: unknown): string {
   return payload === undefined ? '' : JSON.stringify(payload);
 }
 
-/** `extra` headers, then the four signature headers over `body`, then a JSON content type when there is a body. */
-function signedHeaders(body: string, key: SigningKey, extra: Record<string, string> = {}): Record<string, string> {
-  const h: Record<string, string> = { ...extra, ...signAnswer(body, key) };
+/**
+ * `extra` headers, then the four signature headers over `body` (signed at `signedAt`, seconds), then a JSON content
+ * type when there is a body.
+ */
+function signedHeaders(
+  body: string,
+  key: SigningKey,
+  signedAt: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const h: Record<string, string> = { ...extra, ...signAnswer(body, key, signedAt) };
   if (body) h['Content-Type'] = 'application/json';
   return h;
 }
 
-/** Notes in the log entry that the answer sent with headers `h` is correctly signed. */
-function markVerifiable(entry: PeerLogEntry, h: Readonly<Record<string, string>>): void {
-  entry.answerVerifiable = true;
-  entry.answerNonce = h['Wechatpay-Nonce'];
+/** Notes in the log entry the nonce and timestamp the answer sent with headers `h` carries, and the peer's clock. */
+function noteSignature(entry: PeerLogEntry, h: Readonly<Record<string, string>>, settings: PeerSettings): void {
+  const nonce = h['Wechatpay-Nonce'];
+  const timestamp = Number(h['Wechatpay-Timestamp']);
+  if (nonce) entry.answerNonce = nonce;
+  if (Number.isInteger(timestamp)) entry.answerTimestamp = timestamp;
+  if (settings.clockOffsetMs !== 0) entry.clockOffsetMs = settings.clockOffsetMs;
 }
 
-/** Answers `payload` (undefined: no body), signed. */
-export function answer(x: Exchange, status: number, payload: unknown, extraHeaders: Record<string, string> = {}): void {
+/** Notes in the log entry that the answer sent with headers `h` is correctly signed, and with what. */
+function markVerifiable(entry: PeerLogEntry, h: Readonly<Record<string, string>>, settings: PeerSettings): void {
+  entry.answerVerifiable = true;
+  noteSignature(entry, h, settings);
+}
+
+/**
+ * Answers `payload` (undefined: no body), signed at `signedAt` (seconds; default the peer's now), with `extraHeaders`
+ * (which may replace the peer's `Date`).
+ */
+export function answer(
+  x: Exchange,
+  status: number,
+  payload: unknown,
+  extraHeaders: Record<string, string> = {},
+  signedAt = peerSeconds(x.peer.settings),
+): void {
   const body = answerBody(payload);
-  const h = signedHeaders(body, signingKey(x.peer.settings, x.peer.identity), extraHeaders);
+  const h = signedHeaders(body, signingKey(x.peer.settings, x.peer.identity), signedAt, extraHeaders);
   record(x.entry, status, payload);
   sendSigned(x, status, h, body);
 }
@@ -59,7 +85,7 @@ export function answer(x: Exchange, status: number, payload: unknown, extraHeade
  * verifiable and remembering it for replays; nothing is sent, or remembered, once the caller has gone.
  */
 function sendSigned(x: Exchange, status: number, h: Record<string, string>, body: string): void {
-  markVerifiable(x.entry, h);
+  markVerifiable(x.entry, h, x.peer.settings);
   if (x.res.destroyed) return;
   x.peer.sent.remember(x.entry, { seq: x.entry.seq, at: Date.now(), status, headers: { ...h }, body });
   x.res.writeHead(status, h).end(body);
@@ -156,9 +182,9 @@ export function notExistToReplay(peer: ReplayingPeer): SentAnswer {
   peer.log.push(entry);
   const { status, payload } = queryApi(peer, orderNo, peer.identity.mchid);
   const body = answerBody(payload);
-  const headers = signedHeaders(body, signingKey(peer.settings, peer.identity));
+  const headers = signedHeaders(body, signingKey(peer.settings, peer.identity), peerSeconds(peer.settings));
   record(entry, status, payload);
-  markVerifiable(entry, headers);
+  markVerifiable(entry, headers, peer.settings);
   const sent: SentAnswer = { seq: entry.seq, at: Date.now(), status, headers, body };
   peer.sent.remember(entry, sent);
   return sent;
@@ -168,7 +194,7 @@ export function notExistToReplay(peer: ReplayingPeer): SentAnswer {
 function sendCopy(x: Exchange, sent: SentAnswer): void {
   record(x.entry, sent.status, safeJson(sent.body));
   x.entry.replayOf = sent.seq;
-  markVerifiable(x.entry, sent.headers);
+  markVerifiable(x.entry, sent.headers, x.peer.settings);
   x.peer.sent.remember(x.entry, sent);
   x.res.writeHead(sent.status, sent.headers).end(sent.body);
 }
@@ -192,8 +218,8 @@ export interface PeerView {
 
 /**
  * Answers as a "before" fault says, the request unprocessed: an error (signed or not), a reset, a gateway page, a
- * signed query answer that does not match the order, or a byte-exact copy of an earlier signed answer (read from
- * `view`).
+ * signed query answer that does not match the order, a byte-exact copy of an earlier signed answer (read from
+ * `view`), or a signed answer from before the request (a 204 to a reverse, "no such order" to a query).
  */
 export function answerInstead(x: Exchange, spec: BeforeAnswer, view: PeerView): void {
   switch (spec.type) {
@@ -221,8 +247,17 @@ export function answerInstead(x: Exchange, spec: BeforeAnswer, view: PeerView): 
     case 'replayNotExist':
     case 'replayLast':
       return sendCopy(x, view.answerToReplay(spec.type)!);
+    case 'stale': {
+      const signedAt = peerSeconds(x.peer.settings) - spec.ageSeconds;
+      const dated: Record<string, string> = spec.dated ? { Date: new Date(signedAt * 1_000).toUTCString() } : {};
+      if (x.entry.route === 'reverse') return answer(x, 204, undefined, dated, signedAt);
+      return answer(x, 404, STALE_NOT_EXIST, dated, signedAt);
+    }
   }
 }
+
+/** The "no such order" a stale answer to a query says: the very body of a real one. */
+const STALE_NOT_EXIST = { code: 'ORDER_NOT_EXIST', message: '订单不存在' } as const;
 
 /**
  * Spoils, as an "after" fault says, the answer (`status`, `payload`) to a request that was processed: held back
@@ -238,7 +273,8 @@ export async function spoil(
   const { res, entry } = x;
   const body = answerBody(payload);
   const key = signingKey(x.peer.settings, x.peer.identity);
-  const h = signedHeaders(body, key);
+  const signedAt = peerSeconds(x.peer.settings);
+  const h = signedHeaders(body, key, signedAt);
   record(entry, status, payload);
   switch (spec.type) {
     case 'delay':
@@ -246,20 +282,20 @@ export async function spoil(
       return sendSigned(x, status, h, body);
     case 'headers':
       spec.edit(h, body, key);
-      if (h['Wechatpay-Nonce']) entry.answerNonce = h['Wechatpay-Nonce'];
+      noteSignature(entry, h, x.peer.settings);
       res.writeHead(status, h).end(body);
       return;
     case 'oversize': {
       const big = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) });
       entry.status = 200;
       delete entry.code;
-      res.writeHead(200, { ...signAnswer(big, key), 'Content-Type': 'application/json' }).end(big);
+      res.writeHead(200, { ...signAnswer(big, key, signedAt), 'Content-Type': 'application/json' }).end(big);
       return;
     }
     case 'slowDrip': {
       entry.status = 200;
       delete entry.code;
-      res.writeHead(200, { 'Content-Type': 'application/json', ...signAnswer('{}', key) });
+      res.writeHead(200, { 'Content-Type': 'application/json', ...signAnswer('{}', key, signedAt) });
       for (let i = 0; i < 120 && !res.destroyed; i++) {
         res.write(' ');
         await sleep(500);

@@ -18,19 +18,22 @@ export interface SignedRequest {
 }
 
 /**
- * Why the caller's request is refused: its signature does not verify, or its nonce was used before (a nonce is
- * remembered only once the signature holds). Undefined when it passes.
+ * Why the caller's request is refused: its signature does not verify (its timestamp judged by `nowSeconds`, the
+ * peer's clock, default the machine's), or its nonce was used before (a nonce is remembered only once the signature
+ * holds). Undefined when it passes.
  */
 export function callerProblem(
   identity: SimulatorIdentity,
   seen: SeenNonces,
   request: SignedRequest,
+  nowSeconds?: number,
 ): string | undefined {
   return (
     verifyRequestSignature(request, {
       mchid: identity.mchid,
       serial: identity.merchantSerial,
       publicKey: identity.merchantPublicKey,
+      ...(nowSeconds !== undefined ? { nowSeconds } : {}),
     }) ?? nonceProblem(seen, request.authorization)
   );
 }

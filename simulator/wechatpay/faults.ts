@@ -39,6 +39,8 @@ export const FAULT_KINDS = [
   'MISSING_SUB_ORDER',
   'REPLAY_NOT_EXIST',
   'REPLAY_LAST',
+  'STALE_ANSWER',
+  'STALE_ANSWER_DATED',
 ] as const;
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -72,7 +74,13 @@ export type BeforeAnswer =
    * A byte-exact copy (status, body, `Wechatpay-*` headers) of a signed answer given earlier: `replayNotExist`, the
    * last `404 ORDER_NOT_EXIST` to any order (see `answers.ts`); `replayLast`, the last to this order and route.
    */
-  | { type: 'replayNotExist' | 'replayLast' };
+  | { type: 'replayNotExist' | 'replayLast' }
+  /**
+   * A correctly signed answer under a nonce no client has seen, its `Wechatpay-Timestamp` `ageSeconds` before the
+   * peer's now: a 204 to a reverse, a `404 ORDER_NOT_EXIST` to a query. `dated`: its `Date` header is as old as its
+   * signature (a captured copy), else the peer's now.
+   */
+  | { type: 'stale'; ageSeconds: number; dated: boolean };
 
 /** How a fault spoils the answer of a request that was processed. */
 export type AfterAnswer =
@@ -129,6 +137,9 @@ const mismatch = (edit: (answer: OrderAnswerJson) => void): FaultSpec => ({
   needs: 'order',
 });
 
+/** How long before the request a stale answer (`STALE_ANSWER`, `STALE_ANSWER_DATED`) was signed. */
+export const STALE_ANSWER_AGE_S = 60;
+
 /** Every fault kind, described; the comments say why each is (or is not) recoverable. */
 export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   // WeChat Pay's own transient errors, signed: "retry later with the same parameters".
@@ -179,6 +190,19 @@ export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   REPLAY_NOT_EXIST: { ...before({ type: 'replayNotExist' }), routes: ['query', 'reverse'] },
   // The last signed answer to this order on this route; with none yet, the request is processed, no fault counted.
   REPLAY_LAST: { ...before({ type: 'replayLast' }), needs: 'earlierAnswer' },
+  // A correctly signed answer from a minute before the request, under a nonce nobody has seen: captured earlier (for
+  // another order, by another worker, or never delivered) and served now. The reverse gets a 204 (empty: it fits any
+  // order), the query a "no such order"; the request is not processed. No nonce memory can tell: only a client that
+  // holds the signed timestamp against when it sent the request does. The retry gets the real answer. `_DATED` also
+  // carries the copy's own `Date` header, as old as its signature, which pulls a careless clock-offset estimate back.
+  STALE_ANSWER: {
+    ...before({ type: 'stale', ageSeconds: STALE_ANSWER_AGE_S, dated: false }),
+    routes: ['query', 'reverse'],
+  },
+  STALE_ANSWER_DATED: {
+    ...before({ type: 'stale', ageSeconds: STALE_ANSWER_AGE_S, dated: true }),
+    routes: ['query', 'reverse'],
+  },
   // After the effect (AFTER_EFFECT): the request took effect, its answer is late, unverifiable or unreadable; the
   // retry is answered from the new state (a repeat, or the order's current state).
   DELAY: after({ type: 'delay' }),
@@ -189,7 +213,11 @@ export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   // A proxy that drops all four Wechatpay-* headers.
   NO_HEADERS: after(strip(...WECHATPAY_HEADERS)),
   WRONG_SERIAL: after(rewrite('Wechatpay-Serial', () => 'PUB_KEY_ID_0000000000000000UNKNOWN')),
-  SKEW: after({ type: 'headers', edit: (h, body, key) => Object.assign(h, signAnswer(body, key, nowSeconds() - 600)) }),
+  // Signed ten minutes before the peer's now: beyond the ±5 minutes a client allows.
+  SKEW: after({
+    type: 'headers',
+    edit: (h, body, key) => Object.assign(h, signAnswer(body, key, Number(h['Wechatpay-Timestamp']) - 600)),
+  }),
   OVERSIZE: after({ type: 'oversize' }),
   SLOW_DRIP: after({ type: 'slowDrip' }),
 };
@@ -222,10 +250,6 @@ export function recoverableOn(route: Route): FaultKind[] {
 /** The only routes each fault kind acts on (undefined: every route), for the fault book's checks. */
 export function faultRoutes(kind: FaultKind): readonly Route[] | undefined {
   return FAULT_TABLE[kind].routes;
-}
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 /** The first of `candidates` that is not `value`. */

@@ -25,6 +25,13 @@ export interface PeerLogEntry {
   /** The `Wechatpay-Nonce` the answer was sent with (ties a client's accepted answer to this very exchange). */
   answerNonce?: string;
   /**
+   * The `Wechatpay-Timestamp` the answer was signed with (seconds, the peer's clock): with `at` and `clockOffsetMs`, it
+   * tells whether the answer was signed before its request arrived (a stale or replayed answer).
+   */
+  answerTimestamp?: number;
+  /** The peer's clock offset when it answered (ms; absent when 0): its clock is `at` plus this. */
+  clockOffsetMs?: number;
+  /**
    * A replay fault (`REPLAY_NOT_EXIST`, `REPLAY_LAST`) answered with a byte-exact copy of the signed answer first
    * given by the exchange logged with this `seq` (so `answerNonce` is that exchange's nonce, arriving again).
    */

@@ -27,7 +27,7 @@ import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } f
 import { landingEntry, openEntry, type PeerLogEntry } from './log';
 import { landAwaitedDebit, orderJson, payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './orders';
 import { ROUTES, routeOf, type Route } from './routes';
-import { peerSettings, type PeerSettings } from './settings';
+import { peerNowMs, peerSeconds, peerSettings, type PeerSettings } from './settings';
 import { parseAuthorization } from '../signing';
 
 /**
@@ -98,14 +98,16 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   peer.log.push(entry);
   const x: Exchange = { peer, req, res, entry };
   const { route, orderNo } = routed;
+  // Every API answer is dated by the peer's clock (a fault may send another Date).
+  res.setHeader('Date', new Date(peerNowMs(peer.settings)).toUTCString());
 
   // 1. The caller's signature, over the exact bytes received.
-  const authProblem = callerProblem(peer.identity, peer.seenNonces, {
-    method,
-    uri: url,
-    body,
-    authorization: req.headers.authorization,
-  });
+  const authProblem = callerProblem(
+    peer.identity,
+    peer.seenNonces,
+    { method, uri: url, body, authorization: req.headers.authorization },
+    peerSeconds(peer.settings),
+  );
   if (authProblem) {
     entry.authProblem = authProblem;
     return answerUnsigned(x, 401, { code: 'SIGN_ERROR', message: `签名错误: ${authProblem}` });

@@ -31,7 +31,15 @@ export interface PeerSettings {
    * (a refund not yet visible); 0: at once.
    */
   refundLagMs: number;
+  /**
+   * How far the peer's clock is from the machine's (ms, negative: behind), within ±{@link MAX_CLOCK_OFFSET_MS}: its
+   * `Date` headers, the `Wechatpay-Timestamp` it signs and its check of callers' timestamps all follow it.
+   */
+  clockOffsetMs: number;
 }
+
+/** Largest clock offset a peer may be set to: WeChat Pay refuses callers more than 5 minutes off. */
+export const MAX_CLOCK_OFFSET_MS = 5 * 60_000;
 
 /** Settings that are a whole number of milliseconds. */
 const MS_SETTINGS = ['delayMs', 'payHangMs', 'refundLagMs'] as const;
@@ -44,6 +52,7 @@ export function peerSettings(overrides: Partial<PeerSettings> = {}): PeerSetting
     delayMs: 15_000,
     payHangMs: 65_000,
     refundLagMs: 0,
+    clockOffsetMs: 0,
   };
   return changeSettings(defaults, { ...overrides });
 }
@@ -55,9 +64,19 @@ export function signingKey(settings: PeerSettings, identity: SimulatorIdentity):
     : { privateKey: identity.platformPrivateKey, serial: identity.platformSerial };
 }
 
+/** The peer's clock now (epoch ms): the machine's, moved by `clockOffsetMs`. */
+export function peerNowMs(settings: Pick<PeerSettings, 'clockOffsetMs'>): number {
+  return Date.now() + settings.clockOffsetMs;
+}
+
+/** The peer's clock now, in whole seconds (what it signs as `Wechatpay-Timestamp`). */
+export function peerSeconds(settings: Pick<PeerSettings, 'clockOffsetMs'>): number {
+  return Math.floor(peerNowMs(settings) / 1_000);
+}
+
 /**
- * Applies `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs? }` to `settings` once every field is
- * valid (else throws naming the bad field, changing nothing); returns the settings.
+ * Applies `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs?, clockOffsetMs? }` to `settings`
+ * once every field is valid (else throws naming the bad field, changing nothing); returns the settings.
  */
 export function changeSettings(settings: PeerSettings, body: Record<string, unknown>): PeerSettings {
   const next = { ...settings };
@@ -68,6 +87,13 @@ export function changeSettings(settings: PeerSettings, body: Record<string, unkn
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${field} must be a whole number ≥ 0`);
     next[field] = v;
+  }
+  const offset = body.clockOffsetMs;
+  if (offset !== undefined) {
+    if (typeof offset !== 'number' || !Number.isInteger(offset) || Math.abs(offset) > MAX_CLOCK_OFFSET_MS) {
+      throw new Error(`clockOffsetMs must be a whole number from -${MAX_CLOCK_OFFSET_MS} to ${MAX_CLOCK_OFFSET_MS}`);
+    }
+    next.clockOffsetMs = offset;
   }
   // Applied only once every field is valid.
   return Object.assign(settings, next);

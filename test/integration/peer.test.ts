@@ -12,6 +12,7 @@ import {
 } from '../../simulator/wechatpay/faults';
 import { type TradeState } from '../../simulator/wechatpay/orders';
 import { NOT_EXIST_REPLAY_MS } from '../../simulator/wechatpay/answers';
+import { STALE_ANSWER_AGE_S } from '../../simulator/wechatpay/faults';
 import { createHmac, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -67,6 +68,8 @@ interface Answer {
   verified: boolean;
   /** The `Retry-After` header, if any. */
   retryAfter?: string;
+  /** The `Date` header. */
+  date?: string;
 }
 
 describe('WeChat Pay peer over HTTP', () => {
@@ -83,6 +86,7 @@ describe('WeChat Pay peer over HTTP', () => {
     peer.settings.repeatReversePolicy = 'NO_CONTENT';
     peer.settings.refundLagMs = 0;
     peer.settings.payHangMs = 65_000;
+    peer.settings.clockOffsetMs = 0;
   });
 
   /** A signed APIv3 call, exactly as the product sends it (Authorization over METHOD\nURI\nTS\nNONCE\nBODY\n). */
@@ -134,6 +138,7 @@ describe('WeChat Pay peer over HTTP', () => {
       wechatpay: Object.fromEntries([...res.headers].filter(([k]) => k.startsWith('wechatpay-'))),
       verified,
       ...(res.headers.has('retry-after') ? { retryAfter: res.headers.get('retry-after')! } : {}),
+      ...(res.headers.has('date') ? { date: res.headers.get('date')! } : {}),
     };
   }
 
@@ -781,6 +786,85 @@ describe('WeChat Pay peer over HTTP', () => {
       // Now there is one: the repeat's answer is the first reverse's 204.
       expect(await reverse(input)).toMatchObject({ status: 204 });
       expect(lastEntry(input)).toMatchObject({ fault: 'REPLAY_LAST', replayOf: lastEntry(input)!.seq - 1 });
+    });
+  });
+
+  describe('answers signed before the request, and a peer clock that is off', () => {
+    const rows = [
+      ['STALE_ANSWER', 'reverse', 204],
+      ['STALE_ANSWER', 'query', 404],
+      ['STALE_ANSWER_DATED', 'reverse', 204],
+      ['STALE_ANSWER_DATED', 'query', 404],
+    ] as const;
+    it.each(rows)(
+      '%s on a %s: a %i correctly signed a minute before, under a nonce never given; the request not processed',
+      async (kind, route, status) => {
+        const input = order('ST');
+        await seedOrder(peer.url, input, 'PAYING');
+        peer.faults.add({ route, kind, count: 1, orderNo: input.combineOutTradeNo });
+        const asked = Math.floor(Date.now() / 1_000);
+        const stale = route === 'query' ? await query(input) : await reverse(input);
+        expect(stale).toMatchObject({ status, verified: true });
+        const signedAt = Number(stale.wechatpay['wechatpay-timestamp']);
+        expect(asked - signedAt).toBeGreaterThanOrEqual(STALE_ANSWER_AGE_S);
+        expect(asked - signedAt).toBeLessThanOrEqual(STALE_ANSWER_AGE_S + 1);
+        // The captured copy's own Date (as old as its signature), or the peer's now.
+        const dated = Date.parse(stale.date!) / 1_000;
+        if (kind === 'STALE_ANSWER_DATED') expect(dated).toBe(signedAt);
+        else expect(Math.abs(dated - asked)).toBeLessThanOrEqual(2);
+        // The body of a real "no such order" (it fits any order), or none: a 204 fits any order too.
+        expect(stale.body).toBe(status === 204 ? '' : (await query(order('SX'))).body);
+        const nonce = stale.wechatpay['wechatpay-nonce'];
+        expect(peer.log.filter((e) => e.answerNonce === nonce)).toHaveLength(1);
+        expect(lastEntry(input)).toMatchObject({
+          fault: kind,
+          status,
+          answerVerifiable: true,
+          answerTimestamp: signedAt,
+        });
+        expect(peer.orders.get(input.combineOutTradeNo)?.state).toBe('PAYING');
+        const retry = route === 'query' ? await query(input) : await reverse(input);
+        expect(retry).toMatchObject({ status: route === 'query' ? 200 : 204, verified: true });
+        expect(Number(retry.wechatpay['wechatpay-timestamp'])).toBeGreaterThanOrEqual(asked);
+      },
+    );
+
+    it('stale answers act on query and reverse only', () => {
+      expect(() => peer.faults.add({ route: 'pay', kind: 'STALE_ANSWER', count: 1 })).toThrow(
+        'route must be * or query or reverse for STALE_ANSWER',
+      );
+    });
+
+    it("clockOffsetMs moves the peer's Date, the timestamp it signs and its check of callers' timestamps", async () => {
+      const settings = await changePeerSettings(peer.url, { clockOffsetMs: -90_000 });
+      expect(settings.clockOffsetMs).toBe(-90_000);
+      const input = order('CO');
+      await seedOrder(peer.url, input, 'SUCCESS');
+      const asked = Math.floor(Date.now() / 1_000);
+      // Our request is 90 s ahead of the peer's clock: within its ±5 minutes.
+      const behind = await query(input);
+      expect(behind).toMatchObject({ status: 200, verified: true });
+      const signedAt = Number(behind.wechatpay['wechatpay-timestamp']);
+      expect(Math.abs(asked - 90 - signedAt)).toBeLessThanOrEqual(1);
+      expect(Math.abs(Date.parse(behind.date!) / 1_000 - signedAt)).toBeLessThanOrEqual(1);
+      expect(lastEntry(input)).toMatchObject({ answerTimestamp: signedAt, clockOffsetMs: -90_000 });
+      // A stale answer is a minute before the peer's now.
+      peer.faults.add({ route: 'query', kind: 'STALE_ANSWER', count: 1, orderNo: input.combineOutTradeNo });
+      const stale = await query(input);
+      expect(
+        Math.abs(asked - 90 - STALE_ANSWER_AGE_S - Number(stale.wechatpay['wechatpay-timestamp'])),
+      ).toBeLessThanOrEqual(1);
+      // Beyond ±5 minutes the peer refuses our signature, as WeChat Pay does.
+      peer.settings.clockOffsetMs = -301_000;
+      expect(await query(input)).toMatchObject({ status: 401, json: { code: 'SIGN_ERROR' } });
+      expect(lastEntry(input)?.authProblem).toBe('timestamp outside ±300 s');
+      for (const bad of [300_001, 1.5, '0']) {
+        const refused = await admin('POST', 'settings', { clockOffsetMs: bad });
+        expect(refused).toEqual({
+          status: 400,
+          json: { error: 'clockOffsetMs must be a whole number from -300000 to 300000' },
+        });
+      }
     });
   });
 

@@ -98,6 +98,8 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
   const verdict = spec.classify(answer);
   deps.metrics?.wechatpayAnswer(spec.call, verdict.class);
   if (verdict.unsigned) deps.metrics?.unsignedAnswer(spec.call);
+  const stale = isFailureVerdict(verdict) && verdict.class === 'UNVERIFIED' && verdict.stale === true;
+  if (stale) deps.metrics?.staleAnswer(spec.call);
   const status = answer.kind === 'network' ? undefined : answer.status;
   const code = answer.kind === 'answer' ? answer.code : undefined;
   const logContext = {
@@ -107,6 +109,7 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
     class: verdict.class,
     host,
     ...(verdict.unsigned ? { unsigned: true } : {}),
+    ...(stale ? { stale: true } : {}),
     ...('retryAfterMs' in verdict && verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
   };
   if (!isFailureVerdict(verdict)) {
@@ -186,10 +189,16 @@ function failureOf<V extends { class: string; row: string; unsigned?: true }, R>
         });
       }
       ctx.log.warn(
-        `answer to ${spec.what} not accepted (failed verification, a replay, or not the expected answer): retrying`,
+        verdict.stale
+          ? `answer to ${spec.what} not accepted: signed before the request was sent (a replay, or the clocks differ): retrying`
+          : `answer to ${spec.what} not accepted (failed verification, a replay, or not the expected answer): retrying`,
         logContext,
       );
-      return retryable(`the answer could not be verified (${verdict.row}); the outcome is unknown`);
+      return retryable(
+        verdict.stale
+          ? `the answer was signed before the request was sent (${verdict.row}); the outcome is unknown`
+          : `the answer could not be verified (${verdict.row}); the outcome is unknown`,
+      );
     case 'TRANSIENT':
       ctx.log.warn(`${spec.what} got no usable answer: retrying`, logContext);
       // A 429/503 that said when to come back sets the next attempt's delay (bounded); else the retry policy backs off.

@@ -18,11 +18,11 @@ export type FailureVerdict =
    */
   | { class: 'TRANSIENT'; row: string; unsigned?: true; retryAfterMs?: number }
   /**
-   * An answer whose signature failed or that was seen before (a replay), or a verified answer that is not what the
-   * call returns: retry. `mismatch`: a verified order that is not exactly this order (the activity hands it to a
-   * human once it keeps coming).
+   * An answer whose signature failed, that was seen before (a replay) or signed before the request was sent (`stale`:
+   * counted and logged apart), or a verified answer that is not what the call returns: retry. `mismatch`: a verified
+   * order that is not exactly this order (the activity hands it to a human once it keeps coming).
    */
-  | { class: 'UNVERIFIED'; row: string; unsigned?: true; mismatch?: true };
+  | { class: 'UNVERIFIED'; row: string; unsigned?: true; mismatch?: true; stale?: true };
 
 /** The classes of {@link FailureVerdict}. */
 export type FailureClass = FailureVerdict['class'];
@@ -88,6 +88,7 @@ function commonRow(answer: WechatpayAnswer): FailureVerdict | undefined {
   if (answer.kind === 'network')
     return { class: 'TRANSIENT', row: `network fault (${answer.reason}) on the ${answer.host} host` };
   if (answer.kind === 'unverified') {
+    if (answer.stale) return { class: 'UNVERIFIED', row: `${answer.status} not fresh (${answer.reason})`, stale: true };
     return {
       class: 'UNVERIFIED',
       row: `${answer.status} failed verification (${answer.reason})${answer.unsigned ? ': no Wechatpay-* headers' : ''}`,

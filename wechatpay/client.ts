@@ -2,14 +2,23 @@
  * The WeChat Pay client, typed: the two calls of the product — the signed reverse (`POST …/{no}/reverse`) and the
  * signed query (`GET …/{no}`) — sent through wechatpay-axios-plugin, and what came back described the same way for
  * both — a verified answer, an unsigned one, an unverifiable one, or a network fault — without deciding what it
- * means (that is `classify.ts`). Signing, verification, freshness (a nonce counts once), the body bound, the
- * timeout, keep-alive connections and the backup host live here and nowhere else.
+ * means (that is `classify.ts`). Signing, verification, freshness (a nonce counts once; an answer signed before the
+ * request was sent does not count, `freshness.ts`), the body bound, the timeout, keep-alive connections and the backup
+ * host live here and nowhere else.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { AxiosError, type AxiosResponse } from 'axios';
 import type { ReverseRequest, WechatpayHost } from '../workflows/contract';
+import {
+  answerFreshness,
+  CLOCK_BEYOND_BOUND,
+  clockOffsetSample,
+  DEFAULT_ANSWER_TOLERANCE_MS,
+  processClockOffset,
+  type ClockOffsetEstimate,
+} from './freshness';
 import { processNonces, type NonceMemory } from './nonces';
 import { createPacer } from './pacer';
 import { createPluginClient, verifyAnswer, type CombinePapayCallConfig, type PluginClient } from './plugin';
@@ -38,6 +47,11 @@ export interface WechatpayConfig {
    * slots `1 / maxRequestsPerSecond` s apart. Unset: no pacing.
    */
   maxRequestsPerSecond?: number;
+  /**
+   * How much earlier than the request (less the measured clock offset) an answer may be signed
+   * (`WECHATPAY_ANSWER_TOLERANCE`); default {@link DEFAULT_ANSWER_TOLERANCE_MS}. See `freshness.ts`.
+   */
+  answerToleranceMs?: number;
 }
 
 /** The calls this client makes (also the `call` label of the answer metrics). */
@@ -55,7 +69,9 @@ export type WechatpayCall = (typeof WechatpayCall)[keyof typeof WechatpayCall];
  *   `body` is the parsed body of a verified 2xx (e.g. the order of a query); `code`/`message` come from a JSON body
  *   (error answers, or a 2xx such as `202 USER_PAYING`), bounded in length.
  * - `unverified`: the answer carried a signature that failed (bad signature, unknown serial, skew, probe), or a 2xx
- *   came without one. `unsigned` is true when it had no `Wechatpay-*` header at all (a header-stripping proxy).
+ *   came without one. `unsigned` is true when it had no `Wechatpay-*` header at all (a header-stripping proxy). A
+ *   verified answer that is not fresh is reported here too: a replay (`REPLAYED_NONCE`), or one signed before the
+ *   request was sent (`STALE_ANSWER`, with `stale`).
  * - `network`: no answer (refused, reset, timeout, body over the bound, …).
  */
 export type WechatpayAnswer =
@@ -83,7 +99,15 @@ export type WechatpayAnswer =
       retryAfterMs?: number;
       host: WechatpayHost;
     }
-  | { kind: 'unverified'; status: number; reason: string; unsigned: boolean; host: WechatpayHost }
+  | {
+      kind: 'unverified';
+      status: number;
+      reason: string;
+      unsigned: boolean;
+      host: WechatpayHost;
+      /** Signed before the request was sent, beyond the tolerance (`STALE_ANSWER`): counted and logged apart. */
+      stale?: true;
+    }
   | { kind: 'network'; reason: string; host: WechatpayHost };
 
 /** Shortest and longest delay a `Retry-After` may ask for (shorter ones wait the minimum, longer the maximum). */
@@ -148,11 +172,30 @@ export interface WechatpayClient {
 /** The reason of an answer refused as a replay (its `Wechatpay-Nonce` was seen before). */
 const REPLAYED_NONCE = 'REPLAYED_NONCE';
 
+/** What judges a verified answer's freshness: the nonce memory, the clock offset estimate and the tolerance. */
+interface FreshnessJudge {
+  nonces: NonceMemory;
+  clock: ClockOffsetEstimate;
+  toleranceMs: number;
+}
+
+/** One exchange as seen from here: the answer's headers (when one came), when it was sent and received (our clock). */
+interface Exchanged {
+  headers: unknown;
+  sentAtMs: number;
+  receivedAtMs: number;
+}
+
 /**
  * Builds the client with keep-alive connections, bounded answers and a whole-call deadline. `nonces`: the memory of
- * verified answer nonces (the process's, unless a test gives its own).
+ * verified answer nonces; `clock`: the estimate of WeChat Pay's clock offset (both the process's, unless a test or a
+ * one-shot tool gives its own: a fresh pair is a fresh worker process).
  */
-export function createWechatpayClient(config: WechatpayConfig, nonces: NonceMemory = processNonces): WechatpayClient {
+export function createWechatpayClient(
+  config: WechatpayConfig,
+  nonces: NonceMemory = processNonces,
+  clock: ClockOffsetEstimate = processClockOffset,
+): WechatpayClient {
   const client: PluginClient = createPluginClient({
     mchid: config.mchid,
     serial: config.merchantSerial,
@@ -175,6 +218,7 @@ export function createWechatpayClient(config: WechatpayConfig, nonces: NonceMemo
       : [];
 
   const pacer = config.maxRequestsPerSecond ? createPacer(config.maxRequestsPerSecond) : undefined;
+  const judge: FreshnessJudge = { nonces, clock, toleranceMs: config.answerToleranceMs ?? DEFAULT_ANSWER_TOLERANCE_MS };
 
   /**
    * One call: its slot (pacing), deadline, cancellation, host choice, raw-body capture for verifying error answers,
@@ -198,6 +242,9 @@ export function createWechatpayClient(config: WechatpayConfig, nonces: NonceMemo
       return data;
     };
     const deadline = AbortSignal.timeout(config.timeoutMs);
+    const sentAtMs = Date.now();
+    let answer: WechatpayAnswer;
+    let headers: unknown;
     try {
       const res = await exchange({
         combine_out_trade_no: combineOutTradeNo,
@@ -205,12 +252,14 @@ export function createWechatpayClient(config: WechatpayConfig, nonces: NonceMemo
         transformResponse: [stash, ...transforms],
         ...(backup ? { baseURL: backup } : {}),
       });
+      headers = res.headers;
       // The plugin verified this 2xx answer's signature before resolving.
-      const answer = httpAnswer(res.status, res.data, true, host, { body: res.data, nonce: nonceOf(res.headers) });
-      return fresh(answer, refuseNonces, nonces);
+      answer = httpAnswer(res.status, res.data, true, host, { body: res.data, nonce: nonceOf(res.headers) });
     } catch (err) {
-      return fresh(describeError(err, rawBody, config.verifiers, host), refuseNonces, nonces);
+      headers = err instanceof AxiosError ? err.response?.headers : undefined;
+      answer = describeError(err, rawBody, config.verifiers, host);
     }
+    return fresh(answer, refuseNonces, judge, { headers, sentAtMs, receivedAtMs: Date.now() });
   };
 
   return {
@@ -223,27 +272,48 @@ export function createWechatpayClient(config: WechatpayConfig, nonces: NonceMemo
 }
 
 /**
- * A verified answer counts once: one whose nonce the order already accepted, or that this process verified before
- * (within the skew window), is a replay, reported as `unverified` (retried, never a fact). A verified answer without
- * a nonce cannot be told fresh and is refused the same way.
+ * A verified answer counts once, and only for a request sent before it was signed. One whose nonce the order already
+ * accepted, or that this process verified before (within the skew window), is a replay; one whose signed timestamp is
+ * earlier than the request's sending (less the clock offset and the tolerance, `freshness.ts`) is stale. Both are
+ * reported as `unverified` (retried, never a fact). A verified answer without a nonce cannot be told fresh and is
+ * refused as a replay. Every verified answer that is not a replay adds its `Date` to the clock offset estimate, after
+ * it was judged: an answer never widens its own acceptance.
  */
-function fresh(answer: WechatpayAnswer, refuseNonces: readonly string[], nonces: NonceMemory): WechatpayAnswer {
+function fresh(
+  answer: WechatpayAnswer,
+  refuseNonces: readonly string[],
+  judge: FreshnessJudge,
+  exchanged: Exchanged,
+): WechatpayAnswer {
   if (answer.kind !== 'answer' || !answer.verified) return answer;
   const why = !answer.nonce
     ? 'no Wechatpay-Nonce'
     : refuseNonces.includes(answer.nonce)
       ? 'already accepted by this order'
-      : !nonces.firstTime(answer.nonce)
+      : !judge.nonces.firstTime(answer.nonce)
         ? 'already seen by this worker'
         : undefined;
-  if (!why) return answer;
-  return {
-    kind: 'unverified',
-    status: answer.status,
-    reason: `${REPLAYED_NONCE}: ${why}`,
-    unsigned: false,
-    host: answer.host,
-  };
+  if (why) return refused(answer, `${REPLAYED_NONCE}: ${why}`);
+  const { headers, sentAtMs, receivedAtMs } = exchanged;
+  const verdict = answerFreshness({
+    timestamp: headerOf(headers, 'wechatpay-timestamp'),
+    sentAtMs,
+    offsetMs: judge.clock.offsetMs,
+    toleranceMs: judge.toleranceMs,
+  });
+  const sample = clockOffsetSample(headerOf(headers, 'date'), sentAtMs, receivedAtMs);
+  if (sample.ok) judge.clock.observe(sample.offsetMs);
+  if (verdict.ok) return answer;
+  const hint = judge.clock.beyondBound ? `; ${CLOCK_BEYOND_BOUND}` : '';
+  return { ...refused(answer, `${verdict.reason}${hint}`), stale: true };
+}
+
+/** A verified answer refused as not fresh, for `reason`. */
+function refused(
+  answer: WechatpayAnswer & { kind: 'answer' },
+  reason: string,
+): WechatpayAnswer & { kind: 'unverified' } {
+  return { kind: 'unverified', status: answer.status, reason, unsigned: false, host: answer.host };
 }
 
 /** The reverse body, snake_case as WeChat Pay expects: exactly these fields. */
@@ -336,9 +406,14 @@ function describeError(
 
 /** The `Wechatpay-Nonce` header (any case), at most 64 characters, when present. */
 function nonceOf(headers: unknown): string | undefined {
+  return headerOf(headers, 'wechatpay-nonce')?.slice(0, 64);
+}
+
+/** A header's value (its name in lower case, matched in any case), when present as a string. */
+function headerOf(headers: unknown, name: string): string | undefined {
   if (typeof headers !== 'object' || headers === null) return undefined;
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() === 'wechatpay-nonce' && typeof value === 'string') return value.slice(0, 64);
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && typeof value === 'string') return value;
   }
   return undefined;
 }

@@ -9,6 +9,7 @@ import type { X509Certificate } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { createWechatpayClient, type WechatpayAnswer, type WechatpayConfig } from '../wechatpay/client';
 import { parseQueriedOrder } from '../wechatpay/classify';
+import { ClockOffsetEstimate, clockOffsetSample } from '../wechatpay/freshness';
 import { NonceMemory } from '../wechatpay/nonces';
 import { ConfigErrors, loadWorkerConfig, type WorkerConfig } from './config';
 import type { Env } from './env';
@@ -59,11 +60,15 @@ export async function runPreflight(env: Env, options: PreflightOptions = {}): Pr
     },
     certificateCheck(config.merchantCertificate, config.wechatpay.merchantSerial, now()),
     verifyingKeysCheck(config.wechatpay),
-    await clockCheck(config.wechatpay.baseUrl, now),
-    await temporalCheck(config),
   ];
+  const clock = await clockCheck(config.wechatpay.baseUrl, now);
+  checks.push(clock.check, await temporalCheck(config));
   const orderNo = options.query ?? `PREFLIGHT${now().toString(36).toUpperCase()}`;
-  const client = createWechatpayClient(config.wechatpay, new NonceMemory());
+  // The signed query is judged fresh against the offset the clock check measured (one reading is enough here: this
+  // one-shot check acts on no order; a worker takes the median of several).
+  const offset = new ClockOffsetEstimate({ minSamples: 1 });
+  if (clock.offsetMs !== undefined) offset.observe(clock.offsetMs);
+  const client = createWechatpayClient(config.wechatpay, new NonceMemory(), offset);
   checks.push(queryCheck('signed query', orderNo, options.query !== undefined, await client.query(orderNo)));
   if (client.hasBackup) {
     const answer = await client.query(orderNo, { useBackup: true });
@@ -102,9 +107,10 @@ function verifyingKeysCheck(wechatpay: WechatpayConfig): PreflightCheck {
 
 /**
  * This machine's clock against WeChat Pay's: the `Date` header of an unsigned GET of the base URL, compared with the
- * middle of the round trip (the header has whole seconds, so offsets under a second or two are noise).
+ * middle of the round trip (the header has whole seconds, so offsets under a second or two are noise); with the
+ * offset it measured (WeChat Pay's clock minus ours, ms), when it could.
  */
-async function clockCheck(baseUrl: string, now: () => number): Promise<PreflightCheck> {
+async function clockCheck(baseUrl: string, now: () => number): Promise<{ check: PreflightCheck; offsetMs?: number }> {
   const name = 'clock';
   const sent = now();
   let date: string | null;
@@ -113,22 +119,24 @@ async function clockCheck(baseUrl: string, now: () => number): Promise<Preflight
     date = res.headers.get('date');
     await res.body?.cancel();
   } catch (err) {
-    return {
-      name,
-      status: CheckStatus.FAIL,
-      detail: `no answer from ${new URL(baseUrl).host}: ${(err as Error).message}`,
-    };
+    const detail = `no answer from ${new URL(baseUrl).host}: ${(err as Error).message}`;
+    return { check: { name, status: CheckStatus.FAIL, detail } };
   }
   const theirs = date ? Date.parse(date) : NaN;
   if (!Number.isFinite(theirs)) {
-    return { name, status: CheckStatus.WARN, detail: `${new URL(baseUrl).host} sent no readable Date header` };
+    const detail = `${new URL(baseUrl).host} sent no readable Date header`;
+    return { check: { name, status: CheckStatus.WARN, detail } };
   }
-  const offsetS = Math.round((now() + sent) / 2 / 1_000 - theirs / 1_000);
+  const received = now();
+  const sample = clockOffsetSample(date, sent, received);
+  const measured = sample.ok ? { offsetMs: sample.offsetMs } : {};
+  const offsetS = Math.round((received + sent) / 2 / 1_000 - theirs / 1_000);
   const text = `this machine is ${Math.abs(offsetS)} s ${offsetS >= 0 ? 'ahead of' : 'behind'} WeChat Pay`;
-  if (Math.abs(offsetS) <= CLOCK_WARN_S) return { name, status: CheckStatus.PASS, detail: text };
+  if (Math.abs(offsetS) <= CLOCK_WARN_S)
+    return { check: { name, status: CheckStatus.PASS, detail: text }, ...measured };
   const advice = 'signatures more than 5 minutes off are refused: sync the clock (NTP, chrony)';
   const status = Math.abs(offsetS) <= CLOCK_FAIL_S ? CheckStatus.WARN : CheckStatus.FAIL;
-  return { name, status, detail: `${text}; ${advice}` };
+  return { check: { name, status, detail: `${text}; ${advice}` }, ...measured };
 }
 
 /** The Temporal namespace answers with the worker's connection settings (address, TLS, API key). */
@@ -156,6 +164,12 @@ export function queryCheck(name: string, orderNo: string, asked: boolean, answer
   const refusedSignature =
     'WeChat Pay refused our signature: check WECHATPAY_MCHID, WECHATPAY_MERCHANT_SERIAL and WECHATPAY_PRIVATE_KEY_PATH';
   if (answer.kind === 'network') return fail(`no answer (${answer.host} host): ${answer.reason}`);
+  if (answer.kind === 'unverified' && answer.stale) {
+    return fail(
+      `HTTP ${answer.status} signed before the query was sent (${answer.reason}): sync this machine's clock (NTP, ` +
+        'chrony), or something between the worker and WeChat Pay serves old answers',
+    );
+  }
   if (answer.kind === 'unverified') {
     return fail(
       answer.unsigned

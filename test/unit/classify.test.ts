@@ -147,6 +147,22 @@ describe('reverse answer table (one test per row)', () => {
     expect(verdict.row.length).toBeLessThan(120);
   });
 
+  it('a verified 204 or "no such order" signed before the request was sent → unverified, marked stale', () => {
+    const reason = 'STALE_ANSWER: signed 60.4 s before our request (clock offset 0 s, tolerance 5 s)';
+    for (const status of [204, 404]) {
+      const stale: WechatpayAnswer = { kind: 'unverified', status, reason, unsigned: false, host: 'main', stale: true };
+      expect(classifyReverseAnswer(stale)).toEqual({
+        class: 'UNVERIFIED',
+        row: `${status} not fresh (${reason})`,
+        stale: true,
+      });
+      expect(classifyQueryAnswer(stale, expectedOf(stale))).toMatchObject({ class: 'UNVERIFIED', stale: true });
+    }
+    expect(classifyReverseAnswer(unverified(204, 'REPLAYED_NONCE: already seen by this worker'))).not.toHaveProperty(
+      'stale',
+    );
+  });
+
   it('rows say why, without bodies or messages', () => {
     expect(classifyReverseAnswer(answer(202, 'USER_PAYING')).row).toMatch(/202 USER_PAYING.*outcome unknown: query/);
     expect(classifyReverseAnswer(answer(404, 'ORDER_NOT_EXIST', true, 'backup')).row).toMatch(/backup host/);

@@ -299,6 +299,18 @@ describe('worker configuration from the environment', () => {
     }
   });
 
+  it('reads WECHATPAY_ANSWER_TOLERANCE (default 5s, 1s to 60s): how much earlier than its request an answer may be signed', () => {
+    const config = loadWorkerConfig(base());
+    expect(config.wechatpay.answerToleranceMs).toBe(5_000);
+    expect(describeConfig(config).wechatpayAnswerTolerance).toBe('5s');
+    expect(loadWorkerConfig({ ...base(), WECHATPAY_ANSWER_TOLERANCE: '10s' }).wechatpay.answerToleranceMs).toBe(10_000);
+    for (const bad of ['500ms', '61s', 'soon', '-5s']) {
+      expect(problems({ ...base(), WECHATPAY_ANSWER_TOLERANCE: bad })).toContain(
+        `WECHATPAY_ANSWER_TOLERANCE must be a duration from 1s to 60s`,
+      );
+    }
+  });
+
   it('reads the process settings: probes port, LOG_LEVEL checked, shutdown grace, deployment version', () => {
     const config = loadWorkerConfig(base());
     expect(config).toMatchObject({ logLevel: 'INFO', shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS });

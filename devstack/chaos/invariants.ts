@@ -50,6 +50,7 @@ const RULES = {
   j: 'reverse takes effect once',
   k: 'no compensation before the last pay landed',
   l: 'no accepted nonce accepted twice',
+  m: 'no answer older than its request accepted',
 } as const;
 /** One of the keys of {@link RULES}. */
 type RuleId = keyof typeof RULES;
@@ -106,6 +107,8 @@ interface OrderFacts {
   refusalLost: boolean;
   /** The peer records the nonce it signs each answer with (a peer from before that records none). */
   peerNonces: boolean;
+  /** The peer's log entries by the nonce their answer carried (a replayed answer's nonce has several). */
+  answersByNonce: ReadonlyMap<string, LoggedRequest[]>;
   all: InvariantInput;
 }
 
@@ -145,6 +148,7 @@ function factsByOrder(all: InvariantInput): OrderFacts[] {
   const peer = groupBy(all.peerLog, (e) => e.orderNo);
   const downstream = groupBy(all.orderServiceLog, (e) => e.combineOutTradeNo);
   const peerNonces = all.peerLog.some((e) => e.answerNonce !== undefined);
+  const answersByNonce = groupBy(all.peerLog, (e) => e.answerNonce);
   return all.orders.map((order) => {
     const no = order.input.combineOutTradeNo;
     const mine = peer.get(no) ?? [];
@@ -163,6 +167,7 @@ function factsByOrder(all: InvariantInput): OrderFacts[] {
       final: all.peerOrders.get(no),
       refusalLost,
       peerNonces,
+      answersByNonce,
       all,
     };
   });
@@ -379,6 +384,36 @@ function nonceAcceptedTwice(orders: readonly CheckedOrder[]): string[] {
     );
 }
 
+/**
+ * Whether the answer logged as `e` was signed a whole second or more before its request arrived (in the peer's clock,
+ * `at` moved by its `clockOffsetMs`): a stale or replayed answer. False when the peer logged no timestamp.
+ */
+function signedBeforeRequest(e: LoggedRequest): boolean {
+  if (e.answerTimestamp === undefined) return false;
+  return e.answerTimestamp * 1_000 < time(e.at) + (e.clockOffsetMs ?? 0) - 1_000;
+}
+
+/**
+ * m: every answer the order accepted (its queries' and its reverse's, by nonce) was signed no earlier than a request it
+ * answered arrived: at least one log entry carrying its nonce was signed then (a replay of a fresh answer is rules h
+ * and l's concern; here, an answer that was never fresh, e.g. captured earlier and never delivered).
+ */
+function acceptedAnswersFresh(f: OrderFacts): string[] {
+  const reverse = f.order.result?.reverse;
+  const nonces = [...(reverse?.queries ?? []).map((q) => q.answerNonce), reverse?.answerNonce];
+  const out: string[] = [];
+  for (const nonce of nonces) {
+    const carried = nonce === undefined ? [] : (f.answersByNonce.get(nonce) ?? []);
+    if (carried.length === 0 || !carried.every(signedBeforeRequest)) continue;
+    const e = carried[0]!;
+    const early = (time(e.at) + (e.clockOffsetMs ?? 0) - e.answerTimestamp! * 1_000) / 1_000;
+    out.push(
+      `accepted a ${e.route} answer (nonce ${nonce}, seq ${e.seq}) signed ${Math.round(early)} s before its request`,
+    );
+  }
+  return out;
+}
+
 /** The per-order rules, in order (i is checked over the whole log). */
 const ORDER_RULES: readonly (readonly [RuleId, (f: OrderFacts) => string[]])[] = [
   ['a', settled],
@@ -391,4 +426,5 @@ const ORDER_RULES: readonly (readonly [RuleId, (f: OrderFacts) => string[]])[] =
   ['h', acceptedAnswerSigned],
   ['j', effectOnce],
   ['k', compensatedAfterLastPay],
+  ['m', acceptedAnswersFresh],
 ];

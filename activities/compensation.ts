@@ -1,42 +1,36 @@
 /**
- * The compensation activity: one downstream POST per sub-order, under the same Idempotency-Key on every attempt,
- * HMAC-signed when a secret is configured (the shared downstream POST: `downstream.ts`).
+ * The compensation activity: one Standard Webhooks POST per sub-order (`type: "sub_order.compensate"`, `webhook-id:
+ * compensation:<combineOutTradeNo>:<outTradeNo>`, the same on every attempt), signed with every configured secret
+ * (the shared downstream POST: `downstream.ts`).
  */
 import type { KeyObject } from 'node:crypto';
-import { ErrorType, type CompensationRequest, type CompensationResult } from '../workflows/contract';
-import type { Metrics } from './metrics';
-import { createDownstreamPoster, downstreamSignature } from './downstream';
+import {
+  compensationWebhookId,
+  DownstreamEventType,
+  ErrorType,
+  type CompensationRequest,
+  type CompensationResult,
+} from '../workflows/contract';
+import { countDownstreamFailure, type Metrics } from './metrics';
+import { createDownstreamPoster, createWebhookSigner } from './downstream';
 
-/** What the compensation activity needs from the worker. Holds the HMAC secret: never log it. */
+/** What the compensation activity needs from the worker. Holds the webhook secrets: never log it. */
 export interface CompensationDeps {
   url: string;
-  /** HMAC-SHA256 secret as a KeyObject, when requests are signed. */
-  hmacKey?: KeyObject;
+  /** The Standard Webhooks secrets (`COMPENSATION_HMAC_SECRET`), one signature each; absent when unsigned. */
+  webhookSecrets?: readonly KeyObject[];
   timeoutMs: number;
+  /** Delay before the next attempt after a 401/403 (`COMPENSATION_AUTH_RETRY_DELAY`). */
+  authRetryDelayMs: number;
   metrics?: Metrics;
 }
 
-/** The idempotency key of one sub-order's compensation: the same on every retry (**contract**). */
-function idempotencyKey(request: Pick<CompensationRequest, 'combineOutTradeNo' | 'outTradeNo'>): string {
-  return `${request.combineOutTradeNo}:${request.outTradeNo}`;
-}
-
 /**
- * The signature header value: `sha256=<hex HMAC-SHA256 over "<timestamp>.<Idempotency-Key>.<body>">` (**contract**).
- * The Idempotency-Key is covered, so a captured body replayed under another key no longer verifies.
- *
- * @param key - the HMAC secret (`COMPENSATION_HMAC_SECRET`) as a KeyObject
- * @param timestamp - Unix seconds, as sent in `X-Compensation-Timestamp`
- * @param idempotencyKey - the `Idempotency-Key` header, e.g. `<combineOutTradeNo>:<outTradeNo>`
- * @param body - the exact body bytes sent
+ * The compensation's `data` (**contract**): exactly `{ combineOutTradeNo, outTradeNo, mchid, subMchid, reason,
+ * reverseOutcome, tradeState }` (`tradeState` left out only for a request of an order started before it existed).
  */
-export function compensationSignature(key: KeyObject, timestamp: string, idempotencyKey: string, body: string): string {
-  return downstreamSignature(key, timestamp, idempotencyKey, body);
-}
-
-/** The compensation body (**contract**): exactly these fields, `tradeState` only when the request has it. */
-function compensationBody(request: CompensationRequest): string {
-  return JSON.stringify({
+export function compensationData(request: CompensationRequest): Record<string, unknown> {
+  return {
     combineOutTradeNo: request.combineOutTradeNo,
     outTradeNo: request.outTradeNo,
     mchid: request.mchid,
@@ -44,30 +38,34 @@ function compensationBody(request: CompensationRequest): string {
     reason: request.reason,
     reverseOutcome: request.reverseOutcome,
     ...(request.tradeState !== undefined ? { tradeState: request.tradeState } : {}),
-  });
+  };
 }
 
 /**
- * Creates `compensateSubOrder`: 2xx or 409 → done (`alreadyCompensated` on 409); other 4xx →
- * COMPENSATION_REJECTED (non-retryable); 5xx, 408, 429, network → COMPENSATION_TRANSIENT.
+ * Creates `compensateSubOrder`: 2xx or 409 → done (`alreadyCompensated` on 409); 401/403 → DOWNSTREAM_UNAUTHORIZED
+ * (retried after `authRetryDelayMs`); other 4xx → COMPENSATION_REJECTED (non-retryable); 5xx, 408, 429, network →
+ * COMPENSATION_TRANSIENT.
  */
 export function createCompensationActivity(
   deps: CompensationDeps,
 ): (request: CompensationRequest) => Promise<CompensationResult> {
   const post = createDownstreamPoster();
+  const signer = deps.webhookSecrets?.length ? createWebhookSigner(deps.webhookSecrets) : undefined;
+  const target = { url: deps.url, timeoutMs: deps.timeoutMs, authRetryDelayMs: deps.authRetryDelayMs };
   return async function compensateSubOrder(request: CompensationRequest): Promise<CompensationResult> {
-    const delivery = await post(deps, {
+    const delivery = await post(signer ? { ...target, signer } : target, {
       what: 'the compensation',
       peer: 'the order service',
-      body: compensationBody(request),
-      idempotencyKey: idempotencyKey(request),
+      webhookId: compensationWebhookId(request),
+      type: DownstreamEventType.compensation,
+      data: compensationData(request),
       errorTypes: { transient: ErrorType.COMPENSATION_TRANSIENT, rejected: ErrorType.COMPENSATION_REJECTED },
       logContext: {
         combineOutTradeNo: request.combineOutTradeNo,
         outTradeNo: request.outTradeNo,
         ...(request.tradeState ? { tradeState: request.tradeState } : {}),
       },
-      onFailure: (kind) => deps.metrics?.compensationFailure(kind),
+      onFailure: (kind) => countDownstreamFailure(deps.metrics, 'compensation', kind),
     });
     return { httpStatus: delivery.httpStatus, alreadyCompensated: delivery.duplicate, attempt: delivery.attempt };
   };

@@ -1,34 +1,38 @@
 /**
- * The payment confirmation activity (ADOPT): one signed, idempotent POST to PAYMENT_CONFIRMATION_URL announcing an
- * order the query showed paid (the shared downstream POST: `downstream.ts`).
+ * The payment confirmation activity (ADOPT): one Standard Webhooks POST to PAYMENT_CONFIRMATION_URL announcing an
+ * order the query showed paid (`type: "order.paid"`, `webhook-id: confirmation:<combineOutTradeNo>`, the same on every
+ * attempt; the shared downstream POST: `downstream.ts`).
  */
 import type { KeyObject } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { ErrorType, type PaymentConfirmationRequest, type PaymentConfirmationResult } from '../workflows/contract';
-import type { Metrics } from './metrics';
-import { createDownstreamPoster } from './downstream';
+import {
+  confirmationWebhookId,
+  DownstreamEventType,
+  ErrorType,
+  type PaymentConfirmationRequest,
+  type PaymentConfirmationResult,
+} from '../workflows/contract';
+import { countDownstreamFailure, type Metrics } from './metrics';
+import { createDownstreamPoster, createWebhookSigner } from './downstream';
 
-/** What the confirmation activity needs from the worker. Holds the HMAC secret: never log it. */
+/** What the confirmation activity needs from the worker. Holds the webhook secrets: never log it. */
 export interface ConfirmationDeps {
   /** Absent when PAYMENT_CONFIRMATION_URL is not configured: the activity then fails retryably (WORKER_MISCONFIGURED). */
   url?: string;
-  /** HMAC-SHA256 secret (`COMPENSATION_HMAC_SECRET`, shared with compensation), when requests are signed. */
-  hmacKey?: KeyObject;
+  /** The Standard Webhooks secrets (`COMPENSATION_HMAC_SECRET`, shared with compensation); absent when unsigned. */
+  webhookSecrets?: readonly KeyObject[];
   timeoutMs: number;
+  /** Delay before the next attempt after a 401/403 (`COMPENSATION_AUTH_RETRY_DELAY`). */
+  authRetryDelayMs: number;
   metrics?: Metrics;
 }
 
-/** The idempotency key of an order's payment confirmation: `<combineOutTradeNo>:paid` (**contract**). */
-function confirmationIdempotencyKey(request: Pick<PaymentConfirmationRequest, 'combineOutTradeNo'>): string {
-  return `${request.combineOutTradeNo}:paid`;
-}
-
 /**
- * The confirmation body (**contract**): exactly `{ combineOutTradeNo, source: "WECHATPAY_QUERY", subOrders:
+ * The confirmation's `data` (**contract**): exactly `{ combineOutTradeNo, source: "WECHATPAY_QUERY", subOrders:
  * [{ outTradeNo, mchid, subMchid, transactionId? }] }`.
  */
-function confirmationBody(request: PaymentConfirmationRequest): string {
-  return JSON.stringify({
+export function confirmationData(request: PaymentConfirmationRequest): Record<string, unknown> {
+  return {
     combineOutTradeNo: request.combineOutTradeNo,
     source: 'WECHATPAY_QUERY',
     subOrders: request.subOrders.map((s) => ({
@@ -37,18 +41,20 @@ function confirmationBody(request: PaymentConfirmationRequest): string {
       subMchid: s.subMchid,
       ...(s.transactionId !== undefined ? { transactionId: s.transactionId } : {}),
     })),
-  });
+  };
 }
 
 /**
- * Creates `confirmPayment`: 2xx or 409 → done (`alreadyConfirmed` on 409); other 4xx → CONFIRMATION_REJECTED
- * (non-retryable); 5xx, 408, 429, network → CONFIRMATION_TRANSIENT. Without a configured URL it fails retryably with
- * WORKER_MISCONFIGURED naming PAYMENT_CONFIRMATION_URL: configuring the worker and restarting it resumes.
+ * Creates `confirmPayment`: 2xx or 409 → done (`alreadyConfirmed` on 409); 401/403 → DOWNSTREAM_UNAUTHORIZED (retried
+ * after `authRetryDelayMs`); other 4xx → CONFIRMATION_REJECTED (non-retryable); 5xx, 408, 429, network →
+ * CONFIRMATION_TRANSIENT. Without a configured URL it fails retryably with WORKER_MISCONFIGURED naming
+ * PAYMENT_CONFIRMATION_URL: configuring the worker and restarting it resumes.
  */
 export function createConfirmationActivity(
   deps: ConfirmationDeps,
 ): (request: PaymentConfirmationRequest) => Promise<PaymentConfirmationResult> {
   const post = createDownstreamPoster();
+  const signer = deps.webhookSecrets?.length ? createWebhookSigner(deps.webhookSecrets) : undefined;
   return async function confirmPayment(request: PaymentConfirmationRequest): Promise<PaymentConfirmationResult> {
     const logContext = { combineOutTradeNo: request.combineOutTradeNo, subOrders: request.subOrders.length };
     if (!deps.url) {
@@ -61,18 +67,17 @@ export function createConfirmationActivity(
         message: 'PAYMENT_CONFIRMATION_URL is not configured on the worker; set it and restart the worker to resume',
       });
     }
-    const delivery = await post(
-      { url: deps.url, ...(deps.hmacKey ? { hmacKey: deps.hmacKey } : {}), timeoutMs: deps.timeoutMs },
-      {
-        what: 'the payment confirmation',
-        peer: 'the payment-confirmation endpoint',
-        body: confirmationBody(request),
-        idempotencyKey: confirmationIdempotencyKey(request),
-        errorTypes: { transient: ErrorType.CONFIRMATION_TRANSIENT, rejected: ErrorType.CONFIRMATION_REJECTED },
-        logContext,
-        onFailure: (kind) => deps.metrics?.confirmationFailure(kind),
-      },
-    );
+    const target = { url: deps.url, timeoutMs: deps.timeoutMs, authRetryDelayMs: deps.authRetryDelayMs };
+    const delivery = await post(signer ? { ...target, signer } : target, {
+      what: 'the payment confirmation',
+      peer: 'the payment-confirmation endpoint',
+      webhookId: confirmationWebhookId(request),
+      type: DownstreamEventType.confirmation,
+      data: confirmationData(request),
+      errorTypes: { transient: ErrorType.CONFIRMATION_TRANSIENT, rejected: ErrorType.CONFIRMATION_REJECTED },
+      logContext,
+      onFailure: (kind) => countDownstreamFailure(deps.metrics, 'confirmation', kind),
+    });
     return { httpStatus: delivery.httpStatus, alreadyConfirmed: delivery.duplicate, attempt: delivery.attempt };
   };
 }

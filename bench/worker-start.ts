@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const identity = loadOrCreateIdentity(path.join(work, 'keys'));
   const env = {
     ...workerEnvFor(identity, { wechatpay: 'http://127.0.0.1:9/', compensation: 'http://127.0.0.1:9/c' }),
-    COMPENSATION_HMAC_SECRET: 'worker-start-bench-secret-0123456789',
+    COMPENSATION_HMAC_SECRET: `whsec_${Buffer.from('worker-start-bench-secret-0123456789').toString('base64')}`,
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: server.namespace,
   };

@@ -35,7 +35,8 @@ const KILLS = Number(process.env.CHAOS_KILLS ?? 5);
 const FAULT_RATE = Number(process.env.CHAOS_FAULT_RATE ?? 0.35);
 const SEED = Number(process.env.CHAOS_SEED ?? 7);
 const MAX_MS = Number(process.env.CHAOS_MAX_MS ?? 15 * 60_000);
-const HMAC = 'chaos-run-hmac-secret-0123456789';
+/** The Standard Webhooks secret of this run (`whsec_<base64>`). */
+const HMAC = `whsec_${Buffer.from('chaos-run-hmac-secret-0123456789').toString('base64')}`;
 /** When the dev server restarts, ms after the chaos begins. */
 const SERVER_RESTART_AT = 40_000;
 /** The running stack: dev server, peers, workers, client, and the run's random source. */
@@ -84,7 +85,7 @@ async function setUp(): Promise<Stack> {
   const server = await startServer(work, port);
   const identity = loadOrCreateIdentity(path.join(work, 'keys'));
   const peer = await startWechatpayPeer(identity, { seed: SEED, settings: { delayMs: 3_000 } });
-  const orderService = await startOrderService({ secret: HMAC, seed: SEED + 1, delayMs: 3_000 });
+  const orderService = await startOrderService({ secrets: HMAC, seed: SEED + 1, delayMs: 3_000 });
   const taskQueue = `chaos-${Date.now().toString(36)}`;
   const urls = { wechatpay: peer.url, compensation: orderService.url, confirmation: orderService.confirmationUrl };
   const workerEnv = {

@@ -51,7 +51,8 @@ const ORDERS = Number(process.env.CLUSTER_ORDERS ?? 44);
 const FAULT_RATE = Number(process.env.CLUSTER_FAULT_RATE ?? 0.1);
 const SEED = Number(process.env.CLUSTER_SEED ?? 11);
 const MAX_MS = Number(process.env.CLUSTER_MAX_MS ?? 6 * 60_000);
-const HMAC = 'cluster-run-hmac-secret-0123456789';
+/** The Standard Webhooks secret of this run (`whsec_<base64>`). */
+const HMAC = `whsec_${Buffer.from('cluster-run-hmac-secret-0123456789').toString('base64')}`;
 /** When each service is killed, ms after the first order starts (deadlines fall from 5 s to 35 s). */
 const KILLS = [
   { service: 'history', at: 15_000 },
@@ -100,7 +101,7 @@ async function setUp(): Promise<Stack> {
   log(`cluster up in ${secs(cluster.startupMs)} at ${cluster.address}; work folder ${cluster.dir}`);
   const identity = loadOrCreateIdentity(path.join(cluster.dir, 'keys'));
   const peer = await startWechatpayPeer(identity, { seed: SEED, settings: { delayMs: 3_000 } });
-  const orderService = await startOrderService({ secret: HMAC, seed: SEED + 1, delayMs: 3_000 });
+  const orderService = await startOrderService({ secrets: HMAC, seed: SEED + 1, delayMs: 3_000 });
   const taskQueue = `cluster-${Date.now().toString(36)}`;
   const urls = { wechatpay: peer.url, compensation: orderService.url, confirmation: orderService.confirmationUrl };
   const env = {

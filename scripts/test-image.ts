@@ -24,7 +24,8 @@ import { HEALTH_PATHS, probeStatus } from '../worker/health';
 import { createJsonLogger } from '../worker/logger';
 import { createProductWorker } from '../worker/worker';
 
-const HMAC = 'image-test-hmac-secret-0123456789';
+/** The Standard Webhooks secret of this run (`whsec_<base64>`). */
+const HMAC = `whsec_${Buffer.from('image-test-hmac-secret-0123456789').toString('base64')}`;
 const log = (line: string): void => console.log(`[image-test ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
@@ -59,7 +60,7 @@ async function setUp(work: string): Promise<Stack> {
   const server = await startDevServer({ headless: true, logFile: path.join(work, 'server.log') });
   const identity = loadOrCreateIdentity(path.join(work, 'identity'));
   const peer = await startWechatpayPeer(identity, { settings: { delayMs: 3_000 } });
-  const orderService = await startOrderService({ secret: HMAC, delayMs: 3_000 });
+  const orderService = await startOrderService({ secrets: HMAC, delayMs: 3_000 });
   const urls = { wechatpay: peer.url, compensation: orderService.url };
   const hostEnv = {
     ...workerEnvFor(identity, urls),

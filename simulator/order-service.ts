@@ -1,19 +1,20 @@
 /**
  * A stub of the platform's order service, the peer of the product's downstream calls: compensations
  * (`POST /compensations`, one per sub-order) and payment confirmations (`POST /payment-confirmations`, an order adopted
- * as paid). It checks the HMAC signature when a secret is set (`X-Compensation-Signature: sha256=<hex>` over
- * `<X-Compensation-Timestamp>.<Idempotency-Key>.<body>`, with the package's `verifyDownstreamRequest`, the sample a
- * real order service runs; the worker signs with its own code in activities/),
- * deduplicates by Idempotency-Key (a repeat answers 409), records what it received, and fails on request.
+ * as paid), both Standard Webhooks. It verifies them as a real order service does, with the package's
+ * `verifyDownstreamRequest` (the `standardwebhooks` library, any of its secrets, and the route's purpose: a
+ * compensation sent to the confirmation route is refused), while the worker signs with its own code in activities/;
+ * it deduplicates by webhook-id (a repeat answers 409), records what it received, and fails on request. A secret
+ * rotation is simulated by giving the worker a secret the stub does not hold yet (it answers 401) and then adding it
+ * (`addSecret`, `POST /__admin/secrets`); faults `401` / `403` answer so for a count of requests.
  */
-import { verifyDownstreamRequest } from '../client';
 import type http from 'node:http';
+import { DOWNSTREAM_REFUSAL_STATUS, readDownstreamWebhook, verifyDownstreamRequest } from '../client/verify-downstream';
 import { FaultBook, readBody, sleep, type FaultRule } from './faults';
 import { header, sendJson, serve } from './http-server';
-import { safeJson } from './wechatpay/orders';
-import { DownstreamHeaders } from '../workflows/contract';
+import { DownstreamHeaders, type DownstreamPurpose } from '../workflows/contract';
 
-// ── Routes and signature ──
+// ── Routes ──
 
 /** Routes of the stub (a fault rule without `route` applies to both). */
 const ORDER_SERVICE_ROUTES = ['compensate', 'confirm'] as const;
@@ -26,39 +27,11 @@ const ORDER_SERVICE_PATHS = {
   confirm: '/payment-confirmations',
 } as const satisfies Record<OrderServiceRoute, string>;
 
-/** What an accepted request is: the Idempotency-Key it must come under, and the order number fault rules match. */
-interface RouteRule {
-  key: string;
-  faultOrderNo: string;
-  outTradeNo?: string;
-}
-
-/** What a route accepts: checks the body and names the key it must come under; throws a message naming the field. */
-const ROUTE_RULES: Readonly<Record<OrderServiceRoute, (body: Record<string, unknown>) => RouteRule>> = {
-  compensate(body) {
-    const { combineOutTradeNo, outTradeNo } = body;
-    if (typeof combineOutTradeNo !== 'string' || typeof outTradeNo !== 'string') {
-      throw new Error('JSON body with combineOutTradeNo and outTradeNo, and an Idempotency-Key, are required');
-    }
-    return { key: `${combineOutTradeNo}:${outTradeNo}`, faultOrderNo: outTradeNo, outTradeNo };
-  },
-  confirm(body) {
-    const { combineOutTradeNo, source, subOrders } = body;
-    if (typeof combineOutTradeNo !== 'string') throw new Error('combineOutTradeNo must be a string');
-    if (typeof source !== 'string') throw new Error('source must be a string');
-    if (!Array.isArray(subOrders) || subOrders.length === 0) throw new Error('subOrders must be a non-empty array');
-    (subOrders as unknown[]).forEach((s, i) => {
-      const sub = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
-      for (const field of ['outTradeNo', 'mchid', 'subMchid']) {
-        if (typeof sub[field] !== 'string') throw new Error(`subOrders[${i}].${field} must be a string`);
-      }
-      if (sub.transactionId !== undefined && typeof sub.transactionId !== 'string') {
-        throw new Error(`subOrders[${i}].transactionId must be a string when present`);
-      }
-    });
-    return { key: `${combineOutTradeNo}:paid`, faultOrderNo: combineOutTradeNo };
-  },
-};
+/** What each route expects (the purpose its verification states). */
+const ROUTE_PURPOSE = {
+  compensate: 'compensation',
+  confirm: 'confirmation',
+} as const satisfies Record<OrderServiceRoute, DownstreamPurpose>;
 
 /** The answer to an accepted request of `route`. */
 function acceptedAnswer(route: OrderServiceRoute): Record<string, unknown> {
@@ -67,8 +40,8 @@ function acceptedAnswer(route: OrderServiceRoute): Record<string, unknown> {
 
 // ── The stub ──
 
-/** Faults the stub can inject. */
-const ORDER_SERVICE_FAULTS = ['500', '503', '429', '408', '422', 'RESET', 'DELAY'] as const;
+/** Faults the stub can inject (on a request it accepted). */
+const ORDER_SERVICE_FAULTS = ['500', '503', '429', '408', '422', '401', '403', 'RESET', 'DELAY'] as const;
 /** One of {@link ORDER_SERVICE_FAULTS}. */
 export type OrderServiceFault = (typeof ORDER_SERVICE_FAULTS)[number];
 
@@ -77,26 +50,39 @@ export interface CompensationLogEntry {
   seq: number;
   at: string;
   route: OrderServiceRoute;
+  /** The `webhook-id` header. */
+  webhookId?: string;
+  /** The `Idempotency-Key` header (the webhook-id again). */
   idempotencyKey?: string;
+  /** The body's `type`. */
+  type?: string;
   /** The sub-order (compensations only). */
   outTradeNo?: string;
   combineOutTradeNo?: string;
+  /** The signature verified with one of the stub's secrets; `'unsigned'` when the stub holds none. */
   signatureOk: boolean | 'unsigned';
+  /** Why the request was refused, when it was (`DownstreamRefusal`). */
+  refusal?: string;
   fault?: OrderServiceFault;
   status: number;
-  /** This request took effect (the first accepted one for its key). */
+  /** This request took effect (the first accepted one for its webhook-id). */
   effective: boolean;
   /**
-   * The request as it arrived: the three downstream headers (absent ones left out) and the raw body, so that the
+   * The request as it arrived: the downstream headers (absent ones left out) and the raw body, so that the
    * order-service verification samples (TypeScript, Java, Go) can be run against what the worker really sent.
    */
   wire: { headers: Record<string, string>; body: string };
 }
 
-/** An effective request: when, the body that caused it, and how many requests carried its key. */
+/** An effective request: when, the webhook that caused it, and how many requests carried its webhook-id. */
 export interface ReceivedOnce {
   at: string;
-  body: Record<string, unknown>;
+  /** The body's `type`. */
+  type: string;
+  /** The body's `timestamp`. */
+  timestamp: string;
+  /** The body's `data`. */
+  data: Record<string, unknown>;
   count: number;
 }
 
@@ -107,23 +93,27 @@ export interface OrderService {
   /** The payment confirmation endpoint (`PAYMENT_CONFIRMATION_URL`). */
   confirmationUrl: string;
   log: CompensationLogEntry[];
-  /** Effective compensations by Idempotency-Key (`<combineOutTradeNo>:<outTradeNo>`), with the whole body. */
+  /** Effective compensations by webhook-id (`compensation:<combineOutTradeNo>:<outTradeNo>`). */
   compensated: Map<string, ReceivedOnce>;
-  /** Effective payment confirmations by Idempotency-Key (`<combineOutTradeNo>:paid`), with the whole body. */
+  /** Effective payment confirmations by webhook-id (`confirmation:<combineOutTradeNo>`). */
   confirmations: Map<string, ReceivedOnce>;
   /** Fault rules; `orderNo` matches the sub-order (compensate) or the combined order (confirm). */
   faults: FaultBook<OrderServiceFault, OrderServiceRoute>;
+  /** Accepts `secret` too from now on (the order service's half of a rotation). */
+  addSecret(secret: string): void;
+  /** Accepts exactly these secrets from now on (none: unsigned requests accepted, nothing verified). */
+  setSecrets(secrets: readonly string[]): void;
   close(): Promise<void>;
 }
 
 /** Everything a running stub keeps. */
 interface StubState {
   log: CompensationLogEntry[];
-  /** Effective requests by Idempotency-Key, per route. */
+  /** Effective requests by webhook-id, per route. */
   received: Record<OrderServiceRoute, Map<string, ReceivedOnce>>;
   faults: FaultBook<OrderServiceFault, OrderServiceRoute>;
-  /** Enables HMAC checking. */
-  secret: string | undefined;
+  /** The Standard Webhooks secrets accepted; none: signatures are not checked. */
+  secrets: string[];
   /** How long a DELAY fault without its own `delayMs` holds the answer. */
   delayMs: number | undefined;
   /** The last request number. */
@@ -140,16 +130,27 @@ interface Call {
   reply(status: number, payload: unknown): void;
 }
 
-/** An accepted request: its (checked) Idempotency-Key and body, and what its route made of it. */
+/** An accepted request: its webhook-id, body fields, and the order number fault rules match. */
 interface Accepted {
   key: string;
-  body: Record<string, unknown>;
-  rule: RouteRule;
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+  faultOrderNo: string;
 }
 
-/** Starts the stub; `secret` enables HMAC checking. */
+/** The secrets as a list: a space-separated string (as `COMPENSATION_HMAC_SECRET`) or a list. */
+function secretList(secrets: string | readonly string[] | undefined): string[] {
+  if (secrets === undefined) return [];
+  return typeof secrets === 'string' ? secrets.split(/\s+/).filter(Boolean) : [...secrets];
+}
+
+/**
+ * Starts the stub; `secrets` (`whsec_…`, several for a rotation) enables verification, as the worker's
+ * `COMPENSATION_HMAC_SECRET` enables signing.
+ */
 export async function startOrderService(
-  options: { port?: number; secret?: string; seed?: number; delayMs?: number } = {},
+  options: { port?: number; secrets?: string | readonly string[]; seed?: number; delayMs?: number } = {},
 ): Promise<OrderService> {
   const compensated = new Map<string, ReceivedOnce>();
   const confirmations = new Map<string, ReceivedOnce>();
@@ -161,7 +162,7 @@ export async function startOrderService(
       ORDER_SERVICE_ROUTES,
       options.seed ?? 2,
     ),
-    secret: options.secret,
+    secrets: secretList(options.secrets),
     delayMs: options.delayMs,
     seq: 0,
   };
@@ -173,6 +174,8 @@ export async function startOrderService(
     compensated,
     confirmations,
     faults: stub.faults,
+    addSecret: (secret) => void (stub.secrets.includes(secret) || stub.secrets.push(secret)),
+    setSecrets: (secrets) => void (stub.secrets = [...secrets]),
     close: server.close,
   };
 }
@@ -188,25 +191,12 @@ async function handle(stub: StubState, req: http.IncomingMessage, res: http.Serv
     });
   }
   const raw = await readBody(req, 64 * 1024);
-  const body = safeJson(raw);
-  const key = header(req, 'idempotency-key');
-  const entry: CompensationLogEntry = {
-    seq: ++stub.seq,
-    at: new Date().toISOString(),
-    route,
-    ...(key ? { idempotencyKey: key } : {}),
-    ...(route === 'compensate' && typeof body?.outTradeNo === 'string' ? { outTradeNo: body.outTradeNo } : {}),
-    ...(typeof body?.combineOutTradeNo === 'string' ? { combineOutTradeNo: body.combineOutTradeNo } : {}),
-    signatureOk: 'unsigned',
-    status: 0,
-    effective: false,
-    wire: { headers: downstreamHeaders(req), body: raw },
-  };
+  const entry = logEntry(stub, route, req, raw);
   stub.log.push(entry);
   const call: Call = { route, req, res, entry, reply: (status, payload) => replyTo(call, status, payload) };
-  const accepted = accept(stub.secret, call, raw, body, key);
+  const accepted = accept(stub.secrets, call, raw);
   if (!accepted) return;
-  const fault = stub.faults.pick(route, accepted.rule.faultOrderNo);
+  const fault = stub.faults.pick(route, accepted.faultOrderNo);
   if (fault) return injectFault(stub, call, accepted, fault);
   const done = stub.received[route];
   const before = done.get(accepted.key);
@@ -216,6 +206,43 @@ async function handle(stub: StubState, req: http.IncomingMessage, res: http.Serv
   }
   record(done, accepted, entry);
   return call.reply(200, acceptedAnswer(route));
+}
+
+/** The log entry of a request as it arrived (what its headers and body say, before any check). */
+function logEntry(
+  stub: StubState,
+  route: OrderServiceRoute,
+  req: http.IncomingMessage,
+  raw: string,
+): CompensationLogEntry {
+  const body = parseObject(raw);
+  const data = parseObject(JSON.stringify(body?.data ?? null));
+  const webhookId = header(req, DownstreamHeaders.WEBHOOK_ID);
+  const key = header(req, DownstreamHeaders.IDEMPOTENCY_KEY.toLowerCase());
+  return {
+    seq: ++stub.seq,
+    at: new Date().toISOString(),
+    route,
+    ...(webhookId ? { webhookId } : {}),
+    ...(key ? { idempotencyKey: key } : {}),
+    ...(typeof body?.type === 'string' ? { type: body.type } : {}),
+    ...(route === 'compensate' && typeof data?.outTradeNo === 'string' ? { outTradeNo: data.outTradeNo } : {}),
+    ...(typeof data?.combineOutTradeNo === 'string' ? { combineOutTradeNo: data.combineOutTradeNo } : {}),
+    signatureOk: 'unsigned',
+    status: 0,
+    effective: false,
+    wire: { headers: downstreamHeaders(req), body: raw },
+  };
+}
+
+/** A JSON object, or undefined. */
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The downstream headers of a request, by their contract names (those it carries). */
@@ -235,32 +262,31 @@ function replyTo(call: Call, status: number, payload: unknown): void {
 }
 
 /**
- * Checks the request's signature (when a secret is set), its body and its Idempotency-Key; answers a refusal
- * (401, 400) and returns undefined, or returns the accepted request.
+ * Checks the request as a real order service does: with secrets, the package's `verifyDownstreamRequest` (signature,
+ * then the route's purpose); without, the purpose check alone. A refusal is answered (401 or 400, as
+ * `DOWNSTREAM_REFUSAL_STATUS` says) and undefined returned.
  */
-function accept(
-  secret: string | undefined,
-  call: Call,
-  raw: string,
-  body: Record<string, unknown> | undefined,
-  key: string | undefined,
-): Accepted | undefined {
-  const refuse = (status: number, error: string): undefined => void call.reply(status, { error });
-  if (secret) {
-    // The verification a real order service runs: the package's own sample.
-    call.entry.signatureOk = verifyDownstreamRequest(secret, { headers: call.req.headers, body: raw }).ok;
-    if (!call.entry.signatureOk) return refuse(401, 'bad or missing X-Compensation-Signature');
+function accept(secrets: readonly string[], call: Call, raw: string): Accepted | undefined {
+  const request = { headers: call.req.headers, body: raw };
+  const purpose = ROUTE_PURPOSE[call.route];
+  const verdict =
+    secrets.length > 0 ? verifyDownstreamRequest(secrets, request, purpose) : readDownstreamWebhook(request, purpose);
+  if (secrets.length > 0) {
+    call.entry.signatureOk = verdict.ok || !(DOWNSTREAM_REFUSAL_STATUS[verdict.refusal] === 401);
   }
-  if (!body) return refuse(400, 'a JSON object body is required');
-  let rule: RouteRule;
-  try {
-    rule = ROUTE_RULES[call.route](body);
-  } catch (err) {
-    return refuse(400, (err as Error).message);
+  if (!verdict.ok) {
+    call.entry.refusal = verdict.refusal;
+    call.reply(DOWNSTREAM_REFUSAL_STATUS[verdict.refusal], { error: verdict.message, refusal: verdict.refusal });
+    return undefined;
   }
-  if (!key) return refuse(400, `an Idempotency-Key header is required (${rule.key})`);
-  if (key !== rule.key) return refuse(400, `Idempotency-Key does not match the body: expected ${rule.key}`);
-  return { key, body, rule };
+  const data = verdict.data as unknown as Record<string, unknown>;
+  return {
+    key: verdict.webhookId,
+    type: verdict.type,
+    timestamp: verdict.timestamp,
+    data,
+    faultOrderNo: String(call.route === 'compensate' ? data.outTradeNo : data.combineOutTradeNo),
+  };
 }
 
 /**
@@ -288,14 +314,18 @@ async function injectFault(
   return call.reply(Number(fault.kind), { error: `injected ${fault.kind}` });
 }
 
-/** The first accepted request for its key takes effect: kept in `done` with its body, its log entry marked. */
-function record(done: Map<string, ReceivedOnce>, { key, body }: Accepted, entry: CompensationLogEntry): void {
-  if (done.has(key)) return;
-  done.set(key, { at: new Date().toISOString(), body, count: 1 });
+/** The first accepted request for its webhook-id takes effect: kept in `done`, its log entry marked. */
+function record(done: Map<string, ReceivedOnce>, accepted: Accepted, entry: CompensationLogEntry): void {
+  if (done.has(accepted.key)) return;
+  const { type, timestamp, data } = accepted;
+  done.set(accepted.key, { at: new Date().toISOString(), type, timestamp, data, count: 1 });
   entry.effective = true;
 }
 
-/** The admin API: the request log, the effective requests, and adding or removing fault rules. */
+/**
+ * The admin API: the request log, the effective requests, fault rules (add, clear), and the secrets accepted
+ * (`POST /__admin/secrets {"secret"}` adds one, `PUT {"secrets": [...]}` replaces them; answers only how many).
+ */
 async function admin(
   stub: StubState,
   req: http.IncomingMessage,
@@ -306,6 +336,7 @@ async function admin(
   if (path === '/__admin/requests') return send(200, stub.log);
   if (path === '/__admin/compensations') return send(200, Object.fromEntries(stub.received.compensate));
   if (path === '/__admin/confirmations') return send(200, Object.fromEntries(stub.received.confirm));
+  if (path === '/__admin/secrets') return adminSecrets(stub, req, send);
   if (path === '/__admin/faults' && req.method === 'POST') {
     try {
       return send(201, stub.faults.add(JSON.parse(await readBody(req)) as Record<string, unknown>));
@@ -318,4 +349,26 @@ async function admin(
     return send(200, {});
   }
   return send(404, { error: 'no such admin route' });
+}
+
+/** `GET`, `POST {"secret"}` (add) or `PUT {"secrets": [...]}` (replace) `/__admin/secrets`: answers the count only. */
+async function adminSecrets(
+  stub: StubState,
+  req: http.IncomingMessage,
+  send: (status: number, payload: unknown) => void,
+): Promise<void> {
+  const isSecret = (v: unknown): v is string => typeof v === 'string' && v.startsWith('whsec_');
+  if (req.method === 'POST' || req.method === 'PUT') {
+    const body = parseObject(await readBody(req, 16 * 1024).catch(() => ''));
+    if (req.method === 'POST' && isSecret(body?.secret)) {
+      if (!stub.secrets.includes(body.secret)) stub.secrets.push(body.secret);
+    } else if (req.method === 'PUT' && Array.isArray(body?.secrets) && body.secrets.every(isSecret)) {
+      stub.secrets = [...body.secrets];
+    } else {
+      return send(400, { error: 'POST {"secret": "whsec_…"} or PUT {"secrets": ["whsec_…", …]}' });
+    }
+  } else if (req.method !== 'GET') {
+    return send(405, { error: 'GET, POST or PUT' });
+  }
+  return send(200, { secrets: stub.secrets.length });
 }

@@ -5,6 +5,7 @@
  */
 import { createSecretKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import { Webhook } from 'standardwebhooks';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { type ConfigError, loadCertificate, loadPrivateKey, loadPublicKey, sameSerial } from '../wechatpay/keys';
 import type { LogLevel } from '@temporalio/common';
@@ -12,7 +13,6 @@ import { EnvReader, loggableUrl, type Env } from './env';
 import { LOG_LEVELS } from './logger';
 import { cacheHeapProblem, DEFAULT_MAX_CACHED_WORKFLOWS, heapLimitMb } from './memory';
 import type { WechatpayConfig } from '../wechatpay/client';
-import { ANSWER_TOLERANCE_BOUNDS_MS, DEFAULT_ANSWER_TOLERANCE_MS } from '../wechatpay/freshness';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
 import { ACTIVITY_START_TO_CLOSE_MS, MAX_PAY_WINDOW_MS, PAY_CALL_TIMEOUT_MS } from '../workflows/policies';
 
@@ -48,16 +48,17 @@ export interface WorkerConfig {
    */
   payWindowFloorMs: number;
   /**
-   * Downstream requests (compensation, payment confirmation) are signed with `hmacKey`; without it only when
-   * `COMPENSATION_UNSIGNED=allow` says so explicitly.
+   * Downstream requests (compensation, payment confirmation) are Standard Webhooks signed with every one of
+   * `webhookSecrets` (`COMPENSATION_HMAC_SECRET`); unsigned only when `COMPENSATION_UNSIGNED=allow` says so explicitly.
+   * After a 401/403 the next attempt waits `authRetryDelayMs` (`COMPENSATION_AUTH_RETRY_DELAY`).
    */
-  compensation: { url: string; hmacKey?: KeyObject; timeoutMs: number };
+  compensation: DownstreamConfig & { url: string };
   /**
    * Where an order adopted as paid (`onPaidAtDeadline: "ADOPT"`) is announced (`PAYMENT_CONFIRMATION_URL`, optional:
-   * without it the confirmation activity fails retryably, WORKER_MISCONFIGURED). Same HMAC secret and timeout as
-   * compensation.
+   * without it the confirmation activity fails retryably, WORKER_MISCONFIGURED). Same secrets, timeout and retry delay
+   * as compensation.
    */
-  confirmation: { url?: string; hmacKey?: KeyObject; timeoutMs: number };
+  confirmation: DownstreamConfig & { url?: string };
   /** Port of the Prometheus /metrics endpoint, if any. */
   metricsPort?: number;
   /** Most activities run at once on this worker. */
@@ -79,6 +80,16 @@ export interface WorkerConfig {
   deployment?: WorkerDeployment;
   /** How often the order gauges read visibility, when this process exports them (`WORKER_ORDER_GAUGES=on`). */
   orderGaugesIntervalMs?: number;
+}
+
+/** How downstream requests are signed and sent. Holds the webhook secrets: never log it. */
+export interface DownstreamConfig {
+  /** The decoded Standard Webhooks secrets, one signature each (first the one listed first); absent when unsigned. */
+  webhookSecrets?: KeyObject[];
+  /** Whole-call deadline (`COMPENSATION_TIMEOUT_MS`). */
+  timeoutMs: number;
+  /** Delay before the next attempt after a 401/403 (`COMPENSATION_AUTH_RETRY_DELAY`, default 5 minutes). */
+  authRetryDelayMs: number;
 }
 
 /** A Worker Deployment version: the deployment's name and this build's id. */
@@ -128,13 +139,6 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
   const timeoutMs = r.integer('WECHATPAY_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000);
   const authRetryDelayMs = r.duration('WECHATPAY_AUTH_RETRY_DELAY', 5 * 60_000, 1_000, 86_400_000, '1s to 1d');
   const wechatpayMaxRps = r.integer('WECHATPAY_MAX_RPS', DEFAULT_WECHATPAY_MAX_RPS, 1, 10_000);
-  const answerToleranceMs = r.duration(
-    'WECHATPAY_ANSWER_TOLERANCE',
-    DEFAULT_ANSWER_TOLERANCE_MS,
-    ANSWER_TOLERANCE_BOUNDS_MS.min,
-    ANSWER_TOLERANCE_BOUNDS_MS.max,
-    '1s to 60s (default 5s: how much earlier than our request, clock offset aside, an answer may be signed)',
-  );
   const payWindowFloorMs = r.duration(
     'WECHATPAY_MIN_PAY_WINDOW',
     PAY_CALL_TIMEOUT_MS,
@@ -143,9 +147,8 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
     `0s to ${MAX_PAY_WINDOW_MS / 60_000}m (default 60s, WeChat Pay's pay call timeout; lower it only for tests and demos)`,
   );
   const compensationUrl = r.url('COMPENSATION_URL');
-  const hmacKey = readHmacKey(r);
   const confirmationUrl = r.optional('PAYMENT_CONFIRMATION_URL') ? r.url('PAYMENT_CONFIRMATION_URL') : undefined;
-  const compensationTimeoutMs = r.integer('COMPENSATION_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000);
+  const downstream = readDownstream(r);
   const processSettings = readProcessSettings(r, heapMb);
 
   const { baseUrl, backupBaseUrl, mchid, merchantSerial, privateKey, merchantCertificate } = merchant;
@@ -175,18 +178,13 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
       timeoutMs,
       maxBodyBytes: 64 * 1024,
       maxRequestsPerSecond: wechatpayMaxRps,
-      answerToleranceMs,
     },
     ...(merchantCertificate ? { merchantCertificate } : {}),
     authRetryDelayMs,
     wechatpayMaxRps,
     payWindowFloorMs,
-    compensation: { url: compensationUrl, ...(hmacKey ? { hmacKey } : {}), timeoutMs: compensationTimeoutMs },
-    confirmation: {
-      ...(confirmationUrl ? { url: confirmationUrl } : {}),
-      ...(hmacKey ? { hmacKey } : {}),
-      timeoutMs: compensationTimeoutMs,
-    },
+    compensation: { url: compensationUrl, ...downstream },
+    confirmation: { ...(confirmationUrl ? { url: confirmationUrl } : {}), ...downstream },
     ...processSettings,
   };
 }
@@ -386,46 +384,90 @@ function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
+/** How downstream requests are signed and sent (`COMPENSATION_*`), shared by compensation and confirmation. */
+function readDownstream(r: EnvReader): DownstreamConfig {
+  const webhookSecrets = readWebhookSecrets(r);
+  return {
+    ...(webhookSecrets ? { webhookSecrets } : {}),
+    timeoutMs: r.integer('COMPENSATION_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000),
+    authRetryDelayMs: r.duration('COMPENSATION_AUTH_RETRY_DELAY', 5 * 60_000, 1_000, 86_400_000, '1s to 1d'),
+  };
+}
+
+/** Fewest bytes a Standard Webhooks secret must decode to (128 bits). */
+export const MIN_WEBHOOK_SECRET_BYTES = 16;
+
 /**
- * The HMAC key of downstream requests (`COMPENSATION_HMAC_SECRET`, at least 16 characters). Required: the order
- * service must be able to tell a compensation from a forgery. Only `COMPENSATION_UNSIGNED=allow` lets a worker send
- * unsigned requests (a downstream that cannot verify yet), and says so in the logged configuration.
+ * One Standard Webhooks secret, `whsec_<base64>` (padded base64 of at least {@link MIN_WEBHOOK_SECRET_BYTES} bytes,
+ * as the `standardwebhooks` library decodes it), as a secret KeyObject; or why not, without repeating the secret.
+ *
+ * @param text - one entry of `COMPENSATION_HMAC_SECRET`
  */
-function readHmacKey(r: EnvReader): KeyObject | undefined {
-  const secret = hmacSecretText(r);
+export function parseWebhookSecret(text: string): { ok: true; key: KeyObject } | { ok: false; problem: string } {
+  const base64 = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/.exec(text)?.[1];
+  if (!base64) return { ok: false, problem: 'is not of the form whsec_<base64>' };
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length < MIN_WEBHOOK_SECRET_BYTES) {
+    return { ok: false, problem: `decodes to ${bytes.length} bytes, fewer than ${MIN_WEBHOOK_SECRET_BYTES}` };
+  }
+  try {
+    new Webhook(text); // the library the order services verify with must read it too
+  } catch {
+    return { ok: false, problem: 'is not read by the standardwebhooks library' };
+  }
+  return { ok: true, key: createSecretKey(bytes) };
+}
+
+/**
+ * The Standard Webhooks secrets of downstream requests (`COMPENSATION_HMAC_SECRET` or the file
+ * `COMPENSATION_HMAC_SECRET_PATH` names): one or more space-separated `whsec_<base64>`, each of which signs every
+ * request (rotation: the order service accepts either). Required: the order service must be able to tell a
+ * compensation from a forgery. Only `COMPENSATION_UNSIGNED=allow` lets a worker send unsigned requests (a downstream
+ * that cannot verify yet), and says so in the logged configuration. A problem names the variable, never the secret.
+ */
+function readWebhookSecrets(r: EnvReader): KeyObject[] | undefined {
+  const { text, name } = webhookSecretsText(r);
   const unsigned = r.optional('COMPENSATION_UNSIGNED');
   if (unsigned !== undefined && unsigned !== 'allow') {
     r.problem('COMPENSATION_UNSIGNED', `must be "allow" when set, got "${unsigned.slice(0, 20)}"`);
   }
-  if (secret === undefined || secret === '') {
-    if (unsigned !== 'allow') {
-      r.problem(
-        'COMPENSATION_HMAC_SECRET',
-        'is required (at least 16 characters): it signs every compensation and payment confirmation; set COMPENSATION_UNSIGNED=allow only for a downstream that cannot verify yet',
-      );
-    }
+  const entries = (text ?? '').split(/\s+/).filter(Boolean);
+  if (entries.length === 0) {
+    // An unreadable file was reported already.
+    if (unsigned === 'allow' || (text === undefined && name === 'COMPENSATION_HMAC_SECRET_PATH')) return undefined;
+    r.problem(
+      name,
+      `${name === 'COMPENSATION_HMAC_SECRET' ? 'is required' : 'names a file without any secret'}: one or more space-separated Standard Webhooks secrets (whsec_<base64>) sign every compensation and payment confirmation; set COMPENSATION_UNSIGNED=allow only for a downstream that cannot verify yet`,
+    );
     return undefined;
   }
-  if (secret.length >= 16) return createSecretKey(Buffer.from(secret, 'utf8'));
-  r.problem('COMPENSATION_HMAC_SECRET', 'must be at least 16 characters');
-  return undefined;
+  const keys: KeyObject[] = [];
+  entries.forEach((entry, i) => {
+    const which = entries.length > 1 ? `entry ${i + 1} of ${entries.length}` : 'its value';
+    const parsed = parseWebhookSecret(entry);
+    if (!parsed.ok) r.problem(name, `must hold Standard Webhooks secrets (whsec_<base64>): ${which} ${parsed.problem}`);
+    else if (keys.some((k) => k.equals(parsed.key))) r.problem(name, `${which} repeats an earlier secret`);
+    else keys.push(parsed.key);
+  });
+  return keys.length === entries.length ? keys : undefined;
 }
 
 /**
- * The HMAC secret's text: `COMPENSATION_HMAC_SECRET`, or the content of the file `COMPENSATION_HMAC_SECRET_PATH`
- * names (a mounted secret volume; one trailing newline ignored). Never both.
+ * The secrets' text and the variable it came from: `COMPENSATION_HMAC_SECRET`, or the content of the file
+ * `COMPENSATION_HMAC_SECRET_PATH` names (a mounted secret volume). Never both.
  */
-function hmacSecretText(r: EnvReader): string | undefined {
+function webhookSecretsText(r: EnvReader): { text: string | undefined; name: string } {
   const file = r.optional('COMPENSATION_HMAC_SECRET_PATH');
-  if (!file) return r.env.COMPENSATION_HMAC_SECRET;
+  if (!file) return { text: r.env.COMPENSATION_HMAC_SECRET, name: 'COMPENSATION_HMAC_SECRET' };
+  const name = 'COMPENSATION_HMAC_SECRET_PATH';
   if (r.env.COMPENSATION_HMAC_SECRET) {
-    r.problem('COMPENSATION_HMAC_SECRET_PATH', 'is set with COMPENSATION_HMAC_SECRET: give the secret one way');
+    r.problem(name, 'is set with COMPENSATION_HMAC_SECRET: give the secrets one way');
   }
   try {
-    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return { text: fs.readFileSync(file, 'utf8'), name };
   } catch {
-    r.problem('COMPENSATION_HMAC_SECRET_PATH', `names ${file}, which cannot be read`);
-    return undefined;
+    r.problem(name, `names ${file}, which cannot be read`);
+    return { text: undefined, name };
   }
 }
 
@@ -449,12 +491,13 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     wechatpaySerialHeader: config.wechatpay.wechatpaySerial,
     wechatpayTimeoutMs: config.wechatpay.timeoutMs,
     wechatpayMaxRps: config.wechatpayMaxRps,
-    wechatpayAnswerTolerance: `${(config.wechatpay.answerToleranceMs ?? DEFAULT_ANSWER_TOLERANCE_MS) / 1_000}s`,
     payWindowFloor: `${config.payWindowFloorMs / 1_000}s`,
     compensationUrl: loggableUrl(config.compensation.url),
-    compensationSigned: Boolean(config.compensation.hmacKey),
+    compensationSigned: Boolean(config.compensation.webhookSecrets),
+    webhookSecrets: config.compensation.webhookSecrets?.length ?? 0,
+    downstreamAuthRetryDelay: `${config.compensation.authRetryDelayMs / 1_000}s`,
     paymentConfirmationUrl: config.confirmation.url ? loggableUrl(config.confirmation.url) : 'not set',
-    paymentConfirmationSigned: Boolean(config.confirmation.url && config.confirmation.hmacKey),
+    paymentConfirmationSigned: Boolean(config.confirmation.url && config.confirmation.webhookSecrets),
     maxCachedWorkflows: config.maxCachedWorkflows,
     v8HeapLimitMb: heapLimitMb(),
     logLevel: config.logLevel,

@@ -6,7 +6,12 @@
  */
 import { type PeerLogEntry } from '../../simulator/wechatpay/log';
 import { AFTER_EFFECT } from '../../simulator/wechatpay/faults';
-import type { OrderInput, OrderResult } from '../../workflows/contract';
+import {
+  compensationWebhookId,
+  confirmationWebhookId,
+  type OrderInput,
+  type OrderResult,
+} from '../../workflows/contract';
 import type { CompensationLogEntry, ReceivedOnce } from '../../simulator/order-service';
 import { FINAL_STATES, subStateOf, type SimOrder } from '../../simulator/wechatpay/orders';
 
@@ -87,9 +92,9 @@ export interface InvariantInput {
   peerOrders: ReadonlyMap<string, SimOrder>;
   /** The order service's request log (routes 'compensate' and 'confirm'). */
   orderServiceLog: readonly CompensationLogEntry[];
-  /** Effective compensations by `<combineOutTradeNo>:<outTradeNo>`. */
+  /** Effective compensations by webhook-id (`compensation:<combineOutTradeNo>:<outTradeNo>`). */
   compensated: ReadonlyMap<string, ReceivedOnce>;
-  /** Effective payment confirmations by `<combineOutTradeNo>:paid`. */
+  /** Effective payment confirmations by webhook-id (`confirmation:<combineOutTradeNo>`). */
   confirmations: ReadonlyMap<string, ReceivedOnce>;
   /** When worker processes were SIGKILLed (epoch ms). */
   killedAt: readonly number[];
@@ -245,7 +250,9 @@ function compensatedState(f: OrderFacts): string[] {
       out.push(`${sub.outTradeNo} left ${state} at WeChat Pay`);
     }
     const peerState = state ?? 'NOT_FOUND';
-    const body = f.all.compensated.get(`${no}:${sub.outTradeNo}`)?.body;
+    const body = f.all.compensated.get(
+      compensationWebhookId({ combineOutTradeNo: no, outTradeNo: sub.outTradeNo }),
+    )?.data;
     if (!body) continue;
     if (body.tradeState !== peerState) {
       out.push(`${sub.outTradeNo} compensated as ${String(body.tradeState)}, WeChat Pay has ${peerState}`);
@@ -279,14 +286,16 @@ function adopted(f: OrderFacts): string[] {
     return f.confirms.length > 0 ? [`${f.confirms.length} payment confirmation(s) for an order not adopted`] : [];
   }
   const out: string[] = [];
-  const key = `${no}:paid`;
+  const key = confirmationWebhookId({ combineOutTradeNo: no });
   if (order.input.onPaidAtDeadline !== 'ADOPT') out.push('adopted from a query without onPaidAtDeadline ADOPT');
   if (f.reverses.length > 0) out.push(`adopted as paid, yet ${f.reverses.length} reverse request(s)`);
   if (f.compensations.length > 0) out.push(`adopted as paid, yet ${f.compensations.length} compensation request(s)`);
   const effective = f.confirms.filter((c) => c.effective).length;
   if (effective !== 1 || !f.all.confirmations.has(key)) out.push(`payment confirmed ${effective} times`);
-  if (f.confirms.some((c) => c.idempotencyKey !== key)) out.push(`a confirmation sent under another key than ${key}`);
-  if (f.confirms.some((c) => c.signatureOk !== true)) out.push('a confirmation sent without a valid HMAC');
+  if (f.confirms.some((c) => c.webhookId !== key || c.idempotencyKey !== key)) {
+    out.push(`a confirmation sent under another webhook-id than ${key}`);
+  }
+  if (f.confirms.some((c) => c.signatureOk !== true)) out.push('a confirmation sent without a valid signature');
   return out;
 }
 
@@ -301,19 +310,21 @@ function markPaidWins(f: OrderFacts): string[] {
   return out;
 }
 
-/** g: each sub-order of a REVERSED order compensated once, under its key, signed; no other order compensated. */
+/** g: each sub-order of a REVERSED order compensated once, under its webhook-id, signed; no other order compensated. */
 function compensatedOnce(f: OrderFacts): string[] {
   const { order, no } = f;
   const sent = f.compensations.length;
   if (order.phase !== 'REVERSED') return sent > 0 ? [`${sent} compensation request(s), ended ${order.phase}`] : [];
   const out: string[] = [];
   for (const sub of order.input.subOrders) {
-    const key = `${no}:${sub.outTradeNo}`;
+    const key = compensationWebhookId({ combineOutTradeNo: no, outTradeNo: sub.outTradeNo });
     const forSub = f.compensations.filter((c) => c.outTradeNo === sub.outTradeNo);
     const effective = forSub.filter((c) => c.effective).length;
     if (effective !== 1 || !f.all.compensated.has(key)) out.push(`${sub.outTradeNo} compensated ${effective} times`);
-    if (forSub.some((c) => c.idempotencyKey !== key)) out.push(`${sub.outTradeNo} sent under another key than ${key}`);
-    if (forSub.some((c) => c.signatureOk !== true)) out.push(`${sub.outTradeNo} sent without a valid HMAC`);
+    if (forSub.some((c) => c.webhookId !== key || c.idempotencyKey !== key)) {
+      out.push(`${sub.outTradeNo} sent under another webhook-id than ${key}`);
+    }
+    if (forSub.some((c) => c.signatureOk !== true)) out.push(`${sub.outTradeNo} sent without a valid signature`);
   }
   return out;
 }

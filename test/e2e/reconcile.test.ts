@@ -6,7 +6,13 @@
 import { type Route } from '../../simulator/wechatpay/routes';
 import { type FaultKind } from '../../simulator/wechatpay/faults';
 import type { Client } from '@temporalio/client';
-import { beginPayment, BeginPaymentRefusedError, startOrder, type OrderInput } from '../../client';
+import {
+  beginPayment,
+  BeginPaymentRefusedError,
+  confirmationWebhookId,
+  startOrder,
+  type OrderInput,
+} from '../../client';
 import { scheduleLatePay } from '../../simulator/admin-client';
 
 import { connectClient } from '../harness/env';
@@ -70,15 +76,15 @@ describe('end to end: reconcile with WeChat Pay before and after the reverse', (
     expect(Object.keys(result.paid?.transactionIds ?? {})).toEqual(input.subOrders.map((s) => s.outTradeNo));
     expect(requests(input, 'reverse')).toHaveLength(0);
     expect(compensations(input)).toHaveLength(0);
-    const confirmation = stack.orderService.confirmations.get(`${input.combineOutTradeNo}:paid`);
-    expect(confirmation?.body).toMatchObject({ combineOutTradeNo: input.combineOutTradeNo, source: 'WECHATPAY_QUERY' });
+    const id = confirmationWebhookId(input);
+    const confirmation = stack.orderService.confirmations.get(id);
+    expect(confirmation).toMatchObject({ type: 'order.paid' });
+    expect(confirmation?.data).toMatchObject({ combineOutTradeNo: input.combineOutTradeNo, source: 'WECHATPAY_QUERY' });
     const sent = stack.orderService.log.filter(
       (e) => e.route === 'confirm' && e.combineOutTradeNo === input.combineOutTradeNo,
     );
     expect(sent.filter((e) => e.effective)).toHaveLength(1);
-    expect(sent.every((e) => e.signatureOk === true && e.idempotencyKey === `${input.combineOutTradeNo}:paid`)).toBe(
-      true,
-    );
+    expect(sent.every((e) => e.signatureOk === true && e.webhookId === id && e.idempotencyKey === id)).toBe(true);
   });
 
   it('no such order: reversed (signed ORDER_NOT_EXIST), confirmed absent, compensated as NOT_FOUND', async () => {

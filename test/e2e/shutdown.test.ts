@@ -84,10 +84,19 @@ describe('a worker process', () => {
     }
   }, 120_000);
 
-  it('refuses to start without COMPENSATION_HMAC_SECRET, naming it, unless COMPENSATION_UNSIGNED=allow says so', async () => {
+  it('refuses to start without COMPENSATION_HMAC_SECRET or with one not whsec_, naming it, unless COMPENSATION_UNSIGNED=allow says so', async () => {
     const unsigned = spawnWorker({ ...stack.env, COMPENSATION_HMAC_SECRET: '' });
     expect(await unsigned.exited).toBe(1);
-    expect(unsigned.output()).toMatch(/COMPENSATION_HMAC_SECRET is required \(at least 16 characters\)/);
+    expect(unsigned.output()).toMatch(
+      /COMPENSATION_HMAC_SECRET is required: one or more space-separated Standard Webhooks/,
+    );
+
+    // A secret of the old kind (plain text, no whsec_): refused at start, the variable named, the value never printed.
+    const plain = 'plain-old-hmac-secret-0123456789';
+    const refused = spawnWorker({ ...stack.env, COMPENSATION_HMAC_SECRET: plain });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toContain('COMPENSATION_HMAC_SECRET must hold Standard Webhooks secrets (whsec_<base64>)');
+    expect(refused.output()).not.toContain(plain);
 
     const allowed = spawnWorker({ ...stack.env, COMPENSATION_HMAC_SECRET: '', COMPENSATION_UNSIGNED: 'allow' });
     await waitFor('the worker to poll', async () => allowed.output().includes('worker polling'), { timeoutMs: 60_000 });

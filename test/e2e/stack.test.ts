@@ -5,7 +5,7 @@
 import { FAULT_TABLE, recoverableOn } from '../../simulator/wechatpay/faults';
 import type { Client } from '@temporalio/client';
 import { startOrder, markPaid, type OrderInput } from '../../client';
-import { retrySignal } from '../../workflows/contract';
+import { compensationWebhookId, retrySignal } from '../../workflows/contract';
 
 import { connectClient, metricsUrl } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
@@ -48,11 +48,11 @@ describe('end to end: dev server + worker + WeChat Pay peer + order service', ()
     expect(comps.every((c) => c.at >= firstGood!.at)).toBe(true);
     expectConfirmedBeforeCompensation(stack, input);
     for (const sub of input.subOrders) {
-      const key = `${input.combineOutTradeNo}:${sub.outTradeNo}`;
+      const key = compensationWebhookId({ combineOutTradeNo: input.combineOutTradeNo, outTradeNo: sub.outTradeNo });
       const forSub = comps.filter((c) => c.outTradeNo === sub.outTradeNo);
-      expect(forSub.every((c) => c.idempotencyKey === key && c.signatureOk === true)).toBe(true);
+      expect(forSub.every((c) => c.webhookId === key && c.idempotencyKey === key && c.signatureOk === true)).toBe(true);
       expect(forSub.filter((c) => c.effective)).toHaveLength(1);
-      const body = stack.orderService.compensated.get(key)?.body;
+      const body = stack.orderService.compensated.get(key)?.data;
       expect(['PAYMENT_TIMEOUT', 'CANCELLED']).toContain(body?.reason);
       expect(['REVERSED', 'ALREADY_CLOSED', 'ORDER_NOT_FOUND']).toContain(body?.reverseOutcome);
     }

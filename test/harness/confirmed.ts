@@ -4,7 +4,7 @@
  * WeChat Pay really has for its sub-order.
  */
 import { subStateOf } from '../../simulator/wechatpay/orders';
-import type { OrderInput } from '../../workflows/contract';
+import { compensationWebhookId, type OrderInput } from '../../workflows/contract';
 import type { Stack } from './stack';
 
 /** Checks one order's compensations against the peer's log and final state (jest expectations). */
@@ -29,19 +29,21 @@ export function expectConfirmedBeforeCompensation(
   }
   const order = stack.peer.orders.get(no);
   for (const sub of input.subOrders) {
-    const body = stack.orderService.compensated.get(`${no}:${sub.outTradeNo}`)?.body;
+    const body = stack.orderService.compensated.get(
+      compensationWebhookId({ combineOutTradeNo: no, outTradeNo: sub.outTradeNo }),
+    )?.data;
     if (!body) continue;
     const truth = order ? subStateOf(order, sub.outTradeNo) : 'NOT_FOUND';
     expect({ sub: sub.outTradeNo, tradeState: body.tradeState }).toEqual({ sub: sub.outTradeNo, tradeState: truth });
   }
 }
 
-/** Every sub-order compensated exactly once, under its Idempotency-Key, with a valid HMAC. */
+/** Every sub-order compensated exactly once, under its webhook-id (and Idempotency-Key), with a valid signature. */
 export function expectEachCompensatedOnce(stack: Pick<Stack, 'orderService'>, input: OrderInput): void {
   for (const sub of input.subOrders) {
-    const key = `${input.combineOutTradeNo}:${sub.outTradeNo}`;
+    const key = compensationWebhookId({ combineOutTradeNo: input.combineOutTradeNo, outTradeNo: sub.outTradeNo });
     const forSub = stack.orderService.log.filter((e) => e.route === 'compensate' && e.outTradeNo === sub.outTradeNo);
-    expect(forSub.every((c) => c.idempotencyKey === key && c.signatureOk === true)).toBe(true);
+    expect(forSub.every((c) => c.webhookId === key && c.idempotencyKey === key && c.signatureOk === true)).toBe(true);
     expect(forSub.filter((c) => c.effective)).toHaveLength(1);
   }
 }

@@ -18,8 +18,14 @@ import { startWechatpayPeer, type WechatpayPeer } from '../../simulator/wechatpa
 import { startOrderService, type OrderService } from '../../simulator/order-service';
 import { quietRuntime, serverAddress, uniqueId } from './env';
 
-/** HMAC secret the suites use (the secret-hygiene test searches for it). */
-export const TEST_HMAC_SECRET = 'test-hmac-secret-3f9a1c7e52d04b8a';
+/** The text whose bytes make the suites' webhook secret (the secret-hygiene test searches for it too). */
+export const TEST_HMAC_SECRET_BYTES = 'test-hmac-secret-3f9a1c7e52d04b8a';
+
+/**
+ * The Standard Webhooks secret the suites use (`COMPENSATION_HMAC_SECRET`): `whsec_` and the base64 of
+ * {@link TEST_HMAC_SECRET_BYTES} (the secret-hygiene test searches for it).
+ */
+export const TEST_HMAC_SECRET = `whsec_${Buffer.from(TEST_HMAC_SECRET_BYTES).toString('base64')}`;
 
 /** Credentials and a token some suites put into URLs (the secret-hygiene test searches for them). */
 export const TEST_URL_SECRETS = { user: 'hygiene-user', password: 'url-password-8d2e5b', token: 'url-token-5e1d9a7c' };
@@ -81,7 +87,8 @@ export async function startStack(
     options.reuse?.peer ??
     (await startWechatpayPeer(identity, { settings: { signWith: mode, delayMs: 3_000, ...options.peerSettings } }));
   const orderService =
-    options.reuse?.orderService ?? (await startOrderService({ ...(secret ? { secret } : {}), delayMs: 3_000 }));
+    options.reuse?.orderService ??
+    (await startOrderService({ ...(secret ? { secrets: secret } : {}), delayMs: 3_000 }));
   const taskQueue = uniqueId('e2e');
   const { address, namespace } = serverAddress();
   const env: Record<string, string> = {

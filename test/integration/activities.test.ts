@@ -5,18 +5,17 @@
  */
 import type { TradeState as PeerTradeState } from '../../simulator/wechatpay/orders';
 import { type FaultKind } from '../../simulator/wechatpay/faults';
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { compensationSignature, createCompensationActivity } from '../../activities/compensation';
+import { createCompensationActivity } from '../../activities/compensation';
 import { createConfirmationActivity } from '../../activities/confirmation';
 import { createQueryActivity } from '../../activities/query';
 import { createReverseActivity } from '../../activities/reverse';
 import { createWechatpayClient, type WechatpayCall } from '../../wechatpay/client';
-import { ClockOffsetEstimate, OFFSET_MIN_SAMPLES } from '../../wechatpay/freshness';
-import { NonceMemory } from '../../wechatpay/nonces';
 import { loadWorkerConfig } from '../../worker/config';
 import type { Metrics } from '../../activities/metrics';
 import { workerEnvFor } from '../../simulator/keys';
@@ -31,7 +30,7 @@ import {
   type ReverseRequest,
   type ReverseResult,
 } from '../../workflows/contract';
-import { fileLogger, workerLogFile } from '../harness/env';
+import { fileLogger } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { TEST_HMAC_SECRET, recordErrorText, seedOrder, testIdentity } from '../harness/stack';
 
@@ -49,8 +48,8 @@ function reverseRequest(no = orderNo('R')): ReverseRequest {
   };
 }
 
-async function runActivity<T>(fn: () => Promise<T>): Promise<T | ApplicationFailure> {
-  const env = new MockActivityEnvironment({ attempt: 1 }, { logger: fileLogger() });
+async function runActivity<T>(fn: () => Promise<T>, info: Partial<Info> = {}): Promise<T | ApplicationFailure> {
+  const env = new MockActivityEnvironment({ attempt: 1, ...info }, { logger: fileLogger() });
   try {
     return await env.run(fn);
   } catch (err) {
@@ -71,25 +70,22 @@ function failure(result: unknown): ApplicationFailure {
 function recordingMetrics() {
   const answers: string[] = [];
   const unsigned: WechatpayCall[] = [];
-  const stale: WechatpayCall[] = [];
   const downstream: string[] = [];
   const metrics: Metrics = {
     wechatpayAnswer: (call, answerClass) => answers.push(`${call} ${answerClass}`),
     unsignedAnswer: (call) => unsigned.push(call),
-    staleAnswer: (call) => stale.push(call),
     compensationFailure: (kind) => downstream.push(`compensation ${kind}`),
     confirmationFailure: (kind) => downstream.push(`confirmation ${kind}`),
+    downstreamUnauthorized: (call) => downstream.push(`${call} unauthorized`),
   };
   return {
     metrics,
     answers,
     unsigned,
-    stale,
     downstream,
     clear() {
       answers.length = 0;
       unsigned.length = 0;
-      stale.length = 0;
       downstream.length = 0;
     },
   };
@@ -102,12 +98,7 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
   const identity = testIdentity();
   const recorded = recordingMetrics();
 
-  /** The activities of a worker process; `fresh`: a brand-new one (its own nonce memory and clock estimate). */
-  const makeActivities = (
-    mode: 'PUBLIC_KEY' | 'PLATFORM_CERT',
-    extraEnv: Record<string, string> = {},
-    fresh?: { nonces: NonceMemory; clock: ClockOffsetEstimate },
-  ) => {
+  const makeActivities = (mode: 'PUBLIC_KEY' | 'PLATFORM_CERT', extraEnv: Record<string, string> = {}) => {
     const config = loadWorkerConfig({
       ...workerEnvFor(identity, { wechatpay: peer.url, compensation: 'http://127.0.0.1:9/compensations' }, mode),
       COMPENSATION_HMAC_SECRET: TEST_HMAC_SECRET,
@@ -115,9 +106,7 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
       ...extraEnv,
     });
     const deps = {
-      client: fresh
-        ? createWechatpayClient(config.wechatpay, fresh.nonces, fresh.clock)
-        : createWechatpayClient(config.wechatpay),
+      client: createWechatpayClient(config.wechatpay),
       authRetryDelayMs: 7_000,
       metrics: recorded.metrics,
     };
@@ -166,7 +155,6 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
     peer.faults.clear();
     peer.settings.repeatReversePolicy = 'NO_CONTENT';
     peer.settings.signWith = 'PUBLIC_KEY';
-    peer.settings.clockOffsetMs = 0;
     recorded.clear();
   });
 
@@ -613,94 +601,19 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
       expect(err.nonRetryable).toBe(true);
     });
   });
-
-  describe('answers signed before the request, in a worker process that never saw them', () => {
-    /** A brand-new worker process: no nonce seen, no clock offset measured. */
-    const freshProcess = () => {
-      const own = { nonces: new NonceMemory(), clock: new ClockOffsetEstimate() };
-      return { ...makeActivities('PUBLIC_KEY', {}, own), clock: own.clock };
-    };
-    const staleLogLines = (no: string): Record<string, unknown>[] =>
-      fs
-        .readFileSync(workerLogFile(), 'utf8')
-        .split('\n')
-        .filter((line) => line.includes(no) && line.includes('"stale":true'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-
-    it('refuses a signed 404 and a signed 204 captured a minute earlier, as stale (no nonce memory involved); the retry settles', async () => {
-      const req = reverseRequest();
-      const no = req.combineOutTradeNo;
-      await seedOrder(peer, req, 'PAYING');
-      // A "no such order" given a minute ago, to another order and another process, is replayed byte for byte.
-      peer.settings.clockOffsetMs = -60_000;
-      await runActivity(() => freshProcess().query(q(orderNo('N'))));
-      peer.settings.clockOffsetMs = 0;
-      const worker = freshProcess();
-      fault('query', 'REPLAY_NOT_EXIST', no);
-      const replayed = failure(await runActivity(() => worker.query(q(no))));
-      expect(replayed.type).toBe(ErrorType.QUERY_ANSWER_UNVERIFIED);
-      expect(replayed.message).toMatch(
-        /^the answer was signed before the request was sent \(404 not fresh \(STALE_ANSWER: signed 6\d(\.\d)? s before our request \(clock offset 0 s, tolerance 5 s\)\)\)/,
-      );
-      expect(logged(no).at(-1)).toMatchObject({ fault: 'REPLAY_NOT_EXIST', status: 404, answerVerifiable: true });
-      // Captured and never delivered (nonces nobody saw): a 204 to the reverse, its Date as old; a 404 to the query.
-      fault('reverse', 'STALE_ANSWER_DATED', no);
-      const reversed = failure(await runActivity(() => worker.reverse(req)));
-      expect(reversed.type).toBe(ErrorType.REVERSE_ANSWER_UNVERIFIED);
-      expect(reversed.message).toMatch(/204 not fresh \(STALE_ANSWER: signed 6\d(\.\d)? s before our request/);
-      expect(peer.orders.get(no)?.state).toBe('PAYING');
-      fault('query', 'STALE_ANSWER', no);
-      expect(failure(await runActivity(() => worker.query(q(no)))).type).toBe(ErrorType.QUERY_ANSWER_UNVERIFIED);
-      expect(recorded.stale).toEqual(['query', 'query', 'reverse', 'query']);
-      expect(recorded.answers.filter((a) => a.endsWith('UNVERIFIED'))).toHaveLength(4);
-      expect(staleLogLines(no).map((l) => l.msg)).toEqual([
-        'answer to the query not accepted: signed before the request was sent (a replay, or the clocks differ): retrying',
-        'answer to the reverse not accepted: signed before the request was sent (a replay, or the clocks differ): retrying',
-        'answer to the query not accepted: signed before the request was sent (a replay, or the clocks differ): retrying',
-      ]);
-      // Fresh answers settle the order.
-      expect(await runActivity(() => worker.query(q(no)))).toMatchObject({ found: true });
-      expect(await runActivity(() => worker.reverse(req))).toMatchObject({ outcome: 'REVERSED', httpStatus: 204 });
-      // Stale copies that carry their own old Date cannot drag the clock estimate back to let themselves in.
-      for (let i = 0; i < 2; i++) {
-        fault('query', 'STALE_ANSWER_DATED', no);
-        expect(failure(await runActivity(() => worker.query(q(no)))).message).toMatch(/STALE_ANSWER/);
-      }
-      expect(Math.abs(worker.clock.offsetMs)).toBeLessThan(1_500);
-    });
-
-    it('accepts the answers of a WeChat Pay whose clock is 90 s behind once the offset is measured; stale ones stay refused', async () => {
-      const req = reverseRequest();
-      const no = req.combineOutTradeNo;
-      await seedOrder(peer, req, 'PAYING');
-      peer.settings.clockOffsetMs = -90_000;
-      const worker = freshProcess();
-      // A new process believes no single Date header: its first answers look signed 90 s before its requests.
-      for (let i = 0; i < OFFSET_MIN_SAMPLES; i++) {
-        const early = failure(await runActivity(() => worker.query(q(no))));
-        expect(early.message).toMatch(/STALE_ANSWER: signed (8|9)\d(\.\d)? s before our request \(clock offset 0 s/);
-      }
-      expect(worker.clock.offsetMs).toBeGreaterThan(-91_500);
-      expect(worker.clock.offsetMs).toBeLessThan(-88_500);
-      expect(await runActivity(() => worker.query(q(no)))).toMatchObject({ found: true });
-      fault('reverse', 'STALE_ANSWER', no);
-      const stale = failure(await runActivity(() => worker.reverse(req)));
-      expect(stale.message).toMatch(/STALE_ANSWER: signed (5|6)\d(\.\d)? s before our request \(clock offset -(8|9)\d/);
-      expect(await runActivity(() => worker.reverse(req))).toMatchObject({ outcome: 'REVERSED', httpStatus: 204 });
-      expect(recorded.stale).toEqual(['query', 'query', 'query', 'reverse']);
-    });
-  });
 });
 
 describe('downstream activities (compensation, payment confirmation) against the order-service stub', () => {
   let service: OrderService;
   let compensate: (req: CompensationRequest) => Promise<unknown>;
   const recorded = recordingMetrics();
-  const request = (): CompensationRequest => {
+  /** A fresh Standard Webhooks secret (`whsec_<base64>`). */
+  const newSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+  const request = (outTradeNo?: string): CompensationRequest => {
     const no = orderNo('C');
     return {
       combineOutTradeNo: no,
-      outTradeNo: `${no.slice(0, 28)}S1`,
+      outTradeNo: outTradeNo ?? `${no.slice(0, 28)}S1`,
       mchid: '1900000109',
       subMchid: '1900000001',
       reason: 'PAYMENT_TIMEOUT',
@@ -708,20 +621,23 @@ describe('downstream activities (compensation, payment confirmation) against the
       tradeState: 'CLOSED',
     };
   };
-  const configFor = (secret: string) =>
+  const configFor = (secret: string, url?: string) =>
     loadWorkerConfig({
-      ...workerEnvFor(testIdentity(), { wechatpay: 'http://127.0.0.1:9/', compensation: service.url }),
+      ...workerEnvFor(testIdentity(), { wechatpay: 'http://127.0.0.1:9/', compensation: url ?? service.url }),
       COMPENSATION_HMAC_SECRET: secret,
       COMPENSATION_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+      COMPENSATION_AUTH_RETRY_DELAY: '7s',
       PAYMENT_CONFIRMATION_URL: service.confirmationUrl,
     });
-  const build = (secret: string) =>
-    createCompensationActivity({ ...configFor(secret).compensation, metrics: recorded.metrics });
+  const build = (secret: string, url?: string) =>
+    createCompensationActivity({ ...configFor(secret, url).compensation, metrics: recorded.metrics });
   const buildConfirmation = (secret = TEST_HMAC_SECRET) =>
     createConfirmationActivity({ ...configFor(secret).confirmation, metrics: recorded.metrics });
+  const compensationId = (req: CompensationRequest): string =>
+    `compensation:${req.combineOutTradeNo}:${req.outTradeNo}`;
 
   beforeAll(async () => {
-    service = await startOrderService({ secret: TEST_HMAC_SECRET, delayMs: 2_500 });
+    service = await startOrderService({ secrets: TEST_HMAC_SECRET, delayMs: 2_500 });
     compensate = build(TEST_HMAC_SECRET);
   });
   afterAll(async () => {
@@ -729,24 +645,42 @@ describe('downstream activities (compensation, payment confirmation) against the
   });
   beforeEach(() => {
     service.faults.clear();
+    service.setSecrets([TEST_HMAC_SECRET]);
     recorded.clear();
   });
 
   describe('compensation', () => {
-    it('posts the contract body with tradeState, signed over <ts>.<Idempotency-Key>.<body>; a repeat is a 409 and still done', async () => {
+    it('posts a Standard Webhook { type, timestamp, data } under compensation:<no>:<sub>, verified; a repeat is a 409 and still done', async () => {
       const req = request();
-      expect(await runActivity(() => compensate(req))).toMatchObject({ httpStatus: 200, alreadyCompensated: false });
-      expect(await runActivity(() => compensate(req))).toMatchObject({ httpStatus: 409, alreadyCompensated: true });
+      const scheduled = Date.parse('2026-12-03T06:00:00Z');
+      const first = await runActivity(() => compensate(req), { scheduledTimestampMs: scheduled });
+      expect(first).toMatchObject({ httpStatus: 200, alreadyCompensated: false });
+      const second = await runActivity(() => compensate(req), {
+        attempt: 2,
+        scheduledTimestampMs: scheduled,
+        currentAttemptScheduledTimestampMs: scheduled + 60_000,
+      });
+      expect(second).toMatchObject({ httpStatus: 409, alreadyCompensated: true, attempt: 2 });
       const entries = service.log.filter((e) => e.outTradeNo === req.outTradeNo);
-      expect(entries.map((e) => e.idempotencyKey)).toEqual([
-        `${req.combineOutTradeNo}:${req.outTradeNo}`,
-        `${req.combineOutTradeNo}:${req.outTradeNo}`,
+      const id = compensationId(req);
+      expect(entries.map((e) => [e.webhookId, e.idempotencyKey, e.type])).toEqual([
+        [id, id, 'sub_order.compensate'],
+        [id, id, 'sub_order.compensate'],
       ]);
-      // The stub checks the new scheme: the key is covered by the signature.
-      expect(entries.every((e) => e.signatureOk === true)).toBe(true);
-      const body = service.compensated.get(`${req.combineOutTradeNo}:${req.outTradeNo}`)?.body;
-      expect(body).toEqual(req);
-      expect(Object.keys(body ?? {})).toEqual([
+      // The stub verifies with the standardwebhooks library and the route's purpose.
+      expect(entries.every((e) => e.signatureOk === true && e.refusal === undefined)).toBe(true);
+      expect(entries.map((e) => e.wire.headers['webhook-signature'])).toEqual([
+        expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/),
+        expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/),
+      ]);
+      // The body (and its timestamp: the first scheduling) is the same on every attempt; the header time is not signed
+      // into it.
+      expect(entries[1]!.wire.body).toBe(entries[0]!.wire.body);
+      const received = service.compensated.get(id);
+      expect(received).toMatchObject({ type: 'sub_order.compensate', timestamp: '2026-12-03T06:00:00.000Z', count: 2 });
+      expect(received?.data).toEqual(req);
+      expect(Object.keys(JSON.parse(entries[0]!.wire.body) as object)).toEqual(['type', 'timestamp', 'data']);
+      expect(Object.keys(received?.data ?? {})).toEqual([
         'combineOutTradeNo',
         'outTradeNo',
         'mchid',
@@ -761,17 +695,7 @@ describe('downstream activities (compensation, payment confirmation) against the
     it('sends NOT_FOUND as the trade state of an order WeChat Pay does not have', async () => {
       const req: CompensationRequest = { ...request(), reverseOutcome: 'ORDER_NOT_FOUND', tradeState: 'NOT_FOUND' };
       expect(await runActivity(() => compensate(req))).toMatchObject({ alreadyCompensated: false });
-      expect(service.compensated.get(`${req.combineOutTradeNo}:${req.outTradeNo}`)?.body).toMatchObject({
-        tradeState: 'NOT_FOUND',
-      });
-    });
-
-    it('compensationSignature covers the Idempotency-Key: the same body under another key does not verify', () => {
-      const key = configFor(TEST_HMAC_SECRET).compensation.hmacKey!;
-      const body = JSON.stringify(request());
-      const expected = `sha256=${createHmac('sha256', TEST_HMAC_SECRET).update(`1700000000.A:B.${body}`).digest('hex')}`;
-      expect(compensationSignature(key, '1700000000', 'A:B', body)).toBe(expected);
-      expect(compensationSignature(key, '1700000000', 'A:C', body)).not.toBe(expected);
+      expect(service.compensated.get(compensationId(req))?.data).toMatchObject({ tradeState: 'NOT_FOUND' });
     });
 
     it.each(['500', '503', '429', '408', 'RESET', 'DELAY'] as const)(
@@ -798,35 +722,82 @@ describe('downstream activities (compensation, payment confirmation) against the
       expect(recorded.downstream).toEqual(['compensation rejected']);
     });
 
-    it('a wrong HMAC secret is refused by the order service and needs a human', async () => {
-      const wrong = build('another-secret-of-16-chars-or-more');
+    it.each(['401', '403'] as const)(
+      '%s → DOWNSTREAM_UNAUTHORIZED: retried after COMPENSATION_AUTH_RETRY_DELAY and counted, never handed to a human',
+      async (kind) => {
+        const req = request();
+        service.faults.add({ kind, count: 1, orderNo: req.outTradeNo });
+        const err = failure(await runActivity(() => compensate(req)));
+        expect(err.type).toBe(ErrorType.DOWNSTREAM_UNAUTHORIZED);
+        expect(err.nonRetryable).toBe(false);
+        expect(err.nextRetryDelay).toBe(7_000);
+        expect(err.message).toContain(kind);
+        expect(recorded.downstream).toEqual(['compensation unauthorized']);
+        expect(await runActivity(() => compensate(req))).toMatchObject({ alreadyCompensated: false });
+      },
+    );
+
+    it('a secret rotation: a secret the order service does not hold yet is retried slowly until it is added, then verifies', async () => {
+      const rotated = newSecret();
+      const worker = build(rotated);
       const req = request();
-      const err = failure(await runActivity(() => wrong(req)));
+      for (let attempt = 1; attempt <= 2; attempt += 1) {
+        const err = failure(await runActivity(() => worker(req), { attempt }));
+        expect(err.type).toBe(ErrorType.DOWNSTREAM_UNAUTHORIZED);
+        expect(err.nonRetryable).toBe(false);
+        expect(err.nextRetryDelay).toBe(7_000);
+        expect(err.message).not.toContain(rotated.slice(6));
+      }
+      expect(recorded.downstream).toEqual(['compensation unauthorized', 'compensation unauthorized']);
+      expect(service.log.filter((e) => e.outTradeNo === req.outTradeNo).map((e) => e.refusal)).toEqual([
+        'BAD_SIGNATURE',
+        'BAD_SIGNATURE',
+      ]);
+      expect(service.compensated.has(compensationId(req))).toBe(false);
+      service.addSecret(rotated);
+      expect(await runActivity(() => worker(req), { attempt: 3 })).toMatchObject({ alreadyCompensated: false });
+    });
+
+    it('a worker signing with the old and the new secret verifies at an order service holding only one of them', async () => {
+      const next = newSecret();
+      const worker = build(`${TEST_HMAC_SECRET} ${next}`);
+      for (const held of [[TEST_HMAC_SECRET], [next]]) {
+        service.setSecrets(held);
+        const req = request();
+        expect(await runActivity(() => worker(req))).toMatchObject({ httpStatus: 200 });
+        const entry = service.log.find((e) => e.outTradeNo === req.outTradeNo);
+        expect(entry?.wire.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+      }
+    });
+
+    it('a compensation sent to the payment-confirmation endpoint is refused there (400 WRONG_PURPOSE) and needs a human', async () => {
+      const misrouted = build(TEST_HMAC_SECRET, service.confirmationUrl);
+      const req = request();
+      const err = failure(await runActivity(() => misrouted(req)));
       expect(err.type).toBe(ErrorType.COMPENSATION_REJECTED);
-      expect(err.message).toMatch(/401/);
-      expect(service.compensated.has(`${req.combineOutTradeNo}:${req.outTradeNo}`)).toBe(false);
+      expect(err.nonRetryable).toBe(true);
+      expect(service.log.at(-1)).toMatchObject({ route: 'confirm', status: 400, refusal: 'WRONG_PURPOSE' });
+      expect(service.compensated.has(compensationId(req))).toBe(false);
+      expect([...service.confirmations.keys()].some((k) => k.includes(req.combineOutTradeNo))).toBe(false);
     });
   });
 
   describe('payment confirmation', () => {
-    const confirmation = (): PaymentConfirmationRequest => {
-      const no = orderNo('P');
-      return {
-        combineOutTradeNo: no,
-        source: 'WECHATPAY_QUERY',
-        subOrders: [
-          {
-            outTradeNo: `${no.slice(0, 28)}S1`,
-            mchid: '1900000109',
-            subMchid: '1900000001',
-            transactionId: '4200000001202611270001',
-          },
-          { outTradeNo: `${no.slice(0, 28)}S2`, mchid: '1900000109', subMchid: '1900000002' },
-        ],
-      };
-    };
+    const confirmation = (no = orderNo('P')): PaymentConfirmationRequest => ({
+      combineOutTradeNo: no,
+      source: 'WECHATPAY_QUERY',
+      subOrders: [
+        {
+          outTradeNo: `${no.slice(0, 28)}S1`,
+          mchid: '1900000109',
+          subMchid: '1900000001',
+          transactionId: '4200000001202611270001',
+        },
+        { outTradeNo: `${no.slice(0, 28)}S2`, mchid: '1900000109', subMchid: '1900000002' },
+      ],
+    });
 
-    it('sends the contract body once, signed, under <no>:paid; a repeat answers 409 → alreadyConfirmed', async () => {
+    it('sends the contract webhook once, signed, under confirmation:<no>; a repeat answers 409 → alreadyConfirmed', async () => {
       const confirm = buildConfirmation();
       const req = confirmation();
       const first = await runActivity(() => confirm(req));
@@ -834,13 +805,30 @@ describe('downstream activities (compensation, payment confirmation) against the
       expect((first as { httpStatus: number }).httpStatus).toBeGreaterThanOrEqual(200);
       expect((first as { httpStatus: number }).httpStatus).toBeLessThan(300);
       expect(await runActivity(() => confirm(req))).toMatchObject({ httpStatus: 409, alreadyConfirmed: true });
-      const entries = service.log.filter((e) => e.idempotencyKey === `${req.combineOutTradeNo}:paid`);
+      const id = `confirmation:${req.combineOutTradeNo}`;
+      const entries = service.log.filter((e) => e.webhookId === id);
       expect(entries).toHaveLength(2);
-      expect(entries.every((e) => e.route === 'confirm' && e.signatureOk === true)).toBe(true);
+      expect(entries.every((e) => e.route === 'confirm' && e.signatureOk === true && e.idempotencyKey === id)).toBe(
+        true,
+      );
       expect(entries.filter((e) => e.effective)).toHaveLength(1);
-      const received = service.confirmations.get(`${req.combineOutTradeNo}:paid`);
-      expect(received?.body).toEqual(req);
-      expect(received?.count).toBe(2);
+      const received = service.confirmations.get(id);
+      expect(received).toMatchObject({ type: 'order.paid', count: 2 });
+      expect(received?.data).toEqual(req);
+    });
+
+    it('a sub-order named "paid": its compensation and its order confirmation are two webhooks, both take effect', async () => {
+      const compensation = request('paid');
+      const req = confirmation(compensation.combineOutTradeNo);
+      expect(await runActivity(() => compensate(compensation))).toMatchObject({ alreadyCompensated: false });
+      expect(await runActivity(() => buildConfirmation()(req))).toMatchObject({ alreadyConfirmed: false });
+      const ids = service.log
+        .filter((e) => e.combineOutTradeNo === req.combineOutTradeNo)
+        .map((e) => [e.route, e.webhookId, e.effective]);
+      expect(ids).toEqual([
+        ['compensate', `compensation:${req.combineOutTradeNo}:paid`, true],
+        ['confirm', `confirmation:${req.combineOutTradeNo}`, true],
+      ]);
     });
 
     it.each(['503', '429', 'RESET'] as const)('%s → CONFIRMATION_TRANSIENT, and the retry confirms', async (kind) => {
@@ -863,23 +851,28 @@ describe('downstream activities (compensation, payment confirmation) against the
       expect(err.nonRetryable).toBe(true);
     });
 
-    it('a wrong HMAC secret is refused → CONFIRMATION_REJECTED, non-retryable', async () => {
-      const confirm = buildConfirmation('another-secret-of-16-chars-or-more');
+    it('a secret the endpoint does not accept → DOWNSTREAM_UNAUTHORIZED, retried slowly and counted', async () => {
+      const confirm = buildConfirmation(newSecret());
       const err = failure(await runActivity(() => confirm(confirmation())));
-      expect(err.type).toBe(ErrorType.CONFIRMATION_REJECTED);
-      expect(err.nonRetryable).toBe(true);
-      expect(recorded.downstream).toEqual(['confirmation rejected']);
+      expect(err.type).toBe(ErrorType.DOWNSTREAM_UNAUTHORIZED);
+      expect(err.nonRetryable).toBe(false);
+      expect(err.nextRetryDelay).toBe(7_000);
+      expect(recorded.downstream).toEqual(['confirmation unauthorized']);
     });
 
     it('a downstream that does not answer → CONFIRMATION_TRANSIENT, retried', async () => {
-      const confirm = createConfirmationActivity({ url: 'http://127.0.0.1:9/payment-confirmations', timeoutMs: 500 });
+      const confirm = createConfirmationActivity({
+        url: 'http://127.0.0.1:9/payment-confirmations',
+        timeoutMs: 500,
+        authRetryDelayMs: 1_000,
+      });
       const err = failure(await runActivity(() => confirm(confirmation())));
       expect(err.type).toBe(ErrorType.CONFIRMATION_TRANSIENT);
       expect(err.nonRetryable).toBe(false);
     });
 
     it('without PAYMENT_CONFIRMATION_URL → WORKER_MISCONFIGURED, retryable, naming the variable', async () => {
-      const confirm = createConfirmationActivity({ timeoutMs: 500 });
+      const confirm = createConfirmationActivity({ timeoutMs: 500, authRetryDelayMs: 1_000 });
       const err = failure(await runActivity(() => confirm(confirmation())));
       expect(err.type).toBe(ErrorType.WORKER_MISCONFIGURED);
       expect(err.nonRetryable).toBe(false);

@@ -36,7 +36,8 @@ const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.
 const merchantKey = createPrivateKey(fs.readFileSync(identity.merchantPrivateKeyPath));
 const wechatpayPublicKey = createPublicKey(identity.wechatpayPrivateKey);
 const BASE = '/v3/ecommerce/combine-papay/transactions';
-const SECRET = 'peer-test-hmac-secret-0123456789';
+/** The order-service stub's Standard Webhooks secret. */
+const SECRET = `whsec_${Buffer.from('peer-test-hmac-secret-0123456789').toString('base64')}`;
 
 function newOrderNo(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${randomBytes(5).toString('hex')}`.slice(0, 32);
@@ -957,35 +958,48 @@ describe('order-service stub over HTTP', () => {
   let service: OrderService;
 
   beforeAll(async () => {
-    service = await startOrderService({ secret: SECRET });
+    service = await startOrderService({ secrets: SECRET });
   });
   afterAll(async () => {
     await service.close();
   });
-  beforeEach(() => service.faults.clear());
+  beforeEach(() => {
+    service.faults.clear();
+    service.setSecrets([SECRET]);
+  });
 
   /**
-   * Posts a body signed by `scheme`: `new` = `<ts>.<Idempotency-Key>.<body>` (over `signedKey`, by default the key
-   * sent), `old` = `<ts>.<body>`.
+   * Posts a Standard Webhook signed here, independently of the product's code: `v1,<base64 HMAC-SHA256 of
+   * "<id>.<timestamp>.<body>">` with the key `secret` names (`old`: the retired `X-Compensation-Signature` scheme).
    */
   async function post(
     url: string,
-    body: Record<string, unknown>,
-    key: string,
-    scheme: 'new' | 'old' = 'new',
-    signedKey = key,
+    type: string,
+    data: Record<string, unknown>,
+    id: string,
+    options: { scheme?: 'webhook' | 'old'; signedId?: string; secret?: string } = {},
   ) {
-    const text = JSON.stringify(body);
+    const text = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
     const ts = String(Math.floor(Date.now() / 1000));
-    const signed = scheme === 'new' ? `${ts}.${signedKey}.${text}` : `${ts}.${text}`;
+    const key = Buffer.from((options.secret ?? SECRET).slice('whsec_'.length), 'base64');
+    const mac = (message: string, encoding: 'base64' | 'hex'): string =>
+      createHmac('sha256', key).update(message).digest(encoding);
+    const headers: Record<string, string> =
+      options.scheme === 'old'
+        ? {
+            'Idempotency-Key': id,
+            'X-Compensation-Timestamp': ts,
+            'X-Compensation-Signature': `sha256=${mac(`${ts}.${id}.${text}`, 'hex')}`,
+          }
+        : {
+            'webhook-id': id,
+            'webhook-timestamp': ts,
+            'webhook-signature': `v1,${mac(`${options.signedId ?? id}.${ts}.${text}`, 'base64')}`,
+            'Idempotency-Key': id,
+          };
     const res = await fetch(url, {
       method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'Idempotency-Key': key,
-        'X-Compensation-Timestamp': ts,
-        'X-Compensation-Signature': `sha256=${createHmac('sha256', SECRET).update(signed).digest('hex')}`,
-      },
+      headers: { 'Content-Type': 'application/json', ...headers },
       body: text,
     });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -1003,65 +1017,102 @@ describe('order-service stub over HTTP', () => {
       tradeState: 'CLOSED',
     };
   };
-
-  it('refuses a compensation signed the old way (<timestamp>.<body>) and accepts the new scheme', async () => {
-    const body = compensation();
-    const key = `${body.combineOutTradeNo}:${body.outTradeNo}`;
-    expect(await post(service.url, body, key, 'old')).toMatchObject({ status: 401 });
-    expect(service.log.at(-1)).toMatchObject({ route: 'compensate', signatureOk: false, effective: false });
-    expect(service.compensated.has(key)).toBe(false);
-    expect(await post(service.url, body, key)).toMatchObject({ status: 200 });
-    expect(service.log.at(-1)).toMatchObject({ route: 'compensate', signatureOk: true, effective: true });
-    expect(service.compensated.get(key)?.body).toEqual(body);
-    expect(await post(service.url, body, key)).toMatchObject({ status: 409 });
-    // The key is covered: a body signed under one key does not verify under another.
-    expect(await post(service.url, body, key, 'new', `${key}x`)).toMatchObject({ status: 401 });
-    expect(service.compensated.get(key)?.count).toBe(2);
+  const confirmation = (no: string) => ({
+    combineOutTradeNo: no,
+    source: 'WECHATPAY_QUERY',
+    subOrders: [
+      { outTradeNo: `${no}A`.slice(0, 32), mchid: '1900000109', subMchid: '1900000001', transactionId: '4200001' },
+      { outTradeNo: `${no}B`.slice(0, 32), mchid: '1900000109', subMchid: '1900000002' },
+    ],
   });
 
-  it('records payment confirmations on their own route, deduplicated with 409', async () => {
+  it('verifies a Standard Webhook (id.timestamp.body), refuses the retired X-Compensation-Signature scheme and a changed id', async () => {
+    const data = compensation();
+    const id = `compensation:${data.combineOutTradeNo}:${data.outTradeNo}`;
+    expect(await post(service.url, 'sub_order.compensate', data, id, { scheme: 'old' })).toMatchObject({ status: 401 });
+    expect(service.log.at(-1)).toMatchObject({ route: 'compensate', signatureOk: false, refusal: 'MISSING_HEADER' });
+    expect(service.compensated.has(id)).toBe(false);
+    expect(await post(service.url, 'sub_order.compensate', data, id)).toMatchObject({ status: 200 });
+    expect(service.log.at(-1)).toMatchObject({
+      route: 'compensate',
+      webhookId: id,
+      signatureOk: true,
+      effective: true,
+    });
+    expect(service.compensated.get(id)).toMatchObject({ type: 'sub_order.compensate', data, count: 1 });
+    expect(await post(service.url, 'sub_order.compensate', data, id)).toMatchObject({ status: 409 });
+    // The id is signed: a body signed under one id does not verify under another.
+    expect(await post(service.url, 'sub_order.compensate', data, id, { signedId: `${id}x` })).toMatchObject({
+      status: 401,
+      json: { refusal: 'BAD_SIGNATURE' },
+    });
+    expect(service.compensated.get(id)?.count).toBe(2);
+  });
+
+  it('records payment confirmations on their own route, deduplicated with 409; a compensation there is refused', async () => {
     const no = newOrderNo('PC');
-    const body = {
-      combineOutTradeNo: no,
-      source: 'WECHATPAY_QUERY',
-      subOrders: [
-        { outTradeNo: `${no}A`.slice(0, 32), mchid: '1900000109', subMchid: '1900000001', transactionId: '4200001' },
-        { outTradeNo: `${no}B`.slice(0, 32), mchid: '1900000109', subMchid: '1900000002' },
-      ],
-    };
+    const data = confirmation(no);
+    const id = `confirmation:${no}`;
     expect(service.confirmationUrl).toMatch(/\/payment-confirmations$/);
     service.faults.add({ route: 'confirm', kind: '503', count: 1, orderNo: no });
-    expect(await post(service.confirmationUrl, body, `${no}:paid`)).toMatchObject({ status: 503 });
-    expect(await post(service.confirmationUrl, body, `${no}:paid`)).toMatchObject({ status: 200 });
-    expect(await post(service.confirmationUrl, body, `${no}:paid`)).toMatchObject({ status: 409 });
-    expect(await post(service.confirmationUrl, body, `${no}:paid`, 'old')).toMatchObject({ status: 401 });
+    expect(await post(service.confirmationUrl, 'order.paid', data, id)).toMatchObject({ status: 503 });
+    expect(await post(service.confirmationUrl, 'order.paid', data, id)).toMatchObject({ status: 200 });
+    expect(await post(service.confirmationUrl, 'order.paid', data, id)).toMatchObject({ status: 409 });
+    expect(await post(service.confirmationUrl, 'order.paid', data, id, { scheme: 'old' })).toMatchObject({
+      status: 401,
+    });
+    const paid = { ...compensation(), combineOutTradeNo: no, outTradeNo: 'paid' };
+    expect(await post(service.confirmationUrl, 'sub_order.compensate', paid, `compensation:${no}:paid`)).toMatchObject({
+      status: 400,
+      json: { refusal: 'WRONG_PURPOSE' },
+    });
     const logged = service.log.filter((e) => e.combineOutTradeNo === no);
     expect(logged.map((e) => [e.route, e.status, e.effective])).toEqual([
       ['confirm', 503, false],
       ['confirm', 200, true],
       ['confirm', 409, false],
       ['confirm', 401, false],
+      ['confirm', 400, false],
     ]);
-    expect(service.confirmations.get(`${no}:paid`)).toMatchObject({ body, count: 2 });
-    expect(service.compensated.has(`${no}:paid`)).toBe(false);
+    expect(service.confirmations.get(id)).toMatchObject({ data, count: 2 });
+    expect(service.compensated.has(`compensation:${no}:paid`)).toBe(false);
   });
 
-  it('refuses a confirmation under the wrong key or with a bad sub-order, naming the field', async () => {
+  it('refuses a confirmation with a bad sub-order, naming the field, or under an id its data does not imply', async () => {
     const no = newOrderNo('PB');
-    const body = {
-      combineOutTradeNo: no,
-      source: 'WECHATPAY_QUERY',
-      subOrders: [{ outTradeNo: 'S1', mchid: '1900000109' }],
-    };
-    expect(await post(service.confirmationUrl, body, `${no}:paid`)).toMatchObject({
+    const bad = { ...confirmation(no), subOrders: [{ outTradeNo: 'S1', mchid: '1900000109' }] };
+    expect(await post(service.confirmationUrl, 'order.paid', bad, `confirmation:${no}`)).toMatchObject({
       status: 400,
-      json: { error: 'subOrders[0].subMchid must be a string' },
+      json: { error: 'data.subOrders[0].subMchid must be a non-empty string', refusal: 'BAD_BODY' },
     });
-    const good = { ...body, subOrders: [{ outTradeNo: 'S1', mchid: '1900000109', subMchid: '1900000001' }] };
-    expect(await post(service.confirmationUrl, good, `${no}:S1`)).toMatchObject({
+    expect(await post(service.confirmationUrl, 'order.paid', confirmation(no), `confirmation:${no}x`)).toMatchObject({
       status: 400,
-      json: { error: `Idempotency-Key does not match the body: expected ${no}:paid` },
+      json: { refusal: 'KEY_MISMATCH' },
     });
-    expect(service.confirmations.has(`${no}:paid`)).toBe(false);
+    expect(service.confirmations.has(`confirmation:${no}`)).toBe(false);
+  });
+
+  it('simulates a secret rotation: 401 until the new secret is added (API or admin route); 401/403 faults for a count', async () => {
+    const next = `whsec_${randomBytes(32).toString('base64')}`;
+    const data = compensation();
+    const id = `compensation:${data.combineOutTradeNo}:${data.outTradeNo}`;
+    expect(await post(service.url, 'sub_order.compensate', data, id, { secret: next })).toMatchObject({ status: 401 });
+    const admin = `${service.url.replace('/compensations', '')}/__admin/secrets`;
+    const added = await fetch(admin, { method: 'POST', body: JSON.stringify({ secret: next }) });
+    expect(await added.json()).toEqual({ secrets: 2 });
+    expect(await post(service.url, 'sub_order.compensate', data, id, { secret: next })).toMatchObject({ status: 200 });
+    service.setSecrets([next]);
+    expect(await (await fetch(admin)).json()).toEqual({ secrets: 1 });
+    const other = compensation();
+    service.faults.add({ kind: '403', count: 1, orderNo: other.outTradeNo });
+    service.faults.add({ kind: '401', count: 1, orderNo: other.outTradeNo });
+    const otherId = `compensation:${other.combineOutTradeNo}:${other.outTradeNo}`;
+    const statuses = [];
+    for (let i = 0; i < 3; i += 1) {
+      statuses.push((await post(service.url, 'sub_order.compensate', other, otherId, { secret: next })).status);
+    }
+    expect(statuses).toEqual([403, 401, 200]);
+    const refusedAdmin = await fetch(admin, { method: 'PUT', body: JSON.stringify({ secrets: ['plain'] }) });
+    expect(refusedAdmin.status).toBe(400);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Secret hygiene, run last: no private key material, no HMAC secret, no credentials or token from a URL, no request
- * signature (`WECHATPAY2-SHA256-RSA2048 …` Authorization, `sha256=…` downstream signature) in any workflow history
+ * Secret hygiene, run last: no private key material, no webhook secret (whole, its base64, or the bytes it holds), no
+ * credentials or token from a URL, no request signature (`WECHATPAY2-SHA256-RSA2048 …` Authorization, a downstream
+ * `v1,<base64>` Standard Webhooks signature, the retired `sha256=…` one) in any workflow history
  * of this run's server, in the worker logs, or in the error texts the suites recorded. (test/e2e/secret-urls runs a
  * worker whose URLs carry credentials and a token, so the URL needles have something to catch.)
  */
@@ -8,7 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { connectClient, workerLogFile } from '../harness/env';
-import { TEST_HMAC_SECRET, TEST_URL_SECRETS, testIdentity, withUrlSecrets } from '../harness/stack';
+import {
+  TEST_HMAC_SECRET,
+  TEST_HMAC_SECRET_BYTES,
+  TEST_URL_SECRETS,
+  testIdentity,
+  withUrlSecrets,
+} from '../harness/stack';
 
 /** Distinctive pieces of each private key: its base64 body lines. */
 function keyFragments(file: string): string[] {
@@ -53,10 +60,14 @@ describe('secret hygiene', () => {
     TEST_URL_SECRETS.token,
     '?token=',
   ];
-  /** What signs a request: the WeChat Pay Authorization scheme (with its signature) and the downstream HMAC. */
+  /** What signs a request: the WeChat Pay Authorization scheme (with its signature) and the downstream signatures. */
   const signatureNeedles = ['WECHATPAY2-SHA256-RSA2048', 'sha256='];
+  /** A Standard Webhooks signature: `v1,` and the base64 of an HMAC-SHA256 (32 bytes). */
+  const webhookSignature = /v1,[A-Za-z0-9+/]{43}=/;
   const needles = [
     TEST_HMAC_SECRET,
+    TEST_HMAC_SECRET.slice('whsec_'.length),
+    TEST_HMAC_SECRET_BYTES,
     'PRIVATE KEY-----',
     ...privateKeys.flatMap(keyFragments),
     ...urlNeedles,
@@ -64,7 +75,8 @@ describe('secret hygiene', () => {
   ];
 
   function findSecrets(haystack: string): string[] {
-    return needles.filter((n) => haystack.includes(n)).map((n) => `${n.slice(0, 12)}…`);
+    const found = needles.filter((n) => haystack.includes(n)).map((n) => `${n.slice(0, 12)}…`);
+    return webhookSignature.test(haystack) ? [...found, 'v1,<signature>…'] : found;
   }
 
   it('knows what to look for (the check can fail)', () => {
@@ -75,6 +87,8 @@ describe('secret hygiene', () => {
     expect(findSecrets(withUrlSecrets('https://orders.internal/compensations'))).toHaveLength(4);
     expect(findSecrets('Authorization: WECHATPAY2-SHA256-RSA2048 mchid="1900009191",signature="…"')).toHaveLength(1);
     expect(findSecrets('X-Compensation-Signature: sha256=0f1e2d')).toHaveLength(1);
+    expect(findSecrets(`webhook-signature: v1,${Buffer.alloc(32, 7).toString('base64')}`)).toHaveLength(1);
+    expect(findSecrets(`key ${TEST_HMAC_SECRET.slice(6)}`)).toHaveLength(1);
   });
 
   it('finds no key material or HMAC secret in any workflow history', async () => {

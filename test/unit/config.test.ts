@@ -22,7 +22,9 @@ import { workerArgs } from '../../devstack/worker-args';
 import { loadOrCreateIdentity, workerEnvFor } from '../../simulator/keys';
 
 const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));
-const SECRET = 'unit-test-hmac-secret-0123456789';
+/** The Standard Webhooks secret of these tests (`whsec_<base64>`), and the bytes it holds. */
+const SECRET_BYTES = 'unit-test-hmac-secret-0123456789';
+const SECRET = `whsec_${Buffer.from(SECRET_BYTES).toString('base64')}`;
 const base = (): Record<string, string> => ({
   ...workerEnvFor(identity, {
     wechatpay: 'https://api.mch.weixin.qq.com/',
@@ -49,7 +51,8 @@ describe('worker configuration from the environment', () => {
     expect(config.wechatpay.wechatpaySerial).toBe(identity.publicKeyId);
     expect(Object.keys(config.wechatpay.verifiers)).toEqual([identity.publicKeyId]);
     expect(config.wechatpay.privateKey.type).toBe('private');
-    expect(config.compensation.hmacKey?.type).toBe('secret');
+    expect(config.compensation.webhookSecrets?.map((k) => k.type)).toEqual(['secret']);
+    expect(config.compensation.authRetryDelayMs).toBe(5 * 60_000);
     expect(config.wechatpay.timeoutMs).toBeLessThan(30_000);
   });
 
@@ -109,31 +112,76 @@ describe('worker configuration from the environment', () => {
       'WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY_PATH (or WECHATPAY_PLATFORM_CERTS) are required',
       'WECHATPAY_TIMEOUT_MS must be an integer from 100 to 25000',
       'COMPENSATION_URL is required',
-      'COMPENSATION_HMAC_SECRET must be at least 16 characters',
+      'COMPENSATION_HMAC_SECRET must hold Standard Webhooks secrets (whsec_<base64>): its value is not of the form whsec_<base64>',
     ]) {
       expect(message).toContain(name);
     }
   });
 
-  it('requires the downstream HMAC secret unless COMPENSATION_UNSIGNED=allow says otherwise explicitly', () => {
+  it('requires the downstream webhook secret unless COMPENSATION_UNSIGNED=allow says otherwise explicitly', () => {
     expect(problems({ ...base(), COMPENSATION_HMAC_SECRET: '' })).toMatch(
-      /COMPENSATION_HMAC_SECRET is required \(at least 16 characters\).*COMPENSATION_UNSIGNED=allow/,
+      /COMPENSATION_HMAC_SECRET is required: one or more space-separated Standard Webhooks secrets \(whsec_<base64>\).*COMPENSATION_UNSIGNED=allow/,
     );
     expect(problems({ ...base(), COMPENSATION_HMAC_SECRET: '', COMPENSATION_UNSIGNED: 'yes' })).toMatch(
       /COMPENSATION_UNSIGNED must be "allow" when set, got "yes"/,
     );
     const unsigned = loadWorkerConfig({ ...base(), COMPENSATION_HMAC_SECRET: '', COMPENSATION_UNSIGNED: 'allow' });
-    expect(unsigned.compensation.hmacKey).toBeUndefined();
+    expect(unsigned.compensation.webhookSecrets).toBeUndefined();
     expect(describeConfig(unsigned).compensationSigned).toBe(false);
   });
 
-  it('reads the HMAC secret from a mounted file (COMPENSATION_HMAC_SECRET_PATH), never from both', () => {
+  it('reads one or more space-separated whsec_ secrets, in order (rotation), and logs only how many', () => {
+    const second = `whsec_${Buffer.from('the-next-secret-after-rotation!!').toString('base64')}`;
+    const config = loadWorkerConfig({ ...base(), COMPENSATION_HMAC_SECRET: ` ${SECRET}  ${second} ` });
+    expect(config.compensation.webhookSecrets?.map((k) => k.export().toString())).toEqual([
+      SECRET_BYTES,
+      'the-next-secret-after-rotation!!',
+    ]);
+    expect(config.confirmation.webhookSecrets).toBe(config.compensation.webhookSecrets);
+    const described = JSON.stringify(describeConfig(config));
+    expect(describeConfig(config)).toMatchObject({ compensationSigned: true, webhookSecrets: 2 });
+    expect(described).not.toContain(SECRET.slice(6));
+    expect(described).not.toContain(SECRET_BYTES);
+  });
+
+  it.each([
+    ['a plain text secret', 'unit-test-hmac-secret-0123456789', 'its value is not of the form whsec_<base64>'],
+    ['no whsec_ prefix', Buffer.from(SECRET_BYTES).toString('base64'), 'its value is not of the form whsec_<base64>'],
+    ['base64 that is not', 'whsec_not*base64*at*all*0123456789', 'its value is not of the form whsec_<base64>'],
+    ['unpadded base64', SECRET.replace(/=+$/, ''), 'its value is not of the form whsec_<base64>'],
+    [
+      'too short a key',
+      `whsec_${Buffer.from('0123456789').toString('base64')}`,
+      'its value decodes to 10 bytes, fewer than 16',
+    ],
+    ['a bad second entry', `${SECRET} whsec_`, 'entry 2 of 2 is not of the form whsec_<base64>'],
+    ['a repeated entry', `${SECRET} ${SECRET}`, 'entry 2 of 2 repeats an earlier secret'],
+  ])('refuses %s at start, naming the variable and never the value', (_what, value, problem) => {
+    const message = problems({ ...base(), COMPENSATION_HMAC_SECRET: value });
+    expect(message).toMatch(/^ {2}- COMPENSATION_HMAC_SECRET /m);
+    expect(message).toContain(problem);
+    for (const part of value.split(' ').filter((v) => v.length > 6)) expect(message).not.toContain(part.slice(6));
+  });
+
+  it('reads the downstream auth retry delay (COMPENSATION_AUTH_RETRY_DELAY) for both calls', () => {
+    const config = loadWorkerConfig({ ...base(), COMPENSATION_AUTH_RETRY_DELAY: '90s' });
+    expect(config.compensation.authRetryDelayMs).toBe(90_000);
+    expect(config.confirmation.authRetryDelayMs).toBe(90_000);
+    expect(problems({ ...base(), COMPENSATION_AUTH_RETRY_DELAY: '0s' })).toContain('COMPENSATION_AUTH_RETRY_DELAY');
+  });
+
+  it('reads the webhook secrets from a mounted file (COMPENSATION_HMAC_SECRET_PATH), never from both', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hmac-'));
     const file = path.join(dir, 'hmac-secret');
     fs.writeFileSync(file, `${SECRET}\n`);
     const { COMPENSATION_HMAC_SECRET: _unused, ...withoutSecret } = base();
     const config = loadWorkerConfig({ ...withoutSecret, COMPENSATION_HMAC_SECRET_PATH: file });
-    expect(config.compensation.hmacKey?.export().toString()).toBe(SECRET);
+    expect(config.compensation.webhookSecrets?.map((k) => k.export().toString())).toEqual([SECRET_BYTES]);
+    fs.writeFileSync(file, 'not-a-webhook-secret\n');
+    const message = problems({ ...withoutSecret, COMPENSATION_HMAC_SECRET_PATH: file });
+    expect(message).toContain('COMPENSATION_HMAC_SECRET_PATH must hold Standard Webhooks secrets (whsec_<base64>)');
+    expect(message).not.toContain('not-a-webhook-secret');
+    fs.writeFileSync(file, `${SECRET}\n`);
     expect(problems({ ...base(), COMPENSATION_HMAC_SECRET_PATH: file })).toContain(
       'COMPENSATION_HMAC_SECRET_PATH is set with COMPENSATION_HMAC_SECRET',
     );
@@ -201,7 +249,7 @@ describe('worker configuration from the environment', () => {
     });
     expect(config.confirmation.url).toBe('http://127.0.0.1:8080/payment-confirmations');
     expect(config.confirmation.timeoutMs).toBe(4321);
-    expect(config.confirmation.hmacKey).toBe(config.compensation.hmacKey);
+    expect(config.confirmation.webhookSecrets).toBe(config.compensation.webhookSecrets);
     expect(describeConfig(config)).toMatchObject({
       paymentConfirmationUrl: 'http://127.0.0.1:8080/payment-confirmations',
       paymentConfirmationSigned: true,
@@ -213,7 +261,7 @@ describe('worker configuration from the environment', () => {
       COMPENSATION_UNSIGNED: 'allow',
       PAYMENT_CONFIRMATION_URL: 'https://orders.internal/confirm',
     });
-    expect(unsigned.confirmation.hmacKey).toBeUndefined();
+    expect(unsigned.confirmation.webhookSecrets).toBeUndefined();
     expect(describeConfig(unsigned).paymentConfirmationSigned).toBe(false);
   });
 

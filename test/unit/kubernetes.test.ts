@@ -44,7 +44,8 @@ function envWithFiles(dir: string): Record<string, string> {
   const content: Record<string, string> = {
     WECHATPAY_PRIVATE_KEY_PATH: fs.readFileSync(identity.merchantPrivateKeyPath, 'utf8'),
     WECHATPAY_PUBLIC_KEY_PATH: fs.readFileSync(identity.wechatpayPublicKeyPath, 'utf8'),
-    COMPENSATION_HMAC_SECRET_PATH: 'kubernetes-example-hmac-secret\n',
+    // Two Standard Webhooks secrets, as during a rotation.
+    COMPENSATION_HMAC_SECRET_PATH: `whsec_${Buffer.from('kubernetes-example-hmac-secret-1').toString('base64')} whsec_${Buffer.from('kubernetes-example-hmac-secret-2').toString('base64')}\n`,
   };
   // The merchant certificate for the manifest's serial and the test merchant key (the worker checks the three agree).
   const cert = path.join(dir, 'apiclient_cert.pem');
@@ -74,7 +75,7 @@ describe('the Kubernetes example', () => {
     );
     expect(unknown).toEqual([]);
     const config = loadWorkerConfig(envWithFiles(fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-'))));
-    expect(config.compensation.hmacKey?.type).toBe('secret');
+    expect(config.compensation.webhookSecrets?.map((k) => k.type)).toEqual(['secret', 'secret']);
     expect(config.deployment).toEqual({ name: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID });
     expect(config.temporal.connectionOptions.tls).toBeTruthy();
     expect(config.merchantCertificate?.serialNumber).toBe(env.WECHATPAY_MERCHANT_SERIAL);

@@ -1,21 +1,36 @@
 /**
- * Signatures checked against vectors computed independently of the project's code, with the `openssl` command.
+ * Signatures checked against vectors computed independently of the project's code: the `openssl` command, and the
+ * Standard Webhooks specification's published example.
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import util from 'node:util';
+import { Webhook } from 'standardwebhooks';
 import { createWechatpayClient } from '../../wechatpay/client';
-import { downstreamSignature } from '../../activities/downstream';
+import { createWebhookSigner, webhookBody, webhookHeaders } from '../../activities/downstream';
+import { compensationData } from '../../activities/compensation';
+import { confirmationData } from '../../activities/confirmation';
 import {
+  DOWNSTREAM_REFUSAL_STATUS,
   DownstreamRefusal,
-  expectedIdempotencyKey,
+  expectedWebhookId,
   verifyDownstreamRequest,
   type DownstreamRequest,
 } from '../../client';
+import {
+  compensationWebhookId,
+  confirmationWebhookId,
+  DownstreamEventType,
+  type CompensationRequest,
+  type DownstreamPurpose,
+  type PaymentConfirmationRequest,
+} from '../../workflows/contract';
+import { parseWebhookSecret } from '../../worker/config';
 import { parseAuthorization, signAnswer, verifyRequestSignature } from '../../simulator/signing';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signing-'));
@@ -144,66 +159,282 @@ describe('APIv3 signatures against openssl', () => {
   });
 });
 
-describe("the order service's check of a downstream request (verifyDownstreamRequest)", () => {
-  const secret = 'order-service-shared-secret-0123';
-  const key = createSecretKey(Buffer.from(secret));
-  const body = JSON.stringify({ combineOutTradeNo: 'P1', outTradeNo: 'P1S1', reason: 'PAYMENT_TIMEOUT' });
-  const now = Date.parse('2026-12-03T06:00:00Z');
-  const ts = String(Math.floor(now / 1_000));
-  const signed = (overrides: Record<string, string> = {}, text = body): DownstreamRequest => ({
-    headers: {
-      'idempotency-key': 'P1:P1S1',
-      'x-compensation-timestamp': ts,
-      'x-compensation-signature': downstreamSignature(key, ts, 'P1:P1S1', body),
-      ...overrides,
-    },
-    body: text,
+/** A fresh Standard Webhooks secret and its key, as the worker's configuration reads it. */
+function webhookSecret(): { text: string; key: KeyObject } {
+  const text = `whsec_${randomBytes(32).toString('base64')}`;
+  const parsed = parseWebhookSecret(text);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return { text, key: parsed.key };
+}
+
+/** The base64 HMAC-SHA256 of `message` under the key `secret` (`whsec_…`) names, computed by openssl. */
+function opensslHmac(secret: string, message: string): string {
+  const msgFile = path.join(dir, 'hmac-msg');
+  fs.writeFileSync(msgFile, message);
+  const hexkey = Buffer.from(secret.replace(/^whsec_/, ''), 'base64').toString('hex');
+  return execFileSync('openssl', [
+    'dgst',
+    '-sha256',
+    '-mac',
+    'HMAC',
+    '-macopt',
+    `hexkey:${hexkey}`,
+    '-binary',
+    msgFile,
+  ]).toString('base64');
+}
+
+const compensation: CompensationRequest = {
+  combineOutTradeNo: 'P1',
+  outTradeNo: 'P1S1',
+  mchid: '1900000109',
+  subMchid: '1900000001',
+  reason: 'PAYMENT_TIMEOUT',
+  reverseOutcome: 'REVERSED',
+  tradeState: 'CLOSED',
+};
+const confirmation: PaymentConfirmationRequest = {
+  combineOutTradeNo: 'P1',
+  source: 'WECHATPAY_QUERY',
+  subOrders: [{ outTradeNo: 'P1S1', mchid: '1900000109', subMchid: '1900000001', transactionId: '4200000001' }],
+};
+
+/** A request exactly as the worker sends it (the product's own body, headers and signer). */
+function workerRequest(
+  purpose: DownstreamPurpose,
+  keys: KeyObject[],
+  options: { id?: string; data?: Record<string, unknown>; type?: string; now?: Date } = {},
+): DownstreamRequest {
+  const data =
+    options.data ?? (purpose === 'compensation' ? compensationData(compensation) : confirmationData(confirmation));
+  const id =
+    options.id ??
+    (purpose === 'compensation' ? compensationWebhookId(compensation) : confirmationWebhookId(confirmation));
+  const body = webhookBody(options.type ?? DownstreamEventType[purpose], Date.parse('2026-12-03T06:00:00Z'), data);
+  return { headers: webhookHeaders(id, body, createWebhookSigner(keys), options.now), body };
+}
+
+describe("the worker's Standard Webhooks signature (createWebhookSigner, webhookHeaders)", () => {
+  it("signs the specification's published example exactly (standardwebhooks library under the worker's signer)", () => {
+    const parsed = parseWebhookSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    if (!parsed.ok) throw new Error(parsed.problem);
+    const at = new Date(1_614_265_330_000);
+    expect(createWebhookSigner([parsed.key]).sign('msg_p5jXN8AQM9LWM0D4loKWxJek', at, '{"test": 2432232314}')).toBe(
+      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    );
   });
 
-  it('accepts what the worker signs (the same function signs every real request of the e2e suites)', () => {
-    expect(verifyDownstreamRequest(secret, signed(), { nowMs: now, expectedIdempotencyKey: 'P1:P1S1' })).toEqual({
-      ok: true,
-      idempotencyKey: 'P1:P1S1',
+  it('sends webhook-id, webhook-timestamp, one v1 signature per secret (openssl agrees) and Idempotency-Key = webhook-id', () => {
+    const [a, b] = [webhookSecret(), webhookSecret()];
+    const now = new Date('2026-12-03T06:00:07.900Z');
+    const request = workerRequest('compensation', [a.key, b.key], { now });
+    const id = 'compensation:P1:P1S1';
+    const signed = `${id}.1796277607.${request.body}`;
+    expect(request.headers).toEqual({
+      'Content-Type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': '1796277607',
+      'webhook-signature': `v1,${opensslHmac(a.text, signed)} v1,${opensslHmac(b.text, signed)}`,
+      'Idempotency-Key': id,
     });
-    expect(verifyDownstreamRequest(key, signed(), { nowMs: now + 299_000 }).ok).toBe(true);
+    expect(JSON.parse(request.body)).toEqual({
+      type: 'sub_order.compensate',
+      timestamp: '2026-12-03T06:00:00.000Z',
+      data: compensation,
+    });
   });
 
-  it.each([
-    ['no signature', signed({ 'x-compensation-signature': '' }), DownstreamRefusal.MISSING_HEADER],
-    ['a stale timestamp', signed(), DownstreamRefusal.STALE_TIMESTAMP, now + 301_000],
-    [
-      'another secret',
+  it('keeps the secrets out of what a log or a serialiser would show of a signer', () => {
+    const secret = webhookSecret();
+    const signer = createWebhookSigner([secret.key]);
+    const shown = `${util.inspect(signer, { depth: 10, showHidden: true })} ${JSON.stringify(signer)}`;
+    const raw = secret.key.export();
+    expect(shown).not.toContain(secret.text.slice(6));
+    expect(shown).not.toContain(raw.toString('hex'));
+    expect(shown).not.toContain([...raw.subarray(0, 4)].join(', '));
+    expect(signer.secrets).toBe(1);
+  });
+});
+
+describe("the order service's check of a downstream request (verifyDownstreamRequest)", () => {
+  const secret = webhookSecret();
+  afterEach(() => jest.restoreAllMocks());
+
+  it('accepts a compensation and a payment confirmation the worker signed, at the endpoint that expects each', () => {
+    const verdict = verifyDownstreamRequest(secret.text, workerRequest('compensation', [secret.key]), 'compensation');
+    expect(verdict).toEqual({
+      ok: true,
+      purpose: 'compensation',
+      webhookId: 'compensation:P1:P1S1',
+      type: 'sub_order.compensate',
+      timestamp: '2026-12-03T06:00:00.000Z',
+      data: compensation,
+    });
+    expect(verifyDownstreamRequest([secret.text], workerRequest('confirmation', [secret.key]), 'confirmation')).toEqual(
       {
-        ...signed(),
-        headers: {
-          ...signed().headers,
-          'x-compensation-signature': downstreamSignature(
-            createSecretKey(Buffer.from('x'.repeat(32))),
-            ts,
-            'P1:P1S1',
-            body,
-          ),
-        },
+        ok: true,
+        purpose: 'confirmation',
+        webhookId: 'confirmation:P1',
+        type: 'order.paid',
+        timestamp: '2026-12-03T06:00:00.000Z',
+        data: confirmation,
       },
+    );
+  });
+
+  it('is the standardwebhooks library: a request the library signs on its own verifies, and one the verifier accepts the library accepts', () => {
+    const body = webhookBody('order.paid', 0, confirmationData(confirmation));
+    const now = new Date();
+    const headers = {
+      'webhook-id': 'confirmation:P1',
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1_000)),
+      'webhook-signature': new Webhook(secret.text).sign('confirmation:P1', now, body),
+    };
+    expect(verifyDownstreamRequest(secret.text, { headers, body }, 'confirmation').ok).toBe(true);
+    const ours = workerRequest('compensation', [secret.key]);
+    expect(() => new Webhook(secret.text).verify(ours.body, ours.headers as Record<string, string>)).not.toThrow();
+  });
+
+  it('rotation: a worker signing with old and new verifies at a service holding either; a service holding both verifies either', () => {
+    const [oldSecret, newSecret, other] = [secret, webhookSecret(), webhookSecret()];
+    const both = workerRequest('compensation', [oldSecret.key, newSecret.key]);
+    expect(both.headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
+    for (const held of [[oldSecret.text], [newSecret.text], [other.text, newSecret.text]]) {
+      expect(verifyDownstreamRequest(held, both, 'compensation').ok).toBe(true);
+    }
+    for (const signedWith of [oldSecret, newSecret]) {
+      const request = workerRequest('compensation', [signedWith.key]);
+      expect(verifyDownstreamRequest([oldSecret.text, newSecret.text], request, 'compensation').ok).toBe(true);
+      expect(verifyDownstreamRequest(`${newSecret.text} ${oldSecret.text}`, request, 'compensation').ok).toBe(true);
+    }
+    expect(verifyDownstreamRequest([other.text], both, 'compensation')).toMatchObject({
+      ok: false,
+      refusal: DownstreamRefusal.BAD_SIGNATURE,
+    });
+  });
+
+  it('never verifies a compensation as a payment confirmation, nor the reverse, whatever the sub-order is called', () => {
+    const paid: CompensationRequest = { ...compensation, outTradeNo: 'paid' };
+    const compensationOfPaid = workerRequest('compensation', [secret.key], {
+      id: compensationWebhookId(paid),
+      data: compensationData(paid),
+    });
+    expect(compensationOfPaid.headers['webhook-id']).toBe('compensation:P1:paid');
+    expect(compensationOfPaid.headers['webhook-id']).not.toBe(confirmationWebhookId(paid));
+    expect(verifyDownstreamRequest(secret.text, compensationOfPaid, 'compensation').ok).toBe(true);
+    expect(verifyDownstreamRequest(secret.text, compensationOfPaid, 'confirmation')).toMatchObject({
+      ok: false,
+      refusal: DownstreamRefusal.WRONG_PURPOSE,
+    });
+    expect(
+      verifyDownstreamRequest(secret.text, workerRequest('confirmation', [secret.key]), 'compensation'),
+    ).toMatchObject({
+      ok: false,
+      refusal: DownstreamRefusal.WRONG_PURPOSE,
+    });
+    // Signed with the real key under a confirmation's id, yet a compensation's type or data: still refused.
+    const mixed = [
+      workerRequest('confirmation', [secret.key], { type: DownstreamEventType.compensation }),
+      workerRequest('confirmation', [secret.key], { data: compensationData(compensation) }),
+    ];
+    expect(mixed.map((r) => verifyDownstreamRequest(secret.text, r, 'confirmation'))).toMatchObject([
+      { ok: false, refusal: DownstreamRefusal.WRONG_PURPOSE },
+      { ok: false, refusal: DownstreamRefusal.BAD_BODY, message: 'data.source must be "WECHATPAY_QUERY"' },
+    ]);
+  });
+
+  const signed = (): DownstreamRequest => workerRequest('compensation', [secret.key]);
+  const withHeaders = (headers: Record<string, string>, body = signed().body): DownstreamRequest => ({
+    headers: { ...signed().headers, ...headers },
+    body,
+  });
+  it.each([
+    ['no signature', () => withHeaders({ 'webhook-signature': '' }), DownstreamRefusal.MISSING_HEADER],
+    ['no webhook-id', () => withHeaders({ 'webhook-id': '' }), DownstreamRefusal.MISSING_HEADER],
+    [
+      'a timestamp that is not seconds',
+      () => withHeaders({ 'webhook-timestamp': '2026-12-03' }),
+      DownstreamRefusal.STALE_TIMESTAMP,
+    ],
+    ['another secret', () => workerRequest('compensation', [webhookSecret().key]), DownstreamRefusal.BAD_SIGNATURE],
+    ['a changed body', () => withHeaders({}, signed().body.replace('P1S1', 'P1S2')), DownstreamRefusal.BAD_SIGNATURE],
+    [
+      'a changed webhook-id',
+      () => withHeaders({ 'webhook-id': 'compensation:P1:P1S2' }),
       DownstreamRefusal.BAD_SIGNATURE,
     ],
-    ['a changed body', signed({}, body.replace('P1S1', 'P1S2')), DownstreamRefusal.BAD_SIGNATURE],
-    ['another key', signed({ 'idempotency-key': 'P1:P1S2' }), DownstreamRefusal.BAD_SIGNATURE],
-    ['a key the body does not imply', signed(), DownstreamRefusal.KEY_MISMATCH, now, 'P1:P1S9'],
-  ] as const)('refuses %s', (_what, request, refusal, at = now, expectedIdempotencyKey?: string) => {
-    const verdict = verifyDownstreamRequest(secret, request, {
-      nowMs: at,
-      ...(expectedIdempotencyKey ? { expectedIdempotencyKey } : {}),
-    });
+    [
+      'a changed timestamp',
+      () => withHeaders({ 'webhook-timestamp': String(Math.floor(Date.now() / 1_000) - 5) }),
+      DownstreamRefusal.BAD_SIGNATURE,
+    ],
+    [
+      'an Idempotency-Key other than the webhook-id',
+      () => withHeaders({ 'Idempotency-Key': 'P1:P1S1' }),
+      DownstreamRefusal.KEY_MISMATCH,
+    ],
+    [
+      'a webhook-id the data does not imply',
+      () => workerRequest('compensation', [secret.key], { id: 'compensation:P1:P1S9' }),
+      DownstreamRefusal.KEY_MISMATCH,
+    ],
+    [
+      'data without a field',
+      () =>
+        workerRequest('compensation', [secret.key], { data: { ...compensationData(compensation), mchid: undefined } }),
+      DownstreamRefusal.BAD_BODY,
+    ],
+  ] as const)('refuses %s', (_what, request, refusal) => {
+    const verdict = verifyDownstreamRequest(secret.text, request(), 'compensation');
     expect(verdict).toMatchObject({ ok: false, refusal });
+    if (!verdict.ok) expect(verdict.message).not.toContain(secret.text.slice(6));
   });
 
-  it('derives the key a body implies: a compensation, a payment confirmation, anything else none', () => {
-    expect(expectedIdempotencyKey(JSON.stringify({ combineOutTradeNo: 'P1', outTradeNo: 'P1S1' }))).toBe('P1:P1S1');
-    expect(expectedIdempotencyKey(JSON.stringify({ combineOutTradeNo: 'P1', source: 'WECHATPAY_QUERY' }))).toBe(
-      'P1:paid',
+  it('names the bad data field, and answers 401 only for what is not provably ours', () => {
+    const verdict = verifyDownstreamRequest(
+      secret.text,
+      workerRequest('compensation', [secret.key], {
+        data: { ...compensationData(compensation), tradeState: 'SUCCESS' },
+      }),
+      'compensation',
     );
-    expect(expectedIdempotencyKey(JSON.stringify({ outTradeNo: 'P1S1' }))).toBeUndefined();
-    expect(expectedIdempotencyKey('not json')).toBeUndefined();
+    expect(verdict).toEqual({
+      ok: false,
+      refusal: DownstreamRefusal.BAD_BODY,
+      message: 'data.tradeState must be one of CLOSED, REVOKED, REFUND, NOT_FOUND',
+    });
+    expect(
+      Object.entries(DOWNSTREAM_REFUSAL_STATUS)
+        .filter(([, s]) => s === 401)
+        .map(([r]) => r),
+    ).toEqual(['MISSING_HEADER', 'STALE_TIMESTAMP', 'BAD_SIGNATURE', 'BAD_SECRET']);
+  });
+
+  it('refuses a request more than 5 minutes old or ahead (the clock is the library’s: Date.now)', () => {
+    const request = signed();
+    const sentMs = Number(request.headers['webhook-timestamp']) * 1_000;
+    jest.spyOn(Date, 'now').mockReturnValue(sentMs + 299_000);
+    expect(verifyDownstreamRequest(secret.text, request, 'compensation').ok).toBe(true);
+    for (const at of [sentMs + 301_000, sentMs - 301_000]) {
+      jest.spyOn(Date, 'now').mockReturnValue(at);
+      expect(verifyDownstreamRequest(secret.text, request, 'compensation')).toMatchObject({
+        refusal: DownstreamRefusal.STALE_TIMESTAMP,
+      });
+    }
+  });
+
+  it('refuses with BAD_SECRET, naming the entry but never its value, when its own secrets are unusable', () => {
+    for (const secrets of [[], ['not-a-whsec-secret-at-all'], [secret.text, 'whsec_!!!!']]) {
+      const verdict = verifyDownstreamRequest(secrets, signed(), 'compensation');
+      expect(verdict).toMatchObject({ ok: false, refusal: DownstreamRefusal.BAD_SECRET });
+      if (!verdict.ok) expect(verdict.message).not.toMatch(/not-a-whsec|!!!!/);
+    }
+  });
+
+  it('derives the webhook-id a body implies: a compensation, a payment confirmation, anything else none', () => {
+    expect(expectedWebhookId(signed().body)).toBe('compensation:P1:P1S1');
+    expect(expectedWebhookId(workerRequest('confirmation', [secret.key]).body)).toBe('confirmation:P1');
+    expect(expectedWebhookId(JSON.stringify({ combineOutTradeNo: 'P1', outTradeNo: 'P1S1' }))).toBeUndefined();
+    expect(expectedWebhookId('not json')).toBeUndefined();
   });
 });

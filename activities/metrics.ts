@@ -19,6 +19,11 @@ export interface Metrics {
   wechatpayAnswer(call: WechatpayCall, answerClass: string): void;
   /** One answer without any `Wechatpay-*` header where WeChat Pay signs (a header-stripping proxy?). */
   unsignedAnswer(call: WechatpayCall): void;
+  /**
+   * One verified answer refused as signed before its request was sent (`STALE_ANSWER`: a replay captured elsewhere,
+   * or the clocks differ more than measured); also counted as UNVERIFIED by {@link Metrics.wechatpayAnswer}.
+   */
+  staleAnswer(call: WechatpayCall): void;
   /** One failed compensation attempt, by kind. */
   compensationFailure(kind: Exclude<DownstreamFailureKind, 'unauthorized'>): void;
   /** One failed payment-confirmation attempt, by kind. */

@@ -13,6 +13,7 @@ import { EnvReader, loggableUrl, type Env } from './env';
 import { LOG_LEVELS } from './logger';
 import { cacheHeapProblem, DEFAULT_MAX_CACHED_WORKFLOWS, heapLimitMb } from './memory';
 import type { WechatpayConfig } from '../wechatpay/client';
+import { ANSWER_TOLERANCE_BOUNDS_MS, DEFAULT_ANSWER_TOLERANCE_MS } from '../wechatpay/freshness';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
 import { ACTIVITY_START_TO_CLOSE_MS, MAX_PAY_WINDOW_MS, PAY_CALL_TIMEOUT_MS } from '../workflows/policies';
 
@@ -139,6 +140,13 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
   const timeoutMs = r.integer('WECHATPAY_TIMEOUT_MS', 10_000, 100, ACTIVITY_START_TO_CLOSE_MS - 5_000);
   const authRetryDelayMs = r.duration('WECHATPAY_AUTH_RETRY_DELAY', 5 * 60_000, 1_000, 86_400_000, '1s to 1d');
   const wechatpayMaxRps = r.integer('WECHATPAY_MAX_RPS', DEFAULT_WECHATPAY_MAX_RPS, 1, 10_000);
+  const answerToleranceMs = r.duration(
+    'WECHATPAY_ANSWER_TOLERANCE',
+    DEFAULT_ANSWER_TOLERANCE_MS,
+    ANSWER_TOLERANCE_BOUNDS_MS.min,
+    ANSWER_TOLERANCE_BOUNDS_MS.max,
+    '1s to 60s (default 5s: how much earlier than our request, clock offset aside, an answer may be signed)',
+  );
   const payWindowFloorMs = r.duration(
     'WECHATPAY_MIN_PAY_WINDOW',
     PAY_CALL_TIMEOUT_MS,
@@ -178,6 +186,7 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
       timeoutMs,
       maxBodyBytes: 64 * 1024,
       maxRequestsPerSecond: wechatpayMaxRps,
+      answerToleranceMs,
     },
     ...(merchantCertificate ? { merchantCertificate } : {}),
     authRetryDelayMs,
@@ -491,6 +500,7 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     wechatpaySerialHeader: config.wechatpay.wechatpaySerial,
     wechatpayTimeoutMs: config.wechatpay.timeoutMs,
     wechatpayMaxRps: config.wechatpayMaxRps,
+    wechatpayAnswerTolerance: `${(config.wechatpay.answerToleranceMs ?? DEFAULT_ANSWER_TOLERANCE_MS) / 1_000}s`,
     payWindowFloor: `${config.payWindowFloorMs / 1_000}s`,
     compensationUrl: loggableUrl(config.compensation.url),
     compensationSigned: Boolean(config.compensation.webhookSecrets),

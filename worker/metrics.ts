@@ -7,6 +7,8 @@
  * `combine_papay_unsigned_answers{call}` counts answers that arrived without any `Wechatpay-*`
  * header where WeChat Pay signs (error answers other than 401, and 2xx answers): a steady rate means a proxy strips
  * the headers, and "already closed" / "no such order" answers then never count.
+ * `combine_papay_stale_answers{call}` ({@link STALE_ANSWERS_METRIC}) counts verified answers refused because they were
+ * signed before their request was sent (a replay captured elsewhere, or clocks apart by more than the tolerance).
  * `combine_papay_downstream_unauthorized{call}` (`call`: `compensation` | `confirmation`) counts downstream answers
  * 401/403: the order service does not accept our webhook signature (yet), e.g. mid secret rotation; those attempts
  * are retried slowly and are not counted in the failure counters.
@@ -15,6 +17,12 @@ import type { MetricMeter } from '@temporalio/common';
 import type { Metrics } from '../activities/metrics';
 import { MetricName } from '../workflows/contract';
 
+/**
+ * Verified WeChat Pay answers refused as signed before their request was sent, by call (`STALE_ANSWER`; named here
+ * rather than in the contract's `MetricName` so that workflow code does not change for it).
+ */
+export const STALE_ANSWERS_METRIC = 'combine_papay_stale_answers';
+
 /** Metrics recorded on the given meter (usually `Runtime.instance().metricMeter`). */
 export function meterMetrics(meter: MetricMeter): Metrics {
   const answers = meter.createCounter(MetricName.WECHATPAY_ANSWERS, '1', 'WeChat Pay answers by call and class');
@@ -22,6 +30,11 @@ export function meterMetrics(meter: MetricMeter): Metrics {
     MetricName.UNSIGNED_ANSWERS,
     '1',
     'WeChat Pay answers without Wechatpay-* headers, by call (a header-stripping proxy?)',
+  );
+  const stale = meter.createCounter(
+    STALE_ANSWERS_METRIC,
+    '1',
+    'WeChat Pay answers signed before their request was sent, by call (a replay, or clocks apart)',
   );
   const failures = meter.createCounter(MetricName.COMPENSATION_FAILURES, '1', 'failed compensation attempts by kind');
   const confirmationFailures = meter.createCounter(
@@ -37,6 +50,7 @@ export function meterMetrics(meter: MetricMeter): Metrics {
   return {
     wechatpayAnswer: (call, answerClass) => answers.add(1, { call, class: answerClass }),
     unsignedAnswer: (call) => unsigned.add(1, { call }),
+    staleAnswer: (call) => stale.add(1, { call }),
     compensationFailure: (kind) => failures.add(1, { kind }),
     confirmationFailure: (kind) => confirmationFailures.add(1, { kind }),
     downstreamUnauthorized: (call) => unauthorized.add(1, { call }),

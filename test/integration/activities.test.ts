@@ -16,6 +16,8 @@ import { createConfirmationActivity } from '../../activities/confirmation';
 import { createQueryActivity } from '../../activities/query';
 import { createReverseActivity } from '../../activities/reverse';
 import { createWechatpayClient, type WechatpayCall } from '../../wechatpay/client';
+import { ClockOffsetEstimate, OFFSET_MIN_SAMPLES } from '../../wechatpay/freshness';
+import { NonceMemory } from '../../wechatpay/nonces';
 import { loadWorkerConfig } from '../../worker/config';
 import type { Metrics } from '../../activities/metrics';
 import { workerEnvFor } from '../../simulator/keys';
@@ -30,7 +32,7 @@ import {
   type ReverseRequest,
   type ReverseResult,
 } from '../../workflows/contract';
-import { fileLogger } from '../harness/env';
+import { fileLogger, workerLogFile } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { TEST_HMAC_SECRET, recordErrorText, seedOrder, testIdentity } from '../harness/stack';
 
@@ -70,10 +72,12 @@ function failure(result: unknown): ApplicationFailure {
 function recordingMetrics() {
   const answers: string[] = [];
   const unsigned: WechatpayCall[] = [];
+  const stale: WechatpayCall[] = [];
   const downstream: string[] = [];
   const metrics: Metrics = {
     wechatpayAnswer: (call, answerClass) => answers.push(`${call} ${answerClass}`),
     unsignedAnswer: (call) => unsigned.push(call),
+    staleAnswer: (call) => stale.push(call),
     compensationFailure: (kind) => downstream.push(`compensation ${kind}`),
     confirmationFailure: (kind) => downstream.push(`confirmation ${kind}`),
     downstreamUnauthorized: (call) => downstream.push(`${call} unauthorized`),
@@ -82,10 +86,12 @@ function recordingMetrics() {
     metrics,
     answers,
     unsigned,
+    stale,
     downstream,
     clear() {
       answers.length = 0;
       unsigned.length = 0;
+      stale.length = 0;
       downstream.length = 0;
     },
   };
@@ -98,7 +104,12 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
   const identity = testIdentity();
   const recorded = recordingMetrics();
 
-  const makeActivities = (mode: 'PUBLIC_KEY' | 'PLATFORM_CERT', extraEnv: Record<string, string> = {}) => {
+  /** The activities of a worker process; `fresh`: a brand-new one (its own nonce memory and clock estimate). */
+  const makeActivities = (
+    mode: 'PUBLIC_KEY' | 'PLATFORM_CERT',
+    extraEnv: Record<string, string> = {},
+    fresh?: { nonces: NonceMemory; clock: ClockOffsetEstimate },
+  ) => {
     const config = loadWorkerConfig({
       ...workerEnvFor(identity, { wechatpay: peer.url, compensation: 'http://127.0.0.1:9/compensations' }, mode),
       COMPENSATION_HMAC_SECRET: TEST_HMAC_SECRET,
@@ -106,7 +117,9 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
       ...extraEnv,
     });
     const deps = {
-      client: createWechatpayClient(config.wechatpay),
+      client: fresh
+        ? createWechatpayClient(config.wechatpay, fresh.nonces, fresh.clock)
+        : createWechatpayClient(config.wechatpay),
       authRetryDelayMs: 7_000,
       metrics: recorded.metrics,
     };
@@ -155,6 +168,7 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
     peer.faults.clear();
     peer.settings.repeatReversePolicy = 'NO_CONTENT';
     peer.settings.signWith = 'PUBLIC_KEY';
+    peer.settings.clockOffsetMs = 0;
     recorded.clear();
   });
 
@@ -599,6 +613,83 @@ describe('WeChat Pay activities (query and reverse, one client) against the WeCh
       const err = failure(await runActivity(() => query(q(no))));
       expect(err.type).toBe(ErrorType.QUERY_REJECTED);
       expect(err.nonRetryable).toBe(true);
+    });
+  });
+
+  describe('answers signed before the request, in a worker process that never saw them', () => {
+    /** A brand-new worker process: no nonce seen, no clock offset measured. */
+    const freshProcess = () => {
+      const own = { nonces: new NonceMemory(), clock: new ClockOffsetEstimate() };
+      return { ...makeActivities('PUBLIC_KEY', {}, own), clock: own.clock };
+    };
+    const staleLogLines = (no: string): Record<string, unknown>[] =>
+      fs
+        .readFileSync(workerLogFile(), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(no) && line.includes('"stale":true'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+    it('refuses a signed 404 and a signed 204 captured a minute earlier, as stale (no nonce memory involved); the retry settles', async () => {
+      const req = reverseRequest();
+      const no = req.combineOutTradeNo;
+      await seedOrder(peer, req, 'PAYING');
+      // A "no such order" given a minute ago, to another order and another process, is replayed byte for byte.
+      peer.settings.clockOffsetMs = -60_000;
+      await runActivity(() => freshProcess().query(q(orderNo('N'))));
+      peer.settings.clockOffsetMs = 0;
+      const worker = freshProcess();
+      fault('query', 'REPLAY_NOT_EXIST', no);
+      const replayed = failure(await runActivity(() => worker.query(q(no))));
+      expect(replayed.type).toBe(ErrorType.QUERY_ANSWER_UNVERIFIED);
+      expect(replayed.message).toMatch(
+        /^the answer was signed before the request was sent \(404 not fresh \(STALE_ANSWER: signed 6\d(\.\d)? s before our request \(clock offset 0 s, tolerance 5 s\)\)\)/,
+      );
+      expect(logged(no).at(-1)).toMatchObject({ fault: 'REPLAY_NOT_EXIST', status: 404, answerVerifiable: true });
+      // Captured and never delivered (nonces nobody saw): a 204 to the reverse, its Date as old; a 404 to the query.
+      fault('reverse', 'STALE_ANSWER_DATED', no);
+      const reversed = failure(await runActivity(() => worker.reverse(req)));
+      expect(reversed.type).toBe(ErrorType.REVERSE_ANSWER_UNVERIFIED);
+      expect(reversed.message).toMatch(/204 not fresh \(STALE_ANSWER: signed 6\d(\.\d)? s before our request/);
+      expect(peer.orders.get(no)?.state).toBe('PAYING');
+      fault('query', 'STALE_ANSWER', no);
+      expect(failure(await runActivity(() => worker.query(q(no)))).type).toBe(ErrorType.QUERY_ANSWER_UNVERIFIED);
+      expect(recorded.stale).toEqual(['query', 'query', 'reverse', 'query']);
+      expect(recorded.answers.filter((a) => a.endsWith('UNVERIFIED'))).toHaveLength(4);
+      expect(staleLogLines(no).map((l) => l.msg)).toEqual([
+        'answer to the query not accepted: signed before the request was sent (a replay, or the clocks differ): retrying',
+        'answer to the reverse not accepted: signed before the request was sent (a replay, or the clocks differ): retrying',
+        'answer to the query not accepted: signed before the request was sent (a replay, or the clocks differ): retrying',
+      ]);
+      // Fresh answers settle the order.
+      expect(await runActivity(() => worker.query(q(no)))).toMatchObject({ found: true });
+      expect(await runActivity(() => worker.reverse(req))).toMatchObject({ outcome: 'REVERSED', httpStatus: 204 });
+      // Stale copies that carry their own old Date cannot drag the clock estimate back to let themselves in.
+      for (let i = 0; i < 2; i++) {
+        fault('query', 'STALE_ANSWER_DATED', no);
+        expect(failure(await runActivity(() => worker.query(q(no)))).message).toMatch(/STALE_ANSWER/);
+      }
+      expect(Math.abs(worker.clock.offsetMs)).toBeLessThan(1_500);
+    });
+
+    it('accepts the answers of a WeChat Pay whose clock is 90 s behind once the offset is measured; stale ones stay refused', async () => {
+      const req = reverseRequest();
+      const no = req.combineOutTradeNo;
+      await seedOrder(peer, req, 'PAYING');
+      peer.settings.clockOffsetMs = -90_000;
+      const worker = freshProcess();
+      // A new process believes no single Date header: its first answers look signed 90 s before its requests.
+      for (let i = 0; i < OFFSET_MIN_SAMPLES; i++) {
+        const early = failure(await runActivity(() => worker.query(q(no))));
+        expect(early.message).toMatch(/STALE_ANSWER: signed (8|9)\d(\.\d)? s before our request \(clock offset 0 s/);
+      }
+      expect(worker.clock.offsetMs).toBeGreaterThan(-91_500);
+      expect(worker.clock.offsetMs).toBeLessThan(-88_500);
+      expect(await runActivity(() => worker.query(q(no)))).toMatchObject({ found: true });
+      fault('reverse', 'STALE_ANSWER', no);
+      const stale = failure(await runActivity(() => worker.reverse(req)));
+      expect(stale.message).toMatch(/STALE_ANSWER: signed (5|6)\d(\.\d)? s before our request \(clock offset -(8|9)\d/);
+      expect(await runActivity(() => worker.reverse(req))).toMatchObject({ outcome: 'REVERSED', httpStatus: 204 });
+      expect(recorded.stale).toEqual(['query', 'query', 'query', 'reverse']);
     });
   });
 });

@@ -73,9 +73,10 @@ class Run {
 
   wechat(route: 'query' | 'reverse', no: string, status: number, extra: Partial<LoggedRequest> = {}): LoggedRequest {
     const seq = ++this.seq;
+    const at = this.now();
     const entry: LoggedRequest = {
       seq,
-      at: new Date(this.now()).toISOString(),
+      at: new Date(at).toISOString(),
       route,
       method: route === 'query' ? 'GET' : 'POST',
       path: `/v3/ecommerce/combine-papay/transactions/${no}${route === 'reverse' ? '/reverse' : ''}`,
@@ -83,6 +84,7 @@ class Run {
       status,
       answerVerifiable: true,
       answerNonce: `nonce-${seq}`,
+      answerTimestamp: Math.floor(at / 1_000),
       ...(status === 404 ? { code: 'ORDER_NOT_EXIST' } : {}),
       ...extra,
     };
@@ -635,6 +637,40 @@ describe('k: no compensation before the last pay landed', () => {
     run.wechat('query', 'C3', 404, { effect: { from: 'NONE', to: 'SUCCESS', latePay: true } });
     const violations = checkInvariants(run.input());
     expect(violations).toContainEqual(expect.stringMatching(/^C3 \(NO_ORDER\) rule k .*before the debit landed/));
+  });
+});
+
+describe('m: no answer older than its request accepted', () => {
+  it('catches a query answer signed a minute before its request (captured, never delivered), accepted', () => {
+    const run = cleanRun();
+    const stale = run.wechat('query', 'C1', 404, { fault: 'STALE_ANSWER_DATED' });
+    stale.answerTimestamp! -= 60;
+    find(run, 'C1').result!.reverse!.queries = [
+      { at: stale.at, purpose: 'CONFIRM', host: 'main', seen: 'not found', answerNonce: stale.answerNonce! },
+    ];
+    expect(caught(run, 'm', 'C1')).toEqual([
+      expect.stringContaining(`accepted a query answer (nonce ${stale.answerNonce!}, seq ${stale.seq}) signed 60 s`),
+    ]);
+  });
+
+  it("reads the timestamp by the peer's clock, and passes a replay whose original was fresh (rules h and l's)", () => {
+    const run = cleanRun();
+    for (const e of run.peerLog) {
+      e.clockOffsetMs = -90_000;
+      e.answerTimestamp! -= 90;
+    }
+    expect(checkInvariants(run.input())).toEqual([]);
+    const original = entries(run, 'C1', 'query')[0]!;
+    run.pause(60_000);
+    const replay = run.wechat('query', 'C1', 200, { fault: 'REPLAY_LAST', answerNonce: original.answerNonce! });
+    replay.answerTimestamp = original.answerTimestamp!;
+    find(run, 'C1').result!.reverse!.queries = [
+      { at: replay.at, purpose: 'CONFIRM', host: 'main', seen: 'all 2 CLOSED', answerNonce: original.answerNonce! },
+    ];
+    expect(checkInvariants(run.input())).toEqual([]);
+    // Without the fresh original, the copy is all there is: signed minutes before its request.
+    delete original.answerNonce;
+    expect(caught(run, 'm', 'C1')).toEqual([expect.stringMatching(/seq \d+\) signed 1\d\d s before its request$/)]);
   });
 });
 

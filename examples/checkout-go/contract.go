@@ -75,12 +75,17 @@ const (
 // FailureInvalidOrderInput is the ApplicationFailure type of a workflow that refused its input.
 const FailureInvalidOrderInput = "INVALID_ORDER_INPUT"
 
-// Headers of the requests the worker sends to the order service (compensation, payment confirmation).
+// Headers of the requests the worker sends to the order service (compensation, payment confirmation): Standard
+// Webhooks v1, plus Idempotency-Key.
 const (
-	// HeaderIdempotencyKey carries "<combineOutTradeNo>:<outTradeNo>" or "<combineOutTradeNo>:paid".
+	// HeaderWebhookID carries the message id, the idempotency key: "compensation:<combineOutTradeNo>:<outTradeNo>"
+	// or "confirmation:<combineOutTradeNo>", the same on every retry.
+	HeaderWebhookID = "webhook-id"
+	// HeaderWebhookTimestamp carries the signing time in Unix seconds.
+	HeaderWebhookTimestamp = "webhook-timestamp"
+	// HeaderWebhookSignature carries "v1,<base64 HMAC-SHA256 of <id>.<timestamp>.<body>>", one per secret the worker
+	// holds, space-separated.
+	HeaderWebhookSignature = "webhook-signature"
+	// HeaderIdempotencyKey carries the webhook-id again (not signed: the Verifier checks it equals the webhook-id).
 	HeaderIdempotencyKey = "Idempotency-Key"
-	// HeaderTimestamp carries the signing time in Unix seconds.
-	HeaderTimestamp = "X-Compensation-Timestamp"
-	// HeaderSignature carries "sha256=<hex HMAC-SHA256 over <timestamp>.<Idempotency-Key>.<body>>".
-	HeaderSignature = "X-Compensation-Signature"
 )

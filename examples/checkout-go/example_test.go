@@ -11,44 +11,48 @@ import (
 	"time"
 
 	checkout "example.com/checkout-go"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
-// An order service's handler verifying the worker's signed request before acting on it.
-func ExampleVerifyRequest() {
-	secret := []byte("order-service-shared-secret-0123")
+// An order service's compensation endpoint verifying the worker's signed request before acting on it.
+func ExampleVerifier() {
+	// COMPENSATION_HMAC_SECRET as the worker holds it: one or more whsec_ secrets, space-separated.
+	secrets := "whsec_b3JkZXItc2VydmljZS1leGFtcGxlLWtleQ=="
+	verifier, err := checkout.NewVerifier(checkout.PurposeCompensation, checkout.SecretsFromEnv(secrets)...)
+	if err != nil {
+		panic(err) // a secret that is not whsec_<base64>: a configuration error
+	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		expected, err := checkout.ExpectedIdempotencyKey(body)
-		if err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		key, err := checkout.VerifyRequest(secret, checkout.ReceivedRequest{Headers: r.Header, Body: body},
-			checkout.VerifyOptions{ExpectedIdempotencyKey: expected})
+		verified, err := verifier.Verify(checkout.ReceivedRequest{Headers: r.Header, Body: body})
 		var refused *checkout.RefusedRequestError
 		if errors.As(err, &refused) {
-			status := http.StatusUnauthorized
-			if refused.Code == checkout.KeyMismatch {
-				status = http.StatusBadRequest
-			}
-			http.Error(w, string(refused.Code), status)
+			http.Error(w, string(refused.Code), refused.Code.HTTPStatus())
 			return
 		}
-		fmt.Fprintln(w, "compensated", key) // deduplicate by key in a real service
+		// Deduplicate by verified.ID in a real service: answer 409 (or the first answer) for an id already done.
+		fmt.Fprintln(w, "compensated", verified.Compensation.OutTradeNo, "of", verified.Compensation.CombineOutTradeNo)
 	})
 
-	body := `{"combineOutTradeNo":"P1","outTradeNo":"P1S1","reason":"PAYMENT_TIMEOUT"}`
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	for _, signature := range []string{checkout.Signature(secret, ts, "P1:P1S1", []byte(body)), "sha256=00"} {
+	// What the worker sends (signed here with the Standard Webhooks library, as the worker signs it).
+	id := "compensation:P1:P1S1"
+	body := `{"type":"sub_order.compensate","timestamp":"2026-12-03T08:00:00.000Z","data":{"combineOutTradeNo":"P1",` +
+		`"outTradeNo":"P1S1","mchid":"1900000109","subMchid":"1900000001","reason":"PAYMENT_TIMEOUT",` +
+		`"reverseOutcome":"REVERSED","tradeState":"CLOSED"}}`
+	now := time.Now()
+	hook, _ := standardwebhooks.NewWebhook(secrets)
+	signature, _ := hook.Sign(id, now, []byte(body))
+	for _, sig := range []string{signature, "v1,AAAA"} {
 		request := httptest.NewRequest(http.MethodPost, "/compensations", strings.NewReader(body))
-		request.Header.Set(checkout.HeaderIdempotencyKey, "P1:P1S1")
-		request.Header.Set(checkout.HeaderTimestamp, ts)
-		request.Header.Set(checkout.HeaderSignature, signature)
+		request.Header.Set(checkout.HeaderWebhookID, id)
+		request.Header.Set(checkout.HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
+		request.Header.Set(checkout.HeaderWebhookSignature, sig)
+		request.Header.Set(checkout.HeaderIdempotencyKey, id)
 		answer := httptest.NewRecorder()
 		handler.ServeHTTP(answer, request)
 		fmt.Print(answer.Code, " ", answer.Body.String())
 	}
 	// Output:
-	// 200 compensated P1:P1S1
+	// 200 compensated P1S1 of P1
 	// 401 BAD_SIGNATURE
 }

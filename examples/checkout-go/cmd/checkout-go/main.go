@@ -8,7 +8,9 @@
 //	                                            deadline a second beginPayment and a late markPaid are refused
 //	checkout-go start           '<order JSON>'  start only (the input is validated against the schema first)
 //	checkout-go start-unchecked '<order JSON>'  start only, sending the input unvalidated (the workflow refuses it)
-//	checkout-go verify          requests.json   verify order-service requests (secret: COMPENSATION_HMAC_SECRET)
+//	checkout-go verify compensation|confirmation requests.json
+//	                                            verify order-service requests as that endpoint would (secrets:
+//	                                            COMPENSATION_HMAC_SECRET, whsec_... space-separated)
 //
 // The order JSON may be given as @file.json. Every order mode then reads the status Query and waits for the
 // workflow's result. Connection: the Temporal environment configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
@@ -17,8 +19,8 @@
 // Output, one machine-readable line per step: STARTED|ALREADY_STARTED {json}, BEGIN_PAYMENT {json},
 // PAY_CALL {json}, MARK_PAID {json}, REFUSED <update>: <reason>, PHASE <phase>, STATUS {json}, then RESULT {json}
 // (exit 0) or FAILED <type>: <message> (exit 2). A client-side schema refusal prints INVALID_INPUT <message>
-// (exit 3). verify prints VERIFIED <key> or REFUSED_REQUEST <CODE>: <message> per request (exit 0). Usage errors
-// exit 64, anything else 1 (message on stderr).
+// (exit 3). verify prints VERIFIED <webhook-id> or REFUSED_REQUEST <CODE>: <message> per request (exit 0). Usage
+// errors exit 64, anything else 1 (message on stderr).
 package main
 
 import (
@@ -36,7 +38,7 @@ import (
 )
 
 const usage = "usage: checkout-go pay|timeout|start|start-unchecked '<order JSON>'|@order.json\n" +
-	"       checkout-go verify requests.json"
+	"       checkout-go verify compensation|confirmation requests.json"
 
 // Exit codes.
 const (
@@ -54,12 +56,12 @@ func main() {
 
 // run executes one command line and returns the exit code.
 func run(args []string) int {
-	if len(args) != 2 || (args[0] != "verify" && !strings.Contains(modesOfOrder, "|"+args[0]+"|")) {
+	if len(args) == 3 && args[0] == "verify" {
+		return verifyRequests(args[1], strings.TrimPrefix(args[2], "@"))
+	}
+	if len(args) != 2 || !strings.Contains(modesOfOrder, "|"+args[0]+"|") {
 		fmt.Fprintln(os.Stderr, usage)
 		return exitUsage
-	}
-	if args[0] == "verify" {
-		return verifyRequests(strings.TrimPrefix(args[1], "@"))
 	}
 	text, err := orderText(args[1])
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"os"
@@ -10,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	checkout "example.com/checkout-go"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // capture runs fn with stdout redirected and returns what it printed.
@@ -30,41 +31,62 @@ func capture(t *testing.T, fn func() int) (string, int) {
 }
 
 func TestVerifyModePrintsOneLinePerRequest(t *testing.T) {
-	secret := "cli-test-secret-0123456789abcdef"
-	t.Setenv(SecretEnv, secret)
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	body := `{"combineOutTradeNo":"P1","outTradeNo":"P1S1","reason":"PAYMENT_TIMEOUT"}`
-	paid := `{"combineOutTradeNo":"P1","source":"WECHATPAY_QUERY","subOrders":[]}`
-	sign := func(key, text string) string { return checkout.Signature([]byte(secret), ts, key, []byte(text)) }
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("cli-test-key-0123456789abcdef"))
+	old := "whsec_" + base64.StdEncoding.EncodeToString([]byte("cli-test-key-before-rotation"))
+	t.Setenv(SecretEnv, secret+" "+old)
+	now := time.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	compensation := `{"type":"sub_order.compensate","timestamp":"2026-12-03T08:00:00.000Z","data":{` +
+		`"combineOutTradeNo":"P1","outTradeNo":"P1S1","mchid":"1900000109","subMchid":"1900000001",` +
+		`"reason":"PAYMENT_TIMEOUT","reverseOutcome":"REVERSED"}}`
+	paid := `{"type":"order.paid","timestamp":"2026-12-03T08:00:00.000Z","data":{"combineOutTradeNo":"P1",` +
+		`"source":"WECHATPAY_QUERY","subOrders":[{"outTradeNo":"P1S1","mchid":"1900000109","subMchid":"1900000001"}]}}`
+	sign := func(id, body string) string {
+		hook, _ := standardwebhooks.NewWebhook(old)
+		signature, _ := hook.Sign(id, now, []byte(body))
+		return signature
+	}
 	requests := []recordedRequest{
-		{Headers: map[string]string{"Idempotency-Key": "P1:P1S1", "X-Compensation-Timestamp": ts,
-			"X-Compensation-Signature": sign("P1:P1S1", body)}, Body: body},
-		{Headers: map[string]string{"idempotency-key": "P1:paid", "x-compensation-timestamp": ts,
-			"x-compensation-signature": sign("P1:paid", paid)}, Body: paid},
-		{Headers: map[string]string{"idempotency-key": "P1:P1S9", "x-compensation-timestamp": ts,
-			"x-compensation-signature": sign("P1:P1S9", body)}, Body: body},
-		{Headers: map[string]string{"idempotency-key": "P1:P1S1", "x-compensation-timestamp": ts}, Body: body},
+		{Headers: map[string]string{"webhook-id": "compensation:P1:P1S1", "webhook-timestamp": ts,
+			"webhook-signature": sign("compensation:P1:P1S1", compensation), "Idempotency-Key": "compensation:P1:P1S1"},
+			Body: compensation},
+		{Headers: map[string]string{"Webhook-Id": "confirmation:P1", "Webhook-Timestamp": ts,
+			"Webhook-Signature": sign("confirmation:P1", paid)}, Body: paid},
+		{Headers: map[string]string{"webhook-id": "compensation:P1:P1S1", "webhook-timestamp": ts}, Body: compensation},
 	}
 	file := filepath.Join(t.TempDir(), "requests.json")
 	data, _ := json.Marshal(requests)
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, code := capture(t, func() int { return run([]string{"verify", file}) })
-	want := "VERIFIED P1:P1S1\nVERIFIED P1:paid\nREFUSED_REQUEST KEY_MISMATCH: Idempotency-Key does not match the body\n" +
-		"REFUSED_REQUEST MISSING_HEADER: Idempotency-Key, X-Compensation-Timestamp, X-Compensation-Signature are required\n"
-	if code != exitOK || out != want {
-		t.Fatalf("exit %d, output:\n%s", code, out)
-	}
-	if strings.Contains(out, secret) {
-		t.Fatal("the secret was printed")
+	missing := "REFUSED_REQUEST MISSING_HEADER: webhook-id, webhook-timestamp, webhook-signature are required\n"
+	for purpose, want := range map[string]string{
+		"compensation": "VERIFIED compensation:P1:P1S1\n" +
+			"REFUSED_REQUEST WRONG_PURPOSE: webhook-id is not a compensation's (compensation:…)\n" + missing,
+		"confirmation": "REFUSED_REQUEST WRONG_PURPOSE: webhook-id is not a confirmation's (confirmation:…)\n" +
+			"VERIFIED confirmation:P1\n" + missing,
+	} {
+		out, code := capture(t, func() int { return run([]string{"verify", purpose, file}) })
+		if code != exitOK || out != want {
+			t.Fatalf("%s: exit %d, output:\n%s", purpose, code, out)
+		}
+		if strings.Contains(out, secret) || strings.Contains(out, old) {
+			t.Fatal("a secret was printed")
+		}
 	}
 }
 
-func TestVerifyModeNeedsTheSecret(t *testing.T) {
+func TestVerifyModeNeedsItsPurposeAndTheSecrets(t *testing.T) {
 	t.Setenv(SecretEnv, "")
-	if _, code := capture(t, func() int { return run([]string{"verify", "none.json"}) }); code != exitUsage {
-		t.Fatalf("want exit %d without %s, got %d", exitUsage, SecretEnv, code)
+	for _, args := range [][]string{{"verify", "compensation", "none.json"}, {"verify", "none.json"},
+		{"verify", "refund", "none.json"}} {
+		if _, code := capture(t, func() int { return run(args) }); code != exitUsage {
+			t.Fatalf("%v without %s: want exit %d, got %d", args, SecretEnv, exitUsage, code)
+		}
+	}
+	t.Setenv(SecretEnv, "a-plain-1.0-secret")
+	if _, code := capture(t, func() int { return run([]string{"verify", "compensation", "none.json"}) }); code != exitUsage {
+		t.Fatalf("a secret that is not whsec_: want exit %d, got %d", exitUsage, code)
 	}
 }
 

@@ -2,13 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
 	checkout "example.com/checkout-go"
 )
 
-// SecretEnv names the environment variable holding the order service's shared secret.
+// SecretEnv names the environment variable holding the order service's secrets: Standard Webhooks secrets
+// (whsec_<base64>), space-separated, as the worker holds them.
 const SecretEnv = "COMPENSATION_HMAC_SECRET"
 
 // recordedRequest is one request of the verify file.
@@ -17,12 +19,16 @@ type recordedRequest struct {
 	Body    string            `json:"body"`
 }
 
-// verifyRequests checks each request of the file against the shared secret and prints VERIFIED <key> or
-// REFUSED_REQUEST <CODE>: <message>, in order. The secret is never printed.
-func verifyRequests(file string) int {
-	secret := os.Getenv(SecretEnv)
-	if secret == "" {
-		fmt.Fprintf(os.Stderr, "checkout-go: verify needs the shared secret in %s\n", SecretEnv)
+// verifyRequests checks each request of the file as the endpoint of purpose would, and prints VERIFIED <webhook-id>
+// or REFUSED_REQUEST <CODE>: <message>, in order. No secret is ever printed.
+func verifyRequests(purpose, file string) int {
+	if purpose != string(checkout.PurposeCompensation) && purpose != string(checkout.PurposeConfirmation) {
+		fmt.Fprintf(os.Stderr, "checkout-go: unknown purpose %q (compensation or confirmation)\n%s\n", purpose, usage)
+		return exitUsage
+	}
+	verifier, err := checkout.NewVerifier(checkout.Purpose(purpose), checkout.SecretsFromEnv(os.Getenv(SecretEnv))...)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "checkout-go: %s: %v\n", SecretEnv, err)
 		return exitUsage
 	}
 	raw, err := os.ReadFile(file)
@@ -34,28 +40,17 @@ func verifyRequests(file string) int {
 		return fail(fmt.Errorf("%s: a JSON array of {\"headers\": {...}, \"body\": \"...\"} is expected: %w", file, err))
 	}
 	for _, request := range requests {
-		key, err := verifyOne([]byte(secret), request)
-		if refusal, ok := err.(*checkout.RefusedRequestError); ok {
+		headers := make(map[string][]string, len(request.Headers))
+		for name, value := range request.Headers {
+			headers[name] = []string{value}
+		}
+		verified, err := verifier.Verify(checkout.ReceivedRequest{Headers: headers, Body: []byte(request.Body)})
+		var refusal *checkout.RefusedRequestError
+		if errors.As(err, &refusal) {
 			fmt.Printf("REFUSED_REQUEST %s: %s\n", refusal.Code, refusal.Message)
 			continue
 		}
-		fmt.Println("VERIFIED " + key)
+		fmt.Println("VERIFIED " + verified.ID)
 	}
 	return exitOK
-}
-
-// verifyOne verifies a request, expecting the Idempotency-Key its body implies.
-func verifyOne(secret []byte, request recordedRequest) (string, error) {
-	headers := make(map[string][]string, len(request.Headers))
-	for name, value := range request.Headers {
-		headers[name] = []string{value}
-	}
-	received := checkout.ReceivedRequest{Headers: headers, Body: []byte(request.Body)}
-	expected, deriveErr := checkout.ExpectedIdempotencyKey(received.Body)
-	key, err := checkout.VerifyRequest(secret, received, checkout.VerifyOptions{ExpectedIdempotencyKey: expected})
-	if err == nil && deriveErr != nil {
-		return "", &checkout.RefusedRequestError{Code: checkout.KeyMismatch,
-			Message: "the body implies no Idempotency-Key: " + deriveErr.Error()}
-	}
-	return key, err
 }

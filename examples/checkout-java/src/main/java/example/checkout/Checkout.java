@@ -18,18 +18,21 @@ import java.util.Set;
  *                                                                  after the deadline beginPayment and markPaid are refused
  *   java -jar checkout-java.jar start           '&lt;order JSON&gt;'|@order.json   start (validated) and wait for the result
  *   java -jar checkout-java.jar start-unchecked '&lt;order JSON&gt;'|@order.json   start without client-side validation
- *   java -jar checkout-java.jar verify          requests.json                verify recorded order-service requests
+ *   java -jar checkout-java.jar verify compensation|confirmation requests.json
+ *                                                verify recorded order-service requests as that endpoint would
  * </pre>
  *
  * Exit codes: 0 result printed (or requests verified); 2 {@code FAILED} (the workflow failed, or its run ended without
  * an outcome: {@code RUN_ENDED}); 3 {@code INVALID_INPUT} (refused before anything was started); 4 {@code
- * NOT_ANSWERING} (no worker answered in time); 64 usage (or verify without {@code COMPENSATION_HMAC_SECRET}).
+ * NOT_ANSWERING} (no worker answered in time); 64 usage (or verify without valid secrets in {@code
+ * COMPENSATION_HMAC_SECRET}).
  */
 public final class Checkout {
   private static final Set<String> ORDER_MODES = Set.of("pay", "timeout", "start", "start-unchecked");
   private static final String USAGE =
       "usage: java -jar checkout-java.jar pay|timeout|start|start-unchecked '<order JSON>'|@order.json\n"
-          + "       java -jar checkout-java.jar verify <requests.json>   (needs COMPENSATION_HMAC_SECRET)";
+          + "       java -jar checkout-java.jar verify compensation|confirmation <requests.json>"
+          + "   (needs COMPENSATION_HMAC_SECRET: whsec_... secrets, space-separated)";
 
   private Checkout() {}
 
@@ -46,8 +49,10 @@ public final class Checkout {
   }
 
   static int run(String[] args, Protocol out) throws Exception {
-    if (args.length != 2) return usage("");
-    if (args[0].equals("verify")) return verify(Path.of(args[1]), out);
+    if (args.length == 3 && args[0].equals("verify")) {
+      return verify(args[1], Path.of(args[2]), System.getenv("COMPENSATION_HMAC_SECRET"), out);
+    }
+    if (args.length != 2 || args[0].equals("verify")) return usage("");
     if (!ORDER_MODES.contains(args[0])) return usage("unknown mode " + args[0]);
     String text = args[1].startsWith("@") ? Files.readString(Path.of(args[1].substring(1))) : args[1];
     try (OrderConnection connection = OrderConnection.fromEnvironment()) {
@@ -89,13 +94,22 @@ public final class Checkout {
     return OrderJson.readInput(json);
   }
 
-  private static int verify(Path file, Protocol out) throws Exception {
-    String secret = System.getenv("COMPENSATION_HMAC_SECRET");
-    if (secret == null || secret.isEmpty()) {
-      System.err.println("verify needs the shared secret in COMPENSATION_HMAC_SECRET");
+  /** The {@code verify} mode with the secrets given (the environment's {@code COMPENSATION_HMAC_SECRET}). */
+  static int verify(String purposeName, Path file, String secrets, Protocol out) throws Exception {
+    DownstreamVerifier.Purpose purpose;
+    try {
+      purpose = DownstreamVerifier.Purpose.valueOf(purposeName.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      return usage("unknown purpose " + purposeName + " (compensation or confirmation)");
+    }
+    DownstreamVerifier verifier;
+    try {
+      verifier = DownstreamVerifier.fromEnvironment(purpose, secrets);
+    } catch (IllegalArgumentException e) {
+      System.err.println("COMPENSATION_HMAC_SECRET: " + e.getMessage());
       return 64;
     }
-    new VerifyCommand(DownstreamVerifier.withSecret(secret), out).run(file);
+    new VerifyCommand(verifier, out).run(file);
     return 0;
   }
 

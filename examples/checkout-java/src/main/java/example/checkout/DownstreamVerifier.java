@@ -1,204 +1,434 @@
 package example.checkout;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.time.Clock;
-import java.util.HexFormat;
+import com.standardwebhooks.Webhook;
+import com.standardwebhooks.exceptions.EmptyWebhookSecretException;
+import com.standardwebhooks.exceptions.WebhookVerificationException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.regex.Pattern;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
- * For the order service: checks a compensation or payment confirmation the worker sent, before acting on it. The
- * three headers must be present (names in any case), the timestamp ({@code X-Compensation-Timestamp}, Unix seconds)
- * within ±300 s of now, the signature ({@code X-Compensation-Signature: sha256=<hex HMAC-SHA256 with the shared
- * secret over "<timestamp>.<Idempotency-Key>.<body>">}) must match in constant time, and the {@code Idempotency-Key}
- * must be the one the body implies when the caller says which ({@link #expectedIdempotencyKey(JsonNode)}).
- * Deduplicating by the key stays the service's job: answer 409 (or the first answer again) for a key already done.
+ * For the order service: checks a compensation or a payment confirmation the worker sent, before acting on it. The
+ * requests are <a href="https://www.standardwebhooks.com/">Standard Webhooks</a> (v1, symmetric): {@code webhook-id},
+ * {@code webhook-timestamp} (Unix seconds) and {@code webhook-signature} ({@code v1,<base64 HMAC-SHA256 of
+ * "<id>.<timestamp>.<body>">}, one per secret the worker holds, space-separated). The signature is checked by the
+ * Standard Webhooks library ({@code com.standardwebhooks:standardwebhooks}); this class adds what the library cannot
+ * know: which purpose the endpoint serves, and that the signed body is that purpose's request for the order its
+ * {@code webhook-id} names.
+ *
+ * <p>Checks, in order (as the TypeScript client's {@code verifyDownstreamRequest}): the three headers present (names
+ * in any case) → {@code MISSING_HEADER}; the timestamp Unix seconds within ±300 s of now → {@code STALE_TIMESTAMP}; a
+ * signature made with one of the secrets → {@code BAD_SIGNATURE}; then what the library cannot know: the {@code
+ * webhook-id} prefix ({@code compensation:} / {@code confirmation:}) and the body's {@code type} this endpoint's →
+ * {@code WRONG_PURPOSE}; the body {@code { type, timestamp, data }} with the purpose's data fields → {@code BAD_BODY};
+ * the {@code webhook-id} the one the data implies ({@code compensation:<combineOutTradeNo>:<outTradeNo>}, {@code
+ * confirmation:<combineOutTradeNo>}), and {@code Idempotency-Key}, when sent, equal to it → {@code KEY_MISMATCH}. So a
+ * compensation never verifies at the confirmation endpoint, nor the other way round. Deduplicating by {@link
+ * Verdict#webhookId()} stays the service's job: answer 409 (or the first answer again) for an id already done.
  *
  * <pre>{@code
- * DownstreamVerifier verifier = DownstreamVerifier.withSecret(System.getenv("COMPENSATION_HMAC_SECRET"));
- * Verdict verdict = verifier.verify(headers, rawBody, DownstreamVerifier.expectedIdempotencyKey(rawBody).orElse(null));
- * if (!verdict.ok()) return respond(verdict.refusal().httpStatus(), verdict.message());
+ * DownstreamVerifier verifier =
+ *     DownstreamVerifier.fromEnvironment(Purpose.COMPENSATION, System.getenv("COMPENSATION_HMAC_SECRET"));
+ * Verdict verdict = verifier.verify(headers, rawBody);
+ * if (!verdict.ok()) return respond(verdict.refusal().httpStatus(), verdict.refusal().name());
+ * Compensation c = verdict.compensation(); // then deduplicate by verdict.webhookId()
  * }</pre>
  */
 public final class DownstreamVerifier {
-  /** Header naming the request's idempotency key. */
-  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+  /** Header naming the message: the idempotency key, the same on every retry. */
+  public static final String WEBHOOK_ID = "webhook-id";
   /** Header carrying the signing time, Unix seconds. */
-  public static final String TIMESTAMP = "X-Compensation-Timestamp";
-  /** Header carrying {@code sha256=<hex>}. */
-  public static final String SIGNATURE = "X-Compensation-Signature";
-  /** Largest clock difference accepted between the worker and the order service, in seconds. */
+  public static final String WEBHOOK_TIMESTAMP = "webhook-timestamp";
+  /** Header carrying {@code v1,<base64>} signatures, space-separated. */
+  public static final String WEBHOOK_SIGNATURE = "webhook-signature";
+  /** Header the worker also sends, equal to {@code webhook-id} (not signed: checked against it when present). */
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+  /** Prefix of a Standard Webhooks secret; the rest is the key in base64. */
+  public static final String SECRET_PREFIX = "whsec_";
+  /** Largest clock difference accepted between the worker and the order service, in seconds (the library's). */
   public static final long MAX_SKEW_SECONDS = 300;
 
   private static final Pattern SECONDS = Pattern.compile("^\\d{1,12}$");
-  private final byte[] secret;
-  private final Clock clock;
+  /** The states a compensation's {@code tradeState} names. */
+  private static final List<String> TRADE_STATES = List.of("CLOSED", "REVOKED", "REFUND", "NOT_FOUND");
+  /** Why a sub-order is compensated. */
+  private static final List<String> REASONS = List.of("PAYMENT_TIMEOUT", "CANCELLED");
+  /** How the reverse ended. */
+  private static final List<String> REVERSE_OUTCOMES = List.of("REVERSED", "ALREADY_CLOSED", "ORDER_NOT_FOUND", "NOT_NEEDED");
+
+  private final Purpose purpose;
+  private final List<Webhook> webhooks;
+
+  /** What an endpoint of the order service receives: each purpose has its own {@code type} and id prefix. */
+  public enum Purpose {
+    /** {@code POST COMPENSATION_URL}: compensate one sub-order. */
+    COMPENSATION("sub_order.compensate", "compensation:"),
+    /** {@code POST PAYMENT_CONFIRMATION_URL}: an order adopted as paid ({@code onPaidAtDeadline: ADOPT}). */
+    CONFIRMATION("order.paid", "confirmation:");
+
+    private final String type;
+    private final String idPrefix;
+
+    Purpose(String type, String idPrefix) {
+      this.type = type;
+      this.idPrefix = idPrefix;
+    }
+
+    /**
+     * The body's {@code type} for this purpose.
+     *
+     * @return {@code sub_order.compensate} or {@code order.paid}
+     */
+    public String type() {
+      return type;
+    }
+
+    /**
+     * How every {@code webhook-id} of this purpose starts.
+     *
+     * @return {@code compensation:} or {@code confirmation:}
+     */
+    public String idPrefix() {
+      return idPrefix;
+    }
+  }
 
   /** Why a request was refused. */
   public enum Refusal {
-    /** A header is missing or empty. */
-    MISSING_HEADER,
-    /** The timestamp is not within ±300 s of now (or not a number of seconds). */
-    STALE_TIMESTAMP,
-    /** The signature does not verify with the shared secret. */
-    BAD_SIGNATURE,
-    /** Signed, but the Idempotency-Key is not the one the body implies. */
-    KEY_MISMATCH;
+    /** {@code webhook-id}, {@code webhook-timestamp} or {@code webhook-signature} is missing or empty. */
+    MISSING_HEADER(401),
+    /** The timestamp is not Unix seconds within ±300 s of now. */
+    STALE_TIMESTAMP(401),
+    /** No signature verifies with any of the secrets (or the body was changed). */
+    BAD_SIGNATURE(401),
+    /** Signed, but for the other endpoint: the {@code webhook-id} prefix or the body's {@code type} is another's. */
+    WRONG_PURPOSE(400),
+    /** Signed, but the body is not {@code { type, timestamp, data }} with this purpose's data fields. */
+    BAD_BODY(400),
+    /** Signed, but the {@code webhook-id} is not the one the data implies, or {@code Idempotency-Key} differs. */
+    KEY_MISMATCH(400);
+
+    private final int httpStatus;
+
+    Refusal(int httpStatus) {
+      this.httpStatus = httpStatus;
+    }
 
     /**
-     * The HTTP status to answer with.
+     * The HTTP status to answer with. 401 tells the worker its signature is not (yet) accepted (it retries slowly,
+     * e.g. during a secret rotation); 400 is a request that can never succeed here.
      *
-     * @return 400 for KEY_MISMATCH, 401 for the others
+     * @return 401 or 400
      */
     public int httpStatus() {
-      return this == KEY_MISMATCH ? 400 : 401;
+      return httpStatus;
     }
   }
+
+  /**
+   * A verified compensation's data.
+   *
+   * @param combineOutTradeNo the combined order
+   * @param outTradeNo the sub-order to compensate
+   * @param mchid its merchant
+   * @param subMchid its secondary merchant
+   * @param reason why the order was reversed, e.g. {@code PAYMENT_TIMEOUT}
+   * @param reverseOutcome how the reverse ended
+   * @param tradeState the sub-order's state as the confirming query saw it ({@code CLOSED}, {@code REVOKED},
+   *     {@code REFUND}, {@code NOT_FOUND}), or null
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Compensation(
+      String combineOutTradeNo,
+      String outTradeNo,
+      String mchid,
+      String subMchid,
+      String reason,
+      String reverseOutcome,
+      String tradeState) {}
+
+  /**
+   * A verified payment confirmation's data.
+   *
+   * @param combineOutTradeNo the combined order, kept as paid
+   * @param source {@code WECHATPAY_QUERY}
+   * @param subOrders its sub-orders
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record PaymentConfirmation(String combineOutTradeNo, String source, List<PaidSubOrder> subOrders) {}
+
+  /**
+   * One sub-order of a payment confirmation.
+   *
+   * @param outTradeNo the sub-order
+   * @param mchid its merchant
+   * @param subMchid its secondary merchant
+   * @param transactionId WeChat Pay's transaction id, or null
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record PaidSubOrder(String outTradeNo, String mchid, String subMchid, String transactionId) {}
 
   /**
    * The verdict on one request.
    *
    * @param ok whether the request may be acted on
-   * @param idempotencyKey the verified key (ok), else null
+   * @param webhookId the verified {@code webhook-id}, the idempotency key (ok), else null
    * @param refusal why it was refused, else null
-   * @param message a message naming what failed (never the secret), else null
+   * @param message what failed (never a secret), else null
+   * @param data the verified body's {@code data} (ok), else null
    */
-  public record Verdict(boolean ok, String idempotencyKey, Refusal refusal, String message) {
-    static Verdict accepted(String key) {
-      return new Verdict(true, key, null, null);
+  public record Verdict(boolean ok, String webhookId, Refusal refusal, String message, JsonNode data) {
+    static Verdict accepted(String webhookId, JsonNode data) {
+      return new Verdict(true, webhookId, null, null, data);
     }
 
     static Verdict refused(Refusal refusal, String message) {
-      return new Verdict(false, null, refusal, message);
+      return new Verdict(false, null, refusal, message, null);
+    }
+
+    /**
+     * The verified compensation (a verdict of a {@link Purpose#COMPENSATION} verifier).
+     *
+     * @return its data
+     * @throws IllegalStateException when the request was refused
+     */
+    public Compensation compensation() {
+      return as(Compensation.class);
+    }
+
+    /**
+     * The verified payment confirmation (a verdict of a {@link Purpose#CONFIRMATION} verifier).
+     *
+     * @return its data
+     * @throws IllegalStateException when the request was refused
+     */
+    public PaymentConfirmation confirmation() {
+      return as(PaymentConfirmation.class);
+    }
+
+    private <T> T as(Class<T> type) {
+      if (!ok) throw new IllegalStateException("the request was refused: " + refusal);
+      try {
+        return OrderJson.MAPPER.treeToValue(data, type);
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("verified data is not a " + type.getSimpleName(), e);
+      }
     }
   }
 
   /**
-   * A verifier with the shared secret and the system clock.
+   * A verifier for one purpose with one or more secrets (during a rotation, the old and the new one).
    *
-   * @param secret the shared secret's bytes ({@code COMPENSATION_HMAC_SECRET} as UTF-8)
+   * @param purpose what the endpoint receives
+   * @param secrets Standard Webhooks secrets, {@code whsec_<base64>}
+   * @throws IllegalArgumentException when there is no secret or one is not {@code whsec_<base64>} (the message names
+   *     its position, never its value)
    */
-  public DownstreamVerifier(byte[] secret) {
-    this(secret, Clock.systemUTC());
+  public DownstreamVerifier(Purpose purpose, List<String> secrets) {
+    this.purpose = Objects.requireNonNull(purpose, "purpose");
+    if (Objects.requireNonNull(secrets, "secrets").isEmpty()) {
+      throw new IllegalArgumentException("at least one secret (whsec_<base64>) is needed");
+    }
+    List<Webhook> hooks = new ArrayList<>();
+    for (int i = 0; i < secrets.size(); i++) hooks.add(webhook(secrets.get(i), i + 1));
+    this.webhooks = List.copyOf(hooks);
   }
 
   /**
-   * A verifier with the shared secret and a clock (tests).
+   * A verifier of compensations.
    *
-   * @param secret the shared secret's bytes
-   * @param clock the clock the timestamp is checked against
-   */
-  public DownstreamVerifier(byte[] secret, Clock clock) {
-    if (Objects.requireNonNull(secret, "secret").length == 0) throw new IllegalArgumentException("empty secret");
-    this.secret = secret.clone();
-    this.clock = Objects.requireNonNull(clock, "clock");
-  }
-
-  /**
-   * A verifier with a text secret (as the worker's {@code COMPENSATION_HMAC_SECRET} is).
-   *
-   * @param secret the shared secret
+   * @param secrets one or more {@code whsec_<base64>} secrets
    * @return the verifier
    */
-  public static DownstreamVerifier withSecret(String secret) {
-    return new DownstreamVerifier(Objects.requireNonNull(secret, "secret").getBytes(StandardCharsets.UTF_8));
+  public static DownstreamVerifier forCompensation(String... secrets) {
+    return new DownstreamVerifier(Purpose.COMPENSATION, Arrays.asList(secrets));
   }
 
   /**
-   * Verifies a request; checks in this order: headers present, timestamp fresh, signature, expected key.
+   * A verifier of payment confirmations.
+   *
+   * @param secrets one or more {@code whsec_<base64>} secrets
+   * @return the verifier
+   */
+  public static DownstreamVerifier forConfirmation(String... secrets) {
+    return new DownstreamVerifier(Purpose.CONFIRMATION, Arrays.asList(secrets));
+  }
+
+  /**
+   * A verifier with the secrets as the worker's {@code COMPENSATION_HMAC_SECRET} holds them: space-separated.
+   *
+   * @param purpose what the endpoint receives
+   * @param secrets e.g. {@code "whsec_new… whsec_old…"}
+   * @return the verifier
+   */
+  public static DownstreamVerifier fromEnvironment(Purpose purpose, String secrets) {
+    String text = secrets == null ? "" : secrets.trim();
+    return new DownstreamVerifier(purpose, text.isEmpty() ? List.of() : List.of(text.split("\\s+")));
+  }
+
+  /**
+   * The purpose this verifier accepts.
+   *
+   * @return the purpose
+   */
+  public Purpose purpose() {
+    return purpose;
+  }
+
+  /**
+   * Verifies a request.
    *
    * @param headers the request's headers, names in any case (the first value of a repeated header)
-   * @param body the raw body text, exactly as received
-   * @param expectedIdempotencyKey the key the body implies, or null not to check it
-   * @return the verdict
-   */
-  public Verdict verify(Map<String, String> headers, String body, String expectedIdempotencyKey) {
-    String timestamp = header(headers, TIMESTAMP);
-    String signature = header(headers, SIGNATURE);
-    String key = header(headers, IDEMPOTENCY_KEY);
-    if (timestamp == null || signature == null || key == null) {
-      return Verdict.refused(
-          Refusal.MISSING_HEADER, IDEMPOTENCY_KEY + ", " + TIMESTAMP + ", " + SIGNATURE + " are required");
-    }
-    if (!SECONDS.matcher(timestamp).matches()
-        || Math.abs(clock.millis() / 1000.0 - Long.parseLong(timestamp)) > MAX_SKEW_SECONDS) {
-      return Verdict.refused(Refusal.STALE_TIMESTAMP, TIMESTAMP + " is not within ±300 s of now");
-    }
-    byte[] expected = signature(secret, timestamp, key, body).getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(expected, signature.getBytes(StandardCharsets.UTF_8))) {
-      return Verdict.refused(Refusal.BAD_SIGNATURE, SIGNATURE + " does not verify");
-    }
-    if (expectedIdempotencyKey != null && !key.equals(expectedIdempotencyKey)) {
-      return Verdict.refused(Refusal.KEY_MISMATCH, IDEMPOTENCY_KEY + " does not match the body");
-    }
-    return Verdict.accepted(key);
-  }
-
-  /**
-   * Verifies a request without checking the key against the body.
-   *
-   * @param headers the request's headers
-   * @param body the raw body text
+   * @param body the raw body text, exactly as received (UTF-8)
    * @return the verdict
    */
   public Verdict verify(Map<String, String> headers, String body) {
-    return verify(headers, body, null);
-  }
-
-  /**
-   * The signature header's value for a request: {@code sha256=<hex HMAC-SHA256 over "<ts>.<key>.<body>">}. What the
-   * worker sends; for tests and for services that sign requests the same way.
-   *
-   * @param secret the shared secret's bytes
-   * @param timestamp Unix seconds, as sent
-   * @param idempotencyKey the key, as sent
-   * @param body the raw body
-   * @return the header value
-   */
-  public static String signature(byte[] secret, String timestamp, String idempotencyKey, String body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-      String signed = timestamp + "." + idempotencyKey + "." + body;
-      return "sha256=" + HexFormat.of().formatHex(mac.doFinal(signed.getBytes(StandardCharsets.UTF_8)));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
+    String id = header(headers, WEBHOOK_ID);
+    String timestamp = header(headers, WEBHOOK_TIMESTAMP);
+    String signature = header(headers, WEBHOOK_SIGNATURE);
+    if (id == null || timestamp == null || signature == null) {
+      return Verdict.refused(
+          Refusal.MISSING_HEADER, WEBHOOK_ID + ", " + WEBHOOK_TIMESTAMP + ", " + WEBHOOK_SIGNATURE + " are required");
     }
-  }
-
-  /**
-   * The Idempotency-Key a body implies: {@code <combineOutTradeNo>:<outTradeNo>} for a compensation, {@code
-   * <combineOutTradeNo>:paid} for a payment confirmation (which has no top-level outTradeNo).
-   *
-   * @param body the parsed body
-   * @return the key, or empty when the body names no order
-   */
-  public static Optional<String> expectedIdempotencyKey(JsonNode body) {
-    JsonNode order = body == null ? null : body.get("combineOutTradeNo");
-    if (order == null || !order.isTextual()) return Optional.empty();
-    JsonNode subOrder = body.get("outTradeNo");
-    if (subOrder != null && subOrder.isTextual()) return Optional.of(order.asText() + ":" + subOrder.asText());
-    return Optional.of(order.asText() + ":paid");
-  }
-
-  /**
-   * The Idempotency-Key a raw body implies.
-   *
-   * @param body the raw body text
-   * @return the key, or empty when the body is not JSON or names no order
-   */
-  public static Optional<String> expectedIdempotencyKey(String body) {
+    // The library checks the time too, but tells its failures apart only by message: the code is decided here.
+    if (!SECONDS.matcher(timestamp).matches()
+        || Math.abs(System.currentTimeMillis() / 1000 - Long.parseLong(timestamp)) > MAX_SKEW_SECONDS) {
+      return Verdict.refused(Refusal.STALE_TIMESTAMP, WEBHOOK_TIMESTAMP + " is not within ±300 s of now");
+    }
+    Map<String, List<String>> signed =
+        Map.of(WEBHOOK_ID, List.of(id), WEBHOOK_TIMESTAMP, List.of(timestamp), WEBHOOK_SIGNATURE, List.of(signature));
+    if (!signedByAny(body == null ? "" : body, signed)) {
+      return Verdict.refused(Refusal.BAD_SIGNATURE, WEBHOOK_SIGNATURE + " does not verify with any secret");
+    }
+    JsonNode json;
     try {
-      return expectedIdempotencyKey(OrderJson.MAPPER.readTree(body));
-    } catch (Exception e) {
-      return Optional.empty();
+      json = OrderJson.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(body == null ? "" : body);
+    } catch (JsonProcessingException e) {
+      json = null;
+    }
+    Verdict read = read(id, json);
+    if (!read.ok()) return read;
+    String key = header(headers, IDEMPOTENCY_KEY);
+    if (key != null && !key.equals(id)) {
+      return Verdict.refused(Refusal.KEY_MISMATCH, IDEMPOTENCY_KEY + " differs from " + WEBHOOK_ID);
+    }
+    return read;
+  }
+
+  /**
+   * The purpose check of a signed request, without the signature: the {@code webhook-id} prefix and the body's
+   * {@code type} this purpose's ({@code WRONG_PURPOSE}), the body {@code { type, timestamp, data }} with the purpose's
+   * data fields ({@code BAD_BODY}), and the {@code webhook-id} the one the data implies ({@code KEY_MISMATCH}). Pure.
+   *
+   * @param id the request's {@code webhook-id}
+   * @param body the parsed body, or null when it is not JSON
+   * @return the verdict
+   */
+  Verdict read(String id, JsonNode body) {
+    if (!id.startsWith(purpose.idPrefix())) {
+      return Verdict.refused(Refusal.WRONG_PURPOSE, WEBHOOK_ID + " is not a " + purposeName() + "'s (" + purpose.idPrefix() + "…)");
+    }
+    if (body == null || !body.isObject()) {
+      return Verdict.refused(Refusal.BAD_BODY, "the body must be a JSON object { type, timestamp, data }");
+    }
+    if (!purpose.type().equals(body.path("type").asText(null)) || !body.get("type").isTextual()) {
+      return Verdict.refused(Refusal.WRONG_PURPOSE, "type must be \"" + purpose.type() + "\" for a " + purposeName());
+    }
+    if (!body.path("timestamp").isTextual() || IsoTime.epochMillis(body.get("timestamp").asText()) == null) {
+      return Verdict.refused(Refusal.BAD_BODY, "timestamp must be an ISO-8601 string");
+    }
+    JsonNode data = body.path("data");
+    String problem = data.isObject() ? (purpose == Purpose.COMPENSATION ? compensationProblem(data) : confirmationProblem(data)) : "data must be an object";
+    if (problem != null) return Verdict.refused(Refusal.BAD_BODY, problem);
+    String order = data.get("combineOutTradeNo").asText();
+    String expected =
+        purpose == Purpose.COMPENSATION
+            ? purpose.idPrefix() + order + ":" + data.get("outTradeNo").asText()
+            : purpose.idPrefix() + order;
+    if (!id.equals(expected)) return Verdict.refused(Refusal.KEY_MISMATCH, WEBHOOK_ID + " is not the one the data implies");
+    return Verdict.accepted(id, data);
+  }
+
+  private String purposeName() {
+    return purpose.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** {@code { combineOutTradeNo, outTradeNo, mchid, subMchid, reason, reverseOutcome, tradeState? }}. */
+  private static String compensationProblem(JsonNode data) {
+    String missing = missingText(data, List.of("combineOutTradeNo", "outTradeNo", "mchid", "subMchid"), "data.");
+    if (missing != null) return missing;
+    if (!REASONS.contains(data.path("reason").asText(null)) || !data.get("reason").isTextual()) {
+      return "data.reason must be one of " + String.join(", ", REASONS);
+    }
+    if (!REVERSE_OUTCOMES.contains(data.path("reverseOutcome").asText(null)) || !data.get("reverseOutcome").isTextual()) {
+      return "data.reverseOutcome must be one of " + String.join(", ", REVERSE_OUTCOMES);
+    }
+    if (data.has("tradeState")
+        && !(data.get("tradeState").isTextual() && TRADE_STATES.contains(data.get("tradeState").asText()))) {
+      return "data.tradeState must be one of " + String.join(", ", TRADE_STATES);
+    }
+    return null;
+  }
+
+  /** {@code { combineOutTradeNo, source: "WECHATPAY_QUERY", subOrders: [{ outTradeNo, mchid, subMchid, transactionId? }] }}. */
+  private static String confirmationProblem(JsonNode data) {
+    String missing = missingText(data, List.of("combineOutTradeNo"), "data.");
+    if (missing != null) return missing;
+    if (!data.path("source").isTextual() || !"WECHATPAY_QUERY".equals(data.get("source").asText())) {
+      return "data.source must be \"WECHATPAY_QUERY\"";
+    }
+    JsonNode subOrders = data.path("subOrders");
+    if (!subOrders.isArray() || subOrders.isEmpty()) return "data.subOrders must be a non-empty array";
+    for (int i = 0; i < subOrders.size(); i++) {
+      JsonNode subOrder = subOrders.get(i);
+      String bad = missingText(subOrder, List.of("outTradeNo", "mchid", "subMchid"), "data.subOrders[" + i + "].");
+      if (bad != null) return bad;
+      if (subOrder.has("transactionId") && !subOrder.get("transactionId").isTextual()) {
+        return "data.subOrders[" + i + "].transactionId must be a string when present";
+      }
+    }
+    return null;
+  }
+
+  /** The first of {@code fields} that is not a non-empty string, as a message naming it; null when all are. */
+  private static String missingText(JsonNode value, List<String> fields, String prefix) {
+    for (String field : fields) {
+      JsonNode node = value.path(field);
+      if (!node.isTextual() || node.asText().isEmpty()) return prefix + field + " must be a non-empty string";
+    }
+    return null;
+  }
+
+  /** Whether one of the secrets' libraries verifies the request (timestamp and signature). */
+  private boolean signedByAny(String body, Map<String, List<String>> headers) {
+    for (Webhook webhook : webhooks) {
+      try {
+        webhook.verify(body, headers);
+        return true;
+      } catch (WebhookVerificationException e) {
+        // another secret may have signed it
+      }
+    }
+    return false;
+  }
+
+  private static Webhook webhook(String secret, int position) {
+    String problem = "secret " + position + " is not a Standard Webhooks secret (whsec_<base64>)";
+    if (secret == null || !secret.startsWith(SECRET_PREFIX)) throw new IllegalArgumentException(problem);
+    try {
+      Base64.getDecoder().decode(secret.substring(SECRET_PREFIX.length()));
+      return new Webhook(secret);
+    } catch (IllegalArgumentException | EmptyWebhookSecretException e) {
+      // The decoder's message quotes a character of the secret: not passed on.
+      throw new IllegalArgumentException(problem);
     }
   }
 
@@ -215,6 +445,6 @@ public final class DownstreamVerifier {
 
   @Override
   public String toString() {
-    return "DownstreamVerifier[secret=(hidden), clock=" + clock + "]";
+    return "DownstreamVerifier[purpose=" + purpose + ", secrets=" + webhooks.size() + " (hidden)]";
   }
 }

@@ -8,10 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The {@code verify} mode: checks recorded order-service requests with {@link DownstreamVerifier}. The file holds a
- * JSON array of {@code {"headers": {name: value}, "body": "<raw body text>"}}; each request prints {@code VERIFIED
- * <idempotency key>} or {@code REFUSED_REQUEST <CODE>: <message>}, in order. The expected key is derived from each
- * body.
+ * The {@code verify} mode: checks recorded order-service requests with {@link DownstreamVerifier}, as the endpoint of
+ * one purpose would. The file holds a JSON array of {@code {"headers": {name: value}, "body": "<raw body text>"}};
+ * each request prints {@code VERIFIED <webhook-id>} or {@code REFUSED_REQUEST <CODE>: <message>}, in order.
  */
 final class VerifyCommand {
   private final DownstreamVerifier verifier;
@@ -27,10 +26,9 @@ final class VerifyCommand {
     JsonNode requests = OrderJson.MAPPER.readTree(Files.readString(file));
     if (!requests.isArray()) throw new IOException(file + " must hold a JSON array of {headers, body}");
     for (JsonNode request : requests) {
-      String body = request.path("body").asText("");
       DownstreamVerifier.Verdict verdict =
-          verifier.verify(headers(request.path("headers")), body, DownstreamVerifier.expectedIdempotencyKey(body).orElse(null));
-      if (verdict.ok()) out.line("VERIFIED", verdict.idempotencyKey());
+          verifier.verify(headers(request.path("headers")), request.path("body").asText(""));
+      if (verdict.ok()) out.line("VERIFIED", verdict.webhookId());
       else out.line("REFUSED_REQUEST", verdict.refusal() + ": " + verdict.message());
     }
   }

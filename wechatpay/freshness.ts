@@ -57,7 +57,9 @@ export const CLOCK_BEYOND_BOUND = `this machine's clock and WeChat Pay's differ 
 
 /** Why a `Date` header gave no offset sample. */
 export const SampleRefusal = {
+  /** No `Date` header, or one that is not an HTTP date. */
   NO_DATE: 'no readable Date header',
+  /** The round trip took over {@link MAX_SAMPLE_ROUND_TRIP_MS} (or our clock stepped back during it). */
   SLOW_ROUND_TRIP: 'round trip too long to place the Date header',
 } as const;
 /** One of {@link SampleRefusal}. */
@@ -127,8 +129,11 @@ export function clockOffsetSample(date: unknown, sentAtMs: number, receivedAtMs:
 
 /** Tuning of a {@link ClockOffsetEstimate} (tests make it small). */
 export interface ClockOffsetOptions {
+  /** How many of the latest samples the median is taken over (default {@link OFFSET_WINDOW}). */
   window: number;
+  /** Samples needed before the estimate leaves 0 (default {@link OFFSET_MIN_SAMPLES}). */
   minSamples: number;
+  /** Largest estimate either way, in ms (default {@link MAX_CLOCK_OFFSET_MS}). */
   boundMs: number;
 }
 

@@ -21,7 +21,32 @@ var (
 	ErrOrderNotAnswering = errors.New("order not answering")
 	// ErrOrderFailed: the workflow failed instead of returning a result (*OrderFailedError).
 	ErrOrderFailed = errors.New("order failed")
+	// ErrOrderInputConflict: the order runs with another input; do not send the pay call
+	// (*OrderInputConflictError).
+	ErrOrderInputConflict = errors.New("order input conflict")
 )
+
+// OrderInputConflictError is a start or Update-With-Start that reached the order running with another input: the
+// Fields differ from the running order's. The running order keeps its own input; nothing was changed. Send no pay
+// call on this input: find out which input is right (two checkouts using one order number, or a changed order
+// re-sent under its old number).
+type OrderInputConflictError struct {
+	// CombineOutTradeNo is the order.
+	CombineOutTradeNo string
+	// Fields are the input fields that differ, by input name, in the contract's order: combineAppid, subOrders,
+	// paymentTimeout, orderCreatedAt, payWindow, onPaidAtDeadline.
+	Fields []string
+}
+
+// Error names the order and the fields, and says what to do.
+func (e *OrderInputConflictError) Error() string {
+	return fmt.Sprintf("order %s is already running with other terms: %s differ from this call's input. The running "+
+		"order keeps its own; send no pay call on this input (check which is right)",
+		e.CombineOutTradeNo, strings.Join(e.Fields, ", "))
+}
+
+// Is matches ErrOrderInputConflict.
+func (e *OrderInputConflictError) Is(target error) bool { return target == ErrOrderInputConflict }
 
 // InputIssue is one schema violation: where (a JSON pointer into the input) and what.
 type InputIssue struct {

@@ -213,3 +213,101 @@ func TestIntegrationUnpaidOrderRefusesPaymentAfterItsDeadline(t *testing.T) {
 		t.Fatalf("want markPaid refused after the deadline, got %v", err)
 	}
 }
+
+// otherTerms is the same order with other terms: another app id, one sub-order fewer, another pay window.
+func otherTerms(input checkout.OrderInput) checkout.OrderInput {
+	other := input
+	other.CombineAppid = "wx0000000000000000"
+	other.SubOrders = input.SubOrders[:1]
+	other.PayWindow = checkout.DurationText("3s")
+	return other
+}
+
+// terminateAtCleanup ends the order's workflow when the test ends.
+func terminateAtCleanup(t *testing.T, c *checkout.Client, order string) {
+	t.Cleanup(func() {
+		_ = c.Temporal().TerminateWorkflow(context.Background(), checkout.WorkflowIDFor(order), "",
+			"integration test cleanup")
+	})
+}
+
+func TestIntegrationStartFindingTheOrderRunningWithAnotherInputIsRefused(t *testing.T) {
+	t.Parallel()
+	c := dial(t, checkout.Options{})
+	ctx := context.Background()
+	input := orderInput(10 * time.Minute)
+	first, err := c.StartOrder(ctx, input)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	terminateAtCleanup(t, c, input.CombineOutTradeNo)
+	expectConflict := func(what string, err error, fields ...string) {
+		t.Helper()
+		var conflict *checkout.OrderInputConflictError
+		if !errors.As(err, &conflict) || !errors.Is(err, checkout.ErrOrderInputConflict) ||
+			strings.Join(conflict.Fields, ",") != strings.Join(fields, ",") ||
+			conflict.CombineOutTradeNo != input.CombineOutTradeNo {
+			t.Fatalf("%s: want a conflict naming %v, got %v", what, fields, err)
+		}
+	}
+	_, err = c.StartOrder(ctx, otherTerms(input))
+	expectConflict("other terms", err, "combineAppid", "subOrders", "payWindow")
+	created, _ := time.Parse(time.RFC3339, input.OrderCreatedAt)
+	later := input
+	later.OrderCreatedAt = checkout.FormatTime(created.Add(time.Second))
+	_, err = c.StartOrder(ctx, later)
+	expectConflict("another creation time", err, "orderCreatedAt")
+	raw := fmt.Sprintf(`{"combineOutTradeNo":%q,"combineAppid":%q,"subOrders":[{"mchid":"1900000109","outTradeNo":%q,`+
+		`"subMchid":"1900000001"},{"mchid":"1900000109","outTradeNo":%q,"subMchid":"1900000002"}],`+
+		`"paymentTimeout":"30m","payWindow":"2s","onPaidAtDeadline":"ADOPT"}`,
+		input.CombineOutTradeNo, input.CombineAppid, input.SubOrders[0].OutTradeNo, input.SubOrders[1].OutTradeNo)
+	_, err = c.StartOrderUnvalidated(ctx, []byte(raw))
+	expectConflict("an unvalidated start", err, "paymentTimeout", "onPaidAtDeadline")
+
+	// The running order kept its input; the same order, spelled differently or without its creation time, joins it.
+	same := input
+	same.SubOrders = []checkout.SubOrder{input.SubOrders[1], input.SubOrders[0]}
+	same.PaymentTimeout = checkout.DurationText(input.PaymentTimeout.String() + "ms")
+	same.OrderCreatedAt, same.PayWindow, same.OnPaidAtDeadline = "", checkout.Millis(2_000), checkout.OnPaidRefund
+	again, err := c.StartOrder(ctx, same)
+	if err != nil || !again.AlreadyStarted || again.RunID != first.RunID {
+		t.Fatalf("the same order again: %+v, %v", again, err)
+	}
+	status, err := c.OrderStatus(ctx, input.CombineOutTradeNo)
+	if err != nil || status.Phase != checkout.PhaseAwaitingPayment {
+		t.Fatalf("status: %+v, %v", status, err)
+	}
+}
+
+// Needs a worker of lifecycle 1.1: its beginPayment answers the order's terms (order); a 1.0.0 worker answers none,
+// and this test says so.
+func TestIntegrationUpdateWithStartFindingTheOrderRunningWithAnotherInputSendsNoPayCall(t *testing.T) {
+	t.Parallel()
+	c := dial(t, checkout.Options{})
+	ctx := context.Background()
+	input := orderInput(10 * time.Minute)
+	started, err := c.StartOrderAndBeginPayment(ctx, input, checkout.BeginPaymentDetails{AttemptID: "a1"})
+	if err != nil {
+		t.Fatalf("startOrderAndBeginPayment: %v", err)
+	}
+	terminateAtCleanup(t, c, input.CombineOutTradeNo)
+	terms := started.Payment.Order
+	if terms == nil {
+		t.Fatal("the worker answered beginPayment without the order's terms: a worker older than 1.1?")
+	}
+	mine, err := checkout.TermsOf(input)
+	if err != nil || len(checkout.TermsDifferences(*terms, mine, true)) > 0 || terms.PayWindowMs != 2_000 {
+		t.Fatalf("the terms answered %+v differ from the input's %+v (%v)", *terms, mine, err)
+	}
+	conflicting, err := c.StartOrderAndBeginPayment(ctx, otherTerms(input), checkout.BeginPaymentDetails{AttemptID: "a2"})
+	var conflict *checkout.OrderInputConflictError
+	if !errors.As(err, &conflict) || strings.Join(conflict.Fields, ",") != "combineAppid,subOrders,payWindow" {
+		t.Fatalf("want a conflict naming combineAppid, subOrders, payWindow; got %+v, %v", conflicting, err)
+	}
+	// The same order again is accepted (the announcement of its next pay call).
+	again, err := c.StartOrderAndBeginPayment(ctx, input, checkout.BeginPaymentDetails{AttemptID: "a3"})
+	if err != nil || again.RunID != started.RunID || !again.AlreadyStarted || again.Payment.Order == nil ||
+		len(checkout.TermsDifferences(*again.Payment.Order, mine, true)) > 0 {
+		t.Fatalf("the same order again: %+v, %v", again, err)
+	}
+}

@@ -37,12 +37,14 @@ type StartedPayment struct {
 
 // StartOrder validates input against the schema (nothing is started when it fails: *InvalidInputError), then starts
 // the order's workflow. Idempotent: an order started before, running or completed, is returned with
-// AlreadyStarted; one whose run ended FAILED, TERMINATED, TIMED_OUT or CANCELED is *OrderRunEndedError.
+// AlreadyStarted; one whose run ended FAILED, TERMINATED, TIMED_OUT or CANCELED is *OrderRunEndedError. A running
+// order must have been started with the same input (its OrderTerms, read from its first history event): else
+// *OrderInputConflictError, and the running order keeps its own.
 func (c *Client) StartOrder(ctx context.Context, input OrderInput, opts ...CallOption) (StartedOrder, error) {
 	if err := ValidateOrderInput(input); err != nil {
 		return StartedOrder{}, err
 	}
-	return c.start(ctx, input.CombineOutTradeNo, input, opts)
+	return c.start(ctx, input.CombineOutTradeNo, input, &input, opts)
 }
 
 // StartOrderUnvalidated starts the order from raw JSON sent exactly as given, without the client's schema check:
@@ -54,10 +56,16 @@ func (c *Client) StartOrderUnvalidated(ctx context.Context, raw json.RawMessage,
 	if err := json.Unmarshal(raw, &head); err != nil || head.CombineOutTradeNo == "" {
 		return StartedOrder{}, fmt.Errorf("the order JSON needs a combineOutTradeNo string (%v)", err)
 	}
-	return c.start(ctx, head.CombineOutTradeNo, raw, opts)
+	var mine *OrderInput // compared with a running order's input when it reads as one
+	if input := (OrderInput{}); json.Unmarshal(raw, &input) == nil {
+		mine = &input
+	}
+	return c.start(ctx, head.CombineOutTradeNo, raw, mine, opts)
 }
 
-func (c *Client) start(ctx context.Context, order string, args any, opts []CallOption) (StartedOrder, error) {
+// start starts the order with args; a running order is compared with mine (nil: not compared).
+func (c *Client) start(ctx context.Context, order string, args any, mine *OrderInput,
+	opts []CallOption) (StartedOrder, error) {
 	ctx, cancel, timeout := c.callContext(ctx, opts)
 	defer cancel()
 	workflowID := WorkflowIDFor(order)
@@ -73,7 +81,14 @@ func (c *Client) start(ctx context.Context, order string, args any, opts []CallO
 	case err == nil:
 		return StartedOrder{WorkflowID: workflowID, RunID: run.GetRunID()}, nil
 	case errors.As(err, &already):
-		runID, _, err := c.existingRun(ctx, order)
+		runID, status, err := c.existingRun(ctx, order)
+		if err == nil && mine != nil && status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			err = c.checkRunningTerms(ctx, order, runID, *mine)
+		}
+		var conflict *OrderInputConflictError
+		if errors.As(err, &conflict) {
+			return StartedOrder{WorkflowID: workflowID, RunID: runID, AlreadyStarted: true}, err
+		}
 		if err != nil {
 			return StartedOrder{WorkflowID: workflowID}, c.callError(ctx, order, "start", timeout, err)
 		}
@@ -82,10 +97,30 @@ func (c *Client) start(ctx context.Context, order string, args any, opts []CallO
 	return StartedOrder{}, c.callError(ctx, order, "start", timeout, err)
 }
 
+// checkRunningTerms compares the running run's terms (from its input) with mine: *OrderInputConflictError when
+// they differ.
+func (c *Client) checkRunningTerms(ctx context.Context, order, runID string, mine OrderInput) error {
+	running, ok, err := c.runTerms(ctx, WorkflowIDFor(order), runID)
+	if err != nil || !ok {
+		return err
+	}
+	myTerms, err := TermsOf(mine)
+	if err != nil {
+		return nil // an input the workflow cannot read: the new run would have failed at once; nothing to compare
+	}
+	if fields := TermsDifferences(running, myTerms, mine.OrderCreatedAt != ""); len(fields) > 0 {
+		return &OrderInputConflictError{CombineOutTradeNo: order, Fields: fields}
+	}
+	return nil
+}
+
 // StartOrderAndBeginPayment validates input, then starts the order (or finds it running) and announces a pay call
-// in one round trip (Update-With-Start). Send the pay call only when it returns no error. Errors:
-// *UpdateRefusedError (ErrBeginPaymentRefused: reversal begun, paid, or "the order has ended"),
-// *OrderRunEndedError, *OrderNotAnsweringError (do not send the pay call; retry), *InvalidInputError.
+// in one round trip (Update-With-Start). Send the pay call only when it returns no error. The running order answers
+// its terms with the announcement (workers of lifecycle 1.1 on): when they differ from input, the error is
+// *OrderInputConflictError and no pay call may be sent (an order running on an older worker answers none, and is
+// not compared). Errors: *UpdateRefusedError (ErrBeginPaymentRefused: reversal begun, paid, or "the order has
+// ended"), *OrderInputConflictError, *OrderRunEndedError, *OrderNotAnsweringError (do not send the pay call;
+// retry), *InvalidInputError.
 func (c *Client) StartOrderAndBeginPayment(ctx context.Context, input OrderInput, details BeginPaymentDetails,
 	opts ...CallOption) (StartedPayment, error) {
 	if err := ValidateOrderInput(input); err != nil {
@@ -119,6 +154,10 @@ func (c *Client) StartOrderAndBeginPayment(ctx context.Context, input OrderInput
 	}
 	if err != nil {
 		return out, c.startPaymentError(ctx, &out, order, timeout, err)
+	}
+	// The order answers its terms (lifecycle 1.1 on): attached to an order running with others, send no pay call.
+	if fields := ConflictOf(out.Payment, input); len(fields) > 0 {
+		return out, &OrderInputConflictError{CombineOutTradeNo: order, Fields: fields}
 	}
 	return out, nil
 }

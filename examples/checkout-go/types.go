@@ -126,6 +126,9 @@ type BeginPaymentResult struct {
 	ReverseNotBefore string `json:"reverseNotBefore"`
 	// Payments is how many pay calls were announced so far, this one included.
 	Payments int `json:"payments"`
+	// Order is the running order's terms (workers of lifecycle 1.1 on; nil from an order running on an older
+	// worker): StartOrderAndBeginPayment compares them with its input.
+	Order *OrderTerms `json:"order,omitempty"`
 }
 
 // MarkPaidDetails is what markPaid may carry: the pay call's answer or a query result, for the record.

@@ -19,7 +19,8 @@
 // Output, one machine-readable line per step: STARTED|ALREADY_STARTED {json}, BEGIN_PAYMENT {json},
 // PAY_CALL {json}, MARK_PAID {json}, REFUSED <update>: <reason>, PHASE <phase>, STATUS {json}, then RESULT {json}
 // (exit 0) or FAILED <type>: <message> (exit 2). A client-side schema refusal prints INVALID_INPUT <message>
-// (exit 3). verify prints VERIFIED <webhook-id> or REFUSED_REQUEST <CODE>: <message> per request (exit 0). Usage
+// (exit 3); an order running with another input prints INPUT_CONFLICT <fields>: <message> (exit 5, no pay call
+// sent). verify prints VERIFIED <webhook-id> or REFUSED_REQUEST <CODE>: <message> per request (exit 0). Usage
 // errors exit 64, anything else 1 (message on stderr).
 package main
 
@@ -46,6 +47,7 @@ const (
 	exitError    = 1
 	exitFailed   = 2
 	exitInvalid  = 3
+	exitConflict = 5
 	exitUsage    = 64
 	modesOfOrder = "|pay|timeout|start|start-unchecked|"
 )
@@ -98,12 +100,18 @@ func orderText(arg string) ([]byte, error) {
 	return []byte(arg), nil
 }
 
-// fail prints err on stderr; an input the schema refused prints INVALID_INPUT on stdout and exits 3.
+// fail prints err on stderr; an input the schema refused prints INVALID_INPUT on stdout and exits 3, an order running
+// with another input INPUT_CONFLICT (exit 5).
 func fail(err error) int {
 	var invalid *checkout.InvalidInputError
 	if errors.As(err, &invalid) {
 		fmt.Println("INVALID_INPUT " + invalid.Error())
 		return exitInvalid
+	}
+	var conflict *checkout.OrderInputConflictError
+	if errors.As(err, &conflict) {
+		fmt.Println("INPUT_CONFLICT " + strings.Join(conflict.Fields, ",") + ": " + conflict.Error())
+		return exitConflict
 	}
 	fmt.Fprintln(os.Stderr, "checkout-go:", err)
 	return exitError

@@ -24,8 +24,8 @@ import java.util.Set;
  *
  * Exit codes: 0 result printed (or requests verified); 2 {@code FAILED} (the workflow failed, or its run ended without
  * an outcome: {@code RUN_ENDED}); 3 {@code INVALID_INPUT} (refused before anything was started); 4 {@code
- * NOT_ANSWERING} (no worker answered in time); 64 usage (or verify without valid secrets in {@code
- * COMPENSATION_HMAC_SECRET}).
+ * NOT_ANSWERING} (no worker answered in time); 5 {@code INPUT_CONFLICT} (the order runs with another input: no pay
+ * call sent); 64 usage (or verify without valid secrets in {@code COMPENSATION_HMAC_SECRET}).
  */
 public final class Checkout {
   private static final Set<String> ORDER_MODES = Set.of("pay", "timeout", "start", "start-unchecked");
@@ -79,6 +79,9 @@ public final class Checkout {
     } catch (OrderNotAnsweringException e) {
       out.line("NOT_ANSWERING", e.call() + ": " + e.getMessage());
       return 4;
+    } catch (OrderInputConflictException e) {
+      out.line("INPUT_CONFLICT", String.join(",", e.fields()) + ": " + e.getMessage());
+      return 5;
     }
   }
 

@@ -16,6 +16,7 @@ import io.temporal.client.WorkflowUpdateHandle;
 import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.workflow.Functions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -88,11 +89,14 @@ public final class OrderClient {
 
   /**
    * Starts the order's workflow after validating the input against the JSON Schema. Idempotent: a second start of
-   * the same order (running or completed) returns it with {@code alreadyStarted}, never starting another.
+   * the same order (running or completed) returns it with {@code alreadyStarted}, never starting another. A running
+   * order must have been started with the same input (the terms of {@link OrderTerms}, read from its first history
+   * event): else this throws and the running order keeps its own.
    *
    * @param input the order
    * @return the order's workflow
    * @throws OrderInputException when the input breaks the schema (nothing started)
+   * @throws OrderInputConflictException when the order runs with another input (the fields named)
    * @throws OrderRunEndedException when the order's run ended without an outcome (FAILED, TERMINATED, ...)
    */
   public StartedOrder startOrder(OrderInput input) {
@@ -106,6 +110,7 @@ public final class OrderClient {
    *
    * @param input the order
    * @return the order's workflow
+   * @throws OrderInputConflictException when the order runs with another input
    * @throws OrderRunEndedException when the order's run ended without an outcome
    */
   public StartedOrder startOrderUnchecked(OrderInput input) {
@@ -121,19 +126,22 @@ public final class OrderClient {
           try {
             return new StartedOrder(workflowId, WorkflowClient.start(order::run, input).getRunId(), false);
           } catch (WorkflowExecutionAlreadyStarted e) {
-            return existingRun(no);
+            return existingRun(no, input);
           }
         });
   }
 
   /**
    * Starts the order's workflow (or finds it running) and announces a pay call, in one round trip
-   * (Update-With-Start). Send the pay call only when this returns.
+   * (Update-With-Start). Send the pay call only when this returns. The running order answers its terms with the
+   * announcement (workers of lifecycle 1.1 on): when they differ from this input, this throws and no pay call may be
+   * sent (an order running on an older worker answers none, and is not compared).
    *
    * @param input the order (validated against the schema first)
    * @param details what the pay call carries, for the record (may be null)
    * @return the order's workflow and the announcement's answer
    * @throws OrderInputException when the input breaks the schema (nothing started)
+   * @throws OrderInputConflictException when the order runs with another input: do not send the pay call
    * @throws BeginPaymentRefusedException when the order takes no pay call (reversal begun, paid, ended)
    * @throws OrderRunEndedException when its run ended without an outcome
    * @throws OrderNotAnsweringException when no worker answered in time: do not send the pay call; retry
@@ -371,8 +379,11 @@ public final class OrderClient {
         .map(d -> d.getStatus().name().replace("WORKFLOW_EXECUTION_STATUS_", ""));
   }
 
-  /** The order's existing run; throws {@link OrderRunEndedException} when it ended without an outcome. */
-  StartedOrder existingRun(String combineOutTradeNo) {
+  /**
+   * The order's existing run; throws {@link OrderRunEndedException} when it ended without an outcome, and {@link
+   * OrderInputConflictException} when it is running with other terms than {@code input} (null: not compared).
+   */
+  StartedOrder existingRun(String combineOutTradeNo, OrderInput input) {
     String workflowId = OrderContract.workflowId(combineOutTradeNo);
     var description =
         OrderUpdates.describe(client, combineOutTradeNo)
@@ -381,7 +392,15 @@ public final class OrderClient {
     if (OrderUpdates.ENDED_WITHOUT_OUTCOME.contains(status)) {
       throw new OrderRunEndedException(combineOutTradeNo, workflowId, status);
     }
-    return new StartedOrder(workflowId, description.getExecution().getRunId(), true);
+    String runId = description.getExecution().getRunId();
+    if (input != null && status.equals("RUNNING")) {
+      List<String> differ =
+          OrderUpdates.runTerms(client, workflowId, runId)
+              .map(running -> OrderTerms.differences(running, OrderTerms.of(input), input.orderCreatedAt() != null))
+              .orElse(List.of());
+      if (!differ.isEmpty()) throw new OrderInputConflictException(combineOutTradeNo, differ);
+    }
+    return new StartedOrder(workflowId, runId, true);
   }
 
   /** The typed stub of an existing order. */

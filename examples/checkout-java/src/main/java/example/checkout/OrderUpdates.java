@@ -1,8 +1,14 @@
 package example.checkout;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.temporal.api.common.v1.Payloads;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
 import io.temporal.client.UpdateOptions;
 import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
@@ -19,6 +25,8 @@ import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.failure.TerminatedFailure;
 import io.temporal.failure.TimeoutFailure;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +47,7 @@ final class OrderUpdates {
     UpdateOptions<BeginPaymentResult> options =
         UpdateOptions.<BeginPaymentResult>newBuilder().setWaitForStage(WorkflowUpdateStage.ACCEPTED).build();
     AtomicReference<Boolean> started = new AtomicReference<>();
+    StartedPayment answer;
     try {
       WorkflowUpdateHandle<BeginPaymentResult> handle =
           orders
@@ -46,17 +55,47 @@ final class OrderUpdates {
               .capture(started, () -> WorkflowClient.startUpdateWithStart(order::beginPayment, details, options, start));
       BeginPaymentResult payment = handle.getResult(CallDeadline.remainingMillis(deadline), TimeUnit.MILLISECONDS);
       String runId = handle.getExecution().getRunId();
-      return new StartedPayment(OrderContract.workflowId(no), runId, Boolean.FALSE.equals(started.get()), payment);
+      answer = new StartedPayment(OrderContract.workflowId(no), runId, Boolean.FALSE.equals(started.get()), payment);
     } catch (WorkflowUpdateException e) {
       throw new BeginPaymentRefusedException(no, reasonOf(e), e);
     } catch (RuntimeException e) {
       if (CallDeadline.timedOut(e) || !alreadyExists(e)) throw e;
       // The order's run has closed: it takes no pay call (and one that ended without an outcome is named).
-      orders.existingRun(no);
+      orders.existingRun(no, null);
       throw new BeginPaymentRefusedException(no, "beginPayment refused: the order has ended", e);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+    // The order answers its terms (lifecycle 1.1 on): attached to an order running with others, send no pay call.
+    List<String> differ = OrderTerms.conflictOf(answer.payment(), input);
+    if (!differ.isEmpty()) throw new OrderInputConflictException(no, differ);
+    return answer;
+  }
+
+  /**
+   * The terms of a run, from the input of its first history event (its start time standing for an {@code
+   * orderCreatedAt} it did not name); empty when that input is no order the workflow runs. Under the caller's
+   * deadline.
+   */
+  static Optional<OrderTerms> runTerms(WorkflowClient client, String workflowId, String runId) {
+    GetWorkflowExecutionHistoryResponse history =
+        client
+            .getWorkflowServiceStubs()
+            .blockingStub()
+            .getWorkflowExecutionHistory(
+                GetWorkflowExecutionHistoryRequest.newBuilder()
+                    .setNamespace(client.getOptions().getNamespace())
+                    .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId).setRunId(runId))
+                    .setMaximumPageSize(1)
+                    .build());
+    if (history.getHistory().getEventsCount() == 0) return Optional.empty();
+    HistoryEvent first = history.getHistory().getEvents(0);
+    if (!first.hasWorkflowExecutionStartedEventAttributes()) return Optional.empty();
+    Payloads input = first.getWorkflowExecutionStartedEventAttributes().getInput();
+    if (input.getPayloadsCount() == 0) return Optional.empty();
+    JsonNode json = OrderJson.dataConverter().fromPayload(input.getPayloads(0), JsonNode.class, JsonNode.class);
+    Instant startedAt = Instant.ofEpochSecond(first.getEventTime().getSeconds(), first.getEventTime().getNanos());
+    return OrderTerms.ofRunInput(json, startedAt.toString());
   }
 
   /** markPaid failed without a refusal: a completed order answers from its result, anything else is rethrown. */

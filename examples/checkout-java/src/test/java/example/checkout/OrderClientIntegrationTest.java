@@ -116,6 +116,81 @@ class OrderClientIntegrationTest {
     assertEquals("TERMINATED", failed.failureType());
   }
 
+  /** The same order with other terms: another app id, one sub-order fewer, another pay window. */
+  private static OrderInput otherTerms(OrderInput input) {
+    return new OrderInput(input.combineOutTradeNo(), "wx0000000000000000", input.subOrders().subList(0, 1),
+        input.paymentTimeout(), input.orderCreatedAt(), DurationValue.of("3s"), null, null);
+  }
+
+  @Test
+  void aStartThatFindsTheOrderRunningWithAnotherInputIsRefused() {
+    OrderInput input = order("JIC", Duration.ofMinutes(10));
+    String no = input.combineOutTradeNo();
+    StartedOrder first = orders.startOrder(input);
+    try {
+      OrderInputConflictException conflict =
+          assertThrows(OrderInputConflictException.class, () -> orders.startOrder(otherTerms(input)));
+      assertEquals(List.of("combineAppid", "subOrders", "payWindow"), conflict.fields());
+      assertEquals(no, conflict.combineOutTradeNo());
+      OrderInput later = input.withOrderCreatedAt(Instant.parse(input.orderCreatedAt()).plusSeconds(1).toString());
+      assertEquals(
+          List.of("orderCreatedAt"),
+          assertThrows(OrderInputConflictException.class, () -> orders.startOrder(later)).fields());
+      assertEquals(
+          List.of("paymentTimeout", "onPaidAtDeadline"),
+          assertThrows(
+                  OrderInputConflictException.class,
+                  () -> orders.startOrderUnchecked(
+                      input.withPaymentTimeout(DurationValue.of("30m")).withOnPaidAtDeadline(OnPaidAtDeadline.ADOPT)))
+              .fields());
+
+      // The running order kept its input; the same order, spelled differently or without its creation time, joins it.
+      OrderInput same =
+          new OrderInput(no, input.combineAppid(), List.of(input.subOrders().get(1), input.subOrders().get(0)),
+              DurationValue.of(input.paymentTimeout().json() + "ms"), null, DurationValue.ofMillis(2_000),
+              OnPaidAtDeadline.REFUND, null);
+      StartedOrder again = orders.startOrder(same);
+      assertTrue(again.alreadyStarted());
+      assertEquals(first.runId(), again.runId());
+      OrderStatus status = orders.orderStatus(no);
+      assertEquals(OrderPhase.AWAITING_PAYMENT, status.phase());
+      assertTrue(status.payments() == null || status.payments().count() == 0, "no pay call was announced");
+    } finally {
+      terminate(no);
+    }
+  }
+
+  /**
+   * Needs a worker of lifecycle 1.1: its beginPayment answers the order's terms ({@code order}); a 1.0.0 worker
+   * answers none, and this test says so.
+   */
+  @Test
+  void anUpdateWithStartThatFindsTheOrderRunningWithAnotherInputSendsNoPayCall() {
+    OrderInput input = order("JIU", Duration.ofMinutes(10));
+    String no = input.combineOutTradeNo();
+    StartedPayment started = orders.startOrderAndBeginPayment(input, BeginPaymentDetails.attempt("a1"));
+    try {
+      OrderTerms terms = started.payment().order();
+      assertNotNull(terms, "the worker answered beginPayment without the order's terms: a worker older than 1.1?");
+      assertEquals(List.of(), OrderTerms.differences(terms, OrderTerms.of(input), true));
+      assertEquals(input.combineAppid(), terms.combineAppid());
+      assertEquals(2_000, terms.payWindowMs());
+
+      OrderInputConflictException conflict =
+          assertThrows(
+              OrderInputConflictException.class,
+              () -> orders.startOrderAndBeginPayment(otherTerms(input), BeginPaymentDetails.attempt("a2")));
+      assertEquals(List.of("combineAppid", "subOrders", "payWindow"), conflict.fields());
+      // The same order again is accepted (the announcement of its second pay call).
+      StartedPayment again = orders.startOrderAndBeginPayment(input, BeginPaymentDetails.attempt("a3"));
+      assertTrue(again.alreadyStarted());
+      assertEquals(started.runId(), again.runId());
+      assertEquals(terms, again.payment().order());
+    } finally {
+      terminate(no);
+    }
+  }
+
   @Test
   void aSchemaInvalidInputIsRefusedBeforeAnythingStarts() {
     OrderInput valid = order("JIV", Duration.ofSeconds(60));

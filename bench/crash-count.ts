@@ -16,7 +16,7 @@ export interface CrashLogs {
   orders: CrashOrder[];
   /** The simulator's requests (`route` `query`, `reverse`, …; `orderNo` the combined order). */
   wechatpay: { route: string; orderNo?: string }[];
-  /** The order service's requests (`route` `compensate`, …; `idempotencyKey` `<combined order>:<sub-order>`). */
+  /** The order service's requests (`route` `compensate`, …; `idempotencyKey` `compensation:<order>:<sub-order>`). */
   downstream: { route: string; idempotencyKey?: string }[];
   /** The orders that reached a confirmed end. */
   confirmed: ReadonlySet<string>;

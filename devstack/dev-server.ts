@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { ensureTemporalCli } from './temporal-cli';
 
@@ -155,7 +156,7 @@ async function keepClosedRuns(address: string, namespace: string): Promise<void>
   try {
     await connection.workflowService.updateNamespace({
       namespace,
-      config: { workflowExecutionRetentionTtl: { seconds: DEV_RETENTION_DAYS * 86_400 } },
+      config: { workflowExecutionRetentionTtl: msToTs(`${DEV_RETENTION_DAYS}d`) },
     });
   } finally {
     await connection.close();

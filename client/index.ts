@@ -36,6 +36,7 @@ export { callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, type CallOptions } from './dead
 export {
   BeginPaymentRefusedError,
   MarkPaidRefusedError,
+  OrderInputConflictError,
   OrderInputError,
   OrderNotAnsweringError,
   OrderRunEndedError,
@@ -86,6 +87,7 @@ export {
   type OrderInput,
   type OrderResult,
   type OrderStatus,
+  type OrderTerms,
   type PaymentConfirmationRequest,
   type RetrySettings,
   type SubOrderInput,

@@ -9,13 +9,17 @@ import {
   MarkPaidRefusedError,
   beginPayment,
   markPaid,
+  resolveOrder,
   retryOrder,
   startOrder,
   statusQuery,
   workflowIdFor,
   type OrderInput,
+  type OrderResult,
   OrderNotAnsweringError,
+  WORKFLOW_TYPE,
 } from '../client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { parseDuration } from '../workflows/duration';
 import { scheduleLatePay } from '../simulator/admin-client';
 import type { ChaosPlan, CheckedOrder } from './chaos/invariants';
@@ -25,9 +29,10 @@ import { SIMULATOR_PAY_WINDOW_FLOOR } from '../simulator/keys';
 
 /**
  * What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse;
- * `UNANNOUNCED`: the checkout never calls `beginPayment`, and the debit lands just after the deadline.
+ * `UNANNOUNCED`: the checkout never calls `beginPayment`, and the debit lands just after the deadline; `EARLY`: the
+ * checkout announces once at page open, and the debit of a later, unannounced pay call lands just after the deadline.
  */
-const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE' | 'UNANNOUNCED'>> = {
+const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE' | 'UNANNOUNCED' | 'EARLY'>> = {
   PAID: 'SUCCESS',
   UNPAID: 'PAYING',
   DEBITED: 'SUCCESS',
@@ -37,16 +42,19 @@ const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE' | 'UNANNOUNCED'>
   LATE_PAY_UNANNOUNCED: 'UNANNOUNCED',
   REPLAYED: 'PAYING',
   RETRY_AFTER_REVERSE: 'PAYING',
+  EARLY_ANNOUNCED: 'EARLY',
+  DUPLICATE_START: 'SUCCESS',
 };
 
 /** How long after the deadline an unannounced pay call's debit lands (well inside the 2 s pay window). */
 const UNANNOUNCED_LANDS_AFTER_MS = 300;
 
-/** What the simulated checkout needs: a client, the peer, and the run's (seeded) random source. */
+/** What the simulated checkout needs: a client, the peer, the run's (seeded) random source, the task queue. */
 export interface CheckoutContext {
   client: Client;
   peer: WechatpayPeer;
   random(): number;
+  taskQueue: string;
 }
 
 /** Waits `ms` (never negative). */
@@ -89,6 +97,11 @@ async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: s
   if (result === undefined) return;
   if (result === 'UNANNOUNCED') return payUnannounced(ctx, o);
   const no = o.input.combineOutTradeNo;
+  if (result === 'EARLY') {
+    // Announced at page open (its window closes long before the deadline); the pay call itself is never announced.
+    await withRetry(() => beginPayment(ctx.client, no, { attemptId: `${no}-page-open` }));
+    return payUnannounced(ctx, o);
+  }
   await sleep(ctx.random() * 2_000);
   try {
     await withRetry(() => beginPayment(ctx.client, no, { attemptId: `${no}-1` }));
@@ -100,7 +113,7 @@ async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: s
   o.payCallSent = true;
   if (result === 'LATE') await scheduleLatePay(ctx.peer.url, o.input, 'REVERSE_NOT_FOUND');
   else ctx.peer.orders.set(no, newOrder(peerFields(o.input), result));
-  if (o.plan !== 'PAID') return;
+  if (o.plan !== 'PAID' && o.plan !== 'DUPLICATE_START') return;
   await sleep(ctx.random() * 3_000);
   try {
     await withRetry(() => markPaid(ctx.client, no, { source }));
@@ -108,6 +121,50 @@ async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: s
   } catch (err) {
     o.markPaidAccepted = false;
     if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
+  }
+  if (o.plan === 'DUPLICATE_START' && o.markPaidAccepted) await startDuplicate(ctx, o);
+}
+
+/**
+ * A second start of a paid order once its run ended (another language's checkout, a raw start without an id-reuse
+ * policy, a start after retention): the same workflow id and input, due in 2 s. The first run's result is the order's.
+ */
+async function startDuplicate(ctx: CheckoutContext, o: CheckedOrder): Promise<void> {
+  const workflowId = workflowIdFor(o.input.combineOutTradeNo);
+  const firstRunId = (await withRetry(() => ctx.client.workflow.getHandle(workflowId).describe())).runId;
+  o.result = await withRetry(() =>
+    ctx.client.workflow.getHandle<() => Promise<OrderResult>>(workflowId, firstRunId).result(),
+  );
+  const paymentTimeout = Date.now() + 2_000 - Date.parse(o.input.orderCreatedAt!);
+  await withRetry(async () => {
+    try {
+      await ctx.client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: ctx.taskQueue,
+        workflowId,
+        args: [{ ...o.input, paymentTimeout }],
+      });
+    } catch (err) {
+      // A start retried after it reached the server finds its own run: that is the duplicate.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  });
+  o.duplicate = { firstRunId };
+}
+
+/** A DUPLICATE_START order is not settled before its duplicate run was started (its first run's end is not the end). */
+export function awaitingDuplicate(o: CheckedOrder): boolean {
+  if (o.plan !== 'DUPLICATE_START' || o.error !== undefined || o.payCallSent === false) return false;
+  return o.markPaidAccepted === undefined || (o.markPaidAccepted && o.duplicate === undefined);
+}
+
+/** Notes a completed run's result: the order's own, or (a DUPLICATE_START's second run) the duplicate's end. */
+export function noteCompleted(o: CheckedOrder, result: OrderResult): void {
+  if (o.duplicate) {
+    o.duplicate.phase = result.outcome;
+    o.phase = o.result?.outcome;
+  } else {
+    o.result = result;
+    o.phase = result.outcome;
   }
 }
 
@@ -133,6 +190,7 @@ export async function operateStuckOrder(
   ctx: Pick<CheckoutContext, 'client' | 'peer'>,
   o: CheckedOrder,
 ): Promise<boolean> {
+  if (o.duplicate && o.duplicate.attention === undefined) return resolveDuplicate(ctx.client, o, o.duplicate);
   if (o.plan !== 'RETRY_AFTER_REVERSE' || o.retriedAt !== undefined) return false;
   const no = o.input.combineOutTradeNo;
   const order = ctx.peer.orders.get(no);
@@ -142,6 +200,19 @@ export async function operateStuckOrder(
   }
   await retryOrder(ctx.client, no);
   o.retriedAt = Date.now();
+  return true;
+}
+
+/** A DUPLICATE_START's second run stopped for an operator: noted, and resolved as the duplicate it is. */
+async function resolveDuplicate(
+  client: Client,
+  o: CheckedOrder,
+  duplicate: NonNullable<CheckedOrder['duplicate']>,
+): Promise<boolean> {
+  const handle = client.workflow.getHandle(workflowIdFor(o.input.combineOutTradeNo));
+  const status = await handle.query(statusQuery);
+  duplicate.attention = status.reverse.lastFailure?.type ?? status.attention?.step ?? 'unknown';
+  await resolveOrder(client, o.input.combineOutTradeNo, 'duplicate start of a paid order: nothing to do');
   return true;
 }
 
@@ -163,7 +234,7 @@ export async function stoppedAfterRetry(client: Client, o: CheckedOrder): Promis
  * of the payments.
  */
 export async function placeOrders(
-  ctx: CheckoutContext & { taskQueue: string },
+  ctx: CheckoutContext,
   orders: CheckedOrder[],
   batch: number,
   source: string,

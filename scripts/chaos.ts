@@ -19,7 +19,14 @@ import { Client, Connection } from '@temporalio/client';
 import { workflowIdFor, type OrderResult } from '../client';
 import { addChaosFaults, planChaosOrders } from '../devstack/chaos/plan';
 import { printChaosReport } from '../devstack/chaos/report';
-import { operateStuckOrder, placeOrders, sleep, stoppedAfterRetry } from '../devstack/checkout-sim';
+import {
+  awaitingDuplicate,
+  noteCompleted,
+  operateStuckOrder,
+  placeOrders,
+  sleep,
+  stoppedAfterRetry,
+} from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { freePort, startDevServer, stopProcess, type DevServer } from '../devstack/dev-server';
 import { workerArgs as workerArgsFor } from '../devstack/worker-args';
@@ -195,9 +202,9 @@ async function settle(stack: Stack, o: CheckedOrder): Promise<boolean> {
   const handle = stack.client.workflow.getHandle(workflowIdFor(o.input.combineOutTradeNo));
   try {
     const d = await handle.describe();
+    if (awaitingDuplicate(o)) return false;
     if (d.status.name === 'COMPLETED') {
-      o.result = (await handle.result()) as OrderResult;
-      o.phase = o.result.outcome;
+      noteCompleted(o, (await handle.result()) as OrderResult);
     } else if (d.status.name !== 'RUNNING') o.phase = d.status.name;
     else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
       if (await operateStuckOrder(stack, o)) return false;

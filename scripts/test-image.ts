@@ -166,16 +166,18 @@ async function stopWithWorkInFlight(stack: Stack, container: Container): Promise
 /**
  * The go-live check from the image, as a Kubernetes Job would run it before a rollout: the image's node and bin with
  * `preflight`, the worker's environment and the mounted keys; every check must pass (the certificate one is skipped:
- * no merchant certificate is mounted). Answers the closing line's part, e.g. `preflight 5 passed`.
+ * no merchant certificate is mounted). Answers the closing line's part, e.g. `preflight 9 passed`.
  */
 async function preflightInImage(stack: Stack): Promise<string> {
   const command = ['node', 'bin/combine-papay-worker.js', 'preflight'];
-  const job = runWorkerContainer(
-    `combine-papay-preflight-${Date.now().toString(36)}`,
-    stack.env,
-    stack.keyDir,
-    command,
-  );
+  // The environment a rollout would go live with: the pay call's 60 s floor and a Worker Deployment version.
+  const live = {
+    ...stack.env,
+    WECHATPAY_MIN_PAY_WINDOW: '60s',
+    WORKER_DEPLOYMENT_NAME: 'combine-papay',
+    WORKER_BUILD_ID: 'image-test',
+  };
+  const job = runWorkerContainer(`combine-papay-preflight-${Date.now().toString(36)}`, live, stack.keyDir, command);
   const code = await job.exited;
   const last = job.output().trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !/^preflight: \d+ passed, 0 warnings, 0 failed$/.test(last)) {

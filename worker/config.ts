@@ -128,6 +128,22 @@ export class ConfigErrors extends Error {
 }
 
 /**
+ * A floor under the pay call's own timeout lets a query reach WeChat Pay while a pay call can still land, for every
+ * order this worker takes into REVERSING: refused unless `WECHATPAY_SHORT_PAY_WINDOW=allow` says it is a demo or test.
+ */
+function checkShortFloor(r: EnvReader, payWindowFloorMs: number): void {
+  const allow = r.optional('WECHATPAY_SHORT_PAY_WINDOW');
+  if (allow !== undefined && allow !== 'allow') {
+    r.problem('WECHATPAY_SHORT_PAY_WINDOW', `must be "allow" when set, got "${allow.slice(0, 20)}"`);
+  } else if (payWindowFloorMs < PAY_CALL_TIMEOUT_MS && allow !== 'allow') {
+    r.problem(
+      'WECHATPAY_MIN_PAY_WINDOW',
+      `is under 60s (WeChat Pay's pay call timeout): a pay call could land after the query; set WECHATPAY_SHORT_PAY_WINDOW=allow only for demos and tests`,
+    );
+  }
+}
+
+/**
  * Reads and checks the worker configuration from `env`; throws {@link ConfigErrors} naming every bad variable.
  * `heapMb` is the V8 heap the workflow cache must fit in (this process's, unless a test says otherwise).
  */
@@ -154,6 +170,7 @@ export function loadWorkerConfig(env: Env = process.env, heapMb: number = heapLi
     MAX_PAY_WINDOW_MS,
     `0s to ${MAX_PAY_WINDOW_MS / 60_000}m (default 60s, WeChat Pay's pay call timeout; lower it only for tests and demos)`,
   );
+  checkShortFloor(r, payWindowFloorMs);
   const compensationUrl = r.url('COMPENSATION_URL');
   const confirmationUrl = r.optional('PAYMENT_CONFIRMATION_URL') ? r.url('PAYMENT_CONFIRMATION_URL') : undefined;
   const downstream = readDownstream(r);

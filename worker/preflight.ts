@@ -11,6 +11,7 @@ import { createWechatpayClient, type WechatpayAnswer, type WechatpayConfig } fro
 import { parseQueriedOrder } from '../wechatpay/classify';
 import { ClockOffsetEstimate, clockOffsetSample } from '../wechatpay/freshness';
 import { NonceMemory } from '../wechatpay/nonces';
+import { PAY_CALL_TIMEOUT_MS, REVERSE_WINDOW_MS } from '../workflows/policies';
 import { ConfigErrors, loadWorkerConfig, type WorkerConfig } from './config';
 import type { Env } from './env';
 
@@ -60,9 +61,10 @@ export async function runPreflight(env: Env, options: PreflightOptions = {}): Pr
     },
     certificateCheck(config.merchantCertificate, config.wechatpay.merchantSerial, now()),
     verifyingKeysCheck(config.wechatpay),
+    ...policyChecks(config),
   ];
   const clock = await clockCheck(config.wechatpay.baseUrl, now);
-  checks.push(clock.check, await temporalCheck(config));
+  checks.push(clock.check, ...(await temporalChecks(config)));
   const orderNo = options.query ?? `PREFLIGHT${now().toString(36).toUpperCase()}`;
   // The signed query is judged fresh against the offset the clock check measured (one reading is enough here: this
   // one-shot check acts on no order; a worker takes the median of several).
@@ -139,23 +141,83 @@ async function clockCheck(baseUrl: string, now: () => number): Promise<{ check: 
   return { check: { name, status, detail: `${text}; ${advice}` }, ...measured };
 }
 
-/** The Temporal namespace answers with the worker's connection settings (address, TLS, API key). */
-async function temporalCheck(config: WorkerConfig): Promise<PreflightCheck> {
+/**
+ * The Temporal namespace answers with the worker's connection settings (address, TLS, API key), and keeps closed runs
+ * long enough: a start of an order whose earlier run was already deleted cannot be told from a new order, so the
+ * retention must cover the oldest `orderCreatedAt` the validation accepts plus the longest payment timeout.
+ */
+async function temporalChecks(config: WorkerConfig): Promise<PreflightCheck[]> {
   const name = 'Temporal';
   const { connectionOptions, namespace } = config.temporal;
   const where = `${connectionOptions.address ?? 'localhost:7233'} namespace ${namespace}`;
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ ...connectionOptions, connectTimeout: 10_000 });
-    await connection.withDeadline(Date.now() + 10_000, () =>
+    const described = await connection.withDeadline(Date.now() + 10_000, () =>
       connection!.workflowService.describeNamespace({ namespace }),
     );
-    return { name, status: CheckStatus.PASS, detail: `${where} answers` };
+    const ttl = described.config?.workflowExecutionRetentionTtl;
+    const retentionMs = ttl?.seconds !== undefined && ttl.seconds !== null ? Number(ttl.seconds) * 1_000 : undefined;
+    return [{ name, status: CheckStatus.PASS, detail: `${where} answers` }, retentionCheck(namespace, retentionMs)];
   } catch (err) {
-    return { name, status: CheckStatus.FAIL, detail: `${where}: ${(err as Error).message}` };
+    return [{ name, status: CheckStatus.FAIL, detail: `${where}: ${(err as Error).message}` }];
   } finally {
     await connection?.close();
   }
+}
+
+/** The namespace retention against the longest an earlier run of an order must stay visible (see temporalChecks). */
+export function retentionCheck(namespace: string, retentionMs: number | undefined): PreflightCheck {
+  const name = 'namespace retention';
+  const neededMs = REVERSE_WINDOW_MS + REVERSE_WINDOW_MS;
+  if (retentionMs === undefined)
+    return { name, status: CheckStatus.WARN, detail: `${namespace} did not say its retention` };
+  const days = (ms: number): string => `${Math.round((ms / DAY_MS) * 10) / 10}d`;
+  if (retentionMs >= neededMs) return { name, status: CheckStatus.PASS, detail: `${days(retentionMs)} kept` };
+  return {
+    name,
+    status: CheckStatus.FAIL,
+    detail:
+      `${namespace} keeps closed runs ${days(retentionMs)}, under ${days(neededMs)} (the oldest orderCreatedAt accepted ` +
+      'plus the longest payment timeout): a second start of an order whose run was deleted would look new. Run ' +
+      `temporal operator namespace update --namespace ${namespace} --retention ${days(neededMs)}`,
+  };
+}
+
+/**
+ * Settings that are valid but must not go live: a pay window floor under the pay call's 60 s (FAIL: a query could
+ * reach WeChat Pay while a pay call can still land), unsigned downstream requests (WARN), and a worker outside Worker
+ * Versioning (WARN: a new build would replay running orders instead of leaving them pinned to theirs).
+ */
+export function policyChecks(config: WorkerConfig): PreflightCheck[] {
+  const floorS = config.payWindowFloorMs / 1_000;
+  return [
+    config.payWindowFloorMs < PAY_CALL_TIMEOUT_MS
+      ? {
+          name: 'pay window floor',
+          status: CheckStatus.FAIL,
+          detail: `WECHATPAY_MIN_PAY_WINDOW is ${floorS}s, under the pay call's 60s: demos and tests only`,
+        }
+      : { name: 'pay window floor', status: CheckStatus.PASS, detail: `${floorS}s` },
+    config.compensation.webhookSecrets
+      ? { name: 'downstream signing', status: CheckStatus.PASS, detail: 'Standard Webhooks signatures' }
+      : {
+          name: 'downstream signing',
+          status: CheckStatus.WARN,
+          detail: 'COMPENSATION_UNSIGNED=allow: the order service cannot tell a compensation from a forgery',
+        },
+    config.deployment
+      ? {
+          name: 'deployment version',
+          status: CheckStatus.PASS,
+          detail: `${config.deployment.name}@${config.deployment.buildId}`,
+        }
+      : {
+          name: 'deployment version',
+          status: CheckStatus.WARN,
+          detail: 'no WORKER_DEPLOYMENT_NAME/WORKER_BUILD_ID: orders are not pinned to the build that started them',
+        },
+  ];
 }
 
 /** What one signed query's answer says about the credentials, the keys and the path to WeChat Pay. */

@@ -529,13 +529,7 @@ export interface OrderStatus {
 }
 
 /** The step an order in NEEDS_ATTENTION is stuck at. */
-export type AttentionStep =
-  | 'EARLIER_RUN'
-  | 'QUERY'
-  | 'REVERSE'
-  | 'CONFIRM'
-  | 'COMPENSATION'
-  | 'PAYMENT_CONFIRMATION';
+export type AttentionStep = 'EARLIER_RUN' | 'QUERY' | 'REVERSE' | 'CONFIRM' | 'COMPENSATION' | 'PAYMENT_CONFIRMATION';
 
 /** How an order came to be paid (**contract**). */
 export interface PaidInfo {

@@ -34,7 +34,13 @@ export function termsDifferences(running: OrderTerms, mine: OrderTerms, compareC
     ['subOrders', byOutTradeNo(running.subOrders), byOutTradeNo(mine.subOrders)],
     ['paymentTimeout', running.paymentTimeoutMs, mine.paymentTimeoutMs],
     ...(compareCreatedAt
-      ? [['orderCreatedAt', Date.parse(running.orderCreatedAt), Date.parse(mine.orderCreatedAt)] as [string, unknown, unknown]]
+      ? [
+          ['orderCreatedAt', Date.parse(running.orderCreatedAt), Date.parse(mine.orderCreatedAt)] as [
+            string,
+            unknown,
+            unknown,
+          ],
+        ]
       : []),
     ['payWindow', running.payWindowMs, mine.payWindowMs],
     ['onPaidAtDeadline', running.onPaidAtDeadline, mine.onPaidAtDeadline],

@@ -23,7 +23,11 @@ import { FINAL_STATES, subStateOf, type SimOrder } from '../../simulator/wechatp
  * the reverse), `LATE_PAY_UNANNOUNCED` (the checkout never announces its pay call, whose debit lands just after the
  * deadline, inside the pay window → refunded, compensated after it landed), `REPLAYED` (the order's own earlier signed
  * answers are replayed to it → refused; settled on fresh answers), `RETRY_AFTER_REVERSE` (`ADOPT`; the first reverse
- * is refused → NEEDS_ATTENTION; then the debit lands and an operator retries → refunded, never adopted).
+ * is refused → NEEDS_ATTENTION; then the debit lands and an operator retries → refunded, never adopted),
+ * `EARLY_ANNOUNCED` (the checkout announces at page open, long before the deadline, and its pay call's debit lands
+ * unannounced just after the deadline → the window waits from the deadline; refunded, compensated after it landed),
+ * `DUPLICATE_START` (paid and confirmed; once the run ended PAID, a raw start of the same workflow id with a near
+ * deadline → the new run moves no money: NEEDS_ATTENTION `EARLIER_RUN_ENDED`, resolved by the operator).
  */
 export const CHAOS_PLANS = [
   'PAID',
@@ -37,6 +41,8 @@ export const CHAOS_PLANS = [
   'LATE_PAY_UNANNOUNCED',
   'REPLAYED',
   'RETRY_AFTER_REVERSE',
+  'EARLY_ANNOUNCED',
+  'DUPLICATE_START',
 ] as const;
 /** One of {@link CHAOS_PLANS}. */
 export type ChaosPlan = (typeof CHAOS_PLANS)[number];
@@ -56,6 +62,7 @@ const RULES = {
   k: 'no compensation before the last pay landed',
   l: 'no accepted nonce accepted twice',
   m: 'no answer older than its request accepted',
+  n: 'no order reversed after an earlier run ended it paid',
 } as const;
 /** One of the keys of {@link RULES}. */
 type RuleId = keyof typeof RULES;
@@ -74,8 +81,13 @@ export interface CheckedOrder {
   retriedAt?: number;
   /** The final phase (the result's outcome, NEEDS_ATTENTION, or the run status); undefined: not settled. */
   phase?: string;
-  /** The workflow's result, when it completed. */
+  /** The workflow's result, when it completed (for a DUPLICATE_START order, its first run's). */
   result?: OrderResult;
+  /**
+   * A DUPLICATE_START order's second, raw start once its first run ended: that run's id, how it stopped (the attention
+   * failure type), and how it ended.
+   */
+  duplicate?: { firstRunId: string; attention?: string; phase?: string };
   /** A client call that failed in an unexpected way. */
   error?: string;
 }
@@ -195,6 +207,7 @@ function allowedEnds(f: OrderFacts): string[] {
   const { order } = f;
   switch (order.plan) {
     case 'PAID':
+    case 'DUPLICATE_START':
       return order.markPaidAccepted ? ['PAID'] : ['REVERSED'];
     case 'DEBITED_ADOPT':
       return order.payCallSent ? ['PAID'] : ['REVERSED'];
@@ -425,6 +438,25 @@ function acceptedAnswersFresh(f: OrderFacts): string[] {
   return out;
 }
 
+/**
+ * n: a DUPLICATE_START order confirmed paid got its second run, and that run moved no money: it stopped for an operator
+ * with EARLIER_RUN_ENDED and was resolved, no reverse or compensation reached anyone, and WeChat Pay still has it paid.
+ */
+function duplicateMovedNoMoney(f: OrderFacts): string[] {
+  const { order } = f;
+  if (order.plan !== 'DUPLICATE_START' || !order.markPaidAccepted) return [];
+  const out: string[] = [];
+  const dup = order.duplicate;
+  if (!dup) return ['the duplicate start was never made'];
+  if (dup.attention !== 'EARLIER_RUN_ENDED') out.push(`the second run stopped with ${dup.attention ?? 'nothing'}`);
+  if (dup.phase !== 'RESOLVED_MANUALLY') out.push(`the second run ended ${dup.phase ?? 'unsettled'}`);
+  if (f.reverses.length > 0 || f.compensations.length > 0) {
+    out.push(`${f.reverses.length} reverse and ${f.compensations.length} compensation request(s) for a paid order`);
+  }
+  if (f.final && f.final.state !== 'SUCCESS') out.push(`WeChat Pay has it ${f.final.state}, not paid`);
+  return out;
+}
+
 /** The per-order rules, in order (i is checked over the whole log). */
 const ORDER_RULES: readonly (readonly [RuleId, (f: OrderFacts) => string[]])[] = [
   ['a', settled],
@@ -438,4 +470,5 @@ const ORDER_RULES: readonly (readonly [RuleId, (f: OrderFacts) => string[]])[] =
   ['j', effectOnce],
   ['k', compensatedAfterLastPay],
   ['m', acceptedAnswersFresh],
+  ['n', duplicateMovedNoMoney],
 ];

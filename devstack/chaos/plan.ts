@@ -20,8 +20,8 @@ const DOWNSTREAM_FAULTS: OrderServiceFault[] = ['500', '503', '429', '408', 'RES
 
 /** How often each plan is drawn (after the first orders, which take every plan once). */
 const PLAN_WEIGHTS: Readonly<Record<ChaosPlan, number>> = {
-  PAID: 0.13,
-  UNPAID: 0.14,
+  PAID: 0.1,
+  UNPAID: 0.09,
   DEBITED: 0.14,
   DEBITED_ADOPT: 0.1,
   ALREADY_CLOSED: 0.07,
@@ -31,6 +31,8 @@ const PLAN_WEIGHTS: Readonly<Record<ChaosPlan, number>> = {
   LATE_PAY_UNANNOUNCED: 0.08,
   REPLAYED: 0.05,
   RETRY_AFTER_REVERSE: 0.03,
+  EARLY_ANNOUNCED: 0.05,
+  DUPLICATE_START: 0.03,
 };
 
 /** What planning and faulting the orders touch: the peers and the run's (seeded) random source. */

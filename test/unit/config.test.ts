@@ -212,6 +212,20 @@ describe('worker configuration from the environment', () => {
     );
   });
 
+  it('refuses a floor under 60 s unless WECHATPAY_SHORT_PAY_WINDOW=allow says it is a demo or a test', () => {
+    const live = { ...base(), WECHATPAY_SHORT_PAY_WINDOW: undefined };
+    expect(problems({ ...live, WECHATPAY_MIN_PAY_WINDOW: '0s' })).toMatch(
+      /WECHATPAY_MIN_PAY_WINDOW is under 60s .*WECHATPAY_SHORT_PAY_WINDOW=allow only for demos and tests/,
+    );
+    expect(problems({ ...live, WECHATPAY_MIN_PAY_WINDOW: '59s' })).toMatch(/WECHATPAY_MIN_PAY_WINDOW is under 60s/);
+    expect(loadWorkerConfig({ ...live, WECHATPAY_MIN_PAY_WINDOW: '60s' }).payWindowFloorMs).toBe(60_000);
+    const allowed = { ...base(), WECHATPAY_MIN_PAY_WINDOW: '1s', WECHATPAY_SHORT_PAY_WINDOW: 'allow' };
+    expect(loadWorkerConfig(allowed).payWindowFloorMs).toBe(1_000);
+    expect(problems({ ...allowed, WECHATPAY_SHORT_PAY_WINDOW: 'yes' })).toMatch(
+      /WECHATPAY_SHORT_PAY_WINDOW must be "allow" when set, got "yes"/,
+    );
+  });
+
   it('names a key file that is missing or holds no key, without echoing its content', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'badkey-'));
     fs.writeFileSync(path.join(dir, 'junk.pem'), 'this is not a key but a secret-looking string');

@@ -297,6 +297,16 @@ function lateUnannounced(run: Run): void {
   const landedAt = run.now();
   const { order } = reversed(run, 'C20', 'LATE_PAY_UNANNOUNCED', 'SUCCESS', 'REFUND');
   order.landedAt = landedAt;
+  const earlyLanded = run.now();
+  reversed(run, 'C24', 'EARLY_ANNOUNCED', 'SUCCESS', 'REFUND').order.landedAt = earlyLanded;
+}
+
+/** A paid order started again once its run ended PAID: the second run stopped (EARLIER_RUN_ENDED) and was resolved. */
+function duplicateStart(run: Run): void {
+  const c25 = run.order('C25', 'DUPLICATE_START', { payCallSent: true, markPaidAccepted: true, phase: 'PAID' });
+  run.atPeer(c25, 'SUCCESS');
+  c25.result = paidResult('C25', 'MARK_PAID');
+  c25.duplicate = { firstRunId: 'run-1', attention: 'EARLIER_RUN_ENDED', phase: 'RESOLVED_MANUALLY' };
 }
 
 /** The order's own earlier query answer is replayed to it (REPLAY_LAST): refused; a fresh answer settles it. */
@@ -354,7 +364,7 @@ function cleanRun(): Run {
   const run = new Run();
   reversed(run, 'C1', 'UNPAID', 'PAYING', 'CLOSED');
   for (const write of [debitedLateAnswer, noOrder, payLandsLate, alreadyClosed, adopted, paidAndRefused]) write(run);
-  for (const write of [lateUnannounced, replayed, retryAfterReverse]) write(run);
+  for (const write of [lateUnannounced, replayed, retryAfterReverse, duplicateStart]) write(run);
   refusalLostWithKill(run);
   return run;
 }
@@ -691,5 +701,20 @@ describe('l: no accepted nonce accepted twice', () => {
     const queries = find(run, 'C21').result!.reverse!.queries!;
     queries[1]!.answerNonce = queries[0]!.answerNonce!;
     expect(caught(run, 'l', 'C21')).toEqual([expect.stringContaining('accepted 2 times (by C21, C21)')]);
+  });
+});
+
+describe('n: no order reversed after an earlier run ended it paid', () => {
+  it('catches a duplicate run of a paid order that reversed and compensated it', () => {
+    const run = cleanRun();
+    const o = find(run, 'C25');
+    o.duplicate = { firstRunId: 'run-1', phase: 'REVERSED' };
+    run.wechat('query', 'C25', 200);
+    expect(caught(run, 'n', 'C25').join('\n')).toMatch(/stopped with nothing[\s\S]*ended REVERSED/);
+  });
+  it('catches a paid order whose duplicate start was never made', () => {
+    const run = cleanRun();
+    delete find(run, 'C25').duplicate;
+    expect(caught(run, 'n', 'C25')).toEqual([expect.stringContaining('the duplicate start was never made')]);
   });
 });

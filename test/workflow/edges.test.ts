@@ -181,7 +181,9 @@ describe('lifecycle edges (mocked activities, real server)', () => {
     expect((await first.result()).outcome).toBe('PAID');
     const firstRunId = (await first.describe()).runId;
     // A raw start with no id-reuse policy (as another language's checkout might send it): a new run of the same id.
-    fake.earlierRuns.set(workflowIdFor(input.combineOutTradeNo), { runs: [{ runId: firstRunId, status: 'COMPLETED' }] });
+    fake.earlierRuns.set(workflowIdFor(input.combineOutTradeNo), {
+      runs: [{ runId: firstRunId, status: 'COMPLETED' }],
+    });
     const second = await client.workflow.start<(input: OrderInput) => Promise<OrderResult>>(WORKFLOW_TYPE, {
       taskQueue,
       workflowId: workflowIdFor(input.combineOutTradeNo),
@@ -213,7 +215,10 @@ describe('lifecycle edges (mocked activities, real server)', () => {
     fake.setOrder(no, subNos(input), 'SUCCESS');
     fake.reverseScript = () => undefined;
     // The fake visibility knows the ended run but not what it did: the client's restart input must carry it.
-    fake.earlierRuns.set(workflowIdFor(no), { runs: [{ runId: firstRunId, status: 'TERMINATED' }], reverseSent: false });
+    fake.earlierRuns.set(workflowIdFor(no), {
+      runs: [{ runId: firstRunId, status: 'TERMINATED' }],
+      reverseSent: false,
+    });
     const again = await startOrder(client, input, { taskQueue, restartIfEnded: true });
     const result = await again.handle.result();
     expect(result.outcome).toBe('REVERSED');

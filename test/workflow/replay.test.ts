@@ -33,7 +33,10 @@ function bundleOf(version: string): string {
   return unpacked;
 }
 
-const versions = fs.readdirSync(DEPLOYMENTS_DIR).filter((v) => /^\d+\.\d+\.\d+$/.test(v)).sort();
+const versions = fs
+  .readdirSync(DEPLOYMENTS_DIR)
+  .filter((v) => /^\d+\.\d+\.\d+$/.test(v))
+  .sort();
 const fixtures = versions.flatMap((version) =>
   fs
     .readdirSync(path.join(DEPLOYMENTS_DIR, version, 'histories'))

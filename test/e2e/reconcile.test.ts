@@ -155,10 +155,12 @@ describe('end to end: reconcile with WeChat Pay before and after the reverse', (
     const handle = await start(input, 'PAYING');
     const begun = await beginPayment(client, input.combineOutTradeNo, { attemptId: 'pay-1' });
     const waiting = await waitForStatus(handle, (s) => s.reverse.state === 'WAITING_FOR_PAY_WINDOW');
-    expect(waiting.reverse.notBefore).toBe(begun.reverseNotBefore);
+    // The window starts when the order stopped waiting (or at the announcement, were it later): never earlier.
+    expect(Date.parse(waiting.reverse.notBefore!)).toBeGreaterThanOrEqual(Date.parse(begun.reverseNotBefore));
+    expect(Date.parse(waiting.reverse.notBefore!) - Date.parse(waiting.reverse.windowStart!.at)).toBe(4_000);
     await expect(beginPayment(client, input.combineOutTradeNo)).rejects.toBeInstanceOf(BeginPaymentRefusedError);
     expect((await handle.result()).outcome).toBe('REVERSED');
     const first = stack.peer.log.find((e) => e.orderNo === input.combineOutTradeNo && e.route !== 'pay');
-    expect(Date.parse(first!.at)).toBeGreaterThanOrEqual(Date.parse(begun.reverseNotBefore));
+    expect(Date.parse(first!.at)).toBeGreaterThanOrEqual(Date.parse(waiting.reverse.notBefore!));
   });
 });

@@ -8,25 +8,28 @@
  * or Go build downloads the SDK and takes minutes; a cached check takes milliseconds).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import {
-  DownstreamRefusal,
-  expectedIdempotencyKey,
-  startOrder,
-  verifyDownstreamRequest,
-  type DownstreamRequest,
-} from '../../client';
+import { Webhook } from 'standardwebhooks';
+import { DownstreamRefusal, startOrder, verifyDownstreamRequest, type DownstreamRequest } from '../../client';
 import { runCommand, runCommandOk, type CommandRun } from '../../devstack/run-command';
 import { describeTemplateRun, runTemplateTests } from '../../devstack/templates';
-import { DownstreamHeaders, workflowIdFor, type OrderInput, type OrderResult } from '../../workflows/contract';
+import {
+  compensationWebhookId,
+  confirmationWebhookId,
+  DownstreamHeaders,
+  workflowIdFor,
+  type DownstreamPurpose,
+  type OrderInput,
+  type OrderResult,
+} from '../../workflows/contract';
 import { connectClient, serverAddress } from '../harness/env';
 import { orderNo } from '../harness/orders';
-import { seedOrder, startStack, TEST_HMAC_SECRET, type Stack } from '../harness/stack';
+import { seedOrder, startStack, TEST_HMAC_SECRET, TEST_HMAC_SECRET_BYTES, type Stack } from '../harness/stack';
 import { describeWith, GO_1_26, JDK_AND_MAVEN } from '../harness/needs';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
@@ -55,37 +58,212 @@ function checkoutInput(prefix: string, dueInMs: number): OrderInput {
 /** Fewest tests a template's own suite must have run (unit and integration): a suite that lost its tests fails. */
 const MIN_TEMPLATE_TESTS = 10;
 
-/** A downstream request as the order service received it: the three headers by contract name, the raw body. */
+/** The two purposes an order service endpoint can serve; each verifier runs once per purpose. */
+const PURPOSES: readonly DownstreamPurpose[] = ['compensation', 'confirmation'];
+
+/**
+ * Real requests older than this (by `webhook-timestamp`) are left out of the comparison: every verifier refuses a
+ * request more than 300 s old (STALE_TIMESTAMP), and the templates' suites run for minutes before this test. The
+ * margin covers the time the three verifiers take.
+ */
+const FRESH_SECONDS = 200;
+
+/** A downstream request as the order service received it: the headers by contract name, the raw body. */
 type WireRequest = { headers: Record<string, string>; body: string };
 
-/** The TypeScript sample's verdict, in the templates' `verify` output form (refusals by code). */
-function tsVerdict(request: DownstreamRequest): string {
-  const key = expectedIdempotencyKey(request.body);
-  const verdict = verifyDownstreamRequest(TEST_HMAC_SECRET, request, key ? { expectedIdempotencyKey: key } : {});
-  return verdict.ok ? `VERIFIED ${verdict.idempotencyKey}` : `REFUSED_REQUEST ${verdict.refusal}`;
+/** A verdict in the templates' `verify` output form: `VERIFIED <webhook-id>` or `REFUSED_REQUEST <CODE>`. */
+type Verdict = string;
+
+/** The TypeScript sample's verdict on `request` at an endpoint of `purpose`, in the templates' `verify` form. */
+function tsVerdict(request: DownstreamRequest, purpose: DownstreamPurpose): Verdict {
+  const verdict = verifyDownstreamRequest(TEST_HMAC_SECRET, request, purpose);
+  return verdict.ok ? `VERIFIED ${verdict.webhookId}` : `REFUSED_REQUEST ${verdict.refusal}`;
+}
+
+const refused = (code: DownstreamRefusal): Verdict => `REFUSED_REQUEST ${code}`;
+/** The same verdict at both endpoints. */
+const atBoth = (verdict: Verdict): Record<DownstreamPurpose, Verdict> => ({
+  compensation: verdict,
+  confirmation: verdict,
+});
+/** A valid request of `purpose` under `id`: verified there, WRONG_PURPOSE at the other endpoint. */
+const validFor = (purpose: DownstreamPurpose, id: string): Record<DownstreamPurpose, Verdict> => ({
+  ...atBoth(refused(DownstreamRefusal.WRONG_PURPOSE)),
+  [purpose]: `VERIFIED ${id}`,
+});
+
+/** A request altered here, and the verdict every verifier must give at each endpoint. */
+interface AlteredRequest {
+  what: string;
+  request: WireRequest;
+  expected: Record<DownstreamPurpose, Verdict>;
+}
+
+/** A webhook signed here, with `secret` (the suite's unless given), under `id`, now: only a holder can make it. */
+function signedHere(id: string, body: string, secret = TEST_HMAC_SECRET): WireRequest {
+  const at = new Date();
+  const { WEBHOOK_ID, TIMESTAMP, SIGNATURE, IDEMPOTENCY_KEY } = DownstreamHeaders;
+  return {
+    headers: {
+      [WEBHOOK_ID]: id,
+      [TIMESTAMP]: String(Math.floor(at.getTime() / 1000)),
+      [SIGNATURE]: new Webhook(secret).sign(id, at, body),
+      [IDEMPOTENCY_KEY]: id,
+    },
+    body,
+  };
+}
+
+/** `text` with `from` replaced by `to`; throws when nothing changed (an alteration must alter). */
+function replaced(text: string, from: string, to: string): string {
+  const out = text.replace(from, to);
+  if (out === text) throw new Error(`no ${from} in ${text}`);
+  return out;
+}
+
+type JsonObject = Record<string, unknown>;
+
+/** A JSON body changed by `edit` (on its parsed copy), serialized again; throws when nothing changed. */
+function editedBody(body: string, edit: (parsed: JsonObject) => void): string {
+  const parsed = JSON.parse(body) as JsonObject;
+  edit(parsed);
+  const out = JSON.stringify(parsed);
+  if (out === body) throw new Error(`the edit changed nothing in ${body}`);
+  return out;
 }
 
 /**
- * Real requests altered as an attacker or a broken proxy would: a changed body, a replay two hours late, a missing
- * signature, one request's signature under another's key, header names lower-cased (still valid), and one request
- * signed here with the right secret under a key its body does not imply (only a holder of the secret can make that).
+ * Real requests altered as an attacker or a broken proxy would, and requests signed here with the right secret that
+ * only a holder of the secret (or a bug of the worker) could make, each with the verdict expected at either endpoint.
+ * `a` and `b` are two real compensations (different webhook-ids), `paid` a real payment confirmation.
  */
-function alteredRequests(real: readonly WireRequest[]): WireRequest[] {
-  const [a, b] = real;
-  if (!a || !b) throw new Error('two real requests are needed');
-  const { IDEMPOTENCY_KEY: KEY, TIMESTAMP, SIGNATURE } = DownstreamHeaders;
-  const withoutSignature = Object.fromEntries(Object.entries(a.headers).filter(([k]) => k !== SIGNATURE));
-  const lowerCased = Object.fromEntries(Object.entries(b.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const ts = String(Math.floor(Date.now() / 1000));
-  const foreignKey = `${b.headers[KEY]}-other`;
-  const mac = createHmac('sha256', TEST_HMAC_SECRET).update(`${ts}.${foreignKey}.${a.body}`).digest('hex');
+function alteredRequests(a: WireRequest, b: WireRequest, paid: WireRequest): AlteredRequest[] {
+  const { WEBHOOK_ID, TIMESTAMP, SIGNATURE, IDEMPOTENCY_KEY } = DownstreamHeaders;
+  const idA = a.headers[WEBHOOK_ID]!;
+  const idB = b.headers[WEBHOOK_ID]!;
+  const idPaid = paid.headers[WEBHOOK_ID]!;
+  if (idA === idB) throw new Error('two compensations with different webhook-ids are needed');
+  const dataA = (JSON.parse(a.body) as { data: { combineOutTradeNo: string; outTradeNo: string } }).data;
+  const dataPaid = (
+    JSON.parse(paid.body) as { data: { combineOutTradeNo: string; subOrders: { outTradeNo: string }[] } }
+  ).data;
+  const { BAD_SIGNATURE, STALE_TIMESTAMP, MISSING_HEADER, KEY_MISMATCH, WRONG_PURPOSE, BAD_BODY } = DownstreamRefusal;
+  const recased = (request: WireRequest, recase: (name: string) => string): WireRequest => ({
+    headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [recase(k), v])),
+    body: request.body,
+  });
+  const titleCase = (name: string) =>
+    name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+  // The suite's secret and another one, in one header, as the worker signs during a rotation.
+  const otherSecret = `whsec_${Buffer.from('another-secret-not-held-by-the-service').toString('base64')}`;
+  const rotated = signedHere(idA, a.body, otherSecret);
   return [
-    { headers: a.headers, body: a.body.replace('"reason":"', '"reason":"X') },
-    { headers: { ...a.headers, [TIMESTAMP]: String(Number(a.headers[TIMESTAMP]) - 7_200) }, body: a.body },
-    { headers: withoutSignature, body: a.body },
-    { headers: { ...a.headers, [KEY]: b.headers[KEY]! }, body: a.body },
-    { headers: lowerCased, body: b.body },
-    { headers: { [KEY]: foreignKey, [TIMESTAMP]: ts, [SIGNATURE]: `sha256=${mac}` }, body: a.body },
+    {
+      what: 'a compensation body changed',
+      request: { headers: a.headers, body: replaced(a.body, '"reason":"', '"reason":"X') },
+      expected: atBoth(refused(BAD_SIGNATURE)),
+    },
+    {
+      what: 'a confirmation body changed',
+      request: { headers: paid.headers, body: replaced(paid.body, '"mchid":"', '"mchid":"1') },
+      expected: atBoth(refused(BAD_SIGNATURE)),
+    },
+    {
+      what: "another request's webhook-id (and Idempotency-Key) on a real signature",
+      request: { headers: { ...a.headers, [WEBHOOK_ID]: idB, [IDEMPOTENCY_KEY]: idB }, body: a.body },
+      expected: atBoth(refused(BAD_SIGNATURE)),
+    },
+    {
+      what: 'replayed two hours late',
+      request: { headers: { ...a.headers, [TIMESTAMP]: String(Number(a.headers[TIMESTAMP]) - 7_200) }, body: a.body },
+      expected: atBoth(refused(STALE_TIMESTAMP)),
+    },
+    {
+      what: 'no webhook-signature',
+      request: {
+        headers: Object.fromEntries(Object.entries(a.headers).filter(([k]) => k !== SIGNATURE)),
+        body: a.body,
+      },
+      expected: atBoth(refused(MISSING_HEADER)),
+    },
+    {
+      what: 'header names upper-cased (still valid)',
+      request: recased(b, (name) => name.toUpperCase()),
+      expected: validFor('compensation', idB),
+    },
+    {
+      what: 'header names title-cased (still valid)',
+      request: recased(paid, titleCase),
+      expected: validFor('confirmation', idPaid),
+    },
+    {
+      what: 'a signature by a secret the service does not hold beside the real one (a rotation; still valid)',
+      request: {
+        headers: { ...a.headers, [SIGNATURE]: `${rotated.headers[SIGNATURE]} ${a.headers[SIGNATURE]}` },
+        body: a.body,
+      },
+      expected: validFor('compensation', idA),
+    },
+    {
+      what: 'signed only by a secret the service does not hold',
+      request: rotated,
+      expected: atBoth(refused(BAD_SIGNATURE)),
+    },
+    {
+      what: 'a compensation signed here under a webhook-id its body does not imply',
+      request: signedHere(`${idA}-other`, a.body),
+      expected: { compensation: refused(KEY_MISMATCH), confirmation: refused(WRONG_PURPOSE) },
+    },
+    {
+      what: 'a confirmation signed here under a webhook-id its body does not imply',
+      request: signedHere(`${idPaid}X`, paid.body),
+      expected: { compensation: refused(WRONG_PURPOSE), confirmation: refused(KEY_MISMATCH) },
+    },
+    {
+      what: 'Idempotency-Key other than the webhook-id on a real signature',
+      request: { headers: { ...a.headers, [IDEMPOTENCY_KEY]: idB }, body: a.body },
+      expected: { compensation: refused(KEY_MISMATCH), confirmation: refused(WRONG_PURPOSE) },
+    },
+    {
+      what: "a compensation signed here under the confirmation's webhook-id prefix",
+      request: signedHere(confirmationWebhookId(dataA), a.body),
+      expected: atBoth(refused(WRONG_PURPOSE)),
+    },
+    {
+      what: "a confirmation signed here under the compensation's webhook-id prefix",
+      request: signedHere(
+        compensationWebhookId({
+          combineOutTradeNo: dataPaid.combineOutTradeNo,
+          outTradeNo: dataPaid.subOrders[0]!.outTradeNo,
+        }),
+        paid.body,
+      ),
+      expected: atBoth(refused(WRONG_PURPOSE)),
+    },
+    {
+      what: 'a compensation without its timestamp, signed here',
+      request: signedHere(
+        idA,
+        editedBody(a.body, (body) => delete body.timestamp),
+      ),
+      expected: { compensation: refused(BAD_BODY), confirmation: refused(WRONG_PURPOSE) },
+    },
+    {
+      what: 'a compensation without data.subMchid, signed here',
+      request: signedHere(
+        idA,
+        editedBody(a.body, (body) => delete (body.data as JsonObject).subMchid),
+      ),
+      expected: { compensation: refused(BAD_BODY), confirmation: refused(WRONG_PURPOSE) },
+    },
+    {
+      what: 'a confirmation without data.subOrders[0].mchid, signed here',
+      request: signedHere(
+        idPaid,
+        editedBody(paid.body, (body) => delete ((body.data as JsonObject).subOrders as JsonObject[])[0]!.mchid),
+      ),
+      expected: { compensation: refused(WRONG_PURPOSE), confirmation: refused(BAD_BODY) },
+    },
   ];
 }
 
@@ -109,8 +287,8 @@ interface Example {
   build: [string, string[]];
   /** Time the program needs to start and announce its pay call: the timed-out order's deadline leaves this much. */
   startupMs: number;
-  /** Command line that runs the built program with `mode` and the order JSON. */
-  command: (mode: string, json: string) => [string, string[]];
+  /** Command line that runs the built program with these arguments (`mode` and the order JSON; `verify` and more). */
+  command: (...args: string[]) => [string, string[]];
 }
 
 function filesUnder(dir: string, keep: (file: string) => boolean): string[] {
@@ -139,7 +317,7 @@ const EXAMPLE_LIST: Example[] = [
     install: 'a JDK 17+ and Maven (Debian: apt-get install openjdk-17-jdk-headless maven)',
     build: ['mvn', ['-B', '-q', '-Dstyle.color=never', '-DskipTests', 'package']],
     startupMs: 8_000,
-    command: (mode, json) => ['java', ['-jar', path.join(JAVA_DIR, 'target', 'checkout-java.jar'), mode, json]],
+    command: (...args) => ['java', ['-jar', path.join(JAVA_DIR, 'target', 'checkout-java.jar'), ...args]],
   },
   {
     name: 'go',
@@ -151,7 +329,7 @@ const EXAMPLE_LIST: Example[] = [
     install: 'Go 1.26+ (https://go.dev/doc/install; go.temporal.io/sdk v1.51.0 needs it)',
     build: ['go', ['build', '-o', 'bin/checkout-go', './cmd/checkout-go']],
     startupMs: 4_000,
-    command: (mode, json) => [path.join(GO_DIR, 'bin', 'checkout-go'), [mode, json]],
+    command: (...args) => [path.join(GO_DIR, 'bin', 'checkout-go'), args],
   },
 ];
 
@@ -380,6 +558,38 @@ describeWith([JDK_AND_MAVEN, GO_1_26])(
         expect(events.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
       });
 
+      it('a start that finds the order running with other terms is refused: INPUT_CONFLICT (exit 5), no pay call', async () => {
+        const input = checkoutInput(prefix, 120_000);
+        const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
+        try {
+          const other: OrderInput = { ...input, combineAppid: 'wxd678efh567hg6999', payWindow: '3s' };
+          // A plain start compares the running run's input; Update-With-Start the terms beginPayment answers.
+          for (const mode of ['start', 'pay']) {
+            const out = await run(example, mode, other);
+            expect({ mode, code: out.code, stderr: out.stderr }).toEqual({ mode, code: 5, stderr: '' });
+            const conflicts = out.lines('INPUT_CONFLICT');
+            expect({ mode, conflicts }).toEqual({
+              mode,
+              conflicts: [expect.stringMatching(new RegExp(`^combineAppid,payWindow: .*${input.combineOutTradeNo}`))],
+            });
+            expect({
+              mode,
+              sent: ['PAY_CALL', 'MARK_PAID', 'RESULT', 'STARTED'].flatMap((tag) => out.lines(tag)),
+            }).toEqual({
+              mode,
+              sent: [],
+            });
+          }
+          // The running order keeps its own input, runs on, and was never marked paid.
+          const events = await historyOf(input.combineOutTradeNo);
+          expectPlainJsonInput(events, input);
+          expect(acceptedUpdates(events)).not.toContain('markPaid');
+          expect((await handle.describe()).status.name).toBe('RUNNING');
+        } finally {
+          await handle.terminate('checkout-examples: input conflict test done');
+        }
+      });
+
       it(
         'its own test suite passes against the real worker (integration tests included, none skipped)',
         async () => {
@@ -399,40 +609,132 @@ describeWith([JDK_AND_MAVEN, GO_1_26])(
       );
     });
 
-    it('the verification samples (TypeScript, Java, Go) accept the requests the worker sent and refuse altered ones alike', async () => {
-      // An adopted order, so that a payment confirmation is among the requests (the timeout tests sent compensations).
+    it('the verification samples (TypeScript, Java, Go) accept the requests the worker sent and refuse altered ones alike, at both endpoints', async () => {
+      // Fresh requests of both purposes: an order adopted as paid (a payment confirmation) and one reversed (a
+      // compensation per sub-order); earlier requests count too while their timestamps are fresh.
       const adopted = { ...checkoutInput('VA', 300), onPaidAtDeadline: 'ADOPT' as const };
-      await seedOrder(stack.peer, adopted, 'SUCCESS');
-      const started = await startOrder(client, adopted, { taskQueue: stack.taskQueue });
-      expect((await started.handle.result()).outcome).toBe('PAID');
-
-      const real = stack.orderService.log.filter((e) => e.signatureOk === true).map((e) => e.wire);
-      const keys = real.map((r) => r.headers[DownstreamHeaders.IDEMPOTENCY_KEY] ?? '');
-      expect(keys.some((k) => k.endsWith(':paid'))).toBe(true);
-      expect(keys.filter((k) => !k.endsWith(':paid')).length).toBeGreaterThanOrEqual(4);
-      const requests = [...real, ...alteredRequests(real)];
-      const expected = requests.map(tsVerdict);
-      expect(expected.filter((v) => v.startsWith('VERIFIED')).length).toBe(real.length + 1);
-      expect(new Set(expected.map((v) => (v.split(' ')[0] === 'REFUSED_REQUEST' ? v : 'VERIFIED')))).toEqual(
-        new Set(['VERIFIED', ...Object.values(DownstreamRefusal).map((c) => `REFUSED_REQUEST ${c}`)]),
+      const reversed = checkoutInput('VR', 300);
+      await Promise.all([seedOrder(stack.peer, adopted, 'SUCCESS'), seedOrder(stack.peer, reversed, 'PAYING')]);
+      const outcomes = await Promise.all(
+        [adopted, reversed].map(async (input) => {
+          const started = await startOrder(client, input, { taskQueue: stack.taskQueue });
+          return (await started.handle.result()).outcome;
+        }),
       );
+      expect(outcomes).toEqual(['PAID', 'REVERSED']);
+
+      const now = Date.now() / 1000;
+      const { WEBHOOK_ID, TIMESTAMP } = DownstreamHeaders;
+      const signed = stack.orderService.log.filter((e) => e.signatureOk === true);
+      const fresh = signed.filter((e) => now - Number(e.wire.headers[TIMESTAMP]) <= FRESH_SECONDS);
+      // Each request is where its webhook-id says: compensations at /compensations, confirmations at the other.
+      for (const entry of fresh) {
+        expect(`${entry.route} ${entry.webhookId}`).toMatch(/^(compensate compensation|confirm confirmation):/);
+        expect(entry.wire.headers[WEBHOOK_ID]).toBe(entry.webhookId);
+      }
+      const byId = (id: string) => fresh.find((e) => e.webhookId === id)?.wire;
+      const paid = byId(confirmationWebhookId(adopted));
+      const [a, b] = reversed.subOrders.map((s) => byId(compensationWebhookId({ ...reversed, ...s })));
+      if (!paid || !a || !b) throw new Error(`the requests of this test's orders are missing from the log`);
+      const real = fresh.map((e) => e.wire);
+      const realIds = real.map((r) => r.headers[WEBHOOK_ID]!);
+      const realCompensations = realIds.filter((id) => id.startsWith('compensation:')).length;
+      const realConfirmations = realIds.filter((id) => id.startsWith('confirmation:')).length;
+      expect(realCompensations).toBeGreaterThanOrEqual(2);
+      expect(realConfirmations).toBeGreaterThanOrEqual(1);
+      expect(realCompensations + realConfirmations).toBe(real.length);
+
+      const altered = alteredRequests(a, b, paid);
+      const requests = [...real, ...altered.map((x) => x.request)];
+      // What each endpoint must answer: a real request verified at its own endpoint and refused at the other's, an
+      // altered one as listed.
+      const expected = Object.fromEntries(
+        PURPOSES.map((purpose) => [
+          purpose,
+          [
+            ...realIds.map((id) =>
+              id.startsWith(`${purpose}:`) ? `VERIFIED ${id}` : refused(DownstreamRefusal.WRONG_PURPOSE),
+            ),
+            ...altered.map((x) => x.expected[purpose]),
+          ],
+        ]),
+      ) as Record<DownstreamPurpose, Verdict[]>;
+      // The TypeScript verifier gives exactly those verdicts (named per request, so a failure says which).
+      for (const purpose of PURPOSES) {
+        const labels = [...realIds.map((id) => `real ${id}`), ...altered.map((x) => x.what)];
+        const ts = requests.map((r) => tsVerdict(r, purpose));
+        expect({ purpose, verdicts: labels.map((l, i) => `${l} → ${ts[i]}`) }).toEqual({
+          purpose,
+          verdicts: labels.map((l, i) => `${l} → ${expected[purpose][i]}`),
+        });
+      }
+      // Verified at each endpoint: its real requests plus the altered ones still valid there (re-cased header names;
+      // at the compensation endpoint also an added signature of a secret it does not hold).
+      const verified = (purpose: DownstreamPurpose) =>
+        expected[purpose].filter((v) => v.startsWith('VERIFIED ')).length;
+      expect({ compensation: verified('compensation'), confirmation: verified('confirmation') }).toEqual({
+        compensation: realCompensations + 2,
+        confirmation: realConfirmations + 1,
+      });
+      // Every refusal a request can cause is among them (BAD_SECRET is the service's own configuration, no request's).
+      const kinds = new Set(
+        PURPOSES.flatMap((p) => expected[p]).map((v) => (v.startsWith('VERIFIED ') ? 'VERIFIED' : v)),
+      );
+      expect(kinds).toEqual(
+        new Set([
+          'VERIFIED',
+          ...Object.values(DownstreamRefusal)
+            .filter((c) => c !== DownstreamRefusal.BAD_SECRET)
+            .map(refused),
+        ]),
+      );
+
       const file = path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), `downstream-requests-${Date.now()}.json`);
       fs.writeFileSync(file, JSON.stringify(requests));
+      // The secret as configured, its base64 key part and the key's own text: none may reach the output.
+      const secretForms = [TEST_HMAC_SECRET, TEST_HMAC_SECRET.slice('whsec_'.length), TEST_HMAC_SECRET_BYTES];
+      const expectNoSecret = (example: Example, out: CommandRun) => {
+        for (const form of secretForms) {
+          expect({ example: example.name, leaked: (out.stdout + out.stderr).includes(form) }).toEqual({
+            example: example.name,
+            leaked: false,
+          });
+        }
+      };
       for (const example of EXAMPLE_LIST) {
-        const [cmd, args] = example.command('verify', file);
-        const out = await runProgram(cmd, args, { COMPENSATION_HMAC_SECRET: TEST_HMAC_SECRET });
-        expect({ example: example.name, code: out.code, stderr: out.stderr }).toEqual({
+        for (const purpose of PURPOSES) {
+          const [cmd, args] = example.command('verify', purpose, file);
+          const out = await runProgram(cmd, args, { COMPENSATION_HMAC_SECRET: TEST_HMAC_SECRET });
+          expect({ example: example.name, purpose, code: out.code, stderr: out.stderr }).toEqual({
+            example: example.name,
+            purpose,
+            code: 0,
+            stderr: '',
+          });
+          const verdicts = out.stdout
+            .split('\n')
+            .filter((l) => /^(VERIFIED|REFUSED_REQUEST) /.test(l))
+            .map((l) => (l.startsWith('VERIFIED ') ? l : l.replace(/^(REFUSED_REQUEST [A-Z_]+): .*$/, '$1')));
+          expect({ example: example.name, purpose, verdicts }).toEqual({
+            example: example.name,
+            purpose,
+            verdicts: expected[purpose],
+          });
+          expectNoSecret(example, out);
+        }
+        // A secret that is not a Standard Webhooks one (the raw key text) is a usage error: nothing is verified.
+        const [cmd, args] = example.command('verify', 'compensation', file);
+        const bad = await runProgram(cmd, args, { COMPENSATION_HMAC_SECRET: TEST_HMAC_SECRET_BYTES });
+        expect({
           example: example.name,
-          code: 0,
-          stderr: '',
+          code: bad.code,
+          verdicts: bad.stdout.match(/^(VERIFIED|REFUSED_REQUEST) /gm),
+        }).toEqual({
+          example: example.name,
+          code: 64,
+          verdicts: null,
         });
-        const verdicts = out.stdout
-          .split('\n')
-          .filter((l) => /^(VERIFIED|REFUSED_REQUEST) /.test(l))
-          .map((l) => (l.startsWith('VERIFIED') ? l : l.replace(/^(REFUSED_REQUEST \w+):.*$/, '$1')));
-        expect({ example: example.name, verdicts }).toEqual({ example: example.name, verdicts: expected });
-        // The secret never reaches the output.
-        expect(out.stdout + out.stderr).not.toContain(TEST_HMAC_SECRET);
+        expectNoSecret(example, bad);
       }
     });
   },

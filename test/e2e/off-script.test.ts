@@ -2,7 +2,8 @@
  * Lifecycle 1.1 on the real stack (dev server, the product worker built from the environment, the WeChat Pay peer
  * with real RSA both ways, the order service): the callers that step off the script and used to move money wrongly —
  * a second start of a finished order, one early `beginPayment` before an unannounced pay call, a restart after a
- * reverse, and a start that reaches a running order with other terms.
+ * reverse, a captured signed answer served to a worker that never saw it, an order service whose webhook secret is
+ * being rotated, and a start that reaches a running order with other terms.
  */
 import type { Client } from '@temporalio/client';
 import {
@@ -23,7 +24,7 @@ import { ErrorType, resolveSignal } from '../../workflows/contract';
 import { connectClient } from '../harness/env';
 import { expectConfirmedBeforeCompensation } from '../harness/confirmed';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';
-import { seedOrder, startStack, type Stack } from '../harness/stack';
+import { seedOrder, startStack, TEST_HMAC_SECRET, type Stack } from '../harness/stack';
 
 describe('end to end: callers off the script (lifecycle 1.1)', () => {
   let client: Client;
@@ -31,7 +32,8 @@ describe('end to end: callers off the script (lifecycle 1.1)', () => {
 
   beforeAll(async () => {
     client = await connectClient();
-    stack = await startStack();
+    // A 401/403 from the order service is retried this long after (production: 5 minutes).
+    stack = await startStack({ env: { COMPENSATION_AUTH_RETRY_DELAY: '2s' } });
   });
   afterAll(async () => {
     await stack.stop();
@@ -50,7 +52,7 @@ describe('end to end: callers off the script (lifecycle 1.1)', () => {
     await seedOrder(stack.peer, input, 'SUCCESS');
     const first = await start(input);
     await markPaid(client, no(input), { transactionId: '4200000001' });
-    expect(((await first.result())).outcome).toBe('PAID');
+    expect((await first.result()).outcome).toBe('PAID');
     const firstRunId = (await first.describe()).runId;
     // The raw start of docs/integration.md before 1.1 (no id-reuse policy): a new run of the same workflow id, due now.
     const second = await client.workflow.start<(input: OrderInput) => Promise<OrderResult>>(WORKFLOW_TYPE, {
@@ -123,6 +125,48 @@ describe('end to end: callers off the script (lifecycle 1.1)', () => {
     }
   }, 120_000);
 
+  it('4. a signed "no such order" captured earlier is refused by a worker that never saw it: refunded, not absent', async () => {
+    const input = orderInput({ dueInMs: 300 });
+    await seedOrder(stack.peer, input, 'SUCCESS');
+    stack.peer.faults.add({ route: 'query', kind: 'STALE_ANSWER', count: 1, orderNo: no(input) });
+    const result = await (await start(input)).result();
+    const stale = requests(input, 'query').filter((e) => e.fault === 'STALE_ANSWER');
+    expect(stale).toHaveLength(1);
+    const accepted = (result.reverse?.queries ?? []).map((q) => q.answerNonce);
+    expect(accepted).not.toContain(stale[0]!.answerNonce);
+    expect(result.outcome).toBe('REVERSED');
+    expect(result.subOrders.map((s) => s.tradeState)).toEqual(['REFUND', 'REFUND']);
+    expectConfirmedBeforeCompensation(stack, input);
+  }, 60_000);
+
+  it('5. a webhook secret being rotated: 401s are retried slowly without an operator, then compensated once', async () => {
+    const input = orderInput({ dueInMs: 300 });
+    await seedOrder(stack.peer, input, 'PAYING');
+    // The order service holds only its next secret: every request of the worker's is refused with 401.
+    const rotated = `whsec_${Buffer.from(`rotated-secret-${Date.now()}-0123456789`).toString('base64')}`;
+    stack.orderService.setSecrets([rotated]);
+    try {
+      const handle = await start(input);
+      await waitFor(
+        'two refusals of each compensation',
+        async () => {
+          const refused = downstream(input, 'compensate').filter((e) => e.status === 401);
+          return input.subOrders.every((s) => refused.filter((e) => e.outTradeNo === s.outTradeNo).length >= 2);
+        },
+        { timeoutMs: 40_000, intervalMs: 200 },
+      );
+      const during = await waitForStatus(handle, (s) => s.phase === 'COMPENSATING', 5_000);
+      expect(during.attention).toBeUndefined();
+      stack.orderService.addSecret(TEST_HMAC_SECRET);
+      const result = await handle.result();
+      expect(result.outcome).toBe('REVERSED');
+      expect(result.subOrders.map((s) => s.compensation)).toEqual(['DONE', 'DONE']);
+      expect(downstream(input, 'compensate').filter((e) => e.effective)).toHaveLength(2);
+    } finally {
+      stack.orderService.setSecrets([TEST_HMAC_SECRET]);
+    }
+  }, 90_000);
+
   it('6. a start or Update-With-Start that reaches a running order with other terms fails, naming the fields', async () => {
     const input = orderInput({ dueInMs: 60_000 });
     await seedOrder(stack.peer, input);
@@ -146,6 +190,6 @@ describe('end to end: callers off the script (lifecycle 1.1)', () => {
     expect(same.payment.order?.subOrders).toHaveLength(2);
     expect((await startOrder(client, input, { taskQueue: stack.taskQueue })).alreadyStarted).toBe(true);
     await markPaid(client, no(input));
-    expect(((await handle.result())).outcome).toBe('PAID');
+    expect((await handle.result()).outcome).toBe('PAID');
   }, 60_000);
 });

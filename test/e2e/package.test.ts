@@ -15,6 +15,12 @@ import { serverAddress } from '../harness/env';
 import { orderInput } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
 
+/** What the go-live check needs beyond the test stack's environment (its floor is a test's 1 s). */
+const LIVE_SETTINGS = {
+  WECHATPAY_MIN_PAY_WINDOW: '60s',
+  WORKER_DEPLOYMENT_NAME: 'combine-papay',
+  WORKER_BUILD_ID: 'pkg',
+};
 const ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE = 'combine-papay-timeout';
 /** A PATH with Node and the system's tools but no Go (and no repository tools). */
@@ -130,10 +136,11 @@ describe('the package, installed by a consumer', () => {
     const preflight = await runCommandOk(
       path.join(installed, '.bin', 'combine-papay-worker'),
       ['preflight', '--query', input.combineOutTradeNo],
-      { cwd: consumer, env: { ...env, ...stack.env }, timeoutMs: 60_000 },
+      // Live settings, as a rollout goes live: the pay call's 60 s floor and a Worker Deployment version.
+      { cwd: consumer, env: { ...env, ...stack.env, ...LIVE_SETTINGS }, timeoutMs: 60_000 },
     );
     expect(preflight).toContain(`PASS  signed query: ${input.combineOutTradeNo} found, signed and verified`);
-    expect(preflight.trim().split('\n').at(-1)).toBe('preflight: 5 passed, 0 warnings, 0 failed');
+    expect(preflight.trim().split('\n').at(-1)).toBe('preflight: 9 passed, 0 warnings, 0 failed');
     fs.writeFileSync(path.join(consumer, 'order.json'), JSON.stringify(input));
     fs.writeFileSync(path.join(consumer, 'checkout.js'), CHECKOUT_JS);
     const { address, namespace } = serverAddress();

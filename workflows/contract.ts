@@ -2,7 +2,7 @@
  * The contract of the order workflow, in one place for everything that talks to it (the role of the samples'
  * `shared.ts`): the workflow type and ids, its messages, the input, status and result shapes, the requests sent
  * downstream, the failure types, the search attributes and the metric names. The JSON shapes are the public contract
- * (see ../shared/design.md): camelCase, plain JSON, safe to send from any Temporal client. Deterministic code only:
+ * (docs/reference.md): camelCase, plain JSON, safe to send from any Temporal client. Deterministic code only:
  * the client, the workflow and the worker all import it.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';

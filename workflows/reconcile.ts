@@ -1,5 +1,5 @@
 /**
- * The money decision, as pure functions of a signed query answer (design.md, "Flow"): what to do before the
+ * The money decision, as pure functions of a signed query answer (docs/reference.md, the decision table): what to do before the
  * reverse, and whether an accepted reverse is confirmed. Unit-tested row by row (test/unit/reconcile.test.ts).
  */
 import {

@@ -264,18 +264,41 @@ function readOrderGauges(r: EnvReader, metricsPort: number | undefined): number 
 
 /**
  * The Worker Deployment version (`WORKER_DEPLOYMENT_NAME` with `WORKER_BUILD_ID`, both or neither): with it the
- * worker uses Worker Versioning and pins every order to the version that started it.
+ * worker uses Worker Versioning and pins every order to the version that started it. The Temporal Worker Controller
+ * injects the same two as `TEMPORAL_DEPLOYMENT_NAME` and `TEMPORAL_WORKER_BUILD_ID` (its deployment name holds a `/`):
+ * either name is read, and both set to different values is a problem.
  */
 function readDeployment(r: EnvReader): WorkerDeployment | undefined {
-  const name = r.optional('WORKER_DEPLOYMENT_NAME');
-  const buildId = r.optional('WORKER_BUILD_ID');
-  if (!name && !buildId) return undefined;
-  if (!name) r.problem('WORKER_DEPLOYMENT_NAME', 'is required with WORKER_BUILD_ID');
-  if (!buildId) r.problem('WORKER_BUILD_ID', 'is required with WORKER_DEPLOYMENT_NAME');
-  const id = /^[0-9A-Za-z._-]{1,255}$/;
-  if (name && !id.test(name)) r.problem('WORKER_DEPLOYMENT_NAME', 'must be 1-255 of 0-9 A-Z a-z . _ -');
-  if (buildId && !id.test(buildId)) r.problem('WORKER_BUILD_ID', 'must be 1-255 of 0-9 A-Z a-z . _ -');
-  return name && buildId ? { name, buildId } : undefined;
+  const name = readEither(r, 'WORKER_DEPLOYMENT_NAME', 'TEMPORAL_DEPLOYMENT_NAME');
+  const buildId = readEither(r, 'WORKER_BUILD_ID', 'TEMPORAL_WORKER_BUILD_ID');
+  if (!name.value && !buildId.value) return undefined;
+  if (!name.value) r.problem(name.variable, `is required with ${buildId.variable} (or ${name.alternative})`);
+  if (!buildId.value) r.problem(buildId.variable, `is required with ${name.variable} (or ${buildId.alternative})`);
+  if (name.value && !/^[0-9A-Za-z._/-]{1,255}$/.test(name.value)) {
+    r.problem(name.variable, 'must be 1-255 of 0-9 A-Z a-z . _ - /');
+  }
+  if (buildId.value && !/^[0-9A-Za-z._-]{1,255}$/.test(buildId.value)) {
+    r.problem(buildId.variable, 'must be 1-255 of 0-9 A-Z a-z . _ -');
+  }
+  return name.value && buildId.value ? { name: name.value, buildId: buildId.value } : undefined;
+}
+
+/**
+ * One setting under the worker's own name or the Temporal Worker Controller's: the value, the variable it came from
+ * (the worker's own when neither is set) and the other name.
+ */
+function readEither(r: EnvReader, own: string, controller: string) {
+  const mine = r.optional(own);
+  const injected = r.optional(controller);
+  if (mine && injected && mine !== injected) {
+    r.problem(
+      own,
+      `is "${mine.slice(0, 60)}" but ${controller} (set by the Temporal Worker Controller) is ` +
+        `"${injected.slice(0, 60)}": set one of them, or both to the same value`,
+    );
+  }
+  const variable = !mine && injected ? controller : own;
+  return { value: mine ?? injected, variable, alternative: variable === own ? controller : own };
 }
 
 /** The merchant side of WeChat Pay: hosts, merchant id, certificate serial and private key. */

@@ -413,6 +413,45 @@ describe('worker configuration from the environment', () => {
     expect(bad).toContain('WORKER_BUILD_ID must be 1-255 of');
   });
 
+  it("reads the Temporal Worker Controller's names for the deployment version, and refuses two that disagree", () => {
+    const controller = {
+      ...base(),
+      TEMPORAL_DEPLOYMENT_NAME: 'combine-papay-worker/payments',
+      TEMPORAL_WORKER_BUILD_ID: '1.1.0-5f7c9d8b6',
+    };
+    const injected = loadWorkerConfig(controller);
+    expect(injected.deployment).toEqual({ name: 'combine-papay-worker/payments', buildId: '1.1.0-5f7c9d8b6' });
+    expect(processOptions(injected).workerDeploymentOptions?.version).toEqual({
+      deploymentName: 'combine-papay-worker/payments',
+      buildId: '1.1.0-5f7c9d8b6',
+    });
+    // Both names with the same value, or one of each pair: the same version.
+    const same = {
+      ...controller,
+      WORKER_DEPLOYMENT_NAME: 'combine-papay-worker/payments',
+      WORKER_BUILD_ID: '1.1.0-5f7c9d8b6',
+    };
+    expect(loadWorkerConfig(same).deployment).toEqual(injected.deployment);
+    const mixed = { ...base(), WORKER_DEPLOYMENT_NAME: 'combine-papay', TEMPORAL_WORKER_BUILD_ID: '1.1.0' };
+    expect(loadWorkerConfig(mixed).deployment).toEqual({ name: 'combine-papay', buildId: '1.1.0' });
+
+    const disagree = problems({ ...controller, WORKER_DEPLOYMENT_NAME: 'combine-papay', WORKER_BUILD_ID: '1.0.0' });
+    expect(disagree).toContain(
+      'WORKER_DEPLOYMENT_NAME is "combine-papay" but TEMPORAL_DEPLOYMENT_NAME (set by the Temporal Worker Controller) ' +
+        'is "combine-papay-worker/payments": set one of them, or both to the same value',
+    );
+    expect(disagree).toContain('WORKER_BUILD_ID is "1.0.0" but TEMPORAL_WORKER_BUILD_ID');
+    expect(problems({ ...base(), TEMPORAL_WORKER_BUILD_ID: '1.1.0' })).toContain(
+      'WORKER_DEPLOYMENT_NAME is required with TEMPORAL_WORKER_BUILD_ID (or TEMPORAL_DEPLOYMENT_NAME)',
+    );
+    expect(problems({ ...base(), TEMPORAL_DEPLOYMENT_NAME: 'combine-papay' })).toContain(
+      'WORKER_BUILD_ID is required with TEMPORAL_DEPLOYMENT_NAME (or TEMPORAL_WORKER_BUILD_ID)',
+    );
+    expect(problems({ ...controller, TEMPORAL_WORKER_BUILD_ID: '1.1.0 beta' })).toContain(
+      'TEMPORAL_WORKER_BUILD_ID must be 1-255 of 0-9 A-Z a-z . _ -',
+    );
+  });
+
   it('reads the order gauges: off by default, on in one process with the metrics port, every 30 s', () => {
     expect(loadWorkerConfig(base()).orderGaugesIntervalMs).toBeUndefined();
     const on = loadWorkerConfig({ ...base(), WORKER_ORDER_GAUGES: 'on', WORKER_METRICS_PORT: '9464' });

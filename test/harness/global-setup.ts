@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { freePort, startDevServer } from '../../devstack/dev-server';
-import { SIMULATOR_PAY_WINDOW_FLOOR } from '../../simulator/keys';
+import { setCheckoutEnv } from './checkout-env';
 
 export default async function globalSetup(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-test-'));
@@ -25,8 +25,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.TEST_WORK_DIR = workDir;
   process.env.TEST_TEMPORAL_METRICS_URL = `http://127.0.0.1:${metricsPort}/metrics`;
-  // The suites' checkout (the client) knows the workers' floor the way a real checkout would: from its environment.
-  process.env.WECHATPAY_MIN_PAY_WINDOW = SIMULATOR_PAY_WINDOW_FLOOR;
+  setCheckoutEnv();
   (globalThis as Record<string, unknown>).__devServer = server;
   console.log(
     `\n[harness] Temporal dev server ${server.address}, Web UI ${server.uiUrl} (ready in ${Date.now() - started} ms)`,

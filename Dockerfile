@@ -1,5 +1,6 @@
 # The production worker image: `combine-papay-worker` from the built package, non-root, probes on 8081, metrics on
-# 9464. Keys and certificates are mounted as files (see the README's "Deploy"); nothing secret is baked in.
+# 9464; the operator CLI `combine-papay-order` on PATH. Keys and certificates are mounted as files (see the README's
+# "Deploy"); nothing secret is baked in.
 #
 #   podman build -t combine-papay-worker .        (or docker build; NODE_IMAGE picks the Node base)
 #
@@ -39,6 +40,10 @@ COPY --from=build /src/dist/workflows ./dist/workflows
 COPY --from=build /src/dist/activities ./dist/activities
 COPY --from=build /src/dist/wechatpay ./dist/wechatpay
 COPY --from=build /src/dist/worker ./dist/worker
+# The package's bins on PATH, as `npm install` links them: `combine-papay-order status <no>` (the operator's order
+# CLI, with the container's TEMPORAL_* environment) and `combine-papay-worker preflight` run in the image as they are.
+RUN ln -s /app/bin/combine-papay-order.js /usr/local/bin/combine-papay-order \
+ && ln -s /app/bin/combine-papay-worker.js /usr/local/bin/combine-papay-worker
 USER 10001:10001
 EXPOSE 8081 9464
 # The worker stops polling on SIGTERM and lets running activities finish within WORKER_SHUTDOWN_GRACE (default 20 s):

@@ -2,14 +2,15 @@
  * The package as a team takes it: `npm pack`, installed into a fresh project with `--omit=dev` and no Go on `PATH`.
  * The installed `combine-papay-worker` (the built output, the prebuilt workflow bundle) serves this run's stack, and a
  * checkout that knows only the package (JavaScript, and TypeScript checked against its declarations) runs an order
- * through to its reversal; the worker then stops cleanly on SIGTERM.
+ * through to its reversal, the installed `combine-papay-order` reads its state (and refuses a bad flag); the worker
+ * then stops cleanly on SIGTERM. A dry `npm publish --provenance` ships the same files.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from '../../devstack/dev-server';
-import { runCommandOk } from '../../devstack/run-command';
+import { runCommand, runCommandOk } from '../../devstack/run-command';
 import { HEALTH_PATHS, probeStatus } from '../../worker/health';
 import { serverAddress } from '../harness/env';
 import { orderInput } from '../harness/orders';
@@ -86,8 +87,26 @@ describe('the package, installed by a consumer', () => {
     const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
     const packedPaths = files.map((f) => f.path);
     expect(packedPaths).toEqual(
-      expect.arrayContaining(['dist/client/index.d.ts', 'dist/workflow-bundle.js', 'schema/order-input.schema.json']),
+      expect.arrayContaining([
+        'dist/client/index.d.ts',
+        'dist/client/cli.js',
+        'dist/workflow-bundle.js',
+        'schema/order-input.schema.json',
+        'bin/combine-papay-order.js',
+        'LICENSE',
+        'SECURITY.md',
+      ]),
     );
+    // The release as CI would publish it, dry (no login, offline): the same files, with its licence and provenance.
+    const dryRun = JSON.parse(
+      execFileSync('npm', ['publish', '--dry-run', '--provenance', '--ignore-scripts', '--offline', '--json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    ) as Record<string, { files: { path: string }[] }> & { files?: { path: string }[] };
+    const published = dryRun[PACKAGE]?.files ?? dryRun.files ?? [];
+    expect(published.map((f) => f.path).sort()).toEqual([...packedPaths].sort());
     expect(
       packedPaths.filter((p) =>
         /^(devstack|simulator|scripts|bench|test)\/|^dist\/(devstack|simulator|test)\//.test(p),
@@ -159,6 +178,19 @@ describe('the package, installed by a consumer', () => {
     expect(
       stack.orderService.log.filter((e) => e.combineOutTradeNo === input.combineOutTradeNo && e.effective),
     ).toHaveLength(input.subOrders.length);
+
+    // The operator's CLI from the installed bin, as the runbook has it: the order's state, and a bad flag refused.
+    const orderCli = path.join(installed, '.bin', 'combine-papay-order');
+    const operatorEnv = { ...env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace };
+    const status = await runCommandOk(orderCli, ['status', input.combineOutTradeNo], {
+      cwd: consumer,
+      env: operatorEnv,
+      timeoutMs: 60_000,
+    });
+    expect(JSON.parse(status)).toMatchObject({ combineOutTradeNo: input.combineOutTradeNo, phase: 'REVERSED' });
+    const refused = await runCommand(orderCli, ['list', '--limit', 'abc'], { cwd: consumer, env: operatorEnv });
+    expect({ code: refused.code, stdout: refused.stdout }).toEqual({ code: 64, stdout: '' });
+    expect(refused.stderr).toContain('--limit must be a whole number from 1 to 1000 (got "abc")');
 
     // TypeScript sees the package's declarations through its `exports`.
     fs.writeFileSync(path.join(consumer, 'checkout.ts'), CHECKOUT_TS);

@@ -53,7 +53,7 @@ export class OrderInputConflictError extends Error {
 
 /**
  * The order's workflow exists but ended without an outcome (FAILED, TERMINATED, TIMED_OUT, CANCELED): nobody will
- * reverse this order. Start it again with `{ restartIfEnded: true }` (`npm run order -- start --restart …`) once the
+ * reverse this order. Start it again with `{ restartIfEnded: true }` (`combine-papay-order start --restart …`) once the
  * cause is understood, or handle the order by hand.
  */
 export class OrderRunEndedError extends Error {
@@ -64,7 +64,7 @@ export class OrderRunEndedError extends Error {
   ) {
     super(
       `order ${combineOutTradeNo} has a workflow (${workflowId}) that ended ${runStatus}: it will not be reversed. ` +
-        'Start it again with restartIfEnded (npm run order -- start --restart …) or handle the order by hand.',
+        'Start it again with restartIfEnded (combine-papay-order start --restart …) or handle the order by hand.',
     );
     this.name = 'OrderRunEndedError';
   }

@@ -29,7 +29,7 @@ export class RestartInputMismatchError extends Error {
   ) {
     super(
       `order ${combineOutTradeNo}: the restart's input differs from the ended run's in ${fields.join(', ')}; ` +
-        'a restart must carry the same order. Force it (forceInput, npm run order -- start --restart --force-input …) ' +
+        'a restart must carry the same order. Force it (forceInput, combine-papay-order start --restart --force-input …) ' +
         "only once you know the ended run's input was wrong.",
     );
     this.name = 'RestartInputMismatchError';

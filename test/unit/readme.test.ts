@@ -3,7 +3,7 @@
  * its `##` sections in the order what it is → try it → integrate → go live → deploy → operate → reference; every
  * command it shows in a shell block run by a test, a script or `.ci/run` (or marked as needing real credentials or
  * production, with the reason); every relative link in it and in the pages it sends readers to resolves to a file
- * and, when it names one, a heading.
+ * and, when it names one, a heading; the figures the docs give of the test suites are the suites' own.
  *
  * Which lines are commands: in a ```bash, ```sh or ```shell block, every line that is not blank and not a comment
  * (`# …`); in a ```console block, only the lines starting with `$ ` (the rest is output). A line ending in `\`
@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { MALFORMED } from '../harness/malformed';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const README = 'README.md';
@@ -286,5 +287,13 @@ describe('relative links in the README and the pages it sends readers to', () =>
       .filter((f) => f.endsWith('.png'))
       .map((f) => `docs/${f}`);
     expect(screenshots.filter((s) => !linked.has(s))).toEqual([]);
+  });
+});
+
+describe('figures in the docs', () => {
+  it('docs/testing.md counts the malformed inputs the harness has (test/harness/malformed.ts)', () => {
+    const counts = [...read('docs/testing.md').matchAll(/\b(\d+) malformed inputs\b/g)].map((m) => Number(m[1]));
+    expect(counts.length).toBeGreaterThan(0);
+    expect(counts).toEqual(counts.map(() => MALFORMED.length));
   });
 });

@@ -12,7 +12,7 @@ import { parseQueriedOrder } from '../wechatpay/classify';
 import { ClockOffsetEstimate, clockOffsetSample } from '../wechatpay/freshness';
 import { NonceMemory } from '../wechatpay/nonces';
 import { PAY_CALL_TIMEOUT_MS, REVERSE_WINDOW_MS } from '../workflows/policies';
-import { ConfigErrors, loadWorkerConfig, type WorkerConfig } from './config';
+import { ConfigErrors, loadWorkerConfig, type WorkerConfig, type WorkerDeployment } from './config';
 import type { Env } from './env';
 
 /** How one check came out. */
@@ -144,7 +144,8 @@ async function clockCheck(baseUrl: string, now: () => number): Promise<{ check: 
 /**
  * The Temporal namespace answers with the worker's connection settings (address, TLS, API key), and keeps closed runs
  * long enough: a start of an order whose earlier run was already deleted cannot be told from a new order, so the
- * retention must cover the oldest `orderCreatedAt` the validation accepts plus the longest payment timeout.
+ * retention must cover the oldest `orderCreatedAt` the validation accepts plus the longest payment timeout. With a
+ * Worker Deployment version, whether new orders reach it ({@link currentVersionCheck}).
  */
 async function temporalChecks(config: WorkerConfig): Promise<PreflightCheck[]> {
   const name = 'Temporal';
@@ -158,12 +159,105 @@ async function temporalChecks(config: WorkerConfig): Promise<PreflightCheck[]> {
     );
     const ttl = described.config?.workflowExecutionRetentionTtl;
     const retentionMs = ttl?.seconds !== undefined && ttl.seconds !== null ? Number(ttl.seconds) * 1_000 : undefined;
-    return [{ name, status: CheckStatus.PASS, detail: `${where} answers` }, retentionCheck(namespace, retentionMs)];
+    const checks = [
+      { name, status: CheckStatus.PASS, detail: `${where} answers` },
+      retentionCheck(namespace, retentionMs),
+    ];
+    if (config.deployment) checks.push(await routingCheck(connection, namespace, config.deployment));
+    return checks;
   } catch (err) {
     return [{ name, status: CheckStatus.FAIL, detail: `${where}: ${(err as Error).message}` }];
   } finally {
     await connection?.close();
   }
+}
+
+/** gRPC's NOT_FOUND: the Worker Deployment does not exist (no worker of it has polled yet). */
+const GRPC_NOT_FOUND = 5;
+
+/** Where Temporal routes new orders of a Worker Deployment: the current version, and a ramping one with its share. */
+export interface DeploymentRouting {
+  current?: string;
+  ramping?: string;
+  rampingPercentage?: number;
+  /** The build ids of the deployment's versions. */
+  versions: string[];
+}
+
+/** Asks Temporal how `deployment` routes new orders, and judges it with {@link currentVersionCheck}. */
+async function routingCheck(
+  connection: Connection,
+  namespace: string,
+  deployment: WorkerDeployment,
+): Promise<PreflightCheck> {
+  try {
+    const described = await connection.withDeadline(Date.now() + 10_000, () =>
+      connection.workflowService.describeWorkerDeployment({ namespace, deploymentName: deployment.name }),
+    );
+    const info = described.workerDeploymentInfo;
+    const routing = info?.routingConfig;
+    return currentVersionCheck(namespace, deployment, {
+      ...(routing?.currentDeploymentVersion?.buildId ? { current: routing.currentDeploymentVersion.buildId } : {}),
+      ...(routing?.rampingDeploymentVersion?.buildId
+        ? {
+            ramping: routing.rampingDeploymentVersion.buildId,
+            rampingPercentage: routing.rampingVersionPercentage ?? 0,
+          }
+        : {}),
+      versions: (info?.versionSummaries ?? []).flatMap((v) =>
+        v.deploymentVersion?.buildId ? [v.deploymentVersion.buildId] : [],
+      ),
+    });
+  } catch (err) {
+    if ((err as { code?: number }).code === GRPC_NOT_FOUND)
+      return currentVersionCheck(namespace, deployment, undefined);
+    return {
+      name: 'current version',
+      status: CheckStatus.WARN,
+      detail: `could not describe Worker Deployment ${deployment.name}: ${(err as Error).message}`,
+    };
+  }
+}
+
+/**
+ * Whether new orders reach this build: WARN while the Worker Deployment has no version yet or none is current (the
+ * first versioned build receives no task until `set-current-version`), or while another build is current and this one
+ * does not ramp (it gets no new order; orders already pinned to it still run on it). `routing` is undefined when
+ * Temporal does not know the deployment.
+ */
+export function currentVersionCheck(
+  namespace: string,
+  deployment: WorkerDeployment,
+  routing: DeploymentRouting | undefined,
+): PreflightCheck {
+  const name = 'current version';
+  const { name: deploymentName, buildId } = deployment;
+  const makeCurrent =
+    `temporal worker deployment set-current-version --deployment-name ${deploymentName} --build-id ${buildId} ` +
+    `--namespace ${namespace} --yes`;
+  const warn = (detail: string): PreflightCheck => ({ name, status: CheckStatus.WARN, detail });
+  if (!routing) {
+    return warn(
+      `Worker Deployment ${deploymentName} does not exist yet in ${namespace} (no worker of it has polled): no order ` +
+        `starts on ${buildId} until its workers poll and you run ${makeCurrent}`,
+    );
+  }
+  const ramp = routing.ramping ? `${routing.ramping} ramping at ${routing.rampingPercentage ?? 0}%` : 'nothing ramping';
+  if (routing.current === buildId) return { name, status: CheckStatus.PASS, detail: `${buildId} is current; ${ramp}` };
+  if (routing.ramping === buildId && routing.current) {
+    return { name, status: CheckStatus.PASS, detail: `${ramp}; ${routing.current} is current` };
+  }
+  const versions = routing.versions.length ? routing.versions.join(', ') : 'none';
+  if (!routing.current) {
+    return warn(
+      `Worker Deployment ${deploymentName} has no current version (versions: ${versions}; ${ramp}): new orders ` +
+        `reach no versioned worker until you run ${makeCurrent}`,
+    );
+  }
+  return warn(
+    `${routing.current} is current (${ramp}): ${buildId} receives no new order until it ramps or you run ` +
+      `${makeCurrent} (orders pinned to it still run on it)`,
+  );
 }
 
 /** The namespace retention against the longest an earlier run of an order must stay visible (see temporalChecks). */

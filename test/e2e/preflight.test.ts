@@ -1,16 +1,23 @@
 /**
  * The go-live check (`npm run preflight`, `combine-papay-worker preflight`) against the WeChat Pay peer over real HTTP
  * with real RSA signatures and the run's dev server: every check passes with good credentials, and each kind of
- * credential mistake a payments team makes when going live fails the check that names it.
+ * credential mistake a payments team makes when going live fails the check that names it. The first version of a
+ * Worker Deployment receives nothing until `temporal worker deployment set-current-version`: the check warns while the
+ * deployment does not exist, while it has no current version and while another build is current, and passes once the
+ * documented command has made this build current.
  */
 import { execFile } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { waitFor } from '../../devstack/dev-server';
+import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { describeWith, OPENSSL } from '../harness/needs';
 import { orderNo } from '../harness/orders';
-import { serverAddress } from '../harness/env';
+import { createTestWorker, serverAddress, uniqueId } from '../harness/env';
 import { TEST_HMAC_SECRET, testIdentity } from '../harness/stack';
 import { seedOrder } from '../../simulator/admin-client';
 import { workerEnvFor } from '../../simulator/keys';
@@ -19,9 +26,54 @@ import { formatPreflight, runPreflight, type PreflightCheck } from '../../worker
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const identity = testIdentity();
+const execFileAsync = promisify(execFile);
 let peer: WechatpayPeer;
 let dir: string;
 let merchantCert: string;
+/** The Worker Deployment of the good go-live: build 1.1.0 polls it and is current. */
+const DEPLOYMENT = uniqueId('combine-papay-preflight');
+const BUILD = '1.1.0';
+const versions: { worker: Worker; connection: NativeConnection; running: Promise<void> }[] = [];
+
+/** Starts a worker of version `buildId` of `deploymentName` (the test workflows), polling until afterAll. */
+async function pollAs(deploymentName: string, buildId: string): Promise<void> {
+  const { worker, connection } = await createTestWorker({
+    taskQueue: uniqueId('preflight-versioned'),
+    workerDeploymentOptions: {
+      useWorkerVersioning: true,
+      version: { deploymentName, buildId },
+      defaultVersioningBehavior: 'PINNED',
+    },
+  });
+  versions.push({ worker, connection, running: worker.run() });
+}
+
+/** The documented step, as an operator types it: `temporal worker deployment set-current-version` (once it polls). */
+async function setCurrentVersion(deploymentName: string, buildId: string): Promise<void> {
+  const cli = await ensureTemporalCli();
+  const { address, namespace } = serverAddress();
+  const args = ['worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName];
+  await waitFor(
+    `version ${buildId} of ${deploymentName} to be made current`,
+    async () => {
+      const run = execFileAsync(cli, [
+        ...args,
+        '--build-id',
+        buildId,
+        '--yes',
+        '--address',
+        address,
+        '--namespace',
+        namespace,
+      ]);
+      return run.then(
+        () => true,
+        () => false,
+      );
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+}
 
 /** The worker environment of a good go-live: the peer's keys, the run's dev server, the merchant certificate. */
 function goodEnv(): Record<string, string> {
@@ -35,8 +87,8 @@ function goodEnv(): Record<string, string> {
     WECHATPAY_MERCHANT_CERT_PATH: merchantCert,
     // Live settings: the pay call's own 60 s floor, and a Worker Deployment version.
     WECHATPAY_MIN_PAY_WINDOW: '60s',
-    WORKER_DEPLOYMENT_NAME: 'combine-papay',
-    WORKER_BUILD_ID: '1.1.0',
+    WORKER_DEPLOYMENT_NAME: DEPLOYMENT,
+    WORKER_BUILD_ID: BUILD,
   };
 }
 
@@ -54,8 +106,15 @@ describeWith([OPENSSL])('preflight: the go-live check', () => {
       ...['req', '-new', '-x509', '-key', identity.merchantPrivateKeyPath, '-out', merchantCert, '-days', '365'],
       ...['-set_serial', `0x${identity.merchantSerial}`, '-subj', '/O=Preflight Test Merchant/CN=1900000100'],
     ]);
-  });
+    await pollAs(DEPLOYMENT, BUILD);
+    await setCurrentVersion(DEPLOYMENT, BUILD);
+  }, 120_000);
   afterAll(async () => {
+    for (const v of versions) v.worker.shutdown();
+    for (const v of versions) {
+      await v.running;
+      await v.connection.close();
+    }
     await peer?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -72,8 +131,10 @@ describeWith([OPENSSL])('preflight: the go-live check', () => {
       ['clock', 'PASS'],
       ['Temporal', 'PASS'],
       ['namespace retention', 'PASS'],
+      ['current version', 'PASS'],
       ['signed query', 'PASS'],
     ]);
+    expect(checks['current version']!.detail).toBe(`${BUILD} is current; nothing ramping`);
     expect(checks['merchant certificate']!.detail).toMatch(
       /serial [0-9A-F]+ and the private key match it; valid until/,
     );
@@ -100,7 +161,7 @@ describeWith([OPENSSL])('preflight: the go-live check', () => {
     });
     expect(stdout).toContain(`PASS  signed query: ${input.combineOutTradeNo} found, signed and verified:`);
     expect(stdout).toContain(`${input.subOrders[0]!.outTradeNo} CLOSED`);
-    expect(stdout.trim().split('\n').at(-1)).toBe('preflight: 10 passed, 0 warnings, 0 failed');
+    expect(stdout.trim().split('\n').at(-1)).toBe('preflight: 11 passed, 0 warnings, 0 failed');
     expect(code).toBe(0);
   });
 
@@ -131,7 +192,7 @@ describeWith([OPENSSL])('preflight: the go-live check', () => {
       /^HTTP 401 SIGN_ERROR: WeChat Pay refused our signature: check WECHATPAY_MCHID/,
     );
     const lines = formatPreflight(Object.values(checks));
-    expect(lines.at(-1)).toBe('preflight: 8 passed, 0 warnings, 1 failed');
+    expect(lines.at(-1)).toBe('preflight: 9 passed, 0 warnings, 1 failed');
   });
 
   it('a wrong WeChat Pay public key fails the signed query: the answer does not verify', async () => {
@@ -160,4 +221,48 @@ describeWith([OPENSSL])('preflight: the go-live check', () => {
       detail: expect.stringMatching(/^no answer \(main host\)/) as unknown,
     });
   });
+
+  it('warns until the first version of a Worker Deployment is made current, and while another build is current', async () => {
+    const fresh = uniqueId('combine-papay-first');
+    const { namespace } = serverAddress();
+    const currentVersion = async (deploymentName: string, buildId: string): Promise<PreflightCheck> =>
+      byName(await runPreflight({ ...goodEnv(), WORKER_DEPLOYMENT_NAME: deploymentName, WORKER_BUILD_ID: buildId }))[
+        'current version'
+      ]!;
+    const command = `temporal worker deployment set-current-version --deployment-name ${fresh} --build-id 1.0.0 --namespace ${namespace} --yes`;
+
+    // Before any worker of it polled (the go-live check of a new deployment): the deployment does not exist.
+    expect(await currentVersion(fresh, '1.0.0')).toEqual({
+      name: 'current version',
+      status: 'WARN',
+      detail: `Worker Deployment ${fresh} does not exist yet in ${namespace} (no worker of it has polled): no order starts on 1.0.0 until its workers poll and you run ${command}`,
+    });
+
+    // Its first build polls: a version, none current. New orders would reach no versioned worker.
+    await pollAs(fresh, '1.0.0');
+    await waitFor(
+      `${fresh} to exist`,
+      async () => !/does not exist/.test((await currentVersion(fresh, '1.0.0')).detail),
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(await currentVersion(fresh, '1.0.0')).toEqual({
+      name: 'current version',
+      status: 'WARN',
+      detail: `Worker Deployment ${fresh} has no current version (versions: 1.0.0; nothing ramping): new orders reach no versioned worker until you run ${command}`,
+    });
+
+    // The documented step: the check passes.
+    await setCurrentVersion(fresh, '1.0.0');
+    expect(await currentVersion(fresh, '1.0.0')).toMatchObject({
+      status: 'PASS',
+      detail: '1.0.0 is current; nothing ramping',
+    });
+
+    // The next build's go-live check, before its rollout: another build is current, this one gets no new order yet.
+    const next = await currentVersion(fresh, '1.1.0');
+    expect(next.status).toBe('WARN');
+    expect(next.detail).toMatch(
+      /^1\.0\.0 is current \(nothing ramping\): 1\.1\.0 receives no new order until it ramps or you run temporal worker deployment set-current-version --deployment-name \S+ --build-id 1\.1\.0 /,
+    );
+  }, 120_000);
 });

@@ -316,7 +316,8 @@ const EXAMPLE_LIST: Example[] = [
     probe: ['mvn', ['-v']],
     install: 'a JDK 17+ and Maven (Debian: apt-get install openjdk-17-jdk-headless maven)',
     build: ['mvn', ['-B', '-q', '-Dstyle.color=never', '-DskipTests', 'package']],
-    startupMs: 8_000,
+    // A JVM loading the SDK: room for a loaded machine.
+    startupMs: 15_000,
     command: (...args) => ['java', ['-jar', path.join(JAVA_DIR, 'target', 'checkout-java.jar'), ...args]],
   },
   {

@@ -211,7 +211,8 @@ describe('end to end: no money decision on an assumption (lifecycle 1.0)', () =>
   }, 60_000);
 
   it('8. a restart carries the same order: other input is refused naming the field; the same waits a full window', async () => {
-    const input = orderInput({ dueInMs: 1_500 });
+    // Due far from the start and the announcement, which must come before it (a later one is refused).
+    const input = orderInput({ dueInMs: 5_000 });
     const first = await start(input);
     await beginPayment(client, no(input), { attemptId: 'pay-1' });
     await first.terminate('test: the run ended without an outcome');

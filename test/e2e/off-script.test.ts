@@ -75,7 +75,8 @@ describe('end to end: callers off the script (lifecycle 1.1)', () => {
   }, 90_000);
 
   it('2. one early beginPayment, then an unannounced pay call: the window waits from the deadline; refunded', async () => {
-    const input = orderInput({ dueInMs: 6_000, payWindow: '3s' });
+    // The announcement's window (3 s) must close before the deadline: due far from the seed, start and announcement.
+    const input = orderInput({ dueInMs: 10_000, payWindow: '3s' });
     await seedOrder(stack.peer, input);
     const handle = await start(input);
     // Announced at page open; its window (3 s) closes before the deadline: 1.0 queried at the deadline at once.

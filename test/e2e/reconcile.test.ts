@@ -151,7 +151,8 @@ describe('end to end: reconcile with WeChat Pay before and after the reverse', (
   );
 
   it('beginPayment: nothing reaches WeChat Pay before the last pay call window closes; a late pay call is refused', async () => {
-    const input = orderInput({ dueInMs: 300, payWindow: '4s' });
+    // Due far from the start and the first announcement, which must be accepted (a later one is refused).
+    const input = orderInput({ dueInMs: 5_000, payWindow: '4s' });
     const handle = await start(input, 'PAYING');
     const begun = await beginPayment(client, input.combineOutTradeNo, { attemptId: 'pay-1' });
     const waiting = await waitForStatus(handle, (s) => s.reverse.state === 'WAITING_FOR_PAY_WINDOW');

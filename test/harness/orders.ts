@@ -31,6 +31,14 @@ export function orderInput(
   return { ...input, ...rest };
 }
 
+/**
+ * `input` with its deadline moved to `dueInMs` from now (same order, same creation time): for a deadline that must
+ * be counted from the moment the order starts, not from when its input was built.
+ */
+export function dueFromNow(input: OrderInput, dueInMs: number): OrderInput {
+  return { ...input, paymentTimeout: Date.now() + dueInMs - Date.parse(input.orderCreatedAt!) };
+}
+
 /** Polls the status query until `predicate` holds; fails with the last status after `timeoutMs`. */
 export async function waitForStatus(
   handle: WorkflowHandle,

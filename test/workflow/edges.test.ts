@@ -49,7 +49,8 @@ describe('lifecycle edges (mocked activities, real server)', () => {
   });
 
   it('one early beginPayment never shortens the wait: the window starts at the deadline, after the announcement', async () => {
-    const input = orderInput({ dueInMs: 1_500 });
+    // Due far from the start and the announcement, which must come before it (a later one is refused).
+    const input = orderInput({ dueInMs: 5_000 });
     const handle = await start(input, 'CLOSED');
     const announced = await beginPayment(client, input.combineOutTradeNo, { attemptId: 'page-open' });
     const result = await handle.result();

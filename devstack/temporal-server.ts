@@ -104,14 +104,16 @@ async function buildTemporalServer(log: (line: string) => void): Promise<void> {
         "  TEMPORAL_SQL_TOOL_PATH at existing binaries (and TEMPORAL_SCHEMA_DIR at the server's schema/ folder).",
     );
   }
-  const scratch = fs.mkdtempSync(path.join(projectRoot(), '.tools', 'server-build-'));
+  // The scratch GOBIN sits beside .tools/bin (one filesystem, so the binaries can be renamed into it); a fresh clone,
+  // or one whose CLI comes from TEMPORAL_CLI_PATH, has no .tools/ yet.
+  fs.mkdirSync(binDir(), { recursive: true });
+  const scratch = fs.mkdtempSync(path.join(path.dirname(binDir()), 'server-build-'));
   const targets = [PACKAGES.server, PACKAGES.sqlTool].map((p) => `${p}@${TEMPORAL_SERVER_VERSION}`);
   log(`Building the Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool from the Go module proxy`);
   log(`  (${go} install ${targets.join(' ')}); once per machine, several minutes; later runs reuse the binaries.`);
   const started = Date.now();
   try {
     await goInstall({ go, targets, gobin: scratch, ldflags: '-s -w', what: 'the Temporal server', log, started });
-    fs.mkdirSync(binDir(), { recursive: true });
     for (const kind of ['server', 'sqlTool'] as const) {
       const { built, name } = BINARIES[kind];
       fs.renameSync(path.join(scratch, built), path.join(binDir(), name));

@@ -2,7 +2,8 @@
  * `npm run test:image`: the worker image as an operator runs it. Builds the Node base from Debian packages (once per
  * machine), builds the repository's `Dockerfile` on it, and runs the container (non-root, keys mounted read-only as
  * files, probes and metrics on the host network) against a dev server, the WeChat Pay simulator and the order service:
- * the go-live check (`preflight`) passes in the image; the container reverses an order; then, with a second order's
+ * the go-live check (`preflight`) passes in the image; the container reverses an order, whose state the image's
+ * `combine-papay-order status` reads (a bad flag refused); then, with a second order's
  * compensation in flight, `podman stop` sends SIGTERM: the worker finishes that call within its grace and exits 0, and
  * a worker on the host finishes the order with every sub-order compensated exactly once. Ends with `image: …, 0 lost` (exit 0) or says what failed (exit 1).
  */
@@ -106,8 +107,8 @@ const received = (stack: Stack, input: OrderInput): number =>
   stack.orderService.log.filter((e) => e.combineOutTradeNo === input.combineOutTradeNo && e.route === 'compensate')
     .length;
 
-/** Order 1 is reversed by the container; the worker's log lines are JSON. */
-async function reverseInContainer(stack: Stack, container: Container): Promise<void> {
+/** Order 1 is reversed by the container; the worker's log lines are JSON. Answers order 1. */
+async function reverseInContainer(stack: Stack, container: Container): Promise<OrderInput> {
   const { input: first, handle } = await placeOrder(stack, 'A', 1_000);
   const result = await handle.result();
   if (result.outcome !== 'REVERSED') throw new Error(`order 1 ended ${result.outcome}, expected REVERSED`);
@@ -127,6 +128,37 @@ async function reverseInContainer(stack: Stack, container: Container): Promise<v
   log(
     `order 1 reversed by the container, ${first.subOrders.length} sub-orders compensated; ${lines.length} JSON log lines`,
   );
+  return first;
+}
+
+/**
+ * The runbook's commands from the image, as `kubectl exec` runs them in a worker pod: `combine-papay-order` on the
+ * image's PATH with the worker's environment reads order 1's state, and refuses a bad flag naming it (exit 64).
+ */
+async function operatorCliInImage(stack: Stack, order: OrderInput): Promise<void> {
+  const no = order.combineOutTradeNo;
+  const status = runWorkerContainer(`combine-papay-order-${Date.now().toString(36)}`, stack.env, stack.keyDir, [
+    'combine-papay-order',
+    'status',
+    no,
+  ]);
+  const code = await status.exited;
+  const out = status.output();
+  const phase = code === 0 ? (JSON.parse(out.slice(out.indexOf('{'))) as { phase?: string }).phase : undefined;
+  if (phase !== 'REVERSED') {
+    throw new Error(`combine-papay-order status in the image exited ${code}:\n${out}`);
+  }
+  const bad = runWorkerContainer(`combine-papay-order-bad-${Date.now().toString(36)}`, stack.env, stack.keyDir, [
+    'combine-papay-order',
+    'list',
+    '--limit',
+    'abc',
+  ]);
+  const badCode = await bad.exited;
+  if (badCode !== 64 || !bad.output().includes('--limit must be a whole number')) {
+    throw new Error(`combine-papay-order list --limit abc in the image exited ${badCode}:\n${bad.output()}`);
+  }
+  log(`combine-papay-order in the image: status ${no} → REVERSED; --limit abc refused (exit 64)`);
 }
 
 /** SIGTERM with order 2's compensation in flight: it finishes, the container exits 0, a host worker ends the order. */
@@ -212,10 +244,11 @@ async function main(): Promise<void> {
     const ready = async (): Promise<boolean> => (await probeStatus(stack.healthPort, HEALTH_PATHS.ready)) === 200;
     await waitFor('the container to be ready', ready, { timeoutMs: 90_000 });
     log(`container ready (/readyz 200) ${secs(Date.now() - startAt)} after podman run`);
-    await reverseInContainer(stack, container);
+    const first = await reverseInContainer(stack, container);
+    await operatorCliInImage(stack, first);
     const stopMs = await stopWithWorkInFlight(stack, container);
     console.log(
-      `image: built in ${secs(buildMs)}, ${preflight}, 2 orders reversed, stopped on SIGTERM in ${secs(stopMs)} with exit 0, 0 lost`,
+      `image: built in ${secs(buildMs)}, ${preflight}, 2 orders reversed, combine-papay-order status read, stopped on SIGTERM in ${secs(stopMs)} with exit 0, 0 lost`,
     );
   } finally {
     await run('podman', ['rm', '-f', container.name]).catch(() => undefined);

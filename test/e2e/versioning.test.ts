@@ -17,7 +17,7 @@ import zlib from 'node:zlib';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { startOrder, type OrderInput, type OrderResult } from '../../client';
+import { cancelOrder, startOrder, type OrderInput, type OrderResult } from '../../client';
 import { waitFor } from '../../devstack/dev-server';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { retrySignal } from '../../workflows/contract';
@@ -185,9 +185,9 @@ describe('Worker Versioning: the upgrade from 1.0.0 to 1.1.0, side by side', () 
       workers.push(spawnVersion(stack.env, deploymentName, buildId, bundle));
     }
     await makeCurrent(cli, deploymentName, stack.taskQueue, A);
-    // Orders waiting for their deadline on A (their workflow tasks after the switch show where they run), and one
-    // that a rejected reverse leaves waiting for a human.
-    const onA = await startOrders(client, stack, 3, 10_000);
+    // Orders waiting on A, due far beyond the switch (cancelled after it: their workflow tasks then show where they
+    // run), and one that a rejected reverse leaves waiting for a human.
+    const onA = await startOrders(client, stack, 3, 120_000);
     [stuck] = await startOrders(client, stack, 1, 300, (input) =>
       stack.peer.faults.add({ route: 'reverse', kind: 'PARAM_ERROR', count: 1, orderNo: input.combineOutTradeNo }),
     );
@@ -212,6 +212,7 @@ describe('Worker Versioning: the upgrade from 1.0.0 to 1.1.0, side by side', () 
     expect(routingOf(described)).toEqual({ current: A, ramping: B, percentage: 10 });
     await makeCurrent(cli, deploymentName, stack.taskQueue, B);
     const switchedAt = Date.now();
+    for (const { input } of onA) await cancelOrder(client, input.combineOutTradeNo, 'customer left after the switch');
     const onB = await startOrders(client, stack, 2, 1_000);
 
     const orders = [...onA, ...onB];

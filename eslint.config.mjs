@@ -1,9 +1,75 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
-import { builtinModules } from 'node:module';
+import buildIfStale from './scripts/build-if-stale.js';
 
-const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+/** The folders of docs/development.md's layout table, top to bottom: arrows only run down it. */
+const FOLDERS = [
+  'workflows',
+  'wechatpay',
+  'activities',
+  'client',
+  'worker',
+  'bin',
+  'schema',
+  'simulator',
+  'devstack',
+  'scripts',
+  'bench',
+  'ops',
+  'examples',
+  'test',
+  'docs',
+];
+const PRODUCT = ['workflows', 'wechatpay', 'activities', 'client', 'worker'];
+const ABOVE_TOOLS = [...PRODUCT, 'bin', 'schema', 'simulator'];
+/**
+ * What each folder may import besides itself (the table's last column); every other project folder is refused.
+ * Two arrows need more than a folder: `wechatpay/` may import `workflows/contract` only (its own zone below), and
+ * `workflows/` may import `activities/` as types only (no-restricted-imports in the workflow block: this rule cannot
+ * tell a type import). `test/` may import everything.
+ */
+const MAY_IMPORT = {
+  workflows: [],
+  wechatpay: [],
+  activities: ['workflows', 'wechatpay'],
+  client: ['workflows'],
+  worker: ['workflows', 'wechatpay', 'activities', 'client'],
+  bin: [], // the built output (dist/) only
+  schema: [],
+  simulator: PRODUCT,
+  devstack: ABOVE_TOOLS,
+  scripts: [...ABOVE_TOOLS, 'devstack'],
+  bench: [...ABOVE_TOOLS, 'devstack', 'scripts'],
+  ops: [],
+  examples: [],
+  docs: [],
+};
+const EXEMPT = { workflows: ['activities'], wechatpay: ['workflows'] };
+/** How a refusal names what the folder may import, where the list alone would mislead. */
+const ALLOWED_TEXT = {
+  workflows: 'only itself (activities/ as types)',
+  wechatpay: 'workflows/contract only',
+  bin: 'the built output (dist/) only',
+};
+const allowedText = (folder) =>
+  ALLOWED_TEXT[folder] ?? (MAY_IMPORT[folder].map((f) => `${f}/`).join(', ') || 'no other folder');
+
+const layerZones = [
+  ...Object.entries(MAY_IMPORT).map(([folder, allowed]) => ({
+    target: `./${folder}`,
+    from: FOLDERS.filter((f) => f !== folder && !allowed.includes(f) && !EXEMPT[folder]?.includes(f)).map(
+      (f) => `./${f}`,
+    ),
+    message: `${folder}/ may import ${allowedText(folder)} (docs/development.md, Layout).`,
+  })),
+  {
+    target: './wechatpay',
+    from: './workflows',
+    except: ['./contract.ts'],
+    message: `wechatpay/ may import ${allowedText('wechatpay')} (docs/development.md, Layout).`,
+  },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'test-results/', 'coverage/', 'bench/results/'] },
@@ -31,63 +97,44 @@ export default tseslint.config(
     },
   },
   {
-    // The product and the simulator stand below the dev stack, the entry points and the benchmarks: no arrow runs back up.
-    files: ['{workflows,activities,wechatpay,worker,client,simulator}/**/*.ts'],
-    ignores: ['workflows/**/*.ts'],
+    // The layers (docs/development.md, Layout): every arrow the table does not allow, in TypeScript and JavaScript.
+    files: ['**/*.{ts,js,mjs}'],
+    plugins: { import: importPlugin },
+    settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/devstack', '**/devstack/*', '**/scripts', '**/scripts/*', '**/bench', '**/bench/*'],
-              message:
-                'The product and the simulator must not import the dev stack, the entry points or the benchmarks.',
-            },
-          ],
-        },
-      ],
+      'import/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones }],
     },
   },
   {
-    // Workflow code is replayed: it must be deterministic and may not touch Node APIs or the network.
+    // Every function can be read in one sitting: at most 80 lines from its first line to its last, blank lines and
+    // comments included (a method from its name, an arrow from its parameters), in the folders the build compiles.
+    files: buildIfStale.SOURCE_DIRS.map((dir) => `${dir}/**/*.{ts,js}`),
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }],
+    },
+  },
+  {
+    // Workflow code is replayed: it must be deterministic and may not touch Node APIs or the network. Packages: only
+    // @temporalio/workflow and @temporalio/common (Node built-ins, axios, the client and the worker SDKs are refused);
+    // project folders: the layer zones above (bench/ceiling-workflow.ts imports no project code).
     files: ['workflows/**/*.ts', 'bench/ceiling-workflow.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [
-            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
-            { name: 'axios', message: 'Workflow code must not do I/O: call an activity.' },
-            { name: 'wechatpay-axios-plugin', message: 'Workflow code must not do I/O: call an activity.' },
             { name: '@temporalio/activity', message: 'Activities are imported as types only.', allowTypeImports: true },
-            { name: '@temporalio/worker', message: 'Not available in the workflow sandbox.' },
-            { name: '@temporalio/client', message: 'Not available in the workflow sandbox.' },
           ],
           patterns: [
+            {
+              regex: '^(?![.]|@temporalio/(workflow|common|activity)$)',
+              message:
+                'Workflow code runs in the replay sandbox: it imports only @temporalio/workflow and @temporalio/common (no Node built-ins, no I/O: call an activity).',
+            },
             {
               group: ['../activities', '../activities/*'],
               message: 'Import activities with `import type` only.',
               allowTypeImports: true,
-            },
-            {
-              group: [
-                '../worker',
-                '../worker/*',
-                '../client',
-                '../client/*',
-                '../wechatpay',
-                '../wechatpay/*',
-                '../simulator',
-                '../simulator/*',
-                '../devstack',
-                '../devstack/*',
-                '../scripts',
-                '../scripts/*',
-                '../bench',
-                '../bench/*',
-              ],
-              message: 'Workflow code may only import workflow code.',
             },
           ],
         },

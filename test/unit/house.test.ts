@@ -1,60 +1,102 @@
 /**
- * House rules a newcomer can rely on, checked on every run: no function over 80 lines outside the tests, so every
- * function can be read in one sitting (files are grouped by seam, not cut to a length). Parsed with the TypeScript
- * compiler, so a function is what the language says it is (declarations, methods, arrows, closures).
+ * House rules a newcomer can rely on live in the linter, where an editor shows them (eslint.config.mjs): no function
+ * over 80 lines in the folders the build compiles (`max-lines-per-function`, blank lines and comments counted), and
+ * the layers of docs/development.md's table (`import/no-restricted-paths`: every arrow the table does not allow).
+ * `npm run lint` enforces them; this suite checks what the linter cannot see about itself: that the cap covers every
+ * folder the build compiles, that its layer zones are the documented table's folders, and that both rules can fail.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
 import { SOURCE_DIRS } from '../../scripts/build-if-stale';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const MAX_FUNCTION_LINES = 80;
 
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
-    const rel = path.join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(rel);
-    return /\.(ts|js)$/.test(e.name) && !e.name.endsWith('.d.ts') ? [rel] : [];
-  });
+/** A file to lint (it need not exist: JavaScript is linted without type information). */
+interface Probe {
+  filePath: string;
+  text: string;
 }
 
-/** Every function of `text` longer than `max` lines, as `name (lines)`. */
-export function longFunctions(file: string, text: string, max: number): string[] {
-  const src = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
-  const lineOf = (pos: number): number => src.getLineAndCharacterOfPosition(pos).line;
-  const found: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
-      const lines = lineOf(node.end) - lineOf(node.getStart(src)) + 1;
-      const name = node.name && ts.isIdentifier(node.name) ? node.name.text : '(anonymous)';
-      if (lines > max) found.push(`${file}:${lineOf(node.getStart(src)) + 1} ${name} (${lines} lines)`);
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(src);
-  return found;
+interface LintAnswer {
+  /** `max-lines-per-function` as configured for a file in each source folder, by folder. */
+  caps: Record<string, unknown>;
+  /** The targets of the layer zones. */
+  targets: string[];
+  /** Per probe: the rule and line of each problem. */
+  problems: [string | null, number][][];
 }
 
-describe('house rules', () => {
-  const files = SOURCE_DIRS.flatMap(sourceFiles);
+/** Asks ESLint in a child process (its flat config is an ES module, which jest's module system does not load). */
+function askEslint(probes: Probe[]): LintAnswer {
+  const script = `
+    const { ESLint } = require('eslint');
+    (async () => {
+      const { dirs, probes } = JSON.parse(process.argv[1]);
+      const eslint = new ESLint({ cwd: process.cwd() });
+      const caps = {};
+      for (const dir of dirs) {
+        caps[dir] = (await eslint.calculateConfigForFile(dir + '/probe.ts')).rules['max-lines-per-function'];
+      }
+      const zones = (await eslint.calculateConfigForFile('client/probe.js')).rules['import/no-restricted-paths'][1].zones;
+      const problems = [];
+      for (const p of probes) {
+        const [result] = await eslint.lintText(p.text, { filePath: p.filePath });
+        problems.push(result.messages.map((m) => [m.ruleId, m.line]));
+      }
+      process.stdout.write(JSON.stringify({ caps, targets: zones.map((z) => z.target), problems }));
+    })().catch((err) => { console.error(err); process.exit(1); });`;
+  const out = execFileSync(process.execPath, ['-e', script, JSON.stringify({ dirs: SOURCE_DIRS, probes })], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as LintAnswer;
+}
 
-  it('finds the source files', () => {
-    expect(files.length).toBeGreaterThan(80);
-    expect(files).toEqual(expect.arrayContaining([path.join('workflows', 'order.ts')]));
+/** A function of exactly `lines` lines (JavaScript). */
+function functionOf(name: string, lines: number): string {
+  const body = Array.from({ length: lines - 2 }, (_, i) => `  const v${i} = ${i};`).join('\n');
+  return `function ${name}() {\n${body}\n}\n`;
+}
+
+/** The folders of the Layout table in docs/development.md, in order. */
+function documentedFolders(): string[] {
+  const text = fs.readFileSync(path.join(ROOT, 'docs', 'development.md'), 'utf8');
+  const layout = text.slice(text.indexOf('## Layout'), text.indexOf('\n## ', text.indexOf('## Layout') + 1));
+  return [...layout.matchAll(/^\| `([\w-]+)\/` +\|/gm)].map((m) => m[1]!);
+}
+
+describe('house rules in the linter', () => {
+  const answer = askEslint([
+    { filePath: 'scripts/probe.js', text: `${functionOf('long', 81)}${functionOf('fits', 80)}` },
+    {
+      filePath: 'client/probe.js',
+      text: "require('../activities');\nrequire('../worker/config');\nrequire('../workflows/contract');\n",
+    },
+    { filePath: 'wechatpay/probe.js', text: "require('../workflows/order');\nrequire('../workflows/contract');\n" },
+  ]);
+
+  it('caps functions at 80 lines, blank lines and comments counted, in every folder the build compiles', () => {
+    expect(SOURCE_DIRS.length).toBeGreaterThan(5);
+    const cap = [2, { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }];
+    expect(answer.caps).toEqual(Object.fromEntries(SOURCE_DIRS.map((dir) => [dir, cap])));
   });
 
-  it(`has no function over ${MAX_FUNCTION_LINES} lines`, () => {
-    const long = files.flatMap((f) =>
-      longFunctions(f, fs.readFileSync(path.join(ROOT, f), 'utf8'), MAX_FUNCTION_LINES),
-    );
-    expect(long).toEqual([]);
+  it('refuses a function of 81 lines and lets one of 80 pass (the cap can fail)', () => {
+    expect(answer.problems[0]).toEqual([['max-lines-per-function', 1]]);
   });
 
-  it('catches a long function (the check can fail)', () => {
-    const body = Array.from({ length: 81 }, (_, i) => `  const v${i} = ${i};`).join('\n');
-    expect(longFunctions('x.ts', `function big() {\n${body}\n}\nconst ok = () => 1;\n`, 80)).toEqual([
-      'x.ts:1 big (83 lines)',
+  it('has a layer zone for every folder of the documented table (test/ may import everything), and no other', () => {
+    const folders = documentedFolders();
+    expect(folders).toEqual(expect.arrayContaining(['workflows', 'client', 'worker', 'devstack', 'test']));
+    expect([...new Set(answer.targets)]).toEqual(folders.filter((f) => f !== 'test').map((f) => `./${f}`));
+  });
+
+  it('refuses client → activities and client → worker, and wechatpay → workflows beyond the contract', () => {
+    expect(answer.problems[1]).toEqual([
+      ['import/no-restricted-paths', 1],
+      ['import/no-restricted-paths', 2],
     ]);
+    expect(answer.problems[2]).toEqual([['import/no-restricted-paths', 1]]);
   });
 });

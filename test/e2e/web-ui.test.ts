@@ -1,7 +1,8 @@
 /**
  * The operator's view: Debian's chromium, driven by playwright-core, opens the dev server's Web UI, finds orders by
  * search attribute and checks that their phase, search attributes and summaries are visible. Screenshots go to
- * test-results/.
+ * test-results/web-ui/; with `UPDATE_SCREENSHOTS=1` the three the README and docs/operations.md show are written to
+ * docs/ as well (`UPDATE_SCREENSHOTS=1 npx jest test/e2e/web-ui.test.ts`; then date their captions).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,14 @@ import { seedOrder, startStack, type Stack } from '../harness/stack';
 import { describeWith, CHROMIUM } from '../harness/needs';
 
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'web-ui');
+const DOCS = path.resolve(__dirname, '..', '..', 'docs');
+
+/** The docs' images, each the page as the suite saw it (the viewport, 1600×1200) at the step named in the doc. */
+const DOC_SHOTS = {
+  needsAttention: 'web-ui-needs-attention.png',
+  reversed: 'web-ui-reversed.png',
+  resolveDialog: 'web-ui-resolve-dialog.png',
+} as const;
 
 describeWith([CHROMIUM])('Temporal Web UI (browser)', () => {
   let client: Client;
@@ -36,6 +45,12 @@ describeWith([CHROMIUM])('Temporal Web UI (browser)', () => {
     await stack?.stop();
     await client?.connection.close();
   });
+
+  /** A screenshot to test-results/web-ui/ and, with `UPDATE_SCREENSHOTS=1` and a `doc` name, the viewport to docs/. */
+  async function shot(name: string, opts: { fullPage?: boolean; doc?: string } = {}): Promise<void> {
+    await page.screenshot({ path: path.join(SHOTS, name), fullPage: opts.fullPage });
+    if (opts.doc && process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: path.join(DOCS, opts.doc) });
+  }
 
   /** The page's text including its frames (the UI renders summaries and details as markdown in iframes). */
   async function allText(): Promise<string> {
@@ -61,7 +76,7 @@ describeWith([CHROMIUM])('Temporal Web UI (browser)', () => {
   }
 
   /** Sends a signal through the Web UI's "Send a Signal" dialog, with optional JSON input. */
-  async function signalFromUi(name: string, jsonInput?: string, screenshot?: string): Promise<void> {
+  async function signalFromUi(name: string, jsonInput?: string, screenshot?: string, doc?: string): Promise<void> {
     await page.getByRole('button', { name: 'More Actions' }).click();
     await page.locator('[data-testid=signal-button]:visible').first().click();
     await page.locator('[data-testid=signal-select-button]:visible').click();
@@ -70,7 +85,7 @@ describeWith([CHROMIUM])('Temporal Web UI (browser)', () => {
       await page.locator('.cm-content[contenteditable=true]:visible').first().click();
       await page.keyboard.type(jsonInput);
     }
-    if (screenshot) await page.screenshot({ path: path.join(SHOTS, screenshot) });
+    if (screenshot) await shot(screenshot, { doc });
     await page.locator('[data-testid=confirm-modal-button]:visible').click();
   }
 
@@ -99,7 +114,7 @@ describeWith([CHROMIUM])('Temporal Web UI (browser)', () => {
     expect(text).toContain(`reverse ${input.combineOutTradeNo}`);
     expect(text).toContain(`confirming query ${input.combineOutTradeNo}`);
     expect(text).toContain(`compensate sub-order ${input.subOrders[0]!.outTradeNo}`);
-    await page.screenshot({ path: path.join(SHOTS, 'reversed-order.png'), fullPage: true });
+    await shot('reversed-order.png', { fullPage: true, doc: DOC_SHOTS.reversed });
   });
 
   it('finds an order waiting for a human with PaymentPhase="NEEDS_ATTENTION" and shows why', async () => {
@@ -124,7 +139,7 @@ describeWith([CHROMIUM])('Temporal Web UI (browser)', () => {
     const metadata = await waitForText(/Waiting for an operator because/);
     expect(metadata).toContain(`Combined order ${input.combineOutTradeNo}`);
     expect(metadata).toMatch(/REVERSE_REJECTED/);
-    await page.screenshot({ path: path.join(SHOTS, 'needs-attention-metadata.png'), fullPage: true });
+    await shot('needs-attention-metadata.png', { fullPage: true, doc: DOC_SHOTS.needsAttention });
 
     // The search attributes an operator filters on.
     await page.getByText('Search Attributes', { exact: true }).first().click();
@@ -149,7 +164,12 @@ describeWith([CHROMIUM])('Temporal Web UI (browser)', () => {
     const { handle } = await startOrder(client, input, { taskQueue: stack.taskQueue });
     await waitForPhase(handle, 'NEEDS_ATTENTION');
     await openWorkflow(workflowIdFor(input.combineOutTradeNo));
-    await signalFromUi('resolve', '"closed by hand in the merchant portal, ticket OPS-1"', 'resolve-signal-dialog.png');
+    await signalFromUi(
+      'resolve',
+      '"closed by hand in the merchant portal, ticket OPS-1"',
+      'resolve-signal-dialog.png',
+      DOC_SHOTS.resolveDialog,
+    );
     const result = await handle.result();
     expect(result.outcome).toBe('RESOLVED_MANUALLY');
     expect(result.resolution?.note).toBe('closed by hand in the merchant portal, ticket OPS-1');

@@ -1,31 +1,17 @@
 /**
  * The order input's JSON Schema (`schema/order-input.schema.json`, shipped in the package) is the one built from the
  * validator's rules, and agrees with the validator: valid inputs pass both; every input broken in its shape fails
- * both; no input the validator accepts fails the schema. `UPDATE_SCHEMA=1` rewrites the file and the templates' copies.
+ * both; no input the validator accepts fails the schema. `npm run schema` rewrites the file and the examples' copies.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { sampleOrderInput } from '../../devstack/order-input';
+import { SCHEMA_FILES, schemaText, staleSchemaFiles } from '../../devstack/schema-files';
 import { ORDER_INPUT_SCHEMA } from '../../workflows/input-schema';
 import { validateOrderInput } from '../../workflows/validation';
 
-const FILE = path.resolve(__dirname, '..', '..', 'schema', 'order-input.schema.json');
-/** The templates validate inputs before starting an order with their own copy (they are copied out of this repo). */
-const TEMPLATE_COPIES = [
-  path.resolve(
-    __dirname,
-    '..',
-    '..',
-    'examples',
-    'checkout-java',
-    'src',
-    'main',
-    'resources',
-    'order-input.schema.json',
-  ),
-  path.resolve(__dirname, '..', '..', 'examples', 'checkout-go', 'order-input.schema.json'),
-];
 const NOW = Date.parse('2026-12-03T00:00:00Z');
 const valid = (): Record<string, unknown> => ({
   ...sampleOrderInput('P20261203001', { paymentTimeout: '30m', subOrders: 2 }),
@@ -67,11 +53,26 @@ describe('the order input JSON Schema', () => {
   const validatorAccepts = (input: unknown): boolean => validateOrderInput(input, NOW).ok;
 
   it('is the committed schema file (the one the package ships) and the copies the Java and Go templates carry', () => {
-    const generated = `${JSON.stringify(ORDER_INPUT_SCHEMA, null, 2)}\n`;
-    for (const file of [FILE, ...TEMPLATE_COPIES]) {
-      if (process.env.UPDATE_SCHEMA === '1') fs.writeFileSync(file, generated);
-      expect({ file, text: fs.readFileSync(file, 'utf8') }).toEqual({ file, text: generated });
+    const generated = schemaText();
+    expect(generated).toBe(`${JSON.stringify(ORDER_INPUT_SCHEMA, null, 2)}\n`);
+    for (const file of SCHEMA_FILES) {
+      const text = fs.readFileSync(path.resolve(__dirname, '..', '..', file), 'utf8');
+      expect({ file, text }).toEqual({ file, text: generated }); // stale: `npm run schema`
     }
+  });
+
+  it('names the stale and missing files, which `npm run schema -- --check` refuses', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'schema-'));
+    const [first, second, third] = SCHEMA_FILES;
+    for (const [file, text] of [
+      [first, schemaText()],
+      [second, `${schemaText()} `],
+    ] as const) {
+      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      fs.writeFileSync(path.join(root, file), text);
+    }
+    expect(staleSchemaFiles(root)).toEqual([second, third]);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('accepts valid inputs, like the validator', () => {

@@ -14,6 +14,8 @@ module.exports = {
   testTimeout: 120000,
   maxWorkers: 1,
   testSequencer: '<rootDir>/test/harness/sequencer.js',
+  // Prints after the summary why a suite skipped and how to install what it needs (test/harness/needs.ts).
+  reporters: ['default', '<rootDir>/test/harness/skips-reporter.js'],
   projects: [
     {
       ...common,

@@ -1,10 +1,12 @@
 /**
  * Suites that need a tool besides Node (chromium, a JDK with Maven, Go 1.26+, Prometheus, openssl): on a machine without it the
  * suite is skipped with one loud line naming the install command, so `npm test` still passes on a fresh machine and
- * says what it did not run. `.ci/run` sets `REQUIRE_ALL_SUITES=1`, which turns every such skip into a failure.
+ * says what it did not run (the lines are repeated after jest's summary by test/harness/skips-reporter.js, since jest
+ * drops the console output of a suite whose tests all skipped). `.ci/run` sets `REQUIRE_ALL_SUITES=1`, which turns every such skip into a failure.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 
 /** A tool a suite needs: how to find it and how to install it. */
 export interface Need {
@@ -42,6 +44,10 @@ export function describeWith(needs: Need[]): jest.Describe {
     const line = `SKIPPED: this suite needs ${need.name}, which this machine lacks; install it with: ${need.install}`;
     if (process.env.REQUIRE_ALL_SUITES === '1') throw new Error(`${line} (REQUIRE_ALL_SUITES=1)`);
     console.warn(`\n${'!'.repeat(100)}\n${line}\n${'!'.repeat(100)}`);
+    // jest drops the console output of a file whose tests all skipped: test/harness/skips-reporter.js prints this
+    // file's lines after the summary.
+    const file = process.env.SKIPPED_SUITES_FILE;
+    if (file) fs.appendFileSync(file, `${line} (${path.relative(process.cwd(), expect.getState().testPath ?? '')})\n`);
   }
   return describe.skip;
 }

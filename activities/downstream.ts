@@ -89,7 +89,7 @@ export function webhookBody(type: string, timestampMs: number, data: Record<stri
 }
 
 /** Where and how a downstream POST goes. Its signer holds the secrets: never log it. */
-export interface DownstreamTarget {
+interface DownstreamTarget {
   url: string;
   /** Absent only when `COMPENSATION_UNSIGNED=allow`. */
   signer?: WebhookSigner;
@@ -100,7 +100,7 @@ export interface DownstreamTarget {
 }
 
 /** One POST. */
-export interface DownstreamPost {
+interface DownstreamPost {
   /** For messages: "the compensation", "the payment confirmation". */
   what: string;
   /** For messages: who answers, e.g. "the order service". */
@@ -120,7 +120,7 @@ export interface DownstreamPost {
 }
 
 /** A delivered POST: 2xx, or 409 (the downstream already had it). */
-export interface DownstreamDelivery {
+interface DownstreamDelivery {
   httpStatus: number;
   duplicate: boolean;
   attempt: number;
@@ -133,7 +133,7 @@ export type DownstreamPoster = (target: DownstreamTarget, post: DownstreamPost) 
 type AnswerClass = 'done' | DownstreamFailureKind;
 
 /** 2xx or 409 → done; 401/403 → unauthorized; 5xx, 408, 429 → transient; any other → rejected. */
-export function classifyDownstreamStatus(status: number): AnswerClass {
+function classifyDownstreamStatus(status: number): AnswerClass {
   if ((status >= 200 && status < 300) || status === 409) return 'done';
   if (status === 401 || status === 403) return 'unauthorized';
   if (status >= 500 || status === 408 || status === 429) return 'transient';

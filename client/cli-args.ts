@@ -49,7 +49,7 @@ export type OrderCommand =
   | { command: 'resolve'; combineOutTradeNo: string; note: string };
 
 /** A command's name. */
-export type CommandName = Exclude<OrderCommand['command'], 'help'>;
+type CommandName = Exclude<OrderCommand['command'], 'help'>;
 
 /** What a command accepts: its options (by long name) and its arguments, required ones first. */
 interface CommandSpec {

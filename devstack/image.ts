@@ -12,11 +12,11 @@ import { projectRoot } from './data-dir';
 import { runCommandOk } from './run-command';
 
 /** The Node base image the test builds (the Dockerfile's `NODE_IMAGE` argument). */
-export const NODE_BASE_IMAGE = 'localhost/combine-papay-node-base:24';
+const NODE_BASE_IMAGE = 'localhost/combine-papay-node-base:24';
 /** The worker image the test builds. */
-export const WORKER_IMAGE = 'localhost/combine-papay-worker:test';
+const WORKER_IMAGE = 'localhost/combine-papay-worker:test';
 /** `podman` options every build and run here needs. */
-export const PODMAN_RUN_OPTIONS = [
+const PODMAN_RUN_OPTIONS = [
   '--runtime',
   'runc',
   '--ulimit',

@@ -27,7 +27,7 @@ export interface TemplateTestRun {
 }
 
 /** The folder of a template. */
-export function templateDir(name: TemplateName): string {
+function templateDir(name: TemplateName): string {
   return path.join(projectRoot(), 'examples', name === 'java' ? 'checkout-java' : 'checkout-go');
 }
 

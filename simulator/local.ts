@@ -14,7 +14,7 @@ import { startWechatpayPeer } from './wechatpay/peer';
  * payment confirmations, generated on first start into `file` (mode 0600) and kept, so a worker started from an
  * earlier `worker.env` still matches the stub. Never a production secret.
  */
-export function loadOrCreateWebhookSecret(file: string): string {
+function loadOrCreateWebhookSecret(file: string): string {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, `whsec_${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });

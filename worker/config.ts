@@ -84,7 +84,7 @@ export interface WorkerConfig {
 }
 
 /** How downstream requests are signed and sent. Holds the webhook secrets: never log it. */
-export interface DownstreamConfig {
+interface DownstreamConfig {
   /** The decoded Standard Webhooks secrets, one signature each (first the one listed first); absent when unsigned. */
   webhookSecrets?: KeyObject[];
   /** Whole-call deadline (`COMPENSATION_TIMEOUT_MS`). */
@@ -444,7 +444,7 @@ function readDownstream(r: EnvReader): DownstreamConfig {
 }
 
 /** Fewest bytes a Standard Webhooks secret must decode to (128 bits). */
-export const MIN_WEBHOOK_SECRET_BYTES = 16;
+const MIN_WEBHOOK_SECRET_BYTES = 16;
 
 /**
  * One Standard Webhooks secret, `whsec_<base64>` (padded base64 of at least {@link MIN_WEBHOOK_SECRET_BYTES} bytes,

@@ -21,7 +21,7 @@ import { MetricName } from '../workflows/contract';
  * Verified WeChat Pay answers refused as signed before their request was sent, by call (`STALE_ANSWER`; named here
  * rather than in the contract's `MetricName` so that workflow code does not change for it).
  */
-export const STALE_ANSWERS_METRIC = 'combine_papay_stale_answers';
+const STALE_ANSWERS_METRIC = 'combine_papay_stale_answers';
 
 /** Metrics recorded on the given meter (usually `Runtime.instance().metricMeter`). */
 export function meterMetrics(meter: MetricMeter): Metrics {

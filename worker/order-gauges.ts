@@ -13,19 +13,19 @@ import { MetricName, OrderPhase, PaymentDeadlineKey, WORKFLOW_TYPE } from '../wo
 import type { WorkerConfig } from './config';
 
 /** The phases of a running order. */
-export const RUNNING_PHASES = [
+const RUNNING_PHASES = [
   OrderPhase.AWAITING_PAYMENT,
   OrderPhase.REVERSING,
   OrderPhase.COMPENSATING,
   OrderPhase.NEEDS_ATTENTION,
 ] as const;
 /** The phases whose oldest order's lateness is measured (past the deadline is their normal state; long past is not). */
-export const LATE_PHASES = [OrderPhase.REVERSING, OrderPhase.COMPENSATING, OrderPhase.NEEDS_ATTENTION] as const;
+const LATE_PHASES = [OrderPhase.REVERSING, OrderPhase.COMPENSATING, OrderPhase.NEEDS_ATTENTION] as const;
 /** Most orders of one phase read to find the oldest (a backlog beyond it reports the oldest of those read). */
 const MAX_LISTED = 5_000;
 
 /** The visibility query of the running orders in `phase` on `taskQueue` (one deployment's orders). */
-export function phaseQuery(phase: OrderPhase, taskQueue: string): string {
+function phaseQuery(phase: OrderPhase, taskQueue: string): string {
   return `WorkflowType = '${WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND PaymentPhase = '${phase}'`;
 }
 

@@ -16,9 +16,9 @@ import { ConfigErrors, loadWorkerConfig, type WorkerConfig, type WorkerDeploymen
 import type { Env } from './env';
 
 /** How one check came out. */
-export const CheckStatus = { PASS: 'PASS', WARN: 'WARN', FAIL: 'FAIL', SKIP: 'SKIP' } as const;
+const CheckStatus = { PASS: 'PASS', WARN: 'WARN', FAIL: 'FAIL', SKIP: 'SKIP' } as const;
 /** One of {@link CheckStatus}. */
-export type CheckStatus = (typeof CheckStatus)[keyof typeof CheckStatus];
+type CheckStatus = (typeof CheckStatus)[keyof typeof CheckStatus];
 
 /** One line of the report. */
 export interface PreflightCheck {
@@ -176,7 +176,7 @@ async function temporalChecks(config: WorkerConfig): Promise<PreflightCheck[]> {
 const GRPC_NOT_FOUND = 5;
 
 /** Where Temporal routes new orders of a Worker Deployment: the current version, and a ramping one with its share. */
-export interface DeploymentRouting {
+interface DeploymentRouting {
   current?: string;
   ramping?: string;
   rampingPercentage?: number;
@@ -225,7 +225,7 @@ async function routingCheck(
  * does not ramp (it gets no new order; orders already pinned to it still run on it). `routing` is undefined when
  * Temporal does not know the deployment.
  */
-export function currentVersionCheck(
+function currentVersionCheck(
   namespace: string,
   deployment: WorkerDeployment,
   routing: DeploymentRouting | undefined,
@@ -261,7 +261,7 @@ export function currentVersionCheck(
 }
 
 /** The namespace retention against the longest an earlier run of an order must stay visible (see temporalChecks). */
-export function retentionCheck(namespace: string, retentionMs: number | undefined): PreflightCheck {
+function retentionCheck(namespace: string, retentionMs: number | undefined): PreflightCheck {
   const name = 'namespace retention';
   const neededMs = REVERSE_WINDOW_MS + REVERSE_WINDOW_MS;
   if (retentionMs === undefined)
@@ -283,7 +283,7 @@ export function retentionCheck(namespace: string, retentionMs: number | undefine
  * reach WeChat Pay while a pay call can still land), unsigned downstream requests (WARN), and a worker outside Worker
  * Versioning (WARN: a new build would replay running orders instead of leaving them pinned to theirs).
  */
-export function policyChecks(config: WorkerConfig): PreflightCheck[] {
+function policyChecks(config: WorkerConfig): PreflightCheck[] {
   const floorS = config.payWindowFloorMs / 1_000;
   return [
     config.payWindowFloorMs < PAY_CALL_TIMEOUT_MS
@@ -315,7 +315,7 @@ export function policyChecks(config: WorkerConfig): PreflightCheck[] {
 }
 
 /** What one signed query's answer says about the credentials, the keys and the path to WeChat Pay. */
-export function queryCheck(name: string, orderNo: string, asked: boolean, answer: WechatpayAnswer): PreflightCheck {
+function queryCheck(name: string, orderNo: string, asked: boolean, answer: WechatpayAnswer): PreflightCheck {
   const fail = (detail: string): PreflightCheck => ({ name, status: CheckStatus.FAIL, detail });
   const refusedSignature =
     'WeChat Pay refused our signature: check WECHATPAY_MCHID, WECHATPAY_MERCHANT_SERIAL and WECHATPAY_PRIVATE_KEY_PATH';

@@ -22,7 +22,7 @@ const EXECUTION_STATUS = [
 const REVERSE_ACTIVITY = 'reverseCombineOrder';
 
 /** A visibility query string literal (quotes and backslashes escaped). */
-export function visibilityString(value: string): string {
+function visibilityString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 

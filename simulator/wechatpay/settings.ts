@@ -39,7 +39,7 @@ export interface PeerSettings {
 }
 
 /** Largest clock offset a peer may be set to: WeChat Pay refuses callers more than 5 minutes off. */
-export const MAX_CLOCK_OFFSET_MS = 5 * 60_000;
+const MAX_CLOCK_OFFSET_MS = 5 * 60_000;
 
 /** Settings that are a whole number of milliseconds. */
 const MS_SETTINGS = ['delayMs', 'payHangMs', 'refundLagMs'] as const;

@@ -20,7 +20,7 @@ import type {
 } from '../../workflows/contract';
 
 /** One recorded call. */
-export type Call =
+type Call =
   | { name: 'query'; at: number; req: QueryRequest }
   | { name: 'reverse'; at: number; req: ReverseRequest }
   | { name: 'compensate'; at: number; req: CompensationRequest }
@@ -30,7 +30,7 @@ export type Call =
 type FakeOrder = { states: Record<string, string> } | undefined;
 
 /** Mocked activities that record their calls and follow scripts. */
-export class FakeActivities {
+class FakeActivities {
   calls: Call[] = [];
   /** The fake WeChat Pay's orders; an order not listed queries as USERPAYING for every sub-order. */
   orders = new Map<string, FakeOrder>();

@@ -19,12 +19,12 @@ export interface Need {
 }
 
 /** Whether `command` runs (exit 0 with `args`). */
-export function commandRuns(command: string, args: string[] = ['--version']): boolean {
+function commandRuns(command: string, args: string[] = ['--version']): boolean {
   return spawnSync(command, args, { stdio: 'ignore', timeout: 20_000 }).status === 0;
 }
 
 /** Whether `file` exists and is executable. */
-export function executable(file: string): boolean {
+function executable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return true;

@@ -30,7 +30,7 @@ import {
 import { projectRoot } from '../devstack/data-dir';
 import { freePort, startDevServer, stopProcess, type DevServer } from '../devstack/dev-server';
 import { workerArgs as workerArgsFor } from '../devstack/worker-args';
-import { seededRandom } from '../simulator/faults';
+import { seededRandom } from '../simulator/fault-book';
 import { checkInvariants, refusalsLostWithKill, type CheckedOrder } from '../devstack/chaos/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService, type OrderService } from '../simulator/order-service';

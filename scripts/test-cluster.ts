@@ -40,7 +40,7 @@ import { projectRoot } from '../devstack/data-dir';
 import { stopProcess, waitFor } from '../devstack/dev-server';
 import { describeTemplateRun, runTemplateTests } from '../devstack/templates';
 import { workerArgs } from '../devstack/worker-args';
-import { seededRandom } from '../simulator/faults';
+import { seededRandom } from '../simulator/fault-book';
 import { checkInvariants, refusalsLostWithKill } from '../devstack/chaos/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService } from '../simulator/order-service';

@@ -10,7 +10,7 @@
  */
 import type http from 'node:http';
 import { DOWNSTREAM_REFUSAL_STATUS, readDownstreamWebhook, verifyDownstreamRequest } from '../client/verify-downstream';
-import { FaultBook, readBody, sleep, type FaultRule } from './faults';
+import { FaultBook, readBody, sleep, type FaultRule } from './fault-book';
 import { header, sendJson, serve } from './http-server';
 import { DownstreamHeaders, type DownstreamPurpose } from '../workflows/contract';
 

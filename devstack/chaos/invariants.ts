@@ -5,7 +5,7 @@
  * feeds it a log with exactly one violation per rule.
  */
 import { type PeerLogEntry } from '../../simulator/wechatpay/log';
-import { AFTER_EFFECT } from '../../simulator/wechatpay/faults';
+import { AFTER_EFFECT } from '../../simulator/wechatpay/fault-table';
 import {
   compensationWebhookId,
   confirmationWebhookId,

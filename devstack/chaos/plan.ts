@@ -5,7 +5,7 @@
  * stack for the entry points in scripts/, the tests and the benchmarks.
  */
 import { type Route } from '../../simulator/wechatpay/routes';
-import { recoverableOn, type FaultKind } from '../../simulator/wechatpay/faults';
+import { recoverableOn, type FaultKind } from '../../simulator/wechatpay/fault-table';
 import { CHAOS_PLANS, type ChaosPlan, type CheckedOrder } from './invariants';
 import type { OrderService, OrderServiceFault } from '../../simulator/order-service';
 import { newOrder } from '../../simulator/wechatpay/orders';

@@ -16,10 +16,10 @@
  * | `GET /__admin/identity` | ids and serials (no key material) |
  */
 import type http from 'node:http';
-import { readBody, type FaultBook } from '../faults';
+import { readBody, type FaultBook } from '../fault-book';
 import { sendJson } from '../http-server';
 import type { SimulatorIdentity } from '../keys';
-import type { FaultKind } from './faults';
+import type { FaultKind } from './fault-table';
 import type { PeerLogEntry } from './log';
 import {
   checkOrderFields,

@@ -1,11 +1,11 @@
 /**
  * How the WeChat Pay peer answers an exchange: signed with the key its settings choose at the moment of answering
  * (every answer but 401), by its clock (`clockOffsetMs`), or unsigned, each answer noted in the request's log entry;
- * faulted (a fault of `faults.ts` answering instead, or spoiling a processed request's answer); and its memory of the
+ * faulted (a fault of `fault-table.ts` answering instead, or spoiling a processed request's answer); and its memory of the
  * signed answers it gave, for the faults that replay one byte for byte (`REPLAY_LAST`, `REPLAY_NOT_EXIST`).
  */
-import { sleep } from '../faults';
-import type { AfterAnswer, BeforeAnswer } from './faults';
+import { sleep } from '../fault-book';
+import type { AfterAnswer, BeforeAnswer } from './fault-table';
 import type http from 'node:http';
 import type { SimulatorIdentity } from '../keys';
 import { openEntry, record, type PeerLogEntry } from './log';

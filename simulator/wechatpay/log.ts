@@ -1,5 +1,5 @@
 /** The WeChat Pay peer's request log: an entry a request, filled in as it is checked, processed and answered. */
-import type { FaultKind } from './faults';
+import type { FaultKind } from './fault-table';
 import type { OrderEffect, TradeState } from './orders';
 import type { RoutedRequest, Route } from './routes';
 

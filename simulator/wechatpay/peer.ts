@@ -4,7 +4,7 @@
  * platform certificate; keeps order state (per sub-order); injects faults on request; lands late pays; logs every
  * request for tests to read. This module takes a request from arrival to answer; the parts live beside it:
  * `routes.ts` (which API), `auth.ts` (verifying the caller), `orders.ts` (the order book and the API on it),
- * `faults.ts` (the fault table and how faults apply), `answers.ts` (signed answers, and those kept for replay faults),
+ * `fault-table.ts` (the fault table and how faults apply), `answers.ts` (signed answers, and those kept for replay faults),
  * `log.ts`, `settings.ts`, `admin.ts` (the admin API), and `../http-server.ts`.
  */
 import {
@@ -18,12 +18,12 @@ import {
   type PeerView,
 } from './answers';
 import type http from 'node:http';
-import { FaultBook, readBody, sleep, type FaultRule } from '../faults';
+import { FaultBook, readBody, sleep, type FaultRule } from '../fault-book';
 import { header, serve } from '../http-server';
 import type { SimulatorIdentity } from '../keys';
 import { handleAdmin, type PeerAdminContext } from './admin';
 import { callerProblem, serialProblem, type SeenNonces } from './auth';
-import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './faults';
+import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './fault-table';
 import { landingEntry, openEntry, type PeerLogEntry } from './log';
 import { landAwaitedDebit, orderJson, payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './orders';
 import { ROUTES, routeOf, type Route } from './routes';

@@ -4,7 +4,7 @@
  * 20, cases 1–8; case 9, the required HMAC secret, is a worker start refused, in `worker-start.test.ts`).
  */
 import { type Route } from '../../simulator/wechatpay/routes';
-import { type FaultKind } from '../../simulator/wechatpay/faults';
+import { type FaultKind } from '../../simulator/wechatpay/fault-table';
 import type { Client } from '@temporalio/client';
 import {
   beginPayment,

@@ -4,7 +4,7 @@
  * a signed 202, unsigned "no such order" / "closed", a generic signed NOT_FOUND, a pay that lands late.
  */
 import { type Route } from '../../simulator/wechatpay/routes';
-import { type FaultKind } from '../../simulator/wechatpay/faults';
+import { type FaultKind } from '../../simulator/wechatpay/fault-table';
 import type { Client } from '@temporalio/client';
 import {
   beginPayment,

@@ -4,7 +4,7 @@
  * answer produced by the peer (never hand-built).
  */
 import type { TradeState as PeerTradeState } from '../../simulator/wechatpay/orders';
-import { type FaultKind } from '../../simulator/wechatpay/faults';
+import { type FaultKind } from '../../simulator/wechatpay/fault-table';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

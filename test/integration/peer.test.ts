@@ -9,10 +9,10 @@ import {
   RECOVERABLE_FAULTS,
   recoverableOn,
   type FaultKind,
-} from '../../simulator/wechatpay/faults';
+} from '../../simulator/wechatpay/fault-table';
 import { type TradeState } from '../../simulator/wechatpay/orders';
 import { NOT_EXIST_REPLAY_MS } from '../../simulator/wechatpay/answers';
-import { STALE_ANSWER_AGE_S } from '../../simulator/wechatpay/faults';
+import { STALE_ANSWER_AGE_S } from '../../simulator/wechatpay/fault-table';
 import { createHmac, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -80,13 +80,24 @@ describe('the package, installed by a consumer', () => {
   });
 
   it('installs without Go or dev dependencies, serves an order with its own worker, and stops on SIGTERM', async () => {
-    // The package: built output only (the repository's `prepack` builds; here the suite builds if stale).
+    // The package: built output only (the repository's `prepack` builds; here the suite builds first, so it is fresh).
     execFileSync(process.execPath, ['scripts/build-if-stale.js'], { cwd: ROOT });
-    const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
-      cwd: ROOT,
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
+    const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
+    // The registry's README links into the repository (prepack/postpack, scripts/pack-readme.js); the working copy
+    // is as it was.
+    const packedReadme = execFileSync('tar', ['-xOf', path.join(dir, filename), 'package/README.md'], {
       encoding: 'utf8',
     });
-    const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
+    const links = [...packedReadme.matchAll(/\]\(([^)\s]+)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(10);
+    expect(links.filter((l) => !/^(https:|mailto:|#)/.test(l))).toEqual([]);
+    expect(packedReadme).toMatch(/\]\(https:\/\/github\.com\/[^/]+\/[^/]+\/blob\/[^/]+\/docs\/operations\.md\)/);
+    expect(packedReadme).toMatch(
+      /!\[[^\]]*\]\(https:\/\/raw\.githubusercontent\.com\/[^)]+\/docs\/web-ui-needs-attention\.png\)/,
+    );
+    expect(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).toBe(readme);
     const packedPaths = files.map((f) => f.path);
     expect(packedPaths).toEqual(
       expect.arrayContaining([

@@ -5,8 +5,16 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { iso } from './duration';
-import { ErrorType, OrderPhase, type OrderResult, type QueryResult } from './contract';
+import {
+  ErrorType,
+  OrderPhase,
+  type OrderResult,
+  type OrderSpec,
+  type PaymentConfirmationRequest,
+  type QueryResult,
+} from './contract';
 import { describeFailure } from './failures';
+import type { OrderState, StepResult } from './order-state';
 import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
 import type { WechatpayStep } from './wechatpay-steps';
 
@@ -20,14 +28,13 @@ export async function adoptPaid(
   query: Extract<QueryResult, { found: true }>,
 ): Promise<OrderResult> {
   const { spec, order } = step;
-  const state = order.status;
   const ids = new Map(query.subOrders.map((s) => [s.outTradeNo, s.transactionId]));
   const transactionIds: Record<string, string> = {};
   for (const s of spec.subOrders) {
     const id = ids.get(s.outTradeNo);
     if (id) transactionIds[s.outTradeNo] = id;
   }
-  state.paid = { at: iso(Date.now()), source: 'WECHATPAY_QUERY', transactionIds };
+  order.adopted(transactionIds);
   const request = {
     combineOutTradeNo: spec.combineOutTradeNo,
     source: 'WECHATPAY_QUERY' as const,
@@ -38,26 +45,33 @@ export async function adoptPaid(
       ...(transactionIds[s.outTradeNo] ? { transactionId: transactionIds[s.outTradeNo] } : {}),
     })),
   };
-  for (;;) {
-    order.enter(OrderPhase.REVERSING, 'WeChat Pay shows the order paid (ADOPT): announcing the payment downstream.');
-    try {
-      const result = await confirmPayment.executeWithOptions(
-        {
-          summary: `announce paid ${spec.combineOutTradeNo}`,
-          ...retryOptions(spec.downstreamRetry, [ErrorType.CONFIRMATION_REJECTED]),
-        },
-        [request],
-      );
-      state.paid.confirmation = {
-        httpStatus: result.httpStatus,
-        alreadyConfirmed: result.alreadyConfirmed,
-        at: iso(Date.now()),
-      };
+  return order.withOperator(
+    () => announce(spec, order, request),
+    () => {
       order.enter(OrderPhase.PAID, 'Nothing: WeChat Pay showed the order paid and it was adopted.');
       return order.finish(OrderPhase.PAID);
-    } catch (err) {
-      const action = await order.awaitOperator('PAYMENT_CONFIRMATION', describeFailure(err, iso(Date.now())));
-      if (action.action === 'resolve') return order.resolveManually(action.note);
-    }
+    },
+  );
+}
+
+/** One announcement of the adopted payment downstream (retried by its policy), recorded in the status. */
+async function announce(
+  spec: OrderSpec,
+  order: OrderState,
+  request: PaymentConfirmationRequest,
+): Promise<StepResult<undefined>> {
+  order.enter(OrderPhase.REVERSING, 'WeChat Pay shows the order paid (ADOPT): announcing the payment downstream.');
+  try {
+    const result = await confirmPayment.executeWithOptions(
+      {
+        summary: `announce paid ${spec.combineOutTradeNo}`,
+        ...retryOptions(spec.downstreamRetry, [ErrorType.CONFIRMATION_REJECTED]),
+      },
+      [request],
+    );
+    order.paymentAnnounced(result);
+    return { ok: true, value: undefined };
+  } catch (err) {
+    return { ok: false, step: 'PAYMENT_CONFIRMATION', failure: describeFailure(err, iso(Date.now())) };
   }
 }

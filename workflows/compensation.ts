@@ -1,6 +1,7 @@
 /**
  * The compensation step: one activity per sub-order, in parallel, each carrying the state WeChat Pay confirmed for
- * it. Runs only on a confirmed reversal (the lifecycle guards it). Deterministic code only.
+ * it, recorded through the order's state. Runs only on a confirmed reversal (the lifecycle guards it).
+ * Deterministic code only.
  */
 import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
@@ -9,11 +10,13 @@ import {
   ErrorType,
   type CompensationReason,
   type ConfirmedTradeState,
+  type FailureInfo,
   type OrderSpec,
   type ReverseOutcome,
   type SubOrderStatus,
 } from './contract';
 import { describeFailure } from './failures';
+import type { OrderState } from './order-state';
 import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
 
 const { compensateSubOrder } = proxyActivities<OrderActivities>({ startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS });
@@ -24,59 +27,61 @@ export interface ConfirmedReversal {
   tradeStates: ConfirmedTradeState[];
 }
 
+/** How one round of compensation ended: every sub-order done, or how many failed and the first one's failure. */
+export type CompensationRound = { ok: true } | { ok: false; failure: FailureInfo; failedCount: number };
+
 /** Compensates the given sub-orders in parallel; each ends DONE or FAILED (with its failure) in the status. */
 export async function compensatePending(
   spec: OrderSpec,
-  pending: SubOrderStatus[],
+  order: OrderState,
+  pending: readonly Pick<SubOrderStatus, 'outTradeNo' | 'mchid' | 'subMchid'>[],
   confirmed: ConfirmedReversal,
   reason: CompensationReason,
-): Promise<void> {
-  await Promise.all(
-    pending.map(async (sub: SubOrderStatus) => {
-      const tradeState = confirmed.tradeStates[spec.subOrders.findIndex((s) => s.outTradeNo === sub.outTradeNo)];
+): Promise<CompensationRound> {
+  const failures = await Promise.all(
+    pending.map(async ({ outTradeNo, mchid, subMchid }): Promise<FailureInfo | undefined> => {
+      const tradeState = confirmed.tradeStates[spec.subOrders.findIndex((s) => s.outTradeNo === outTradeNo)];
       if (!tradeState) {
         // Unreachable: the confirming query gave every sub-order a state. Never compensate on a guessed one.
         throw ApplicationFailure.create({
           type: ErrorType.INVARIANT_VIOLATED,
-          message: `no confirmed state for sub-order ${sub.outTradeNo}`,
+          message: `no confirmed state for sub-order ${outTradeNo}`,
         });
       }
-      sub.compensation = 'IN_PROGRESS';
-      sub.tradeState = tradeState;
-      delete sub.lastFailure;
+      order.compensating(outTradeNo, tradeState);
       try {
         const result = await compensateSubOrder.executeWithOptions(
           {
-            summary: `compensate sub-order ${sub.outTradeNo}`,
+            summary: `compensate sub-order ${outTradeNo}`,
             ...retryOptions(spec.downstreamRetry, [ErrorType.COMPENSATION_REJECTED]),
           },
           [
             {
               combineOutTradeNo: spec.combineOutTradeNo,
-              outTradeNo: sub.outTradeNo,
-              mchid: sub.mchid,
-              subMchid: sub.subMchid,
+              outTradeNo,
+              mchid,
+              subMchid,
               reason,
               reverseOutcome: confirmed.reverseOutcome,
               tradeState,
             },
           ],
         );
-        Object.assign(sub, {
-          compensation: 'DONE',
-          httpStatus: result.httpStatus,
-          alreadyCompensated: result.alreadyCompensated,
-          completedAt: iso(Date.now()),
-        });
+        order.compensated(outTradeNo, result);
+        return undefined;
       } catch (err) {
-        sub.compensation = 'FAILED';
-        sub.lastFailure = describeFailure(err, iso(Date.now()));
+        const failure = describeFailure(err, iso(Date.now()));
+        order.compensationFailed(outTradeNo, failure);
         log.error('compensation failed for good', {
           combineOutTradeNo: spec.combineOutTradeNo,
-          outTradeNo: sub.outTradeNo,
-          failureType: sub.lastFailure.type,
+          outTradeNo,
+          failureType: failure.type,
         });
+        return failure;
       }
     }),
   );
+  const failed = failures.filter((f): f is FailureInfo => f !== undefined);
+  const [failure] = failed;
+  return failure ? { ok: false, failure, failedCount: failed.length } : { ok: true };
 }

@@ -26,7 +26,6 @@ import {
   OrderPhase,
   ReconcileDecision,
   ReverseOutcome,
-  type AttentionStep,
   type FailureInfo,
   type OrderResult,
   type OrderSpec,
@@ -35,7 +34,8 @@ import {
   type ReversingContext,
 } from './contract';
 import { compensatePending, type ConfirmedReversal } from './compensation';
-import { OrderState } from './order-state';
+import { OrderState, type ReadonlyDeep, type StepResult } from './order-state';
+import * as say from './sentences';
 import { CONFIRM_BACKOFF_MS, MAX_REVERSE_ROUNDS, paymentDeadline } from './policies';
 import {
   confirmedStates,
@@ -55,11 +55,8 @@ import { queryStep, reverseStep, type WechatpayStep } from './wechatpay-steps';
  */
 const { reversingContext } = proxyLocalActivities<OrderActivities>({ startToCloseTimeout: '10s' });
 
-/** How driving the reversal ended: confirmed (compensate), adopted as paid, or stuck (an operator decides). */
-type Reconciled =
-  | { kind: 'CONFIRMED' }
-  | { kind: 'ADOPT'; query: Extract<QueryResult, { found: true }> }
-  | { kind: 'STUCK'; step: AttentionStep; failure: FailureInfo };
+/** How driving the reversal ended when it did not get stuck: confirmed (compensate), or adopted as paid. */
+type Reconciled = { kind: 'CONFIRMED' } | { kind: 'ADOPT'; query: Extract<QueryResult, { found: true }> };
 
 /** Reverses and compensates a combined withholding order that is not confirmed paid by its deadline. */
 export async function combinePapayOrderWorkflow(input: unknown): Promise<OrderResult> {
@@ -103,9 +100,9 @@ class OrderLifecycle {
     this.order.cancellationRequested();
   }
 
-  /** The status the lifecycle updates as it goes. */
-  private get state(): OrderStatus {
-    return this.order.status;
+  /** The status, read-only: the lifecycle changes it through the verbs of {@link OrderState}. */
+  private get state(): ReadonlyDeep<OrderStatus> {
+    return this.order.view;
   }
 
   /** The lifecycle, top to bottom. */
@@ -122,18 +119,15 @@ class OrderLifecycle {
     const context = await reversingContext();
     const earlier = this.checkEarlierRuns(context);
     if (earlier) {
-      const action = await this.order.awaitOperator('EARLIER_RUN', earlier);
-      if (action.action === 'resolve') return this.order.resolveManually(action.note);
+      const resolved = await this.order.operatorDecides('EARLIER_RUN', earlier);
+      if (resolved) return resolved;
     }
     await this.waitForPayWindow(why, stoppedAt, context.payWindowFloorMs);
-    for (;;) {
-      const reconciled = await this.reconcileAndReverse(why);
-      if (reconciled.kind === 'CONFIRMED') break;
-      if (reconciled.kind === 'ADOPT') return adoptPaid(this.steps, reconciled.query);
-      const action = await this.order.awaitOperator(reconciled.step, reconciled.failure);
-      if (action.action === 'resolve') return this.order.resolveManually(action.note);
-    }
-    return this.compensateUntilDone(reason);
+    return this.order.withOperator(
+      () => this.reconcileAndReverse(why),
+      (reconciled) =>
+        reconciled.kind === 'ADOPT' ? adoptPaid(this.steps, reconciled.query) : this.compensateUntilDone(reason),
+    );
   }
 
   /**
@@ -153,10 +147,7 @@ class OrderLifecycle {
   /** Step 1: wait for markPaid, cancelOrder or the deadline. */
   private async waitForPayment(): Promise<void> {
     const { state } = this;
-    this.order.enter(
-      OrderPhase.AWAITING_PAYMENT,
-      `Waiting for markPaid until the payment deadline ${state.deadline}; without it the order is reconciled with WeChat Pay and reversed.`,
-    );
+    this.order.enter(OrderPhase.AWAITING_PAYMENT, say.waitingForPayment(state.deadline));
     const remaining = this.deadline - Date.now();
     if (remaining > 0) {
       await condition(() => state.paid !== undefined || state.cancelled !== undefined, remaining, {
@@ -174,12 +165,11 @@ class OrderLifecycle {
    * earlier run is carried: the order is confirming for life. Answers why an operator must decide, or undefined.
    */
   private checkEarlierRuns(context: ReversingContext): FailureInfo | undefined {
-    const { spec, state } = this;
+    const { spec } = this;
     const { earlierRuns } = context;
     this.reverseSentBefore = context.reverseSentByEarlierRun || spec.restart?.reverseSent === true;
-    if (spec.restart) state.restartOf = spec.restart;
+    this.order.earlierRunsFound(spec.restart, earlierRuns);
     if (earlierRuns.length === 0) return undefined;
-    state.earlierRuns = earlierRuns;
     const [newest] = earlierRuns;
     const followsNewest = spec.restart !== undefined && newest?.runId === spec.restart.previousRunId;
     const completed = earlierRuns.filter((r) => r.status === 'COMPLETED');
@@ -187,15 +177,10 @@ class OrderLifecycle {
     const runs = earlierRuns.map((r) => `${r.runId} ${r.status}${r.closedAt ? ` at ${r.closedAt}` : ''}`).join(', ');
     const failure: FailureInfo = {
       type: ErrorType.EARLIER_RUN_ENDED,
-      message:
-        `this order's workflow id has earlier closed run(s): ${runs}; ` +
-        (completed.length > 0
-          ? 'one of them ended the order (paid, reversed or resolved), so this run is a second start of it'
-          : "this run is not the client's restart of the newest one") +
-        '. Resolve it with a note, or retry once you have confirmed this is a new order',
+      message: say.earlierRunsMessage(runs, completed.length > 0),
       at: iso(Date.now()),
     };
-    state.reverse.lastFailure = failure;
+    this.order.blocked(failure);
     return failure;
   }
 
@@ -214,14 +199,9 @@ class OrderLifecycle {
         ? { at: iso(lastPayment), by: 'beginPayment' as const }
         : { at: iso(stoppedAt), by: state.cancelled ? ('cancelled' as const) : ('deadline' as const) };
     const notBefore = Date.parse(windowStart.at) + windowMs;
-    Object.assign(state.reverse, { notBefore: iso(notBefore), windowStart, payWindowFloor: formatDuration(floorMs) });
+    this.order.payWindowFixed(notBefore, windowStart, floorMs);
     if (Date.now() >= notBefore) return;
-    state.reverse.state = 'WAITING_FOR_PAY_WINDOW';
-    const sent = windowStart.by === 'beginPayment' ? 'sent at' : 'sent until';
-    this.order.enter(
-      OrderPhase.REVERSING,
-      `Waiting for the pay window until ${iso(notBefore)} (${why}): a pay call ${sent} ${windowStart.at} may still land.`,
-    );
+    this.order.waitingForPayWindow(why, notBefore, windowStart);
     await sleep(notBefore - Date.now(), { summary: `pay window until ${iso(notBefore)}` });
   }
 
@@ -230,27 +210,28 @@ class OrderLifecycle {
    * Once a reverse was sent (whatever its answer) the order is confirming for life: an operator's retry resumes with
    * a query and reverses again only if the query still shows something to reverse. Bounded rounds, then an operator.
    */
-  private async reconcileAndReverse(why: string): Promise<Reconciled> {
+  private async reconcileAndReverse(why: string): Promise<StepResult<Reconciled>> {
     const { state } = this;
     /** The last reverse was refused (REVERSE_REJECTED): the next query tells whether the order is settled anyway. */
     let refused: FailureInfo | undefined;
     for (let round = 0; ;) {
       const confirming = state.reverse.rounds > 0 || this.reverseSentBefore;
-      const query = await queryStep(this.steps, confirming ? 'CONFIRM' : 'RECONCILE');
-      if ('type' in query) return { kind: 'STUCK', step: 'QUERY', failure: query };
+      const queried = await queryStep(this.steps, confirming ? 'CONFIRM' : 'RECONCILE');
+      if (!queried.ok) return { ok: false, step: 'QUERY', failure: queried.failure };
+      const { query } = queried;
       const decision = this.decide(query, confirming);
-      if (decision === ReconcileDecision.ADOPT && query.found) return { kind: 'ADOPT', query };
+      if (decision === ReconcileDecision.ADOPT && query.found) return { ok: true, value: { kind: 'ADOPT', query } };
       if (decision === ReconcileDecision.CONFIRMED || decision === ReconcileDecision.NOTHING_TO_REVERSE) {
         this.confirm(query, confirming);
-        return { kind: 'CONFIRMED' };
+        return { ok: true, value: { kind: 'CONFIRMED' } };
       }
       if (decision === ReconcileDecision.REFUNDED_BEFORE_REVERSE) {
-        return { kind: 'STUCK', step: 'QUERY', failure: this.refundedBeforeReverse(query) };
+        return { ok: false, step: 'QUERY', failure: this.refundedBeforeReverse(query) };
       }
       // The only reverse ever sent was refused and the order is not settled: our request itself is wrong.
-      if (refused && state.reverse.rounds === 1) return { kind: 'STUCK', step: 'REVERSE', failure: refused };
+      if (refused && state.reverse.rounds === 1) return { ok: false, step: 'REVERSE', failure: refused };
       if (confirming) {
-        if (round >= MAX_REVERSE_ROUNDS) return { kind: 'STUCK', step: 'CONFIRM', failure: this.notConfirmed(query) };
+        if (round >= MAX_REVERSE_ROUNDS) return { ok: false, step: 'CONFIRM', failure: this.notConfirmed(query) };
         await this.pauseBeforeNextRound(query, decision, round);
         round += 1;
         // A contradiction ("no such order" for an order WeChat Pay showed) is never acted on: only queried again.
@@ -258,9 +239,9 @@ class OrderLifecycle {
       } else {
         round += 1;
       }
-      const failure = await reverseStep(this.steps, why);
-      refused = failure?.type === ErrorType.REVERSE_REJECTED ? failure : undefined;
-      if (failure && !refused) return { kind: 'STUCK', step: 'REVERSE', failure };
+      const reversed = await reverseStep(this.steps, why);
+      if (!reversed.ok && !reversed.refused) return { ok: false, step: 'REVERSE', failure: reversed.failure };
+      refused = reversed.ok ? undefined : reversed.failure;
     }
   }
 
@@ -271,7 +252,7 @@ class OrderLifecycle {
       ? // A reverse sent by an earlier run may have been answered 204: "no such order" then proves nothing.
         decideAfterReverse(query, spec.subOrders, state.reverse.existsSince !== undefined || this.reverseSentBefore)
       : decideBeforeReverse(query, spec.subOrders, spec.onPaidAtDeadline);
-    state.reverse.decision = decision;
+    this.order.decided(decision);
     log.info('reconcile decision', { combineOutTradeNo: spec.combineOutTradeNo, decision });
     return decision;
   }
@@ -280,12 +261,9 @@ class OrderLifecycle {
   private async pauseBeforeNextRound(query: QueryResult, decision: ReconcileDecision, round: number): Promise<void> {
     const seen = summarizeQuery(query, this.spec.subOrders);
     const pause = CONFIRM_BACKOFF_MS * 2 ** Math.max(0, round - 1);
-    this.order.enter(
-      OrderPhase.REVERSING,
-      decision === ReconcileDecision.NOT_FOUND_AFTER_FOUND
-        ? `WeChat Pay answers "no such order" (${seen}) for an order it showed on ${this.state.reverse.existsSince ?? '?'}: querying again after ${formatDuration(pause)}.`
-        : `The reverse is not confirmed yet (${seen}): reversing again after ${formatDuration(pause)}.`,
-    );
+    const notFound = decision === ReconcileDecision.NOT_FOUND_AFTER_FOUND;
+    const sentence = say.pausingBeforeNextRound(seen, this.state.reverse.existsSince, notFound, formatDuration(pause));
+    this.order.enter(OrderPhase.REVERSING, sentence);
     await sleep(pause, { summary: 'pause before the next reverse round' });
   }
 
@@ -301,10 +279,10 @@ class OrderLifecycle {
         }
       : {
           type: ErrorType.NOT_FOUND_AFTER_FOUND,
-          message: `WeChat Pay answers "no such order" (${seen}) for an order it showed on ${state.reverse.existsSince ?? '?'}: a contradiction proves nothing; check the order in the merchant portal`,
+          message: say.notFoundAfterFoundMessage(seen, state.reverse.existsSince),
           at: iso(Date.now()),
         };
-    state.reverse.lastFailure = failure;
+    this.order.blocked(failure);
     return failure;
   }
 
@@ -313,13 +291,10 @@ class OrderLifecycle {
     const refunded = refundedSubOrders(query, this.spec.subOrders);
     const failure: FailureInfo = {
       type: ErrorType.REFUNDED_BEFORE_REVERSE,
-      message:
-        `sub-order(s) ${refunded.join(', ')} show REFUND before any reverse of ours: a refund was started elsewhere ` +
-        '(e.g. customer service in the merchant portal), and the query cannot tell a partial refund from a full one; ' +
-        'settle the order by hand, then resolve it with a note',
+      message: say.refundedBeforeReverseMessage(refunded),
       at: iso(Date.now()),
     };
-    this.state.reverse.lastFailure = failure;
+    this.order.blocked(failure);
     return failure;
   }
 
@@ -331,27 +306,22 @@ class OrderLifecycle {
     const unanswered = query.found ? ReverseOutcome.ALREADY_CLOSED : ReverseOutcome.ORDER_NOT_FOUND;
     const reverseOutcome = afterReverse ? (state.reverse.outcome ?? unanswered) : ReverseOutcome.NOT_NEEDED;
     this.confirmed = { reverseOutcome, tradeStates: confirmedStates(query, spec.subOrders) };
-    state.reverse.state = afterReverse ? 'CONFIRMED' : 'NOT_NEEDED';
-    state.reverse.outcome = reverseOutcome;
-    state.reverse.confirmedAt = iso(Date.now());
+    this.order.confirmed(afterReverse, reverseOutcome);
   }
 
   /** Step 4: compensate every sub-order (in parallel); failed ones wait for an operator, then only they run again. */
-  private async compensateUntilDone(reason: CompensationReason): Promise<OrderResult> {
-    for (;;) {
-      await this.compensate(reason);
-      const failed = this.state.subOrders.filter((s) => s.compensation !== 'DONE');
-      if (failed.length === 0) {
+  private compensateUntilDone(reason: CompensationReason): Promise<OrderResult> {
+    return this.order.withOperator(
+      () => this.compensate(reason),
+      () => {
         this.order.enter(OrderPhase.REVERSED, 'Nothing: the order was reversed and every sub-order compensated.');
         return this.order.finish(OrderPhase.REVERSED);
-      }
-      const failure = failed[0]?.lastFailure ?? { type: ErrorType.UNKNOWN, message: 'no detail', at: iso(Date.now()) };
-      const action = await this.order.awaitOperator('COMPENSATION', failure, failed.length);
-      if (action.action === 'resolve') return this.order.resolveManually(action.note);
-    }
+      },
+    );
   }
 
-  private async compensate(reason: CompensationReason): Promise<void> {
+  /** One round: the sub-orders not yet compensated, in parallel. */
+  private async compensate(reason: CompensationReason): Promise<StepResult<undefined>> {
     const { spec, state, confirmed } = this;
     if (!confirmed) {
       // Unreachable by construction; guarded because compensation without a confirmed reverse releases stock wrongly.
@@ -363,8 +333,11 @@ class OrderLifecycle {
     const pending = state.subOrders.filter((s) => s.compensation !== 'DONE');
     this.order.enter(
       OrderPhase.COMPENSATING,
-      `Compensating ${pending.length} of ${state.subOrders.length} sub-orders downstream (reverse ${confirmed.reverseOutcome}).`,
+      say.compensating(pending.length, state.subOrders.length, confirmed.reverseOutcome),
     );
-    await compensatePending(spec, pending, confirmed, reason);
+    const round = await compensatePending(spec, this.order, pending, confirmed, reason);
+    return round.ok
+      ? { ok: true, value: undefined }
+      : { ok: false, step: 'COMPENSATION', failure: round.failure, failedCount: round.failedCount };
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The WeChat Pay steps of the order lifecycle: one signed query, one reverse, each through its activity on the
- * rate-limited WeChat Pay task queue, with its record in the order status and the nonce of the answer it accepted.
+ * rate-limited WeChat Pay task queue, recorded through the order's state (the one writer of its status), keeping the
+ * nonce of the answer it accepted.
  * Deterministic code only.
  */
 import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
@@ -8,7 +9,6 @@ import type { OrderActivities } from '../activities';
 import { iso } from './duration';
 import {
   ErrorType,
-  OrderPhase,
   ReverseOutcome,
   wechatpayTaskQueue,
   type FailureInfo,
@@ -24,9 +24,6 @@ import { summarizeQuery } from './reconcile';
 const { queryCombineOrder, reverseCombineOrder } = proxyActivities<OrderActivities>({
   startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,
 });
-
-/** Most queries kept in the status (older ones remain in the history). */
-const MAX_QUERIES_SHOWN = 10;
 
 /** What a WeChat Pay step works on: the order, its state, and the answers it accepted. */
 export interface WechatpayStep {
@@ -46,26 +43,20 @@ function wechatpayQueue(): { taskQueue: string } {
   return { taskQueue: wechatpayTaskQueue(workflowInfo().taskQueue) };
 }
 
-/** Keeps an accepted answer's nonce; `exists`: the answer showed the order exists at WeChat Pay. */
-function accepted(step: WechatpayStep, answerNonce: string | undefined, exists: boolean): void {
-  if (answerNonce) step.nonces.push(answerNonce);
-  if (exists) step.order.status.reverse.existsSince ??= iso(Date.now());
-}
+/** How a query ended: a signed fact, or why it failed for good. */
+export type QueryStepResult = { ok: true; query: QueryResult } | { ok: false; failure: FailureInfo };
+
+/**
+ * How a reverse ended: accepted, or why it failed for good (`refused`: WeChat Pay refused it, REVERSE_REJECTED; the
+ * next query tells whether the order is settled anyway).
+ */
+export type ReverseStepResult =
+  { ok: true; outcome: ReverseOutcome } | { ok: false; failure: FailureInfo; refused: boolean };
 
 /** One query through the activity (retried until a signed fact); its record in the status, or why it failed. */
-export async function queryStep(
-  step: WechatpayStep,
-  purpose: QueryRequest['purpose'],
-): Promise<QueryResult | FailureInfo> {
+export async function queryStep(step: WechatpayStep, purpose: QueryRequest['purpose']): Promise<QueryStepResult> {
   const { spec, order } = step;
-  const state = order.status;
-  state.reverse.state = purpose === 'CONFIRM' ? 'CONFIRMING' : 'QUERYING';
-  order.enter(
-    OrderPhase.REVERSING,
-    purpose === 'CONFIRM'
-      ? 'Confirming the reverse: querying WeChat Pay until it shows every sub-order closed, reversed or refunded.'
-      : 'Querying WeChat Pay (signed GET) to learn whether the order was paid before deciding.',
-  );
+  order.querying(purpose);
   try {
     const query = await queryCombineOrder.executeWithOptions(
       {
@@ -82,38 +73,21 @@ export async function queryStep(
         },
       ],
     );
-    accepted(step, query.answerNonce, query.found);
-    const queries = (state.reverse.queries ??= []);
-    queries.push({
-      at: iso(Date.now()),
-      purpose,
-      host: query.host,
-      seen: summarizeQuery(query, spec.subOrders),
-      ...(query.answerNonce ? { answerNonce: query.answerNonce } : {}),
-    });
-    if (queries.length > MAX_QUERIES_SHOWN) queries.shift();
-    if (purpose === 'CONFIRM') state.reverse.state = 'ACCEPTED';
-    return query;
+    if (query.answerNonce) step.nonces.push(query.answerNonce);
+    order.queried(purpose, query, summarizeQuery(query, spec.subOrders));
+    return { ok: true, query };
   } catch (err) {
     const failure = describeFailure(err, iso(Date.now()));
-    if (purpose === 'CONFIRM') state.reverse.state = 'ACCEPTED';
-    else state.reverse.state = 'FAILED';
-    state.reverse.lastFailure = failure;
+    order.queryFailed(purpose, failure);
     log.error('query failed for good', { combineOutTradeNo: spec.combineOutTradeNo, failureType: failure.type });
-    return failure;
+    return { ok: false, failure };
   }
 }
 
-/** One reverse through the activity (retried until an accepted, signed answer); undefined, or why it failed. */
-export async function reverseStep(step: WechatpayStep, why: string): Promise<FailureInfo | undefined> {
+/** One reverse through the activity (retried until an accepted, signed answer); its outcome, or why it failed. */
+export async function reverseStep(step: WechatpayStep, why: string): Promise<ReverseStepResult> {
   const { spec, order } = step;
-  const state = order.status;
-  state.reverse.state = 'IN_PROGRESS';
-  state.reverse.rounds += 1;
-  order.enter(
-    OrderPhase.REVERSING,
-    `Reversing at WeChat Pay because ${why}: a signed POST, retried until an accepted answer.`,
-  );
+  order.reverseSent(why);
   try {
     const result = await reverseCombineOrder.executeWithOptions(
       {
@@ -130,29 +104,14 @@ export async function reverseStep(step: WechatpayStep, why: string): Promise<Fai
         },
       ],
     );
-    accepted(step, result.answerNonce, result.outcome !== ReverseOutcome.ORDER_NOT_FOUND);
-    // Each round's answer replaces the last one's (a 204 carries no code).
-    delete state.reverse.code;
-    delete state.reverse.answerNonce;
-    Object.assign(state.reverse, {
-      state: 'ACCEPTED',
-      outcome: result.outcome,
-      httpStatus: result.httpStatus,
-      verified: result.verified,
-      acceptedAt: iso(Date.now()),
-      ...(result.code ? { code: result.code } : {}),
-      host: result.host,
-      ...(result.answerNonce ? { answerNonce: result.answerNonce } : {}),
-    });
+    if (result.answerNonce) step.nonces.push(result.answerNonce);
+    order.reverseAccepted(result, result.outcome !== ReverseOutcome.ORDER_NOT_FOUND);
     log.info('reverse accepted', { combineOutTradeNo: spec.combineOutTradeNo, outcome: result.outcome });
-    return undefined;
+    return { ok: true, outcome: result.outcome };
   } catch (err) {
-    state.reverse.state = 'FAILED';
-    state.reverse.lastFailure = describeFailure(err, iso(Date.now()));
-    log.error('reverse failed for good', {
-      combineOutTradeNo: spec.combineOutTradeNo,
-      failureType: state.reverse.lastFailure.type,
-    });
-    return state.reverse.lastFailure;
+    const failure = describeFailure(err, iso(Date.now()));
+    order.reverseFailed(failure);
+    log.error('reverse failed for good', { combineOutTradeNo: spec.combineOutTradeNo, failureType: failure.type });
+    return { ok: false, failure, refused: failure.type === ErrorType.REVERSE_REJECTED };
   }
 }

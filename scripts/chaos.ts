@@ -166,6 +166,7 @@ async function chaos(stack: Stack): Promise<number[]> {
       log('restarting the dev server (same sqlite file, same port)');
       await stack.server.stop();
       stack.server = await startServer(stack.work, stack.port);
+      log('the dev server is back');
       continue;
     }
     const slot = stack.random() < 0.5 ? 0 : 1;

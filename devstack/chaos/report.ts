@@ -49,7 +49,14 @@ export function printChaosReport(
       `refusals within 3 s of a worker kill (allowed to end REVERSED) ${run.lostRefusals}; ` +
       `accepted reverse answers found in the peer log by nonce ${tiedByNonce(peer, orders)}; took ${run.seconds} s`,
   );
-  for (const v of run.violations.slice(0, 30)) console.log(`VIOLATION ${v}`);
+  for (const v of run.violations.slice(0, 30)) {
+    console.log(`VIOLATION ${v}`);
+    // What WeChat Pay saw of that order, so that one run's failure can be read without rerunning it.
+    const no = v.split(' ')[0];
+    for (const e of peer.log.filter((entry) => entry.orderNo === no)) {
+      console.log(`  ${e.at} ${e.route} ${e.status}${e.code ? ` ${e.code}` : ''}${e.fault ? ` fault ${e.fault}` : ''}`);
+    }
+  }
   return lines.reduce((sum, [, faulted]) => sum + faulted, 0);
 }
 

@@ -33,7 +33,7 @@ export function waitingForPayWindow(
 }
 
 /** "No such order" for an order WeChat Pay showed (said while pausing, and as the failure after the last round). */
-export function contradiction(seen: string, existsSince: string | undefined): string {
+function contradiction(seen: string, existsSince: string | undefined): string {
   return `WeChat Pay answers "no such order" (${seen}) for an order it showed on ${existsSince ?? '?'}`;
 }
 

@@ -99,17 +99,12 @@ async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: s
   const no = o.input.combineOutTradeNo;
   if (result === 'EARLY') {
     // Announced at page open (its window closes long before the deadline); the pay call itself is never announced.
-    await withRetry(() => beginPayment(ctx.client, no, { attemptId: `${no}-page-open` }));
+    // A refused announcement (the start came too late under load) means no pay call at all, as for any checkout.
+    if (!(await announce(ctx, o, `${no}-page-open`))) return;
     return payUnannounced(ctx, o);
   }
   await sleep(ctx.random() * 2_000);
-  try {
-    await withRetry(() => beginPayment(ctx.client, no, { attemptId: `${no}-1` }));
-  } catch (err) {
-    o.payCallSent = false;
-    if (!(err instanceof BeginPaymentRefusedError)) o.error = `beginPayment: ${(err as Error).message}`;
-    return;
-  }
+  if (!(await announce(ctx, o, `${no}-1`))) return;
   o.payCallSent = true;
   if (result === 'LATE') await scheduleLatePay(ctx.peer.url, o.input, 'REVERSE_NOT_FOUND');
   else ctx.peer.orders.set(no, newOrder(peerFields(o.input), result));
@@ -123,6 +118,18 @@ async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: s
     if (!(err instanceof MarkPaidRefusedError)) o.error = `markPaid: ${(err as Error).message}`;
   }
   if (o.plan === 'DUPLICATE_START' && o.markPaidAccepted) await startDuplicate(ctx, o);
+}
+
+/** `beginPayment` as a checkout sends it before paying; false (no pay call may be sent) when refused or failed. */
+async function announce(ctx: CheckoutContext, o: CheckedOrder, attemptId: string): Promise<boolean> {
+  try {
+    await withRetry(() => beginPayment(ctx.client, o.input.combineOutTradeNo, { attemptId }));
+    return true;
+  } catch (err) {
+    o.payCallSent = false;
+    if (!(err instanceof BeginPaymentRefusedError)) o.error = `beginPayment: ${(err as Error).message}`;
+    return false;
+  }
 }
 
 /**

@@ -71,9 +71,9 @@ async function main(): Promise<void> {
   const orders = planChaosOrders(stack, ORDERS);
   addChaosFaults(stack, orders, FAULT_RATE);
   const { payments } = await placeChaosOrders(stack, orders);
-  const [{ killedAt, serverDown }] = await Promise.all([chaos(stack), waitToSettle(stack, orders)]);
+  const [killedAt] = await Promise.all([chaos(stack), waitToSettle(stack, orders)]);
   await payments;
-  const { violations, lostRefusals } = check(stack, orders, killedAt, serverDown);
+  const { violations, lostRefusals } = check(stack, orders, killedAt);
   // Phase 6 (devstack/chaos-report.ts): the summary table, call counts, violations.
   const summary = { kills: killedAt.length, lostRefusals, violations, seconds: secs(began) };
   const faults = printChaosReport(stack, orders, summary);
@@ -152,26 +152,20 @@ async function placeChaosOrders(stack: Stack, orders: CheckedOrder[]): Promise<{
   return placed;
 }
 
-/**
- * Phase 3: worker SIGKILLs at random moments within the busy minute and one dev-server restart; the kill times and
- * when the server was down.
- */
-async function chaos(stack: Stack): Promise<{ killedAt: number[]; serverDown: [number, number][] }> {
+/** Phase 3: worker SIGKILLs at random moments within the busy minute and one dev-server restart; the kill times. */
+async function chaos(stack: Stack): Promise<number[]> {
   const t0 = Date.now();
   const events = [
     ...Array.from({ length: KILLS }, () => ({ at: 5_000 + stack.random() * 70_000, kill: true })),
     { at: SERVER_RESTART_AT, kill: false },
   ].sort((a, b) => a.at - b.at);
   const killedAt: number[] = [];
-  const serverDown: [number, number][] = [];
   for (const event of events) {
     await sleep(t0 + event.at - Date.now());
     if (!event.kill) {
       log('restarting the dev server (same sqlite file, same port)');
-      const from = Date.now();
       await stack.server.stop();
       stack.server = await startServer(stack.work, stack.port);
-      serverDown.push([from, Date.now()]);
       log('the dev server is back');
       continue;
     }
@@ -182,7 +176,7 @@ async function chaos(stack: Stack): Promise<{ killedAt: number[]; serverDown: [n
     await sleep(500);
     stack.startWorker(slot);
   }
-  return { killedAt, serverDown };
+  return killedAt;
 }
 
 /** Phase 4: polls until every order completed, failed or waits in NEEDS_ATTENTION (or CHAOS_MAX_MS passed). */
@@ -228,7 +222,6 @@ function check(
   stack: Stack,
   orders: CheckedOrder[],
   killedAt: number[],
-  serverDown: [number, number][],
 ): { violations: string[]; lostRefusals: number } {
   const input = {
     orders,
@@ -238,7 +231,6 @@ function check(
     compensated: stack.orderService.compensated,
     confirmations: stack.orderService.confirmations,
     killedAt,
-    serverDown,
   };
   return { violations: checkInvariants(input), lostRefusals: refusalsLostWithKill(input).length };
 }

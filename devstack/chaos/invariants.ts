@@ -110,11 +110,6 @@ export interface InvariantInput {
   confirmations: ReadonlyMap<string, ReceivedOnce>;
   /** When worker processes were SIGKILLed (epoch ms). */
   killedAt: readonly number[];
-  /**
-   * When the Temporal server was down (epoch ms, from and to): an activity's completion sent then can be lost like a
-   * killed worker's, and the activity runs again.
-   */
-  serverDown?: readonly (readonly [number, number])[];
 }
 
 /** What the rules read about one order. */
@@ -161,10 +156,7 @@ export function checkInvariants(input: InvariantInput): string[] {
   return out;
 }
 
-/**
- * The NEEDS_ATTENTION orders whose refusal came within 3 s of a worker kill or while the server restarted (allowed to
- * end REVERSED: the refusal's completion may never have reached the server).
- */
+/** The NEEDS_ATTENTION orders whose refusal came within 3 s of a worker kill (allowed to end REVERSED). */
 export function refusalsLostWithKill(input: InvariantInput): string[] {
   return factsByOrder(input).flatMap((f) => (f.refusalLost ? [f.no] : []));
 }
@@ -181,9 +173,7 @@ function factsByOrder(all: InvariantInput): OrderFacts[] {
     const reverses = mine.filter((e) => e.route === 'reverse');
     const refusal = reverses.find((e) => e.fault === 'PARAM_ERROR');
     const at = refusal ? time(refusal.at) : NaN;
-    const nearKill = all.killedAt.some((k) => k >= at - 100 && k <= at + 3_000);
-    const serverDown = (all.serverDown ?? []).some(([from, to]) => at >= from - 3_000 && at <= to + 1_000);
-    const refusalLost = order.plan === 'NEEDS_ATTENTION' && (nearKill || serverDown);
+    const refusalLost = order.plan === 'NEEDS_ATTENTION' && all.killedAt.some((k) => k >= at - 100 && k <= at + 3_000);
     return {
       order,
       no,

@@ -46,7 +46,7 @@ export function printChaosReport(
   ];
   console.log(
     `\n${lines.map(([line]) => line).join('; ')}; worker kills ${run.kills}; server restarts 1; ` +
-      `refusals within 3 s of a worker kill or during the server restart (allowed to end REVERSED) ${run.lostRefusals}; ` +
+      `refusals within 3 s of a worker kill (allowed to end REVERSED) ${run.lostRefusals}; ` +
       `accepted reverse answers found in the peer log by nonce ${tiedByNonce(peer, orders)}; took ${run.seconds} s`,
   );
   for (const v of run.violations.slice(0, 30)) {

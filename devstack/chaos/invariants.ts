@@ -214,6 +214,9 @@ function allowedEnds(f: OrderFacts): string[] {
     case 'RETRY_AFTER_REVERSE':
       return ['REVERSED'];
     case 'NEEDS_ATTENTION':
+      // Without a pay call (its announcement came after the deadline under load) the order is absent at WeChat Pay:
+      // the query after the refused reverse settles it (never found, no 204 accepted), so it ends REVERSED.
+      if (order.payCallSent === false) return ['REVERSED'];
       return f.refusalLost ? ['NEEDS_ATTENTION', 'REVERSED'] : ['NEEDS_ATTENTION'];
     default:
       return ['REVERSED'];

@@ -424,6 +424,15 @@ describe('a: every order settled as its plan allows', () => {
     run.killedAt.length = 0;
     expect(caught(run, 'a', 'C9')).toEqual([expect.stringContaining('ended REVERSED, expected NEEDS_ATTENTION')]);
   });
+  it('expects REVERSED, not NEEDS_ATTENTION, from a refused order whose pay call was never sent', () => {
+    const run = cleanRun();
+    run.killedAt.length = 0;
+    find(run, 'C9').payCallSent = false;
+    expect(checkInvariants(run.input())).toEqual([]);
+    const c8 = find(run, 'C8');
+    c8.payCallSent = false;
+    expect(caught(run, 'a', 'C8')).toEqual([expect.stringContaining('ended NEEDS_ATTENTION, expected REVERSED')]);
+  });
   it('catches an adopt order paid at WeChat Pay that did not end PAID', () => {
     const run = cleanRun();
     const o = run.order('C10', 'DEBITED_ADOPT', { payCallSent: true, phase: 'FAILED' });

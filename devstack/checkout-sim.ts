@@ -226,9 +226,11 @@ async function resolveDuplicate(
 /**
  * Whether an order the operator retried has stopped in NEEDS_ATTENTION again: a new stop (its attention began after the
  * retry), not the one retried, which visibility may still show while the order waits for a worker. Orders never
- * retried: true.
+ * retried: true; a DUPLICATE_START's second run once resolved: false (it is finishing).
  */
 export async function stoppedAfterRetry(client: Client, o: CheckedOrder): Promise<boolean> {
+  // A duplicate run the operator resolved is finishing (visibility may still show NEEDS_ATTENTION): not stopped.
+  if (o.duplicate?.attention !== undefined) return false;
   if (o.retriedAt === undefined) return true;
   const status = await client.workflow.getHandle(workflowIdFor(o.input.combineOutTradeNo)).query(statusQuery);
   const since = Date.parse(status.attention?.since ?? '');

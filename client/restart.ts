@@ -5,12 +5,9 @@
  * the fields that differ, unless the caller forces it.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { OrderSpec } from '../workflows/contract';
+import { REVERSE_ACTIVITY_TYPE, type OrderSpec } from '../workflows/contract';
 import { orderTerms, termsDifferences } from '../workflows/terms';
 import { validateOrderInput } from '../workflows/validation';
-
-/** The activity type of the reverse, as the workflow schedules it. */
-const REVERSE_ACTIVITY = 'reverseCombineOrder';
 
 /** Run statuses of an order's workflow that end it without an outcome. */
 export const ENDED_WITHOUT_OUTCOME: ReadonlySet<string> = new Set([
@@ -65,7 +62,7 @@ export async function endedRun(client: Client, workflowId: string): Promise<Ende
   if (!ENDED_WITHOUT_OUTCOME.has(status)) return undefined;
   const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
   const scheduledReverse = events.some(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === REVERSE_ACTIVITY,
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === REVERSE_ACTIVITY_TYPE,
   );
   const { input, spec } = startInput(client, events);
   return { runId, status, reverseSent: scheduledReverse || spec?.restart?.reverseSent === true, input, spec };

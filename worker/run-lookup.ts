@@ -4,7 +4,7 @@
  */
 import type { NativeConnection } from '@temporalio/worker';
 import { MAX_EARLIER_RUNS, type RunLookup } from '../activities/reversing-context';
-import type { EarlierRun } from '../workflows/contract';
+import { REVERSE_ACTIVITY_TYPE, type EarlierRun } from '../workflows/contract';
 
 /** Temporal's execution statuses by number (`temporal.api.enums.v1.WorkflowExecutionStatus`). */
 const EXECUTION_STATUS = [
@@ -17,9 +17,6 @@ const EXECUTION_STATUS = [
   'CONTINUED_AS_NEW',
   'TIMED_OUT',
 ] as const;
-
-/** The activity type of the reverse, as the workflow schedules it. */
-const REVERSE_ACTIVITY = 'reverseCombineOrder';
 
 /** A visibility query string literal (quotes and backslashes escaped). */
 function visibilityString(value: string): string {
@@ -58,7 +55,7 @@ export function createRunLookup(connection: NativeConnection, namespace: string)
           ...(nextPageToken ? { nextPageToken } : {}),
         });
         const events = page.history?.events ?? [];
-        if (events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === REVERSE_ACTIVITY)) {
+        if (events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === REVERSE_ACTIVITY_TYPE)) {
           return true;
         }
         nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;

@@ -22,6 +22,12 @@ export const DEFAULT_TASK_QUEUE = 'combine-papay';
 export function wechatpayTaskQueue(taskQueue: string): string {
   return `${taskQueue}-wechatpay`;
 }
+/**
+ * The activity type of the reverse as the workflow schedules it (`reverseCombineOrder`): a run whose history holds one
+ * has sent a reverse, which the client's restart and the worker's look-up of earlier runs both read.
+ */
+export const REVERSE_ACTIVITY_TYPE = 'reverseCombineOrder';
+
 /** Workflow id the project's client uses for an order (**contract**). */
 export function workflowIdFor(combineOutTradeNo: string): string {
   return `combine-papay-${combineOutTradeNo}`;

@@ -331,3 +331,93 @@ export function classifyQueryAnswer(answer: WechatpayAnswer, expected: ExpectedO
   }
   return fallbackRow(answer);
 }
+
+/** Where a ready trade bill is: read from a verified 200 of the apply (see {@link parseTradeBillLink}). */
+export interface TradeBillLink {
+  hashType: 'SHA1';
+  /** The SHA1 of the decompressed file, lower-case hex. */
+  hashValue: string;
+  /** Valid about 5 minutes; fetched with `downloadTradeBill` (only on the configured hosts). */
+  downloadUrl: string;
+}
+
+/** Longest `download_url` accepted. */
+const MAX_DOWNLOAD_URL_LENGTH = 2_048;
+
+/**
+ * Reads a verified 200 body of the trade bill's apply: `hash_type` must be `SHA1`, `hash_value` 40 hex digits (kept in
+ * lower case), `download_url` an absolute http(s) URL of at most 2048 characters. Not `ok`: `problem` names the
+ * field that is wrong.
+ */
+export function parseTradeBillLink(body: unknown): ({ ok: true } & TradeBillLink) | { ok: false; problem: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, problem: 'the answer is not a JSON object' };
+  }
+  const { hash_type, hash_value, download_url } = body as Record<string, unknown>;
+  if (hash_type !== 'SHA1') return { ok: false, problem: 'hash_type is not "SHA1"' };
+  if (typeof hash_value !== 'string' || !/^[0-9a-fA-F]{40}$/.test(hash_value)) {
+    return { ok: false, problem: 'hash_value is not 40 hex digits' };
+  }
+  if (
+    typeof download_url !== 'string' ||
+    download_url.length > MAX_DOWNLOAD_URL_LENGTH ||
+    !/^https?:\/\//i.test(download_url) ||
+    !URL.canParse(download_url)
+  ) {
+    return { ok: false, problem: 'download_url is not an absolute http(s) URL' };
+  }
+  return { ok: true, hashType: 'SHA1', hashValue: hash_value.toLowerCase(), downloadUrl: download_url };
+}
+
+/** `NO_STATEMENT_EXIST`: no trades that day (final: an empty bill). */
+export const NO_STATEMENT_EXIST = 'NO_STATEMENT_EXIST';
+/** `STATEMENT_CREATING`: the bill is not ready yet (retry later, e.g. in 30 minutes). */
+export const STATEMENT_CREATING = 'STATEMENT_CREATING';
+
+/** The meaning of a trade bill's apply answer. */
+export type TradeBillVerdict =
+  /** A verified 200 naming the file and its SHA1. */
+  | { class: 'READY'; bill: TradeBillLink; row: string }
+  /** A signed, verified 4xx `NO_STATEMENT_EXIST` from the main host: no trades that day (final). */
+  | { class: 'EMPTY_DAY'; code: typeof NO_STATEMENT_EXIST; row: string }
+  /** A verified 4xx `STATEMENT_CREATING`: not ready; apply again later. */
+  | { class: 'NOT_READY'; code: typeof STATEMENT_CREATING; row: string; retryAfterMs?: number }
+  | FailureVerdict;
+
+/**
+ * Classifies one apply answer of the trade bill:
+ * - verified 200 whose body is a bill link → READY; a verified 200 that is not (the field named) → UNVERIFIED; a
+ *   verified 2xx other than 200 → TRANSIENT;
+ * - `NO_STATEMENT_EXIST` (4xx), verified, from the main host → EMPTY_DAY; from the backup host (it may lag) or
+ *   unsigned (a proxy's claim proves nothing) → TRANSIENT;
+ * - `STATEMENT_CREATING` (4xx), verified → NOT_READY; unsigned → TRANSIENT;
+ * - the rows every call shares: network → TRANSIENT, failed verification or not fresh → UNVERIFIED, `NO_AUTH`/
+ *   `SIGN_ERROR`/401/403 → AUTH, 429/408/5xx → TRANSIENT; any other 4xx (e.g. `PARAM_ERROR`, a day out of range) →
+ *   REJECTED with its code in `row`.
+ */
+export function classifyTradeBillAnswer(answer: WechatpayAnswer): TradeBillVerdict {
+  const common = commonRow(answer);
+  if (common) return common;
+  if (answer.kind !== 'answer') throw new Error('unreachable: network and unverified answers have common rows');
+  const { status, code } = answer;
+  if (is2xx(status)) {
+    if (status !== 200) return { class: 'TRANSIENT', row: `${label(status, code)}: not a 200, no bill: retry` };
+    const link = parseTradeBillLink(answer.body);
+    if (!link.ok) return { class: 'UNVERIFIED', row: `200: not a bill link (${link.problem})` };
+    const { hashType, hashValue, downloadUrl } = link;
+    return { class: 'READY', bill: { hashType, hashValue, downloadUrl }, row: '200: bill ready' };
+  }
+  if (is4xx(status) && (code === NO_STATEMENT_EXIST || code === STATEMENT_CREATING)) {
+    const unsigned = unsignedClaimRow(answer);
+    if (unsigned) return unsigned;
+    if (code === STATEMENT_CREATING) {
+      const after = answer.retryAfterMs !== undefined ? { retryAfterMs: answer.retryAfterMs } : {};
+      return { class: 'NOT_READY', code, row: `${label(status, code)}: the bill is not ready`, ...after };
+    }
+    if (answer.host === 'backup') {
+      return { class: 'TRANSIENT', row: `${label(status, code)} from the backup host: it may lag; retry` };
+    }
+    return { class: 'EMPTY_DAY', code, row: `${label(status, code)}: no trades that day` };
+  }
+  return fallbackRow(answer);
+}

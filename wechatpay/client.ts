@@ -1,8 +1,9 @@
 /**
- * The WeChat Pay client, typed: the two calls of the product — the signed reverse (`POST …/{no}/reverse`) and the
- * signed query (`GET …/{no}`) — sent through wechatpay-axios-plugin, and what came back described the same way for
- * both — a verified answer, an unsigned one, an unverifiable one, or a network fault — without deciding what it
- * means (that is `classify.ts`). Signing, verification, freshness (a nonce counts once; an answer signed before the
+ * The WeChat Pay client, typed: the calls of the product — the signed reverse (`POST …/{no}/reverse`), the signed
+ * query (`GET …/{no}`) and the trade bill's apply (`GET /v3/bill/tradebill?…`) — sent through wechatpay-axios-plugin,
+ * and what came back described the same way for all — a verified answer, an unsigned one, an unverifiable one, or a
+ * network fault — without deciding what it means (that is `classify.ts`); and the bill's download, whose answer is
+ * not signed (its SHA1 decides, `bill-download.ts`). Signing, verification, freshness (a nonce counts once; an answer signed before the
  * request was sent does not count, `freshness.ts`), the body bound, the timeout, keep-alive connections and the backup
  * host live here and nowhere else.
  */
@@ -20,8 +21,22 @@ import {
   type ClockOffsetEstimate,
 } from './freshness';
 import { processNonces, type NonceMemory } from './nonces';
-import { createPacer } from './pacer';
-import { createPluginClient, verifyAnswer, type CombinePapayCallConfig, type PluginClient } from './plugin';
+import { createPacer, type Pacer } from './pacer';
+import {
+  BillStreamFault,
+  DEFAULT_MAX_BILL_BYTES,
+  downloadTarget,
+  gunzipLines,
+  readSmallBody,
+  TradeBillStreamError,
+} from './bill-download';
+import {
+  createPluginClient,
+  verifyAnswer,
+  type DownloadResponse,
+  type PluginCallConfig,
+  type PluginClient,
+} from './plugin';
 
 /** Everything the client needs; built by the worker from the environment. Holds keys: never log it. */
 export interface WechatpayConfig {
@@ -52,12 +67,16 @@ export interface WechatpayConfig {
    * (`WECHATPAY_ANSWER_TOLERANCE`); default {@link DEFAULT_ANSWER_TOLERANCE_MS}. See `freshness.ts`.
    */
   answerToleranceMs?: number;
+  /** Largest decompressed trade bill accepted (bytes); default {@link DEFAULT_MAX_BILL_BYTES} (2 GiB). */
+  maxBillBytes?: number;
 }
 
 /** The calls this client makes (also the `call` label of the answer metrics). */
 export const WechatpayCall = {
   REVERSE: 'reverse',
   QUERY: 'query',
+  TRADE_BILL: 'trade_bill',
+  BILL_DOWNLOAD: 'bill_download',
 } as const;
 /** One of {@link WechatpayCall}. */
 export type WechatpayCall = (typeof WechatpayCall)[keyof typeof WechatpayCall];
@@ -154,6 +173,47 @@ export interface CallOptions {
   refuseNonces?: readonly string[];
 }
 
+/** Which trade bill to apply for: a Beijing day (`YYYY-MM-DD`) of one secondary merchant. */
+export interface TradeBillRequest {
+  billDate: string;
+  subMchid: string;
+}
+
+/** Options of a bill download. */
+export interface DownloadOptions {
+  /** Cancels the download, also while its lines are read. */
+  signal?: AbortSignal;
+  /** Send to the backup host (when one is configured), with the download URL's path and query. */
+  useBackup?: boolean;
+}
+
+/**
+ * A bill download. `ok`: a 200 whose body is read through `lines` (gunzipped, split, bounded: see
+ * `bill-download.ts`), read once; `digest()` is the SHA1 of the decompressed bytes once `lines` was read to its end
+ * (undefined before, and after a fault). The file counts only when `matches(hashValue)`. `cancel()` releases the
+ * connection when the lines will not be read to the end. Not `ok`: `kind` `origin` (refused before sending: the URL
+ * is not on a configured host), `answer` (a non-200: `status`, and WeChat Pay's `code` when its body is JSON — 400
+ * `INVALID_REQUEST` is an expired URL: apply again) or `network` (no answer; `status` 0).
+ */
+export type TradeBillDownload =
+  | {
+      ok: true;
+      host: WechatpayHost;
+      lines: AsyncIterable<string>;
+      digest(this: void): string | undefined;
+      matches(this: void, hashValue: string): boolean;
+      bytesRead(this: void): number;
+      cancel(this: void): void;
+    }
+  | {
+      ok: false;
+      kind: 'origin' | 'answer' | 'network';
+      status: number;
+      code?: string;
+      reason: string;
+      host?: WechatpayHost;
+    };
+
 /** The WeChat Pay client: its calls never throw for anything the peer or the network does. */
 export interface WechatpayClient {
   /** Sends one signed reverse (`POST …/transactions/{combine_out_trade_no}/reverse`). */
@@ -163,6 +223,16 @@ export interface WechatpayClient {
   ): Promise<WechatpayAnswer>;
   /** Sends one signed query of the combined order (`GET …/transactions/{combine_out_trade_no}`). */
   query(combineOutTradeNo: string, options?: CallOptions): Promise<WechatpayAnswer>;
+  /**
+   * Applies for one secondary merchant's trade bill of a day (`GET /v3/bill/tradebill?bill_date=…&sub_mchid=…&
+   * bill_type=ALL&tar_type=GZIP`, signed over path and query; the answer verified and judged fresh like the query's).
+   */
+  tradeBill(request: TradeBillRequest, options?: CallOptions): Promise<WechatpayAnswer>;
+  /**
+   * Downloads a bill file: a signed GET of `downloadUrl`'s path and query, only to the configured host or its backup;
+   * the answer is not verified (see {@link TradeBillDownload}).
+   */
+  downloadTradeBill(downloadUrl: string, options?: DownloadOptions): Promise<TradeBillDownload>;
   /** Whether a backup host is configured. */
   readonly hasBackup: boolean;
   /** The platform merchant id that signs (`combine_mchid` of every order this client may act on). */
@@ -196,20 +266,7 @@ export function createWechatpayClient(
   nonces: NonceMemory = processNonces,
   clock: ClockOffsetEstimate = processClockOffset,
 ): WechatpayClient {
-  const client: PluginClient = createPluginClient({
-    mchid: config.mchid,
-    serial: config.merchantSerial,
-    privateKey: config.privateKey,
-    certs: config.verifiers,
-    baseURL: config.baseUrl,
-    timeout: config.timeoutMs,
-    headers: { 'Wechatpay-Serial': config.wechatpaySerial, Accept: 'application/json' },
-    maxContentLength: config.maxBodyBytes,
-    maxBodyLength: config.maxBodyBytes,
-    maxRedirects: 0,
-    httpAgent: new http.Agent({ keepAlive: true }),
-    httpsAgent: new https.Agent({ keepAlive: true }),
-  });
+  const client = pluginClientFor(config);
   const defaultTransforms = client.v3.defaults.transformResponse;
   const transforms = Array.isArray(defaultTransforms)
     ? defaultTransforms
@@ -225,9 +282,8 @@ export function createWechatpayClient(
    * description.
    */
   const send = async (
-    combineOutTradeNo: string,
     { signal, useBackup = false, refuseNonces = [] }: CallOptions,
-    exchange: (options: CombinePapayCallConfig) => Promise<{ status: number; data: unknown; headers: unknown }>,
+    exchange: (options: PluginCallConfig) => Promise<{ status: number; data: unknown; headers: unknown }>,
   ): Promise<WechatpayAnswer> => {
     const backup = useBackup && config.backupBaseUrl ? config.backupBaseUrl : undefined;
     const host: WechatpayHost = backup ? 'backup' : 'main';
@@ -247,7 +303,6 @@ export function createWechatpayClient(
     let headers: unknown;
     try {
       const res = await exchange({
-        combine_out_trade_no: combineOutTradeNo,
         signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
         transformResponse: [stash, ...transforms],
         ...(backup ? { baseURL: backup } : {}),
@@ -266,9 +321,38 @@ export function createWechatpayClient(
     hasBackup: Boolean(config.backupBaseUrl),
     mchid: config.mchid,
     reverse: (request, options = {}) =>
-      send(request.combineOutTradeNo, options, (call) => client.reverse.post(toWireBody(request), call)),
-    query: (combineOutTradeNo, options = {}) => send(combineOutTradeNo, options, (call) => client.query.get(call)),
+      send(options, (call) =>
+        client.reverse.post(toWireBody(request), { ...call, combine_out_trade_no: request.combineOutTradeNo }),
+      ),
+    query: (combineOutTradeNo, options = {}) =>
+      send(options, (call) => client.query.get({ ...call, combine_out_trade_no: combineOutTradeNo })),
+    tradeBill: ({ billDate, subMchid }, options = {}) =>
+      send(options, (call) =>
+        client.tradeBill.get({
+          ...call,
+          params: { bill_date: billDate, sub_mchid: subMchid, bill_type: 'ALL', tar_type: 'GZIP' },
+        }),
+      ),
+    downloadTradeBill: (downloadUrl, options = {}) => download(client, config, pacer, downloadUrl, options),
   };
+}
+
+/** The plugin client of a configuration: keep-alive connections, bounded answers, no redirects. */
+function pluginClientFor(config: WechatpayConfig): PluginClient {
+  return createPluginClient({
+    mchid: config.mchid,
+    serial: config.merchantSerial,
+    privateKey: config.privateKey,
+    certs: config.verifiers,
+    baseURL: config.baseUrl,
+    timeout: config.timeoutMs,
+    headers: { 'Wechatpay-Serial': config.wechatpaySerial, Accept: 'application/json' },
+    maxContentLength: config.maxBodyBytes,
+    maxBodyLength: config.maxBodyBytes,
+    maxRedirects: 0,
+    httpAgent: new http.Agent({ keepAlive: true }),
+    httpsAgent: new https.Agent({ keepAlive: true }),
+  });
 }
 
 /**
@@ -416,4 +500,121 @@ function headerOf(headers: unknown, name: string): string | undefined {
     if (key.toLowerCase() === name && typeof value === 'string') return value;
   }
   return undefined;
+}
+
+/** Largest error body of a download read for its code (bytes). */
+const MAX_DOWNLOAD_ERROR_BYTES = 16_384;
+
+/**
+ * One bill download (see {@link WechatpayClient.downloadTradeBill}): the origin guard, its pacing slot, a deadline
+ * for the answer's status (`timeoutMs`), then an idle timeout of the same length while waiting for each chunk of the
+ * body (a slow reader is not the peer's fault: the timer runs only while waiting for the peer).
+ */
+async function download(
+  client: PluginClient,
+  config: WechatpayConfig,
+  pacer: Pacer | undefined,
+  downloadUrl: string,
+  { signal, useBackup = false }: DownloadOptions,
+): Promise<TradeBillDownload> {
+  const target = downloadTarget(downloadUrl, config, useBackup);
+  if (!target.ok) return { ok: false, kind: 'origin', status: 0, reason: target.reason };
+  const { host } = target;
+  try {
+    await pacer?.wait(signal);
+  } catch {
+    return { ok: false, kind: 'network', status: 0, reason: 'cancelled before sending', host };
+  }
+  const maxBytes = config.maxBillBytes ?? DEFAULT_MAX_BILL_BYTES;
+  const link = linkDownload(config.timeoutMs, signal);
+  let res: DownloadResponse;
+  try {
+    res = await client.download({ url: target.url, signal: link.signal, maxBytes });
+  } catch (err) {
+    link.close();
+    const why =
+      err instanceof AxiosError ? (err.code ?? 'no answer') : err instanceof Error ? err.name : 'unknown error';
+    return { ok: false, kind: 'network', status: 0, reason: link.reason()?.message ?? why, host };
+  }
+  if (res.status !== 200) {
+    const text = await readSmallBody(res.data, MAX_DOWNLOAD_ERROR_BYTES);
+    link.close();
+    const { code, message } = codeAndMessage(parseJson(text));
+    const reason = `${res.status} ${code ?? 'without code'}${message ? `: ${message}` : ''}`;
+    return { ok: false, kind: 'answer', status: res.status, ...(code ? { code } : {}), reason, host };
+  }
+  link.disarm();
+  const read = gunzipLines(res.data, {
+    maxBytes,
+    waiting: link.arm,
+    arrived: link.disarm,
+    destroyedFor: link.reason,
+    finished: link.close,
+  });
+  return {
+    ok: true,
+    host,
+    lines: read.lines,
+    digest: read.digest,
+    matches: (hashValue) => read.digest() !== undefined && read.digest() === hashValue.toLowerCase(),
+    bytesRead: read.bytesRead,
+    cancel: link.cancel,
+  };
+}
+
+/** What ties one download to its deadline, its idle timer and the caller's cancellation. */
+interface DownloadLink {
+  /** Aborts the request (and the body) when any of them fires. */
+  signal: AbortSignal;
+  /** Arms the idle timer (waiting for the peer). */
+  arm(this: void): void;
+  /** Disarms the deadline or the idle timer. */
+  disarm(this: void): void;
+  /** Why the request was aborted from our side, once it was. */
+  reason(this: void): TradeBillStreamError | undefined;
+  /** Cancels the download (the caller will not read on). */
+  cancel(this: void): void;
+  /** Releases the timer and the caller's signal. */
+  close(this: void): void;
+}
+
+function linkDownload(timeoutMs: number, callerSignal: AbortSignal | undefined): DownloadLink {
+  const controller = new AbortController();
+  let why: TradeBillStreamError | undefined;
+  const stop = (fault: BillStreamFault, message: string): void => {
+    why ??= new TradeBillStreamError(fault, message);
+    controller.abort();
+  };
+  const cancelled = (): void => stop(BillStreamFault.CANCELLED, 'the bill download was cancelled');
+  const idle = (): void => stop(BillStreamFault.IDLE, `no bytes from WeChat Pay for ${timeoutMs} ms`);
+  if (callerSignal?.aborted) cancelled();
+  else callerSignal?.addEventListener('abort', cancelled, { once: true });
+  let timer: NodeJS.Timeout | undefined = setTimeout(idle, timeoutMs);
+  const disarm = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  return {
+    signal: controller.signal,
+    arm: () => {
+      disarm();
+      timer = setTimeout(idle, timeoutMs);
+    },
+    disarm,
+    reason: () => why,
+    cancel: cancelled,
+    close: () => {
+      disarm();
+      callerSignal?.removeEventListener('abort', cancelled);
+    },
+  };
+}
+
+/** A JSON text parsed, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -40,15 +40,55 @@ export interface WechatpayClientConfig {
   httpsAgent?: unknown;
 }
 
-/**
- * Per-call options of a chain call. `combine_out_trade_no` fills the `{combine_out_trade_no}` segment of the path
- * (the plugin substitutes it verbatim, without encoding); the rest is plain axios request config.
- */
-export interface CombinePapayCallConfig {
-  combine_out_trade_no: string;
+/** Per-call options every chain call takes: plain axios request config. */
+export interface PluginCallConfig {
   signal?: AbortSignal;
   transformResponse?: unknown[];
   baseURL?: string;
+}
+
+/**
+ * Per-call options of a combined-order call. `combine_out_trade_no` fills the `{combine_out_trade_no}` segment of the
+ * path (the plugin substitutes it verbatim, without encoding).
+ */
+export interface CombinePapayCallConfig extends PluginCallConfig {
+  combine_out_trade_no: string;
+}
+
+/**
+ * The query of `GET /v3/bill/tradebill`, in the order it is sent. axios serialises it into the URL before the plugin
+ * signs (`new URL(axios.getUri(config))`), so the signature covers exactly the query that is sent.
+ */
+export interface TradeBillParams {
+  bill_date: string;
+  sub_mchid: string;
+  bill_type: 'ALL';
+  tar_type: 'GZIP';
+}
+
+/** Per-call options of the trade bill's apply. */
+export interface TradeBillCallConfig extends PluginCallConfig {
+  params: TradeBillParams;
+}
+
+/**
+ * One signed GET of a bill file: `url` absolute (its origin already checked against the configured hosts), its path
+ * and query signed by the plugin's request interceptor. `maxBytes` bounds the compressed body.
+ */
+export interface DownloadCallConfig {
+  url: string;
+  signal: AbortSignal;
+  maxBytes: number;
+}
+
+/**
+ * A bill file's answer, any status: its body unread (a byte stream, not decompressed), its headers not verified (the
+ * download answer carries no `Wechatpay-*` headers: the file's SHA1 decides).
+ */
+export interface DownloadResponse {
+  status: number;
+  headers: Record<string, unknown>;
+  data: NodeJS.ReadableStream & AsyncIterable<Buffer>;
 }
 
 /** What a chain call resolves with (a 2xx whose signature the plugin verified). */
@@ -68,10 +108,18 @@ interface CombinePapayQueryChain {
   get(this: void, config: CombinePapayCallConfig): Promise<PluginResponse>;
 }
 
-/** A constructed client: the two chains this project calls and the APIv3 axios instance. */
+/** `GET /v3/bill/tradebill?bill_date=…&sub_mchid=…&bill_type=ALL&tar_type=GZIP`, narrowed (signed over path+query). */
+interface TradeBillChain {
+  get(this: void, config: TradeBillCallConfig): Promise<PluginResponse>;
+}
+
+/** A constructed client: the chains this project calls, the bill download and the APIv3 axios instance. */
 export interface PluginClient {
   reverse: CombinePapayReverseChain;
   query: CombinePapayQueryChain;
+  tradeBill: TradeBillChain;
+  /** A signed GET of a bill file whose answer is not verified (see {@link DownloadCallConfig}). */
+  download(config: DownloadCallConfig): Promise<DownloadResponse>;
   v3: AxiosInstance;
 }
 
@@ -85,6 +133,7 @@ const untyped = plugin as unknown as {
           };
         };
       };
+      bill: { tradebill: TradeBillChain };
     };
     client: { v3: AxiosInstance };
   };
@@ -107,11 +156,37 @@ export function createPluginClient(config: WechatpayClientConfig): PluginClient 
   // `_combine_out_trade_no_` becomes the `{combine_out_trade_no}` path segment; its `get`/`post` close over the
   // client, so they may be called detached.
   const order = wxpay.v3.ecommerce.combinePapay.transactions._combine_out_trade_no_;
+  const v3 = wxpay.client.v3;
   return {
     reverse: order.reverse,
     query: { get: order.get },
-    v3: wxpay.client.v3,
+    tradeBill: { get: wxpay.v3.bill.tradebill.get },
+    download: (call) => downloadThrough(v3, call),
+    v3,
   };
+}
+
+/**
+ * A bill file through the APIv3 instance: its request interceptor signs `GET\nPATH?QUERY\n…` as for any call. The
+ * plugin's own answer verifier (a `transformResponse`) is replaced by the identity: it skips verification only for a
+ * fixed list of download paths, and only when the query is passed apart from the URL — the download URL is opaque,
+ * so the skip is made explicit here. The body comes back as the raw byte stream (`decompress: false`, no transport
+ * compression asked for: the file itself is GZIP), every status resolves, no redirect is followed.
+ */
+async function downloadThrough(v3: AxiosInstance, call: DownloadCallConfig): Promise<DownloadResponse> {
+  const res = await v3.request<DownloadResponse['data']>({
+    method: 'GET',
+    url: call.url,
+    signal: call.signal,
+    responseType: 'stream',
+    decompress: false,
+    transformResponse: [(data: unknown) => data],
+    validateStatus: () => true,
+    maxRedirects: 0,
+    maxContentLength: call.maxBytes,
+    headers: { Accept: 'application/x-gzip, application/json', 'Accept-Encoding': 'identity' },
+  });
+  return { status: res.status, headers: res.headers, data: res.data };
 }
 
 /**

@@ -4,6 +4,7 @@ import { createConfirmationActivity, type ConfirmationDeps } from './confirmatio
 import { createQueryActivity } from './query';
 import { createReverseActivity } from './reverse';
 import { createReversingContextActivity, type RunLookup } from './reversing-context';
+import type { createTradeBillActivities } from './trade-bill';
 import type { WechatpayCallDeps } from './wechatpay-call';
 
 /** What the activities need from the worker. */
@@ -35,5 +36,7 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
-/** The activity interface the workflow proxies (imported there as a type only). */
+/** The activity interface the workflows proxy (imported there as a type only). */
 export type OrderActivities = ReturnType<typeof createActivities>;
+/** The trade-bill reconciliation's activities (`createTradeBillActivities`; the same worker registers them). */
+export type TradeBillActivities = ReturnType<typeof createTradeBillActivities>;

@@ -3,6 +3,7 @@
  * (worker/metrics.ts); tests may pass their own.
  */
 import type { WechatpayCall } from '../wechatpay/client';
+import type { BillMismatchKind } from '../workflows/contract';
 
 /**
  * How a downstream POST failed: retried (`transient`), handed to a human (`rejected`), or our signature not (yet)
@@ -30,6 +31,8 @@ export interface Metrics {
   confirmationFailure(kind: Exclude<DownstreamFailureKind, 'unauthorized'>): void;
   /** One downstream answer 401/403: our signature is not (yet) accepted. */
   downstreamUnauthorized(call: DownstreamCall): void;
+  /** One disagreement between WeChat Pay's trade bill and the orders, by kind. */
+  billMismatch(kind: BillMismatchKind): void;
 }
 
 /**

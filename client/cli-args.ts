@@ -5,6 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { OrderPhase } from '../workflows/contract';
+import { isBillDate } from '../workflows/trade-bill/days';
+import { MCHID_RE } from '../workflows/validation';
 
 /** The largest `--limit` of `list`. */
 export const MAX_LIST_LIMIT = 1000;
@@ -23,6 +25,11 @@ export const USAGE = `usage: combine-papay-order <command> (in a clone: npm run 
   list [--phase PHASE] [--limit N]          orders, newest first (N from 1 to ${MAX_LIST_LIMIT}, default ${DEFAULT_LIST_LIMIT})
   retry <combineOutTradeNo>                 drive the failed step of an order in NEEDS_ATTENTION again
   resolve <combineOutTradeNo> <note>        close an order in NEEDS_ATTENTION handled by hand
+  reconcile --date YYYY-MM-DD [--sub-mchid ID[,ID…]] [--wait]
+                               balance a Beijing day against WeChat Pay's trade bill (a run of its own; --wait:
+                               print the result, exit 0 balanced, 3 with mismatches, 1 not reconciled)
+  schedule ensure|pause|resume|describe [note]
+                               the daily reconciliation's Schedule (combine-papay-trade-bill, 10:30 Asia/Shanghai)
 Connection from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*).
 An argument that starts with "-" goes after "--" (cancel P1 -- "-5 minutes").`;
 
@@ -46,7 +53,14 @@ export type OrderCommand =
   | { command: 'status'; combineOutTradeNo: string }
   | { command: 'list'; phase?: OrderPhase; limit: number }
   | { command: 'retry'; combineOutTradeNo: string }
-  | { command: 'resolve'; combineOutTradeNo: string; note: string };
+  | { command: 'resolve'; combineOutTradeNo: string; note: string }
+  | { command: 'reconcile'; billDate: string; subMchids?: string[]; wait: boolean }
+  | { command: 'schedule'; action: ScheduleAction; note?: string };
+
+/** What `schedule` does with the daily reconciliation's Schedule. */
+export const SCHEDULE_ACTIONS = ['ensure', 'pause', 'resume', 'describe'] as const;
+/** One of {@link SCHEDULE_ACTIONS}. */
+export type ScheduleAction = (typeof SCHEDULE_ACTIONS)[number];
 
 /** A command's name. */
 type CommandName = Exclude<OrderCommand['command'], 'help'>;
@@ -68,6 +82,8 @@ const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
   list: { options: { phase: 'string', limit: 'string' }, required: [], optional: [] },
   retry: { options: {}, required: [ORDER_NO], optional: [] },
   resolve: { options: {}, required: [ORDER_NO, 'note'], optional: [] },
+  reconcile: { options: { date: 'string', 'sub-mchid': 'string', wait: 'boolean' }, required: [], optional: [] },
+  schedule: { options: {}, required: [SCHEDULE_ACTIONS.join('|')], optional: ['note'] },
 };
 
 const isCommand = (name: string): name is CommandName => Object.prototype.hasOwnProperty.call(SPECS, name);
@@ -141,6 +157,30 @@ function parsePhase(value: string | true | undefined): OrderPhase | undefined {
   return value as OrderPhase;
 }
 
+/** `reconcile`'s flags: `--date` a real `YYYY-MM-DD`, `--sub-mchid` merchant ids separated by commas. */
+function toReconcile({ options }: Given): OrderCommand {
+  const date = options.get('date');
+  if (typeof date !== 'string' || !isBillDate(date)) {
+    throw new UsageError(
+      `reconcile: --date must be a date YYYY-MM-DD (got ${date === undefined ? 'nothing' : `"${String(date)}"`})`,
+    );
+  }
+  const subs = options.get('sub-mchid');
+  const subMchids = typeof subs === 'string' ? subs.split(',').map((s) => s.trim()) : undefined;
+  const bad = subMchids?.find((s) => !MCHID_RE.test(s));
+  if (bad !== undefined) throw new UsageError(`reconcile: --sub-mchid takes merchant ids (1-32 digits), got "${bad}"`);
+  return { command: 'reconcile', billDate: date, ...(subMchids ? { subMchids } : {}), wait: options.has('wait') };
+}
+
+/** `schedule`'s action, one of {@link SCHEDULE_ACTIONS}. */
+function toSchedule({ args }: Given): OrderCommand {
+  const [action = '', note] = args;
+  const known: readonly string[] = SCHEDULE_ACTIONS;
+  if (!known.includes(action))
+    throw new UsageError(`schedule: the action is one of ${SCHEDULE_ACTIONS.join(', ')} (got "${action}")`);
+  return { command: 'schedule', action: action as ScheduleAction, ...(note ? { note } : {}) };
+}
+
 /** The command of one set of checked arguments. */
 function toCommand(command: CommandName, { options, args }: Given): OrderCommand {
   const [no = '', second] = args;
@@ -166,6 +206,10 @@ function toCommand(command: CommandName, { options, args }: Given): OrderCommand
     case 'status':
     case 'retry':
       return { command, combineOutTradeNo: no };
+    case 'reconcile':
+      return toReconcile({ options, args });
+    case 'schedule':
+      return toSchedule({ options, args });
   }
 }
 

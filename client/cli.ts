@@ -4,7 +4,8 @@
  * (parsed in client/cli-args.ts). Connection from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  * TEMPORAL_API_KEY, TEMPORAL_TLS_*).
  *
- * Exit codes: 0 done, 64 refused arguments (nothing connected), 1 any other failure (its message on stderr).
+ * Exit codes: 0 done, 64 refused arguments (nothing connected), 3 `reconcile --wait` found mismatches, 1 any other
+ * failure (its message on stderr).
  */
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
@@ -21,6 +22,16 @@ import {
   startOrder,
   type OrderInput,
 } from '.';
+import {
+  describeTradeBillSchedule,
+  ensureTradeBillSchedule,
+  pauseTradeBillSchedule,
+  reconciliationResult,
+  startReconciliation,
+} from './trade-bill';
+
+/** Exit code of `reconcile --wait` when the day was reconciled and the books do not balance. */
+export const EXIT_MISMATCHES = 3;
 
 async function connect(): Promise<Client> {
   const { connectionOptions, namespace } = loadClientConnectConfig();
@@ -45,10 +56,48 @@ function readInput(arg: string): OrderInput {
   }
 }
 
-/** Runs one parsed command with `client`, printing its answer with `write`; `order` is the input `start` read. */
+/** `reconcile` and `schedule`: the trade-bill reconciliation. Returns the exit code. */
+async function runTradeBillCommand(
+  client: Client,
+  cmd: Extract<OrderCommand, { command: 'reconcile' | 'schedule' }>,
+  write: (line: string) => void,
+): Promise<number> {
+  if (cmd.command === 'schedule') {
+    if (cmd.action === 'ensure') write(`schedule ${await ensureTradeBillSchedule(client)}`);
+    else if (cmd.action !== 'describe')
+      await pauseTradeBillSchedule(client, cmd.action === 'pause', cmd.note ?? `${cmd.action}d from the CLI`);
+    write(await describeTradeBillSchedule(client));
+    return 0;
+  }
+  const input = { billDate: cmd.billDate, ...(cmd.subMchids ? { subMchids: cmd.subMchids } : {}) };
+  const handle = await startReconciliation(client, input);
+  write(`started: ${handle.workflowId}`);
+  if (!cmd.wait) return 0;
+  const result = await reconciliationResult(handle);
+  write(JSON.stringify(result, null, 2));
+  write(`${result.billDate}: ${result.rows} rows, ${result.matched} matched, ${result.mismatchCount} mismatches`);
+  return result.mismatchCount > 0 ? EXIT_MISMATCHES : 0;
+}
+
+/**
+ * Runs one parsed command with `client`, printing its answer with `write`; `order` is the input `start` read.
+ * Returns the exit code.
+ */
 async function runCommand(
   client: Client,
   cmd: OrderCommand,
+  order: OrderInput | undefined,
+  write: (line: string) => void,
+): Promise<number> {
+  if (cmd.command === 'reconcile' || cmd.command === 'schedule') return runTradeBillCommand(client, cmd, write);
+  await runOrderCommand(client, cmd, order, write);
+  return 0;
+}
+
+/** The order commands. */
+async function runOrderCommand(
+  client: Client,
+  cmd: Exclude<OrderCommand, { command: 'reconcile' | 'schedule' }>,
   order: OrderInput | undefined,
   write: (line: string) => void,
 ): Promise<void> {
@@ -114,11 +163,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const order = cmd.command === 'start' ? readInput(cmd.input) : undefined;
     const client = await connect();
     try {
-      await runCommand(client, cmd, order, (line) => console.log(line));
+      return await runCommand(client, cmd, order, (line) => console.log(line));
     } finally {
       await client.connection.close();
     }
-    return 0;
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`combine-papay-order: ${err.message}\n(combine-papay-order help: the commands and their flags)`);

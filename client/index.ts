@@ -44,6 +44,14 @@ export {
 } from './errors';
 export { RestartInputMismatchError } from './restart';
 export {
+  describeTradeBillSchedule,
+  ensureTradeBillSchedule,
+  pauseTradeBillSchedule,
+  reconciliationResult,
+  startReconciliation,
+  TRADE_BILL_SCHEDULE_SPEC,
+} from './trade-bill';
+export {
   DOWNSTREAM_MAX_SKEW_SECONDS,
   DOWNSTREAM_REFUSAL_STATUS,
   DownstreamRefusal,
@@ -76,6 +84,11 @@ export {
   retrySignal,
   statusQuery,
   SubMchIdsKey,
+  SubOutTradeNosKey,
+  BillMismatchKind,
+  TRADE_BILL_SCHEDULE_ID,
+  TRADE_BILL_WORKFLOW_TYPE,
+  TradeBillDateKey,
   WORKFLOW_TYPE,
   workflowIdFor,
   type BeginPaymentDetails,
@@ -92,4 +105,7 @@ export {
   type RetrySettings,
   type SubOrderInput,
   type SubOrderStatus,
+  type BillMismatch,
+  type TradeBillInput,
+  type TradeBillResult,
 } from '../workflows/contract';

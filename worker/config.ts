@@ -16,6 +16,7 @@ import type { WechatpayConfig } from '../wechatpay/client';
 import { ANSWER_TOLERANCE_BOUNDS_MS, DEFAULT_ANSWER_TOLERANCE_MS } from '../wechatpay/freshness';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
 import { ACTIVITY_START_TO_CLOSE_MS, MAX_PAY_WINDOW_MS, PAY_CALL_TIMEOUT_MS } from '../workflows/policies';
+import { MCHID_RE } from '../workflows/validation';
 
 /** Default WeChat Pay host. */
 const DEFAULT_WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com/';
@@ -81,6 +82,21 @@ export interface WorkerConfig {
   deployment?: WorkerDeployment;
   /** How often the order gauges read visibility, when this process exports them (`WORKER_ORDER_GAUGES=on`). */
   orderGaugesIntervalMs?: number;
+  /** The daily reconciliation against WeChat Pay's trade bill. */
+  tradeBill: TradeBillSettings;
+}
+
+/** Settings of the trade-bill reconciliation. */
+export interface TradeBillSettings {
+  /** Secondary merchants always reconciled, whether or not a day's orders involve them (`RECONCILE_SUB_MCHIDS`). */
+  subMchids: string[];
+  /** Delay before asking again for a bill that is not ready (`TRADE_BILL_NOT_READY_RETRY`, default 30 minutes). */
+  notReadyRetryMs: number;
+  /**
+   * Whether this worker creates or updates the Schedule `combine-papay-trade-bill` at start (`TRADE_BILL_SCHEDULE`,
+   * `on` by default; `off` where an operator keeps it with `combine-papay-order schedule ensure`).
+   */
+  ensureSchedule: boolean;
 }
 
 /** How downstream requests are signed and sent. Holds the webhook secrets: never log it. */
@@ -111,6 +127,7 @@ type ProcessSettings = Pick<
   | 'shutdownGraceMs'
   | 'deployment'
   | 'orderGaugesIntervalMs'
+  | 'tradeBill'
 >;
 
 /**
@@ -234,7 +251,9 @@ function readProcessSettings(r: EnvReader, heapMb: number): ProcessSettings {
   const shutdownGraceMs = r.duration('WORKER_SHUTDOWN_GRACE', DEFAULT_SHUTDOWN_GRACE_MS, 1_000, 600_000, '1s to 10m');
   const deployment = readDeployment(r);
   const orderGaugesIntervalMs = readOrderGauges(r, metricsPort);
+  const tradeBill = readTradeBill(r);
   return {
+    tradeBill,
     ...(metricsPort ? { metricsPort } : {}),
     ...(healthPort ? { healthPort } : {}),
     maxConcurrentActivities,
@@ -245,6 +264,27 @@ function readProcessSettings(r: EnvReader, heapMb: number): ProcessSettings {
     ...(deployment ? { deployment } : {}),
     ...(orderGaugesIntervalMs ? { orderGaugesIntervalMs } : {}),
   };
+}
+
+/** The trade-bill reconciliation's settings: merchants always reconciled, the not-ready delay, the Schedule. */
+function readTradeBill(r: EnvReader): TradeBillSettings {
+  const subMchids = (r.optional('RECONCILE_SUB_MCHIDS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = subMchids.find((s) => !MCHID_RE.test(s));
+  if (bad !== undefined) {
+    r.problem(
+      'RECONCILE_SUB_MCHIDS',
+      `must list merchant ids (1-32 digits) separated by commas, got "${bad.slice(0, 40)}"`,
+    );
+  }
+  const notReadyRetryMs = r.duration('TRADE_BILL_NOT_READY_RETRY', 30 * 60_000, 1_000, 6 * 3_600_000, '1s to 6h');
+  const schedule = r.optional('TRADE_BILL_SCHEDULE') ?? 'on';
+  if (schedule !== 'on' && schedule !== 'off') {
+    r.problem('TRADE_BILL_SCHEDULE', `must be "on" or "off", got "${schedule.slice(0, 20)}"`);
+  }
+  return { subMchids, notReadyRetryMs, ensureSchedule: schedule === 'on' };
 }
 
 /**
@@ -555,5 +595,8 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     shutdownGrace: `${config.shutdownGraceMs / 1_000}s`,
     deployment: config.deployment ? `${config.deployment.name}@${config.deployment.buildId}` : 'not versioned',
     orderGauges: config.orderGaugesIntervalMs ? `every ${config.orderGaugesIntervalMs / 1_000}s` : 'off',
+    reconcileSubMchids: config.tradeBill.subMchids.length,
+    tradeBillNotReadyRetry: `${config.tradeBill.notReadyRetryMs / 1_000}s`,
+    tradeBillSchedule: config.tradeBill.ensureSchedule ? 'ensured at start' : 'off',
   };
 }

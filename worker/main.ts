@@ -36,6 +36,7 @@ function announce(logger: Logger, config: WorkerConfig, product: ProductWorker, 
   if (product.registeredSearchAttributes.length > 0) {
     logger.info('registered search attributes', { names: product.registeredSearchAttributes });
   }
+  logger.info(`trade-bill Schedule combine-papay-trade-bill: ${product.tradeBillSchedule}`);
   logger.info(
     `worker polling task queue ${config.taskQueue} (WeChat Pay calls on ${product.wechatpayWorker.options.taskQueue}, at most ${config.wechatpayMaxRps}/s)`,
     config.deployment ? { deploymentName: config.deployment.name, buildId: config.deployment.buildId } : {},

@@ -15,7 +15,7 @@
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { Metrics } from '../activities/metrics';
-import { MetricName } from '../workflows/contract';
+import { BillMismatchKind, MetricName } from '../workflows/contract';
 
 /**
  * Verified WeChat Pay answers refused as signed before their request was sent, by call (`STALE_ANSWER`; named here
@@ -47,6 +47,13 @@ export function meterMetrics(meter: MetricMeter): Metrics {
     '1',
     'downstream answers 401/403 (our webhook signature not accepted), by call',
   );
+  const mismatches = meter.createCounter(
+    MetricName.BILL_MISMATCHES,
+    '1',
+    "disagreements between WeChat Pay's trade bill and the orders, by kind",
+  );
+  // Every kind starts at 0, so that the first mismatch is an increase the alert sees.
+  for (const kind of Object.values(BillMismatchKind)) mismatches.add(0, { kind });
   return {
     wechatpayAnswer: (call, answerClass) => answers.add(1, { call, class: answerClass }),
     unsignedAnswer: (call) => unsigned.add(1, { call }),
@@ -54,5 +61,6 @@ export function meterMetrics(meter: MetricMeter): Metrics {
     compensationFailure: (kind) => failures.add(1, { kind }),
     confirmationFailure: (kind) => confirmationFailures.add(1, { kind }),
     downstreamUnauthorized: (call) => unauthorized.add(1, { call }),
+    billMismatch: (kind) => mismatches.add(1, { kind }),
   };
 }

@@ -9,7 +9,15 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { Logger, MetricMeter } from '@temporalio/common';
-import { MetricName, OrderPhase, PaymentDeadlineKey, WORKFLOW_TYPE } from '../workflows/contract';
+import {
+  MetricName,
+  OrderPhase,
+  PaymentDeadlineKey,
+  TRADE_BILL_WORKFLOW_TYPE,
+  TradeBillDateKey,
+  WORKFLOW_TYPE,
+} from '../workflows/contract';
+import { beijingDay, isBillDate } from '../workflows/trade-bill/days';
 import type { WorkerConfig } from './config';
 
 /** The phases of a running order. */
@@ -57,6 +65,25 @@ export async function readOrderCounts(client: Client, taskQueue: string, now = D
   return { orders, oldestPastDeadlineSeconds };
 }
 
+/** Completed reconciliations read to find the latest day (on-demand runs for older days may be newer). */
+const RECONCILIATIONS_READ = 100;
+
+/**
+ * The start (Unix seconds) of the latest Beijing day whose trade-bill reconciliation completed (0: none yet). A run
+ * that left a merchant not reconciled fails, so it does not count.
+ */
+export async function readReconciledDay(client: Client): Promise<number> {
+  const query = `WorkflowType = '${TRADE_BILL_WORKFLOW_TYPE}' AND ExecutionStatus = 'Completed'`;
+  let latest = '';
+  let read = 0;
+  for await (const wf of client.workflow.list({ query, pageSize: RECONCILIATIONS_READ })) {
+    const day = wf.typedSearchAttributes.get(TradeBillDateKey);
+    if (isBillDate(day) && day > latest) latest = day;
+    if (++read >= RECONCILIATIONS_READ) break;
+  }
+  return latest ? beijingDay(latest).from / 1_000 : 0;
+}
+
 /** Running gauges; `stop` ends the readings and closes their connection. */
 export interface OrderGauges {
   stop(): Promise<void>;
@@ -78,13 +105,20 @@ export async function startOrderGauges(
     's',
     'seconds since the payment deadline of the oldest running order in the phase (0: none)',
   );
+  const reconciled = meter.createGauge(
+    MetricName.TRADE_BILL_RECONCILED_DAY,
+    'int',
+    's',
+    'start of the latest Beijing day whose trade-bill reconciliation completed (0: none yet)',
+  );
   let reading: Promise<void> = Promise.resolve();
   const read = (): void => {
-    reading = readOrderCounts(client, config.taskQueue).then(
-      (counts) => {
+    reading = Promise.all([readOrderCounts(client, config.taskQueue), readReconciledDay(client)]).then(
+      ([counts, day]) => {
         const task_queue = config.taskQueue;
         for (const [phase, n] of Object.entries(counts.orders)) orders.set(n, { phase, task_queue });
         for (const [phase, s] of Object.entries(counts.oldestPastDeadlineSeconds)) late.set(s, { phase, task_queue });
+        reconciled.set(day);
       },
       (err: unknown) => {
         logger.warn('order gauges: visibility reading failed', { error: String(err) });

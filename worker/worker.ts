@@ -2,7 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
+import { createBillSource } from '../activities/bill-source';
+import { createTradeBillActivities } from '../activities/trade-bill';
+import { ensureTradeBillSchedule } from '../client/trade-bill';
+import { createOrderIndex } from './order-index';
 import { createWechatpayClient } from '../wechatpay/client';
 import { createRunLookup } from './run-lookup';
 import { wechatpayTaskQueue } from '../workflows/contract';
@@ -34,6 +39,11 @@ export interface ProductWorker {
   wechatpayWorker: Worker;
   connection: NativeConnection;
   registeredSearchAttributes: string[];
+  /**
+   * What became of the daily trade-bill Schedule at start (`TRADE_BILL_SCHEDULE`): created, updated, off, or why it
+   * could not be kept (e.g. no permission: then an operator runs `combine-papay-order schedule ensure`).
+   */
+  tradeBillSchedule: string;
   /** Runs both workers until both have stopped (a failure of either stops the other). */
   run(): Promise<void>;
   /** Starts a graceful shutdown of both (idempotent). */
@@ -89,10 +99,11 @@ export async function createProductWorker(
   try {
     const registeredSearchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
     const metrics = options.metrics ? { metrics: options.metrics } : {};
+    // One WeChat Pay client for every call (query, reverse, trade bill).
+    const wechatpayClient = createWechatpayClient(config.wechatpay);
     const activities = createActivities({
-      // One WeChat Pay client for both calls (query and reverse).
       wechatpay: {
-        client: createWechatpayClient(config.wechatpay),
+        client: wechatpayClient,
         authRetryDelayMs: config.authRetryDelayMs,
         ...metrics,
       },
@@ -101,11 +112,19 @@ export async function createProductWorker(
       payWindowFloorMs: config.payWindowFloorMs,
       runs: createRunLookup(connection, config.temporal.namespace),
     });
+    const tradeBillActivities = createTradeBillActivities({
+      bills: createBillSource(wechatpayClient, options.metrics),
+      orders: createOrderIndex(connection, config.temporal.namespace),
+      subMchids: config.tradeBill.subMchids,
+      notReadyRetryMs: config.tradeBill.notReadyRetryMs,
+      ...metrics,
+    });
+    const tradeBillSchedule = await keepTradeBillSchedule(connection, config);
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
-      activities,
+      activities: { ...activities, ...tradeBillActivities },
       ...(options.overrides?.workflowBundle || options.overrides?.workflowsPath
         ? {}
         : workflowSource(config.workflowBundlePath)),
@@ -129,6 +148,7 @@ export async function createProductWorker(
       wechatpayWorker,
       connection,
       registeredSearchAttributes,
+      tradeBillSchedule,
       ...runTogether([worker, wechatpayWorker]),
     };
   } catch (err) {
@@ -136,6 +156,20 @@ export async function createProductWorker(
     await Promise.all(created.map((w) => w.runUntil(Promise.resolve()).catch(() => undefined)));
     await connection.close();
     throw err;
+  }
+}
+
+/**
+ * Creates or updates the daily trade-bill Schedule when `TRADE_BILL_SCHEDULE` is on; a refusal (e.g. a namespace
+ * role without schedule permissions) does not stop the worker: it is reported for the start log.
+ */
+async function keepTradeBillSchedule(connection: NativeConnection, config: WorkerConfig): Promise<string> {
+  if (!config.tradeBill.ensureSchedule) return 'off (TRADE_BILL_SCHEDULE=off)';
+  try {
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    return await ensureTradeBillSchedule(client, { taskQueue: config.taskQueue });
+  } catch (err) {
+    return `not kept (${err instanceof Error ? err.message : String(err)}): run combine-papay-order schedule ensure`;
   }
 }
 

@@ -662,6 +662,18 @@ export const ErrorType = {
   INVARIANT_VIOLATED: 'INVARIANT_VIOLATED',
   /** A failure of no known type (its message says what it was). */
   UNKNOWN: 'UNKNOWN',
+  /** The trade-bill reconciliation's input is not `{ billDate?: YYYY-MM-DD, subMchids?: merchant ids }`. */
+  INVALID_TRADE_BILL_INPUT: 'INVALID_TRADE_BILL_INPUT',
+  /** `STATEMENT_CREATING`: the trade bill is not ready yet; asked again after `TRADE_BILL_NOT_READY_RETRY`. */
+  TRADE_BILL_NOT_READY: 'TRADE_BILL_NOT_READY',
+  /** The trade bill could not be had (an apply answer that did not verify, the network): retried. */
+  TRADE_BILL_UNAVAILABLE: 'TRADE_BILL_UNAVAILABLE',
+  /** WeChat Pay refused to give the trade bill (e.g. `NO_AUTH`, `PARAM_ERROR`): not retried. */
+  TRADE_BILL_REFUSED: 'TRADE_BILL_REFUSED',
+  /** The downloaded bill's SHA1 is not the signed one: never reconciled; applied for again. */
+  TRADE_BILL_CORRUPT: 'TRADE_BILL_CORRUPT',
+  /** A day left not reconciled: some merchant's bill could not be read and verified (the result is in the details). */
+  TRADE_BILL_NOT_RECONCILED: 'TRADE_BILL_NOT_RECONCILED',
 } as const;
 
 /** One of {@link ErrorType}. */
@@ -680,6 +692,10 @@ export const PaymentPhaseKey = defineSearchAttributeKey('PaymentPhase', SearchAt
 export const PaymentDeadlineKey = defineSearchAttributeKey('PaymentDeadline', SearchAttributeType.DATETIME);
 /** The secondary merchants (`sub_mchid`) of the sub-orders. */
 export const SubMchIdsKey = defineSearchAttributeKey('SubMchIds', SearchAttributeType.KEYWORD_LIST);
+/** The sub-orders' own order numbers (`out_trade_no`): how a trade bill's row finds the order that owns it. */
+export const SubOutTradeNosKey = defineSearchAttributeKey('SubOutTradeNos', SearchAttributeType.KEYWORD_LIST);
+/** The Beijing day (`YYYY-MM-DD`) a trade-bill reconciliation checks. */
+export const TradeBillDateKey = defineSearchAttributeKey('TradeBillDate', SearchAttributeType.KEYWORD);
 
 /**
  * Name and CLI type name of each custom search attribute, as `temporal operator search-attribute create` and
@@ -690,6 +706,8 @@ export const CUSTOM_SEARCH_ATTRIBUTES = [
   { name: PaymentPhaseKey.name, cliType: 'Keyword' },
   { name: PaymentDeadlineKey.name, cliType: 'Datetime' },
   { name: SubMchIdsKey.name, cliType: 'KeywordList' },
+  { name: SubOutTradeNosKey.name, cliType: 'KeywordList' },
+  { name: TradeBillDateKey.name, cliType: 'Keyword' },
 ] as const;
 
 // ── Metric names ──
@@ -715,4 +733,140 @@ export const MetricName = {
   ORDERS: 'combine_papay_orders',
   /** Gauge: seconds since the payment deadline of the oldest running order in a phase (0 when none). */
   OLDEST_PAST_DEADLINE: 'combine_papay_oldest_past_deadline_seconds',
+  /** Disagreements between WeChat Pay's trade bill and the orders, by `kind` (one of `BillMismatchKind`). */
+  BILL_MISMATCHES: 'combine_papay_bill_mismatches',
+  /**
+   * Gauge: the start (Unix seconds) of the latest Beijing day whose trade-bill reconciliation completed, read from
+   * visibility (`WORKER_ORDER_GAUGES`); the alert fires when yesterday is not reconciled by noon.
+   */
+  TRADE_BILL_RECONCILED_DAY: 'combine_papay_trade_bill_reconciled_day_seconds',
 } as const;
+
+// ── End-of-day reconciliation with WeChat Pay's trade bill ──
+
+/** Workflow type of the daily reconciliation against WeChat Pay's trade bill. */
+export const TRADE_BILL_WORKFLOW_TYPE = 'tradeBillReconciliationWorkflow';
+/** Id of the Temporal Schedule that starts it every day (10:30 Asia/Shanghai, for the previous day). */
+export const TRADE_BILL_SCHEDULE_ID = 'combine-papay-trade-bill';
+
+/** Input of {@link TRADE_BILL_WORKFLOW_TYPE}. */
+export interface TradeBillInput {
+  /**
+   * The Beijing-time day (`YYYY-MM-DD`) to reconcile. Absent (the Schedule's runs): the day before the run's start,
+   * in Beijing time.
+   */
+  billDate?: string;
+  /**
+   * The secondary merchants (`sub_mchid`) whose bills to check. Absent: every one that the day's orders involve, plus
+   * the worker's `RECONCILE_SUB_MCHIDS`.
+   */
+  subMchids?: string[];
+}
+
+/** Kinds of disagreement between the trade bill and the orders. */
+export const BillMismatchKind = {
+  /** A SUCCESS row for a sub-order no order workflow knows: money taken, nothing tracking it. */
+  PAID_WITHOUT_ORDER: 'PAID_WITHOUT_ORDER',
+  /** A sub-order compensated downstream while the bill shows it paid, with no REVOKED or REFUND row. */
+  PAID_BUT_COMPENSATED: 'PAID_BUT_COMPENSATED',
+  /** An order kept as paid whose sub-order has no SUCCESS row. */
+  ADOPTED_NOT_IN_BILL: 'ADOPTED_NOT_IN_BILL',
+} as const;
+/** One of {@link BillMismatchKind}. */
+export type BillMismatchKind = (typeof BillMismatchKind)[keyof typeof BillMismatchKind];
+
+/** One disagreement, with what an operator needs to act. */
+export interface BillMismatch {
+  kind: BillMismatchKind;
+  subMchid: string;
+  outTradeNo: string;
+  combineOutTradeNo?: string;
+  /** The order workflow's id, when an order owns the sub-order. */
+  workflowId?: string;
+  /** The bill row's `交易状态` (SUCCESS, REFUND, REVOKED), when a row exists. */
+  billState?: string;
+  /** The order's outcome (its phase), when an order owns the sub-order. */
+  orderOutcome?: string;
+  /** WeChat Pay's transaction id (`微信订单号`), when a row exists. */
+  transactionId?: string;
+  /** The row's amount in fen (`应结订单金额`), when a row exists. */
+  amountFen?: number;
+  /** What happened and what to do, in one sentence. */
+  detail: string;
+}
+
+/** A bill line that did not parse: reported, never skipped silently. */
+export interface UnreadBillLine {
+  subMchid: string;
+  line: number;
+  problem: string;
+}
+
+/** A secondary merchant whose bill could not be reconciled (not ready in time, never verified, corrupt). */
+export interface BillNotReconciled {
+  subMchid: string;
+  reason: string;
+}
+
+/** What one secondary merchant's bill showed. */
+export interface SubMerchantReconciliation {
+  subMchid: string;
+  /** `RECONCILED` (the bill was read), `EMPTY` (`NO_STATEMENT_EXIST`: no trades that day). */
+  outcome: 'RECONCILED' | 'EMPTY';
+  rows: number;
+  ordersChecked: number;
+  matched: number;
+  /** Rows whose order has no outcome yet, or was resolved by a person: neither matched nor a mismatch. */
+  unsettled: number;
+  mismatches: BillMismatch[];
+  unread: UnreadBillLine[];
+}
+
+/** The result of a reconciliation (also shown in the Web UI as the run's details). */
+export interface TradeBillResult {
+  billDate: string;
+  /** The secondary merchants checked. */
+  subMerchants: number;
+  /** Trade rows read from the bills. */
+  rows: number;
+  /** Orders of the day checked against the bills. */
+  ordersChecked: number;
+  /** Bill rows that agree with the outcome of the order that owns them. */
+  matched: number;
+  /** Rows whose order has no outcome yet, or was resolved by a person. */
+  unsettled: number;
+  /** Every disagreement, at most {@link MAX_REPORTED_MISMATCHES} (then `mismatchCount` says how many in all). */
+  mismatches: BillMismatch[];
+  mismatchCount: number;
+  /** Lines that did not parse (at most {@link MAX_REPORTED_MISMATCHES}). */
+  unread: UnreadBillLine[];
+  /** Secondary merchants whose bill could not be reconciled: the day is not reconciled while any is listed. */
+  notReconciled: BillNotReconciled[];
+}
+
+/** Most mismatches (and unread lines) a result lists; the counts stay exact. */
+export const MAX_REPORTED_MISMATCHES = 500;
+
+/** An order as the reconciliation sees it in visibility (search attributes and memo). */
+export interface TradeBillOrder {
+  workflowId: string;
+  runId: string;
+  combineOutTradeNo: string;
+  /** `PaymentPhase` when it ended (or now, for a running order). */
+  phase: string | undefined;
+  /** The sub-orders' `out_trade_no` (`SubOutTradeNos`). */
+  outTradeNos: string[];
+  /** Each sub-order's `sub_mchid` by `out_trade_no` (the memo; empty for orders started before it existed). */
+  subOrders: Record<string, string>;
+  startedAt: number;
+  closedAt?: number;
+}
+
+/** A bill row, as far as the reconciliation reads it. */
+export interface TradeBillRowFacts {
+  subMchid: string;
+  outTradeNo: string;
+  transactionId: string;
+  tradeState: string;
+  settlementFen: number;
+}

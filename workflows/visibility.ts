@@ -10,6 +10,7 @@ import {
   PaymentDeadlineKey,
   PaymentPhaseKey,
   SubMchIdsKey,
+  SubOutTradeNosKey,
   type OrderSpec,
 } from './contract';
 
@@ -23,6 +24,11 @@ export interface OrderMemo {
     orderCreatedAt: string;
     deadline: string;
   };
+  /**
+   * Each sub-order's secondary merchant by its `out_trade_no`: with `SubOutTradeNos`, how a trade bill (one per
+   * secondary merchant) tells which of the order's sub-orders it must list.
+   */
+  subOrders: Record<string, string>;
 }
 
 /** The order's identifying search attributes (every one but its phase). */
@@ -31,6 +37,7 @@ function orderSearchAttributes(spec: OrderSpec, deadline: number): SearchAttribu
     { key: CombineOutTradeNoKey, value: spec.combineOutTradeNo },
     { key: PaymentDeadlineKey, value: new Date(deadline) },
     { key: SubMchIdsKey, value: [...new Set(spec.subOrders.map((s) => s.subMchid))] },
+    { key: SubOutTradeNosKey, value: spec.subOrders.map((s) => s.outTradeNo) },
   ];
 }
 
@@ -50,6 +57,7 @@ export function orderMemo(spec: OrderSpec, deadline: number): OrderMemo {
       orderCreatedAt: iso(spec.orderCreatedAt),
       deadline: iso(deadline),
     },
+    subOrders: Object.fromEntries(spec.subOrders.map((s) => [s.outTradeNo, s.subMchid])),
   };
 }
 
@@ -58,14 +66,17 @@ export function notSetAtStart(wanted: SearchAttributePair[], atStart: TypedSearc
   return wanted.filter((pair) => !sameValue(atStart.get(pair.key), pair.value));
 }
 
-/** Whether the memo a start carried is the order's memo. */
+/** Whether the memo a start carried is the order's memo (every key, each value the same JSON). */
 export function memoSetAtStart(memo: OrderMemo, atStart: Record<string, unknown> | undefined): boolean {
-  const given = atStart?.order;
+  return (Object.keys(memo) as (keyof OrderMemo)[]).every((key) => sameRecord(memo[key], atStart?.[key]));
+}
+
+/** Whether `given` is a plain object with exactly `wanted`'s keys, each value equal (primitives). */
+function sameRecord(wanted: Record<string, unknown>, given: unknown): boolean {
   if (typeof given !== 'object' || given === null) return false;
-  const fields: Record<string, unknown> = { ...memo.order };
   const seen: Record<string, unknown> = { ...given };
   return (
-    Object.keys(seen).length === Object.keys(fields).length && Object.keys(fields).every((k) => seen[k] === fields[k])
+    Object.keys(seen).length === Object.keys(wanted).length && Object.keys(wanted).every((k) => seen[k] === wanted[k])
   );
 }
 

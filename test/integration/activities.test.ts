@@ -81,6 +81,7 @@ function recordingMetrics() {
     compensationFailure: (kind) => downstream.push(`compensation ${kind}`),
     confirmationFailure: (kind) => downstream.push(`confirmation ${kind}`),
     downstreamUnauthorized: (call) => downstream.push(`${call} unauthorized`),
+    billMismatch: (kind) => downstream.push(`bill ${kind}`),
   };
   return {
     metrics,

@@ -3,7 +3,8 @@
  * window has closed and a signed query says what happened — to reversed at WeChat Pay, confirmed by a second query,
  * and compensated sub-order by sub-order. Deterministic code only.
  *
- * How changes ship: this is lifecycle 1.1 (Worker Deployment version 1.1.0), one path, no `patched()`. Orders run to
+ * How changes ship: this is lifecycle 1.1 with the sub-orders' `out_trade_no` indexed (Worker Deployment version 1.2.0:
+ * a start without `SubOutTradeNos` gets an upsert 1.1.0 did not send), one path, no `patched()`. Orders run to
  * their end on the deployment version that started them (Worker Versioning, pinned): a change to the command sequence
  * is a new version, built and tested beside the old ones, with replay fixtures per version (test/fixtures/deployments).
  */

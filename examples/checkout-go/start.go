@@ -10,6 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // StartedOrder is an order's workflow after StartOrder.
@@ -39,16 +40,18 @@ type StartedPayment struct {
 // the order's workflow. Idempotent: an order started before, running or completed, is returned with
 // AlreadyStarted; one whose run ended FAILED, TERMINATED, TIMED_OUT or CANCELED is *OrderRunEndedError. A running
 // order must have been started with the same input (its OrderTerms, read from its first history event): else
-// *OrderInputConflictError, and the running order keeps its own.
+// *OrderInputConflictError, and the running order keeps its own. The start carries the order's search attributes
+// (OrderSearchAttributes), so the workflow finds them set.
 func (c *Client) StartOrder(ctx context.Context, input OrderInput, opts ...CallOption) (StartedOrder, error) {
 	if err := ValidateOrderInput(input); err != nil {
 		return StartedOrder{}, err
 	}
-	return c.start(ctx, input.CombineOutTradeNo, input, &input, opts)
+	return c.start(ctx, input.CombineOutTradeNo, input, &input, OrderSearchAttributes(input), opts)
 }
 
-// StartOrderUnvalidated starts the order from raw JSON sent exactly as given, without the client's schema check:
-// the workflow validates its input too and fails with FailureInvalidOrderInput. Meant for tests; use StartOrder.
+// StartOrderUnvalidated starts the order from raw JSON sent exactly as given, without the client's schema check and
+// without search attributes (the workflow sets them when the input is an order): the workflow validates its input
+// too and fails with FailureInvalidOrderInput. Meant for tests; use StartOrder.
 func (c *Client) StartOrderUnvalidated(ctx context.Context, raw json.RawMessage, opts ...CallOption) (StartedOrder, error) {
 	var head struct {
 		CombineOutTradeNo string `json:"combineOutTradeNo"`
@@ -60,11 +63,11 @@ func (c *Client) StartOrderUnvalidated(ctx context.Context, raw json.RawMessage,
 	if input := (OrderInput{}); json.Unmarshal(raw, &input) == nil {
 		mine = &input
 	}
-	return c.start(ctx, head.CombineOutTradeNo, raw, mine, opts)
+	return c.start(ctx, head.CombineOutTradeNo, raw, mine, temporal.SearchAttributes{}, opts)
 }
 
-// start starts the order with args; a running order is compared with mine (nil: not compared).
-func (c *Client) start(ctx context.Context, order string, args any, mine *OrderInput,
+// start starts the order with args and attrs; a running order is compared with mine (nil: not compared).
+func (c *Client) start(ctx context.Context, order string, args any, mine *OrderInput, attrs temporal.SearchAttributes,
 	opts []CallOption) (StartedOrder, error) {
 	ctx, cancel, timeout := c.callContext(ctx, opts)
 	defer cancel()
@@ -75,6 +78,7 @@ func (c *Client) start(ctx context.Context, order string, args any, mine *OrderI
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:                    attrs,
 	}, WorkflowType, args)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -115,7 +119,7 @@ func (c *Client) checkRunningTerms(ctx context.Context, order, runID string, min
 }
 
 // StartOrderAndBeginPayment validates input, then starts the order (or finds it running) and announces a pay call
-// in one round trip (Update-With-Start). Send the pay call only when it returns no error. The running order answers
+// in one round trip (Update-With-Start); the start carries the order's search attributes (OrderSearchAttributes). Send the pay call only when it returns no error. The running order answers
 // its terms with the announcement (workers of lifecycle 1.1 on): when they differ from input, the error is
 // *OrderInputConflictError and no pay call may be sent (an order running on an older worker answers none, and is
 // not compared). Errors: *UpdateRefusedError (ErrBeginPaymentRefused: reversal begun, paid, or "the order has
@@ -136,6 +140,7 @@ func (c *Client) StartOrderAndBeginPayment(ctx context.Context, input OrderInput
 		TaskQueue:                c.taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    OrderSearchAttributes(input),
 	}, WorkflowType, input)
 	handle, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: operation,

@@ -479,11 +479,29 @@ describeWith([JDK_AND_MAVEN, GO_1_26])(
         const events = await historyOf(input.combineOutTradeNo);
         expectPlainJsonInput(events, input);
         expect(acceptedUpdates(events)).toEqual(['beginPayment', 'markPaid']);
-        // The workflow announced itself (search attributes) though the start came from another SDK.
+        // The start carried the order's search attributes with the workflow's values: it upserted only its phase.
+        const outTradeNos = input.subOrders.map((s) => s.outTradeNo);
+        const atStart = events[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields ?? {};
+        expect(
+          Object.fromEntries(
+            Object.entries(atStart).map(([k, p]) => [k, JSON.parse(Buffer.from(p.data ?? []).toString()) as unknown]),
+          ),
+        ).toEqual({
+          CombineOutTradeNo: input.combineOutTradeNo,
+          PaymentPhase: 'AWAITING_PAYMENT',
+          PaymentDeadline: expect.stringMatching(ISO) as unknown,
+          SubMchIds: ['1900000001', '1900000002'],
+          SubOutTradeNos: outTradeNos,
+        });
+        const upserted = events.flatMap((e) =>
+          Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+        );
+        expect(upserted).toEqual(['PaymentPhase']);
         const described = await handle.describe();
         expect(described.searchAttributes).toMatchObject({
           CombineOutTradeNo: [input.combineOutTradeNo],
           PaymentPhase: ['PAID'],
+          SubOutTradeNos: outTradeNos,
         });
         expect(stack.peer.log.some((e) => e.orderNo === input.combineOutTradeNo)).toBe(false);
 

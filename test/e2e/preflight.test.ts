@@ -30,9 +30,9 @@ const execFileAsync = promisify(execFile);
 let peer: WechatpayPeer;
 let dir: string;
 let merchantCert: string;
-/** The Worker Deployment of the good go-live: build 1.1.0 polls it and is current. */
+/** The Worker Deployment of the good go-live: build 1.2.0 polls it and is current. */
 const DEPLOYMENT = uniqueId('combine-papay-preflight');
-const BUILD = '1.1.0';
+const BUILD = '1.2.0';
 const versions: { worker: Worker; connection: NativeConnection; running: Promise<void> }[] = [];
 
 /** Starts a worker of version `buildId` of `deploymentName` (the test workflows), polling until afterAll. */

@@ -1,10 +1,13 @@
 /**
- * The upgrade from 1.0.0 to 1.1.0 with Worker Versioning (Worker Deployments): `worker/main.ts` runs as version
- * `1.0.0` with the workflow bundle 1.0.0 shipped (test/fixtures/deployments/1.0.0) and as version `1.1.0` with this
- * checkout's, side by side as their own processes. 1.0.0 is made current and takes orders; then the rollout ramps
- * 1.1.0 and `temporal worker deployment set-current-version` makes it current while those orders wait for their
- * deadline. 1.0.0's orders finish on 1.0.0 (pinned: lifecycle 1.1 cannot replay their histories), new orders run on
- * 1.1.0 (lifecycle 1.0 cannot replay theirs), and not one workflow task fails across the switch. A 1.0.0 order waiting
+ * The upgrades from 1.0.0 to 1.1.0 to this checkout's version (1.2.0) with Worker Versioning (Worker Deployments):
+ * `worker/main.ts` runs as version `1.0.0` and `1.1.0` with the workflow bundles they shipped
+ * (test/fixtures/deployments/<version>) and as the current version with this checkout's, side by side as their own
+ * processes. 1.0.0 is made current and takes orders; then 1.1.0 is made current and takes orders started as a 1.1
+ * client starts them (without `SubOutTradeNos`); then the rollout ramps the current version and
+ * `temporal worker deployment set-current-version` makes it current while those orders wait for their deadline. Each
+ * version's orders finish on it (pinned: lifecycle 1.1 cannot replay 1.0.0's histories, and 1.2.0 upserts
+ * `SubOutTradeNos` where 1.1.0 did not), new orders run on the current version (1.0 cannot replay theirs), and not
+ * one workflow task fails across the switches. A 1.0.0 order waiting
  * for a human (NEEDS_ATTENTION) is moved with `temporal workflow update-options --versioning-override-behavior pinned`
  * to a compatible build (`1.0.1`, 1.0.0's workflow code) and finishes there. Every worker process exits 0 on SIGTERM.
  */
@@ -17,10 +20,13 @@ import zlib from 'node:zlib';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { cancelOrder, startOrder, type OrderInput, type OrderResult } from '../../client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { cancelOrder, checkOrderInput, startOrder, type OrderInput, type OrderResult } from '../../client';
 import { waitFor } from '../../devstack/dev-server';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
-import { retrySignal } from '../../workflows/contract';
+import { retrySignal, SubOutTradeNosKey, WORKFLOW_TYPE, workflowIdFor } from '../../workflows/contract';
+import { paymentDeadline } from '../../workflows/policies';
+import { initialSearchAttributes, orderMemo } from '../../workflows/visibility';
 import { connectClient, serverAddress, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { CURRENT_DEPLOYMENT, DEPLOYMENTS_DIR } from '../harness/record';
@@ -28,8 +34,8 @@ import { seedOrder, startStack, type Stack } from '../harness/stack';
 import { spawnWorkerProcess, type WorkerProcess } from '../harness/worker-process';
 
 const execFileAsync = promisify(execFile);
-/** The shipped version, the new one, and a compatible build of the shipped one (1.0.0's workflow code). */
-const [A, B, A_FIX] = ['1.0.0', CURRENT_DEPLOYMENT, '1.0.1'];
+/** Two shipped versions, the new one, and a compatible build of the first (1.0.0's workflow code). */
+const [A, M, B, A_FIX] = ['1.0.0', '1.1.0', CURRENT_DEPLOYMENT, '1.0.1'];
 const PINNED = temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED;
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -45,10 +51,10 @@ function spawnVersion(env: Record<string, string>, deploymentName: string, build
   });
 }
 
-/** Unpacks the workflow bundle deployment version 1.0.0 shipped into the run's work dir. */
-function bundleVersion100(): string {
-  const packed = fs.readFileSync(path.join(DEPLOYMENTS_DIR, '1.0.0', 'workflow-bundle.js.gz'));
-  const file = path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), `${uniqueId('workflow-bundle-1.0.0')}.js`);
+/** Unpacks the workflow bundle a shipped deployment version shipped into the run's work dir. */
+function shippedBundle(version: string): string {
+  const packed = fs.readFileSync(path.join(DEPLOYMENTS_DIR, version, 'workflow-bundle.js.gz'));
+  const file = path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), `${uniqueId(`workflow-bundle-${version}`)}.js`);
   fs.writeFileSync(file, zlib.gunzipSync(packed));
   return file;
 }
@@ -113,6 +119,31 @@ function startOrders(
   );
 }
 
+/**
+ * Starts `count` orders as a 1.1 client started them: every search attribute but `SubOutTradeNos`, the memo's
+ * `order`. Each seeded at the peer as "paying".
+ */
+function startOrdersAs11Client(client: Client, stack: Stack, count: number, dueInMs: number): Promise<Order[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const input = orderInput({ dueInMs });
+      await seedOrder(stack.peer, input);
+      const spec = checkOrderInput(input);
+      const deadline = paymentDeadline(spec);
+      const attributes = initialSearchAttributes(spec, deadline).filter((p) => p.key.name !== SubOutTradeNosKey.name);
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: stack.taskQueue,
+        workflowId: workflowIdFor(input.combineOutTradeNo),
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: new TypedSearchAttributes(attributes),
+        memo: { order: orderMemo(spec, deadline).order },
+      });
+      return { input, handle };
+    }),
+  );
+}
+
 /** The version the order's workflow tasks go to, with its versioning behavior and any override. */
 async function versioningOf(handle: WorkflowHandle) {
   const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
@@ -149,11 +180,12 @@ async function expectRanOn(handle: WorkflowHandle, buildIds: string[], since: nu
   expect(await versioningOf(handle)).toMatchObject({ buildId: buildIds.at(-1), behavior: PINNED });
 }
 
-describe('Worker Versioning: the upgrade from 1.0.0 to 1.1.0, side by side', () => {
+describe('Worker Versioning: the upgrades from 1.0.0 to 1.1.0 to the current version, side by side', () => {
   let client: Client;
   let stack: Stack;
   let cli: string;
   let bundleA: string;
+  let bundleM: string;
   const bundleB = process.env.TEST_WORKFLOW_BUNDLE!;
   const deploymentName = uniqueId('combine-papay');
   const workers: WorkerProcess[] = [];
@@ -162,7 +194,8 @@ describe('Worker Versioning: the upgrade from 1.0.0 to 1.1.0, side by side', () 
 
   beforeAll(async () => {
     client = await connectClient();
-    bundleA = bundleVersion100();
+    bundleA = shippedBundle(A);
+    bundleM = shippedBundle(M);
     [cli, stack] = await Promise.all([ensureTemporalCli(), startStack()]);
     // The peers stay; the in-process (unversioned) worker gives way to the versioned worker processes.
     await stack.stopWorker();
@@ -175,10 +208,11 @@ describe('Worker Versioning: the upgrade from 1.0.0 to 1.1.0, side by side', () 
     await client.connection.close();
   });
 
-  it('1.1.0 made current mid-flight: 1.0.0 orders finish on 1.0.0, new orders on 1.1.0, zero task failures', async () => {
+  it('1.1.0, then the current version made current mid-flight: each version finishes its own orders, zero task failures', async () => {
     // A-fix: a compatible build of A (same workflow code, e.g. an activity fix), where a stuck A order may move.
     for (const [buildId, bundle] of [
       [A, bundleA],
+      [M, bundleM],
       [B, bundleB],
       [A_FIX, bundleA],
     ] as const) {
@@ -195,6 +229,13 @@ describe('Worker Versioning: the upgrade from 1.0.0 to 1.1.0, side by side', () 
       await waitFor('the order to be pinned to 1.0.0', async () => (await versioningOf(handle)).buildId === A);
     }
 
+    // 1.1.0 made current: orders started as a 1.1 client starts them (no SubOutTradeNos), due far beyond the switch.
+    await makeCurrent(cli, deploymentName, stack.taskQueue, M);
+    const onM = await startOrdersAs11Client(client, stack, 2, 120_000);
+    for (const { handle } of onM) {
+      await waitFor('the order to be pinned to 1.1.0', async () => (await versioningOf(handle)).buildId === M);
+    }
+
     // The rollout as the README shows it: B ramps first (a share of new orders), then becomes current.
     await versionPolling(cli, deploymentName, stack.taskQueue, B);
     const ramp = ['--deployment-name', deploymentName, '--build-id', B, '--percentage', '10', '--yes'];
@@ -209,25 +250,36 @@ describe('Worker Versioning: the upgrade from 1.0.0 to 1.1.0, side by side', () 
       '-o',
       'json',
     );
-    expect(routingOf(described)).toEqual({ current: A, ramping: B, percentage: 10 });
+    expect(routingOf(described)).toEqual({ current: M, ramping: B, percentage: 10 });
     await makeCurrent(cli, deploymentName, stack.taskQueue, B);
     const switchedAt = Date.now();
-    for (const { input } of onA) await cancelOrder(client, input.combineOutTradeNo, 'customer left after the switch');
+    for (const { input } of [...onA, ...onM]) {
+      await cancelOrder(client, input.combineOutTradeNo, 'customer left after the switch');
+    }
     const onB = await startOrders(client, stack, 2, 1_000);
 
-    const orders = [...onA, ...onB];
+    const orders = [...onA, ...onM, ...onB];
     const results = await Promise.all(orders.map(({ handle }) => handle.result() as Promise<OrderResult>));
     expect(results.map((r) => r.outcome)).toEqual(orders.map(() => 'REVERSED'));
     for (const { handle } of onA) await expectRanOn(handle, [A], switchedAt);
+    for (const { handle } of onM) await expectRanOn(handle, [M], switchedAt);
     for (const { handle } of onB) await expectRanOn(handle, [B], switchedAt);
-    // Pinning is what kept each version's orders on it: neither version's code can replay the other's history.
+    // 1.1.0 never indexed the sub-orders of a start without them; the current version's starts carry them.
+    expect((await onM[0]!.handle.describe()).typedSearchAttributes.get(SubOutTradeNosKey)).toBeUndefined();
+    expect((await onB[0]!.handle.describe()).typedSearchAttributes.get(SubOutTradeNosKey)).toEqual(
+      onB[0]!.input.subOrders.map((s) => s.outTradeNo),
+    );
+    // Pinning is what kept each version's orders on it: the current code replays neither older version's history
+    // (1.2.0 upserts SubOutTradeNos for a start without it), nor 1.0.0 the current one's.
     const replay = (bundle: string, handle: WorkflowHandle) =>
       handle.fetchHistory().then((h) => Worker.runReplayHistory({ workflowBundle: { codePath: bundle } }, h, 'x'));
     await expect(replay(bundleB, onA[0]!.handle)).rejects.toThrow(/Replay failed/);
+    await expect(replay(bundleB, onM[0]!.handle)).rejects.toThrow(/Replay failed/);
     await expect(replay(bundleA, onB[0]!.handle)).rejects.toThrow(/Replay failed/);
     await replay(bundleA, onA[0]!.handle);
+    await replay(bundleM, onM[0]!.handle);
     await replay(bundleB, onB[0]!.handle);
-  }, 180_000);
+  }, 240_000);
 
   it('a 1.0.0 order in NEEDS_ATTENTION moves with update-options to a compatible build and finishes there; all exit 0', async () => {
     const { handle } = stuck!;

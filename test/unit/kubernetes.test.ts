@@ -308,7 +308,7 @@ describeWith([GO_1_26])('the Kubernetes example against the Kubernetes API types
     );
     expect(selector.status).toBe(1);
     expect(selector.stderr).toContain(
-      'apps/v1 Deployment combine-papay-worker-1-1-0: spec.selector: app.kubernetes.io/name=combine-papay does not select',
+      'apps/v1 Deployment combine-papay-worker-1-2-0: spec.selector: app.kubernetes.io/name=combine-papay does not select',
     );
   }, 300_000);
 });

@@ -5,7 +5,13 @@
 import { TypedSearchAttributes } from '@temporalio/common';
 import { checkOrderInput } from '../../client';
 import { paymentDeadline } from '../../workflows/policies';
-import { PaymentDeadlineKey, PaymentPhaseKey, SubMchIdsKey } from '../../workflows/contract';
+import {
+  CUSTOM_SEARCH_ATTRIBUTES,
+  PaymentDeadlineKey,
+  PaymentPhaseKey,
+  SubMchIdsKey,
+  SubOutTradeNosKey,
+} from '../../workflows/contract';
 import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } from '../../workflows/visibility';
 import { orderInput } from '../harness/orders';
 
@@ -13,6 +19,30 @@ describe('visibility set at start', () => {
   const spec = checkOrderInput(orderInput());
   const deadline = paymentDeadline(spec);
   const wanted = initialSearchAttributes(spec, deadline);
+
+  it("carries every sub-order's out_trade_no, in the input's order, for the trade bill's rows to find the order", () => {
+    const three = checkOrderInput(orderInput({ subOrderCount: 3 }));
+    const pairs = initialSearchAttributes(three, paymentDeadline(three));
+    expect(pairs.find((p) => p.key.name === SubOutTradeNosKey.name)?.value).toEqual(
+      three.subOrders.map((s) => s.outTradeNo),
+    );
+    expect(pairs.map((p) => p.key.name).sort()).toEqual(
+      CUSTOM_SEARCH_ATTRIBUTES.map((a) => a.name)
+        .filter((n) => n !== 'TradeBillDate')
+        .sort(),
+    );
+    expect(CUSTOM_SEARCH_ATTRIBUTES).toEqual(
+      expect.arrayContaining([
+        { name: 'SubOutTradeNos', cliType: 'KeywordList' },
+        { name: 'TradeBillDate', cliType: 'Keyword' },
+      ]),
+    );
+  });
+
+  it('sends SubOutTradeNos alone for a start that set every other attribute (a 1.1 client)', () => {
+    const older = initialSearchAttributes(spec, deadline).filter((p) => p.key.name !== SubOutTradeNosKey.name);
+    expect(notSetAtStart(wanted, new TypedSearchAttributes(older)).map((p) => p.key.name)).toEqual(['SubOutTradeNos']);
+  });
 
   it('finds nothing to send when the start carried every attribute', () => {
     expect(notSetAtStart(wanted, new TypedSearchAttributes(initialSearchAttributes(spec, deadline)))).toEqual([]);
@@ -26,17 +56,21 @@ describe('visibility set at start', () => {
     const atStart = new TypedSearchAttributes(initialSearchAttributes(spec, deadline))
       .updateCopy([{ key: PaymentDeadlineKey, value: new Date(deadline + 1) }])
       .updateCopy([{ key: SubMchIdsKey, value: ['1900000001'] }])
+      .updateCopy([{ key: SubOutTradeNosKey, value: [...spec.subOrders.map((s) => s.outTradeNo)].reverse() }])
       .updateCopy([{ key: PaymentPhaseKey, value: 'PAID' }]);
     expect(notSetAtStart(wanted, atStart).map((p) => p.key.name)).toEqual([
       'PaymentDeadline',
       'SubMchIds',
+      'SubOutTradeNos',
       'PaymentPhase',
     ]);
   });
 
   it("counts the memo as set only when every field is the order's own", () => {
     const memo = orderMemo(spec, deadline);
-    expect(memoSetAtStart(memo, { order: { ...memo.order } })).toBe(true);
+    expect(memoSetAtStart(memo, { order: { ...memo.order }, subOrders: { ...memo.subOrders } })).toBe(true);
+    expect(memoSetAtStart(memo, { order: { ...memo.order } })).toBe(false);
+    expect(memoSetAtStart(memo, { ...memo, subOrders: { ...memo.subOrders, extra: '1900000009' } })).toBe(false);
     expect(memoSetAtStart(memo, undefined)).toBe(false);
     expect(memoSetAtStart(memo, { order: 'x' })).toBe(false);
     expect(memoSetAtStart(memo, { order: { ...memo.order, deadline: 'then' } })).toBe(false);

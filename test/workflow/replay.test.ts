@@ -75,16 +75,23 @@ const PATHS_1_0 = [
 /** Lifecycle 1.1 adds the paths of an earlier run and of the client's restart after a reverse. */
 const PATHS_1_1 = [...PATHS_1_0, 'earlier-run-ended-resolved', 'restart-after-reverse-confirming'];
 
+/**
+ * 1.2.0 indexes the sub-orders' `out_trade_no` (`SubOutTradeNos`): the paths of 1.1, and a start that set every other
+ * attribute (a 1.1 client), which gets `SubOutTradeNos` alone in one upsert.
+ */
+const PATHS_1_2 = [...PATHS_1_1, 'start-without-sub-out-trade-nos-paid'];
+
 describe('replay of committed histories, per deployment version', () => {
   beforeAll(() => quietRuntime());
 
-  it('keeps every shipped version (1.0.0 with its bundle) and has a history for every path of each', () => {
-    expect(versions).toEqual(expect.arrayContaining(['1.0.0', CURRENT_DEPLOYMENT]));
+  it('keeps every shipped version (1.0.0 and 1.1.0 with their bundles) and has a history for every path of each', () => {
+    expect(versions).toEqual(expect.arrayContaining(['1.0.0', '1.1.0', CURRENT_DEPLOYMENT]));
     for (const version of versions.filter((v) => v !== CURRENT_DEPLOYMENT)) {
       expect(fs.existsSync(path.join(DEPLOYMENTS_DIR, version, 'workflow-bundle.js.gz'))).toBe(true);
     }
     expect(names('1.0.0')).toEqual(expect.arrayContaining(PATHS_1_0));
-    expect(names(CURRENT_DEPLOYMENT)).toEqual(expect.arrayContaining(PATHS_1_1));
+    expect(names('1.1.0')).toEqual(expect.arrayContaining(PATHS_1_1));
+    expect(names(CURRENT_DEPLOYMENT)).toEqual(expect.arrayContaining(PATHS_1_2));
   });
 
   it('has no patch markers: versions carry the changes', () => {
@@ -101,12 +108,20 @@ describe('replay of committed histories, per deployment version', () => {
     await Worker.runReplayHistory({ workflowBundle: { codePath: bundleOf(version) } }, history, file);
   });
 
-  it('a 1.0.0 history that reaches REVERSING does not replay on the current code (why 1.1.0 is its own version)', async () => {
+  it('a 1.0.0 history that reaches REVERSING does not replay on 1.1.0 (why 1.1.0 is its own version)', async () => {
     const history = loadHistory('1.0.0', 'reversed.json');
     // 1.0's local activity answered the floor alone; 1.1 reads the earlier runs from it: the task fails on replay.
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: bundleOf(CURRENT_DEPLOYMENT) } }, history, 'reversed'),
+      Worker.runReplayHistory({ workflowBundle: { codePath: bundleOf('1.1.0') } }, history, 'reversed'),
     ).rejects.toThrow(/Replay failed/);
+  });
+
+  it("a 1.1.0 client start's history does not replay on the current code (why 1.2.0 is its own version)", async () => {
+    const history = loadHistory('1.1.0', 'paid.json');
+    // A 1.1 client set every attribute but SubOutTradeNos: 1.2 upserts it at its first task, which 1.1 never did.
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { codePath: bundleOf(CURRENT_DEPLOYMENT) } }, history, 'paid'),
+    ).rejects.toThrow(/Replay failed|[Nn]ondetermin/);
   });
 
   it('detects a nondeterministic change (the check can fail)', async () => {

@@ -14,6 +14,7 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.client.WorkflowUpdateHandle;
 import io.temporal.client.WorkflowUpdateStage;
+import io.temporal.common.SearchAttributes;
 import io.temporal.workflow.Functions;
 import java.time.Duration;
 import java.util.List;
@@ -101,12 +102,13 @@ public final class OrderClient {
    */
   public StartedOrder startOrder(OrderInput input) {
     OrderInputSchema.check(input);
-    return startOrderUnchecked(input);
+    return start(input, OrderSearchAttributes.of(input));
   }
 
   /**
    * {@link #startOrder} without the client-side validation: the workflow validates its input itself and fails with
-   * {@code INVALID_ORDER_INPUT}. For tests of the workflow's own checks; checkouts use {@link #startOrder}.
+   * {@code INVALID_ORDER_INPUT}. Sent without search attributes (the workflow sets them when the input is an order).
+   * For tests of the workflow's own checks; checkouts use {@link #startOrder}.
    *
    * @param input the order
    * @return the order's workflow
@@ -114,10 +116,17 @@ public final class OrderClient {
    * @throws OrderRunEndedException when the order's run ended without an outcome
    */
   public StartedOrder startOrderUnchecked(OrderInput input) {
+    return start(input, null);
+  }
+
+  /** Starts the order with its search attributes ({@code null}: none). */
+  private StartedOrder start(OrderInput input, SearchAttributes searchAttributes) {
     String no = input.combineOutTradeNo();
     String workflowId = OrderContract.workflowId(no);
     OrderWorkflow order =
-        client.newWorkflowStub(OrderWorkflow.class, startOptions(workflowId, WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL));
+        client.newWorkflowStub(
+            OrderWorkflow.class,
+            startOptions(workflowId, WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL, searchAttributes));
     return CallDeadline.call(
         no,
         "start",
@@ -164,7 +173,11 @@ public final class OrderClient {
     String workflowId = OrderContract.workflowId(no);
     OrderWorkflow order =
         client.newWorkflowStub(
-            OrderWorkflow.class, startOptions(workflowId, WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING));
+            OrderWorkflow.class,
+            startOptions(
+                workflowId,
+                WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+                OrderSearchAttributes.of(input)));
     return CallDeadline.call(
         no,
         OrderContract.BEGIN_PAYMENT,
@@ -413,13 +426,16 @@ public final class OrderClient {
     return probe;
   }
 
-  private WorkflowOptions startOptions(String workflowId, WorkflowIdConflictPolicy conflictPolicy) {
-    return WorkflowOptions.newBuilder()
-        .setWorkflowId(workflowId)
-        .setTaskQueue(taskQueue)
-        .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
-        .setWorkflowIdConflictPolicy(conflictPolicy)
-        .build();
+  private WorkflowOptions startOptions(
+      String workflowId, WorkflowIdConflictPolicy conflictPolicy, SearchAttributes searchAttributes) {
+    WorkflowOptions.Builder options =
+        WorkflowOptions.newBuilder()
+            .setWorkflowId(workflowId)
+            .setTaskQueue(taskQueue)
+            .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+            .setWorkflowIdConflictPolicy(conflictPolicy);
+    if (searchAttributes != null) options.setTypedSearchAttributes(searchAttributes);
+    return options.build();
   }
 
   /**

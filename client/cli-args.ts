@@ -4,9 +4,8 @@
  * refused with a {@link UsageError} naming it. No I/O here, so every refusal is unit-tested (test/unit/cli-args.test.ts).
  */
 import { parseArgs } from 'node:util';
-import { OrderPhase } from '../workflows/contract';
+import { MCHID_RE, OrderPhase } from '../workflows/contract';
 import { isBillDate } from '../workflows/trade-bill/days';
-import { MCHID_RE } from '../workflows/validation';
 
 /** The largest `--limit` of `list`. */
 export const MAX_LIST_LIMIT = 1000;

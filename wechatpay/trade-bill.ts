@@ -10,6 +10,7 @@
  * `1,000.00` — is refused: WeChat Pay always writes two decimals, and a row whose amount would have to be guessed is
  * reported, never read. A row that does not parse is yielded as a problem naming its line and column, never skipped.
  */
+import { MCHID_RE } from '../workflows/contract';
 
 /** Every column of an ALL trade bill, in WeChat Pay's order. */
 export const TRADE_BILL_COLUMNS = [
@@ -153,12 +154,6 @@ export const TradeBillProblem = {
   NO_BACKTICK: 'the row does not start with a backtick',
 } as const;
 
-/**
- * Merchant ids: 1–32 digits. The order input's rule (`MCHID_RE` in workflows/validation.ts): `wechatpay/` may
- * import only the contract from `workflows/`, so it is repeated here and test/unit/trade-bill.test.ts holds the two
- * equal. A bill row must never be refused for an id the order input accepts.
- */
-export const BILL_MCHID_RE = /^[0-9]{1,32}$/;
 const TRADE_TIME_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const TRADE_NO_RE = /^[\x21-\x7e]{1,32}$/;
 const ID_RE = /^[\x21-\x7e]{1,64}$/;
@@ -264,8 +259,8 @@ function rowOf(f: Fields, line: number): TradeBillRow {
   return {
     line,
     tradeTime: checked('交易时间', f.required('交易时间'), TRADE_TIME_RE, 'YYYY-MM-DD HH:MM:SS'),
-    mchid: checked('商户号', f.required('商户号'), BILL_MCHID_RE, '1-32 digits'),
-    subMchid: checked('特约商户号', f.required('特约商户号'), BILL_MCHID_RE, '1-32 digits'),
+    mchid: checked('商户号', f.required('商户号'), MCHID_RE, '1-32 digits'),
+    subMchid: checked('特约商户号', f.required('特约商户号'), MCHID_RE, '1-32 digits'),
     transactionId: checked('微信订单号', f.required('微信订单号'), ID_RE, '1-64 printable characters'),
     outTradeNo: checked('商户订单号', f.required('商户订单号'), TRADE_NO_RE, '1-32 printable characters'),
     tradeState: oneOf<TradeBillState>('交易状态', f.required('交易状态'), TRADE_STATES),

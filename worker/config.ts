@@ -16,7 +16,7 @@ import type { WechatpayConfig } from '../wechatpay/client';
 import { ANSWER_TOLERANCE_BOUNDS_MS, DEFAULT_ANSWER_TOLERANCE_MS } from '../wechatpay/freshness';
 import { DEFAULT_TASK_QUEUE } from '../workflows/contract';
 import { ACTIVITY_START_TO_CLOSE_MS, MAX_PAY_WINDOW_MS, PAY_CALL_TIMEOUT_MS } from '../workflows/policies';
-import { MCHID_RE } from '../workflows/validation';
+import { MCHID_RE } from '../workflows/contract';
 
 /** Default WeChat Pay host. */
 const DEFAULT_WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com/';

@@ -65,6 +65,9 @@ export const OrderPhase = {
 /** One of {@link OrderPhase}. */
 export type OrderPhase = (typeof OrderPhase)[keyof typeof OrderPhase];
 
+/** Merchant ids (`mchid`, `subMchid`, a bill's 商户号 and 特约商户号): 1–32 digits, as WeChat Pay issues them. */
+export const MCHID_RE = /^[0-9]{1,32}$/;
+
 /** A sub-order as the checkout service sends it. */
 export interface SubOrderInput {
   /** Merchant id of the sub-order's initiating merchant (the platform, in partner mode). */

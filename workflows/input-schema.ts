@@ -8,7 +8,8 @@
 import { DURATION_RE } from './duration';
 import { OnPaidAtDeadline } from './contract';
 import { DOWNSTREAM_RETRY_LIMITS, WECHATPAY_RETRY_LIMITS, type RetryLimits } from './policies';
-import { APPID_RE, ISO_8601_RE, MAX_SUB_ORDERS, MCHID_RE, ORDER_NO_RE, RUN_ID_RE } from './validation';
+import { MCHID_RE } from './contract';
+import { APPID_RE, ISO_8601_RE, MAX_SUB_ORDERS, ORDER_NO_RE, RUN_ID_RE } from './validation';
 
 /** A duration: milliseconds, or a string such as "30m", "90s", "1h30m". */
 const DURATION = {

@@ -4,7 +4,7 @@
  * {@link FieldChecker} and answering the field's resolved value, and the checks of the messages' details. Pure and
  * deterministic: `now` is passed in.
  */
-import { OnPaidAtDeadline, type OrderSpec, type ResolvedRetry, type RestartOf, type SubOrderInput } from './contract';
+import { MCHID_RE, OnPaidAtDeadline, type OrderSpec, type ResolvedRetry, type RestartOf, type SubOrderInput } from './contract';
 import { formatDuration, parseDuration } from './duration';
 import {
   DEFAULT_DOWNSTREAM_RETRY,
@@ -118,8 +118,6 @@ export function checkBeginPaymentDetails(details: unknown): void {
 export const MAX_SUB_ORDERS = 50;
 /** Order numbers: 1–32 of digits, letters and `_ - | * @`. */
 export const ORDER_NO_RE = /^[0-9A-Za-z_\-|*@]{1,32}$/;
-/** Merchant ids (`mchid`, `subMchid`): 1–32 digits, as WeChat Pay issues them. */
-export const MCHID_RE = /^[0-9]{1,32}$/;
 /** App ids (`combineAppid`, `subAppid`): 1–32 of digits, letters, `_` and `-` (e.g. `wxd678efh567hg6787`). */
 export const APPID_RE = /^[0-9A-Za-z_-]{1,32}$/;
 /** How {@link ORDER_NO_RE} reads in a message. */

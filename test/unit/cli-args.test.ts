@@ -51,6 +51,28 @@ describe('combine-papay-order arguments', () => {
     });
   });
 
+  it('reconcile and schedule: the day, the merchants, --wait; the Schedule actions with a note', () => {
+    expect(parseOrderArgs(['reconcile', '--date', '2026-12-04'])).toEqual({
+      command: 'reconcile',
+      billDate: '2026-12-04',
+      wait: false,
+    });
+    expect(
+      parseOrderArgs(['reconcile', '--date=2026-12-04', '--sub-mchid', '1900000101,1900000102', '--wait']),
+    ).toEqual({
+      command: 'reconcile',
+      billDate: '2026-12-04',
+      subMchids: ['1900000101', '1900000102'],
+      wait: true,
+    });
+    expect(parseOrderArgs(['schedule', 'pause', 'bill API down'])).toEqual({
+      command: 'schedule',
+      action: 'pause',
+      note: 'bill API down',
+    });
+    expect(parseOrderArgs(['schedule', 'ensure'])).toEqual({ command: 'schedule', action: 'ensure' });
+  });
+
   it('list: --phase and --limit, separate or inline, with the default limit', () => {
     expect(parseOrderArgs(['list'])).toEqual({ command: 'list', limit: DEFAULT_LIST_LIMIT });
     expect(parseOrderArgs(['list', '--phase', 'NEEDS_ATTENTION', '--limit=7'])).toEqual({
@@ -103,7 +125,19 @@ describe('combine-papay-order arguments', () => {
     [['start', '--force-input', '{}'], '--force-input goes with --restart'],
     [['start', '--restart=yes', '{}'], '--restart takes no value (got "yes")'],
     [['start', '--retsart', '{}'], 'unknown option --retsart: start takes only --restart, --force-input'],
-    [['--limit', 'abc'], /^unknown option --limit: the first argument is one of start, begin, .*resolve$/],
+    [
+      ['--limit', 'abc'],
+      /^unknown option --limit: the first argument is one of start, begin, .*resolve, reconcile, schedule$/,
+    ],
+    [['reconcile'], 'reconcile: --date must be a date YYYY-MM-DD (got nothing)'],
+    [['reconcile', '--date', '2026-02-30'], 'reconcile: --date must be a date YYYY-MM-DD (got "2026-02-30")'],
+    [
+      ['reconcile', '--date=2026-12-04', '--sub-mchid', '19,x'],
+      'reconcile: --sub-mchid takes merchant ids (1-32 digits), got "x"',
+    ],
+    [['reconcile', '--date=2026-12-04', '--wait=1'], '--wait takes no value (got "1")'],
+    [['schedule'], 'schedule: ensure|pause|resume|describe is required'],
+    [['schedule', 'stop'], 'schedule: the action is one of ensure, pause, resume, describe (got "stop")'],
     [['stats', 'P1'], /^unknown command stats: the first argument is one of start, begin, paid, cancel, status, list/],
   ])('%j is refused: %s', (argv, message) => {
     expect(refusal(argv)).toMatch(typeof message === 'string' ? new RegExp(`^${escapeRegExp(message)}$`) : message);

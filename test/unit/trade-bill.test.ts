@@ -23,7 +23,6 @@ import { createWechatpayClient, type WechatpayAnswer, type WechatpayConfig } fro
 import { ClockOffsetEstimate } from '../../wechatpay/freshness';
 import { NonceMemory } from '../../wechatpay/nonces';
 import {
-  BILL_MCHID_RE,
   fenToYuan,
   formatTradeBill,
   readTradeBill,
@@ -36,7 +35,6 @@ import {
   type TradeBillItem,
   type TradeBillRowInput,
 } from '../../wechatpay/trade-bill';
-import { MCHID_RE } from '../../workflows/validation';
 
 const ROWS: TradeBillRowInput[] = [
   {
@@ -283,11 +281,6 @@ describe('trade bill: amounts and ids', () => {
 
   it('sums fen without floating-point error (0.1 + 0.2 yuan)', () => {
     expect(yuanToFen('0.10')! + yuanToFen('0.20')!).toBe(yuanToFen('0.30'));
-  });
-
-  it("checks merchant ids with the order input's rule (wechatpay/ cannot import it: the two are held equal)", () => {
-    expect(BILL_MCHID_RE.source).toBe(MCHID_RE.source);
-    expect(BILL_MCHID_RE.flags).toBe(MCHID_RE.flags);
   });
 });
 

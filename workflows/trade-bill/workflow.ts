@@ -18,6 +18,7 @@ import type { TradeBillActivities } from '../../activities';
 import {
   ErrorType,
   MAX_REPORTED_MISMATCHES,
+  MCHID_RE,
   TradeBillDateKey,
   type SubMerchantReconciliation,
   type TradeBillResult,
@@ -25,7 +26,6 @@ import {
 import { describeFailure } from '../failures';
 import { escapeMarkdown } from '../markdown';
 import { billDateOf, isBillDate } from './days';
-import { MCHID_RE } from '../validation';
 
 /** Merchants reconciled by one run before it continues as new. */
 export const MERCHANTS_PER_RUN = 100;

@@ -48,11 +48,11 @@ export interface BillSource {
 
 /** Where orders are found (Temporal visibility, through the worker's connection). */
 export interface OrderIndex {
-  /** Orders involving `subMchid` that ran during `[from, to)`: closed in it, or running and started before its end. */
+  /** Orders involving `subMchid` that ran during `[from, to)`: started before its end and not closed before its start. */
   ordersOf(subMchid: string, from: number, to: number): AsyncIterable<TradeBillOrder>;
   /** The orders that own any of these sub-orders (`SubOutTradeNos`), whenever they ran. */
   owners(outTradeNos: string[]): Promise<TradeBillOrder[]>;
-  /** The secondary merchants of the orders that ran during `[from, to)`. */
+  /** The secondary merchants of the orders that ran during `[from, to)` (as {@link OrderIndex.ordersOf}). */
   subMerchants(from: number, to: number): Promise<string[]>;
 }
 

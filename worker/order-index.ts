@@ -4,6 +4,7 @@
  * merchants a day's orders involve. Through the worker's own connection.
  */
 import { Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import type { OrderIndex } from '../activities/trade-bill';
 import {
@@ -23,11 +24,11 @@ export function visibilityString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/** The orders of the product's workflow type that ran during `[from, to)`: closed in it, or running and started before its end. */
+/** The orders of the product's workflow type that ran during `[from, to)`: started before its end, not closed before its start. */
 function ranDuring(from: number, to: number): string {
   const start = visibilityString(new Date(from).toISOString());
   const end = visibilityString(new Date(to).toISOString());
-  return `WorkflowType = '${WORKFLOW_TYPE}' AND StartTime < ${end} AND (ExecutionStatus = 'Running' OR (CloseTime >= ${start} AND CloseTime < ${end}))`;
+  return `WorkflowType = '${WORKFLOW_TYPE}' AND StartTime < ${end} AND (ExecutionStatus = 'Running' OR CloseTime >= ${start})`;
 }
 
 /** An order listed by visibility, as the reconciliation reads it. */
@@ -49,11 +50,38 @@ function toOrder(wf: WorkflowExecutionInfo): TradeBillOrder {
   };
 }
 
+/**
+ * The sub-orders of an order whose visibility does not list them (started by a client before `SubOutTradeNos` and the
+ * memo's sub-orders existed, deployment version 1.1.0 or older): read from its start input, the history's first event.
+ */
+async function withSubOrdersFromInput(client: Client, order: TradeBillOrder): Promise<TradeBillOrder> {
+  if (order.outTradeNos.length > 0) return order;
+  const page = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId: order.workflowId, runId: order.runId },
+    maximumPageSize: 1,
+  });
+  const payload = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const input: unknown = payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
+  const subOrders = (input as { subOrders?: unknown } | undefined)?.subOrders;
+  if (!Array.isArray(subOrders)) return order;
+  const pairs = subOrders
+    .map((s: unknown) => s as { outTradeNo?: unknown; subMchid?: unknown })
+    .filter(
+      (s): s is { outTradeNo: string; subMchid: string } =>
+        typeof s.outTradeNo === 'string' && typeof s.subMchid === 'string',
+    )
+    .map((s) => [s.outTradeNo, s.subMchid] as const);
+  return { ...order, outTradeNos: pairs.map(([no]) => no), subOrders: Object.fromEntries(pairs) };
+}
+
 /** Builds the index over the worker's connection to `namespace`. */
 export function createOrderIndex(connection: NativeConnection, namespace: string): OrderIndex {
   const client = new Client({ connection, namespace });
   const list = async function* (query: string): AsyncGenerator<TradeBillOrder> {
-    for await (const wf of client.workflow.list({ query, pageSize: 1_000 })) yield toOrder(wf);
+    for await (const wf of client.workflow.list({ query, pageSize: 1_000 })) {
+      yield await withSubOrdersFromInput(client, toOrder(wf));
+    }
   };
   return {
     ordersOf: (subMchid, from, to) => list(`${ranDuring(from, to)} AND SubMchIds = ${visibilityString(subMchid)}`),

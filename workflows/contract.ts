@@ -764,6 +764,12 @@ export interface TradeBillInput {
    * the worker's `RECONCILE_SUB_MCHIDS`.
    */
   subMchids?: string[];
+  /**
+   * How long one merchant's bill is waited for — not ready yet (`STATEMENT_CREATING`, asked again every
+   * `TRADE_BILL_NOT_READY_RETRY`), not to be had, or failing its SHA1 — before the day is left not reconciled
+   * (duration string or ms, 1s to 7d; default 12h).
+   */
+  waitForBill?: string | number;
 }
 
 /** Kinds of disagreement between the trade bill and the orders. */

@@ -74,7 +74,7 @@ function billsOf(
 /** An index over the given orders (the day's: those that ran during the asked span). */
 function indexOf(orders: TradeBillOrder[]): OrderIndex {
   const ran = (o: TradeBillOrder, a: number, b: number) =>
-    o.startedAt < b && (o.closedAt === undefined || o.closedAt >= a) && (o.closedAt === undefined || o.closedAt < b);
+    o.startedAt < b && (o.closedAt === undefined || o.closedAt >= a);
   return {
     async *ordersOf(subMchid, a, b) {
       yield* orders.filter((o) => ran(o, a, b) && Object.values(o.subOrders).includes(subMchid));

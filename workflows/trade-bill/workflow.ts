@@ -25,31 +25,41 @@ import {
 } from '../contract';
 import { describeFailure } from '../failures';
 import { escapeMarkdown } from '../markdown';
+import { parseDuration } from '../duration';
 import { billDateOf, isBillDate } from './days';
 
 /** Merchants reconciled by one run before it continues as new. */
 export const MERCHANTS_PER_RUN = 100;
 /** Merchants reconciled at once. */
 const CONCURRENT_MERCHANTS = 4;
-/** How long a bill that is not ready (`STATEMENT_CREATING`) is waited for before the day is left not reconciled. */
-const BILL_WAIT = '12h';
+/**
+ * Default of `waitForBill`: how long one merchant's bill is waited for (not ready, not to be had, corrupt) before the
+ * day is left not reconciled.
+ */
+export const DEFAULT_BILL_WAIT_MS = 12 * 3_600_000;
+/** Longest `waitForBill` (a bill older than three months is not given any more). */
+const MAX_BILL_WAIT_MS = 7 * 86_400_000;
 
 const { tradeBillSubMerchants } = proxyActivities<TradeBillActivities>({
   startToCloseTimeout: '10m',
   retry: { maximumInterval: '1m', maximumAttempts: 20 },
 });
-const { reconcileTradeBill } = proxyActivities<TradeBillActivities>({
-  startToCloseTimeout: '1h',
-  heartbeatTimeout: '5m',
-  scheduleToCloseTimeout: BILL_WAIT,
-  retry: { initialInterval: '30s', maximumInterval: '30m', nonRetryableErrorTypes: [ErrorType.TRADE_BILL_REFUSED] },
-});
+/** The merchant activity, retried for at most `waitForBill`. */
+function merchantActivity(waitForBillMs: number) {
+  return proxyActivities<TradeBillActivities>({
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: '5m',
+    scheduleToCloseTimeout: waitForBillMs,
+    retry: { initialInterval: '1s', maximumInterval: '30m', nonRetryableErrorTypes: [ErrorType.TRADE_BILL_REFUSED] },
+  }).reconcileTradeBill;
+}
 
 /** What a run carries to the next (continue-as-new): the merchants left and the sums so far. */
 interface Carried {
   /** Whether this run continues an earlier one (its merchants were listed there). */
   continued: boolean;
   billDate: string;
+  waitForBillMs: number;
   subMchids: string[];
   sums: TradeBillResult;
 }
@@ -64,6 +74,7 @@ export async function tradeBillReconciliationWorkflow(input: unknown = {}): Prom
       ? carried.subMchids
       : await tradeBillSubMerchants({ billDate: carried.billDate });
   const sums = carried.sums;
+  const reconcileTradeBill = merchantActivity(carried.waitForBillMs);
   const now = subMchids.slice(0, MERCHANTS_PER_RUN);
   for (let i = 0; i < now.length; i += CONCURRENT_MERCHANTS) {
     const batch = now.slice(i, i + CONCURRENT_MERCHANTS);
@@ -75,7 +86,8 @@ export async function tradeBillReconciliationWorkflow(input: unknown = {}): Prom
   }
   const left = subMchids.slice(MERCHANTS_PER_RUN);
   if (left.length > 0) {
-    await continueAsNew<typeof tradeBillReconciliationWorkflow>({ billDate: carried.billDate, carried: sums, left });
+    const { billDate, waitForBillMs: waitForBill } = carried;
+    await continueAsNew<typeof tradeBillReconciliationWorkflow>({ billDate, waitForBill, carried: sums, left });
   }
   if (sums.notReconciled.length > 0) {
     throw ApplicationFailure.create({
@@ -144,10 +156,15 @@ function readInput(input: unknown): Carried {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalid('the input must be an object { billDate?, subMchids? }');
   }
-  const { billDate, subMchids, carried, left } = input as Record<string, unknown>;
+  const { billDate, subMchids, carried, left, waitForBill } = input as Record<string, unknown>;
+  const waitForBillMs = waitForBill === undefined ? DEFAULT_BILL_WAIT_MS : parseDuration(waitForBill);
+  if (waitForBillMs === undefined || waitForBillMs < 1_000 || waitForBillMs > MAX_BILL_WAIT_MS) {
+    throw invalid(`waitForBill must be a duration from 1s to 7d, got ${JSON.stringify(waitForBill)}`);
+  }
   if (carried !== undefined) {
     const sums = carried as TradeBillResult;
-    return { continued: true, billDate: sums.billDate, subMchids: (left as string[] | undefined) ?? [], sums };
+    const rest = (left as string[] | undefined) ?? [];
+    return { continued: true, billDate: sums.billDate, waitForBillMs, subMchids: rest, sums };
   }
   const date = billDate ?? billDateOf(startedAt() - 86_400_000);
   if (!isBillDate(date)) throw invalid(`billDate must be a date YYYY-MM-DD, got ${JSON.stringify(billDate)}`);
@@ -160,6 +177,7 @@ function readInput(input: unknown): Carried {
   return {
     continued: false,
     billDate: date,
+    waitForBillMs,
     subMchids: (subMchids as string[] | undefined) ?? [],
     sums: emptySums(date),
   };

@@ -5,6 +5,7 @@
 import type { NativeConnection } from '@temporalio/worker';
 import { MAX_EARLIER_RUNS, type RunLookup } from '../activities/reversing-context';
 import { REVERSE_ACTIVITY_TYPE, type EarlierRun } from '../workflows/contract';
+import { visibilityString } from './order-index';
 
 /** Temporal's execution statuses by number (`temporal.api.enums.v1.WorkflowExecutionStatus`). */
 const EXECUTION_STATUS = [
@@ -17,11 +18,6 @@ const EXECUTION_STATUS = [
   'CONTINUED_AS_NEW',
   'TIMED_OUT',
 ] as const;
-
-/** A visibility query string literal (quotes and backslashes escaped). */
-function visibilityString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 /** Milliseconds of a protobuf timestamp, or undefined. */
 function millis(ts: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined) {

@@ -3,6 +3,10 @@ import type { SubOrderInput } from '../workflows/contract';
 import type { PeerLogEntry } from './wechatpay/log';
 import type { LatePay, LatePayTrigger, PayScript, SimOrder, TradeState } from './wechatpay/orders';
 import type { PeerSettings } from './wechatpay/settings';
+import type { FaultRule } from './fault-book';
+import type { FaultKind } from './wechatpay/fault-table';
+import type { LedgerDrop, LedgerRow } from './wechatpay/ledger';
+import type { Route } from './wechatpay/routes';
 
 /**
  * An order as the admin API needs it (the fields of the workflow's input that WeChat Pay knows), optionally with the
@@ -143,4 +147,109 @@ export async function peerRequests(peerUrl: string, combineOutTradeNo?: string):
   const res = await fetch(`${peerUrl}__admin/requests${query}`);
   if (res.status !== 200) throw new Error(`reading the peer's requests failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as PeerLogEntry[];
+}
+
+/**
+ * The peer's ledger (`GET /__admin/ledger`): every money movement it performed (or had planted), each with its
+ * Beijing `billDate`; optionally only one sub-merchant's, or one day's.
+ */
+export async function peerLedger(
+  peerUrl: string,
+  filter: { subMchid?: string; billDate?: string } = {},
+): Promise<LedgerRow[]> {
+  const query = new URLSearchParams(
+    Object.entries(filter).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  ).toString();
+  const res = await fetch(`${peerUrl}__admin/ledger${query ? `?${query}` : ''}`);
+  if (res.status !== 200) throw new Error(`reading the peer's ledger failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as LedgerRow[];
+}
+
+/**
+ * A row to plant in the ledger: a money movement no order made. When it moved: `at` (ISO), else noon Beijing time of
+ * `billDate`, else now (the peer's clock). Defaults: `mchid` the peer's merchant, a new `transactionId`, the amount
+ * the peer derives from `outTradeNo`, refund numbers for a REVOKED or REFUND row.
+ */
+export interface PlantedRowInput {
+  tradeState: LedgerRow['tradeState'];
+  subMchid: string;
+  outTradeNo: string;
+  at?: string;
+  billDate?: string;
+  mchid?: string;
+  transactionId?: string;
+  amountFen?: number;
+  outRefundNo?: string;
+  refundId?: string;
+  appid?: string;
+  combineOutTradeNo?: string;
+}
+
+/**
+ * Plants a ledger row (`POST /__admin/ledger`), e.g. a debit of a sub-order no order knows (the bill then shows money
+ * taken that nothing tracks: `PAID_WITHOUT_ORDER`). Resolves with the row as booked (a row with the same state,
+ * `subMchid` and `outTradeNo` is replaced).
+ */
+export async function plantLedgerRow(peerUrl: string, row: PlantedRowInput): Promise<LedgerRow> {
+  return post<LedgerRow>(`${peerUrl}__admin/ledger`, { ...row }, `planting a ${row.tradeState} row`, [201]);
+}
+
+/**
+ * Drops ledger rows (`POST /__admin/ledger/drop`): every row with this `tradeState` and `outTradeNo` (and `subMchid`,
+ * `billDate` when given), e.g. a paid order's debit (`ADOPTED_NOT_IN_BILL`) or a reversed sub-order's REVOKED row
+ * (`PAID_BUT_COMPENSATED`). Resolves with the rows dropped.
+ */
+export async function dropLedgerRows(peerUrl: string, which: LedgerDrop): Promise<LedgerRow[]> {
+  const answer = await post<{ dropped: LedgerRow[] }>(
+    `${peerUrl}__admin/ledger/drop`,
+    { ...which },
+    `dropping ${which.tradeState} rows of ${which.outTradeNo}`,
+    [200],
+  );
+  return answer.dropped;
+}
+
+/** The trade bill's faults, and the route each acts on. */
+const BILL_FAULT_ROUTES = {
+  BILL_NOT_READY: 'tradeBill',
+  BILL_APPLY_UNSIGNED: 'tradeBill',
+  BILL_URL_EXPIRED: 'billDownload',
+  BILL_CORRUPT: 'billDownload',
+} as const satisfies Partial<Record<FaultKind, Route>>;
+/** One of the trade bill's faults. */
+type BillFaultKind = keyof typeof BILL_FAULT_ROUTES;
+
+/**
+ * A trade bill fault rule: `count` (the next N matching calls) or `probability`; for one sub-merchant (`subMchid`),
+ * or one of its days (`subMchid` and `billDate`), else any bill.
+ */
+export interface BillFaultInput {
+  kind: BillFaultKind;
+  count?: number;
+  probability?: number;
+  subMchid?: string;
+  billDate?: string;
+}
+
+/**
+ * Adds a trade bill fault (`POST /__admin/faults`, on the kind's route: `BILL_NOT_READY` and `BILL_APPLY_UNSIGNED` on
+ * the apply, `BILL_URL_EXPIRED` and `BILL_CORRUPT` on the download). Resolves with the rule.
+ */
+export async function addBillFault(peerUrl: string, fault: BillFaultInput): Promise<FaultRule<FaultKind, Route>> {
+  if (fault.billDate !== undefined && fault.subMchid === undefined) {
+    throw new Error('a bill fault for a billDate needs its subMchid');
+  }
+  const orderNo = fault.subMchid === undefined ? undefined : [fault.subMchid, fault.billDate].filter(Boolean).join(':');
+  return post<FaultRule<FaultKind, Route>>(
+    `${peerUrl}__admin/faults`,
+    {
+      route: BILL_FAULT_ROUTES[fault.kind],
+      kind: fault.kind,
+      ...(fault.count !== undefined ? { count: fault.count } : {}),
+      ...(fault.probability !== undefined ? { probability: fault.probability } : {}),
+      ...(orderNo !== undefined ? { orderNo } : {}),
+    },
+    `adding the bill fault ${fault.kind}`,
+    [201],
+  );
 }

@@ -22,7 +22,10 @@ export interface FaultRule<Kind extends string, Route extends string> {
   count?: number;
   /** Fire with this probability on each matching request (0–1). */
   probability?: number;
-  /** Only for this order (combine_out_trade_no, or a sub-order's out_trade_no downstream). */
+  /**
+   * Only for this order (combine_out_trade_no, or a sub-order's out_trade_no downstream); on the WeChat Pay peer's
+   * bill routes, a sub-merchant (`<sub_mchid>`) or one of its days (`<sub_mchid>:<bill_date>`).
+   */
   orderNo?: string;
   /** For delay faults. */
   delayMs?: number;
@@ -94,17 +97,19 @@ export class FaultBook<Kind extends string, Route extends string> {
   }
 
   /**
-   * The first rule that fires for this request, counting it. A rule whose kind cannot act on this request
-   * (`applies` says no) is passed over: neither counted nor drawn for.
+   * The first rule that fires for this request, counting it. `orderNo`: what the request names (a rule for an order
+   * fires when it is, or is one of, them). A rule whose kind cannot act on this request (`applies` says no) is passed
+   * over: neither counted nor drawn for.
    */
   pick(
     route: Route,
-    orderNo: string | undefined,
+    orderNo: string | readonly string[] | undefined,
     applies: (kind: Kind) => boolean = () => true,
   ): FaultRule<Kind, Route> | undefined {
+    const names: readonly (string | undefined)[] = Array.isArray(orderNo) ? orderNo : [orderNo as string | undefined];
     for (const rule of this.rules) {
       if (rule.route !== '*' && rule.route !== route) continue;
-      if (rule.orderNo !== undefined && rule.orderNo !== orderNo) continue;
+      if (rule.orderNo !== undefined && !names.includes(rule.orderNo)) continue;
       if (!applies(rule.kind)) continue;
       if (rule.count !== undefined && rule.fired >= rule.count) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;

@@ -14,6 +14,9 @@
  * | `POST /__admin/settings` | `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs?, clockOffsetMs? }` (see {@link PeerSettings}) |
  * | `POST /__admin/pay-script` | `{ combine_out_trade_no, outcome: SUCCESS \| FAIL \| HANG \| LAND_LATE, landAfterMs? }` |
  * | `GET /__admin/identity` | ids and serials (no key material) |
+ * | `GET /__admin/ledger[?subMchid=&billDate=]` | the ledger's rows ({@link LedgerRow}) |
+ * | `POST /__admin/ledger` | plant a row `{ tradeState, subMchid, outTradeNo, at?, mchid?, transactionId?, amountFen?, … }` (201) |
+ * | `POST /__admin/ledger/drop` | `{ tradeState, outTradeNo, subMchid?, billDate? }`: drop rows; answers `{ dropped }` |
  */
 import type http from 'node:http';
 import { readBody, type FaultBook } from '../fault-book';
@@ -36,9 +39,11 @@ import {
   type LatePayTrigger,
   type OrderBook,
   type PayOutcome,
+  type SimOrder,
 } from './orders';
 import type { Route } from './routes';
-import { changeSettings, type PeerSettings } from './settings';
+import { changeSettings, peerNowMs, type PeerSettings } from './settings';
+import { bookMoves, checkDrop, moneyState, plantRow, type Ledger, type MoveCause } from './ledger';
 
 /** What the admin API reads and changes: the running peer's state. */
 export interface PeerAdminContext extends OrderBook {
@@ -46,6 +51,7 @@ export interface PeerAdminContext extends OrderBook {
   settings: PeerSettings;
   faults: FaultBook<FaultKind, Route>;
   log: PeerLogEntry[];
+  ledger: Ledger;
 }
 
 /** An admin error with its HTTP status. */
@@ -96,8 +102,19 @@ function route(ctx: PeerAdminContext, method: string, u: URL, body: Record<strin
       const state = checkTradeState(body.state ?? 'PAYING', 'state');
       const order = newOrder(fields, state, checkSubStates(body.sub_states, fields.subOrders));
       orders.set(order.combineOutTradeNo, order);
+      booked(ctx, order, undefined);
       return [201, order];
     }
+    case 'GET /__admin/ledger': {
+      const sub = u.searchParams.get('subMchid');
+      const day = u.searchParams.get('billDate');
+      const rows = ctx.ledger.all().filter((r) => (!sub || r.subMchid === sub) && (!day || r.billDate === day));
+      return [200, rows];
+    }
+    case 'POST /__admin/ledger':
+      return [201, ctx.ledger.book(plantRow(body, ctx.identity.mchid, peerNowMs(ctx.settings)))];
+    case 'POST /__admin/ledger/drop':
+      return [200, { dropped: ctx.ledger.drop(checkDrop(body)) }];
     case 'POST /__admin/late-pay':
       return [201, scheduleLatePay(ctx, body)];
     case 'GET /__admin/late-pay':
@@ -140,7 +157,9 @@ function orderRoute(
     const order = orders.get(no);
     if (!order) throw new AdminError(404, `no such order ${no}: seed it first (POST /__admin/orders)`);
     const state = checkTradeState(body.state, 'state');
+    const before = moneyState(order);
     setStates(order, state, checkSubStates(body.sub_states, order.subOrders));
+    booked(ctx, order, before);
     return [200, order];
   }
   return undefined;
@@ -193,12 +212,24 @@ function identityOf(ctx: PeerAdminContext): Record<string, unknown> {
 function landPayNow(ctx: PeerAdminContext, no: string, body: Record<string, unknown>): [number, unknown] {
   const existing = ctx.orders.get(no);
   if (existing) {
+    const before = moneyState(existing);
     landDebit(existing);
+    booked(ctx, existing, before);
     return [200, existing];
   }
   const order = newOrder(orderFields(ctx, body, no), 'SUCCESS');
   ctx.orders.set(no, order);
+  booked(ctx, order, undefined);
   return [201, order];
+}
+
+/**
+ * Books in the ledger what an admin change moved (see {@link bookMoves}): a sub-order set paid is a debit, one set
+ * `REFUND` a refund (a reverse through the API is the only REVOKED).
+ */
+function booked(ctx: PeerAdminContext, order: SimOrder, before: ReturnType<typeof moneyState>): void {
+  const cause: MoveCause = 'other';
+  bookMoves(ctx.ledger, order, before, cause, peerNowMs(ctx.settings));
 }
 
 /** {@link checkOrderFields}, the order's merchant defaulting to the simulator identity's. */

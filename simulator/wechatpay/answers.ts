@@ -280,6 +280,9 @@ export async function spoil(
     case 'delay':
       await sleep(delayMs ?? x.peer.settings.delayMs);
       return sendSigned(x, status, h, body);
+    case 'corruptBill':
+      // A bill download's fault, served by the download itself (`peer.ts`); never a JSON answer's.
+      return sendSigned(x, status, h, body);
     case 'headers':
       spec.edit(h, body, key);
       noteSignature(entry, h, x.peer.settings);

@@ -41,6 +41,10 @@ export const FAULT_KINDS = [
   'REPLAY_LAST',
   'STALE_ANSWER',
   'STALE_ANSWER_DATED',
+  'BILL_NOT_READY',
+  'BILL_URL_EXPIRED',
+  'BILL_CORRUPT',
+  'BILL_APPLY_UNSIGNED',
 ] as const;
 /** One of {@link FAULT_KINDS}. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -90,7 +94,12 @@ export type AfterAnswer =
    * `delay`: the correct, signed answer, held back (the rule's `delayMs`, else the peer's); `oversize`: a signed
    * 2 MiB answer instead; `slowDrip`: a 200 whose body trickles in for a minute.
    */
-  | { type: 'delay' | 'oversize' | 'slowDrip' };
+  | { type: 'delay' | 'oversize' | 'slowDrip' }
+  /**
+   * A bill file whose bytes are not the ones hashed: the first row's amount one fen higher, the summary as it was
+   * (the download route only: its answer is not signed, so only the SHA1 can tell).
+   */
+  | { type: 'corruptBill' };
 
 /**
  * What a fault needs to act on a request: `order`, the order exists (its answer is built from the order);
@@ -220,6 +229,20 @@ export const FAULT_TABLE: Readonly<Record<FaultKind, FaultSpec>> = {
   }),
   OVERSIZE: after({ type: 'oversize' }),
   SLOW_DRIP: after({ type: 'slowDrip' }),
+  // The trade bill's own faults, each on its route only. Not generated yet: WeChat Pay's "retry later" (e.g. every
+  // 30 minutes); a later apply gets the bill.
+  BILL_NOT_READY: { ...before(signed(400, 'STATEMENT_CREATING', '账单生成中')), routes: ['tradeBill'] },
+  // The download URL expired before it was used, as a real expiry answers: apply again for a new one.
+  BILL_URL_EXPIRED: {
+    ...before(signed(400, 'INVALID_REQUEST', '下载链接已过期, 请重新申请')),
+    routes: ['billDownload'],
+  },
+  // The file served is not the one hashed: only a client that checks the SHA1 of what it read can tell; the next
+  // download of the same URL (or a new apply) gets the true file.
+  BILL_CORRUPT: { ...after({ type: 'corruptBill' }), routes: ['billDownload'] },
+  // The apply's answer (a new download URL was issued) without its four Wechatpay-* headers: it proves nothing, and a
+  // file it points at is never reconciled as clean; the next apply is signed.
+  BILL_APPLY_UNSIGNED: { ...after(strip(...WECHATPAY_HEADERS)), routes: ['tradeBill'] },
 };
 
 /**
@@ -234,9 +257,21 @@ export const RECOVERABLE_FAULTS: readonly FaultKind[] = FAULT_KINDS.filter((k) =
  */
 export const AFTER_EFFECT: ReadonlySet<FaultKind> = new Set(FAULT_KINDS.filter((k) => FAULT_TABLE[k].when === 'after'));
 
+/**
+ * The "after" faults that can act on a bill download: its answer is an unsigned file, so a fault that edits signature
+ * headers, or answers JSON, cannot spoil it.
+ */
+const DOWNLOAD_AFTER: ReadonlySet<AfterAnswer['type']> = new Set<AfterAnswer['type']>(['delay', 'corruptBill']);
+
+/** Whether a fault can act on `route` at all (its routes, and what a bill download's answer can carry). */
+function actsOn(spec: FaultSpec, route: Route): boolean {
+  if (route === 'billDownload' && spec.when === 'after' && !DOWNLOAD_AFTER.has(spec.answer.type)) return false;
+  return !spec.routes || spec.routes.includes(route);
+}
+
 /** Whether a fault can act on a request on `route`, given what the request `has` (see {@link FaultSpec}). */
 export function faultApplies(spec: FaultSpec, route: Route, has: Readonly<Record<FaultNeed, boolean>>): boolean {
-  return (!spec.routes || spec.routes.includes(route)) && (!spec.needs || has[spec.needs]);
+  return actsOn(spec, route) && (!spec.needs || has[spec.needs]);
 }
 
 /**
@@ -244,7 +279,7 @@ export function faultApplies(spec: FaultSpec, route: Route, has: Readonly<Record
  * some act only when the request has what they need (see {@link FaultSpec}).
  */
 export function recoverableOn(route: Route): FaultKind[] {
-  return RECOVERABLE_FAULTS.filter((k) => FAULT_TABLE[k].routes?.includes(route) ?? true);
+  return RECOVERABLE_FAULTS.filter((k) => actsOn(FAULT_TABLE[k], route));
 }
 
 /** The only routes each fault kind acts on (undefined: every route), for the fault book's checks. */

@@ -11,6 +11,11 @@ export interface PeerLogEntry {
   method: string;
   path: string;
   orderNo?: string;
+  /**
+   * The trade bill a bill route names: an apply's `sub_mchid` and `bill_date` as sent, a download's from the bill its
+   * token was issued for (absent for an unknown token).
+   */
+  bill?: { subMchid: string; billDate: string };
   /** Why the caller's signature was refused, if it was. */
   authProblem?: string;
   wechatpaySerial?: string;

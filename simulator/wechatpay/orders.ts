@@ -35,7 +35,7 @@ const TRADE_STATES = ['PAYING', ...WECHAT_TRADE_STATES] as const;
 export type TradeState = (typeof TRADE_STATES)[number];
 
 /** States in which money moved (the query then carries a `transaction_id`). */
-const PAID_STATES: ReadonlySet<TradeState> = new Set<TradeState>(['SUCCESS', 'REFUND']);
+export const PAID_STATES: ReadonlySet<TradeState> = new Set<TradeState>(['SUCCESS', 'REFUND']);
 
 /** States a reverse cannot change any more: it answers them with the repeat policy. */
 export const FINAL_STATES: ReadonlySet<TradeState> = new Set<TradeState>(['CLOSED', 'REVOKED', 'REFUND']);
@@ -122,6 +122,11 @@ export interface OrderEffect {
 /** A new transaction id base (WeChat Pay's start with 42000). */
 export function newTransactionId(): string {
   return `42000${Date.now()}${randomBytes(3).toString('hex')}`;
+}
+
+/** A sub-order's `transaction_id` once money moved: the order's base and the sub-order's last four characters. */
+export function subTransactionId(order: SimOrder, outTradeNo: string): string | undefined {
+  return order.transactionId === undefined ? undefined : `${order.transactionId}${outTradeNo.slice(-4)}`;
 }
 
 /** The state one sub-order is in: its override, else the order's state. */
@@ -279,7 +284,7 @@ export function orderJson(order: SimOrder, defaultMchid?: string): OrderAnswerJs
         ...s,
         trade_state: wechatTradeState(state),
         ...(PAID_STATES.has(state) && order.transactionId
-          ? { transaction_id: `${order.transactionId}${s.out_trade_no.slice(-4)}` }
+          ? { transaction_id: subTransactionId(order, s.out_trade_no)! }
           : {}),
       };
     }),

@@ -24,9 +24,11 @@ import type { SimulatorIdentity } from '../keys';
 import { handleAdmin, type PeerAdminContext } from './admin';
 import { callerProblem, serialProblem, type SeenNonces } from './auth';
 import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './fault-table';
-import { landingEntry, openEntry, type PeerLogEntry } from './log';
+import { landingEntry, openEntry, record, type PeerLogEntry } from './log';
 import { landAwaitedDebit, orderJson, payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './orders';
-import { ROUTES, routeOf, type Route } from './routes';
+import { ROUTES, routeOf, type Route, type RoutedRequest } from './routes';
+import { applyForBill, billFile, checkBillQuery, type IssuedBills } from './bills';
+import { bookMoves, Ledger, moneyState } from './ledger';
 import { peerNowMs, peerSeconds, peerSettings, type PeerSettings } from './settings';
 import { parseAuthorization } from '../signing';
 
@@ -41,6 +43,10 @@ export interface WechatpayPeer extends OrderBook {
   log: PeerLogEntry[];
   /** The signed answers it gave, kept for the replay faults (`REPLAY_NOT_EXIST`, `REPLAY_LAST`). */
   sent: SentAnswers;
+  /** Every money movement it performed, by Beijing day: what its trade bills are built from. */
+  ledger: Ledger;
+  /** The trade bills it answered for, by download token. */
+  bills: IssuedBills;
   close(): Promise<void>;
 }
 
@@ -54,6 +60,7 @@ interface PeerState extends PeerAdminContext {
   sent: SentAnswers;
   /** Debits of pay calls scripted `LAND_LATE` that have not come due yet (cleared on close). */
   landings: Set<NodeJS.Timeout>;
+  bills: IssuedBills;
 }
 
 /** Starts the peer. */
@@ -67,7 +74,21 @@ export async function startWechatpayPeer(
   const book: OrderBook = { orders: new Map(), payScript: new Map(), latePays: new Map() };
   const sent = new SentAnswers();
   const landings = new Set<NodeJS.Timeout>();
-  const peer: PeerState = { identity, settings, faults, log, ...book, seenNonces: new Map(), seq: 0, sent, landings };
+  const ledger = new Ledger();
+  const bills: IssuedBills = new Map();
+  const peer: PeerState = {
+    identity,
+    settings,
+    faults,
+    log,
+    ...book,
+    ledger,
+    bills,
+    seenNonces: new Map(),
+    seq: 0,
+    sent,
+    landings,
+  };
   const server = await serve((req, res) => handle(peer, req, res), {
     port: options.port,
     host: options.host,
@@ -77,7 +98,7 @@ export async function startWechatpayPeer(
     landings.forEach(clearTimeout);
     return server.close();
   };
-  return { url: `${server.base}/`, settings, faults, log, ...book, sent, close };
+  return { url: `${server.base}/`, settings, faults, log, ...book, sent, ledger, bills, close };
 }
 
 /** Answers one request: the admin API, or an API call (logged, verified, faulted or processed, answered). */
@@ -92,9 +113,11 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
     res.writeHead(413).end();
     return;
   }
-  const routed = routeOf(method, url.split('?')[0]!, body);
+  const routed = routeOf(method, url, body);
   const wechatpaySerial = header(req, 'wechatpay-serial');
   const entry = openEntry(++peer.seq, { method, path: url, wechatpaySerial }, routed);
+  const bill = billOf(peer, routed);
+  if (bill) entry.bill = bill;
   peer.log.push(entry);
   const x: Exchange = { peer, req, res, entry };
   const { route, orderNo } = routed;
@@ -117,13 +140,21 @@ async function handle(peer: PeerState, req: http.IncomingMessage, res: http.Serv
   if (badSerial) return answer(x, 400, { code: 'PARAM_ERROR', message: badSerial });
 
   // 2. Faults that replace the whole exchange: the request is not processed.
-  const { fault, view } = pickFault(peer, route, orderNo);
+  const faultKeys = bill ? [`${bill.subMchid}:${bill.billDate}`, bill.subMchid] : orderNo;
+  const { fault, view } = pickFault(peer, route, orderNo, faultKeys);
   const spec = fault ? FAULT_TABLE[fault.kind] : undefined;
   if (fault) entry.fault = fault.kind;
   if (spec?.when === 'before') return answerInstead(x, spec.answer, view);
+  if (route === 'billDownload') {
+    const corrupt = spec?.answer.type === 'corruptBill';
+    return sendBillFile(x, peer, routed.token ?? '', corrupt, spec?.answer.type === 'delay' ? fault : undefined);
+  }
 
   // 3. The API itself; then faults that spoil the answer of a processed request.
-  const result = await processRequest(peer, entry, route, body, req.headers.authorization);
+  const result =
+    route === 'tradeBill'
+      ? applyApi(peer, routed, `http://${header(req, 'host') ?? '127.0.0.1'}`)
+      : await processRequest(peer, entry, route, body, req.headers.authorization);
   if (spec?.when === 'after') return spoil(x, spec.answer, result.status, result.payload, fault?.delayMs);
   return answer(x, result.status, result.payload);
 }
@@ -140,7 +171,12 @@ async function processRequest(
   body: string,
   authorization: string | undefined,
 ): Promise<ApiResult> {
+  const before = entry.orderNo === undefined ? undefined : moneyState(peer.orders.get(entry.orderNo));
   const result = callApi(peer, route, entry.orderNo, body, authorization);
+  if (entry.orderNo !== undefined) {
+    const cause = route === 'reverse' ? 'reverse' : 'other';
+    bookMoves(peer.ledger, peer.orders.get(entry.orderNo), before, cause, peerNowMs(peer.settings));
+  }
   if (result.effect) entry.effect = result.effect;
   if (result.landAfterMs !== undefined) scheduleLanding(peer, entry, result.landAfterMs);
   if (result.hang) await sleep(peer.settings.payHangMs);
@@ -158,7 +194,9 @@ function scheduleLanding(peer: PeerState, pay: PeerLogEntry, landAfterMs: number
   const timer = setTimeout(
     () => {
       peer.landings.delete(timer);
+      const before = moneyState(order);
       const effect = landAwaitedDebit(order);
+      bookMoves(peer.ledger, order, before, 'other', peerNowMs(peer.settings));
       peer.log.push(landingEntry(++peer.seq, pay, effect, order.state));
     },
     Math.max(0, Date.parse(pay.at) + landAfterMs - Date.now()),
@@ -174,11 +212,12 @@ function pickFault(
   peer: PeerState,
   route: Route,
   orderNo: string | undefined,
+  faultKeys: string | readonly string[] | undefined,
 ): { fault?: FaultRule<FaultKind, Route>; view: PeerView } {
   const order = orderNo === undefined ? undefined : peer.orders.get(orderNo);
   const earlier = orderNo === undefined ? undefined : peer.sent.lastTo(route, orderNo);
   const has = { order: order !== undefined, earlierAnswer: earlier !== undefined };
-  const fault = peer.faults.pick(route, orderNo, (kind) => faultApplies(FAULT_TABLE[kind], route, has));
+  const fault = peer.faults.pick(route, faultKeys, (kind) => faultApplies(FAULT_TABLE[kind], route, has));
   const view: PeerView = {
     orderAnswer: () => order && orderJson(order, peer.identity.mchid),
     answerToReplay: (type) => (type === 'replayLast' ? earlier : notExistToReplay(peer)),
@@ -197,4 +236,45 @@ function callApi(
   if (route === 'pay') return payApi(peer, body, parseAuthorization(authorization)?.mchid ?? peer.identity.mchid);
   if (route === 'query') return queryApi(peer, orderNo!, peer.identity.mchid);
   return reverseApi(peer, orderNo!, body, peer.settings);
+}
+
+/**
+ * The bill a request names: an apply's `sub_mchid` and `bill_date` as sent (checked later), a download's from the
+ * bill its token was issued for (none for an unknown token).
+ */
+function billOf(peer: PeerState, routed: RoutedRequest): { subMchid: string; billDate: string } | undefined {
+  if (routed.billQuery) {
+    return { subMchid: routed.billQuery.get('sub_mchid') ?? '', billDate: routed.billQuery.get('bill_date') ?? '' };
+  }
+  const issued = routed.token === undefined ? undefined : peer.bills.get(routed.token);
+  return issued && { subMchid: issued.subMchid, billDate: issued.billDate };
+}
+
+/** The trade bill's apply (see `bills.ts`), its download URL on `origin`, by the peer's clock. */
+function applyApi(peer: PeerState, routed: RoutedRequest, origin: string): ApiResult {
+  const now = peerNowMs(peer.settings);
+  const query = checkBillQuery(routed.billQuery ?? new URLSearchParams(), now, peer.settings.serveTodayBill);
+  if ('payload' in query) return query;
+  return applyForBill(peer, query, origin, now);
+}
+
+/**
+ * Answers a bill download: the file's bytes (GZIP) with no `Wechatpay-*` header — the answer is not signed, its SHA1
+ * decides — or, for an unknown or expired token, a signed 400 `INVALID_REQUEST`. `corrupt` (BILL_CORRUPT): bytes
+ * that are not the ones hashed; `delay` (DELAY): held back first.
+ */
+async function sendBillFile(
+  x: Exchange,
+  peer: PeerState,
+  token: string,
+  corrupt: boolean,
+  delay: FaultRule<FaultKind, Route> | undefined,
+): Promise<void> {
+  const file = billFile(peer.bills, token, peerNowMs(peer.settings), corrupt);
+  if (!('ok' in file)) return answer(x, file.status, file.payload);
+  if (delay) await sleep(delay.delayMs ?? peer.settings.delayMs);
+  record(x.entry, 200, undefined);
+  if (x.res.destroyed) return;
+  x.res.writeHead(200, { 'Content-Type': file.contentType, 'Content-Length': String(file.bytes.length) });
+  x.res.end(file.bytes);
 }

@@ -36,13 +36,20 @@ export interface PeerSettings {
    * `Date` headers, the `Wechatpay-Timestamp` it signs and its check of callers' timestamps all follow it.
    */
   clockOffsetMs: number;
+  /** How long a trade bill's `download_url` stays valid after the apply (ms, by the peer's clock; WeChat Pay: 5 min). */
+  billUrlValidityMs: number;
+  /**
+   * Whether today's trade bill (Beijing) may be applied for: a snapshot of the ledger so far, so a run can reconcile
+   * what it just did. WeChat Pay never serves today's bill (default false: 400 `PARAM_ERROR`, as it does).
+   */
+  serveTodayBill: boolean;
 }
 
 /** Largest clock offset a peer may be set to: WeChat Pay refuses callers more than 5 minutes off. */
 const MAX_CLOCK_OFFSET_MS = 5 * 60_000;
 
 /** Settings that are a whole number of milliseconds. */
-const MS_SETTINGS = ['delayMs', 'payHangMs', 'refundLagMs'] as const;
+const MS_SETTINGS = ['delayMs', 'payHangMs', 'refundLagMs', 'billUrlValidityMs'] as const;
 
 /** A peer's settings: the defaults, overridden by `overrides`, checked as {@link changeSettings} checks them. */
 export function peerSettings(overrides: Partial<PeerSettings> = {}): PeerSettings {
@@ -53,6 +60,8 @@ export function peerSettings(overrides: Partial<PeerSettings> = {}): PeerSetting
     payHangMs: 65_000,
     refundLagMs: 0,
     clockOffsetMs: 0,
+    billUrlValidityMs: 5 * 60_000,
+    serveTodayBill: false,
   };
   return changeSettings(defaults, { ...overrides });
 }
@@ -75,7 +84,8 @@ export function peerSeconds(settings: Pick<PeerSettings, 'clockOffsetMs'>): numb
 }
 
 /**
- * Applies `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs?, clockOffsetMs? }` to `settings`
+ * Applies `{ repeatReversePolicy?, signWith?, delayMs?, payHangMs?, refundLagMs?, clockOffsetMs?, billUrlValidityMs?,
+ * serveTodayBill? }` to `settings`
  * once every field is valid (else throws naming the bad field, changing nothing); returns the settings.
  */
 export function changeSettings(settings: PeerSettings, body: Record<string, unknown>): PeerSettings {
@@ -94,6 +104,11 @@ export function changeSettings(settings: PeerSettings, body: Record<string, unkn
       throw new Error(`clockOffsetMs must be a whole number from -${MAX_CLOCK_OFFSET_MS} to ${MAX_CLOCK_OFFSET_MS}`);
     }
     next.clockOffsetMs = offset;
+  }
+  const today = body.serveTodayBill;
+  if (today !== undefined) {
+    if (typeof today !== 'boolean') throw new Error('serveTodayBill must be true or false');
+    next.serveTodayBill = today;
   }
   // Applied only once every field is valid.
   return Object.assign(settings, next);

@@ -583,6 +583,10 @@ describe('WeChat Pay peer over HTTP', () => {
           'OVERSIZE',
           'SLOW_DRIP',
           'NO_HEADERS',
+          // The trade bill's: the apply answered (a URL issued) without its signature, the file served not the one
+          // hashed.
+          'BILL_APPLY_UNSIGNED',
+          'BILL_CORRUPT',
         ].sort(),
       );
     });

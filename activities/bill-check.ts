@@ -3,13 +3,8 @@
  * rows. Pure: what the bill says per sub-order (`BillDay`), what an order's outcome says it should show, and the
  * mismatch when they disagree. The trade-bill activity feeds it rows and orders (activities/trade-bill.ts).
  */
-import {
-  BillMismatchKind,
-  OrderPhase,
-  type BillMismatch,
-  type TradeBillOrder,
-  type TradeBillRowFacts,
-} from '../workflows/contract';
+import { BillMismatchKind, OrderPhase, type BillMismatch } from '../workflows/contract';
+import type { TradeBillOrder, TradeBillRowFacts } from './types';
 
 /** Trade states of a bill row (`交易状态`). */
 export const BillTradeState = { SUCCESS: 'SUCCESS', REFUND: 'REFUND', REVOKED: 'REVOKED' } as const;

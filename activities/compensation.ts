@@ -4,13 +4,8 @@
  * (the shared downstream POST: `downstream.ts`).
  */
 import type { KeyObject } from 'node:crypto';
-import {
-  compensationWebhookId,
-  DownstreamEventType,
-  ErrorType,
-  type CompensationRequest,
-  type CompensationResult,
-} from '../workflows/contract';
+import { compensationWebhookId, DownstreamEventType, ErrorType, type CompensationRequest } from '../workflows/contract';
+import type { CompensationResult } from './types';
 import { countDownstreamFailure, type Metrics } from './metrics';
 import { createDownstreamPoster, createWebhookSigner } from './downstream';
 

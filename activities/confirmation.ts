@@ -10,8 +10,8 @@ import {
   DownstreamEventType,
   ErrorType,
   type PaymentConfirmationRequest,
-  type PaymentConfirmationResult,
 } from '../workflows/contract';
+import type { PaymentConfirmationResult } from './types';
 import { countDownstreamFailure, type Metrics } from './metrics';
 import { createDownstreamPoster, createWebhookSigner } from './downstream';
 

@@ -1,7 +1,8 @@
 /** The reverse activity: one signed POST per attempt, its answer classified, failures typed for the retry policy. */
 import { classifyReverseAnswer, type AnswerClass } from '../wechatpay/classify';
 import { WechatpayCall } from '../wechatpay/client';
-import { ErrorType, type ReverseRequest, type ReverseResult } from '../workflows/contract';
+import { ErrorType } from '../workflows/contract';
+import type { ReverseRequest, ReverseResult } from './types';
 import { runWechatpayCall, type CallErrorTypes, type WechatpayCallDeps } from './wechatpay-call';
 
 /** The reverse's failure types, by answer class. */

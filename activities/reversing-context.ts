@@ -4,7 +4,8 @@
  * the order's history, so replay never reads a worker's environment or visibility.
  */
 import { Context } from '@temporalio/activity';
-import type { EarlierRun, ReversingContext } from '../workflows/contract';
+import type { EarlierRun } from '../workflows/contract';
+import type { ReversingContext } from './types';
 
 /** Most earlier runs reported (the newest ones). */
 export const MAX_EARLIER_RUNS = 10;

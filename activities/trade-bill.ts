@@ -5,15 +5,8 @@
  * (visibility). A bill that cannot be had, or whose file fails its SHA1, is a typed failure: never reconciled as clean.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import {
-  ErrorType,
-  MAX_REPORTED_MISMATCHES,
-  type BillMismatch,
-  type SubMerchantReconciliation,
-  type TradeBillOrder,
-  type TradeBillRowFacts,
-  type UnreadBillLine,
-} from '../workflows/contract';
+import { ErrorType, MAX_REPORTED_MISMATCHES, type BillMismatch, type UnreadBillLine } from '../workflows/contract';
+import type { SubMerchantReconciliation, TradeBillOrder, TradeBillRowFacts } from './types';
 import { adoptedNotInBill, BillDay, judgeSubOrder, paidButCompensated, subOrdersOf } from './bill-check';
 import { beijingDay, nextBillDate, previousBillDate } from '../workflows/trade-bill/days';
 import type { Metrics } from './metrics';

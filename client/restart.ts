@@ -5,7 +5,7 @@
  * the fields that differ, unless the caller forces it.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { REVERSE_ACTIVITY_TYPE, type OrderSpec } from '../workflows/contract';
+import { schedulesReverse, type OrderSpec } from '../workflows/contract';
 import { orderTerms, termsDifferences } from '../workflows/terms';
 import { validateOrderInput } from '../workflows/validation';
 
@@ -61,11 +61,8 @@ export async function endedRun(client: Client, workflowId: string): Promise<Ende
   }
   if (!ENDED_WITHOUT_OUTCOME.has(status)) return undefined;
   const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
-  const scheduledReverse = events.some(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === REVERSE_ACTIVITY_TYPE,
-  );
   const { input, spec } = startInput(client, events);
-  return { runId, status, reverseSent: scheduledReverse || spec?.restart?.reverseSent === true, input, spec };
+  return { runId, status, reverseSent: schedulesReverse(events) || spec?.restart?.reverseSent === true, input, spec };
 }
 
 /** The input a run was started with (its first history event), as sent and as its run resolved it. */

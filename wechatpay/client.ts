@@ -11,7 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KeyObject } from 'node:crypto';
 import { AxiosError, type AxiosResponse } from 'axios';
-import type { ReverseRequest, WechatpayHost } from '../workflows/contract';
+import type { OrderInput, WechatpayHost } from '../workflows/contract';
 import {
   answerFreshness,
   CLOCK_BEYOND_BOUND,
@@ -218,7 +218,7 @@ export type TradeBillDownload =
 export interface WechatpayClient {
   /** Sends one signed reverse (`POST …/transactions/{combine_out_trade_no}/reverse`). */
   reverse(
-    request: Pick<ReverseRequest, 'combineOutTradeNo' | 'combineAppid' | 'subOrders'>,
+    request: Pick<OrderInput, 'combineOutTradeNo' | 'combineAppid' | 'subOrders'>,
     options?: CallOptions,
   ): Promise<WechatpayAnswer>;
   /** Sends one signed query of the combined order (`GET …/transactions/{combine_out_trade_no}`). */
@@ -401,7 +401,7 @@ function refused(
 }
 
 /** The reverse body, snake_case as WeChat Pay expects: exactly these fields. */
-function toWireBody(request: Pick<ReverseRequest, 'combineAppid' | 'subOrders'>): Record<string, unknown> {
+function toWireBody(request: Pick<OrderInput, 'combineAppid' | 'subOrders'>): Record<string, unknown> {
   return {
     combine_appid: request.combineAppid,
     sub_orders: request.subOrders.map((s) => ({

@@ -13,8 +13,8 @@ import {
   SubMchIdsKey,
   SubOutTradeNosKey,
   WORKFLOW_TYPE,
-  type TradeBillOrder,
 } from '../workflows/contract';
+import type { TradeBillOrder } from '../activities/types';
 
 /** Sub-orders asked for in one visibility query (`SubOutTradeNos IN (…)`). */
 const OWNERS_PER_QUERY = 50;

@@ -4,7 +4,7 @@
  */
 import type { NativeConnection } from '@temporalio/worker';
 import { MAX_EARLIER_RUNS, type RunLookup } from '../activities/reversing-context';
-import { REVERSE_ACTIVITY_TYPE, type EarlierRun } from '../workflows/contract';
+import { schedulesReverse, type EarlierRun } from '../workflows/contract';
 import { visibilityString } from './order-index';
 
 /** Temporal's execution statuses by number (`temporal.api.enums.v1.WorkflowExecutionStatus`). */
@@ -50,10 +50,7 @@ export function createRunLookup(connection: NativeConnection, namespace: string)
           maximumPageSize: 1_000,
           ...(nextPageToken ? { nextPageToken } : {}),
         });
-        const events = page.history?.events ?? [];
-        if (events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === REVERSE_ACTIVITY_TYPE)) {
-          return true;
-        }
+        if (schedulesReverse(page.history?.events ?? [])) return true;
         nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
       } while (nextPageToken);
       return false;

@@ -3,7 +3,9 @@
  * `shared.ts`): the workflow type and ids, its messages, the input, status and result shapes, the requests sent
  * downstream, the failure types, the search attributes and the metric names. The JSON shapes are the public contract
  * (docs/reference.md): camelCase, plain JSON, safe to send from any Temporal client. Deterministic code only:
- * the client, the workflow and the worker all import it.
+ * the client, the workflow and the worker all import it. What only the workflows and the activities exchange (the
+ * reverse's request and result, the downstream calls' results, the trade bill's rows and orders) lives beside the
+ * activities, in activities/types.ts.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
@@ -22,11 +24,20 @@ export const DEFAULT_TASK_QUEUE = 'combine-papay';
 export function wechatpayTaskQueue(taskQueue: string): string {
   return `${taskQueue}-wechatpay`;
 }
+/** The activity type of the reverse as the workflow schedules it (`reverseCombineOrder`). */
+const REVERSE_ACTIVITY_TYPE = 'reverseCombineOrder';
 /**
- * The activity type of the reverse as the workflow schedules it (`reverseCombineOrder`): a run whose history holds one
- * has sent a reverse, which the client's restart and the worker's look-up of earlier runs both read.
+ * Whether these events of a run's history schedule a reverse: a run that did has sent one, whatever its answer, so the
+ * run that follows it starts confirming. The client's restart and the worker's look-up of earlier runs both ask; the
+ * events are the SDK's or the service's (only the scheduled activity's type is read).
  */
-export const REVERSE_ACTIVITY_TYPE = 'reverseCombineOrder';
+export function schedulesReverse(
+  events: readonly {
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  }[],
+): boolean {
+  return events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === REVERSE_ACTIVITY_TYPE);
+}
 
 /** Workflow id the project's client uses for an order (**contract**). */
 export function workflowIdFor(combineOutTradeNo: string): string {
@@ -190,31 +201,6 @@ export interface EarlierRun {
   closedAt?: string;
 }
 
-/**
- * What the worker answers when an order enters REVERSING (a local activity, recorded in the history): its pay window
- * floor, and the earlier runs of the order's workflow id.
- */
-export interface ReversingContext {
-  /** The worker's pay window floor (`WECHATPAY_MIN_PAY_WINDOW`), in milliseconds. */
-  payWindowFloorMs: number;
-  /** Earlier closed runs of this workflow id, newest first (at most a few). */
-  earlierRuns: EarlierRun[];
-  /** One of the earlier runs that ended without an outcome scheduled a reverse (read from its history). */
-  reverseSentByEarlierRun: boolean;
-}
-
-/** The reverse request the activity sends (no secrets: keys live in the worker). */
-export interface ReverseRequest {
-  combineOutTradeNo: string;
-  combineAppid: string;
-  subOrders: SubOrderInput[];
-  /**
-   * The `Wechatpay-Nonce` of every answer this order accepted so far: an answer carrying one of them is a replay,
-   * refused like an unverifiable one (retried).
-   */
-  refuseNonces: string[];
-}
-
 /** Which WeChat Pay host answered: the main one or the backup (another city). */
 export type WechatpayHost = 'main' | 'backup';
 
@@ -235,23 +221,6 @@ export const ReverseOutcome = {
 /** One of {@link ReverseOutcome}. */
 export type ReverseOutcome = (typeof ReverseOutcome)[keyof typeof ReverseOutcome];
 
-/** An accepted reverse, as the activity reports it. */
-export interface ReverseResult {
-  outcome: ReverseOutcome;
-  /** HTTP status of the accepted answer. */
-  httpStatus: number;
-  /** WeChat Pay's error code, for accepted error answers. */
-  code?: string;
-  /** Whether the answer carried a signature that verified (always true for an accepted answer). */
-  verified: boolean;
-  /** The activity attempt that got the answer. */
-  attempt: number;
-  /** Which host answered. */
-  host: WechatpayHost;
-  /** The accepted answer's `Wechatpay-Nonce`: ties the decision to the very answer that was signed. */
-  answerNonce?: string;
-}
-
 /** The query request (a signed GET of the combined order). */
 export interface QueryRequest {
   combineOutTradeNo: string;
@@ -262,7 +231,10 @@ export interface QueryRequest {
   subOrders: Pick<SubOrderInput, 'mchid' | 'outTradeNo' | 'subMchid'>[];
   /** Why the workflow asks: before any reverse (`RECONCILE`) or once a reverse was sent (`CONFIRM`). For logs. */
   purpose: 'RECONCILE' | 'CONFIRM';
-  /** The nonces of the answers this order accepted so far (see {@link ReverseRequest.refuseNonces}). */
+  /**
+   * The `Wechatpay-Nonce` of every answer this order accepted so far: an answer carrying one of them is a replay,
+   * refused like an unverifiable one (retried).
+   */
   refuseNonces: string[];
 }
 
@@ -315,14 +287,6 @@ export interface PaymentConfirmationRequest {
   subOrders: { outTradeNo: string; mchid: string; subMchid: string; transactionId?: string }[];
 }
 
-/** A delivered payment confirmation. */
-export interface PaymentConfirmationResult {
-  httpStatus: number;
-  /** True when the downstream answered 409: it had already recorded this confirmation. */
-  alreadyConfirmed: boolean;
-  attempt: number;
-}
-
 /**
  * Header names of a downstream request (**contract**), a Standard Webhooks request: `webhook-id` (the idempotency key,
  * the same on every retry), `webhook-timestamp` (Unix seconds, the send time), `webhook-signature` (one
@@ -373,14 +337,6 @@ export interface CompensationRequest {
   reverseOutcome: ReverseOutcome;
   /** The sub-order's state as the confirming query saw it (`NOT_FOUND`: the order absent at WeChat Pay). */
   tradeState: ConfirmedTradeState;
-}
-
-/** A finished compensation. */
-export interface CompensationResult {
-  httpStatus: number;
-  /** True when the downstream answered 409: it had already compensated this sub-order. */
-  alreadyCompensated: boolean;
-  attempt: number;
 }
 
 // ── Status and result ──
@@ -817,20 +773,6 @@ export interface BillNotReconciled {
   reason: string;
 }
 
-/** What one secondary merchant's bill showed. */
-export interface SubMerchantReconciliation {
-  subMchid: string;
-  /** `RECONCILED` (the bill was read), `EMPTY` (`NO_STATEMENT_EXIST`: no trades that day). */
-  outcome: 'RECONCILED' | 'EMPTY';
-  rows: number;
-  ordersChecked: number;
-  matched: number;
-  /** Rows whose order has no outcome yet, or was resolved by a person: neither matched nor a mismatch. */
-  unsettled: number;
-  mismatches: BillMismatch[];
-  unread: UnreadBillLine[];
-}
-
 /** The result of a reconciliation (also shown in the Web UI as the run's details). */
 export interface TradeBillResult {
   billDate: string;
@@ -855,27 +797,3 @@ export interface TradeBillResult {
 
 /** Most mismatches (and unread lines) a result lists; the counts stay exact. */
 export const MAX_REPORTED_MISMATCHES = 500;
-
-/** An order as the reconciliation sees it in visibility (search attributes and memo). */
-export interface TradeBillOrder {
-  workflowId: string;
-  runId: string;
-  combineOutTradeNo: string;
-  /** `PaymentPhase` when it ended (or now, for a running order). */
-  phase: string | undefined;
-  /** The sub-orders' `out_trade_no` (`SubOutTradeNos`). */
-  outTradeNos: string[];
-  /** Each sub-order's `sub_mchid` by `out_trade_no` (the memo; empty for orders started before it existed). */
-  subOrders: Record<string, string>;
-  startedAt: number;
-  closedAt?: number;
-}
-
-/** A bill row, as far as the reconciliation reads it. */
-export interface TradeBillRowFacts {
-  subMchid: string;
-  outTradeNo: string;
-  transactionId: string;
-  tradeState: string;
-  settlementFen: number;
-}

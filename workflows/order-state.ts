@@ -29,7 +29,6 @@ import {
   statusQuery,
   type AttentionStep,
   type BeginPaymentDetails,
-  type CompensationResult,
   type ConfirmedTradeState,
   type EarlierRun,
   type FailureInfo,
@@ -37,16 +36,15 @@ import {
   type OrderResult,
   type OrderSpec,
   type OrderStatus,
-  type PaymentConfirmationResult,
   type QueryRequest,
   type QueryResult,
   type ReconcileDecision,
   type RestartOf,
   type ReverseOutcome,
-  type ReverseResult,
   type ReverseStatus,
   type SubOrderStatus,
 } from './contract';
+import type { CompensationResult, PaymentConfirmationResult, ReverseResult } from '../activities/types';
 import { escapeMarkdown, printableText } from './markdown';
 import * as say from './sentences';
 import { orderTerms } from './terms';

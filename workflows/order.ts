@@ -32,8 +32,8 @@ import {
   type OrderSpec,
   type OrderStatus,
   type QueryResult,
-  type ReversingContext,
 } from './contract';
+import type { ReversingContext } from '../activities/types';
 import { compensatePending, type ConfirmedReversal } from './compensation';
 import { OrderState, type ReadonlyDeep, type StepResult } from './order-state';
 import * as say from './sentences';

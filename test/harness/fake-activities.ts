@@ -15,9 +15,8 @@ import type {
   PaymentConfirmationRequest,
   QueryRequest,
   QueryResult,
-  ReverseRequest,
-  ReverseResult,
 } from '../../workflows/contract';
+import type { ReverseRequest, ReverseResult } from '../../activities/types';
 
 /** One recorded call. */
 type Call =

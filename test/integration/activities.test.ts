@@ -29,9 +29,8 @@ import {
   type PaymentConfirmationRequest,
   type QueryRequest,
   type QueryResult,
-  type ReverseRequest,
-  type ReverseResult,
 } from '../../workflows/contract';
+import type { ReverseRequest, ReverseResult } from '../../activities/types';
 import { fileLogger, workerLogFile } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { TEST_HMAC_SECRET, recordErrorText, seedOrder, testIdentity } from '../harness/stack';

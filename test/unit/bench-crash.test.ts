@@ -14,7 +14,8 @@ import {
   type PeerJobData,
   type StepJob,
 } from '../../bench/peers/bullmq/steps';
-import type { QueryResult, ReverseResult, TradeState } from '../../workflows/contract';
+import type { QueryResult, TradeState } from '../../workflows/contract';
+import type { ReverseResult } from '../../activities/types';
 
 describe('bench crash counts', () => {
   const orders = [

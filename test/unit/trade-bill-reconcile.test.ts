@@ -13,13 +13,8 @@ import {
   type TradeBillDeps,
 } from '../../activities/trade-bill';
 import { beijingDay, billDateOf, isBillDate, nextBillDate, previousBillDate } from '../../workflows/trade-bill/days';
-import {
-  BillMismatchKind,
-  ErrorType,
-  OrderPhase,
-  type SubMerchantReconciliation,
-  type TradeBillOrder,
-} from '../../workflows/contract';
+import { BillMismatchKind, ErrorType, OrderPhase } from '../../workflows/contract';
+import type { SubMerchantReconciliation, TradeBillOrder } from '../../activities/types';
 
 const DAY = '2026-12-04';
 const SUB = '1900000101';

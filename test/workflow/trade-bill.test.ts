@@ -11,9 +11,9 @@ import {
   ErrorType,
   TRADE_BILL_WORKFLOW_TYPE,
   TradeBillDateKey,
-  type SubMerchantReconciliation,
   type TradeBillResult,
 } from '../../workflows/contract';
+import type { SubMerchantReconciliation } from '../../activities/types';
 import { billDateOf } from '../../workflows/trade-bill/days';
 import { MERCHANTS_PER_RUN } from '../../workflows/trade-bill/workflow';
 

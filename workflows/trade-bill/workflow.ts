@@ -15,14 +15,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TradeBillActivities } from '../../activities';
-import {
-  ErrorType,
-  MAX_REPORTED_MISMATCHES,
-  MCHID_RE,
-  TradeBillDateKey,
-  type SubMerchantReconciliation,
-  type TradeBillResult,
-} from '../contract';
+import { ErrorType, MAX_REPORTED_MISMATCHES, MCHID_RE, TradeBillDateKey, type TradeBillResult } from '../contract';
+import type { SubMerchantReconciliation } from '../../activities/types';
 import { describeFailure } from '../failures';
 import { escapeMarkdown } from '../markdown';
 import { parseDuration } from '../duration';

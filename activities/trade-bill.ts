@@ -5,7 +5,13 @@
  * (visibility). A bill that cannot be had, or whose file fails its SHA1, is a typed failure: never reconciled as clean.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { ErrorType, MAX_REPORTED_MISMATCHES, type BillMismatch, type UnreadBillLine } from '../workflows/contract';
+import {
+  ErrorType,
+  MAX_REPORTED_MISMATCHES,
+  OrderPhase,
+  type BillMismatch,
+  type UnreadBillLine,
+} from '../workflows/contract';
 import type { SubMerchantReconciliation, TradeBillOrder, TradeBillRowFacts } from './types';
 import { adoptedNotInBill, BillDay, judgeSubOrder, paidButCompensated, subOrdersOf } from './bill-check';
 import { beijingDay, nextBillDate, previousBillDate } from '../workflows/trade-bill/days';
@@ -138,6 +144,24 @@ function billFailure(type: string, message: string, notReadyRetryMs?: number): A
   });
 }
 
+/** Phases in which an order settled the money (kept it, or gave it back). */
+const MONEY_PHASES: ReadonlySet<string | undefined> = new Set([
+  OrderPhase.PAID,
+  OrderPhase.COMPENSATING,
+  OrderPhase.REVERSED,
+]);
+
+/**
+ * Records `order` as the owner of its sub-orders. Two runs of one order (a second start after the first ended) own
+ * the same sub-orders: the run that settled the money keeps them over one that did not (e.g. resolved by a person).
+ */
+function own(owners: Map<string, TradeBillOrder>, order: TradeBillOrder): void {
+  for (const no of order.outTradeNos) {
+    const known = owners.get(no);
+    if (!known || !MONEY_PHASES.has(known.phase)) owners.set(no, order);
+  }
+}
+
 /** The day's orders of a merchant, by each sub-order of theirs that its bill must list. */
 async function ordersBySubOrder(
   deps: TradeBillDeps,
@@ -148,7 +172,7 @@ async function ordersBySubOrder(
   const owners = new Map<string, TradeBillOrder>();
   for await (const order of deps.orders.ordersOf(subMchid, day.from, day.to)) {
     orders.push(order);
-    for (const no of order.outTradeNos) owners.set(no, order);
+    own(owners, order);
   }
   return { orders, owners };
 }
@@ -163,7 +187,7 @@ async function reconcileOne(
   const bill = await readBill(deps, billDate, subMchid, signal, deps.notReadyRetryMs);
   const { orders, owners } = await ordersBySubOrder(deps, subMchid, day);
   const unknown = [...bill.book.outTradeNos()].filter((no) => !owners.has(no));
-  for (const order of await deps.orders.owners(unknown)) for (const no of order.outTradeNos) owners.set(no, order);
+  for (const order of await deps.orders.owners(unknown)) own(owners, order);
 
   const mismatches: BillMismatch[] = [];
   let matched = 0;
@@ -246,7 +270,7 @@ async function adoptedMissing(
 ): Promise<BillMismatch[]> {
   const missing: { order: TradeBillOrder; outTradeNo: string }[] = [];
   for (const order of orders) {
-    if (order.phase !== 'PAID' || order.closedAt === undefined || order.closedAt >= day.to) continue;
+    if (order.phase !== OrderPhase.PAID || order.closedAt === undefined || order.closedAt >= day.to) continue;
     for (const no of subOrdersOf(order, subMchid)) if (!book.paid(no)) missing.push({ order, outTradeNo: no });
   }
   const found = new Set<string>();

@@ -212,6 +212,23 @@ describe('reconcileTradeBill', () => {
     expect(missing.mismatches[0]!.detail).toContain(previousBillDate(DAY));
   });
 
+  it('judges a sub-order by the run that settled it when a second run of the order was resolved by a person', async () => {
+    const first = order('D1', OrderPhase.REVERSED, { S8: SUB }, { start: from + HOUR, close: from + 2 * HOUR });
+    const second = {
+      ...order('D1', OrderPhase.RESOLVED_MANUALLY, { S8: SUB }, { start: from + 3 * HOUR, close: from + 4 * HOUR }),
+      runId: 'run-2',
+    };
+    for (const runs of [
+      [first, second],
+      [second, first],
+    ]) {
+      const result = await reconcile({ [DAY]: [row('S8', 'SUCCESS'), row('S8', 'REVOKED')] }, runs);
+      expect(result).toMatchObject({ matched: 2, unsettled: 0, mismatches: [] });
+      const kept = await reconcile({ [DAY]: [row('S8', 'SUCCESS')] }, runs);
+      expect(kept.mismatches.map((m) => m.kind)).toEqual([BillMismatchKind.PAID_BUT_COMPENSATED]);
+    }
+  });
+
   it('leaves rows of orders without an outcome unsettled', async () => {
     const running = order('W1', OrderPhase.NEEDS_ATTENTION, { S7: SUB }, { start: from + HOUR });
     const result = await reconcile({ [DAY]: [row('S7', 'SUCCESS')] }, [running]);

@@ -1,5 +1,5 @@
 /** The reverse activity: one signed POST per attempt, its answer classified, failures typed for the retry policy. */
-import { classifyReverseAnswer, type AnswerClass } from '../wechatpay/classify';
+import { classifyReverseAnswer, type ReverseVerdict } from '../wechatpay/classify';
 import { WechatpayCall } from '../wechatpay/client';
 import { ErrorType } from '../workflows/contract';
 import type { ReverseRequest, ReverseResult } from './types';
@@ -21,7 +21,7 @@ const REVERSE_ERROR_TYPES: CallErrorTypes = {
  */
 export function createReverseActivity(deps: WechatpayCallDeps): (request: ReverseRequest) => Promise<ReverseResult> {
   return async function reverseCombineOrder(request: ReverseRequest): Promise<ReverseResult> {
-    return runWechatpayCall<AnswerClass, ReverseResult>(deps, {
+    return runWechatpayCall<ReverseVerdict, ReverseResult>(deps, {
       call: WechatpayCall.REVERSE,
       what: 'the reverse',
       errorTypes: REVERSE_ERROR_TYPES,

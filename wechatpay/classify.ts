@@ -31,11 +31,11 @@ export type FailureClass = FailureVerdict['class'];
  * The meaning of a reverse answer. `row` is a short line for logs and failures (no secrets, no bodies); `unsigned`
  * marks an error answer that came without any `Wechatpay-*` header (counted: a header-stripping proxy is noticed).
  */
-export type AnswerClass =
+export type ReverseVerdict =
   /** The reverse reached its goal (still to be confirmed by a query before compensation). */
   { class: 'ACCEPTED'; outcome: ReverseOutcome; row: string; unsigned?: true } | FailureVerdict;
 
-/** The meaning of a query answer (see {@link AnswerClass} for `row` and `unsigned`). */
+/** The meaning of a query answer (see {@link ReverseVerdict} for `row` and `unsigned`). */
 export type QueryVerdict =
   /** A verified 200 whose body is the order asked for. */
   | { class: 'FOUND'; subOrders: QueriedSubOrder[]; row: string; unsigned?: true }
@@ -177,7 +177,7 @@ function notFoundRow(
  * - SIGN_ERROR/NO_AUTH/401/403 → AUTH; 429/408/5xx/network → TRANSIENT; failed verification → UNVERIFIED;
  * - PARAM_ERROR/INVALID_REQUEST/any other 4xx → REJECTED; anything else → TRANSIENT.
  */
-export function classifyReverseAnswer(answer: WechatpayAnswer): AnswerClass {
+export function classifyReverseAnswer(answer: WechatpayAnswer): ReverseVerdict {
   const common = commonRow(answer);
   if (common) return common;
   if (answer.kind !== 'answer') throw new Error('unreachable: network and unverified answers have common rows');

@@ -132,7 +132,7 @@ export default tseslint.config(
                 'Workflow code runs in the replay sandbox: it imports only @temporalio/workflow and @temporalio/common (no Node built-ins, no I/O: call an activity).',
             },
             {
-              group: ['../activities', '../activities/*'],
+              group: ['../activities', '../activities/*', '../../activities', '../../activities/*'],
               message: 'Import activities with `import type` only.',
               allowTypeImports: true,
             },

@@ -1,3 +1,3 @@
 /** The workflows this project's worker registers. */
 export { tradeBillReconciliationWorkflow } from './trade-bill/workflow';
-export { combinePapayOrderWorkflow } from './order';
+export { combinePapayOrderWorkflow } from './order/workflow';

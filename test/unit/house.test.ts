@@ -73,7 +73,10 @@ describe('house rules in the linter', () => {
       filePath: 'client/probe.js',
       text: "require('../activities');\nrequire('../worker/config');\nrequire('../workflows/contract');\n",
     },
-    { filePath: 'wechatpay/probe.js', text: "require('../workflows/order');\nrequire('../workflows/contract');\n" },
+    {
+      filePath: 'wechatpay/probe.js',
+      text: "require('../workflows/order/workflow');\nrequire('../workflows/contract');\n",
+    },
   ]);
 
   it('caps functions at 80 lines, blank lines and comments counted, in every folder the build compiles', () => {

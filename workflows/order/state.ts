@@ -3,7 +3,7 @@
  * `PaymentPhase` search attribute — its one writer: the verbs the lifecycle and its steps call as things happen
  * (`querying`, `queried`, `reverseSent`, `reverseAccepted`, `confirmed`, `compensated`, …), the operator loop
  * (`withOperator`), and the message handlers (markPaid, beginPayment, cancelOrder, retry, resolve). The lifecycle
- * (`order.ts`) reads it through `view`. Deterministic code only.
+ * (`workflow.ts`) reads it through `view`. Deterministic code only.
  */
 import {
   ApplicationFailure,
@@ -15,7 +15,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { formatDuration, iso } from './duration';
+import { formatDuration, iso } from '../duration';
 import {
   beginPaymentUpdate,
   cancelOrderSignal,
@@ -43,12 +43,12 @@ import {
   type ReverseOutcome,
   type ReverseStatus,
   type SubOrderStatus,
-} from './contract';
-import type { CompensationResult, PaymentConfirmationResult, ReverseResult } from '../activities/types';
-import { escapeMarkdown, printableText } from './markdown';
+} from '../contract';
+import type { CompensationResult, PaymentConfirmationResult, ReverseResult } from '../../activities/types';
+import { escapeMarkdown, printableText } from '../markdown';
 import * as say from './sentences';
-import { orderTerms } from './terms';
-import { checkBeginPaymentDetails, checkMarkPaidDetails } from './validation';
+import { orderTerms } from '../terms';
+import { checkBeginPaymentDetails, checkMarkPaidDetails } from '../validation';
 
 /** Most operator actions kept in the status (older ones remain in the history). */
 const MAX_STATUS_ENTRIES = 20;

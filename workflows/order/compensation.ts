@@ -4,8 +4,8 @@
  * Deterministic code only.
  */
 import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
-import { iso } from './duration';
+import type { OrderActivities } from '../../activities';
+import { iso } from '../duration';
 import {
   ErrorType,
   type CompensationReason,
@@ -14,10 +14,10 @@ import {
   type OrderSpec,
   type ReverseOutcome,
   type SubOrderStatus,
-} from './contract';
-import { describeFailure } from './failures';
-import type { OrderState } from './order-state';
-import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
+} from '../contract';
+import { describeFailure } from '../failures';
+import type { OrderState } from './state';
+import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from '../policies';
 
 const { compensateSubOrder } = proxyActivities<OrderActivities>({ startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS });
 

@@ -19,8 +19,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
-import { formatDuration, iso } from './duration';
+import type { OrderActivities } from '../../activities';
+import { formatDuration, iso } from '../duration';
 import {
   CompensationReason,
   ErrorType,
@@ -32,23 +32,23 @@ import {
   type OrderSpec,
   type OrderStatus,
   type QueryResult,
-} from './contract';
-import type { ReversingContext } from '../activities/types';
+} from '../contract';
+import type { ReversingContext } from '../../activities/types';
 import { compensatePending, type ConfirmedReversal } from './compensation';
-import { OrderState, type ReadonlyDeep, type StepResult } from './order-state';
+import { OrderState, type ReadonlyDeep, type StepResult } from './state';
 import * as say from './sentences';
-import { CONFIRM_BACKOFF_MS, MAX_REVERSE_ROUNDS, paymentDeadline } from './policies';
+import { CONFIRM_BACKOFF_MS, MAX_REVERSE_ROUNDS, paymentDeadline } from '../policies';
 import {
   confirmedStates,
   decideAfterReverse,
   decideBeforeReverse,
   refundedSubOrders,
   summarizeQuery,
-} from './reconcile';
-import { formatIssues, validateOrderInput } from './validation';
-import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } from './visibility';
+} from '../reconcile';
+import { formatIssues, validateOrderInput } from '../validation';
+import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } from '../visibility';
 import { adoptPaid } from './adopt';
-import { queryStep, reverseStep, type WechatpayStep } from './wechatpay-steps';
+import { queryStep, reverseStep, type StepContext } from './wechatpay-steps';
 
 /**
  * Asked once when the order enters REVERSING, where money may first move (recorded in the history): the worker's pay
@@ -82,8 +82,8 @@ class OrderLifecycle {
   private readonly deadline: number;
   /** Set once WeChat Pay confirmed the order closed/reversed/refunded: what each compensation carries. */
   private confirmed: ConfirmedReversal | undefined;
-  /** What the WeChat Pay steps work on (see {@link WechatpayStep}). */
-  private readonly steps: WechatpayStep;
+  /** What the order's steps share (see {@link StepContext}). */
+  private readonly stepContext: StepContext;
   /**
    * A reverse was sent by the run this one restarts (or one before it): the order is confirming from its first query,
    * never adopted and never "nothing to reverse".
@@ -93,7 +93,7 @@ class OrderLifecycle {
   constructor(private readonly spec: OrderSpec) {
     this.deadline = paymentDeadline(spec);
     this.order = new OrderState(spec, this.deadline);
-    this.steps = { spec, order: this.order, nonces: [] };
+    this.stepContext = { spec, order: this.order, nonces: [] };
   }
 
   /** A Temporal cancellation request arrived (see {@link OrderState.cancellationRequested}). */
@@ -127,7 +127,7 @@ class OrderLifecycle {
     return this.order.withOperator(
       () => this.reconcileAndReverse(why),
       (reconciled) =>
-        reconciled.kind === 'ADOPT' ? adoptPaid(this.steps, reconciled.query) : this.compensateUntilDone(reason),
+        reconciled.kind === 'ADOPT' ? adoptPaid(this.stepContext, reconciled.query) : this.compensateUntilDone(reason),
     );
   }
 
@@ -217,7 +217,7 @@ class OrderLifecycle {
     let refused: FailureInfo | undefined;
     for (let round = 0; ;) {
       const confirming = state.reverse.rounds > 0 || this.reverseSentBefore;
-      const queried = await queryStep(this.steps, confirming ? 'CONFIRM' : 'RECONCILE');
+      const queried = await queryStep(this.stepContext, confirming ? 'CONFIRM' : 'RECONCILE');
       if (!queried.ok) return { ok: false, step: 'QUERY', failure: queried.failure };
       const { query } = queried;
       const decision = this.decide(query, confirming);
@@ -240,7 +240,7 @@ class OrderLifecycle {
       } else {
         round += 1;
       }
-      const reversed = await reverseStep(this.steps, why);
+      const reversed = await reverseStep(this.stepContext, why);
       if (!reversed.ok && !reversed.refused) return { ok: false, step: 'REVERSE', failure: reversed.failure };
       refused = reversed.ok ? undefined : reversed.failure;
     }

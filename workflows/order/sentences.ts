@@ -3,7 +3,7 @@
  * details), why it waits for an operator, and the messages of the failures the lifecycle itself records. Kept here so
  * that the lifecycle's control flow reads without them. Deterministic code only.
  */
-import type { AttentionStep, FailureInfo, QueryRequest, ReverseStatus } from './contract';
+import type { AttentionStep, FailureInfo, QueryRequest, ReverseStatus } from '../contract';
 
 /** Waiting for markPaid (AWAITING_PAYMENT). */
 export function waitingForPayment(deadline: string): string {

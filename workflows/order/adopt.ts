@@ -3,8 +3,8 @@
  * the order finishes PAID. Deterministic code only.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
-import { iso } from './duration';
+import type { OrderActivities } from '../../activities';
+import { iso } from '../duration';
 import {
   ErrorType,
   OrderPhase,
@@ -12,11 +12,11 @@ import {
   type OrderSpec,
   type PaymentConfirmationRequest,
   type QueryResult,
-} from './contract';
-import { describeFailure } from './failures';
-import type { OrderState, StepResult } from './order-state';
-import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
-import type { WechatpayStep } from './wechatpay-steps';
+} from '../contract';
+import { describeFailure } from '../failures';
+import type { OrderState, StepResult } from './state';
+import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from '../policies';
+import type { StepContext } from './wechatpay-steps';
 
 const { confirmPayment } = proxyActivities<OrderActivities>({
   startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,
@@ -24,10 +24,10 @@ const { confirmPayment } = proxyActivities<OrderActivities>({
 
 /** The query showed the order paid and the merchant adopts such orders: announce it, then finish PAID. */
 export async function adoptPaid(
-  step: Pick<WechatpayStep, 'spec' | 'order'>,
+  context: Pick<StepContext, 'spec' | 'order'>,
   query: Extract<QueryResult, { found: true }>,
 ): Promise<OrderResult> {
-  const { spec, order } = step;
+  const { spec, order } = context;
   const ids = new Map(query.subOrders.map((s) => [s.outTradeNo, s.transactionId]));
   const transactionIds: Record<string, string> = {};
   for (const s of spec.subOrders) {

@@ -5,8 +5,8 @@
  * Deterministic code only.
  */
 import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
-import { iso } from './duration';
+import type { OrderActivities } from '../../activities';
+import { iso } from '../duration';
 import {
   ErrorType,
   ReverseOutcome,
@@ -15,18 +15,18 @@ import {
   type OrderSpec,
   type QueryRequest,
   type QueryResult,
-} from './contract';
-import { describeFailure } from './failures';
-import type { OrderState } from './order-state';
-import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from './policies';
-import { summarizeQuery } from './reconcile';
+} from '../contract';
+import { describeFailure } from '../failures';
+import type { OrderState } from './state';
+import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from '../policies';
+import { summarizeQuery } from '../reconcile';
 
 const { queryCombineOrder, reverseCombineOrder } = proxyActivities<OrderActivities>({
   startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,
 });
 
-/** What a WeChat Pay step works on: the order, its state, and the answers it accepted. */
-export interface WechatpayStep {
+/** What the order's steps share: the order, its state, and the answers it accepted. */
+export interface StepContext {
   /** The validated order. */
   readonly spec: OrderSpec;
   /** The order's observable state, updated as the step goes. */
@@ -54,8 +54,8 @@ export type ReverseStepResult =
   { ok: true; outcome: ReverseOutcome } | { ok: false; failure: FailureInfo; refused: boolean };
 
 /** One query through the activity (retried until a signed fact); its record in the status, or why it failed. */
-export async function queryStep(step: WechatpayStep, purpose: QueryRequest['purpose']): Promise<QueryStepResult> {
-  const { spec, order } = step;
+export async function queryStep(context: StepContext, purpose: QueryRequest['purpose']): Promise<QueryStepResult> {
+  const { spec, order } = context;
   order.querying(purpose);
   try {
     const query = await queryCombineOrder.executeWithOptions(
@@ -69,11 +69,11 @@ export async function queryStep(step: WechatpayStep, purpose: QueryRequest['purp
           combineOutTradeNo: spec.combineOutTradeNo,
           subOrders: spec.subOrders.map(({ mchid, outTradeNo, subMchid }) => ({ mchid, outTradeNo, subMchid })),
           purpose,
-          refuseNonces: [...step.nonces],
+          refuseNonces: [...context.nonces],
         },
       ],
     );
-    if (query.answerNonce) step.nonces.push(query.answerNonce);
+    if (query.answerNonce) context.nonces.push(query.answerNonce);
     order.queried(purpose, query, summarizeQuery(query, spec.subOrders));
     return { ok: true, query };
   } catch (err) {
@@ -85,8 +85,8 @@ export async function queryStep(step: WechatpayStep, purpose: QueryRequest['purp
 }
 
 /** One reverse through the activity (retried until an accepted, signed answer); its outcome, or why it failed. */
-export async function reverseStep(step: WechatpayStep, why: string): Promise<ReverseStepResult> {
-  const { spec, order } = step;
+export async function reverseStep(context: StepContext, why: string): Promise<ReverseStepResult> {
+  const { spec, order } = context;
   order.reverseSent(why);
   try {
     const result = await reverseCombineOrder.executeWithOptions(
@@ -100,11 +100,11 @@ export async function reverseStep(step: WechatpayStep, why: string): Promise<Rev
           combineOutTradeNo: spec.combineOutTradeNo,
           combineAppid: spec.combineAppid,
           subOrders: spec.subOrders,
-          refuseNonces: [...step.nonces],
+          refuseNonces: [...context.nonces],
         },
       ],
     );
-    if (result.answerNonce) step.nonces.push(result.answerNonce);
+    if (result.answerNonce) context.nonces.push(result.answerNonce);
     order.reverseAccepted(result, result.outcome !== ReverseOutcome.ORDER_NOT_FOUND);
     log.info('reverse accepted', { combineOutTradeNo: spec.combineOutTradeNo, outcome: result.outcome });
     return { ok: true, outcome: result.outcome };

@@ -7,7 +7,7 @@ import { BillMismatchKind, OrderPhase, type BillMismatch } from '../workflows/co
 import type { TradeBillOrder, TradeBillRowFacts } from './types';
 
 /** Trade states of a bill row (`交易状态`). */
-export const BillTradeState = { SUCCESS: 'SUCCESS', REFUND: 'REFUND', REVOKED: 'REVOKED' } as const;
+const BillTradeState = { SUCCESS: 'SUCCESS', REFUND: 'REFUND', REVOKED: 'REVOKED' } as const;
 
 /** What a day's bill says of one sub-order: paid (a SUCCESS row) and/or money returned (a REFUND or REVOKED row). */
 interface SubOrderEntry {

@@ -57,9 +57,9 @@ export type OrderCommand =
   | { command: 'schedule'; action: ScheduleAction; note?: string };
 
 /** What `schedule` does with the daily reconciliation's Schedule. */
-export const SCHEDULE_ACTIONS = ['ensure', 'pause', 'resume', 'describe'] as const;
+const SCHEDULE_ACTIONS = ['ensure', 'pause', 'resume', 'describe'] as const;
 /** One of {@link SCHEDULE_ACTIONS}. */
-export type ScheduleAction = (typeof SCHEDULE_ACTIONS)[number];
+type ScheduleAction = (typeof SCHEDULE_ACTIONS)[number];
 
 /** A command's name. */
 type CommandName = Exclude<OrderCommand['command'], 'help'>;

@@ -370,9 +370,9 @@ export function parseTradeBillLink(body: unknown): ({ ok: true } & TradeBillLink
 }
 
 /** `NO_STATEMENT_EXIST`: no trades that day (final: an empty bill). */
-export const NO_STATEMENT_EXIST = 'NO_STATEMENT_EXIST';
+const NO_STATEMENT_EXIST = 'NO_STATEMENT_EXIST';
 /** `STATEMENT_CREATING`: the bill is not ready yet (retry later, e.g. in 30 minutes). */
-export const STATEMENT_CREATING = 'STATEMENT_CREATING';
+const STATEMENT_CREATING = 'STATEMENT_CREATING';
 
 /** The meaning of a trade bill's apply answer. */
 export type TradeBillVerdict =

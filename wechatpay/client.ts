@@ -174,13 +174,13 @@ export interface CallOptions {
 }
 
 /** Which trade bill to apply for: a Beijing day (`YYYY-MM-DD`) of one secondary merchant. */
-export interface TradeBillRequest {
+interface TradeBillRequest {
   billDate: string;
   subMchid: string;
 }
 
 /** Options of a bill download. */
-export interface DownloadOptions {
+interface DownloadOptions {
   /** Cancels the download, also while its lines are read. */
   signal?: AbortSignal;
   /** Send to the backup host (when one is configured), with the download URL's path and query. */
@@ -195,7 +195,7 @@ export interface DownloadOptions {
  * is not on a configured host), `answer` (a non-200: `status`, and WeChat Pay's `code` when its body is JSON — 400
  * `INVALID_REQUEST` is an expired URL: apply again) or `network` (no answer; `status` 0).
  */
-export type TradeBillDownload =
+type TradeBillDownload =
   | {
       ok: true;
       host: WechatpayHost;

@@ -51,7 +51,7 @@ export interface PluginCallConfig {
  * Per-call options of a combined-order call. `combine_out_trade_no` fills the `{combine_out_trade_no}` segment of the
  * path (the plugin substitutes it verbatim, without encoding).
  */
-export interface CombinePapayCallConfig extends PluginCallConfig {
+interface CombinePapayCallConfig extends PluginCallConfig {
   combine_out_trade_no: string;
 }
 
@@ -59,7 +59,7 @@ export interface CombinePapayCallConfig extends PluginCallConfig {
  * The query of `GET /v3/bill/tradebill`, in the order it is sent. axios serialises it into the URL before the plugin
  * signs (`new URL(axios.getUri(config))`), so the signature covers exactly the query that is sent.
  */
-export interface TradeBillParams {
+interface TradeBillParams {
   bill_date: string;
   sub_mchid: string;
   bill_type: 'ALL';
@@ -67,7 +67,7 @@ export interface TradeBillParams {
 }
 
 /** Per-call options of the trade bill's apply. */
-export interface TradeBillCallConfig extends PluginCallConfig {
+interface TradeBillCallConfig extends PluginCallConfig {
   params: TradeBillParams;
 }
 
@@ -75,7 +75,7 @@ export interface TradeBillCallConfig extends PluginCallConfig {
  * One signed GET of a bill file: `url` absolute (its origin already checked against the configured hosts), its path
  * and query signed by the plugin's request interceptor. `maxBytes` bounds the compressed body.
  */
-export interface DownloadCallConfig {
+interface DownloadCallConfig {
   url: string;
   signal: AbortSignal;
   maxBytes: number;

@@ -71,7 +71,7 @@ export const TRADE_BILL_SUMMARY_COLUMNS = [
 /** `交易状态` of a trade row. */
 export type TradeBillState = 'SUCCESS' | 'REFUND' | 'REVOKED';
 /** `退款状态` of a refund row (the bill's values, not the refund API's). */
-export type TradeBillRefundStatus = 'SUCCESS' | 'PROCESSING' | 'FAIL' | 'CHANGE';
+type TradeBillRefundStatus = 'SUCCESS' | 'PROCESSING' | 'FAIL' | 'CHANGE';
 
 const TRADE_STATES: ReadonlySet<string> = new Set<TradeBillState>(['SUCCESS', 'REFUND', 'REVOKED']);
 const REFUND_STATUSES: ReadonlySet<string> = new Set<TradeBillRefundStatus>([
@@ -123,7 +123,7 @@ export interface TradeBillSummary {
 export type TradeBillItem = { ok: true; row: TradeBillRow } | { ok: false; line: number; problem: string };
 
 /** What was read from the trade lines: every trade line counted, the sums over the rows that parsed. */
-export interface TradeBillTotals {
+interface TradeBillTotals {
   /** Trade lines read (rows and problems). */
   trades: number;
   /** Trade lines that did not parse. */
@@ -281,7 +281,7 @@ function rowOf(f: Fields, line: number): TradeBillRow {
 }
 
 /** One trade line read with the header's index: the row, or its problem naming the column. */
-export function parseTradeRow(text: string, line: number, index: Map<string, number>, width: number): TradeBillItem {
+function parseTradeRow(text: string, line: number, index: Map<string, number>, width: number): TradeBillItem {
   const values = splitRow(text);
   if (!values) return { ok: false, line, problem: TradeBillProblem.NO_BACKTICK };
   if (values.length !== width) {
@@ -296,7 +296,7 @@ export function parseTradeRow(text: string, line: number, index: Map<string, num
 }
 
 /** The summary row read with its header; or the problem naming the column. */
-export function parseSummary(
+function parseSummary(
   header: string,
   row: string,
 ): { ok: true; summary: TradeBillSummary } | { ok: false; problem: string } {

@@ -87,7 +87,7 @@ export interface WorkerConfig {
 }
 
 /** Settings of the trade-bill reconciliation. */
-export interface TradeBillSettings {
+interface TradeBillSettings {
   /** Secondary merchants always reconciled, whether or not a day's orders involve them (`RECONCILE_SUB_MCHIDS`). */
   subMchids: string[];
   /** Delay before asking again for a bill that is not ready (`TRADE_BILL_NOT_READY_RETRY`, default 30 minutes). */

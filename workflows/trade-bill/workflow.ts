@@ -30,7 +30,7 @@ const CONCURRENT_MERCHANTS = 4;
  * Default of `waitForBill`: how long one merchant's bill is waited for (not ready, not to be had, corrupt) before the
  * day is left not reconciled.
  */
-export const DEFAULT_BILL_WAIT_MS = 12 * 3_600_000;
+const DEFAULT_BILL_WAIT_MS = 12 * 3_600_000;
 /** Longest `waitForBill` (a bill older than three months is not given any more). */
 const MAX_BILL_WAIT_MS = 7 * 86_400_000;
 

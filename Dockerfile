@@ -14,17 +14,16 @@ RUN --mount=type=secret,id=npm_ca \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts ./scripts
+# The product's sources (what tsconfig.build.json compiles), and of tools/ only the two build steps: the build check
+# and the workflow bundler (run with tsx, a dev dependency pruned below). No other tool enters the image.
 COPY workflows ./workflows
 COPY activities ./activities
 COPY wechatpay ./wechatpay
 COPY worker ./worker
 COPY client ./client
-COPY simulator ./simulator
-COPY devstack ./devstack
-COPY bench ./bench
+COPY tools/scripts/build-if-stale.js tools/scripts/bundle-workflows.ts ./tools/scripts/
 COPY bin ./bin
-RUN node scripts/build-if-stale.js --force && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+RUN node tools/scripts/build-if-stale.js --force && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 WORKDIR /app

@@ -1,7 +1,7 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
-import buildIfStale from './scripts/build-if-stale.js';
+import buildIfStale from './tools/scripts/build-if-stale.js';
 
 /** The folders of docs/development.md's layout table, top to bottom: arrows only run down it. */
 const FOLDERS = [
@@ -12,17 +12,17 @@ const FOLDERS = [
   'worker',
   'bin',
   'schema',
-  'simulator',
-  'devstack',
-  'scripts',
-  'bench',
+  'tools/simulator',
+  'tools/devstack',
+  'tools/scripts',
+  'tools/bench',
   'ops',
   'examples',
   'test',
   'docs',
 ];
 const PRODUCT = ['workflows', 'wechatpay', 'activities', 'client', 'worker'];
-const ABOVE_TOOLS = [...PRODUCT, 'bin', 'schema', 'simulator'];
+const ABOVE_TOOLS = [...PRODUCT, 'bin', 'schema', 'tools/simulator'];
 /**
  * What each folder may import besides itself (the table's last column); every other project folder is refused.
  * Two arrows need more than a folder: `wechatpay/` may import `workflows/contract` only (its own zone below), and
@@ -37,10 +37,10 @@ const MAY_IMPORT = {
   worker: ['workflows', 'wechatpay', 'activities', 'client'],
   bin: [], // the built output (dist/) only
   schema: [],
-  simulator: PRODUCT,
-  devstack: ABOVE_TOOLS,
-  scripts: [...ABOVE_TOOLS, 'devstack'],
-  bench: [...ABOVE_TOOLS, 'devstack', 'scripts'],
+  'tools/simulator': PRODUCT,
+  'tools/devstack': ABOVE_TOOLS,
+  'tools/scripts': [...ABOVE_TOOLS, 'tools/devstack'],
+  'tools/bench': [...ABOVE_TOOLS, 'tools/devstack', 'tools/scripts'],
   ops: [],
   examples: [],
   docs: [],
@@ -55,12 +55,15 @@ const ALLOWED_TEXT = {
 const allowedText = (folder) =>
   ALLOWED_TEXT[folder] ?? (MAY_IMPORT[folder].map((f) => `${f}/`).join(', ') || 'no other folder');
 
+/** Whether `from` is refused to `folder` by the product's own zone below rather than by the folder's layer zone. */
+const productToTools = (folder, from) => PRODUCT.includes(folder) && from.startsWith('tools/');
+
 const layerZones = [
   ...Object.entries(MAY_IMPORT).map(([folder, allowed]) => ({
     target: `./${folder}`,
-    from: FOLDERS.filter((f) => f !== folder && !allowed.includes(f) && !EXEMPT[folder]?.includes(f)).map(
-      (f) => `./${f}`,
-    ),
+    from: FOLDERS.filter(
+      (f) => f !== folder && !allowed.includes(f) && !EXEMPT[folder]?.includes(f) && !productToTools(folder, f),
+    ).map((f) => `./${f}`),
     message: `${folder}/ may import ${allowedText(folder)} (docs/development.md, Layout).`,
   })),
   {
@@ -69,10 +72,16 @@ const layerZones = [
     except: ['./contract.ts'],
     message: `wechatpay/ may import ${allowedText('wechatpay')} (docs/development.md, Layout).`,
   },
+  // What ships never imports the tools: tools/ is not built into dist/ and not in the package or the image.
+  ...PRODUCT.map((folder) => ({
+    target: `./${folder}`,
+    from: './tools',
+    message: `${folder}/ is product code: it may not import tools/ (never built or shipped; docs/development.md, Layout).`,
+  })),
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'test-results/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'test-results/', 'coverage/', 'tools/bench/results/'] },
   {
     files: ['**/*.ts'],
     extends: [...tseslint.configs.recommendedTypeChecked],
@@ -107,8 +116,9 @@ export default tseslint.config(
   },
   {
     // Every function can be read in one sitting: at most 80 lines from its first line to its last, blank lines and
-    // comments included (a method from its name, an arrow from its parameters), in the folders the build compiles.
-    files: buildIfStale.SOURCE_DIRS.map((dir) => `${dir}/**/*.{ts,js}`),
+    // comments included (a method from its name, an arrow from its parameters), in the folders the build compiles
+    // (the product) and in tools/.
+    files: [...buildIfStale.SOURCE_DIRS, 'tools'].map((dir) => `${dir}/**/*.{ts,js}`),
     rules: {
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }],
     },
@@ -116,8 +126,8 @@ export default tseslint.config(
   {
     // Workflow code is replayed: it must be deterministic and may not touch Node APIs or the network. Packages: only
     // @temporalio/workflow and @temporalio/common (Node built-ins, axios, the client and the worker SDKs are refused);
-    // project folders: the layer zones above (bench/ceiling-workflow.ts imports no project code).
-    files: ['workflows/**/*.ts', 'bench/ceiling-workflow.ts'],
+    // project folders: the layer zones above (tools/bench/ceiling-workflow.ts imports no project code).
+    files: ['workflows/**/*.ts', 'tools/bench/ceiling-workflow.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

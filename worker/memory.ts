@@ -1,6 +1,6 @@
 /**
- * The worker's memory settings: the Node flags it is launched with and the size of its workflow cache, checked
- * against the V8 heap the process was given. Measured with `node dist/bench/memory.js` (bench/README.md).
+ * The worker's memory settings: the Node flags it is launched with and the size of its workflow cache, checked against
+ * the V8 heap the process was given. Measured with `node --import tsx tools/bench/memory.ts` (tools/bench/README.md).
  */
 import v8 from 'node:v8';
 

@@ -15,8 +15,8 @@ import type { WorkerConfig } from './config';
 import type { Metrics } from '../activities/metrics';
 import { ensureSearchAttributes } from './search-attributes';
 
-/** Where `npm run build` writes the prebuilt workflow bundle. */
-export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
+/** Where `npm run build` writes the prebuilt workflow bundle (tools/scripts/bundle-workflows.ts): dist/. */
+const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
 /**
  * Workflow code for the worker: `WORKFLOW_BUNDLE_PATH`, else the build's prebuilt bundle when present (production

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Runtime } from '@temporalio/worker';
 import { retryOrder, startOrder } from '../../client';
-import { freePort, stopProcess, waitFor } from '../../devstack/dev-server';
+import { freePort, stopProcess, waitFor } from '../../tools/devstack/dev-server';
 import { startOrderGauges, type OrderGauges } from '../../worker/order-gauges';
 import { connectClient, metricsUrl } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';

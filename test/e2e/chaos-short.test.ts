@@ -1,19 +1,21 @@
 /**
- * The short chaos run in CI: `scripts/chaos.ts` with fewer orders and kills (the full run is `npm run test:chaos`).
- * It runs its own dev server, simulator, order service and two worker processes, and checks the invariants of
- * `simulator/invariants.ts`.
+ * The short chaos run in CI: `tools/scripts/chaos.ts` (with tsx) with fewer orders and kills (the full run is
+ * `npm run test:chaos`). It runs its own dev server, simulator, order service and two processes of the built worker
+ * (`dist/worker/main.js`, built first when stale, as `npm run test:chaos` does), and checks the invariants of
+ * `tools/devstack/chaos/invariants.ts`.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CHAOS_PLANS } from '../../devstack/chaos/invariants';
+import { CHAOS_PLANS } from '../../tools/devstack/chaos/invariants';
 
 const run = promisify(execFile);
 
 describe('chaos (short)', () => {
   it('60 orders of every plan, 2 worker SIGKILLs, a server restart, >20% faulted query and reverse calls: 0 invariant violations', async () => {
     const root = path.resolve(__dirname, '..', '..');
-    const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/chaos.ts'], {
+    await run(process.execPath, ['tools/scripts/build-if-stale.js'], { cwd: root });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tools/scripts/chaos.ts'], {
       cwd: root,
       env: { ...process.env, CHAOS_ORDERS: '60', CHAOS_KILLS: '2', CHAOS_MAX_MS: '420000' },
       maxBuffer: 16 * 1024 * 1024,

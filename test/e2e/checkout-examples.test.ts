@@ -16,8 +16,8 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { Webhook } from 'standardwebhooks';
 import { DownstreamRefusal, startOrder, verifyDownstreamRequest, type DownstreamRequest } from '../../client';
-import { runCommand, runCommandOk, type CommandRun } from '../../devstack/run-command';
-import { describeTemplateRun, runTemplateTests } from '../../devstack/templates';
+import { runCommand, runCommandOk, type CommandRun } from '../../tools/devstack/run-command';
+import { describeTemplateRun, runTemplateTests } from '../../tools/devstack/templates';
 import {
   compensationWebhookId,
   confirmationWebhookId,

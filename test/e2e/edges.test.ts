@@ -3,8 +3,8 @@
  * with real RSA both ways, the order service): each edge where an order used to be settled on an assumption (issue
  * 20, cases 1–8; case 9, the required HMAC secret, is a worker start refused, in `worker-start.test.ts`).
  */
-import { type Route } from '../../simulator/wechatpay/routes';
-import { type FaultKind } from '../../simulator/wechatpay/fault-table';
+import { type Route } from '../../tools/simulator/wechatpay/routes';
+import { type FaultKind } from '../../tools/simulator/wechatpay/fault-table';
 import type { Client } from '@temporalio/client';
 import {
   beginPayment,
@@ -16,11 +16,11 @@ import {
   type OrderInput,
   type OrderResult,
 } from '../../client';
-import { changePeerSettings, landPay, scheduleLatePay } from '../../simulator/admin-client';
+import { changePeerSettings, landPay, scheduleLatePay } from '../../tools/simulator/admin-client';
 
 import { createWechatpayClient } from '../../wechatpay/client';
 import { ErrorType, resolveSignal, retrySignal, statusQuery } from '../../workflows/contract';
-import { waitFor } from '../../devstack/dev-server';
+import { waitFor } from '../../tools/devstack/dev-server';
 import { connectClient } from '../harness/env';
 import { expectConfirmedBeforeCompensation, expectEachCompensatedOnce } from '../harness/confirmed';
 import { orderInput, waitForPhase, waitForStatus } from '../harness/orders';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { OrderInputError, startOrder } from '../../client';
-import { ensureTemporalCli } from '../../devstack/temporal-cli';
+import { ensureTemporalCli } from '../../tools/devstack/temporal-cli';
 import { ErrorType } from '../../workflows/contract';
 import { connectClient, runTestWorker, type RunningTestWorker, serverAddress, uniqueId } from '../harness/env';
 import { malformedInputs } from '../harness/malformed';

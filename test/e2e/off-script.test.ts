@@ -17,9 +17,9 @@ import {
   type OrderInput,
   type OrderResult,
 } from '../../client';
-import { changePeerSettings, landPay, scheduleLatePay } from '../../simulator/admin-client';
-import type { Route } from '../../simulator/wechatpay/routes';
-import { waitFor } from '../../devstack/dev-server';
+import { changePeerSettings, landPay, scheduleLatePay } from '../../tools/simulator/admin-client';
+import type { Route } from '../../tools/simulator/wechatpay/routes';
+import { waitFor } from '../../tools/devstack/dev-server';
 import { ErrorType, resolveSignal } from '../../workflows/contract';
 import { connectClient } from '../harness/env';
 import { expectConfirmedBeforeCompensation } from '../harness/confirmed';

@@ -9,8 +9,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, waitFor } from '../../devstack/dev-server';
-import { runCommand, runCommandOk } from '../../devstack/run-command';
+import { freePort, waitFor } from '../../tools/devstack/dev-server';
+import { runCommand, runCommandOk } from '../../tools/devstack/run-command';
 import { HEALTH_PATHS, probeStatus } from '../../worker/health';
 import { serverAddress } from '../harness/env';
 import { dueFromNow, orderInput } from '../harness/orders';
@@ -81,12 +81,12 @@ describe('the package, installed by a consumer', () => {
 
   it('installs without Go or dev dependencies, serves an order with its own worker, and stops on SIGTERM', async () => {
     // The package: built output only (the repository's `prepack` builds; here the suite builds first, so it is fresh).
-    execFileSync(process.execPath, ['scripts/build-if-stale.js'], { cwd: ROOT });
+    execFileSync(process.execPath, ['tools/scripts/build-if-stale.js'], { cwd: ROOT });
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
     const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
-    // The registry's README links into the repository (prepack/postpack, scripts/pack-readme.js); the working copy
-    // is as it was.
+    // The registry's README links into the repository (prepack/postpack, tools/scripts/pack-readme.js); the working
+    // copy is as it was.
     const packedReadme = execFileSync('tar', ['-xOf', path.join(dir, filename), 'package/README.md'], {
       encoding: 'utf8',
     });
@@ -121,9 +121,7 @@ describe('the package, installed by a consumer', () => {
     const published = dryRun[PACKAGE]?.files ?? dryRun.files ?? [];
     expect(published.map((f) => f.path).sort()).toEqual([...packedPaths].sort());
     expect(
-      packedPaths.filter((p) =>
-        /^(devstack|simulator|scripts|bench|test)\/|^dist\/(devstack|simulator|test)\//.test(p),
-      ),
+      packedPaths.filter((p) => /^(tools|test)\/|^dist\/(tools|devstack|simulator|scripts|bench|test)\//.test(p)),
     ).toEqual([]);
 
     const consumer = path.join(dir, 'checkout');

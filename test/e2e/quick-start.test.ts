@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { portInUse, waitFor } from '../../devstack/dev-server';
+import { portInUse, waitFor } from '../../tools/devstack/dev-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -3,8 +3,8 @@
  * ways, order service): each decision-table row, the pay window, and every answer that must NOT end an order —
  * a signed 202, unsigned "no such order" / "closed", a generic signed NOT_FOUND, a pay that lands late.
  */
-import { type Route } from '../../simulator/wechatpay/routes';
-import { type FaultKind } from '../../simulator/wechatpay/fault-table';
+import { type Route } from '../../tools/simulator/wechatpay/routes';
+import { type FaultKind } from '../../tools/simulator/wechatpay/fault-table';
 import type { Client } from '@temporalio/client';
 import {
   beginPayment,
@@ -13,7 +13,7 @@ import {
   startOrder,
   type OrderInput,
 } from '../../client';
-import { scheduleLatePay } from '../../simulator/admin-client';
+import { scheduleLatePay } from '../../tools/simulator/admin-client';
 
 import { connectClient } from '../harness/env';
 import { expectConfirmedBeforeCompensation, expectEachCompensatedOnce } from '../harness/confirmed';

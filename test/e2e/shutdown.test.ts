@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { startOrder } from '../../client';
-import { freePort, waitFor } from '../../devstack/dev-server';
+import { freePort, waitFor } from '../../tools/devstack/dev-server';
 import { HEALTH_PATHS, probeStatus } from '../../worker/health';
 import { connectClient } from '../harness/env';
 import { orderInput } from '../harness/orders';

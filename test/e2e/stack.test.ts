@@ -2,7 +2,7 @@
  * End to end on the real stack: dev server, the product worker built from environment variables, the WeChat Pay
  * peer (real RSA signatures both ways) and the order-service stub.
  */
-import { FAULT_TABLE, recoverableOn } from '../../simulator/wechatpay/fault-table';
+import { FAULT_TABLE, recoverableOn } from '../../tools/simulator/wechatpay/fault-table';
 import type { Client } from '@temporalio/client';
 import { startOrder, markPaid, type OrderInput } from '../../client';
 import { compensationWebhookId, retrySignal } from '../../workflows/contract';

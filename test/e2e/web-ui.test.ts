@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
 import { startOrder } from '../../client';
-import { launchChromium } from '../../devstack/chromium';
+import { launchChromium } from '../../tools/devstack/chromium';
 import { resolveSignal, workflowIdFor } from '../../workflows/contract';
 import { connectClient, serverAddress, uniqueId } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';

@@ -2,7 +2,7 @@
  * WeChat Pay calls cannot flood the merchant's rate limit (issue 11, item 2), on the real stack: the worker built
  * from the environment with `WECHATPAY_MAX_RPS`, the WeChat Pay peer's request log as the witness.
  */
-import { type PeerLogEntry } from '../../simulator/wechatpay/log';
+import { type PeerLogEntry } from '../../tools/simulator/wechatpay/log';
 import type { Client } from '@temporalio/client';
 import { startOrder, type OrderInput } from '../../client';
 

@@ -3,7 +3,7 @@
  * a signed, verifiable query came after the last reverse request before it, and every compensation carried the state
  * WeChat Pay really has for its sub-order.
  */
-import { subStateOf } from '../../simulator/wechatpay/orders';
+import { subStateOf } from '../../tools/simulator/wechatpay/orders';
 import { compensationWebhookId, type OrderInput } from '../../workflows/contract';
 import type { Stack } from './stack';
 

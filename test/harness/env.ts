@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../devstack/dev-server';
+import { freePort } from '../../tools/devstack/dev-server';
 import { wechatpayTaskQueue } from '../../workflows/contract';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from '@temporalio/common';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { freePort, startDevServer } from '../../devstack/dev-server';
+import { freePort, startDevServer } from '../../tools/devstack/dev-server';
 import { setCheckoutEnv } from './checkout-env';
 
 export default async function globalSetup(): Promise<void> {

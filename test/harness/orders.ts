@@ -1,7 +1,7 @@
 /** Order inputs and waiting helpers for the suites. */
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { sampleOrderInput } from '../../devstack/order-input';
+import { sampleOrderInput } from '../../tools/devstack/order-input';
 import { statusQuery, type OrderInput, type OrderPhase, type OrderStatus } from '../../workflows/contract';
 
 /** A unique, valid combined order number. */

@@ -2,20 +2,20 @@
  * The real stack for end-to-end suites: the WeChat Pay peer and the order-service stub (real HTTP, real RSA keys),
  * and the product's worker built from environment variables exactly as `npm run worker` builds it.
  */
-import { type PeerSettings } from '../../simulator/wechatpay/settings';
-import { type TradeState } from '../../simulator/wechatpay/orders';
+import { type PeerSettings } from '../../tools/simulator/wechatpay/settings';
+import { type TradeState } from '../../tools/simulator/wechatpay/orders';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Runtime, type Worker, type NativeConnection } from '@temporalio/worker';
 import { meterMetrics } from '../../worker/metrics';
 import { describeConfig, loadWorkerConfig, type WorkerConfig } from '../../worker/config';
-import { seedOrder as seedAtPeer, type SubStates } from '../../simulator/admin-client';
+import { seedOrder as seedAtPeer, type SubStates } from '../../tools/simulator/admin-client';
 import type { OrderInput } from '../../workflows/contract';
 import { createProductWorker, type ProductWorker } from '../../worker/worker';
-import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../../simulator/keys';
-import { startWechatpayPeer, type WechatpayPeer } from '../../simulator/wechatpay/peer';
-import { startOrderService, type OrderService } from '../../simulator/order-service';
+import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../../tools/simulator/keys';
+import { startWechatpayPeer, type WechatpayPeer } from '../../tools/simulator/wechatpay/peer';
+import { startOrderService, type OrderService } from '../../tools/simulator/order-service';
 import { quietRuntime, serverAddress, uniqueId } from './env';
 
 /** The text whose bytes make the suites' webhook secret (the secret-hygiene test searches for it too). */

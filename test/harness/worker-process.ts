@@ -1,4 +1,7 @@
-/** The product worker as its own process (`worker/main.ts`, as in production), for the suites that signal or version it. */
+/**
+ * The product worker as its own process (`worker/main.ts`, as in production), for the suites that signal or version it.
+ * From its sources (with tsx), so that these suites test the working tree without a build.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -16,7 +19,7 @@ export interface WorkerProcess {
  * name another bundle in `WORKFLOW_BUNDLE_PATH`).
  */
 export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'worker/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE!, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,8 +3,8 @@
  * by the peer, answers signed by the peer and verified by the plugin; one case per row of the answer tables, every
  * answer produced by the peer (never hand-built).
  */
-import type { TradeState as PeerTradeState } from '../../simulator/wechatpay/orders';
-import { type FaultKind } from '../../simulator/wechatpay/fault-table';
+import type { TradeState as PeerTradeState } from '../../tools/simulator/wechatpay/orders';
+import { type FaultKind } from '../../tools/simulator/wechatpay/fault-table';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,9 +20,9 @@ import { ClockOffsetEstimate, OFFSET_MIN_SAMPLES } from '../../wechatpay/freshne
 import { NonceMemory } from '../../wechatpay/nonces';
 import { loadWorkerConfig } from '../../worker/config';
 import type { Metrics } from '../../activities/metrics';
-import { workerEnvFor } from '../../simulator/keys';
-import { startWechatpayPeer, type WechatpayPeer } from '../../simulator/wechatpay/peer';
-import { startOrderService, type OrderService } from '../../simulator/order-service';
+import { workerEnvFor } from '../../tools/simulator/keys';
+import { startWechatpayPeer, type WechatpayPeer } from '../../tools/simulator/wechatpay/peer';
+import { startOrderService, type OrderService } from '../../tools/simulator/order-service';
 import {
   ErrorType,
   type CompensationRequest,

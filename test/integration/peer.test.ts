@@ -9,10 +9,10 @@ import {
   RECOVERABLE_FAULTS,
   recoverableOn,
   type FaultKind,
-} from '../../simulator/wechatpay/fault-table';
-import { type TradeState } from '../../simulator/wechatpay/orders';
-import { NOT_EXIST_REPLAY_MS } from '../../simulator/wechatpay/answers';
-import { STALE_ANSWER_AGE_S } from '../../simulator/wechatpay/fault-table';
+} from '../../tools/simulator/wechatpay/fault-table';
+import { type TradeState } from '../../tools/simulator/wechatpay/orders';
+import { NOT_EXIST_REPLAY_MS } from '../../tools/simulator/wechatpay/answers';
+import { STALE_ANSWER_AGE_S } from '../../tools/simulator/wechatpay/fault-table';
 import { createHmac, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,10 +26,10 @@ import {
   seedOrder,
   setOrderState,
   type PeerOrderInput,
-} from '../../simulator/admin-client';
-import { loadOrCreateIdentity } from '../../simulator/keys';
-import { startOrderService, type OrderService } from '../../simulator/order-service';
-import { startWechatpayPeer, type WechatpayPeer } from '../../simulator/wechatpay/peer';
+} from '../../tools/simulator/admin-client';
+import { loadOrCreateIdentity } from '../../tools/simulator/keys';
+import { startOrderService, type OrderService } from '../../tools/simulator/order-service';
+import { startWechatpayPeer, type WechatpayPeer } from '../../tools/simulator/wechatpay/peer';
 import { Formatter, Rsa } from '../../wechatpay/plugin';
 
 const identity = loadOrCreateIdentity(path.join(process.env.TEST_WORK_DIR ?? os.tmpdir(), 'simulator-keys'));

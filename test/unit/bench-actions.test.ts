@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { countActions, totalActions } from '../../bench/phases/actions';
+import { countActions, totalActions } from '../../tools/bench/phases/actions';
 import { HISTORY_DIR } from '../harness/record';
 
 function events(file: string): temporal.api.history.v1.IHistoryEvent[] {

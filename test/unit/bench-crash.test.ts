@@ -1,11 +1,11 @@
 /**
- * The bench's crash counts (bench/crash-count.ts) from request logs, and the BullMQ peer's job steps
- * (bench/peers/bullmq/steps.ts) with stand-in activities: the product's order of calls, progress saved after each
+ * The bench's crash counts (tools/bench/crash-count.ts) from request logs, and the BullMQ peer's job steps
+ * (tools/bench/peers/bullmq/steps.ts) with stand-in activities: the product's order of calls, progress saved after each
  * step, and a retry resuming at the step that failed.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { UnrecoverableError } from 'bullmq';
-import { countCrash } from '../../bench/crash-count';
+import { countCrash } from '../../tools/bench/crash-count';
 import {
   createStepProcessor,
   newJobData,
@@ -13,7 +13,7 @@ import {
   type PeerActivities,
   type PeerJobData,
   type StepJob,
-} from '../../bench/peers/bullmq/steps';
+} from '../../tools/bench/peers/bullmq/steps';
 import type { QueryResult, TradeState } from '../../workflows/contract';
 import type { ReverseResult } from '../../activities/types';
 

@@ -1,16 +1,21 @@
 /**
  * House rules a newcomer can rely on live in the linter, where an editor shows them (eslint.config.mjs): no function
- * over 80 lines in the folders the build compiles (`max-lines-per-function`, blank lines and comments counted), and
- * the layers of docs/development.md's table (`import/no-restricted-paths`: every arrow the table does not allow).
- * `npm run lint` enforces them; this suite checks what the linter cannot see about itself: that the cap covers every
- * folder the build compiles, that its layer zones are the documented table's folders, and that both rules can fail.
+ * over 80 lines in the folders the build compiles and in tools/ (`max-lines-per-function`, blank lines and comments
+ * counted), and the layers of docs/development.md's table (`import/no-restricted-paths`: every arrow the table does
+ * not allow, product code → tools/ among them). `npm run lint` enforces them; this suite checks what the linter cannot
+ * see about itself: that the build compiles the product alone, that the cap covers it and every tool, that its layer
+ * zones are the documented table's folders, and that both rules can fail.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SOURCE_DIRS } from '../../scripts/build-if-stale';
+import { SOURCE_DIRS } from '../../tools/scripts/build-if-stale';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** What ships: the folders `tsconfig.build.json` compiles into dist/. */
+const PRODUCT = ['workflows', 'activities', 'wechatpay', 'worker', 'client'];
+/** The tools: run from their sources (tsx), never built or shipped. */
+const TOOLS = ['tools/simulator', 'tools/devstack', 'tools/scripts', 'tools/bench'];
 
 /** A file to lint (it need not exist: JavaScript is linted without type information). */
 interface Probe {
@@ -46,10 +51,14 @@ function askEslint(probes: Probe[]): LintAnswer {
       }
       process.stdout.write(JSON.stringify({ caps, targets: zones.map((z) => z.target), problems }));
     })().catch((err) => { console.error(err); process.exit(1); });`;
-  const out = execFileSync(process.execPath, ['-e', script, JSON.stringify({ dirs: SOURCE_DIRS, probes })], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['-e', script, JSON.stringify({ dirs: [...SOURCE_DIRS, ...TOOLS], probes })],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
   return JSON.parse(out) as LintAnswer;
 }
 
@@ -63,15 +72,15 @@ function functionOf(name: string, lines: number): string {
 function documentedFolders(): string[] {
   const text = fs.readFileSync(path.join(ROOT, 'docs', 'development.md'), 'utf8');
   const layout = text.slice(text.indexOf('## Layout'), text.indexOf('\n## ', text.indexOf('## Layout') + 1));
-  return [...layout.matchAll(/^\| `([\w-]+)\/` +\|/gm)].map((m) => m[1]!);
+  return [...layout.matchAll(/^\| `([\w-]+(?:\/[\w-]+)*)\/` +\|/gm)].map((m) => m[1]!);
 }
 
 describe('house rules in the linter', () => {
   const answer = askEslint([
-    { filePath: 'scripts/probe.js', text: `${functionOf('long', 81)}${functionOf('fits', 80)}` },
+    { filePath: 'tools/scripts/probe.js', text: `${functionOf('long', 81)}${functionOf('fits', 80)}` },
     {
       filePath: 'client/probe.js',
-      text: "require('../activities');\nrequire('../worker/config');\nrequire('../workflows/contract');\n",
+      text: "require('../activities');\nrequire('../worker/config');\nrequire('../workflows/contract');\nrequire('../tools/devstack/data-dir');\n",
     },
     {
       filePath: 'wechatpay/probe.js',
@@ -79,10 +88,12 @@ describe('house rules in the linter', () => {
     },
   ]);
 
-  it('caps functions at 80 lines, blank lines and comments counted, in every folder the build compiles', () => {
-    expect(SOURCE_DIRS.length).toBeGreaterThan(5);
+  it('caps functions at 80 lines, blank lines and comments counted, in every folder the build compiles (the product alone) and in tools/', () => {
+    expect([...SOURCE_DIRS].sort()).toEqual([...PRODUCT].sort());
+    const build = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    expect([...build.include].sort()).toEqual([...PRODUCT].sort());
     const cap = [2, { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }];
-    expect(answer.caps).toEqual(Object.fromEntries(SOURCE_DIRS.map((dir) => [dir, cap])));
+    expect(answer.caps).toEqual(Object.fromEntries([...SOURCE_DIRS, ...TOOLS].map((dir) => [dir, cap])));
   });
 
   it('refuses a function of 81 lines and lets one of 80 pass (the cap can fail)', () => {
@@ -91,14 +102,15 @@ describe('house rules in the linter', () => {
 
   it('has a layer zone for every folder of the documented table (test/ may import everything), and no other', () => {
     const folders = documentedFolders();
-    expect(folders).toEqual(expect.arrayContaining(['workflows', 'client', 'worker', 'devstack', 'test']));
+    expect(folders).toEqual(expect.arrayContaining(['workflows', 'client', 'worker', ...TOOLS, 'test']));
     expect([...new Set(answer.targets)]).toEqual(folders.filter((f) => f !== 'test').map((f) => `./${f}`));
   });
 
-  it('refuses client → activities and client → worker, and wechatpay → workflows beyond the contract', () => {
+  it('refuses client → activities, client → worker and client → tools, and wechatpay → workflows beyond the contract', () => {
     expect(answer.problems[1]).toEqual([
       ['import/no-restricted-paths', 1],
       ['import/no-restricted-paths', 2],
+      ['import/no-restricted-paths', 4],
     ]);
     expect(answer.problems[2]).toEqual([['import/no-restricted-paths', 1]]);
   });

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
-import { sampleOrderInput } from '../../devstack/order-input';
-import { SCHEMA_FILES, schemaText, staleSchemaFiles } from '../../devstack/schema-files';
+import { sampleOrderInput } from '../../tools/devstack/order-input';
+import { SCHEMA_FILES, schemaText, staleSchemaFiles } from '../../tools/devstack/schema-files';
 import { ORDER_INPUT_SCHEMA } from '../../workflows/input-schema';
 import { validateOrderInput } from '../../workflows/validation';
 

@@ -1,6 +1,6 @@
 /**
- * The chaos checker (simulator/invariants.ts): a clean run passes, and for every rule a run with exactly that
- * violation is caught under that rule's letter.
+ * The chaos checker (tools/devstack/chaos/invariants.ts): a clean run passes, and for every rule a run with exactly
+ * that violation is caught under that rule's letter.
  */
 import {
   checkInvariants,
@@ -9,9 +9,9 @@ import {
   type CheckedOrder,
   type InvariantInput,
   type LoggedRequest,
-} from '../../devstack/chaos/invariants';
-import type { CompensationLogEntry, ReceivedOnce } from '../../simulator/order-service';
-import { newOrder, type SimOrder, type TradeState } from '../../simulator/wechatpay/orders';
+} from '../../tools/devstack/chaos/invariants';
+import type { CompensationLogEntry, ReceivedOnce } from '../../tools/simulator/order-service';
+import { newOrder, type SimOrder, type TradeState } from '../../tools/simulator/wechatpay/orders';
 import type { OrderResult, ReverseOutcome, ReverseStatus } from '../../workflows/contract';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');

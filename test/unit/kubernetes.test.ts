@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadWorkerConfig } from '../../worker/config';
 import { HEALTH_PATHS } from '../../worker/health';
-import { loadOrCreateIdentity } from '../../simulator/keys';
+import { loadOrCreateIdentity } from '../../tools/simulator/keys';
 import { describeWith, GO_1_26 } from '../harness/needs';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -93,7 +93,7 @@ function linkedPages(): string[] {
     .readdirSync(path.join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`);
-  return [README, 'CHANGELOG.md', 'bench/README.md', ...docs];
+  return [README, 'CHANGELOG.md', 'tools/bench/README.md', ...docs];
 }
 
 const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');

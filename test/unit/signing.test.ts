@@ -31,7 +31,7 @@ import {
   type PaymentConfirmationRequest,
 } from '../../workflows/contract';
 import { parseWebhookSecret } from '../../worker/config';
-import { parseAuthorization, signAnswer, verifyRequestSignature } from '../../simulator/signing';
+import { parseAuthorization, signAnswer, verifyRequestSignature } from '../../tools/simulator/signing';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signing-'));
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

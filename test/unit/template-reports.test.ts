@@ -1,11 +1,12 @@
 /**
- * Reading the checkout templates' test reports (devstack/templates.ts): the counts that decide whether the examples
- * suite and the cluster test pass come from Surefire's XML and `go test -json`, so a misread would hide a failure.
+ * Reading the checkout templates' test reports (tools/devstack/templates.ts): the counts that decide whether the
+ * examples suite and the cluster test pass come from Surefire's XML and `go test -json`, so a misread would hide a
+ * failure.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { goTestCounts, surefireCounts } from '../../devstack/templates';
+import { goTestCounts, surefireCounts } from '../../tools/devstack/templates';
 
 describe('template test reports', () => {
   it('Surefire XML: passed, failed (failure or error) and skipped test cases, with the failed names', () => {

@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { resolveOrder, startOrder } from '../../client';
-import { waitFor } from '../../devstack/dev-server';
+import { waitFor } from '../../tools/devstack/dev-server';
 import { ErrorType } from '../../workflows/contract';
 import { readOrderCounts } from '../../worker/order-gauges';
 import { useFakeActivitiesWorker } from '../harness/fake-activities';

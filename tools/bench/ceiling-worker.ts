@@ -5,8 +5,8 @@
  * the product's WeChat Pay call worker (same rate limit, never eager), serving the stand-ins of the WeChat Pay calls.
  */
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { loadWorkerConfig } from '../worker/config';
-import { createProductWorker, wechatpayWorkerOptions } from '../worker/worker';
+import { loadWorkerConfig } from '../../worker/config';
+import { createProductWorker, wechatpayWorkerOptions } from '../../worker/worker';
 import { CALLS_QUEUE_SUFFIX } from './ceiling-workflow';
 
 const activities = { noop: async (step: string) => step };

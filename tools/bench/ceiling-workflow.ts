@@ -14,7 +14,7 @@ export interface CeilingActivities {
   noop(step: string): Promise<string>;
 }
 
-/** Suffix of the queue serving the ceiling's stand-ins for the WeChat Pay calls (see bench/ceiling-worker.ts). */
+/** Suffix of the queue serving the ceiling's stand-ins for the WeChat Pay calls (see tools/bench/ceiling-worker.ts). */
 export const CALLS_QUEUE_SUFFIX = '-calls';
 
 const local = proxyActivities<CeilingActivities>({ startToCloseTimeout: '30 seconds' });

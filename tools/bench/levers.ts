@@ -1,10 +1,10 @@
 /**
- * `node dist/bench/levers.js [--latency]`: the product's workflow code with one lever applied, measured beside the
- * build's own code (and the ceiling), for issue 25. Variants (`LEVER_VARIANTS`, comma-separated; default all):
- * `product` (the build's bundle), `ceiling` (the bench's ceiling workflow; first-task mode only), and each entry of
- * {@link LEVERS}: the compiled workflow code with one change, bundled apart. A lever that is only a probe (it removes
- * something the product needs) says so. Variants run interleaved, round after round (`LEVER_ROUNDS`, default 3), so a
- * machine that slows down slows every variant alike.
+ * `node --import tsx tools/bench/levers.ts [--latency]`: the product's workflow code with one lever applied, measured
+ * beside the build's own code (and the ceiling), for issue 25. Variants (`LEVER_VARIANTS`, comma-separated; default
+ * all): `product` (the build's bundle), `ceiling` (the bench's ceiling workflow; first-task mode only), and each entry
+ * of {@link LEVERS}: the compiled workflow code with one change, bundled apart. A lever that is only a probe (it
+ * removes something the product needs) says so. Variants run interleaved, round after round (`LEVER_ROUNDS`, default
+ * 3), so a machine that slows down slows every variant alike.
  *
  * - default mode, the first workflow task: `LEVER_ORDERS` orders (default 600) wait on a task queue nobody polls, far
  *   from their deadline; then one worker process starts on it, takes them all in and goes idle. Its CPU from polling
@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startOrder } from '../client';
+import { startOrder } from '../../client';
 import { BENCH_PAY_WINDOW, makeOrder, ROOT, startStack, type Stack } from './stack';
 import { cpuMs, log, sleepMs, spread } from './util';
 import { stopProcess } from '../devstack/dev-server';
@@ -118,7 +118,7 @@ async function placeBacklog(stack: Stack, variant: string, queue: string, n: num
 async function measureVariant(stack: Stack, variant: string, bundles: Map<string, string>, round: number) {
   const queue = `ft-${variant}-${round}-${Date.now().toString(36)}`;
   await placeBacklog(stack, variant, queue, ORDERS);
-  const script = variant === 'ceiling' ? 'bench/ceiling-worker.js' : 'worker/main.js';
+  const script = variant === 'ceiling' ? 'tools/bench/ceiling-worker.ts' : 'dist/worker/main.js';
   const bundle = bundles.get(variant);
   const child = await stack.worker(script, queue, bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {});
   const pid = child.pid!;
@@ -166,7 +166,7 @@ async function latencyRounds(stack: Stack, bundles: Map<string, string>): Promis
       const queue = `lat-${v}-${round}-${Date.now().toString(36)}`;
       const bundle = bundles.get(v);
       const extra = { WECHATPAY_MAX_RPS: '10000', ...(bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {}) };
-      const child = await stack.worker('worker/main.js', queue, extra);
+      const child = await stack.worker('dist/worker/main.js', queue, extra);
       const w = { queue, pid: child.pid!, serverPid: stack.server.child.pid!, completed: 0 };
       const cpu0 = cpuMs(w.pid);
       const result = await measureLatency(stack, w, RATE, SECONDS);

@@ -1,11 +1,11 @@
 /**
- * `node dist/bench/memory.js`: the worker's resident memory after a backlog of pending orders, once per variant of
- * the worker's process settings, on one stack (the backlog phase of `npm run bench`, repeated). It answers "which
- * setting keeps a worker with many pending orders small" without a full bench run. Variants: the product's launch
- * flags (`WORKER_NODE_FLAGS`, as `npm run worker` starts it); Node's own defaults (16 MB semi-spaces, an old space
- * sized from the machine's memory); the launch flags with `MALLOC_ARENA_MAX=2` (glibc keeps fewer per-thread heaps:
- * the SDK's Rust core and the workflow thread allocate from several threads); the launch flags with a cache of 1000.
- * Sizes: MEMORY_BACKLOG (10000 orders per variant), MEMORY_CACHE (100 cached workflows), MEMORY_MAX_SEC (150 s of
+ * `node --import tsx tools/bench/memory.ts`: the worker's resident memory after a backlog of pending orders, once per
+ * variant of the worker's process settings, on one stack (the backlog phase of `npm run bench`, repeated). It answers
+ * "which setting keeps a worker with many pending orders small" without a full bench run. Variants: the product's
+ * launch flags (`WORKER_NODE_FLAGS`, as `npm run worker` starts it); Node's own defaults (16 MB semi-spaces, an old
+ * space sized from the machine's memory); the launch flags with `MALLOC_ARENA_MAX=2` (glibc keeps fewer per-thread
+ * heaps: the SDK's Rust core and the workflow thread allocate from several threads); the launch flags with a cache of
+ * 1000. Sizes: MEMORY_BACKLOG (10000 orders per variant), MEMORY_CACHE (100 cached workflows), MEMORY_MAX_SEC (150 s of
  * starts at most per variant), MEMORY_VARIANTS (comma-separated names; all when unset).
  */
 import fs from 'node:fs';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       const queue = `memory-${i}`;
       const size = v.cache ?? cache;
       const env = { ...v.env, WORKER_MAX_CACHED_WORKFLOWS: String(size) };
-      const worker = await stack.worker('worker/main.js', queue, env, v.nodeArgs);
+      const worker = await stack.worker('dist/worker/main.js', queue, env, v.nodeArgs);
       const result = await measureBacklog(stack, queue, worker.pid!, n, size, cli, maxSec);
       await stopProcess(worker, 30_000);
       const row = `${v.name}: ${result.orders} pending, RSS ${result.workerRssMbAt50k} MB (idle ${result.workerRssMbIdle} MB), ${result.startsPerSec} starts/s, first tasks done at ${result.firstTasksPerSec}/s`;

@@ -1,13 +1,13 @@
 /**
- * `node dist/bench/micro.js`: two micro-benchmarks behind levers of issue 25 (bench/README.md, "What each lever
- * did"): the CPU of one order-input validation, and of one keep-alive downstream POST with axios (what
- * activities/downstream.ts uses) against `node:http` alone, to a server in another process (its CPU not counted).
- * Each is run three times after a warm-up; this process's CPU per call is printed.
+ * `node --import tsx tools/bench/micro.ts`: two micro-benchmarks behind levers of issue 25 (tools/bench/README.md,
+ * "What each lever did"): the CPU of one order-input validation, and of one keep-alive downstream POST with axios (what
+ * activities/downstream.ts uses) against `node:http` alone, to a server in another process (its CPU not counted). Each
+ * is run three times after a warm-up; this process's CPU per call is printed.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import axios from 'axios';
-import { validateOrderInput } from '../workflows/validation';
+import { validateOrderInput } from '../../workflows/validation';
 import { makeOrder } from './stack';
 import { log } from './util';
 

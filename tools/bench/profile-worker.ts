@@ -1,7 +1,7 @@
 /**
- * `node dist/bench/profile-worker.js`: a V8 CPU profile of the product worker over batches of reversed orders (the
- * path whose CPU per order the bench compares with its ceiling). Writes `.cpuprofile` files to PROFILE_DIR and prints
- * the functions with the most self time. Sizes: PROFILE_ORDERS (300), PROFILE_BATCHES (2).
+ * `node --import tsx tools/bench/profile-worker.ts`: a V8 CPU profile of the product worker over batches of reversed
+ * orders (the path whose CPU per order the bench compares with its ceiling). Writes `.cpuprofile` files to PROFILE_DIR
+ * and prints the functions with the most self time. Sizes: PROFILE_ORDERS (300), PROFILE_BATCHES (2).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-profile-'));
   const stack = await startStack(work, { eager: false });
   try {
-    const worker = await stack.worker('worker/main.js', 'profile-lifecycle', { WECHATPAY_MAX_RPS: '10000' }, [
+    const worker = await stack.worker('dist/worker/main.js', 'profile-lifecycle', { WECHATPAY_MAX_RPS: '10000' }, [
       '--cpu-prof',
       `--cpu-prof-dir=${dir}`,
     ]);

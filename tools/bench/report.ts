@@ -1,4 +1,4 @@
-/** Writes a run's results: bench/results/latest.json, latest.md (the README table) and chart.png (chromium). */
+/** Writes a run's results: tools/bench/results/latest.json, latest.md (the README table) and chart.png (chromium). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { launchChromium } from '../devstack/chromium';

@@ -1,4 +1,4 @@
-/** The typed results of one `npm run bench`: what bench/results/latest.json holds. */
+/** The typed results of one `npm run bench`: what tools/bench/results/latest.json holds. */
 import type { Spread } from './util';
 
 /** p50 / p99 of one latency segment (ms). */

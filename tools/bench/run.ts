@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: what the product adds on top of bare Temporal, measured side by side with same-shape ceilings and
- * with the queue a team would pick instead (BullMQ on Redis, bench/peers/bullmq/) on the local stack, its cost per
- * order, and what a worker killed mid-burst costs each. Writes bench/results/latest.{json,md} and
- * bench/results/chart.png.
+ * with the queue a team would pick instead (BullMQ on Redis, tools/bench/peers/bullmq/) on the local stack, its cost
+ * per order, and what a worker killed mid-burst costs each. Writes tools/bench/results/latest.{json,md} and
+ * tools/bench/results/chart.png.
  *
  * Profiles: `npm run bench` (default: sized to finish within 10 minutes on 2 cores) and `npm run bench -- --full`
  * (50,000-order backlog, larger burst and batches); {@link PROFILES} lists both. Environment variables override
@@ -10,7 +10,7 @@
  * BENCH_BACKLOG (started for at most BENCH_BACKLOG_MAX_SEC), BENCH_SIGN_CALLS, BENCH_CACHE (the backlog worker's
  * cache), BENCH_CRASH_ORDERS (the kill -9 burst, deadlines over BENCH_CRASH_SPREAD_MS, settled within
  * BENCH_CRASH_BOUND_SEC after the restart), BENCH_LATENCY_SEC (seconds of deadlines in each latency phase);
- * BENCH_RESULTS_DIR (bench/results) is where the report goes. Every worker runs with the product's launch flags
+ * BENCH_RESULTS_DIR (tools/bench/results) is where the report goes. Every worker runs with the product's launch flags
  * (`WORKER_NODE_FLAGS`). REDIS_SERVER names the redis-server binary (default: on the PATH).
  * Levers: BENCH_EAGER=1 (dev server with `system.enableActivityEagerExecution`), BENCH_THROUGHPUT_RPS (10000: the
  * WECHATPAY_MAX_RPS of the throughput, latency and crash workers, so that the ratios measure overhead, not the limit).
@@ -20,8 +20,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureTemporalCli } from '../devstack/temporal-cli';
-import { loadWorkerConfig } from '../worker/config';
-import { WORKER_NODE_FLAGS } from '../worker/memory';
+import { loadWorkerConfig } from '../../worker/config';
+import { WORKER_NODE_FLAGS } from '../../worker/memory';
 import { startBullmqPeer, type BullmqPeer } from './peers/bullmq/peer';
 import { actionsOf } from './phases/actions';
 import { measureBacklog } from './phases/backlog';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   try {
     peer = await startBullmqPeer(stack);
     const results = await measure(stack, peer, started, loadBefore);
-    await writeReport(results, path.resolve(ROOT, process.env.BENCH_RESULTS_DIR ?? 'bench/results'));
+    await writeReport(results, path.resolve(ROOT, process.env.BENCH_RESULTS_DIR ?? 'tools/bench/results'));
   } finally {
     await peer?.stop();
     await stack.stop();
@@ -117,8 +117,8 @@ async function queueWorker(stack: Stack, script: string, queue: string, extra: R
 
 /** The side-by-side phases: interleaved rounds, actions, then latency at half the lowest saturation rate. */
 async function sideBySide(stack: Stack, peer: BullmqPeer, same: Record<string, string>) {
-  const product = await queueWorker(stack, 'worker/main.js', 'bench-lifecycle', same);
-  const ceiling = await queueWorker(stack, 'bench/ceiling-worker.js', 'bench-ceiling', same);
+  const product = await queueWorker(stack, 'dist/worker/main.js', 'bench-lifecycle', same);
+  const ceiling = await queueWorker(stack, 'tools/bench/ceiling-worker.ts', 'bench-ceiling', same);
   const peerChild = await peer.startWorker('bench-bullmq', same);
   const bullmq: PeerWorker = { queue: 'bench-bullmq', pid: peerChild.pid!, serverPid: peer.redis.pid };
   const peers = [bullmqSide(stack, peer, bullmq, SIZES.orders)];
@@ -160,12 +160,12 @@ async function measure(stack: Stack, peer: BullmqPeer, started: number, loadBefo
     ...pick(process.env, 'WECHATPAY_MAX_RPS'),
   };
   const maxRps = loadWorkerConfig(burstEnv).wechatpayMaxRps;
-  await queueWorker(stack, 'worker/main.js', 'bench-burst', pick(process.env, 'WECHATPAY_MAX_RPS'));
+  await queueWorker(stack, 'dist/worker/main.js', 'bench-burst', pick(process.env, 'WECHATPAY_MAX_RPS'));
   const burst = await measureBurst(stack, 'bench-burst', SIZES.burst, maxRps, cli);
   const signing = await measureSigning(stack, SIZES.signCalls);
   const crashSizes = { orders: SIZES.crashOrders, spreadMs: SIZES.crashSpreadMs, boundMs: SIZES.crashBoundSec * 1000 };
   const crash = await measureCrash(stack, peer, crashSizes, same);
-  const backlogWorker = await queueWorker(stack, 'worker/main.js', 'bench-backlog', {
+  const backlogWorker = await queueWorker(stack, 'dist/worker/main.js', 'bench-backlog', {
     WORKER_MAX_CACHED_WORKFLOWS: String(SIZES.cache),
   });
   const backlog = await measureBacklog(

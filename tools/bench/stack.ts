@@ -6,12 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { OrderInput } from '../client';
+import type { OrderInput } from '../../client';
 import { projectRoot } from '../devstack/data-dir';
 import { sampleOrderInput } from '../devstack/order-input';
 import { freePort, startDevServer, stopProcess, waitFor, type DevServer } from '../devstack/dev-server';
+import { ensureBuilt } from '../scripts/build-if-stale';
 import { seedOrder } from '../simulator/admin-client';
-import { WORKER_NODE_FLAGS } from '../worker/memory';
+import { WORKER_NODE_FLAGS } from '../../worker/memory';
 
 export const ROOT = projectRoot();
 
@@ -40,10 +41,13 @@ export interface Stack {
   peerUrl: string;
   /** The environment the simulator wrote for workers (WeChat Pay URL, keys, order service). */
   simEnv: Record<string, string>;
-  /** Spawns `dist/<script>` (with `nodeArgs` before it) polling `taskQueue` and waits until it polls. */
+  /**
+   * Spawns `script` (a path from the repository root: the built product worker `dist/worker/main.js`, or a tool's
+   * `.ts` worker run with tsx), with `nodeArgs` before it, polling `taskQueue`, and waits until it polls.
+   */
   worker(script: string, taskQueue: string, extra?: Record<string, string>, nodeArgs?: string[]): Promise<ChildProcess>;
   /**
-   * Spawns `dist/<script>` with a worker's environment and launch flags (logging to `<name>.log`), without waiting:
+   * Spawns `script` (as above) with a worker's environment and launch flags (logging to `<name>.log`), without waiting:
    * a peer's worker process. Stopped with the stack.
    */
   spawn(script: string, name: string, extra?: Record<string, string>): ChildProcess;
@@ -63,8 +67,9 @@ export interface StackOptions {
   eager: boolean;
 }
 
-/** Starts the dev server and the simulator. */
+/** Starts the dev server and the simulator (after building dist/ if it is stale: the product workers run from it). */
 export async function startStack(work: string, options: StackOptions): Promise<Stack> {
+  ensureBuilt();
   const dbFile = path.join(work, 'temporal.sqlite');
   // WAL without fsync: the default rollback journal caps the dev server near 90 starts/s on this machine; the
   // ceilings are measured under the same setting.
@@ -127,7 +132,7 @@ export async function startStack(work: string, options: StackOptions): Promise<S
 
 /** The simulator in its own process, so that its CPU is not counted as the bench's or a worker's. */
 async function startSimulator(children: ChildProcess[]): Promise<Record<string, string>> {
-  const sim = spawn(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'simulator.js')], {
+  const sim = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'scripts', 'simulator.ts')], {
     env: { ...process.env, SIMULATOR_PORT: String(await freePort()), ORDER_SERVICE_PORT: String(await freePort()) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -154,7 +159,9 @@ function spawnWorker(
 ): ChildProcess {
   const out = fs.openSync(path.join(work, `${taskQueue}.log`), 'a');
   // Every worker (product or ceiling) runs with the product's launch flags; `nodeArgs` come after and override them.
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...nodeArgs, path.join(ROOT, 'dist', script)], {
+  // The product worker is the built one (dist/); a tool's worker (the ceiling, a peer) runs from its source with tsx.
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...nodeArgs, ...loader, path.join(ROOT, script)], {
     env: { ...process.env, ...env, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'WARN', ...extra },
     stdio: ['ignore', out, out],
   });

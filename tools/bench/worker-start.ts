@@ -1,10 +1,10 @@
 /**
- * `node dist/bench/worker-start.js`: the production worker's cold start and idle memory, as the image starts it
- * (`node <WORKER_NODE_FLAGS> bin/combine-papay-worker.js`, the built output and the prebuilt workflow bundle). Cold
- * start: from process spawn to `/readyz` answering 200 (connected, both workers polling the order and the WeChat Pay
- * task queues). Idle RSS: the process's resident memory 15 s after it became ready, with nothing to do. Repeated
- * WORKER_START_RUNS times (5) against one dev server; writes `bench/results/worker-start.json` with each run and the
- * medians.
+ * `node --import tsx tools/bench/worker-start.ts`: the production worker's cold start and idle memory, as the image
+ * starts it (`node <WORKER_NODE_FLAGS> bin/combine-papay-worker.js`, the built output and the prebuilt workflow
+ * bundle). Cold start: from process spawn to `/readyz` answering 200 (connected, both workers polling the order and the
+ * WeChat Pay task queues). Idle RSS: the process's resident memory 15 s after it became ready, with nothing to do.
+ * Repeated WORKER_START_RUNS times (5) against one dev server; writes `tools/bench/results/worker-start.json` with each
+ * run and the medians.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,9 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, startDevServer, stopProcess, waitFor } from '../devstack/dev-server';
 import { projectRoot } from '../devstack/data-dir';
+import { ensureBuilt } from '../scripts/build-if-stale';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
-import { HEALTH_PATHS, probeStatus } from '../worker/health';
-import { WORKER_NODE_FLAGS } from '../worker/memory';
+import { HEALTH_PATHS, probeStatus } from '../../worker/health';
+import { WORKER_NODE_FLAGS } from '../../worker/memory';
 import { log } from './util';
 
 const RUNS = Number(process.env.WORKER_START_RUNS ?? 5);
@@ -57,6 +58,7 @@ async function once(env: Record<string, string>, run: number): Promise<{ coldSta
 }
 
 async function main(): Promise<void> {
+  ensureBuilt(); // the bin runs the built worker (dist/)
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-start-'));
   const server = await startDevServer({ headless: true });
   const identity = loadOrCreateIdentity(path.join(work, 'keys'));

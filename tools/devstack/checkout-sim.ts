@@ -18,9 +18,9 @@ import {
   type OrderResult,
   OrderNotAnsweringError,
   WORKFLOW_TYPE,
-} from '../client';
+} from '../../client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { parseDuration } from '../workflows/duration';
+import { parseDuration } from '../../workflows/duration';
 import { scheduleLatePay } from '../simulator/admin-client';
 import type { ChaosPlan, CheckedOrder } from './chaos/invariants';
 import { newOrder, type TradeState } from '../simulator/wechatpay/orders';

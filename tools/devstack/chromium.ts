@@ -1,7 +1,7 @@
 /**
- * Launching Debian's chromium headless on these machines (no network, no sandbox as root): one place for the flags,
- * for the Web UI browser test and the benchmark chart. Part of devstack/, the libraries that bring up the local stack
- * for the entry points in scripts/, the tests and the benchmarks.
+ * Launching Debian's chromium headless on these machines (no network, no sandbox as root): one place for the flags, for
+ * the Web UI browser test and the benchmark chart. Part of tools/devstack/, the libraries that bring up the local stack
+ * for the entry points in tools/scripts/, the tests and the benchmarks.
  */
 import { chromium, type Browser } from 'playwright-core';
 

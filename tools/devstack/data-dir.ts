@@ -1,7 +1,7 @@
 /**
- * Where local state lives: `.data/` at the project root (git-ignored), whether running from sources or dist/; used by
- * the simulator's entry points too. Part of devstack/, the libraries that bring up the local stack for the entry
- * points in scripts/, the tests and the benchmarks.
+ * Where local state lives: `.data/` at the project root (git-ignored); used by the simulator's entry points too. Part
+ * of tools/devstack/, the libraries that bring up the local stack for the entry points in tools/scripts/, the tests
+ * and the benchmarks.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -12,15 +12,15 @@ import {
   workflowIdFor,
   type OrderInput,
   type OrderPhase,
-} from '../client';
+} from '../../client';
 import { scheduleLatePay, seedOrder } from '../simulator/admin-client';
 import { SIMULATOR_PAY_WINDOW_FLOOR } from '../simulator/keys';
 import { sampleOrderInput } from './order-input';
 import type { startSimulators } from '../simulator/local';
 import type { OrderService } from '../simulator/order-service';
 import type { WechatpayPeer } from '../simulator/wechatpay/peer';
-import { createPluginClient } from '../wechatpay/plugin';
-import { loadPrivateKey, loadPublicKey } from '../wechatpay/keys';
+import { createPluginClient } from '../../wechatpay/plugin';
+import { loadPrivateKey, loadPublicKey } from '../../wechatpay/keys';
 
 /** The simulators `npm start` runs. */
 export type Simulators = Awaited<ReturnType<typeof startSimulators>>;

@@ -1,14 +1,14 @@
 /**
  * Starts and stops a real Temporal dev server (`temporal server start-dev`, with its Web UI unless headless) for
- * `npm start`, the tests, chaos runs and benchmarks. Part of devstack/, the libraries that bring up the local stack
- * for the entry points in scripts/, the tests and the benchmarks.
+ * `npm start`, the tests, chaos runs and benchmarks. Part of tools/devstack/, the libraries that bring up the local stack
+ * for the entry points in tools/scripts/, the tests and the benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/contract';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/contract';
 import { ensureTemporalCli } from './temporal-cli';
 
 /** A running dev server. */

@@ -1,10 +1,10 @@
 // @ts-check
 /**
- * Part of devstack/, the libraries that bring up the local stack for the entry points in scripts/, the tests and the
- * benchmarks (never imported by the product). This one holds what the Temporal CLI (`temporal-cli.js`) and the
- * Temporal server (`temporal-server.ts`) share in obtaining a Go binary on machines that cannot download release
- * binaries: finding an executable (an environment variable, PATH, the project's cache, the user's cache) and building
- * it from the Go module proxy with `go install`, with progress while it runs.
+ * Part of tools/devstack/, the libraries that bring up the local stack for the entry points in tools/scripts/, the
+ * tests and the benchmarks (never imported by the product). This one holds what the Temporal CLI (`temporal-cli.js`)
+ * and the Temporal server (`temporal-server.ts`) share in obtaining a Go binary on machines that cannot download
+ * release binaries: finding an executable (an environment variable, PATH, the project's cache, the user's cache) and
+ * building it from the Go module proxy with `go install`, with progress while it runs.
  *
  * Plain CommonJS so that `temporal-cli.js` can use it from `npm install`, before anything is compiled; its types are
  * in `go-build.d.ts`.

@@ -3,7 +3,7 @@
  * benchmark, `npm start` demo): valid inputs of the public contract with sample merchant ids, varied only where a
  * caller needs it.
  */
-import type { OrderInput } from '../workflows/contract';
+import type { OrderInput } from '../../workflows/contract';
 
 /** The sample merchant (`mchid`) of every sub-order: the simulator's merchant, the caller of every request. */
 const SAMPLE_MCHID = '1900009191';

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ORDER_INPUT_SCHEMA } from '../workflows/input-schema';
+import { ORDER_INPUT_SCHEMA } from '../../workflows/input-schema';
 import { projectRoot } from './data-dir';
 
 /** The generated files, relative to the project root. */

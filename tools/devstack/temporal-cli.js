@@ -8,10 +8,10 @@
  * Order: $TEMPORAL_CLI_PATH → `temporal` on PATH → the project's cache (.tools/bin) → the user's cache
  * (~/.cache/combine-papay-timeout) → `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`.
  *
- * Plain CommonJS so that it runs from `npm install` before anything is compiled (`node devstack/temporal-cli.js`,
- * `--print-path` to print only the path); the Go build itself is `go-build.js`, shared with `temporal-server.ts`.
- * Part of devstack/, the libraries that bring up the local stack for the entry points in scripts/, the tests and the
- * benchmarks; its types are in `temporal-cli.d.ts`.
+ * Plain CommonJS so that it runs from `npm install` before anything is compiled (`node tools/devstack/temporal-cli.js`,
+ * `--print-path` to print only the path); the Go build itself is `go-build.js`, shared with `temporal-server.ts`. Part
+ * of tools/devstack/, the libraries that bring up the local stack for the entry points in tools/scripts/, the tests and
+ * the benchmarks; its types are in `temporal-cli.d.ts`.
  */
 'use strict';
 
@@ -32,7 +32,7 @@ const {
 const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 /**
- * The folder holding package.json (this file also runs compiled, from dist/devstack).
+ * The folder holding package.json (this file is tools/devstack/temporal-cli.js, run from its source).
  * @param {string} start
  * @returns {string}
  */
@@ -42,7 +42,7 @@ function findProjectRoot(start) {
     if (path.dirname(dir) === dir) return path.resolve(start, '..');
   }
 }
-const PROJECT_ROOT = findProjectRoot(path.resolve(__dirname, '..'));
+const PROJECT_ROOT = findProjectRoot(path.resolve(__dirname, '..', '..'));
 const PROJECT_BIN_DIR = path.join(PROJECT_ROOT, '.tools', 'bin');
 const USER_CACHE_DIR = userCacheDir(`temporal-${TEMPORAL_CLI_VERSION}`);
 

@@ -1,9 +1,9 @@
 /**
  * Finds or builds the Temporal server (`temporal-server`) and its SQL schema tool (`temporal-sql-tool`) for the local
  * cluster of `npm run cluster` and `npm run test:cluster`, the way `temporal-cli.js` obtains the CLI (both through
- * `go-build.js`): these machines cannot download release binaries, so both are built from the Go module proxy the
- * first time. Part of devstack/, the libraries that bring up the local stack for the entry points in scripts/, the
- * tests and the benchmarks.
+ * `go-build.js`): these machines cannot download release binaries, so both are built from the Go module proxy the first
+ * time. Part of tools/devstack/, the libraries that bring up the local stack for the entry points in tools/scripts/,
+ * the tests and the benchmarks.
  *
  * Order, for each binary: its environment variable (`TEMPORAL_SERVER_PATH`, `TEMPORAL_SQL_TOOL_PATH`) → the name on
  * PATH → the project's cache (`.tools/bin`) → the user's cache (`~/.cache/combine-papay-timeout/temporal-server-…`)

@@ -1,15 +1,14 @@
-/** How the dev tools launch a product worker process: the same Node flags as `npm run worker`. */
+/** How the dev tools launch a product worker process: the same Node flags and entry as `npm run worker`. */
 import path from 'node:path';
-import { WORKER_NODE_FLAGS } from '../worker/memory';
+import { WORKER_NODE_FLAGS } from '../../worker/memory';
 import { projectRoot } from './data-dir';
 
 /**
- * Node arguments that run the worker: compiled from dist/ (with its prebuilt bundle) when `caller` is a compiled
- * file, from the sources through ts-node when it is a `.ts` file (a script run with ts-node).
+ * Node arguments that run the product worker as it ships: the built `dist/worker/main.js` (with its prebuilt workflow
+ * bundle), never the sources, whatever runs the tool (tools run from TypeScript with tsx). The npm scripts that start
+ * a tool run `build-if-stale.js` first, so dist/ is fresh. (Only the test harness starts a worker from its sources:
+ * test/harness/worker-process.ts.)
  */
-export function workerArgs(caller: string): string[] {
-  const entry = caller.endsWith('.ts')
-    ? ['-r', 'ts-node/register/transpile-only', path.join(projectRoot(), 'worker', 'main.ts')]
-    : [path.join(projectRoot(), 'dist', 'worker', 'main.js')];
-  return [...WORKER_NODE_FLAGS, ...entry];
+export function workerArgs(): string[] {
+  return [...WORKER_NODE_FLAGS, path.join(projectRoot(), 'dist', 'worker', 'main.js')];
 }

@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * Builds `dist/` only when it is stale, so that `npm run order`, `npm run worker` and the other entry points start at
- * once when nothing changed (a full build is ~4.5 s: tsc plus the workflow bundle).
+ * Builds the product into `dist/` only when it is stale, so that `npm run order`, `npm run worker` and the other entry
+ * points start at once when nothing changed (a full build is ~4.5 s: tsc plus the workflow bundle).
  *
- *   node scripts/build-if-stale.js            build if a source is newer than the last build, silently
- *   node scripts/build-if-stale.js --force    build anyway (`npm run build` is `--force --verbose`)
- *   node scripts/build-if-stale.js --verbose  show the compiler's and bundler's output
- *   node scripts/build-if-stale.js --check    exit 0 when fresh, 1 when a build is due (builds nothing)
+ *   node tools/scripts/build-if-stale.js            build if a source is newer than the last build, silently
+ *   node tools/scripts/build-if-stale.js --force    build anyway (`npm run build` is `--force --verbose`)
+ *   node tools/scripts/build-if-stale.js --verbose  show the compiler's and bundler's output
+ *   node tools/scripts/build-if-stale.js --check    exit 0 when fresh, 1 when a build is due (builds nothing)
  *
- * Stale means: a file under workflows/ activities/ wechatpay/ worker/ client/ simulator/ devstack/ scripts/ bench/, or
- * package.json, package-lock.json, tsconfig.json, tsconfig.build.json, is newer than the last successful build
- * (stamp `dist/.build-stamp`), or the stamp is missing. Then `tsc -p tsconfig.build.json` runs (incremental), and
- * the workflow bundle is rebuilt only when a file under workflows/ (or the installed @temporalio/workflow) is newer
- * than `dist/workflow-bundle.js`.
+ * What is built is the product only (what ships): workflows/ activities/ wechatpay/ worker/ client/. The tools under
+ * tools/ are never built into dist/: they run from their sources with tsx, and start the product's built worker
+ * (dist/worker/main.js), which is why they call this first.
+ *
+ * Stale means: a file under workflows/ activities/ wechatpay/ worker/ client/, or package.json, package-lock.json,
+ * tsconfig.json, tsconfig.build.json, is newer than the last successful build (stamp `dist/.build-stamp`), or the
+ * stamp is missing. Then `tsc -p tsconfig.build.json` runs (incremental), and the workflow bundle is rebuilt (by
+ * tools/scripts/bundle-workflows.ts, from the compiled dist/workflows/) only when a file under workflows/ (or the
+ * installed @temporalio/workflow) is newer than `dist/workflow-bundle.js`.
  *
  * Nothing is printed on success: the CLI's output stays the CLI's. The compiler's or bundler's output is shown only
  * when a step fails (then the exit code is 1). Two commands started together build once (a lock directory).
@@ -26,26 +30,16 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'dist');
 const STAMP = path.join(DIST, '.build-stamp');
 const BUNDLE = path.join(DIST, 'workflow-bundle.js');
 const LOCK = path.join(ROOT, '.build-lock');
-/** The folders of product code and the tools around it: what the build compiles (and the house rules cover). */
-const SOURCE_DIRS = [
-  'workflows',
-  'activities',
-  'wechatpay',
-  'worker',
-  'client',
-  'simulator',
-  'devstack',
-  'scripts',
-  'bench',
-];
+/** The folders of product code: what the build compiles into dist/ (and what ships). */
+const SOURCE_DIRS = ['workflows', 'activities', 'wechatpay', 'worker', 'client'];
 const SOURCE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 /** Folders under the source dirs that hold outputs or data, not sources. */
-const SKIP_DIRS = new Set(['node_modules', 'results', '.data']);
+const SKIP_DIRS = new Set(['node_modules', '.data']);
 const SOURCE_EXT = /\.(ts|js|json|mjs|cjs)$/;
 const VERBOSE = process.argv.includes('--verbose');
 
@@ -196,7 +190,7 @@ function build(force) {
     const started = Date.now();
     if (compile)
       step('tsc -p tsconfig.build.json', [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
-    if (bundle) step('workflow bundle', [path.join(DIST, 'scripts', 'bundle-workflows.js')]);
+    if (bundle) step('workflow bundle', ['--import', 'tsx', path.join(__dirname, 'bundle-workflows.ts')]);
     fs.mkdirSync(DIST, { recursive: true });
     // The stamp carries the time the build started: a source saved during the build makes the next run build again.
     fs.writeFileSync(STAMP, `${new Date(started).toISOString()}\n`);

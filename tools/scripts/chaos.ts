@@ -1,22 +1,23 @@
 /**
- * `npm run test:chaos`: many orders with short deadlines and pay windows on the local stack while WeChat Pay (query
- * and reverse) and the order service (compensation and payment confirmation) misbehave, worker processes are
- * SIGKILLed and restarted, two workers share the queue, and the dev server restarts once. Then the invariants of
- * `simulator/invariants.ts` are checked over the peers' logs, the peer's final orders and the workflow results; it
- * prints a summary table and ends with `chaos: N orders, K kills, F faults injected, V invariant violations`.
+ * `npm run test:chaos`: many orders with short deadlines and pay windows on the local stack while WeChat Pay (query and
+ * reverse) and the order service (compensation and payment confirmation) misbehave, worker processes (the built
+ * worker, dist/worker/main.js) are SIGKILLed and restarted, two workers share the queue, and the dev server restarts
+ * once. Then the invariants of `tools/devstack/chaos/invariants.ts` are checked over the peers' logs, the peer's final
+ * orders and the workflow results; it prints a summary table and ends with
+ * `chaos: N orders, K kills, F faults injected, V invariant violations`.
  *
  * Sizes from the environment: CHAOS_ORDERS (500), CHAOS_KILLS (5), CHAOS_FAULT_RATE (0.35), CHAOS_SEED (7),
  * CHAOS_MAX_MS (15 minutes to settle).
  *
- * This entry point runs the stack, the kills and the settling; the order and fault plan is `devstack/chaos-plan.ts`,
- * the closing report `devstack/chaos-report.ts`.
+ * This entry point runs the stack, the kills and the settling; the order and fault plan is
+ * `tools/devstack/chaos/plan.ts`, the closing report `tools/devstack/chaos/report.ts`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { workflowIdFor, type OrderResult } from '../client';
+import { workflowIdFor, type OrderResult } from '../../client';
 import { addChaosFaults, planChaosOrders } from '../devstack/chaos/plan';
 import { printChaosReport } from '../devstack/chaos/report';
 import {
@@ -35,7 +36,7 @@ import { checkInvariants, refusalsLostWithKill, type CheckedOrder } from '../dev
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService, type OrderService } from '../simulator/order-service';
 import { startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay/peer';
-import { PaymentPhaseKey } from '../workflows/contract';
+import { PaymentPhaseKey } from '../../workflows/contract';
 
 const ORDERS = Number(process.env.CHAOS_ORDERS ?? 500);
 const KILLS = Number(process.env.CHAOS_KILLS ?? 5);
@@ -67,14 +68,14 @@ function log(line: string): void {
 async function main(): Promise<void> {
   const began = Date.now();
   const stack = await setUp();
-  // Phase 2a and 2b (devstack/chaos-plan.ts): the orders, a plan each, and the faults the peers inject.
+  // Phase 2a and 2b (tools/devstack/chaos/plan.ts): the orders, a plan each, and the faults the peers inject.
   const orders = planChaosOrders(stack, ORDERS);
   addChaosFaults(stack, orders, FAULT_RATE);
   const { payments } = await placeChaosOrders(stack, orders);
   const [killedAt] = await Promise.all([chaos(stack), waitToSettle(stack, orders)]);
   await payments;
   const { violations, lostRefusals } = check(stack, orders, killedAt);
-  // Phase 6 (devstack/chaos-report.ts): the summary table, call counts, violations.
+  // Phase 6 (tools/devstack/chaos/report.ts): the summary table, call counts, violations.
   const summary = { kills: killedAt.length, lostRefusals, violations, seconds: secs(began) };
   const faults = printChaosReport(stack, orders, summary);
   await tearDown(stack);
@@ -106,7 +107,7 @@ async function setUp(): Promise<Stack> {
     WECHATPAY_AUTH_RETRY_DELAY: '2s',
     LOG_LEVEL: 'WARN',
   };
-  const workerArgs = workerArgsFor(__filename);
+  const workerArgs = workerArgsFor();
   const workers: (ChildProcess | undefined)[] = [undefined, undefined];
   const startWorker = (slot: number): void => {
     const out = fs.openSync(path.join(work, `worker-${slot}.log`), 'a');
@@ -217,7 +218,7 @@ async function settle(stack: Stack, o: CheckedOrder): Promise<boolean> {
   }
 }
 
-/** Phase 5: the invariants (simulator/invariants.ts) over what the client saw and what the peers logged. */
+/** Phase 5: the invariants (tools/devstack/chaos/invariants.ts) over what the client saw and what the peers logged. */
 function check(
   stack: Stack,
   orders: CheckedOrder[],

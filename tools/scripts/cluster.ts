@@ -1,7 +1,7 @@
 /**
  * `npm run cluster`: a local production-shaped Temporal (PostgreSQL persistence and visibility, frontend, history,
- * matching and worker as separate processes, mTLS), see `devstack/cluster.ts`. Prints the address and the
- * `TEMPORAL_*` variables a worker needs, then runs until Ctrl-C, which stops everything and removes its data.
+ * matching and worker as separate processes, mTLS), see `tools/devstack/cluster/local-cluster.ts`. Prints the address
+ * and the `TEMPORAL_*` variables a worker needs, then runs until Ctrl-C, which stops everything and removes its data.
  *
  *   npm run cluster                 start; Ctrl-C stops
  *   npm run cluster -- --keep       keep the work folder (data, certificates, logs) after stopping

@@ -6,9 +6,9 @@
  * `prepack` and `postpack`, which `npm pack` and `npm publish` run) this rewrites them to absolute links into the
  * repository (`repository.url` of package.json) at the commit being packed, and puts the working copy back afterwards.
  *
- *   node scripts/pack-readme.js prepack   back up README.md, then write it with absolute links
- *   node scripts/pack-readme.js postpack  put the backed-up README.md back
- *   node scripts/pack-readme.js restore   the same, by hand, after a pack that failed between the two
+ *   node tools/scripts/pack-readme.js prepack   back up README.md, then write it with absolute links
+ *   node tools/scripts/pack-readme.js postpack  put the backed-up README.md back
+ *   node tools/scripts/pack-readme.js restore   the same, by hand, after a pack that failed between the two
  *
  * A pack that fails after `prepack` leaves the rewritten README and its backup (node_modules/.cache/pack-readme/):
  * the next `prepack` (or `restore`) puts the original back first; if README.md was edited since, prepack stops and
@@ -25,7 +25,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const README = path.join(ROOT, 'README.md');
 const BACKUP = path.join(ROOT, 'node_modules', '.cache', 'pack-readme', 'README.md');
 
@@ -132,7 +132,7 @@ function prepack() {
     if (current !== packed && current !== fs.readFileSync(BACKUP, 'utf8')) {
       throw new Error(
         `README.md changed since a pack that failed left ${path.relative(ROOT, BACKUP)} (the README before it): ` +
-          'keep one of them (`node scripts/pack-readme.js restore` puts the backup back), remove the backup, pack again',
+          'keep one of them (`node tools/scripts/pack-readme.js restore` puts the backup back), remove the backup, pack again',
       );
     }
     restore();
@@ -150,7 +150,7 @@ if (require.main === module) {
   try {
     if (command === 'prepack') prepack();
     else if (command === 'postpack' || command === 'restore') restore();
-    else throw new Error('usage: node scripts/pack-readme.js prepack|postpack|restore');
+    else throw new Error('usage: node tools/scripts/pack-readme.js prepack|postpack|restore');
   } catch (err) {
     console.error(`pack-readme: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole system locally on its embedded default — the Temporal dev server with its Web UI (state in
  * .data/temporal.sqlite), the WeChat Pay simulator, the order-service stub and a worker — and a small demo batch of
- * orders whose progress is printed (devstack/demo.ts). Ctrl-C stops everything.
+ * orders whose progress is printed (tools/devstack/demo.ts). Ctrl-C stops everything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,7 +50,7 @@ async function checkPorts(): Promise<void> {
 async function startWorker(server: DevServer, sims: Simulators): Promise<void> {
   const workerLog = path.join(DATA_DIR, 'worker.log');
   const logFd = fs.openSync(workerLog, 'a');
-  const worker = spawn(process.execPath, workerArgs(__filename), {
+  const worker = spawn(process.execPath, workerArgs(), {
     env: { ...process.env, ...sims.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace },
     stdio: ['ignore', logFd, logFd],
   });

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm run temporal -- <args>`: runs the project's Temporal CLI (the one `node devstack/temporal-cli.js --print-path`
- * names: $TEMPORAL_CLI_PATH, `temporal` on PATH, or the copy built into .tools/bin), so every `temporal …` command
- * in the README works on a machine where the CLI lives only in the project's folder, e.g.
+ * `npm run temporal -- <args>`: runs the project's Temporal CLI (the one
+ * `node tools/devstack/temporal-cli.js --print-path` names: $TEMPORAL_CLI_PATH, `temporal` on PATH, or the copy built
+ * into .tools/bin), so every `temporal …` command in the README works on a machine where the CLI lives only in the
+ * project's folder, e.g.
  *
  *   npm run temporal -- workflow list --query "WorkflowType = 'combinePapayOrderWorkflow'"
  *

@@ -1,13 +1,13 @@
 /**
- * `npm run test:cluster`: the product, unchanged, on a production-shaped Temporal (`devstack/cluster.ts`: PostgreSQL
- * persistence and visibility, four service processes, mTLS). Two product worker processes connect through envconfig
- * with the cluster's client certificate (the first registers the search attributes on SQL visibility); a worker with
- * a certificate from another CA must be refused. A batch of orders of every chaos plan runs its whole lifecycle (an
- * operator retries half of those that stop in NEEDS_ATTENTION) while the history service and then the matching
- * service are SIGKILLed and restarted; the time until the cluster answers again is measured after each kill. Then
- * the chaos invariants (`checkInvariants`) and the visibility queries are checked, the Java and Go checkout templates
- * run their own test suites against the cluster over mTLS (`devstack/templates.ts`), and the run ends with
- * `cluster: N orders, K service kills, V invariant violations`.
+ * `npm run test:cluster`: the product, unchanged, on a production-shaped Temporal
+ * (`tools/devstack/cluster/local-cluster.ts`: PostgreSQL persistence and visibility, four service processes, mTLS). Two
+ * product worker processes connect through envconfig with the cluster's client certificate (the first registers the
+ * search attributes on SQL visibility); a worker with a certificate from another CA must be refused. A batch of orders
+ * of every chaos plan runs its whole lifecycle (an operator retries half of those that stop in NEEDS_ATTENTION) while
+ * the history service and then the matching service are SIGKILLed and restarted; the time until the cluster answers
+ * again is measured after each kill. Then the chaos invariants (`checkInvariants`) and the visibility queries are
+ * checked, the Java and Go checkout templates run their own test suites against the cluster over mTLS
+ * (`tools/devstack/templates.ts`), and the run ends with `cluster: N orders, K service kills, V invariant violations`.
  *
  * Sizes from the environment: CLUSTER_ORDERS (44, plus a sentinel), CLUSTER_FAULT_RATE (0.1 of WeChat Pay calls),
  * CLUSTER_SEED (11), CLUSTER_MAX_MS (6 minutes to settle), CLUSTER_KEEP=1 keeps the work folder.
@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { cancelOrder } from '../client';
+import { cancelOrder } from '../../client';
 import { startCluster, type LocalCluster } from '../devstack/cluster/local-cluster';
 import { connectWithEnv } from '../devstack/cluster/connect';
 import {
@@ -46,7 +46,7 @@ import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService } from '../simulator/order-service';
 import { startWechatpayPeer } from '../simulator/wechatpay/peer';
 import { addPlannedFaults, chaosFaultKinds } from '../devstack/chaos/plan';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/contract';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/contract';
 
 const ORDERS = Number(process.env.CLUSTER_ORDERS ?? 44);
 const FAULT_RATE = Number(process.env.CLUSTER_FAULT_RATE ?? 0.1);
@@ -116,7 +116,7 @@ async function setUp(): Promise<Stack> {
     WECHATPAY_AUTH_RETRY_DELAY: '2s',
     LOG_LEVEL: 'INFO',
   };
-  const args = workerArgs(__filename);
+  const args = workerArgs();
   const wrongCert = await tryForeignClientCert(cluster, args, env, projectRoot());
   log(`worker with a client certificate from another CA: exit ${wrongCert.exitCode} after ${secs(wrongCert.ms)}`);
   const connection = await connectWithEnv(cluster.env);

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startOrder, type OrderInput, type StartedOrder } from '../client';
+import { startOrder, type OrderInput, type StartedOrder } from '../../client';
 import { seedOrder } from '../simulator/admin-client';
 import { freePort, startDevServer, waitFor, type DevServer } from '../devstack/dev-server';
 import { buildWorkerImage, ensureNodeBase, run, runWorkerContainer, type Container } from '../devstack/image';
@@ -20,10 +20,10 @@ import { loadOrCreateIdentity, workerEnvFor, type SimulatorIdentity } from '../s
 import { startOrderService, type OrderService } from '../simulator/order-service';
 import { startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay/peer';
 import { Runtime } from '@temporalio/worker';
-import { loadWorkerConfig } from '../worker/config';
-import { HEALTH_PATHS, probeStatus } from '../worker/health';
-import { createJsonLogger } from '../worker/logger';
-import { createProductWorker } from '../worker/worker';
+import { loadWorkerConfig } from '../../worker/config';
+import { HEALTH_PATHS, probeStatus } from '../../worker/health';
+import { createJsonLogger } from '../../worker/logger';
+import { createProductWorker } from '../../worker/worker';
 
 /** The Standard Webhooks secret of this run (`whsec_<base64>`). */
 const HMAC = `whsec_${Buffer.from('image-test-hmac-secret-0123456789').toString('base64')}`;

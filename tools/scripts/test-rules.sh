@@ -6,7 +6,7 @@
 # `apt-get install prometheus`; PROMTOOL overrides). Last line: `rules: N rules, N tested, 0 failed`.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 RULES=ops/prometheus/rules.yml
 TESTS=ops/prometheus/rules.test.yml
 PROMTOOL=${PROMTOOL:-promtool}

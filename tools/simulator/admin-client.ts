@@ -1,5 +1,5 @@
 /** Calls to the simulator's admin API shared by the tests, the chaos run and the benchmark. */
-import type { SubOrderInput } from '../workflows/contract';
+import type { SubOrderInput } from '../../workflows/contract';
 import type { PeerLogEntry } from './wechatpay/log';
 import type { LatePay, LatePayTrigger, PayScript, SimOrder, TradeState } from './wechatpay/orders';
 import type { PeerSettings } from './wechatpay/settings';

@@ -9,10 +9,14 @@
  * (`addSecret`, `POST /__admin/secrets`); faults `401` / `403` answer so for a count of requests.
  */
 import type http from 'node:http';
-import { DOWNSTREAM_REFUSAL_STATUS, readDownstreamWebhook, verifyDownstreamRequest } from '../client/verify-downstream';
+import {
+  DOWNSTREAM_REFUSAL_STATUS,
+  readDownstreamWebhook,
+  verifyDownstreamRequest,
+} from '../../client/verify-downstream';
 import { FaultBook, readBody, sleep, type FaultRule } from './fault-book';
 import { header, sendJson, serve } from './http-server';
-import { DownstreamHeaders, type DownstreamPurpose } from '../workflows/contract';
+import { DownstreamHeaders, type DownstreamPurpose } from '../../workflows/contract';
 
 // ── Routes ──
 

@@ -3,7 +3,7 @@
  * an answer. The strings signed are built by the plugin's Formatter, the same code that signs our requests.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { Formatter, Rsa } from '../wechatpay/plugin';
+import { Formatter, Rsa } from '../../wechatpay/plugin';
 
 /** Authorization scheme of APIv3 requests. */
 const AUTH_SCHEME = 'WECHATPAY2-SHA256-RSA2048';

@@ -4,7 +4,7 @@
  * worker took them in, and the dev server's database size. The backlog is then batch-terminated.
  */
 import fs from 'node:fs';
-import { startOrder } from '../../client';
+import { startOrder } from '../../../client';
 import type { BacklogResults } from '../results';
 import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
 import { cpuMs, log, pooled, rssMb, sleepMs } from '../util';

@@ -3,7 +3,7 @@
  * delayed job each) interleaved with the product's and the ceiling's, and the latency at a given rate (deadline →
  * first WeChat Pay request at the simulator, deadline → job finished).
  */
-import type { OrderInput } from '../../client';
+import type { OrderInput } from '../../../client';
 import type { BullmqPeer } from '../peers/bullmq/peer';
 import type { PeerLatency } from '../results';
 import { makeOrder, type Stack } from '../stack';

@@ -4,7 +4,7 @@
  * request rate the simulator saw (every route, per whole second). The rest of the burst is then terminated.
  */
 import { execFileSync } from 'node:child_process';
-import { startOrder } from '../../client';
+import { startOrder } from '../../../client';
 import type { BurstResults } from '../results';
 import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
 import { log, percentile, pooled, sleepMs } from '../util';

@@ -3,11 +3,11 @@
  * with SIGKILL mid-burst (once a third of the burst's reverses have reached the simulator: the deadlines come faster
  * than either side reverses them, so others are mid-reversal), restarted a second later, and everything waited for
  * (bounded). Then, per order, from the simulator's and the order service's request logs: reversals lost, reverse
- * requests sent twice, compensations sent twice (bench/crash-count.ts). The product and the BullMQ peer run the same
- * burst at the same time, each on its own worker.
+ * requests sent twice, compensations sent twice (tools/bench/crash-count.ts). The product and the BullMQ peer run the
+ * same burst at the same time, each on its own worker.
  */
 import type { ChildProcess } from 'node:child_process';
-import { startOrder, workflowIdFor, type OrderInput, type OrderResult } from '../../client';
+import { startOrder, workflowIdFor, type OrderInput, type OrderResult } from '../../../client';
 import { countCrash } from '../crash-count';
 import type { BullmqPeer } from '../peers/bullmq/peer';
 import type { CrashResults } from '../results';
@@ -131,7 +131,7 @@ function productTarget(stack: Stack, queue: string, extra: Record<string, string
   const ended = `TaskQueue = '${queue}' AND ExecutionStatus != 'Running'`;
   return {
     name: 'product',
-    start: () => stack.worker('worker/main.js', queue, extra),
+    start: () => stack.worker('dist/worker/main.js', queue, extra),
     submit: (orders) =>
       pooled(orders, 20, async (o) => {
         await stack.seed(o);

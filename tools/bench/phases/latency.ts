@@ -2,7 +2,7 @@
  * Latency at half the measured maximum rate: deadlines spread evenly, and for each order the time from its deadline
  * timer firing (history) to its first WeChat Pay request arriving at the simulator, with where the time goes.
  */
-import { startOrder, workflowIdFor } from '../../client';
+import { startOrder, workflowIdFor } from '../../../client';
 import type { LatencyResults, Percentiles } from '../results';
 import { makeOrder, type PeerRequest, type Stack, BENCH_PAY_WINDOW } from '../stack';
 import { eventMs, log, p50p99, percentile, pooled } from '../util';

@@ -2,7 +2,7 @@
  * Throughput side by side: batches of the product's orders and of its ceiling, interleaved (product, ceiling,
  * product, ceiling, …) on the same server and worker settings, each batch with the worker process's CPU time.
  */
-import { markPaid, startOrder, workflowIdFor } from '../../client';
+import { markPaid, startOrder, workflowIdFor } from '../../../client';
 import type { Comparison } from '../results';
 import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
 import { cpuMs, log, pooled, rssMb, spread, type Spread } from '../util';

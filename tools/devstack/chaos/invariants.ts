@@ -1,7 +1,7 @@
 /**
- * The chaos run's invariants as one pure function (no I/O, no clock): what the client saw of each order, the WeChat
- * Pay peer's request log and final orders, and the order service's log and effective requests go in; violations,
- * each naming the order and the rule, come out. `scripts/chaos.ts` feeds it a real run; `test/unit/invariants.test.ts`
+ * The chaos run's invariants as one pure function (no I/O, no clock): what the client saw of each order, the WeChat Pay
+ * peer's request log and final orders, and the order service's log and effective requests go in; violations, each
+ * naming the order and the rule, come out. `tools/scripts/chaos.ts` feeds it a real run; `test/unit/invariants.test.ts`
  * feeds it a log with exactly one violation per rule.
  */
 import { type PeerLogEntry } from '../../simulator/wechatpay/log';
@@ -11,7 +11,7 @@ import {
   confirmationWebhookId,
   type OrderInput,
   type OrderResult,
-} from '../../workflows/contract';
+} from '../../../workflows/contract';
 import type { CompensationLogEntry, ReceivedOnce } from '../../simulator/order-service';
 import { FINAL_STATES, subStateOf, type SimOrder } from '../../simulator/wechatpay/orders';
 

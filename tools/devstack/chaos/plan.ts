@@ -1,15 +1,15 @@
 /**
- * The chaos run's plan (`scripts/chaos.ts`): which orders it places (a chaos plan each, every plan at least once,
- * deadlines spread over the first minute) and which faults the peers inject (scripted refusals, then random
- * recoverable faults at WeChat Pay and at the order service). Part of devstack/, the libraries that bring up the local
- * stack for the entry points in scripts/, the tests and the benchmarks.
+ * The chaos run's plan (`tools/scripts/chaos.ts`): which orders it places (a chaos plan each, every plan at least once,
+ * deadlines spread over the first minute) and which faults the peers inject (scripted refusals, then random recoverable
+ * faults at WeChat Pay and at the order service). Part of tools/devstack/, the libraries that bring up the local stack
+ * for the entry points in tools/scripts/, the tests and the benchmarks.
  */
 import { type Route } from '../../simulator/wechatpay/routes';
 import { recoverableOn, type FaultKind } from '../../simulator/wechatpay/fault-table';
 import { CHAOS_PLANS, type ChaosPlan, type CheckedOrder } from './invariants';
 import type { OrderService, OrderServiceFault } from '../../simulator/order-service';
 import { newOrder } from '../../simulator/wechatpay/orders';
-import type { OrderInput } from '../../workflows/contract';
+import type { OrderInput } from '../../../workflows/contract';
 import { sampleOrderInput } from '../order-input';
 import { type WechatpayPeer } from '../../simulator/wechatpay/peer';
 import { peerFields } from '../checkout-sim';

@@ -1,7 +1,7 @@
 /**
- * The chaos run's closing report (`scripts/chaos.ts`): the plan → outcome table, the faults injected, the call counts
- * with their faulted shares, the violations found. Part of devstack/, the libraries that bring up the local stack for
- * the entry points in scripts/, the tests and the benchmarks.
+ * The chaos run's closing report (`tools/scripts/chaos.ts`): the plan → outcome table, the faults injected, the call
+ * counts with their faulted shares, the violations found. Part of tools/devstack/, the libraries that bring up the
+ * local stack for the entry points in tools/scripts/, the tests and the benchmarks.
  */
 import type { CheckedOrder } from './invariants';
 import type { OrderService } from '../../simulator/order-service';

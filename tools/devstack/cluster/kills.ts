@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { orderStatus } from '../../client';
+import { orderStatus } from '../../../client';
 import { makeCa, makeLeaf } from './certs';
 import type { ClusterServiceName } from './config';
 import type { LocalCluster } from './local-cluster';

@@ -2,10 +2,10 @@
  * The orders of `npm run test:cluster`, placed as a checkout would (start, `beginPayment`, the pay call at the
  * simulated WeChat Pay, `markPaid`), followed to their end with an operator's `retry` for some of those that stop in
  * NEEDS_ATTENTION, then checked through SQL visibility (`PaymentPhase`, `CombineOutTradeNo`). Same plans, inputs and
- * peers as the chaos run (`scripts/chaos.ts`), so that `checkInvariants` applies unchanged.
+ * peers as the chaos run (`tools/scripts/chaos.ts`), so that `checkInvariants` applies unchanged.
  */
 import type { Client } from '@temporalio/client';
-import { listOrders, retryOrder, workflowIdFor, type OrderInput, type OrderResult } from '../../client';
+import { listOrders, retryOrder, workflowIdFor, type OrderInput, type OrderResult } from '../../../client';
 import { CHAOS_PLANS, type CheckedOrder } from '../chaos/invariants';
 import type { OrderService } from '../../simulator/order-service';
 import type { WechatpayPeer } from '../../simulator/wechatpay/peer';
@@ -19,7 +19,7 @@ import {
   stoppedAfterRetry,
 } from '../checkout-sim';
 import { sampleOrderInput } from '../order-input';
-import { PaymentPhaseKey } from '../../workflows/contract';
+import { PaymentPhaseKey } from '../../../workflows/contract';
 
 /** What the orders run against. */
 export interface OrderRun {

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import type { OrderInput } from '../../../client';
+import type { OrderInput } from '../../../../client';
 import { waitFor } from '../../../devstack/dev-server';
 import { ROOT, type Stack } from '../../stack';
 import { pooled } from '../../util';
@@ -66,7 +66,7 @@ export async function startBullmqPeer(stack: Stack): Promise<BullmqPeer> {
     redis,
     versions: { bullmq: bullmqVersion(), redis: redis.version },
     async startWorker(name, extra = {}) {
-      const child = stack.spawn('bench/peers/bullmq/worker.js', name, {
+      const child = stack.spawn('tools/bench/peers/bullmq/worker.ts', name, {
         ...extra,
         BULLMQ_QUEUE: name,
         REDIS_HOST: redis.host,

@@ -8,7 +8,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { UnrecoverableError } from 'bullmq';
-import type { OrderActivities } from '../../../activities';
+import type { OrderActivities } from '../../../../activities';
 import {
   CompensationReason,
   OnPaidAtDeadline,
@@ -18,9 +18,9 @@ import {
   type QueryRequest,
   type QueryResult,
   type SubOrderInput,
-} from '../../../workflows/contract';
-import { DEFAULT_WECHATPAY_RETRY, MAX_REVERSE_ROUNDS } from '../../../workflows/policies';
-import { confirmedStates, decideAfterReverse, decideBeforeReverse } from '../../../workflows/reconcile';
+} from '../../../../workflows/contract';
+import { DEFAULT_WECHATPAY_RETRY, MAX_REVERSE_ROUNDS } from '../../../../workflows/policies';
+import { confirmedStates, decideAfterReverse, decideBeforeReverse } from '../../../../workflows/reconcile';
 import { runActivity } from './activity-context';
 
 /** What WeChat Pay knows of the order: what the job carries from the checkout. */

@@ -6,9 +6,9 @@
  * SIGINT/SIGTERM close it gracefully (running jobs finish).
  */
 import { Worker, type Job } from 'bullmq';
-import { createActivities } from '../../../activities';
-import { createWechatpayClient } from '../../../wechatpay/client';
-import { loadWorkerConfig } from '../../../worker/config';
+import { createActivities } from '../../../../activities';
+import { createWechatpayClient } from '../../../../wechatpay/client';
+import { loadWorkerConfig } from '../../../../worker/config';
 import { createStepProcessor, peerBackoff, type PeerJobData, type PeerJobResult, type StepJob } from './steps';
 
 /** The job as the steps see it. */

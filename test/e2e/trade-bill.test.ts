@@ -15,7 +15,7 @@ import {
   dropLedgerRows,
   peerLedger,
   plantLedgerRow,
-} from '../../simulator/admin-client';
+} from '../../tools/simulator/admin-client';
 import { BillMismatchKind, ErrorType, OrderPhase, type OrderInput } from '../../workflows/contract';
 import { beijingDay, billDateOf } from '../../workflows/trade-bill/days';
 import { connectClient } from '../harness/env';

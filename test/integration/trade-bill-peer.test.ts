@@ -16,10 +16,10 @@ import {
   setOrderState,
   seedOrder,
   type PeerOrderInput,
-} from '../../simulator/admin-client';
-import { workerEnvFor } from '../../simulator/keys';
-import { amountOf, beijingDay, type LedgerRow } from '../../simulator/wechatpay/ledger';
-import { startWechatpayPeer, type WechatpayPeer } from '../../simulator/wechatpay/peer';
+} from '../../tools/simulator/admin-client';
+import { workerEnvFor } from '../../tools/simulator/keys';
+import { amountOf, beijingDay, type LedgerRow } from '../../tools/simulator/wechatpay/ledger';
+import { startWechatpayPeer, type WechatpayPeer } from '../../tools/simulator/wechatpay/peer';
 import { createWechatpayClient, type WechatpayClient } from '../../wechatpay/client';
 import { Formatter, Rsa } from '../../wechatpay/plugin';
 import { readTradeBill, type TradeBillItem, type TradeBillRow } from '../../wechatpay/trade-bill';

@@ -8,7 +8,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { checkOrderInput, markPaid, startOrder } from '../../client';
-import { waitFor } from '../../devstack/dev-server';
+import { waitFor } from '../../tools/devstack/dev-server';
 import {
   PaymentPhaseKey,
   SubOutTradeNosKey,

@@ -7,8 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
-import { tradeBillDigest } from '../../wechatpay/bill-download';
-import { fenToYuan, formatTradeBill, type TradeBillRowInput, type TradeBillSummary } from '../../wechatpay/trade-bill';
+import { tradeBillDigest } from '../../../wechatpay/bill-download';
+import {
+  fenToYuan,
+  formatTradeBill,
+  type TradeBillRowInput,
+  type TradeBillSummary,
+} from '../../../wechatpay/trade-bill';
 import { beijingDay, type Ledger, type LedgerRow } from './ledger';
 import { BILL_DOWNLOAD_PATH } from './routes';
 import type { PeerSettings } from './settings';

@@ -6,7 +6,7 @@
  * Tests may also plant rows no order made, and drop rows, to play what the bill says against what the orders say.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { TradeBillState } from '../../wechatpay/trade-bill';
+import type { TradeBillState } from '../../../wechatpay/trade-bill';
 import { PAID_STATES, subStateOf, subTransactionId, type SimOrder, type TradeState } from './orders';
 
 /** Beijing time is UTC+8, all year. */

@@ -9,7 +9,10 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
+# The workspace's client package (client/package.json) is in the lockfile: npm ci needs its manifest. The image runs
+# the worker alone: the client's sources it uses are compiled into dist/client/ below, and the workspace link is removed.
 COPY package.json package-lock.json ./
+COPY client/package.json ./client/
 RUN --mount=type=secret,id=npm_ca \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --ignore-scripts --no-audit --no-fund
@@ -23,7 +26,8 @@ COPY worker ./worker
 COPY client ./client
 COPY tools/scripts/build-if-stale.js tools/scripts/bundle-workflows.ts ./tools/scripts/
 COPY bin ./bin
-RUN node tools/scripts/build-if-stale.js --force && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+RUN node tools/scripts/build-if-stale.js --force --worker-only && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm node_modules/combine-papay-client
 
 FROM ${NODE_IMAGE}
 WORKDIR /app

@@ -81,7 +81,7 @@ const layerZones = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'test-results/', 'coverage/', 'tools/bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', 'client/dist/', '.tools/', '.data/', 'test-results/', 'coverage/', 'tools/bench/results/'] },
   {
     files: ['**/*.ts'],
     extends: [...tseslint.configs.recommendedTypeChecked],

@@ -1,11 +1,12 @@
 /**
- * The package's entry point: what a checkout service imports. Start an order's workflow (alone, or with the first
- * pay-call announcement in one round trip), announce pay calls, confirm payment, cancel, read the status, and the
- * operator's retry and resolve; typed errors; the contract's names and shapes for clients in any language.
+ * The client package's entry point (`combine-papay-client`, client/package.json): what a checkout service imports.
+ * Start an order's workflow (alone, or with the first pay-call announcement in one round trip), announce pay calls,
+ * confirm payment, cancel, read the status, and the operator's retry and resolve; typed errors; the contract's names
+ * and shapes for clients in any language; the order service's webhook verification.
  *
  * @example
  * ```ts
- * import { startOrderAndBeginPayment, markPaid } from 'combine-papay-timeout';
+ * import { startOrderAndBeginPayment, markPaid } from 'combine-papay-client';
  * const { payment } = await startOrderAndBeginPayment(client, input); // then send the pay call
  * await markPaid(client, input.combineOutTradeNo, { transactionId });  // on WeChat Pay's notification
  * ```

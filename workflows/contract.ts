@@ -7,10 +7,31 @@
  * reverse's request and result, the downstream calls' results, the trade bill's rows and orders) lives beside the
  * activities, in activities/types.ts.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type QueryDefinition,
+  type SignalDefinition,
+  type UpdateDefinition,
+} from '@temporalio/common';
 
 // ── Names and messages ──
+
+/*
+ * The messages' definitions are the objects `defineUpdate`, `defineSignal` and `defineQuery` of @temporalio/workflow
+ * return (`{ type, name }`; the SDK's types carry the arguments and the answer), written here so that the contract
+ * needs @temporalio/common only: the client package (client/package.json) ships it, and a checkout's install has no
+ * @temporalio/workflow.
+ */
+function defineUpdate<Ret, Args extends unknown[] = []>(name: string): UpdateDefinition<Ret, Args> {
+  return { type: 'update', name } as UpdateDefinition<Ret, Args>;
+}
+function defineSignal<Args extends unknown[] = []>(name: string): SignalDefinition<Args> {
+  return { type: 'signal', name } as SignalDefinition<Args>;
+}
+function defineQuery<Ret, Args extends unknown[] = []>(name: string): QueryDefinition<Ret, Args> {
+  return { type: 'query', name } as QueryDefinition<Ret, Args>;
+}
 
 /** Workflow type name (**contract**). */
 export const WORKFLOW_TYPE = 'combinePapayOrderWorkflow';

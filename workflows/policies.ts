@@ -2,7 +2,7 @@
  * Timing rules of the order lifecycle. Retry settings can be overridden per order through the input's
  * `retryPolicy`; the floor and bounds cannot.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/common';
 import type { ResolvedRetry } from './contract';
 
 /** Default time the payer has before the order is reversed. */

@@ -8,8 +8,10 @@
  *   node tools/scripts/build-if-stale.js --force    build anyway (`npm run build` is `--force --verbose`)
  *   node tools/scripts/build-if-stale.js --verbose  show the compiler's and bundler's output
  *   node tools/scripts/build-if-stale.js --check    exit 0 when fresh, 1 when a build is due (builds nothing)
+ *   node tools/scripts/build-if-stale.js --worker-only  the worker package alone (the Dockerfile: no client package)
  *
- * What is built is the product only (what ships): workflows/ activities/ wechatpay/ worker/ client/. The tools under
+ * What is built is the product only (what ships), as its two packages: the worker (the root package) into dist/, and
+ * the client package (client/package.json) into client/dist/. The tools under
  * tools/ are never built into dist/: they run from their sources with tsx, and start the product's built worker
  * (dist/worker/main.js), which is why they call this first.
  *
@@ -17,7 +19,10 @@
  * tsconfig.json, tsconfig.build.json, is newer than the last successful build (stamp `dist/.build-stamp`), or the
  * stamp is missing. Then `tsc -p tsconfig.build.json` runs (incremental), and the workflow bundle is rebuilt (by
  * tools/scripts/bundle-workflows.ts, from the compiled dist/workflows/) only when a file under workflows/ (or the
- * installed @temporalio/workflow) is newer than `dist/workflow-bundle.js`.
+ * installed @temporalio/workflow) is newer than `dist/workflow-bundle.js`. The client package is built apart
+ * (`tsc -p client/tsconfig.build.json`: client/index.ts and the shared modules it imports, with declarations, plus the input's
+ * JSON Schema copied in) when a file under client/ or workflows/, the schema, client/package.json,
+ * client/tsconfig.build.json or tsconfig.json is newer than its stamp `client/dist/.build-stamp`.
  *
  * Nothing is printed on success: the CLI's output stays the CLI's. The compiler's or bundler's output is shown only
  * when a step fails (then the exit code is 1). Two commands started together build once (a lock directory).
@@ -35,13 +40,25 @@ const DIST = path.join(ROOT, 'dist');
 const STAMP = path.join(DIST, '.build-stamp');
 const BUNDLE = path.join(DIST, 'workflow-bundle.js');
 const LOCK = path.join(ROOT, '.build-lock');
+const CLIENT = path.join(ROOT, 'client');
+const CLIENT_DIST = path.join(CLIENT, 'dist');
+const CLIENT_STAMP = path.join(CLIENT_DIST, '.build-stamp');
+const SCHEMA = path.join(ROOT, 'schema', 'order-input.schema.json');
+/** What the client package's build reads besides client/ and workflows/. */
+const CLIENT_FILES = [
+  'tsconfig.json',
+  'client/tsconfig.build.json',
+  'client/package.json',
+  'schema/order-input.schema.json',
+];
 /** The folders of product code: what the build compiles into dist/ (and what ships). */
 const SOURCE_DIRS = ['workflows', 'activities', 'wechatpay', 'worker', 'client'];
 const SOURCE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
-/** Folders under the source dirs that hold outputs or data, not sources. */
-const SKIP_DIRS = new Set(['node_modules', '.data']);
+/** Folders under the source dirs that hold outputs or data, not sources (client/dist/: the client package's build). */
+const SKIP_DIRS = new Set(['node_modules', '.data', 'dist']);
 const SOURCE_EXT = /\.(ts|js|json|mjs|cjs)$/;
 const VERBOSE = process.argv.includes('--verbose');
+const WORKER_ONLY = process.argv.includes('--worker-only');
 
 /**
  * Modification time (ms) of a file, or -1 when it does not exist.
@@ -84,7 +101,7 @@ function newestIn(dirs) {
   return newest;
 }
 
-/** @returns {{ compile: boolean, bundle: boolean }} what is due */
+/** @returns {{ compile: boolean, bundle: boolean, client: boolean }} what is due */
 function due() {
   const stamp = mtime(STAMP);
   const sources = Math.max(newestIn(SOURCE_DIRS), ...SOURCE_FILES.map((f) => mtime(path.join(ROOT, f))));
@@ -94,7 +111,16 @@ function due() {
     newestIn(['workflows']),
     mtime(path.join(ROOT, 'node_modules', '@temporalio', 'workflow', 'package.json')),
   );
-  return { compile, bundle: bundleAt < 0 || workflowSources > bundleAt };
+  const clientAt = mtime(CLIENT_STAMP);
+  const clientSources = Math.max(
+    newestIn(['client', 'workflows']),
+    ...CLIENT_FILES.map((f) => mtime(path.join(ROOT, f))),
+  );
+  return {
+    compile,
+    bundle: bundleAt < 0 || workflowSources > bundleAt,
+    client: !WORKER_ONLY && (clientAt < 0 || clientSources > clientAt),
+  };
 }
 
 /** A build step failed; its message carries the step's output. */
@@ -155,10 +181,21 @@ function lock(force) {
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     if (!force) {
-      const { compile, bundle } = due();
-      if (!compile && !bundle) return false;
+      const { compile, bundle, client } = due();
+      if (!compile && !bundle && !client) return false;
     }
   }
+}
+
+/**
+ * Writes a build stamp carrying the time its build started: a source saved during the build makes the next run build
+ * again.
+ * @param {string} file
+ * @param {number} started
+ */
+function stamp(file, started) {
+  fs.writeFileSync(file, `${new Date(started).toISOString()}\n`);
+  fs.utimesSync(file, started / 1000, started / 1000);
 }
 
 /**
@@ -183,19 +220,30 @@ function ensureBuilt(options = {}) {
  */
 function build(force) {
   const first = due();
-  if (!force && !first.compile && !first.bundle) return false;
+  if (!force && !first.compile && !first.bundle && !first.client) return false;
   if (!lock(force)) return false;
   try {
-    const { compile, bundle } = force ? { compile: true, bundle: true } : due();
+    const { compile, bundle, client } = force ? { compile: true, bundle: true, client: !WORKER_ONLY } : due();
+    // The output folders first: creating client/dist/ changes client/'s time, which must not outdate this build.
+    fs.mkdirSync(DIST, { recursive: true });
+    fs.mkdirSync(CLIENT_DIST, { recursive: true });
     const started = Date.now();
     if (compile)
       step('tsc -p tsconfig.build.json', [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
     if (bundle) step('workflow bundle', ['--import', 'tsx', path.join(__dirname, 'bundle-workflows.ts')]);
-    fs.mkdirSync(DIST, { recursive: true });
-    // The stamp carries the time the build started: a source saved during the build makes the next run build again.
-    fs.writeFileSync(STAMP, `${new Date(started).toISOString()}\n`);
-    fs.utimesSync(STAMP, started / 1000, started / 1000);
-    return compile || bundle;
+    stamp(STAMP, started);
+    if (client) {
+      const clientStarted = Date.now();
+      step('tsc -p client/tsconfig.build.json', [
+        require.resolve('typescript/bin/tsc'),
+        '-p',
+        'client/tsconfig.build.json',
+      ]);
+      // The package exports the schema (`combine-papay-client/order-input.schema.json`): a copy inside the package.
+      fs.copyFileSync(SCHEMA, path.join(CLIENT_DIST, 'order-input.schema.json'));
+      stamp(CLIENT_STAMP, clientStarted);
+    }
+    return compile || bundle || client;
   } finally {
     fs.rmSync(LOCK, { recursive: true, force: true });
   }
@@ -205,8 +253,8 @@ module.exports = { ensureBuilt, SOURCE_DIRS };
 
 if (require.main === module) {
   if (process.argv.includes('--check')) {
-    const { compile, bundle } = due();
-    process.exit(compile || bundle ? 1 : 0);
+    const { compile, bundle, client } = due();
+    process.exit(compile || bundle || client ? 1 : 0);
   }
   ensureBuilt({ force: process.argv.includes('--force') });
 }

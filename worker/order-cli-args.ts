@@ -1,5 +1,5 @@
 /**
- * The arguments of `combine-papay-order` (client/cli.ts), parsed with `node:util` `parseArgs` and checked before
+ * The arguments of `combine-papay-order` (worker/order-cli.ts), parsed with `node:util` `parseArgs` and checked before
  * anything connects: an unknown option, an option without its value, a bad value, a missing or extra argument is
  * refused with a {@link UsageError} naming it. No I/O here, so every refusal is unit-tested (test/unit/cli-args.test.ts).
  */

@@ -5,9 +5,10 @@
  * tools/bench/results/chart.png.
  *
  * Profiles: `npm run bench` (default: sized to finish within 10 minutes on 2 cores) and `npm run bench -- --full`
- * (50,000-order backlog, larger burst and batches); {@link PROFILES} lists both. Environment variables override
- * either: BENCH_PAIRS (interleaved product/ceiling/BullMQ rounds), BENCH_ORDERS (per batch), BENCH_BURST,
- * BENCH_BACKLOG (started for at most BENCH_BACKLOG_MAX_SEC), BENCH_SIGN_CALLS, BENCH_CACHE (the backlog worker's
+ * (50,000-order backlog, larger burst and batches); {@link PROFILES} lists both. `npm run bench -- --trade-bill` runs
+ * the trade-bill reconciliation at scale instead (tools/bench/trade-bill.ts: 100,000 rows against 100,000 orders).
+ * Environment variables override either: BENCH_PAIRS (interleaved product/ceiling/BullMQ rounds), BENCH_ORDERS (per
+ * batch), BENCH_BURST, BENCH_BACKLOG (started for at most BENCH_BACKLOG_MAX_SEC), BENCH_SIGN_CALLS, BENCH_CACHE (the backlog worker's
  * cache), BENCH_CRASH_ORDERS (the kill -9 burst, deadlines over BENCH_CRASH_SPREAD_MS, settled within
  * BENCH_CRASH_BOUND_SEC after the restart), BENCH_LATENCY_SEC (seconds of deadlines in each latency phase);
  * BENCH_RESULTS_DIR (tools/bench/results) is where the report goes. Every worker runs with the product's launch flags
@@ -34,6 +35,7 @@ import { measureThroughput, type QueueWorker } from './phases/throughput';
 import { writeReport } from './report';
 import type { BenchResults } from './results';
 import { peerSettings, sideResults } from './side-by-side';
+import { runTradeBillBench } from './trade-bill';
 import { ROOT, startStack, type Stack } from './stack';
 import { log } from './util';
 
@@ -93,6 +95,7 @@ const loadavg = (): string =>
     .join(' ');
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--trade-bill')) return runTradeBillBench();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-bench-'));
   const started = Date.now();
   const loadBefore = loadavg();

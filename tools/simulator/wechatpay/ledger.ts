@@ -86,6 +86,22 @@ export class Ledger {
     return booked;
   }
 
+  /**
+   * Books many rows at once, as {@link Ledger.book} would one by one (a later row replaces an earlier one with the same
+   * state, `sub_mchid` and `out_trade_no`), in linear time: the bench plants a 100,000-row bill this way in-process.
+   */
+  bookAll(rows: readonly NewLedgerRow[]): void {
+    const key = (r: NewLedgerRow): string => `${r.tradeState}\n${r.subMchid}\n${r.outTradeNo}`;
+    const booked = new Map<string, LedgerRow>();
+    for (const row of rows) {
+      const k = key(row);
+      booked.delete(k);
+      booked.set(k, { id: this.nextId++, ...row });
+    }
+    this.rows = this.rows.filter((r) => !booked.has(key(r)));
+    for (const row of booked.values()) this.rows.push(row);
+  }
+
   /** Drops the rows that match; the rows dropped. */
   drop(which: LedgerDrop): LedgerRow[] {
     const hit = (r: LedgerRow): boolean =>

@@ -112,7 +112,7 @@ async function readBill(
   notReadyRetryMs: number | undefined,
 ): Promise<ReadBill> {
   const opened = await deps.bills.open(billDate, subMchid, signal);
-  const book = new BillDay();
+  const book = new BillDay(subMchid);
   if (!opened.ok) throw billFailure(opened.type, `${billDate} ${subMchid}: ${opened.reason}`, notReadyRetryMs);
   if (opened.empty) return { book, rows: 0, unread: [], empty: true };
   const unread: UnreadBillLine[] = [];

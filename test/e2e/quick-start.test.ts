@@ -33,6 +33,16 @@ describe('quick start: npm start', () => {
         throw new Error(`${err.message}\n--- npm start said:\n${out}`);
       });
       expect(out).toMatch(/^Demo done: 3 PAID, 7 REVERSED, 1 NEEDS_ATTENTION\.$/m);
+      // The demo's books balance: every debit and reverse row matched, the waiting order's rows unsettled.
+      const books =
+        /^Books: reconciled against the WeChat Pay simulator's trade bill \(.+\): (\d+) rows, (\d+) matched, (\d+) unsettled \(the order waiting for an operator\), 0 mismatches\.$/m.exec(
+          out,
+        );
+      expect(books).not.toBeNull();
+      const [rows, matched, unsettled] = books!.slice(1).map(Number);
+      expect(rows).toBeGreaterThan(0);
+      expect(unsettled).toBeGreaterThan(0);
+      expect(matched! + unsettled!).toBe(rows);
       const ui = /^Temporal Web UI: (http:\/\/\S+)$/m.exec(out)?.[1];
       expect(ui).toBeDefined();
       expect((await fetch(ui!)).status).toBe(200);

@@ -8,7 +8,18 @@
 import { randomInt } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { markPaid, startOrder, startReconciliation, reconciliationResult, type TradeBillResult } from '../../client';
+import {
+  describeTradeBillSchedule,
+  ensureTradeBillSchedule,
+  markPaid,
+  pauseTradeBillSchedule,
+  reconciliationResult,
+  startOrder,
+  startReconciliation,
+  TRADE_BILL_SCHEDULE_ID,
+  TRADE_BILL_WORKFLOW_TYPE,
+  type TradeBillResult,
+} from '../../client';
 import {
   addBillFault,
   changePeerSettings,
@@ -143,6 +154,33 @@ describe('end to end: the day balanced against the trade bill', () => {
     const bills = stack.peer.log.slice(before).filter((e) => e.route === 'tradeBill' || e.route === 'billDownload');
     // Merchant 0: 4 faults, each costing one more request; merchant 1: one apply and one download.
     expect(bills.length).toBeGreaterThanOrEqual(2 + 2 + 4);
+  });
+
+  it('keeps the daily Schedule: created by the worker at start, 10:30 Asia/Shanghai, paused and resumed, ensured again', async () => {
+    expect(stack.product.tradeBillSchedule).toMatch(/^(created|updated)$/);
+    const handle = client.schedule.getHandle(TRADE_BILL_SCHEDULE_ID);
+    const described = await handle.describe();
+    expect(described.spec.timezone).toBe('Asia/Shanghai');
+    expect(described.spec.calendars?.[0]).toMatchObject({
+      hour: [{ start: 10, end: 10, step: 1 }],
+      minute: [{ start: 30, end: 30, step: 1 }],
+    });
+    expect(described.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: TRADE_BILL_WORKFLOW_TYPE,
+      taskQueue: stack.taskQueue,
+    });
+    // The next run is at 10:30 Beijing time (02:30 UTC).
+    expect(described.info.nextActionTimes[0]?.toISOString()).toMatch(/T02:30:00\.000Z$/);
+    await pauseTradeBillSchedule(client, true, 'bill API down, INC-42');
+    expect(await describeTradeBillSchedule(client)).toMatch(
+      /^combine-papay-trade-bill: paused \(bill API down, INC-42\), next run /,
+    );
+    // Ensuring again updates it and leaves its paused state alone.
+    expect(await ensureTradeBillSchedule(client, { taskQueue: stack.taskQueue })).toBe('updated');
+    expect((await handle.describe()).state.paused).toBe(true);
+    await pauseTradeBillSchedule(client, false, 'fixed');
+    expect(await describeTradeBillSchedule(client)).toMatch(/^combine-papay-trade-bill: active \(fixed\)/);
   });
 
   it('leaves the day not reconciled when the file never matches its SHA1', async () => {

@@ -107,7 +107,7 @@ async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: s
   if (!(await announce(ctx, o, `${no}-1`))) return;
   o.payCallSent = true;
   if (result === 'LATE') await scheduleLatePay(ctx.peer.url, o.input, 'REVERSE_NOT_FOUND');
-  else ctx.peer.orders.set(no, newOrder(peerFields(o.input), result));
+  else ctx.peer.setOrder(no, newOrder(peerFields(o.input), result));
   if (o.plan !== 'PAID' && o.plan !== 'DUPLICATE_START') return;
   await sleep(ctx.random() * 3_000);
   try {
@@ -185,7 +185,7 @@ async function payUnannounced(ctx: CheckoutContext, o: CheckedOrder): Promise<vo
   await sleep(deadline + UNANNOUNCED_LANDS_AFTER_MS - Date.now());
   o.payCallSent = true;
   if (ctx.peer.orders.has(no)) return;
-  ctx.peer.orders.set(no, newOrder(peerFields(o.input), 'SUCCESS'));
+  ctx.peer.setOrder(no, newOrder(peerFields(o.input), 'SUCCESS'));
   o.landedAt = Date.now();
 }
 
@@ -202,7 +202,7 @@ export async function operateStuckOrder(
   const no = o.input.combineOutTradeNo;
   const order = ctx.peer.orders.get(no);
   if (order && order.state === 'PAYING') {
-    ctx.peer.orders.set(no, newOrder(peerFields(o.input), 'SUCCESS'));
+    ctx.peer.setOrder(no, newOrder(peerFields(o.input), 'SUCCESS'));
     o.landedAt = Date.now();
   }
   await retryOrder(ctx.client, no);

@@ -38,21 +38,33 @@ export interface DemoOrder {
 
 const TERMINAL: ReadonlySet<string> = new Set(['PAID', 'REVERSED', 'RESOLVED_MANUALLY', 'NEEDS_ATTENTION']);
 
+/**
+ * The secondary merchants of one demo run (`19` and 8 digits from the run's id): the run's trade bill then holds its
+ * own orders only, and balances even when `.data/` keeps the orders of earlier runs, whose debits the fresh simulator
+ * never booked.
+ */
+function demoMerchants(run: string, count = 3): string[] {
+  const base = parseInt(run, 36) % 90_000_000;
+  return Array.from({ length: count }, (_, i) => `19${String((base + i * 1_000_003) % 100_000_000).padStart(8, '0')}`);
+}
+
 /** A demo order: 30 s to pay, a 25 s pay window (the demo's pay calls give up after 20 s; production: 75 s). */
-function demoInput(no: string, subs: number): OrderInput {
-  return sampleOrderInput(no, {
+function demoInput(no: string, subs: number, merchants: string[]): OrderInput {
+  const input = sampleOrderInput(no, {
     subOrders: subs,
     orderCreatedAt: Date.now(),
     paymentTimeout: '30s',
     payWindow: '25s',
     retryPolicy: { wechatpay: { maximumInterval: '5s' }, downstream: { maximumInterval: '5s' } },
   });
+  return { ...input, subOrders: input.subOrders.map((s, i) => ({ ...s, subMchid: merchants[i % merchants.length]! })) };
 }
 
 /** The batch, one row per case. */
 export function demoBatch(run = Date.now().toString(36).toUpperCase()): DemoOrder[] {
+  const merchants = demoMerchants(run);
   const row = (suffix: string, subs: number, rest: Omit<DemoOrder, 'input'>, extra: Partial<OrderInput> = {}) => ({
-    input: { ...demoInput(`DEMO${run}${suffix}`, subs), ...extra },
+    input: { ...demoInput(`DEMO${run}${suffix}`, subs, merchants), ...extra },
     ...rest,
   });
   const reverseFault = (kind: 'SYSTEM_ERROR' | 'TAMPER' | 'RESET' | 'PARAM_ERROR', peer: WechatpayPeer, no: string) =>

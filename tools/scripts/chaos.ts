@@ -3,8 +3,10 @@
  * reverse) and the order service (compensation and payment confirmation) misbehave, worker processes (the built
  * worker, dist/worker/main.js) are SIGKILLed and restarted, two workers share the queue, and the dev server restarts
  * once. Then the invariants of `tools/devstack/chaos/invariants.ts` are checked over the peers' logs, the peer's final
- * orders and the workflow results; it prints a summary table and ends with
- * `chaos: N orders, K kills, F faults injected, V invariant violations`.
+ * orders and the workflow results, and the money oracle (`tools/devstack/books.ts`, rule o) reconciles every day of
+ * the run against the peer's trade bill with the product's own reconciliation; it prints a summary table and ends with
+ * `chaos: N orders, K kills, F faults injected, V invariant violations, bill: D days, R rows, M matched, U unsettled,
+ * X mismatches`.
  *
  * Sizes from the environment: CHAOS_ORDERS (500), CHAOS_KILLS (5), CHAOS_FAULT_RATE (0.35), CHAOS_SEED (7),
  * CHAOS_MAX_MS (15 minutes to settle).
@@ -20,6 +22,7 @@ import { Client, Connection } from '@temporalio/client';
 import { workflowIdFor, type OrderResult } from '../../client';
 import { addChaosFaults, planChaosOrders } from '../devstack/chaos/plan';
 import { printChaosReport } from '../devstack/chaos/report';
+import { balanceBooks, booksLine } from '../devstack/books';
 import {
   awaitingDuplicate,
   noteCompleted,
@@ -75,12 +78,20 @@ async function main(): Promise<void> {
   const [killedAt] = await Promise.all([chaos(stack), waitToSettle(stack, orders)]);
   await payments;
   const { violations, lostRefusals } = check(stack, orders, killedAt);
+  // Rule o: the books balance. Every day of the run reconciled against the peer's trade bill, 0 mismatches.
+  const books = await balanceBooks(stack.client, {
+    peerUrl: stack.peer.url,
+    taskQueue: stack.taskQueue,
+    subMchids: [...new Set(orders.flatMap((o) => o.input.subOrders.map((s) => s.subMchid)))],
+    since: began,
+  });
+  violations.push(...books.problems.map((p) => `rule o (the books balance): ${p}`));
   // Phase 6 (tools/devstack/chaos/report.ts): the summary table, call counts, violations.
   const summary = { kills: killedAt.length, lostRefusals, violations, seconds: secs(began) };
   const faults = printChaosReport(stack, orders, summary);
   await tearDown(stack);
   console.log(
-    `chaos: ${orders.length} orders, ${killedAt.length} kills, ${faults} faults injected, ${violations.length} invariant violations`,
+    `chaos: ${orders.length} orders, ${killedAt.length} kills, ${faults} faults injected, ${violations.length} invariant violations, ${booksLine(books)}`,
   );
   process.exit(violations.length === 0 ? 0 : 1);
 }

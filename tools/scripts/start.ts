@@ -3,6 +3,8 @@
  * .data/temporal.sqlite), the WeChat Pay simulator, the order-service stub and a worker — and a small demo batch of
  * orders whose progress is printed (tools/devstack/demo.ts). Ctrl-C stops everything.
  */
+import { balanceBooks } from '../devstack/books';
+import { DEFAULT_TASK_QUEUE } from '../../workflows/contract';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -73,12 +75,24 @@ async function runDemo(server: DevServer, sims: Simulators): Promise<void> {
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const batch = demoBatch();
+  const began = Date.now();
   console.log(`\nDemo batch: ${batch.length} orders, payment timeout 30 s each.`);
   const linkFor = (id: string) => `${server.uiUrl}/namespaces/${server.namespace}/workflows/${encodeURIComponent(id)}`;
   await placeDemoOrders(client, sims, batch, linkFor);
   console.log('\nProgress (phase changes):');
   const byPhase = await followDemo(client, batch);
   console.log(`\nDemo done: ${[...byPhase].map(([p, n]) => `${n} ${p}`).join(', ')}.`);
+  // The books: the day reconciled against the simulator's trade bill by the product's own reconciliation.
+  const books = await balanceBooks(client, {
+    peerUrl: sims.peer.url,
+    taskQueue: process.env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+    subMchids: [...new Set(batch.flatMap((d) => d.input.subOrders.map((s) => s.subMchid)))],
+    since: began,
+  });
+  console.log(
+    `Books: reconciled against the WeChat Pay simulator's trade bill (${books.days.join(', ')}): ${books.rows} rows, ${books.matched} matched, ${books.unsettled} unsettled (the order waiting for an operator), ${books.problems.length} mismatches.`,
+  );
+  for (const problem of books.problems) console.log(`  ${problem}`);
   console.log(
     `Find them in the Web UI with the query  CombineOutTradeNo STARTS_WITH "DEMO"  or  PaymentPhase="NEEDS_ATTENTION".`,
   );

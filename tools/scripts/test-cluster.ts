@@ -7,11 +7,13 @@
  * the history service and then the matching service are SIGKILLed and restarted; the time until the cluster answers
  * again is measured after each kill. Then the chaos invariants (`checkInvariants`) and the visibility queries are
  * checked, the Java and Go checkout templates run their own test suites against the cluster over mTLS
- * (`tools/devstack/templates.ts`), and the run ends with `cluster: N orders, K service kills, V invariant violations`.
+ * (`tools/devstack/templates.ts`); the day is reconciled against the peer's trade bill (`tools/devstack/books.ts`), and
+ * the run ends with `cluster: N orders, K service kills, V invariant violations, bill: D days, R rows, … X mismatches`.
  *
  * Sizes from the environment: CLUSTER_ORDERS (44, plus a sentinel), CLUSTER_FAULT_RATE (0.1 of WeChat Pay calls),
  * CLUSTER_SEED (11), CLUSTER_MAX_MS (6 minutes to settle), CLUSTER_KEEP=1 keeps the work folder.
  */
+import { balanceBooks, booksLine } from '../devstack/books';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -87,11 +89,19 @@ async function main(): Promise<void> {
   await withRetry(() => cancelOrder(stack.client, sentinel, 'test:cluster: the kills are over'));
   await Promise.all([following, payments]);
   const violations = await check(stack, orders, kills);
+  // The books balance: every day of the run reconciled against the peer's trade bill, on the cluster's visibility.
+  const books = await balanceBooks(stack.client, {
+    peerUrl: stack.peer.url,
+    taskQueue: stack.taskQueue,
+    subMchids: [...new Set(orders.flatMap((o) => o.input.subOrders.map((s) => s.subMchid)))],
+    since: began,
+  });
+  violations.push(...books.problems.map((p) => `the books balance: ${p}`));
   violations.push(...(await runTemplates(stack)));
   report(stack, orders, kills, violations, Date.now() - began);
   await tearDown(stack);
   console.log(
-    `cluster: ${orders.length} orders, ${kills.length} service kills, ${violations.length} invariant violations`,
+    `cluster: ${orders.length} orders, ${kills.length} service kills, ${violations.length} invariant violations, ${booksLine(books)}`,
   );
   process.exit(violations.length === 0 ? 0 : 1);
 }

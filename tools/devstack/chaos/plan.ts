@@ -76,7 +76,7 @@ function drawPlan(r: number): ChaosPlan {
 /** What a plan needs besides the sample order: `ADOPT`, or the order already closed at WeChat Pay. */
 export function preparePlannedOrder(peer: WechatpayPeer, plan: ChaosPlan, input: OrderInput): void {
   if (plan === 'DEBITED_ADOPT' || plan === 'RETRY_AFTER_REVERSE') input.onPaidAtDeadline = 'ADOPT';
-  if (plan === 'ALREADY_CLOSED') peer.orders.set(input.combineOutTradeNo, newOrder(peerFields(input), 'CLOSED'));
+  if (plan === 'ALREADY_CLOSED') peer.setOrder(input.combineOutTradeNo, newOrder(peerFields(input), 'CLOSED'));
 }
 
 /**

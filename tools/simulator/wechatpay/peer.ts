@@ -25,7 +25,16 @@ import { handleAdmin, type PeerAdminContext } from './admin';
 import { callerProblem, serialProblem, type SeenNonces } from './auth';
 import { FAULT_KINDS, FAULT_TABLE, faultApplies, faultRoutes, type FaultKind } from './fault-table';
 import { landingEntry, openEntry, record, type PeerLogEntry } from './log';
-import { landAwaitedDebit, orderJson, payApi, queryApi, reverseApi, type ApiResult, type OrderBook } from './orders';
+import {
+  landAwaitedDebit,
+  orderJson,
+  payApi,
+  queryApi,
+  reverseApi,
+  type ApiResult,
+  type OrderBook,
+  type SimOrder,
+} from './orders';
 import { ROUTES, routeOf, type Route, type RoutedRequest } from './routes';
 import { applyForBill, billFile, checkBillQuery, type IssuedBills } from './bills';
 import { bookMoves, Ledger, moneyState } from './ledger';
@@ -47,6 +56,11 @@ export interface WechatpayPeer extends OrderBook {
   ledger: Ledger;
   /** The trade bills it answered for, by download token. */
   bills: IssuedBills;
+  /**
+   * Puts an order into the book from the same process (what a test's or a simulated checkout's pay call leaves at
+   * WeChat Pay), booking its money movements in the ledger like any change the peer makes itself.
+   */
+  setOrder(no: string, order: SimOrder): void;
   close(): Promise<void>;
 }
 
@@ -98,7 +112,12 @@ export async function startWechatpayPeer(
     landings.forEach(clearTimeout);
     return server.close();
   };
-  return { url: `${server.base}/`, settings, faults, log, ...book, sent, ledger, bills, close };
+  const setOrder = (no: string, order: SimOrder): void => {
+    const before = moneyState(book.orders.get(no));
+    book.orders.set(no, order);
+    bookMoves(ledger, order, before, 'other', peerNowMs(settings));
+  };
+  return { url: `${server.base}/`, settings, faults, log, ...book, sent, ledger, bills, setOrder, close };
 }
 
 /** Answers one request: the admin API, or an API call (logged, verified, faulted or processed, answered). */

@@ -162,19 +162,44 @@ function own(owners: Map<string, TradeBillOrder>, order: TradeBillOrder): void {
   }
 }
 
-/** The day's orders of a merchant, by each sub-order of theirs that its bill must list. */
+/**
+ * An order as this merchant's check keeps it: its sub-orders of this merchant only (the bill lists no other), without
+ * the run id and the other merchants' sub-orders: 100,000 orders held while a bill is read must stay small.
+ */
+function held(order: TradeBillOrder, subMchid: string): TradeBillOrder {
+  const { workflowId, combineOutTradeNo, phase, startedAt, closedAt } = order;
+  const mine = subOrdersOf(order, subMchid);
+  return {
+    workflowId,
+    combineOutTradeNo,
+    phase,
+    startedAt,
+    runId: '',
+    outTradeNos: mine,
+    subOrders: {},
+    ...(closedAt !== undefined ? { closedAt } : {}),
+  };
+}
+
+/**
+ * The day's orders of a merchant: each by the sub-orders its bill must list (`owners`), how many were listed, and those
+ * kept as paid that ended within the day (`paid`: each of their sub-orders must show a SUCCESS row).
+ */
 async function ordersBySubOrder(
   deps: TradeBillDeps,
   subMchid: string,
   day: { from: number; to: number },
-): Promise<{ orders: TradeBillOrder[]; owners: Map<string, TradeBillOrder> }> {
-  const orders: TradeBillOrder[] = [];
+): Promise<{ listed: number; paid: TradeBillOrder[]; owners: Map<string, TradeBillOrder> }> {
+  const paid: TradeBillOrder[] = [];
   const owners = new Map<string, TradeBillOrder>();
+  let listed = 0;
   for await (const order of deps.orders.ordersOf(subMchid, day.from, day.to)) {
-    orders.push(order);
-    own(owners, order);
+    listed += 1;
+    const kept = held(order, subMchid);
+    own(owners, kept);
+    if (kept.phase === OrderPhase.PAID && kept.closedAt !== undefined && kept.closedAt < day.to) paid.push(kept);
   }
-  return { orders, owners };
+  return { listed, paid, owners };
 }
 
 /** Reconciles one merchant's bill of one day. */
@@ -185,7 +210,7 @@ async function reconcileOne(
 ): Promise<SubMerchantReconciliation> {
   const day = beijingDay(billDate);
   const bill = await readBill(deps, billDate, subMchid, signal, deps.notReadyRetryMs);
-  const { orders, owners } = await ordersBySubOrder(deps, subMchid, day);
+  const { listed, paid, owners } = await ordersBySubOrder(deps, subMchid, day);
   const unknown = [...bill.book.outTradeNos()].filter((no) => !owners.has(no));
   for (const order of await deps.orders.owners(unknown)) own(owners, order);
 
@@ -210,12 +235,12 @@ async function reconcileOne(
     else if (verdict.kind === 'UNSETTLED') unsettled += rows;
     else mismatches.push(paidButCompensated(bill.book, outTradeNo, owner, verdict.daysLooked));
   }
-  mismatches.push(...(await adoptedMissing(deps, billDate, subMchid, day, bill.book, orders, signal)));
+  mismatches.push(...(await adoptedMissing(deps, billDate, subMchid, bill.book, paid, signal)));
   return {
     subMchid,
     outcome: bill.empty ? 'EMPTY' : 'RECONCILED',
     rows: bill.rows,
-    ordersChecked: orders.length,
+    ordersChecked: listed,
     matched,
     unsettled,
     mismatches: mismatches.slice(0, MAX_REPORTED_MISMATCHES),
@@ -263,14 +288,12 @@ async function adoptedMissing(
   deps: TradeBillDeps,
   billDate: string,
   subMchid: string,
-  day: { from: number; to: number },
   book: BillDay,
-  orders: readonly TradeBillOrder[],
+  paid: readonly TradeBillOrder[],
   signal: AbortSignal | undefined,
 ): Promise<BillMismatch[]> {
   const missing: { order: TradeBillOrder; outTradeNo: string }[] = [];
-  for (const order of orders) {
-    if (order.phase !== OrderPhase.PAID || order.closedAt === undefined || order.closedAt >= day.to) continue;
+  for (const order of paid) {
     for (const no of subOrdersOf(order, subMchid)) if (!book.paid(no)) missing.push({ order, outTradeNo: no });
   }
   const found = new Set<string>();

@@ -14,7 +14,7 @@ import { createTradeBillActivities, type BillSource, type OrderIndex } from '../
 import type { SubMerchantReconciliation } from '../../activities/types';
 import { createWechatpayClient } from '../../wechatpay/client';
 import { loadWorkerConfig } from '../../worker/config';
-import { benchOrders, benchSubMchid, inMemoryOrderIndex, memoryOf, type BenchDay } from './trade-bill-data';
+import { benchSubMchid, generatedOrderIndex, memoryOf, type BenchDay } from './trade-bill-data';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Math.round(bytes / MB);
@@ -84,7 +84,6 @@ async function main(): Promise<void> {
   }));
   const config = loadWorkerConfig(process.env);
   const atStart = { heapUsedMb: mb(process.memoryUsage().heapUsed), rssMb: memoryOf('self').rss };
-  const orders = days.flatMap(benchOrders);
   const withOrders = { heapUsedMb: mb(process.memoryUsage().heapUsed), rssMb: memoryOf('self').rss };
 
   // The phases are timed on merchant 0's activity; with several merchants they run at once, as the workflow runs them.
@@ -92,7 +91,7 @@ async function main(): Promise<void> {
   let started = 0;
   const t0 = (): number => Math.round(performance.now() - started);
   const bills = createBillSource(createWechatpayClient(config.wechatpay));
-  const index = inMemoryOrderIndex(orders);
+  const index = generatedOrderIndex(days);
   const deps = { subMchids: [], notReadyRetryMs: 60_000 };
   const timed = createTradeBillActivities({
     ...deps,

@@ -124,6 +124,32 @@ export function inMemoryOrderIndex(orders: readonly TradeBillOrder[]): OrderInde
   };
 }
 
+/**
+ * An {@link OrderIndex} that makes the days' orders as it lists them, the way visibility streams its pages: nothing
+ * holds the orders but the activity that reads them, so the bench measures what the activity itself keeps.
+ */
+export function generatedOrderIndex(days: readonly BenchDay[]): OrderIndex {
+  const all = function* (): Generator<TradeBillOrder> {
+    for (const day of days) for (let i = 0; i < day.orders; i += 1) yield benchOrder(day, i);
+  };
+  return {
+    async *ordersOf(subMchid, from, to) {
+      for (const order of all()) {
+        if (ranDuring(order, from, to) && Object.values(order.subOrders).includes(subMchid)) yield order;
+      }
+    },
+    async owners(outTradeNos) {
+      const wanted = new Set(outTradeNos);
+      return [...all()].filter((o) => o.outTradeNos.some((no) => wanted.has(no)));
+    },
+    async subMerchants(from, to) {
+      const seen = new Set<string>();
+      for (const o of all()) if (ranDuring(o, from, to)) Object.values(o.subOrders).forEach((s) => seen.add(s));
+      return [...seen].sort();
+    },
+  };
+}
+
 /** A process's memory from its /proc status text (MB): resident now (`VmRSS`) and at its peak (`VmHWM`). */
 export function procMemoryMb(status: string): { rss: number; peak: number } {
   const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);

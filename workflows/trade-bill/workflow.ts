@@ -24,8 +24,11 @@ import { billDateOf, isBillDate } from './days';
 
 /** Merchants reconciled by one run before it continues as new. */
 export const MERCHANTS_PER_RUN = 100;
-/** Merchants reconciled at once. */
-const CONCURRENT_MERCHANTS = 4;
+/**
+ * Merchants reconciled at once: two 100,000-row bills fit the worker's 256 MB heap (tools/bench/README.md, "Trade bill
+ * at scale"); a daily job gains little from more.
+ */
+const CONCURRENT_MERCHANTS = 2;
 /**
  * Default of `waitForBill`: how long one merchant's bill is waited for (not ready, not to be had, corrupt) before the
  * day is left not reconciled.

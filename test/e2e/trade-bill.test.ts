@@ -29,6 +29,7 @@ import {
 } from '../../tools/simulator/admin-client';
 import { BillMismatchKind, ErrorType, OrderPhase, type OrderInput } from '../../workflows/contract';
 import { beijingDay, billDateOf } from '../../workflows/trade-bill/days';
+import { main as orderCli } from '../../worker/order-cli';
 import { connectClient } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
@@ -141,6 +142,28 @@ describe('end to end: the day balanced against the trade bill', () => {
       ].sort(),
     );
     expect(result.mismatchCount).toBe(3);
+  });
+
+  it('combine-papay-order reconcile --wait prints the result and exits 3 while mismatches stand; schedule describe', async () => {
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      TEMPORAL_ADDRESS: stack.env.TEMPORAL_ADDRESS,
+      TEMPORAL_NAMESPACE: stack.env.TEMPORAL_NAMESPACE,
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    });
+    try {
+      expect(await orderCli(['reconcile', '--date', day, '--sub-mchid', subs.join(','), '--wait'])).toBe(3);
+      expect(lines[0]).toMatch(/^started: combine-papay-trade-bill-\d{4}-\d{2}-\d{2}-on-demand-\d+$/);
+      expect(lines[lines.length - 1]).toBe(`${day}: 5 rows, 3 matched, 3 mismatches`);
+      lines.length = 0;
+      expect(await orderCli(['schedule', 'describe'])).toBe(0);
+      expect(lines).toEqual([expect.stringMatching(/^combine-papay-trade-bill: (active|paused)/)]);
+    } finally {
+      log.mockRestore();
+      process.env = saved;
+    }
   });
 
   it('survives each fault once (not ready, unsigned apply, expired URL, corrupt file) and reads the same bill', async () => {

@@ -26,6 +26,7 @@ import type { ChaosPlan, CheckedOrder } from './chaos/invariants';
 import { newOrder, type TradeState } from '../simulator/wechatpay/orders';
 import type { WechatpayPeer } from '../simulator/wechatpay/peer';
 import { SIMULATOR_PAY_WINDOW_FLOOR } from '../simulator/keys';
+import { PaymentPhaseKey } from '../../workflows/contract';
 
 /**
  * What the (simulated) pay call leaves at WeChat Pay, for plans that make one; `LATE`: it lands after a reverse;
@@ -49,11 +50,13 @@ const PAY_RESULT: Partial<Record<ChaosPlan, TradeState | 'LATE' | 'UNANNOUNCED' 
 /** How long after the deadline an unannounced pay call's debit lands (well inside the 2 s pay window). */
 const UNANNOUNCED_LANDS_AFTER_MS = 300;
 
-/** What the simulated checkout needs: a client, the peer, the run's (seeded) random source, the task queue. */
+/**
+ * What the simulated checkout needs: a client, the peer, the task queue. It draws nothing itself: its timing and the
+ * operator's actions are the order's script, drawn from the run's seed with the plan.
+ */
 export interface CheckoutContext {
   client: Client;
   peer: WechatpayPeer;
-  random(): number;
   taskQueue: string;
 }
 
@@ -103,13 +106,13 @@ async function payLikeACheckout(ctx: CheckoutContext, o: CheckedOrder, source: s
     if (!(await announce(ctx, o, `${no}-page-open`))) return;
     return payUnannounced(ctx, o);
   }
-  await sleep(ctx.random() * 2_000);
+  await sleep(o.script?.announceAfterMs ?? 0);
   if (!(await announce(ctx, o, `${no}-1`))) return;
   o.payCallSent = true;
   if (result === 'LATE') await scheduleLatePay(ctx.peer.url, o.input, 'REVERSE_NOT_FOUND');
   else ctx.peer.setOrder(no, newOrder(peerFields(o.input), result));
   if (o.plan !== 'PAID' && o.plan !== 'DUPLICATE_START') return;
-  await sleep(ctx.random() * 3_000);
+  await sleep(o.script?.markPaidAfterMs ?? 0);
   try {
     await withRetry(() => markPaid(ctx.client, no, { source }));
     o.markPaidAccepted = true;
@@ -159,13 +162,13 @@ async function startDuplicate(ctx: CheckoutContext, o: CheckedOrder): Promise<vo
 }
 
 /** A DUPLICATE_START order is not settled before its duplicate run was started (its first run's end is not the end). */
-export function awaitingDuplicate(o: CheckedOrder): boolean {
+function awaitingDuplicate(o: CheckedOrder): boolean {
   if (o.plan !== 'DUPLICATE_START' || o.error !== undefined || o.payCallSent === false) return false;
   return o.markPaidAccepted === undefined || (o.markPaidAccepted && o.duplicate === undefined);
 }
 
 /** Notes a completed run's result: the order's own, or (a DUPLICATE_START's second run) the duplicate's end. */
-export function noteCompleted(o: CheckedOrder, result: OrderResult): void {
+function noteCompleted(o: CheckedOrder, result: OrderResult): void {
   if (o.duplicate) {
     o.duplicate.phase = result.outcome;
     o.phase = o.result?.outcome;
@@ -190,24 +193,51 @@ async function payUnannounced(ctx: CheckoutContext, o: CheckedOrder): Promise<vo
 }
 
 /**
- * The operator of the chaos run and the cluster test, for an order waiting in NEEDS_ATTENTION: a RETRY_AFTER_REVERSE
- * order (its first reverse refused) gets its debit landed at WeChat Pay, then `retry`, once. True when it acted.
+ * The operator of the chaos run and the cluster test, for an order waiting in NEEDS_ATTENTION, as its script says:
+ * `resolve-duplicate`: a DUPLICATE_START's second run resolved; `land-and-retry` (RETRY_AFTER_REVERSE, its first
+ * reverse refused): its debit landed at WeChat Pay, then `retry`, once; `retry`: `retry`, once. True when it acted.
  */
-export async function operateStuckOrder(
-  ctx: Pick<CheckoutContext, 'client' | 'peer'>,
-  o: CheckedOrder,
-): Promise<boolean> {
-  if (o.duplicate && o.duplicate.attention === undefined) return resolveDuplicate(ctx.client, o, o.duplicate);
-  if (o.plan !== 'RETRY_AFTER_REVERSE' || o.retriedAt !== undefined) return false;
+async function operateStuckOrder(ctx: Pick<CheckoutContext, 'client' | 'peer'>, o: CheckedOrder): Promise<boolean> {
+  const action = o.script?.operator;
+  if (action === 'resolve-duplicate') {
+    return o.duplicate !== undefined && o.duplicate.attention === undefined
+      ? resolveDuplicate(ctx.client, o, o.duplicate)
+      : false;
+  }
+  if (action === undefined || o.retriedAt !== undefined) return false;
   const no = o.input.combineOutTradeNo;
   const order = ctx.peer.orders.get(no);
-  if (order && order.state === 'PAYING') {
+  if (action === 'land-and-retry' && order && order.state === 'PAYING') {
     ctx.peer.setOrder(no, newOrder(peerFields(o.input), 'SUCCESS'));
     o.landedAt = Date.now();
   }
   await retryOrder(ctx.client, no);
   o.retriedAt = Date.now();
   return true;
+}
+
+/**
+ * One look at an order for the chaos run and the cluster test: notes its end (result and phase) if it has one, acts
+ * as the operator on a NEEDS_ATTENTION stop its script names; false while it is still moving (or the server is down:
+ * the next round looks again).
+ */
+export async function settleOrder(ctx: Pick<CheckoutContext, 'client' | 'peer'>, o: CheckedOrder): Promise<boolean> {
+  const handle = ctx.client.workflow.getHandle(workflowIdFor(o.input.combineOutTradeNo));
+  try {
+    const d = await handle.describe();
+    if (awaitingDuplicate(o)) return false;
+    if (d.status.name === 'COMPLETED') {
+      noteCompleted(o, (await handle.result()) as OrderResult);
+    } else if (d.status.name !== 'RUNNING') {
+      o.phase = d.status.name;
+    } else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
+      if (await operateStuckOrder(ctx, o)) return false;
+      if (await stoppedAfterRetry(ctx.client, o)) o.phase = 'NEEDS_ATTENTION';
+    }
+    return o.phase !== undefined;
+  } catch {
+    return false; // e.g. the dev server is restarting, a cluster service is down
+  }
 }
 
 /** A DUPLICATE_START's second run stopped for an operator: noted, and resolved as the duplicate it is. */
@@ -228,7 +258,7 @@ async function resolveDuplicate(
  * retry), not the one retried, which visibility may still show while the order waits for a worker. Orders never
  * retried: true; a DUPLICATE_START's second run once resolved: false (it is finishing).
  */
-export async function stoppedAfterRetry(client: Client, o: CheckedOrder): Promise<boolean> {
+async function stoppedAfterRetry(client: Client, o: CheckedOrder): Promise<boolean> {
   // A duplicate run the operator resolved is finishing (visibility may still show NEEDS_ATTENTION): not stopped.
   if (o.duplicate?.attention !== undefined) return false;
   if (o.retriedAt === undefined) return true;

@@ -8,49 +8,65 @@
  * `chaos: N orders, K kills, F faults injected, V invariant violations, bill: D days, R rows, M matched, U unsettled,
  * X mismatches`.
  *
- * Sizes from the environment: CHAOS_ORDERS (500), CHAOS_KILLS (5), CHAOS_FAULT_RATE (0.35), CHAOS_SEED (7),
- * CHAOS_MAX_MS (15 minutes to settle).
+ * One seed decides everything the run chooses (`tools/devstack/chaos/plan.ts`): the orders' plans and deadlines, each
+ * checkout's script, every fault rule and the seeds of the peers' fault draws, the kills and their workers, the
+ * operator's actions. The run prints `seed N, plan digest D` at its start and in its summary; the same seed and sizes
+ * give the same digest. Temporal's own timing (and so which request a probability fault hits) may differ.
  *
- * This entry point runs the stack, the kills and the settling; the order and fault plan is
- * `tools/devstack/chaos/plan.ts`, the closing report `tools/devstack/chaos/report.ts`.
+ * Sizes from flags, else the environment: --seed / CHAOS_SEED (7), --orders / CHAOS_ORDERS (500), --kills /
+ * CHAOS_KILLS (5), --fault-rate / CHAOS_FAULT_RATE (0.35); CHAOS_MAX_MS (15 minutes to settle).
+ * `--campaign N`: N seeds in sequence (from --seed, else from the clock), each a whole run in a child process (40
+ * orders and 2 kills unless --orders and --kills say otherwise), a line each; failing seeds are kept as regression
+ * plans in `tools/devstack/chaos/regressions.json`. `--regressions`: replays those plans
+ * (`tools/devstack/chaos/campaign.ts`).
+ *
+ * This entry point runs the stack, the kills and the settling; the plan is `tools/devstack/chaos/plan.ts`, the closing
+ * report `tools/devstack/chaos/report.ts`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { workflowIdFor, type OrderResult } from '../../client';
-import { addChaosFaults, planChaosOrders } from '../devstack/chaos/plan';
+import { applyChaosPlan, planChaosRun, planDigest, type ChaosRunPlan } from '../devstack/chaos/plan';
+import { runCampaign, replayRegressions } from '../devstack/chaos/campaign';
 import { printChaosReport } from '../devstack/chaos/report';
 import { balanceBooks, booksLine } from '../devstack/books';
-import {
-  awaitingDuplicate,
-  noteCompleted,
-  operateStuckOrder,
-  placeOrders,
-  sleep,
-  stoppedAfterRetry,
-} from '../devstack/checkout-sim';
+import { placeOrders, settleOrder, sleep } from '../devstack/checkout-sim';
 import { projectRoot } from '../devstack/data-dir';
 import { freePort, startDevServer, stopProcess, type DevServer } from '../devstack/dev-server';
 import { workerArgs as workerArgsFor } from '../devstack/worker-args';
-import { seededRandom } from '../simulator/fault-book';
 import { checkInvariants, refusalsLostWithKill, type CheckedOrder } from '../devstack/chaos/invariants';
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService, type OrderService } from '../simulator/order-service';
 import { startWechatpayPeer, type WechatpayPeer } from '../simulator/wechatpay/peer';
-import { PaymentPhaseKey } from '../../workflows/contract';
 
-const ORDERS = Number(process.env.CHAOS_ORDERS ?? 500);
-const KILLS = Number(process.env.CHAOS_KILLS ?? 5);
-const FAULT_RATE = Number(process.env.CHAOS_FAULT_RATE ?? 0.35);
-const SEED = Number(process.env.CHAOS_SEED ?? 7);
+const { values: args } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    orders: { type: 'string' },
+    kills: { type: 'string' },
+    'fault-rate': { type: 'string' },
+    campaign: { type: 'string' },
+    regressions: { type: 'boolean' },
+  },
+});
+/** A number from its flag, else its environment variable, else the default; anything else stops the run. */
+function numberFrom(flag: string | undefined, env: string | undefined, fallback: number, name: string): number {
+  const text = flag ?? env;
+  const n = text === undefined || text === '' ? fallback : Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number ≥ 0, not ${text}`);
+  return n;
+}
+const ORDERS = numberFrom(args.orders, process.env.CHAOS_ORDERS, 500, '--orders');
+const KILLS = numberFrom(args.kills, process.env.CHAOS_KILLS, 5, '--kills');
+const FAULT_RATE = numberFrom(args['fault-rate'], process.env.CHAOS_FAULT_RATE, 0.35, '--fault-rate');
+const SEED = numberFrom(args.seed, process.env.CHAOS_SEED, 7, '--seed');
 const MAX_MS = Number(process.env.CHAOS_MAX_MS ?? 15 * 60_000);
 /** The Standard Webhooks secret of this run (`whsec_<base64>`). */
 const HMAC = `whsec_${Buffer.from('chaos-run-hmac-secret-0123456789').toString('base64')}`;
-/** When the dev server restarts, ms after the chaos begins. */
-const SERVER_RESTART_AT = 40_000;
-/** The running stack: dev server, peers, workers, client, and the run's random source. */
+/** The running stack: dev server, peers, workers, client. */
 interface Stack {
   work: string;
   port: number;
@@ -61,7 +77,6 @@ interface Stack {
   taskQueue: string;
   workers: (ChildProcess | undefined)[];
   startWorker: (slot: number) => void;
-  random: () => number;
 }
 
 function log(line: string): void {
@@ -70,12 +85,18 @@ function log(line: string): void {
 
 async function main(): Promise<void> {
   const began = Date.now();
-  const stack = await setUp();
-  // Phase 2a and 2b (tools/devstack/chaos/plan.ts): the orders, a plan each, and the faults the peers inject.
-  const orders = planChaosOrders(stack, ORDERS);
-  addChaosFaults(stack, orders, FAULT_RATE);
+  // Phase 0 (tools/devstack/chaos/plan.ts): everything the seed decides, before anything runs.
+  const plan = planChaosRun(SEED, { orders: ORDERS, kills: KILLS, faultRate: FAULT_RATE });
+  const seedLine =
+    `seed ${SEED}, plan digest ${planDigest(plan)}; replay: npm run test:chaos -- ` +
+    `--seed ${SEED} --orders ${ORDERS} --kills ${KILLS} --fault-rate ${FAULT_RATE}`;
+  log(seedLine);
+  const stack = await setUp(plan);
+  // Phase 2a and 2b: the orders closed at WeChat Pay and the faults the peers inject.
+  applyChaosPlan(stack, plan);
+  const { orders } = plan;
   const { payments } = await placeChaosOrders(stack, orders);
-  const [killedAt] = await Promise.all([chaos(stack), waitToSettle(stack, orders)]);
+  const [killedAt] = await Promise.all([chaos(stack, plan), waitToSettle(stack, orders)]);
   await payments;
   const { violations, lostRefusals } = check(stack, orders, killedAt);
   // Rule o: the books balance. Every day of the run reconciled against the peer's trade bill, 0 mismatches.
@@ -87,7 +108,7 @@ async function main(): Promise<void> {
   });
   violations.push(...books.problems.map((p) => `rule o (the books balance): ${p}`));
   // Phase 6 (tools/devstack/chaos/report.ts): the summary table, call counts, violations.
-  const summary = { kills: killedAt.length, lostRefusals, violations, seconds: secs(began) };
+  const summary = { kills: killedAt.length, lostRefusals, violations, seconds: secs(began), seedLine };
   const faults = printChaosReport(stack, orders, summary);
   await tearDown(stack);
   console.log(
@@ -97,14 +118,15 @@ async function main(): Promise<void> {
 }
 
 /** Phase 1: the dev server (sqlite, so it survives its restart), both peers in-process, two workers, a client. */
-async function setUp(): Promise<Stack> {
+async function setUp(plan: ChaosRunPlan): Promise<Stack> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-chaos-'));
   const port = await freePort();
   log(`work dir ${work}; ${ORDERS} orders, ${KILLS} worker kills, fault rate ${FAULT_RATE}, seed ${SEED}`);
   const server = await startServer(work, port);
   const identity = loadOrCreateIdentity(path.join(work, 'keys'));
-  const peer = await startWechatpayPeer(identity, { seed: SEED, settings: { delayMs: 3_000 } });
-  const orderService = await startOrderService({ secrets: HMAC, seed: SEED + 1, delayMs: 3_000 });
+  const { faultSeeds } = plan;
+  const peer = await startWechatpayPeer(identity, { seed: faultSeeds.wechatpay, settings: { delayMs: 3_000 } });
+  const orderService = await startOrderService({ secrets: HMAC, seed: faultSeeds.orderService, delayMs: 3_000 });
   const taskQueue = `chaos-${Date.now().toString(36)}`;
   const urls = { wechatpay: peer.url, compensation: orderService.url, confirmation: orderService.confirmationUrl };
   const workerEnv = {
@@ -133,18 +155,7 @@ async function setUp(): Promise<Stack> {
   startWorker(1);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
-  return {
-    work,
-    port,
-    server,
-    peer,
-    orderService,
-    client,
-    taskQueue,
-    workers,
-    startWorker,
-    random: seededRandom(SEED),
-  };
+  return { work, port, server, peer, orderService, client, taskQueue, workers, startWorker };
 }
 
 function startServer(work: string, port: number): Promise<DevServer> {
@@ -164,12 +175,12 @@ async function placeChaosOrders(stack: Stack, orders: CheckedOrder[]): Promise<{
   return placed;
 }
 
-/** Phase 3: worker SIGKILLs at random moments within the busy minute and one dev-server restart; the kill times. */
-async function chaos(stack: Stack): Promise<number[]> {
+/** Phase 3: the planned worker SIGKILLs (time and worker) and one dev-server restart; the kill times. */
+async function chaos(stack: Stack, plan: ChaosRunPlan): Promise<number[]> {
   const t0 = Date.now();
   const events = [
-    ...Array.from({ length: KILLS }, () => ({ at: 5_000 + stack.random() * 70_000, kill: true })),
-    { at: SERVER_RESTART_AT, kill: false },
+    ...plan.kills.map((k) => ({ ...k, kill: true })),
+    { at: plan.serverRestartAt, slot: 0, kill: false },
   ].sort((a, b) => a.at - b.at);
   const killedAt: number[] = [];
   for (const event of events) {
@@ -181,7 +192,7 @@ async function chaos(stack: Stack): Promise<number[]> {
       log('the dev server is back');
       continue;
     }
-    const slot = stack.random() < 0.5 ? 0 : 1;
+    const { slot } = event;
     stack.workers[slot]?.kill('SIGKILL');
     killedAt.push(Date.now());
     log(`SIGKILL worker ${slot} (kill ${killedAt.length}/${KILLS}); restarting it`);
@@ -201,31 +212,12 @@ async function waitToSettle(stack: Stack, orders: CheckedOrder[]): Promise<void>
     for (let i = 0; i < pending.length; i += 50) {
       await Promise.all(
         pending.slice(i, i + 50).map(async (o) => {
-          if (!(await settle(stack, o))) next.push(o);
+          if (!(await settleOrder(stack, o))) next.push(o);
         }),
       );
     }
     pending = next;
     log(`${orders.length - pending.length}/${orders.length} orders settled`);
-  }
-}
-
-/** Notes the order's end (result and phase) if it has one; false while it is still moving. */
-async function settle(stack: Stack, o: CheckedOrder): Promise<boolean> {
-  const handle = stack.client.workflow.getHandle(workflowIdFor(o.input.combineOutTradeNo));
-  try {
-    const d = await handle.describe();
-    if (awaitingDuplicate(o)) return false;
-    if (d.status.name === 'COMPLETED') {
-      noteCompleted(o, (await handle.result()) as OrderResult);
-    } else if (d.status.name !== 'RUNNING') o.phase = d.status.name;
-    else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
-      if (await operateStuckOrder(stack, o)) return false;
-      if (await stoppedAfterRetry(stack.client, o)) o.phase = 'NEEDS_ATTENTION';
-    }
-    return o.phase !== undefined;
-  } catch {
-    return false; // e.g. the dev server is restarting
   }
 }
 
@@ -258,10 +250,25 @@ async function tearDown(stack: Stack): Promise<void> {
   await stack.server.stop();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  console.log(
-    `chaos: ${ORDERS} orders, 0 kills, 0 faults injected, 1 invariant violations (the run failed: ${(err as Error).message})`,
-  );
-  process.exit(1);
-});
+const entry = args.regressions
+  ? replayRegressions()
+  : args.campaign !== undefined
+    ? runCampaign({
+        runs: numberFrom(args.campaign, undefined, 5, '--campaign'),
+        ...(args.seed !== undefined ? { firstSeed: SEED } : {}),
+        orders: numberFrom(args.orders, undefined, 40, '--orders'),
+        kills: numberFrom(args.kills, undefined, 2, '--kills'),
+        faultRate: FAULT_RATE,
+      })
+    : main().then(() => 0);
+entry.then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    if (args.regressions || args.campaign !== undefined) process.exit(1);
+    console.log(
+      `chaos: ${ORDERS} orders, 0 kills, 0 faults injected, 1 invariant violations (the run failed: ${(err as Error).message})`,
+    );
+    process.exit(1);
+  },
+);

@@ -47,7 +47,7 @@ import { checkInvariants, refusalsLostWithKill } from '../devstack/chaos/invaria
 import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
 import { startOrderService } from '../simulator/order-service';
 import { startWechatpayPeer } from '../simulator/wechatpay/peer';
-import { addPlannedFaults, chaosFaultKinds } from '../devstack/chaos/plan';
+import { addClusterFaults } from '../devstack/chaos/plan';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../workflows/contract';
 
 const ORDERS = Number(process.env.CLUSTER_ORDERS ?? 44);
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const began = Date.now();
   const stack = await setUp();
   const orders = planClusterOrders(stack, ORDERS, 30_000);
-  addFaults(stack, orders);
+  addClusterFaults(stack.peer, orders, FAULT_RATE);
   log(
     `placing ${orders.length} orders (every plan about ${Math.floor(ORDERS / CLUSTER_PLANS.length)} times, a sentinel), fault rate ${FAULT_RATE}`,
   );
@@ -178,21 +178,6 @@ async function searchAttributesReady(client: Client, cluster: LocalCluster): Pro
     return true;
   });
   return /registered search attributes/.test(workerLog) ? 'the product worker at its start' : 'someone before the run';
-}
-
-/** The plans' scripted faults and random recoverable faults on WeChat Pay's query and reverse. */
-function addFaults(stack: Stack, orders: readonly ClusterOrder[]): void {
-  addPlannedFaults(stack.peer, orders);
-  if (FAULT_RATE <= 0) return;
-  for (const route of ['query', 'reverse'] as const) {
-    const kinds = chaosFaultKinds(route);
-    const each = FAULT_RATE / kinds.length;
-    let remaining = 1;
-    for (const kind of kinds) {
-      stack.peer.faults.add({ route, kind, probability: Math.min(1, each / remaining) });
-      remaining -= each;
-    }
-  }
 }
 
 /** SIGKILLs and restarts history, then matching, at their times; the records, with time to recover. */

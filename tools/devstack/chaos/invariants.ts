@@ -67,10 +67,30 @@ const RULES = {
 /** One of the keys of {@link RULES}. */
 type RuleId = keyof typeof RULES;
 
+/**
+ * What the seed decided for one order's checkout and operator before anything ran (the chaos run's and the cluster
+ * test's plan): when the pay call is announced, when `markPaid` follows the pay call, what the operator does if the
+ * order stops in NEEDS_ATTENTION.
+ */
+export interface CheckoutScript {
+  /** ms after the start before the checkout announces its pay call (plans with an announced pay call). */
+  announceAfterMs: number;
+  /** ms after the pay call before `markPaid` (PAID, DUPLICATE_START). */
+  markPaidAfterMs: number;
+  /**
+   * The operator, when the order waits in NEEDS_ATTENTION: `land-and-retry` (the debit lands at WeChat Pay, then
+   * `retry`, once), `retry` (once), `resolve-duplicate` (a DUPLICATE_START's second run, resolved as the duplicate it
+   * is); absent: the operator leaves it there.
+   */
+  operator?: 'land-and-retry' | 'retry' | 'resolve-duplicate';
+}
+
 /** One order as the chaos client saw it. */
 export interface CheckedOrder {
   input: OrderInput;
   plan: ChaosPlan;
+  /** The checkout's and the operator's scripted behaviour (absent: pay at once, no operator). */
+  script?: CheckoutScript;
   /** beginPayment was accepted and the (simulated) pay call sent; undefined for plans without a pay call. */
   payCallSent?: boolean;
   /** markPaid was accepted (true) or refused (false); undefined when not called. */

@@ -17,6 +17,8 @@ export interface ChaosRunSummary {
   violations: string[];
   /** How long the run took. */
   seconds: number;
+  /** `seed N, plan digest D; replay: …`: what decided the run, and the command that replays it. */
+  seedLine: string;
 }
 
 const pct = (n: number, of: number): string => `${Math.round((100 * n) / Math.max(1, of))}%`;
@@ -49,6 +51,7 @@ export function printChaosReport(
       `refusals within 3 s of a worker kill (allowed to end REVERSED) ${run.lostRefusals}; ` +
       `accepted reverse answers found in the peer log by nonce ${tiedByNonce(peer, orders)}; took ${run.seconds} s`,
   );
+  console.log(run.seedLine);
   for (const v of run.violations.slice(0, 30)) {
     console.log(`VIOLATION ${v}`);
     // What WeChat Pay saw of that order, so that one run's failure can be read without rerunning it.

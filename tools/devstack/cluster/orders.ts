@@ -5,23 +5,15 @@
  * peers as the chaos run (`tools/scripts/chaos.ts`), so that `checkInvariants` applies unchanged.
  */
 import type { Client } from '@temporalio/client';
-import { listOrders, retryOrder, workflowIdFor, type OrderInput, type OrderResult } from '../../../client';
+import { listOrders, type OrderInput } from '../../../client';
 import { CHAOS_PLANS, type CheckedOrder } from '../chaos/invariants';
 import type { OrderService } from '../../simulator/order-service';
 import type { WechatpayPeer } from '../../simulator/wechatpay/peer';
-import { preparePlannedOrder } from '../chaos/plan';
-import {
-  awaitingDuplicate,
-  noteCompleted,
-  operateStuckOrder,
-  placeOrders,
-  sleep,
-  stoppedAfterRetry,
-} from '../checkout-sim';
+import { checkoutScript, preparePlannedOrder } from '../chaos/plan';
+import { placeOrders, settleOrder, sleep } from '../checkout-sim';
 import { sampleOrderInput } from '../order-input';
-import { PaymentPhaseKey } from '../../../workflows/contract';
 
-/** What the orders run against. */
+/** What the orders run against, and the run's seeded random source (the checkouts' scripts). */
 export interface OrderRun {
   client: Client;
   peer: WechatpayPeer;
@@ -30,10 +22,8 @@ export interface OrderRun {
   random: () => number;
 }
 
-/** One order of the run; NEEDS_ATTENTION orders marked `operatorRetry` get a `retry` signal once they stop there. */
-export interface ClusterOrder extends CheckedOrder {
-  operatorRetry?: boolean;
-}
+/** One order of the run; NEEDS_ATTENTION orders scripted `retry` get a `retry` signal once they stop there. */
+export type ClusterOrder = CheckedOrder;
 
 /**
  * The chaos plans the cluster runs: all but DUPLICATE_START, whose second run would make the visibility check (one
@@ -54,10 +44,15 @@ export function planClusterOrders(run: OrderRun, count: number, spreadMs: number
     const plan = CLUSTER_PLANS[i % CLUSTER_PLANS.length]!;
     const input = orderInput(`CL${id}${String(i).padStart(4, '0')}`, 20_000 + Math.floor((i * spreadMs) / count));
     preparePlannedOrder(run.peer, plan, input);
-    const operatorRetry = plan === 'NEEDS_ATTENTION' && attention++ % 2 === 0;
-    return { input, plan, ...(operatorRetry ? { operatorRetry } : {}) };
+    const script = checkoutScript(run.random, plan);
+    if (plan === 'NEEDS_ATTENTION' && attention++ % 2 === 0) script.operator = 'retry';
+    return { input, plan, script };
   });
-  orders.push({ input: orderInput(`CL${id}SENTINEL`, 30 * 60_000), plan: 'NO_ORDER' });
+  orders.push({
+    input: orderInput(`CL${id}SENTINEL`, 30 * 60_000),
+    plan: 'NO_ORDER',
+    script: checkoutScript(run.random, 'NO_ORDER'),
+  });
   return orders;
 }
 
@@ -92,37 +87,11 @@ export async function followClusterOrders(
     const next: ClusterOrder[] = [];
     await Promise.all(
       pending.map(async (o) => {
-        if (!(await settle(run, o))) next.push(o);
+        if (!(await settleOrder(run, o))) next.push(o);
       }),
     );
     if (next.length !== pending.length) log(`${orders.length - next.length}/${orders.length} orders settled`);
     pending = next;
-  }
-}
-
-/** Notes the order's end if it has one (false while it moves); retries it as the operator would, once. */
-async function settle(run: OrderRun, o: ClusterOrder): Promise<boolean> {
-  const no = o.input.combineOutTradeNo;
-  const handle = run.client.workflow.getHandle(workflowIdFor(no));
-  try {
-    const d = await handle.describe();
-    if (awaitingDuplicate(o)) return false;
-    if (d.status.name === 'COMPLETED') {
-      noteCompleted(o, (await handle.result()) as OrderResult);
-    } else if (d.status.name !== 'RUNNING') {
-      o.phase = d.status.name;
-    } else if (d.typedSearchAttributes.get(PaymentPhaseKey) === 'NEEDS_ATTENTION') {
-      if (await operateStuckOrder(run, o)) return false;
-      if (o.operatorRetry && o.retriedAt === undefined) {
-        await retryOrder(run.client, no);
-        o.retriedAt = Date.now();
-        return false;
-      }
-      if (await stoppedAfterRetry(run.client, o)) o.phase = 'NEEDS_ATTENTION';
-    }
-    return o.phase !== undefined;
-  } catch {
-    return false; // a service is down: try again on the next round
   }
 }
 

@@ -72,7 +72,7 @@ const RECONCILIATIONS_READ = 100;
  * The start (Unix seconds) of the latest Beijing day whose trade-bill reconciliation completed (0: none yet). A run
  * that left a merchant not reconciled fails, so it does not count.
  */
-async function readReconciledDay(client: Client): Promise<number> {
+export async function readReconciledDay(client: Client): Promise<number> {
   const query = `WorkflowType = '${TRADE_BILL_WORKFLOW_TYPE}' AND ExecutionStatus = 'Completed'`;
   let latest = '';
   let read = 0;

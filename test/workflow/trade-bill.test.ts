@@ -14,7 +14,9 @@ import {
   type TradeBillResult,
 } from '../../workflows/contract';
 import type { SubMerchantReconciliation } from '../../activities/types';
-import { billDateOf } from '../../workflows/trade-bill/days';
+import { beijingDay, billDateOf } from '../../workflows/trade-bill/days';
+import { readReconciledDay } from '../../worker/order-gauges';
+import { waitFor } from '../../tools/devstack/dev-server';
 import { MERCHANTS_PER_RUN } from '../../workflows/trade-bill/workflow';
 
 /** One merchant's bill as the replaced activity reports it: 2 rows matched, and one mismatch for merchant "13…". */
@@ -100,6 +102,18 @@ describe('tradeBillReconciliationWorkflow', () => {
     expect(described.typedSearchAttributes.get(TradeBillDateKey)).toBe('2026-12-04');
     expect(details).toContain('**Trade bill 2026-12-04** — 2 merchants checked, 0 left');
     expect(details).toContain('mismatches 1 · PAID_WITHOUT_ORDER 1');
+  });
+
+  it('gives the reconciled-day gauge the latest day whose run completed (a failed run does not count)', async () => {
+    const far = '2099-01-02';
+    await run({ billDate: '2099-01-03' }, ['1900000001'], ['1900000001']); // fails: not reconciled
+    const { outcome } = await run({ billDate: far }, ['1900000001']);
+    expect(outcome.ok).toBe(true);
+    await waitFor('visibility to list the completed run', async () => (await readReconciledDay(client)) > 0);
+    await waitFor(
+      'the gauge to read the far day',
+      async () => (await readReconciledDay(client)) === beijingDay(far).from / 1_000,
+    );
   });
 
   it('reconciles yesterday (Beijing time) when no day is given, and only the merchants given', async () => {

@@ -1,6 +1,6 @@
 /**
- * The compensation activity: one Standard Webhooks POST per sub-order (`type: "sub_order.compensate"`, `webhook-id:
- * compensation:<combineOutTradeNo>:<outTradeNo>`, the same on every attempt), signed with every configured secret
+ * The compensation activity: one Standard Webhooks POST per sub-order (`type: "sub_order.compensate"`, `webhook-id`
+ * from {@link compensationWebhookId}, the idempotency key), signed with every configured secret
  * (the shared downstream POST: `downstream.ts`).
  */
 import type { KeyObject } from 'node:crypto';

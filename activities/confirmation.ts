@@ -1,7 +1,7 @@
 /**
  * The payment confirmation activity (ADOPT): one Standard Webhooks POST to PAYMENT_CONFIRMATION_URL announcing an
- * order the query showed paid (`type: "order.paid"`, `webhook-id: confirmation:<combineOutTradeNo>`, the same on every
- * attempt; the shared downstream POST: `downstream.ts`).
+ * order the query showed paid (`type: "order.paid"`, `webhook-id` from {@link confirmationWebhookId}, the idempotency key; the
+ * shared downstream POST: `downstream.ts`).
  */
 import type { KeyObject } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';

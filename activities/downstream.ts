@@ -1,7 +1,7 @@
 /**
  * The one downstream POST of the product's own systems (compensation and payment confirmation), a Standard Webhooks
  * request (**contract**): body `{ type, timestamp, data }` sent exactly as signed; headers `webhook-id` (the
- * idempotency key, the same on every retry, also sent as `Idempotency-Key`), `webhook-timestamp` (the send time, Unix
+ * idempotency key: the rule is {@link DownstreamHeaders}'s), `webhook-timestamp` (the send time, Unix
  * seconds) and `webhook-signature` (one `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` per configured secret,
  * space-separated, made by the `standardwebhooks` library); a whole-call deadline tied to the activity's cancellation;
  * one set of answer rules: 2xx or 409 = done; 401/403 = our signature is not (yet) accepted, retried after

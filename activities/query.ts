@@ -1,7 +1,8 @@
 /** The query activity: one signed GET of the combined order per attempt; only signed, verified facts are returned. */
 import { classifyQueryAnswer, type QueryVerdict } from '../wechatpay/classify';
 import { WechatpayCall } from '../wechatpay/client';
-import { ErrorType, type QueryRequest, type QueryResult } from '../workflows/contract';
+import { ErrorType } from '../workflows/contract';
+import type { QueryRequest, QueryResult } from './types';
 import { runWechatpayCall, type CallErrorTypes, type WechatpayCallDeps } from './wechatpay-call';
 
 /** The query's failure types, by answer class. */

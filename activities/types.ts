@@ -6,6 +6,8 @@
 import type {
   BillMismatch,
   EarlierRun,
+  QueriedSubOrder,
+  QueryPurpose,
   ReverseOutcome,
   SubOrderInput,
   UnreadBillLine,
@@ -26,6 +28,36 @@ export interface ReversingContext {
   /** One of the earlier runs that ended without an outcome scheduled a reverse (read from its history). */
   reverseSentByEarlierRun: boolean;
 }
+
+/** The query request (a signed GET of the combined order). */
+export interface QueryRequest {
+  combineOutTradeNo: string;
+  /**
+   * The order's sub-orders: a verified answer counts only if it lists exactly these (same `outTradeNo`, `mchid`,
+   * `subMchid`), with the worker's merchant as `combine_mchid`.
+   */
+  subOrders: Pick<SubOrderInput, 'mchid' | 'outTradeNo' | 'subMchid'>[];
+  /** Why the workflow asks. For logs. */
+  purpose: QueryPurpose;
+  /**
+   * The `Wechatpay-Nonce` of every answer this order accepted so far: an answer carrying one of them is a replay,
+   * refused like an unverifiable one (retried).
+   */
+  refuseNonces: string[];
+}
+
+/**
+ * A query answer that is a fact: a verified, fresh 200 that is exactly the order, or a signed, verified and fresh "no
+ * such order" (`ORDER_NOT_EXIST`) from the main host. Anything else is retried by the activity and never reaches the
+ * workflow.
+ */
+export type QueryResult = ({ found: true; subOrders: QueriedSubOrder[] } | { found: false; code: string }) & {
+  httpStatus: number;
+  host: WechatpayHost;
+  attempt: number;
+  /** The answer's `Wechatpay-Nonce`: ties the decision to the very answer that was signed. */
+  answerNonce?: string;
+};
 
 /** The reverse request the activity sends (no secrets: keys live in the worker). */
 export interface ReverseRequest {

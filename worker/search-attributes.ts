@@ -6,7 +6,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../workflows/contract';
 
 /** Index value types as the operator service numbers them. */
-const INDEXED_VALUE_TYPE = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 } as const;
+export const INDEXED_VALUE_TYPE = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 } as const;
 
 /** The attributes are missing and could not be registered; the message lists the commands to run. */
 export class SearchAttributesMissingError extends Error {

@@ -242,22 +242,8 @@ export const ReverseOutcome = {
 /** One of {@link ReverseOutcome}. */
 export type ReverseOutcome = (typeof ReverseOutcome)[keyof typeof ReverseOutcome];
 
-/** The query request (a signed GET of the combined order). */
-export interface QueryRequest {
-  combineOutTradeNo: string;
-  /**
-   * The order's sub-orders: a verified answer counts only if it lists exactly these (same `outTradeNo`, `mchid`,
-   * `subMchid`), with the worker's merchant as `combine_mchid`.
-   */
-  subOrders: Pick<SubOrderInput, 'mchid' | 'outTradeNo' | 'subMchid'>[];
-  /** Why the workflow asks: before any reverse (`RECONCILE`) or once a reverse was sent (`CONFIRM`). For logs. */
-  purpose: 'RECONCILE' | 'CONFIRM';
-  /**
-   * The `Wechatpay-Nonce` of every answer this order accepted so far: an answer carrying one of them is a replay,
-   * refused like an unverifiable one (retried).
-   */
-  refuseNonces: string[];
-}
+/** Why the workflow queried: before any reverse (`RECONCILE`) or once a reverse was sent (`CONFIRM`) (**status**). */
+export type QueryPurpose = 'RECONCILE' | 'CONFIRM';
 
 /**
  * A sub-order's `trade_state` as WeChat Pay reports it. The list for this product is not published: these are the
@@ -285,19 +271,6 @@ export interface QueriedSubOrder {
   transactionId?: string;
 }
 
-/**
- * A query answer that is a fact: a verified, fresh 200 that is exactly the order, or a signed, verified and fresh "no
- * such order" (`ORDER_NOT_EXIST`) from the main host. Anything else is retried by the activity and never reaches the
- * workflow.
- */
-export type QueryResult = ({ found: true; subOrders: QueriedSubOrder[] } | { found: false; code: string }) & {
-  httpStatus: number;
-  host: WechatpayHost;
-  attempt: number;
-  /** The answer's `Wechatpay-Nonce`: ties the decision to the very answer that was signed. */
-  answerNonce?: string;
-};
-
 /** A sub-order's state as the confirming query saw it, sent with its compensation (**contract**). */
 export type ConfirmedTradeState = 'CLOSED' | 'REVOKED' | 'REFUND' | 'NOT_FOUND';
 
@@ -309,10 +282,15 @@ export interface PaymentConfirmationRequest {
 }
 
 /**
- * Header names of a downstream request (**contract**), a Standard Webhooks request: `webhook-id` (the idempotency key,
- * the same on every retry), `webhook-timestamp` (Unix seconds, the send time), `webhook-signature` (one
- * `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` per configured secret, space-separated); the webhook-id is
- * also sent as `Idempotency-Key`.
+ * Header names of a downstream request (**contract**), a Standard Webhooks request: `webhook-id`, `webhook-timestamp`
+ * (Unix seconds, the send time), `webhook-signature` (one `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` per
+ * configured secret, space-separated) and `Idempotency-Key`.
+ *
+ * The idempotency-key rule, stated here once (the docs, the activities and the simulator link here): the `webhook-id`
+ * is the request's idempotency key, derived from the data alone ({@link compensationWebhookId},
+ * {@link confirmationWebhookId}), so it is the same on every retry of a step, by any worker; it names the purpose, so
+ * a compensation never passes for a payment confirmation; `Idempotency-Key` carries the same value again. The order
+ * service deduplicates by it (2xx or 409 for an id already done).
  */
 export const DownstreamHeaders = {
   WEBHOOK_ID: 'webhook-id',
@@ -372,7 +350,7 @@ export interface FailureInfo {
 /** One query the workflow made, as the status shows it. */
 export interface QueryRecord {
   at: string;
-  purpose: QueryRequest['purpose'];
+  purpose: QueryPurpose;
   host: WechatpayHost;
   /** `NOT_FOUND`, or the sub-orders' states in one short line, e.g. `S1 CLOSED, S2 CLOSED`. */
   seen: string;
@@ -380,30 +358,24 @@ export interface QueryRecord {
   answerNonce?: string;
 }
 
-/** What the workflow decided from a query (**status**). */
+/**
+ * What the workflow decided from a query (**status**). When each applies and what follows: the decision table,
+ * docs/reference.md#decision-table.
+ */
 export const ReconcileDecision = {
-  /** Before any reverse of ours, every sub-order already CLOSED/REVOKED: nothing to reverse, compensate. */
+  /** Before any reverse of ours: nothing to reverse. */
   NOTHING_TO_REVERSE: 'NOTHING_TO_REVERSE',
-  /**
-   * Before any reverse of ours, a sub-order shows REFUND: a refund was started elsewhere (customer service, the
-   * merchant portal), partial or full cannot be told → NEEDS_ATTENTION, nothing compensated automatically.
-   */
+  /** Before any reverse of ours: a refund was started elsewhere (an operator decides). */
   REFUNDED_BEFORE_REVERSE: 'REFUNDED_BEFORE_REVERSE',
-  /** Paid (`SUCCESS`) and `onPaidAtDeadline` is `REFUND`, or not settled: send the reverse. */
+  /** Before any reverse of ours: send the reverse. */
   REVERSE: 'REVERSE',
-  /** Paid, `onPaidAtDeadline` is `ADOPT` and no reverse was ever sent: finish PAID, announce it, no reverse. */
+  /** Before any reverse of ours: keep the order as paid and announce it. */
   ADOPT: 'ADOPT',
-  /**
-   * Once a reverse was sent: every sub-order CLOSED/REVOKED/REFUND, or the order absent at WeChat Pay though it was
-   * never found there and no reverse of it was accepted with 204 or "already closed" → compensate.
-   */
+  /** After a reverse: settled, compensate. */
   CONFIRMED: 'CONFIRMED',
-  /** Once a reverse was sent the query still shows something to reverse: reverse again. */
+  /** After a reverse: still something to reverse. */
   NOT_CONFIRMED: 'NOT_CONFIRMED',
-  /**
-   * Once a reverse was sent, "no such order" for an order WeChat Pay had shown to exist: a contradiction, never
-   * proof → query again (no reverse), then NEEDS_ATTENTION.
-   */
+  /** After a reverse: "no such order" for an order WeChat Pay had shown, a contradiction. */
   NOT_FOUND_AFTER_FOUND: 'NOT_FOUND_AFTER_FOUND',
 } as const;
 /** One of {@link ReconcileDecision}. */

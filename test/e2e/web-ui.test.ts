@@ -1,8 +1,8 @@
 /**
  * The operator's view: Debian's chromium, driven by playwright-core, opens the dev server's Web UI, finds orders by
  * search attribute and checks that their phase, search attributes and summaries are visible. Screenshots go to
- * test-results/web-ui/; with `UPDATE_SCREENSHOTS=1` the three the README and docs/operations.md show are written to
- * docs/ as well (`UPDATE_SCREENSHOTS=1 npx jest test/e2e/web-ui.test.ts`; then date their captions).
+ * test-results/web-ui/; with `UPDATE_SCREENSHOTS=1` the three docs/operations.md shows (one also in the README) are
+ * written to docs/ as well (`UPDATE_SCREENSHOTS=1 npx jest test/e2e/web-ui.test.ts`; then date their captions).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -70,17 +70,24 @@ export async function connectClient(): Promise<Client> {
   return new Client({ connection, namespace });
 }
 
-/** A worker on the run's dev server using the prebuilt test bundle. */
+/** Another server than the run's dev server (the time-skipping one): its connection stays open after the worker. */
+export interface OtherServer {
+  connection: NativeConnection;
+  namespace: string;
+}
+
+/** A worker on the run's dev server (or on `other`) using the prebuilt test bundle. */
 export async function createTestWorker(
   options: Omit<WorkerOptions, 'connection' | 'namespace' | 'workflowBundle' | 'workflowsPath'>,
-): Promise<{ worker: Worker; connection: NativeConnection }> {
+  other?: OtherServer,
+): Promise<{ worker: Worker; connection: NativeConnection; namespace: string }> {
   await quietRuntime();
-  const { address, namespace } = serverAddress();
   const codePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!codePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the suites through jest (global setup)');
-  const connection = await NativeConnection.connect({ address });
+  const namespace = other?.namespace ?? serverAddress().namespace;
+  const connection = other?.connection ?? (await NativeConnection.connect({ address: serverAddress().address }));
   const worker = await Worker.create({ connection, namespace, workflowBundle: { codePath }, ...options });
-  return { worker, connection };
+  return { worker, connection, namespace };
 }
 
 /** A worker running on the run's dev server until `stop()`. */
@@ -95,15 +102,16 @@ export interface RunningTestWorker {
  */
 export async function runTestWorker(
   options: Omit<WorkerOptions, 'connection' | 'namespace' | 'workflowBundle' | 'workflowsPath'>,
+  other?: OtherServer,
 ): Promise<RunningTestWorker> {
-  const { worker, connection } = await createTestWorker(options);
+  const { worker, connection, namespace } = await createTestWorker(options, other);
   const activities = (options.activities ?? {}) as Record<string, unknown>;
   const workers = [worker];
   if ('queryCombineOrder' in activities || 'reverseCombineOrder' in activities) {
     workers.push(
       await Worker.create({
         connection,
-        namespace: serverAddress().namespace,
+        namespace,
         taskQueue: wechatpayTaskQueue(options.taskQueue),
         activities: options.activities,
       }),
@@ -114,7 +122,7 @@ export async function runTestWorker(
     async stop() {
       for (const w of workers) w.shutdown();
       await Promise.all(running);
-      await connection.close();
+      if (!other) await connection.close();
     },
   };
 }

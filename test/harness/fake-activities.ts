@@ -9,14 +9,8 @@ import { Context } from '@temporalio/activity';
 import type { OrderActivities } from '../../activities';
 import { createReversingContextActivity } from '../../activities/reversing-context';
 import { connectClient, runTestWorker, uniqueId, type RunningTestWorker } from './env';
-import type {
-  CompensationRequest,
-  EarlierRun,
-  PaymentConfirmationRequest,
-  QueryRequest,
-  QueryResult,
-} from '../../workflows/contract';
-import type { ReverseRequest, ReverseResult } from '../../activities/types';
+import type { CompensationRequest, EarlierRun, PaymentConfirmationRequest } from '../../workflows/contract';
+import type { QueryRequest, QueryResult, ReverseRequest, ReverseResult } from '../../activities/types';
 
 /** One recorded call. */
 type Call =
@@ -29,7 +23,7 @@ type Call =
 type FakeOrder = { states: Record<string, string> } | undefined;
 
 /** Mocked activities that record their calls and follow scripts. */
-class FakeActivities {
+export class FakeActivities {
   calls: Call[] = [];
   /** The fake WeChat Pay's orders; an order not listed queries as USERPAYING for every sub-order. */
   orders = new Map<string, FakeOrder>();
@@ -177,6 +171,8 @@ export interface FakeActivitiesSuite {
   taskQueue: string;
   /** The connected client (available from the suite's `beforeAll` on). */
   client(): Client;
+  /** Waits `ms` of the server's time: skipped on the time-skipping server, real elsewhere (for polling loops). */
+  pause: (ms: number) => Promise<void>;
 }
 
 /**
@@ -204,5 +200,6 @@ export function useFakeActivitiesWorker(prefix: string): FakeActivitiesSuite {
       if (!client) throw new Error('the suite has not connected yet (use the client from beforeAll on)');
       return client;
     },
+    pause: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
 }

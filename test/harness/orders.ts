@@ -39,11 +39,15 @@ export function dueFromNow(input: OrderInput, dueInMs: number): OrderInput {
   return { ...input, paymentTimeout: Date.now() + dueInMs - Date.parse(input.orderCreatedAt!) };
 }
 
-/** Polls the status query until `predicate` holds; fails with the last status after `timeoutMs`. */
+/**
+ * Polls the status query until `predicate` holds; fails with the last status after `timeoutMs` (of real time). `pause`
+ * waits between polls: the time-skipping suites pass theirs, which lets the server's clock skip meanwhile.
+ */
 export async function waitForStatus(
   handle: WorkflowHandle,
   predicate: (s: OrderStatus) => boolean,
   timeoutMs = 30_000,
+  pause: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<OrderStatus> {
   const until = Date.now() + timeoutMs;
   let last: OrderStatus | undefined;
@@ -57,11 +61,16 @@ export async function waitForStatus(
     if (Date.now() > until) {
       throw new Error(`condition not reached within ${timeoutMs} ms; last status: ${JSON.stringify(last)}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await pause(100);
   }
 }
 
-/** Waits until the order is in `phase`. */
-export function waitForPhase(handle: WorkflowHandle, phase: OrderPhase, timeoutMs?: number): Promise<OrderStatus> {
-  return waitForStatus(handle, (s) => s.phase === phase, timeoutMs);
+/** Waits until the order is in `phase` (`pause`: as for {@link waitForStatus}). */
+export function waitForPhase(
+  handle: WorkflowHandle,
+  phase: OrderPhase,
+  timeoutMs?: number,
+  pause?: (ms: number) => Promise<void>,
+): Promise<OrderStatus> {
+  return waitForStatus(handle, (s) => s.phase === phase, timeoutMs, pause);
 }

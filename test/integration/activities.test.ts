@@ -23,14 +23,8 @@ import type { Metrics } from '../../activities/metrics';
 import { workerEnvFor } from '../../tools/simulator/keys';
 import { startWechatpayPeer, type WechatpayPeer } from '../../tools/simulator/wechatpay/peer';
 import { startOrderService, type OrderService } from '../../tools/simulator/order-service';
-import {
-  ErrorType,
-  type CompensationRequest,
-  type PaymentConfirmationRequest,
-  type QueryRequest,
-  type QueryResult,
-} from '../../workflows/contract';
-import type { ReverseRequest, ReverseResult } from '../../activities/types';
+import { type CompensationRequest, ErrorType, type PaymentConfirmationRequest } from '../../workflows/contract';
+import type { QueryRequest, QueryResult, ReverseRequest, ReverseResult } from '../../activities/types';
 import { fileLogger, workerLogFile } from '../harness/env';
 import { orderNo } from '../harness/orders';
 import { TEST_HMAC_SECRET, recordErrorText, seedOrder, testIdentity } from '../harness/stack';

@@ -14,8 +14,8 @@ import {
   type PeerJobData,
   type StepJob,
 } from '../../tools/bench/peers/bullmq/steps';
-import type { QueryResult, TradeState } from '../../workflows/contract';
-import type { ReverseResult } from '../../activities/types';
+import type { TradeState } from '../../workflows/contract';
+import type { QueryResult, ReverseResult } from '../../activities/types';
 
 describe('bench crash counts', () => {
   const orders = [

@@ -1,12 +1,13 @@
-/** The decision table (design.md, "Flow"), row by row, as pure functions of a query answer. */
+/** The decision table (docs/reference.md#decision-table), row by row, as pure functions of a query answer. */
 import {
   confirmedStates,
   decideAfterReverse,
   decideBeforeReverse,
   refundedSubOrders,
   summarizeQuery,
-} from '../../workflows/reconcile';
-import type { QueryResult, SubOrderInput } from '../../workflows/contract';
+} from '../../workflows/order/reconcile';
+import type { SubOrderInput } from '../../workflows/contract';
+import type { QueryResult } from '../../activities/types';
 
 const subs: SubOrderInput[] = [
   { mchid: '1900000109', outTradeNo: 'S1', subMchid: '1900000001' },

@@ -1,6 +1,8 @@
 /**
- * The money decision on the real dev server, with mocked activities: one test per row of the decision table
- * (design.md, "Flow"), the bounded reverse-and-confirm rounds, and a query that cannot succeed.
+ * The money decision with mocked activities: one test per row of the decision table
+ * (docs/reference.md#decision-table), the bounded reverse-and-confirm rounds, and a query that cannot succeed. On the
+ * time-skipping test server (test/harness/time-skipping.ts): the deadlines, pay windows and the pauses between reverse
+ * rounds pass at once (about 50 s of waiting on the dev server).
  */
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,13 +14,14 @@ import {
   type OrderInput,
   type PaymentConfirmationRequest,
 } from '../../workflows/contract';
-import { useFakeActivitiesWorker } from '../harness/fake-activities';
+import { describeWith } from '../harness/needs';
+import { TEST_SERVER, useTimeSkippingFakeWorker } from '../harness/time-skipping';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { recordHistory } from '../harness/record';
 
-describe('reconcile with WeChat Pay before and after the reverse (mocked activities, real server)', () => {
-  const suite = useFakeActivitiesWorker('reconcile');
-  const { fake, taskQueue } = suite;
+describeWith([TEST_SERVER])('reconcile with WeChat Pay before and after the reverse (time-skipping)', () => {
+  const suite = useTimeSkippingFakeWorker('reconcile');
+  const { fake, taskQueue, pause } = suite;
   let client: Client;
   beforeAll(() => {
     client = suite.client();
@@ -148,7 +151,7 @@ describe('reconcile with WeChat Pay before and after the reverse (mocked activit
     const input = orderInput({ dueInMs: 200 });
     fake.reverseTakesEffect = false;
     const handle = await start(input, 'USERPAYING');
-    const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION', 60_000);
+    const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION', 60_000, pause);
     expect(stuck.attention?.step).toBe('CONFIRM');
     expect(stuck.reverse.lastFailure?.type).toBe(ErrorType.REVERSE_NOT_CONFIRMED);
     expect(stuck.reverse.lastFailure?.message).toMatch(/after 3 reverse\(s\) the query still shows all 2 USERPAYING/);
@@ -167,7 +170,7 @@ describe('reconcile with WeChat Pay before and after the reverse (mocked activit
     fake.queryScript = () =>
       ApplicationFailure.create({ type: ErrorType.QUERY_REJECTED, nonRetryable: true, message: '404 NOT_FOUND' });
     const handle = await start(input, 'USERPAYING');
-    const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION');
+    const stuck = await waitForPhase(handle, 'NEEDS_ATTENTION', undefined, pause);
     expect(stuck.attention).toMatchObject({ step: 'QUERY' });
     expect(stuck.reverse.lastFailure?.type).toBe(ErrorType.QUERY_REJECTED);
     expect(names(input.combineOutTradeNo)).toEqual(['query']);

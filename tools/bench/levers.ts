@@ -11,6 +11,8 @@
  *   to idle, less its idle rate, divided by the orders, is the cost of one first task (only the worker is counted).
  * - `--latency`: timer fired → first WeChat Pay request (p50/p99), orders due at `LEVER_RATE`/s (default 11) for
  *   `LEVER_SECONDS` (default 10), with the bench's latency phase (`phases/latency.ts`).
+ * - `--check`: no stack, nothing measured: applies each lever to the build's `dist/workflows` and bundles it, so a
+ *   lever whose text the compiled code no longer contains fails at once (run `npm run build` first).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +24,7 @@ import { cpuMs, log, sleepMs, spread } from './util';
 import { stopProcess } from '../devstack/dev-server';
 import { measureLatency } from './phases/latency';
 
-/** One change to the compiled workflow code (`dist/workflows/<file>`): every `from` is replaced by `to`. */
+/** One change to the compiled workflow code (`dist/workflows/<file>`, e.g. `order/state.js`): `from` becomes `to`. */
 interface Lever {
   file: string;
   from: string;
@@ -35,28 +37,30 @@ interface Lever {
 /** The levers tried (compiled JavaScript, so the replacements match `tsc`'s output). */
 export const LEVERS: Readonly<Record<string, Lever>> = {
   'no-phase-metric': {
-    file: 'order-state.js',
+    file: 'order/state.js',
     from: 'if (entered)\n            phaseEntered.add(1, { phase });',
     to: '',
     probe: true,
     what: 'the phase counter (a workflow metric: one sink call per phase entered)',
   },
   'no-current-details': {
-    file: 'order-state.js',
+    file: 'order/state.js',
     from: '(0, workflow_1.setCurrentDetails)(`**${phase}** — ${(0, markdown_1.escapeMarkdown)(waitingFor)}`);',
     to: '',
     probe: true,
     what: "the Web UI's current details (set on every phase entered)",
   },
-  'no-floor-activity': {
-    file: 'order.js',
-    from: 'const floorMs = await payWindowFloor();',
-    to: 'const floorMs = 0;',
+  // Was `no-floor-activity` (`payWindowFloor()`, which no longer existed): the floor now comes with the earlier runs in
+  // one local activity, `reversingContext()`.
+  'no-reversing-context': {
+    file: 'order/workflow.js',
+    from: 'const context = await reversingContext();',
+    to: 'const context = { payWindowFloorMs: 0, earlierRuns: [], reverseSentByEarlierRun: false };',
     probe: true,
-    what: "the local activity that reads the worker's pay window floor when the order enters REVERSING",
+    what: 'the local activity that reads the pay window floor and the earlier runs when the order enters REVERSING',
   },
   'no-visibility-check': {
-    file: 'order.js',
+    file: 'order/workflow.js',
     from: 'const missing = (0, visibility_1.notSetAtStart)((0, visibility_1.initialSearchAttributes)(spec, this.deadline), info.typedSearchAttributes);',
     to: 'const missing = [];',
     probe: true,
@@ -65,6 +69,7 @@ export const LEVERS: Readonly<Record<string, Lever>> = {
 };
 
 const LATENCY = process.argv.includes('--latency');
+const CHECK = process.argv.includes('--check');
 const ORDERS = Number(process.env.LEVER_ORDERS ?? 600);
 const ROUNDS = Number(process.env.LEVER_ROUNDS ?? 3);
 const RATE = Number(process.env.LEVER_RATE ?? 11);
@@ -190,6 +195,13 @@ async function latencyRounds(stack: Stack, bundles: Map<string, string>): Promis
 
 async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-levers-'));
+  if (CHECK) {
+    for (const [name, lever] of Object.entries(LEVERS)) {
+      await leverBundle(name, lever, work);
+      log(`lever ${name}: ${lever.file} changed and bundled`);
+    }
+    return;
+  }
   const stack = await startStack(work, { eager: false });
   try {
     const bundles = new Map<string, string>();

@@ -5,14 +5,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { OrderActivities } from '../../activities';
 import { iso } from '../duration';
-import {
-  ErrorType,
-  OrderPhase,
-  type OrderResult,
-  type OrderSpec,
-  type PaymentConfirmationRequest,
-  type QueryResult,
-} from '../contract';
+import { ErrorType, OrderPhase, type OrderResult, type OrderSpec, type PaymentConfirmationRequest } from '../contract';
+import type { QueryResult } from '../../activities/types';
 import { describeFailure } from '../failures';
 import type { OrderState, StepResult } from './state';
 import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from '../policies';

@@ -3,7 +3,7 @@
  * details), why it waits for an operator, and the messages of the failures the lifecycle itself records. Kept here so
  * that the lifecycle's control flow reads without them. Deterministic code only.
  */
-import type { AttentionStep, FailureInfo, QueryRequest, ReverseStatus } from '../contract';
+import type { AttentionStep, FailureInfo, QueryPurpose, ReverseStatus } from '../contract';
 
 /** Waiting for markPaid (AWAITING_PAYMENT). */
 export function waitingForPayment(deadline: string): string {
@@ -11,7 +11,7 @@ export function waitingForPayment(deadline: string): string {
 }
 
 /** Querying WeChat Pay, before deciding or to confirm a reverse. */
-export function querying(purpose: QueryRequest['purpose']): string {
+export function querying(purpose: QueryPurpose): string {
   return purpose === 'CONFIRM'
     ? 'Confirming the reverse: querying WeChat Pay until it shows every sub-order closed, reversed or refunded.'
     : 'Querying WeChat Pay (signed GET) to learn whether the order was paid before deciding.';

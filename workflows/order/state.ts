@@ -17,34 +17,33 @@ import {
 } from '@temporalio/workflow';
 import { formatDuration, iso } from '../duration';
 import {
+  type AttentionStep,
+  type BeginPaymentDetails,
   beginPaymentUpdate,
   cancelOrderSignal,
+  type ConfirmedTradeState,
+  type EarlierRun,
   ErrorType,
+  type FailureInfo,
+  type MarkPaidDetails,
   markPaidUpdate,
   MetricName,
   OrderPhase,
-  PaymentPhaseKey,
-  resolveSignal,
-  retrySignal,
-  statusQuery,
-  type AttentionStep,
-  type BeginPaymentDetails,
-  type ConfirmedTradeState,
-  type EarlierRun,
-  type FailureInfo,
-  type MarkPaidDetails,
   type OrderResult,
   type OrderSpec,
   type OrderStatus,
-  type QueryRequest,
-  type QueryResult,
+  PaymentPhaseKey,
+  type QueryPurpose,
   type ReconcileDecision,
+  resolveSignal,
   type RestartOf,
+  retrySignal,
   type ReverseOutcome,
   type ReverseStatus,
+  statusQuery,
   type SubOrderStatus,
 } from '../contract';
-import type { CompensationResult, PaymentConfirmationResult, ReverseResult } from '../../activities/types';
+import type { CompensationResult, PaymentConfirmationResult, QueryResult, ReverseResult } from '../../activities/types';
 import { escapeMarkdown, printableText } from '../markdown';
 import * as say from './sentences';
 import { orderTerms } from '../terms';
@@ -199,13 +198,13 @@ export class OrderState {
   }
 
   /** A query is on its way (to decide, or to confirm a reverse). */
-  querying(purpose: QueryRequest['purpose']): void {
+  querying(purpose: QueryPurpose): void {
     this.status.reverse.state = purpose === 'CONFIRM' ? 'CONFIRMING' : 'QUERYING';
     this.enter(OrderPhase.REVERSING, say.querying(purpose));
   }
 
   /** A query was answered with a signed fact (`seen`: its one-line summary). */
-  queried(purpose: QueryRequest['purpose'], query: QueryResult, seen: string): void {
+  queried(purpose: QueryPurpose, query: QueryResult, seen: string): void {
     const { reverse } = this.status;
     if (query.found) this.existsAtWechatpay();
     const queries = (reverse.queries ??= []);
@@ -221,7 +220,7 @@ export class OrderState {
   }
 
   /** A query failed for good (a confirming query leaves the accepted reverse as it was). */
-  queryFailed(purpose: QueryRequest['purpose'], failure: FailureInfo): void {
+  queryFailed(purpose: QueryPurpose, failure: FailureInfo): void {
     this.status.reverse.state = purpose === 'CONFIRM' ? 'ACCEPTED' : 'FAILED';
     this.status.reverse.lastFailure = failure;
   }

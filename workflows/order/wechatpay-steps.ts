@@ -9,17 +9,17 @@ import type { OrderActivities } from '../../activities';
 import { iso } from '../duration';
 import {
   ErrorType,
-  ReverseOutcome,
-  wechatpayTaskQueue,
   type FailureInfo,
   type OrderSpec,
-  type QueryRequest,
-  type QueryResult,
+  type QueryPurpose,
+  ReverseOutcome,
+  wechatpayTaskQueue,
 } from '../contract';
+import type { QueryResult } from '../../activities/types';
 import { describeFailure } from '../failures';
 import type { OrderState } from './state';
 import { ACTIVITY_START_TO_CLOSE_MS, retryOptions } from '../policies';
-import { summarizeQuery } from '../reconcile';
+import { summarizeQuery } from './reconcile';
 
 const { queryCombineOrder, reverseCombineOrder } = proxyActivities<OrderActivities>({
   startToCloseTimeout: ACTIVITY_START_TO_CLOSE_MS,
@@ -54,7 +54,7 @@ export type ReverseStepResult =
   { ok: true; outcome: ReverseOutcome } | { ok: false; failure: FailureInfo; refused: boolean };
 
 /** One query through the activity (retried until a signed fact); its record in the status, or why it failed. */
-export async function queryStep(context: StepContext, purpose: QueryRequest['purpose']): Promise<QueryStepResult> {
+export async function queryStep(context: StepContext, purpose: QueryPurpose): Promise<QueryStepResult> {
   const { spec, order } = context;
   order.querying(purpose);
   try {

@@ -24,16 +24,15 @@ import { formatDuration, iso } from '../duration';
 import {
   CompensationReason,
   ErrorType,
-  OrderPhase,
-  ReconcileDecision,
-  ReverseOutcome,
   type FailureInfo,
+  OrderPhase,
   type OrderResult,
   type OrderSpec,
   type OrderStatus,
-  type QueryResult,
+  ReconcileDecision,
+  ReverseOutcome,
 } from '../contract';
-import type { ReversingContext } from '../../activities/types';
+import type { QueryResult, ReversingContext } from '../../activities/types';
 import { compensatePending, type ConfirmedReversal } from './compensation';
 import { OrderState, type ReadonlyDeep, type StepResult } from './state';
 import * as say from './sentences';
@@ -44,7 +43,7 @@ import {
   decideBeforeReverse,
   refundedSubOrders,
   summarizeQuery,
-} from '../reconcile';
+} from './reconcile';
 import { formatIssues, validateOrderInput } from '../validation';
 import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } from '../visibility';
 import { adoptPaid } from './adopt';

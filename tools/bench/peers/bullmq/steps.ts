@@ -11,16 +11,15 @@ import { UnrecoverableError } from 'bullmq';
 import type { OrderActivities } from '../../../../activities';
 import {
   CompensationReason,
+  type ConfirmedTradeState,
   OnPaidAtDeadline,
   ReconcileDecision,
   ReverseOutcome,
-  type ConfirmedTradeState,
-  type QueryRequest,
-  type QueryResult,
   type SubOrderInput,
 } from '../../../../workflows/contract';
+import type { QueryRequest, QueryResult } from '../../../../activities/types';
 import { DEFAULT_WECHATPAY_RETRY, MAX_REVERSE_ROUNDS } from '../../../../workflows/policies';
-import { confirmedStates, decideAfterReverse, decideBeforeReverse } from '../../../../workflows/reconcile';
+import { confirmedStates, decideAfterReverse, decideBeforeReverse } from '../../../../workflows/order/reconcile';
 import { runActivity } from './activity-context';
 
 /** What WeChat Pay knows of the order: what the job carries from the checkout. */

@@ -1,15 +1,16 @@
 /**
- * The money decision, as pure functions of a signed query answer (docs/reference.md, the decision table): what to do before the
- * reverse, and whether an accepted reverse is confirmed. Unit-tested row by row (test/unit/reconcile.test.ts).
+ * The money decision, as pure functions of a signed query answer: what to do before the reverse, and whether a sent
+ * reverse is confirmed. The table they implement: docs/reference.md#decision-table. Unit-tested row by row
+ * (test/unit/reconcile.test.ts).
  */
 import {
+  type ConfirmedTradeState,
   OnPaidAtDeadline,
   ReconcileDecision,
-  TradeState,
-  type ConfirmedTradeState,
-  type QueryResult,
   type SubOrderInput,
-} from './contract';
+  TradeState,
+} from '../contract';
+import type { QueryResult } from '../../activities/types';
 
 /** States that mean "nothing to reverse" before any reverse was sent. */
 const CLOSED_STATES: ReadonlySet<string> = new Set([TradeState.CLOSED, TradeState.REVOKED]);

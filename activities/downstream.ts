@@ -6,7 +6,8 @@
  * space-separated, made by the `standardwebhooks` library); a whole-call deadline tied to the activity's cancellation;
  * one set of answer rules: 2xx or 409 = done; 401/403 = our signature is not (yet) accepted, retried after
  * `authRetryDelayMs` and counted (a secret rotation must not page per order); other 4xx = cannot succeed
- * (non-retryable); 5xx, 408, 429, network = retry.
+ * (non-retryable); 5xx, 408, 429, network = retry. With tracing on, a W3C `traceparent` header too (not signed: the
+ * signature covers id, timestamp and body only).
  */
 import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
@@ -16,6 +17,7 @@ import { Webhook } from 'standardwebhooks';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { DownstreamHeaders, ErrorType } from '../workflows/contract';
 import type { DownstreamFailureKind } from './metrics';
+import { inCallSpan, withTraceContext } from './tracing';
 
 /** Largest downstream answer body read. */
 const MAX_DOWNSTREAM_ANSWER_BYTES = 64 * 1024;
@@ -179,11 +181,24 @@ async function send(
   const ctx = Context.current();
   try {
     const deadline = AbortSignal.timeout(target.timeoutMs);
-    const res = await client.post(target.url, body, {
-      headers: webhookHeaders(spec.webhookId, body, target.signer),
-      timeout: target.timeoutMs,
-      signal: AbortSignal.any([ctx.cancellationSignal, deadline]),
-    });
+    // A client span per POST (with tracing on); its `traceparent` is outside the signed content.
+    const res = await inCallSpan(
+      `POST ${spec.peer}`,
+      { 'http.request.method': 'POST', 'webhook.type': spec.type, 'webhook.attempt': ctx.info.attempt },
+      () =>
+        client.post(target.url, body, {
+          headers: withTraceContext(webhookHeaders(spec.webhookId, body, target.signer)),
+          timeout: target.timeoutMs,
+          signal: AbortSignal.any([ctx.cancellationSignal, deadline]),
+        }),
+      (answer) => ({
+        attributes: {
+          'http.response.status_code': answer.status,
+          'webhook.answer.class': classifyDownstreamStatus(answer.status),
+        },
+        failed: classifyDownstreamStatus(answer.status) !== 'done',
+      }),
+    );
     return res.status;
   } catch (err) {
     const reason = err instanceof AxiosError ? (err.code ?? 'network error') : 'network error';

@@ -9,6 +9,7 @@ import type { FailureClass, FailureVerdict } from '../wechatpay/classify';
 import type { CallOptions, WechatpayAnswer, WechatpayCall, WechatpayClient } from '../wechatpay/client';
 import type { ErrorType, WechatpayHost } from '../workflows/contract';
 import type { Metrics } from './metrics';
+import { inCallSpan } from './tracing';
 
 /** What a WeChat Pay call activity needs from the worker (the query and reverse activities share it). */
 export interface WechatpayCallDeps {
@@ -89,13 +90,28 @@ export async function runWechatpayCall<V extends { class: string; row: string; u
   const remembered = ctx.info.heartbeatDetails as Partial<CallHeartbeat> | undefined;
   const previous = remembered?.lastFailure;
   const useBackup = deps.client.hasBackup && previous?.network === true;
-  const answer = await spec.send(deps.client, {
-    signal: ctx.cancellationSignal,
-    useBackup,
-    refuseNonces: spec.refuseNonces,
-  });
+  // One client span per request (with tracing on): the call, the status and the answer's class, never a body or key.
+  const { answer, verdict } = await inCallSpan(
+    `WeChat Pay ${spec.call}`,
+    { 'wechatpay.call': spec.call, 'wechatpay.attempt': attempt },
+    async () => {
+      const sent = await spec.send(deps.client, {
+        signal: ctx.cancellationSignal,
+        useBackup,
+        refuseNonces: spec.refuseNonces,
+      });
+      return { answer: sent, verdict: spec.classify(sent) };
+    },
+    (result) => ({
+      attributes: {
+        ...(result.answer.kind === 'network' ? {} : { 'http.response.status_code': result.answer.status }),
+        'wechatpay.answer.class': result.verdict.class,
+        'wechatpay.host': result.answer.host,
+      },
+      failed: isFailureVerdict(result.verdict),
+    }),
+  );
   const host = answer.host;
-  const verdict = spec.classify(answer);
   deps.metrics?.wechatpayAnswer(spec.call, verdict.class);
   if (verdict.unsigned) deps.metrics?.unsignedAnswer(spec.call);
   const stale = isFailureVerdict(verdict) && verdict.class === 'UNVERIFIED' && verdict.stale === true;

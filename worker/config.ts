@@ -11,6 +11,7 @@ import { type ConfigError, loadCertificate, loadPrivateKey, loadPublicKey, sameS
 import type { LogLevel } from '@temporalio/common';
 import { EnvReader, loggableUrl, type Env } from './env';
 import { LOG_LEVELS } from './logger';
+import { readTracing, type TracingConfig } from './tracing-config';
 import { cacheHeapProblem, DEFAULT_MAX_CACHED_WORKFLOWS, heapLimitMb } from './memory';
 import type { WechatpayConfig } from '../wechatpay/client';
 import { ANSWER_TOLERANCE_BOUNDS_MS, DEFAULT_ANSWER_TOLERANCE_MS } from '../wechatpay/freshness';
@@ -84,6 +85,8 @@ export interface WorkerConfig {
   orderGaugesIntervalMs?: number;
   /** The daily reconciliation against WeChat Pay's trade bill. */
   tradeBill: TradeBillSettings;
+  /** Where spans go (OTLP/HTTP JSON), when tracing is on (`OTEL_EXPORTER_OTLP_ENDPOINT`; worker/tracing.ts). */
+  tracing?: TracingConfig;
 }
 
 /** Settings of the trade-bill reconciliation. */
@@ -128,6 +131,7 @@ type ProcessSettings = Pick<
   | 'deployment'
   | 'orderGaugesIntervalMs'
   | 'tradeBill'
+  | 'tracing'
 >;
 
 /**
@@ -252,8 +256,10 @@ function readProcessSettings(r: EnvReader, heapMb: number): ProcessSettings {
   const deployment = readDeployment(r);
   const orderGaugesIntervalMs = readOrderGauges(r, metricsPort);
   const tradeBill = readTradeBill(r);
+  const tracing = readTracing(r);
   return {
     tradeBill,
+    ...(tracing ? { tracing } : {}),
     ...(metricsPort ? { metricsPort } : {}),
     ...(healthPort ? { healthPort } : {}),
     maxConcurrentActivities,
@@ -598,5 +604,8 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     reconcileSubMchids: config.tradeBill.subMchids.length,
     tradeBillNotReadyRetry: `${config.tradeBill.notReadyRetryMs / 1_000}s`,
     tradeBillSchedule: config.tradeBill.ensureSchedule ? 'ensured at start' : 'off',
+    traces: config.tracing
+      ? `${loggableUrl(config.tracing.url)} as ${config.tracing.serviceName} (OTLP/HTTP JSON, every ${config.tracing.scheduleDelayMs} ms${Object.keys(config.tracing.headers).length > 0 ? ', with headers' : ''})`
+      : 'off',
   };
 }

@@ -1,9 +1,12 @@
 /**
  * The worker's logs: one JSON object per line on standard output (`time`, `level`, `msg`, and the workflow or activity
  * context the SDK adds: `workflowId`, `runId`, `activityType`, …), through pino, wired into the SDK's runtime logger
- * so that the SDK's own lines, the workflow's and the activities' come out the same way. Nothing secret is ever passed
- * to it (see the secret-hygiene suite).
+ * so that the SDK's own lines, the workflow's and the activities' come out the same way. With tracing on
+ * (worker/tracing.ts), a line written while a span is active carries its `trace_id` and `span_id` (the SDK's
+ * interceptors add them to the workflow's and the activities' lines too). Nothing secret is ever passed to it (see the
+ * secret-hygiene suite).
  */
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import pino, { type DestinationStream } from 'pino';
 
@@ -25,6 +28,12 @@ function plain(meta: LogMetadata | undefined): Record<string, unknown> {
   return out;
 }
 
+/** The active span's ids (none when tracing is off: the API's default context holds no span). */
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
+}
+
 /**
  * A logger for `Runtime.install({ logger })` writing JSON lines at `level` and above to `destination` (standard
  * output unless a test gives its own).
@@ -37,6 +46,7 @@ export function createJsonLogger(level: LogLevel, destination?: DestinationStrea
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label.toUpperCase() }) },
+      mixin: traceFields,
     },
     destination ?? pino.destination({ fd: 1, sync: true }),
   );

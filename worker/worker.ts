@@ -14,6 +14,7 @@ import { wechatpayTaskQueue } from '../workflows/contract';
 import type { WorkerConfig } from './config';
 import type { Metrics } from '../activities/metrics';
 import { ensureSearchAttributes } from './search-attributes';
+import { startTracing, TRACING_WORKFLOW_MODULES, untracedWorkerOptions, type Tracing } from './tracing';
 
 /** Where `npm run build` writes the prebuilt workflow bundle (tools/scripts/bundle-workflows.ts): dist/. */
 const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
@@ -26,6 +27,22 @@ function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workflowBundl
   if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
   if (fs.existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
   return { workflowsPath: require.resolve('../workflows') };
+}
+
+/**
+ * The tracing part of a worker's options: with tracing on, the activity interceptors and the workflow span sink;
+ * off, the sink that drops the workflow's spans. A bundle made at start includes the workflow interceptors (a prebuilt
+ * one has them already: tools/scripts/bundle-workflows.ts).
+ */
+function tracingOptions(
+  tracing: Tracing | undefined,
+  source: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>,
+): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const options: Pick<WorkerOptions, 'interceptors' | 'sinks'> = tracing
+    ? tracing.workerOptions()
+    : untracedWorkerOptions();
+  if (!source.workflowsPath) return options;
+  return { ...options, interceptors: { ...options.interceptors, workflowModules: [...TRACING_WORKFLOW_MODULES] } };
 }
 
 /**
@@ -96,6 +113,7 @@ export async function createProductWorker(
 ): Promise<ProductWorker> {
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const created: Worker[] = [];
+  const tracing = config.tracing ? startTracing(config.tracing) : undefined;
   try {
     const registeredSearchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
     const metrics = options.metrics ? { metrics: options.metrics } : {};
@@ -120,14 +138,17 @@ export async function createProductWorker(
       ...metrics,
     });
     const tradeBillSchedule = await keepTradeBillSchedule(connection, config);
+    const source =
+      options.overrides?.workflowBundle || options.overrides?.workflowsPath
+        ? { ...(options.overrides.workflowsPath ? { workflowsPath: options.overrides.workflowsPath } : {}) }
+        : workflowSource(config.workflowBundlePath);
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
       activities: { ...activities, ...tradeBillActivities },
-      ...(options.overrides?.workflowBundle || options.overrides?.workflowsPath
-        ? {}
-        : workflowSource(config.workflowBundlePath)),
+      ...source,
+      ...tracingOptions(tracing, source),
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
       maxCachedWorkflows: config.maxCachedWorkflows,
       ...processOptions(config),
@@ -139,6 +160,7 @@ export async function createProductWorker(
       connection,
       namespace: config.temporal.namespace,
       activities: { queryCombineOrder, reverseCombineOrder },
+      ...(tracing ? { interceptors: tracing.workerOptions().interceptors } : {}),
       ...wechatpayWorkerOptions(config),
       ...processOptions(config),
     });
@@ -149,12 +171,13 @@ export async function createProductWorker(
       connection,
       registeredSearchAttributes,
       tradeBillSchedule,
-      ...runTogether([worker, wechatpayWorker]),
+      ...runTogether([worker, wechatpayWorker], tracing),
     };
   } catch (err) {
     // A created worker holds the connection until it has run: start and stop it at once, then close.
     await Promise.all(created.map((w) => w.runUntil(Promise.resolve()).catch(() => undefined)));
     await connection.close();
+    await tracing?.shutdown();
     throw err;
   }
 }
@@ -173,8 +196,11 @@ async function keepTradeBillSchedule(connection: NativeConnection, config: Worke
   }
 }
 
-/** Runs workers side by side: when one stops (shut down, or failed) the others are shut down too. */
-function runTogether(workers: Worker[]): Pick<ProductWorker, 'run' | 'shutdown' | 'polling'> {
+/**
+ * Runs workers side by side: when one stops (shut down, or failed) the others are shut down too; then the spans still
+ * pending are sent.
+ */
+function runTogether(workers: Worker[], tracing?: Tracing): Pick<ProductWorker, 'run' | 'shutdown' | 'polling'> {
   const shutdown = (): void => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
@@ -186,6 +212,7 @@ function runTogether(workers: Worker[]): Pick<ProductWorker, 'run' | 'shutdown' 
     },
     async run() {
       const results = await Promise.allSettled(workers.map((w) => w.run().finally(shutdown)));
+      await tracing?.shutdown();
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     },

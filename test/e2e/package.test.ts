@@ -259,11 +259,15 @@ describe('the two packages, installed by consumers', () => {
     ) as {
       dependencies: Record<string, string>;
       peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
     };
     expect(manifest.peerDependencies).toEqual({
       '@temporalio/client': '^1.23.0',
       '@temporalio/common': '^1.23.0',
+      '@temporalio/interceptors-opentelemetry': '^1.23.0',
     });
+    // Tracing is the checkout's choice (docs/integration.md "Traces"): the interceptors' peer is optional.
+    expect(manifest.peerDependenciesMeta).toEqual({ '@temporalio/interceptors-opentelemetry': { optional: true } });
     expect(Object.keys(manifest.dependencies)).toEqual(['standardwebhooks']);
 
     const examples = documentedExamples();

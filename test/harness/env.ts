@@ -8,6 +8,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import type { Logger } from '@temporalio/common';
 import pino from 'pino';
 import { createJsonLogger } from '../../worker/logger';
+import { untracedWorkerOptions } from '../../worker/tracing';
 
 let runtimeInstalled = false;
 
@@ -86,7 +87,14 @@ export async function createTestWorker(
   if (!codePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the suites through jest (global setup)');
   const namespace = other?.namespace ?? serverAddress().namespace;
   const connection = other?.connection ?? (await NativeConnection.connect({ address: serverAddress().address }));
-  const worker = await Worker.create({ connection, namespace, workflowBundle: { codePath }, ...options });
+  // The bundle has the OpenTelemetry workflow interceptors (as the product's): their span sink drops the spans.
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    workflowBundle: { codePath },
+    ...untracedWorkerOptions(),
+    ...options,
+  });
   return { worker, connection, namespace };
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { freePort, startDevServer } from '../../tools/devstack/dev-server';
 import { setCheckoutEnv } from './checkout-env';
+import { TRACING_WORKFLOW_MODULES } from '../../worker/tracing';
 
 export default async function globalSetup(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-test-'));
@@ -15,7 +16,12 @@ export default async function globalSetup(): Promise<void> {
   const metricsPort = await freePort();
   const [server, bundle] = await Promise.all([
     startDevServer({ headless: false, metricsPort, logFile: path.join(workDir, 'temporal-dev-server.log') }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('./test-workflows'), logger: quietLogger }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('./test-workflows'),
+      // As the build's bundle: the SDK's OpenTelemetry workflow interceptors (worker/tracing.ts).
+      workflowInterceptorModules: [...TRACING_WORKFLOW_MODULES],
+      logger: quietLogger,
+    }),
   ]);
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);

@@ -15,6 +15,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(path.join(DIST, 'workflows')),
+    // The SDK's OpenTelemetry workflow interceptors (worker/tracing.ts's TRACING_WORKFLOW_MODULES): always in the
+    // bundle; with tracing off the worker gives their span sink nothing to do.
+    workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   fs.writeFileSync(PREBUILT_BUNDLE, code);

@@ -60,6 +60,8 @@ export interface CompensationLogEntry {
   idempotencyKey?: string;
   /** The body's `type`. */
   type?: string;
+  /** The W3C `traceparent` header, when the worker traces (not part of the signed content). */
+  traceparent?: string;
   /** The sub-order (compensations only). */
   outTradeNo?: string;
   combineOutTradeNo?: string;
@@ -223,6 +225,7 @@ function logEntry(
   const data = parseObject(JSON.stringify(body?.data ?? null));
   const webhookId = header(req, DownstreamHeaders.WEBHOOK_ID);
   const key = header(req, DownstreamHeaders.IDEMPOTENCY_KEY.toLowerCase());
+  const traceparent = header(req, 'traceparent');
   return {
     seq: ++stub.seq,
     at: new Date().toISOString(),
@@ -230,6 +233,7 @@ function logEntry(
     ...(webhookId ? { webhookId } : {}),
     ...(key ? { idempotencyKey: key } : {}),
     ...(typeof body?.type === 'string' ? { type: body.type } : {}),
+    ...(traceparent ? { traceparent } : {}),
     ...(route === 'compensate' && typeof data?.outTradeNo === 'string' ? { outTradeNo: data.outTradeNo } : {}),
     ...(typeof data?.combineOutTradeNo === 'string' ? { combineOutTradeNo: data.combineOutTradeNo } : {}),
     signatureOk: 'unsigned',

@@ -405,7 +405,7 @@ describe('the two packages, installed by consumers', () => {
     const links = [...packedReadme.matchAll(/\]\(([^)\s]+)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThan(10);
     expect(links.filter((l) => !/^(https:|mailto:|#)/.test(l))).toEqual([]);
-    expect(packedReadme).toMatch(/\]\(https:\/\/github\.com\/[^/]+\/[^/]+\/blob\/[^/]+\/docs\/operations\.md\)/);
+    expect(packedReadme).toMatch(/\]\(https:\/\/github\.com\/[^/]+\/[^/]+\/blob\/[^/]+\/docs\/operations\.md#act\)/);
     expect(packedReadme).toMatch(
       /!\[[^\]]*\]\(https:\/\/raw\.githubusercontent\.com\/[^)]+\/docs\/web-ui-needs-attention\.png\)/,
     );

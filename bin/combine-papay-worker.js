@@ -30,8 +30,8 @@ const flagName = (/** @type {string} */ f) => f.split('=')[0];
 const missing = WORKER_NODE_FLAGS.filter((f) => !process.execArgv.some((a) => flagName(a) === flagName(f)));
 
 if (process.argv[2] === 'preflight') {
-  // `combine-papay-worker preflight …`: the go-live check (worker/preflight-cli.ts), in this process; no worker.
-  require(path.join(DIST, 'worker', 'preflight-cli.js'));
+  // `combine-papay-worker preflight …`: the go-live check (worker/cli/preflight.ts), in this process; no worker.
+  require(path.join(DIST, 'worker', 'cli', 'preflight.js'));
 } else if (missing.length === 0) {
   require(MAIN);
 } else {

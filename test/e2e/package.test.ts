@@ -413,7 +413,7 @@ describe('the two packages, installed by consumers', () => {
     expect(packedPaths).toEqual(
       expect.arrayContaining([
         'dist/worker/main.js',
-        'dist/worker/order-cli.js',
+        'dist/worker/cli/order.js',
         'dist/workflow-bundle.js',
         'bin/combine-papay-order.js',
         'bin/combine-papay-worker.js',

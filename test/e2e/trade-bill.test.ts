@@ -29,7 +29,7 @@ import {
 } from '../../tools/simulator/admin-client';
 import { BillMismatchKind, ErrorType, OrderPhase, type OrderInput } from '../../workflows/contract';
 import { beijingDay, billDateOf } from '../../workflows/trade-bill/days';
-import { main as orderCli } from '../../worker/order-cli';
+import { main as orderCli } from '../../worker/cli/order';
 import { connectClient } from '../harness/env';
 import { orderInput, waitForPhase } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';

@@ -1,9 +1,9 @@
 /**
- * The order CLI's arguments (`combine-papay-order`, worker/order-cli-args.ts): every command parsed as documented, and every
+ * The order CLI's arguments (`combine-papay-order`, worker/cli/order-args.ts): every command parsed as documented, and every
  * bad flag or argument refused before anything connects, with a message naming it (issue 32: `--limit abc` used to
  * list every order).
  */
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, parseOrderArgs, UsageError, USAGE } from '../../worker/order-cli-args';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, parseOrderArgs, UsageError, USAGE } from '../../worker/cli/order-args';
 
 /** The message `argv` is refused with (fails when it is accepted). */
 function refusal(argv: string[]): string {

@@ -2,7 +2,7 @@
 // @ts-check
 /**
  * `npm run order -- <command>` (or, skipping npm, `node tools/scripts/order.js <command>`): the order CLI in a clone,
- * the same as the package's `combine-papay-order` bin (bin/combine-papay-order.js, worker/order-cli.ts). Builds `dist/` first
+ * the same as the package's `combine-papay-order` bin (bin/combine-papay-order.js, worker/cli/order.ts). Builds `dist/` first
  * only when a source is newer (see build-if-stale.js), silently, then runs the bin in this same process, so a cached
  * call costs one Node start plus loading the Temporal client.
  */

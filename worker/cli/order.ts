@@ -1,7 +1,7 @@
 /**
  * `combine-papay-order <command>`: the client helpers from a terminal, the worker package's bin (bin/combine-papay-order.js,
  * on the image's PATH); in a clone `npm run order -- <command>`. The commands and their flags: {@link USAGE}
- * (parsed in worker/order-cli-args.ts). Connection from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * (parsed in worker/cli/order-args.ts). Connection from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  * TEMPORAL_API_KEY, TEMPORAL_TLS_*).
  *
  * Exit codes: 0 done, 64 refused arguments (nothing connected), 3 `reconcile --wait` found mismatches, 1 any other
@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { parseOrderArgs, USAGE, UsageError, type OrderCommand } from './order-cli-args';
+import { parseOrderArgs, USAGE, UsageError, type OrderCommand } from './order-args';
 import {
   beginPayment,
   cancelOrder,
@@ -21,14 +21,14 @@ import {
   retryOrder,
   startOrder,
   type OrderInput,
-} from '../client';
+} from '../../client';
 import {
   describeTradeBillSchedule,
   ensureTradeBillSchedule,
   pauseTradeBillSchedule,
   reconciliationResult,
   startReconciliation,
-} from '../client/trade-bill';
+} from '../../client/trade-bill';
 
 /** Exit code of `reconcile --wait` when the day was reconciled and the books do not balance. */
 export const EXIT_MISMATCHES = 3;

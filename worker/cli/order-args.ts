@@ -1,11 +1,11 @@
 /**
- * The arguments of `combine-papay-order` (worker/order-cli.ts), parsed with `node:util` `parseArgs` and checked before
+ * The arguments of `combine-papay-order` (worker/cli/order.ts), parsed with `node:util` `parseArgs` and checked before
  * anything connects: an unknown option, an option without its value, a bad value, a missing or extra argument is
  * refused with a {@link UsageError} naming it. No I/O here, so every refusal is unit-tested (test/unit/cli-args.test.ts).
  */
 import { parseArgs } from 'node:util';
-import { MCHID_RE, OrderPhase } from '../workflows/contract';
-import { isBillDate } from '../workflows/trade-bill/days';
+import { MCHID_RE, OrderPhase } from '../../workflows/contract';
+import { isBillDate } from '../../workflows/trade-bill/days';
 
 /** The largest `--limit` of `list`. */
 export const MAX_LIST_LIMIT = 1000;

@@ -3,8 +3,8 @@
  * go-live check of worker/preflight.ts with this process's environment. One line per check, then
  * `preflight: N passed, W warnings, F failed`; exit 1 when a check failed, 64 on a bad command line.
  */
-import { ORDER_NO_RE } from '../workflows/validation';
-import { formatPreflight, runPreflight } from './preflight';
+import { ORDER_NO_RE } from '../../workflows/validation';
+import { formatPreflight, runPreflight } from '../preflight';
 
 const USAGE = 'usage: combine-papay-worker preflight [--query <combineOutTradeNo>]';
 

@@ -7,7 +7,7 @@ import { classifyTradeBillAnswer } from '../wechatpay/classify';
 import { WechatpayCall, type WechatpayClient } from '../wechatpay/client';
 import { readTradeBill } from '../wechatpay/trade-bill';
 import type { BillLine, BillOpening, BillSource } from './trade-bill';
-import { TradeBillErrorType } from './trade-bill';
+import { ErrorType } from '../workflows/contract';
 import type { Metrics } from './metrics';
 
 /** Applies made for one opening: the first, and one more when the download URL had expired. */
@@ -26,15 +26,16 @@ export function createBillSource(client: WechatpayClient, metrics?: Metrics): Bi
         metrics?.wechatpayAnswer(WechatpayCall.TRADE_BILL, verdict.class);
         if (verdict.class === 'EMPTY_DAY') return { ok: true, empty: true };
         if (verdict.class === 'NOT_READY')
-          return { ok: false, type: TradeBillErrorType.NOT_READY, reason: verdict.row };
-        if (verdict.class === 'REJECTED') return { ok: false, type: TradeBillErrorType.REFUSED, reason: verdict.row };
-        if (verdict.class !== 'READY') return { ok: false, type: TradeBillErrorType.UNAVAILABLE, reason: verdict.row };
+          return { ok: false, type: ErrorType.TRADE_BILL_NOT_READY, reason: verdict.row };
+        if (verdict.class === 'REJECTED') return { ok: false, type: ErrorType.TRADE_BILL_REFUSED, reason: verdict.row };
+        if (verdict.class !== 'READY')
+          return { ok: false, type: ErrorType.TRADE_BILL_UNAVAILABLE, reason: verdict.row };
         const download = await client.downloadTradeBill(verdict.bill.downloadUrl, signal ? { signal } : {});
         if (download.ok) return opened(download, verdict.bill.hashValue);
         reason = `download: ${download.reason}`;
         if (download.code !== EXPIRED_URL) break;
       }
-      return { ok: false, type: TradeBillErrorType.UNAVAILABLE, reason };
+      return { ok: false, type: ErrorType.TRADE_BILL_UNAVAILABLE, reason };
     },
   };
 }

@@ -17,13 +17,12 @@ import { adoptedNotInBill, BillDay, judgeSubOrder, paidButCompensated, subOrders
 import { beijingDay, nextBillDate, previousBillDate } from '../workflows/trade-bill/days';
 import type { Metrics } from './metrics';
 
-/** Failure types of a bill not to be had. */
-export const TradeBillErrorType = {
-  NOT_READY: ErrorType.TRADE_BILL_NOT_READY,
-  UNAVAILABLE: ErrorType.TRADE_BILL_UNAVAILABLE,
-  REFUSED: ErrorType.TRADE_BILL_REFUSED,
-  CORRUPT: ErrorType.TRADE_BILL_CORRUPT,
-} as const;
+/** The failure types of a bill not to be had. */
+type BillFailureType =
+  | typeof ErrorType.TRADE_BILL_NOT_READY
+  | typeof ErrorType.TRADE_BILL_UNAVAILABLE
+  | typeof ErrorType.TRADE_BILL_REFUSED
+  | typeof ErrorType.TRADE_BILL_CORRUPT;
 
 /** One line of a bill: a trade row, or a line that did not parse. */
 export type BillLine = { ok: true; row: TradeBillRowFacts } | { ok: false; line: number; problem: string };
@@ -38,7 +37,7 @@ export type BillOpening =
       /** After every line was read: whether the file's SHA1 is the signed one (else a reason). */
       digest(): { ok: true } | { ok: false; reason: string };
     }
-  | { ok: false; type: (typeof TradeBillErrorType)[keyof typeof TradeBillErrorType]; reason: string };
+  | { ok: false; type: BillFailureType; reason: string };
 
 /** Where bills come from (WeChat Pay, through the worker's client). */
 export interface BillSource {
@@ -130,7 +129,7 @@ async function readBill(
     }
   }
   const digest = opened.digest();
-  if (!digest.ok) throw billFailure(TradeBillErrorType.CORRUPT, `${billDate} ${subMchid}: ${digest.reason}`);
+  if (!digest.ok) throw billFailure(ErrorType.TRADE_BILL_CORRUPT, `${billDate} ${subMchid}: ${digest.reason}`);
   return { book, rows, unread, empty: false };
 }
 
@@ -139,8 +138,8 @@ function billFailure(type: string, message: string, notReadyRetryMs?: number): A
   return ApplicationFailure.create({
     type,
     message,
-    nonRetryable: type === TradeBillErrorType.REFUSED,
-    ...(type === TradeBillErrorType.NOT_READY && notReadyRetryMs ? { nextRetryDelay: notReadyRetryMs } : {}),
+    nonRetryable: type === ErrorType.TRADE_BILL_REFUSED,
+    ...(type === ErrorType.TRADE_BILL_NOT_READY && notReadyRetryMs ? { nextRetryDelay: notReadyRetryMs } : {}),
   });
 }
 

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { tradeBillDigest } from '../../../wechatpay/bill-download';
+import { MCHID_RE } from '../../../workflows/contract';
 import {
   fenToYuan,
   formatTradeBill,
@@ -64,7 +65,6 @@ export interface BillAnswer {
 }
 
 const BILL_TYPES = ['ALL', 'SUCCESS', 'REFUND'] as const;
-const SUB_MCHID_RE = /^[0-9]{1,32}$/;
 
 const refused = (status: number, code: string, message: string): BillAnswer => ({
   status,
@@ -105,7 +105,7 @@ export function checkBillQuery(q: URLSearchParams, nowMs: number, serveToday: bo
   const billType = q.get('bill_type') ?? 'ALL';
   const tarType = q.get('tar_type');
   if (!isRealDay(billDate)) return refused(400, 'PARAM_ERROR', BillMessage.BAD_DATE);
-  if (!SUB_MCHID_RE.test(subMchid)) return refused(400, 'PARAM_ERROR', BillMessage.BAD_SUB_MCHID);
+  if (!MCHID_RE.test(subMchid)) return refused(400, 'PARAM_ERROR', BillMessage.BAD_SUB_MCHID);
   if (!(BILL_TYPES as readonly string[]).includes(billType)) {
     return refused(400, 'PARAM_ERROR', BillMessage.BAD_BILL_TYPE);
   }

@@ -1,8 +1,10 @@
 /**
  * The ceilings' worker process: the product's worker, built by the same `createProductWorker` from the same
  * environment (so connection, concurrency, cache and shutdown settings are identical), running the ceiling workflows
- * with no-op activities instead of the order lifecycle — plus a worker on `<task queue>-calls` with the options of
- * the product's WeChat Pay call worker (same rate limit, never eager), serving the stand-ins of the WeChat Pay calls.
+ * instead of the order lifecycle. `BENCH_CEILING_ACTIVITIES=real`: with the product's own activities and its WeChat
+ * Pay call worker (`realCeilingWorkflow`); otherwise with no-op activities — plus a worker on `<task queue>-calls`
+ * with the options of the product's WeChat Pay call worker (same rate limit, never eager), serving the stand-ins of
+ * the WeChat Pay calls (`ceilingWorkflow`, `ceilingPaidWorkflow`).
  */
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { loadWorkerConfig } from '../../worker/config';
@@ -14,6 +16,16 @@ const activities = { noop: async (step: string) => step };
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  if (process.env.BENCH_CEILING_ACTIVITIES === 'real') {
+    const real = await createProductWorker(config, {
+      overrides: { workflowsPath: require.resolve('./ceiling-workflow') },
+    });
+    try {
+      return await real.run();
+    } finally {
+      await real.connection.close();
+    }
+  }
   const product = await createProductWorker(config, {
     overrides: { workflowsPath: require.resolve('./ceiling-workflow'), activities },
   });

@@ -172,7 +172,7 @@ async function latencyRounds(stack: Stack, bundles: Map<string, string>): Promis
       const bundle = bundles.get(v);
       const extra = { WECHATPAY_MAX_RPS: '10000', ...(bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {}) };
       const child = await stack.worker('dist/worker/main.js', queue, extra);
-      const w = { queue, pid: child.pid!, serverPid: stack.server.child.pid!, completed: 0 };
+      const w = { queue, pid: child.pid!, serverPids: stack.engine.pids(), completed: 0 };
       const cpu0 = cpuMs(w.pid);
       const result = await measureLatency(stack, w, RATE, SECONDS);
       const cpuPerOrder = (cpuMs(w.pid) - cpu0) / result.orders;

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       '--cpu-prof',
       `--cpu-prof-dir=${dir}`,
     ]);
-    const w = { queue: 'profile-lifecycle', pid: worker.pid!, serverPid: stack.server.child.pid!, completed: 0 };
+    const w = { queue: 'profile-lifecycle', pid: worker.pid!, serverPids: stack.engine.pids(), completed: 0 };
     for (let b = 0; b < Number(process.env.PROFILE_BATCHES ?? 2); b += 1) {
       const batch = await reversedBatch(stack, w, `P${b}`, Number(process.env.PROFILE_ORDERS ?? 300));
       log(`batch ${b}: ${batch.perSec.toFixed(1)}/s, ${batch.cpuMsPerOrder.toFixed(1)} ms CPU per order`);

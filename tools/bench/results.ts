@@ -1,4 +1,8 @@
-/** The typed results of one `npm run bench`: what tools/bench/results/latest.json holds. */
+/**
+ * The typed results of one `npm run bench`: what tools/bench/results/latest.json holds ({@link BenchResults}), the
+ * cluster run's cluster.json ({@link EngineResults}) and the flash sale's flash-sale-<engine>.json
+ * ({@link FlashSaleResults}).
+ */
 import type { Spread } from './util';
 
 /** p50 / p99 of one latency segment (ms). */
@@ -76,7 +80,7 @@ export interface PeerLatency {
   p99DeadlineToCompletionMs: number;
 }
 
-/** One column of the side-by-side table (reversed orders): a worker process and its server process. */
+/** One column of the side-by-side table (reversed orders): a worker process and its server's processes. */
 export interface SideResults {
   /** Reversed orders/s at saturation, per interleaved round. */
   reversedPerSec: Spread;
@@ -106,11 +110,16 @@ export interface PeerSettings {
   maxStalledCount: number;
 }
 
-/** The product, its ceiling and the BullMQ peer, measured in the same run, interleaved. */
+/** The product, its two ceilings and the BullMQ peer, measured in the same run, interleaved. */
 export interface SideBySide {
-  /** Where latency was measured: half the lowest median saturation rate of the product and the peer. */
-  latencyRatePerSec: number;
+  /**
+   * Where latency was measured: half the lowest median saturation rate of the product and the peer; null when the run
+   * measured no latency (the cluster run).
+   */
+  latencyRatePerSec: number | null;
   product: SideResults;
+  /** The same shape with the product's real activities and none of its bookkeeping. */
+  realCeiling: SideResults;
   ceiling: SideResults;
   bullmq: SideResults;
   bullmqSettings: PeerSettings;
@@ -143,15 +152,26 @@ export interface CrashResults {
   stalled?: number;
 }
 
-/** Everything one run measured. */
-export interface BenchResults {
+/** What every run records about itself. */
+export interface RunInfo {
   date: string;
-  /** `default` (`npm run bench`, sized for ≤ 10 minutes) or `full` (`npm run bench -- --full`). */
-  profile: 'default' | 'full';
+  /**
+   * `default` (`npm run bench`, sized for ≤ 10 minutes), `full` (`--full`), `engine` (`--engine cluster`: the
+   * side-by-side rounds only) or `flash-sale` (`--flash-sale`).
+   */
+  profile: 'default' | 'full' | 'engine' | 'flash-sale';
+  /** The engine, as tools/bench/engine.ts describes it. */
+  engine: string;
   /** The sizes the run used (profile, then environment overrides). */
   sizes: Record<string, number | boolean>;
   machine: { cpus: number; cpuModel?: string; memoryGb: number; node: string; temporalCli: string };
   load: { before: string; after: string };
+  /** Wall time of the whole run (s). */
+  durationSec: number;
+}
+
+/** The side-by-side rounds on one engine: the product, both ceilings and BullMQ, interleaved. */
+export interface EngineResults extends RunInfo {
   settings: {
     pairs: number;
     ordersPerBatch: number;
@@ -161,16 +181,51 @@ export interface BenchResults {
     /** Node flags every worker process of the run started with. */
     workerNodeFlags: readonly string[];
   };
-  /** Reversed lifecycles/s ÷ ceiling/s, per interleaved pair. */
+  /** Reversed lifecycles/s ÷ no-op ceiling/s, per interleaved round. */
   ratio: Spread;
   reversed: Comparison;
+  /** Reversed lifecycles/s ÷ real-activities ceiling/s, per interleaved round (target ≥ 0.9). */
+  realRatio: Spread;
+  reversedVsReal: Comparison;
   /** Paid orders/s (start + markPaid) ÷ start + one no-op update, per interleaved pair. */
   paidRatio: Spread;
   paid: Comparison;
-  workerCpuMsPerOrder: PerPath<number> & { paidCeiling: number; reversedCeiling: number };
+  workerCpuMsPerOrder: PerPath<number> & { paidCeiling: number; reversedCeiling: number; reversedRealCeiling: number };
+  /** Worker CPU per reversed order ÷ the real-activities ceiling's, per round (target ≤ 1.2). */
+  cpuRatioToReal: Spread;
   historyEventsPerOrder: PerPath<number>;
   actionsPerOrder: PerPath<number>;
   actionsBreakdown: PerPath<Record<string, number>>;
+  /** The product, both ceilings and BullMQ side by side (reversed orders). */
+  sideBySide: SideBySide;
+}
+
+/** A flash sale: `orders` orders falling due at one deadline, reversed at the WeChat Pay rate limit. */
+export interface FlashSaleResults extends RunInfo {
+  orders: number;
+  /** `WECHATPAY_MAX_RPS` of the worker. */
+  maxRps: number;
+  /** The bound the rate limit sets: 3 WeChat Pay calls per order ÷ `maxRps` (s). */
+  boundSec: number;
+  /** Deadline → the last order completed (s); null when not every order completed within the wait. */
+  lastCompletedSec: number | null;
+  /** lastCompletedSec ÷ boundSec (target ≤ 1.1). */
+  ratioToBound: number | null;
+  /** Orders completed (REVERSED, compensated) when the run stopped waiting. */
+  completed: number;
+  /** Peak WeChat Pay requests in one second at the simulator. */
+  peakRequestsPerSec: number;
+  /** Per sub-merchant: its sub-orders, and deadline → half and → all of its orders completed (s). */
+  subMerchants: { subMchid: string; subOrders: number; p50Sec: number; lastSec: number }[];
+  /** The spread of the sub-merchants' last completions (s): earliest, median, latest. */
+  subMerchantLastSec: { min: number; median: number; max: number };
+  /** Start → every order started (s): the sale's orders arrive before their shared deadline. */
+  startSec: number;
+}
+
+/** Everything one default or full run measured. */
+export interface BenchResults extends EngineResults {
+  profile: 'default' | 'full';
   latency: LatencyResults;
   p99TimerToFirstCallMs: number;
   p99DeadlineToFirstCallMs: number;
@@ -178,10 +233,6 @@ export interface BenchResults {
   signing: SigningResults;
   backlog: BacklogResults;
   workerRssMbAt50k: number;
-  /** The product, the ceiling and BullMQ side by side (reversed orders). */
-  sideBySide: SideBySide;
   /** kill -9 of the worker mid-burst, product and BullMQ. */
   crash: { product: CrashResults; bullmq: CrashResults };
-  /** Wall time of the whole run (s). */
-  durationSec: number;
 }

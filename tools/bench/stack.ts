@@ -1,18 +1,19 @@
 /**
- * The benchmark's local stack: a dev server (SQLite in WAL without fsync), the WeChat Pay simulator in its own
- * process, and worker processes spawned per task queue, with the look-ups every phase needs.
+ * The benchmark's local stack: an engine (the dev server, or the local cluster: tools/bench/engine.ts), the WeChat Pay
+ * simulator in its own process, and worker processes spawned per task queue, with the look-ups every phase needs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { OrderInput } from '../../client';
 import { projectRoot } from '../devstack/data-dir';
 import { sampleOrderInput } from '../devstack/order-input';
-import { freePort, startDevServer, stopProcess, waitFor, type DevServer } from '../devstack/dev-server';
+import { freePort, stopProcess, waitFor } from '../devstack/dev-server';
 import { ensureBuilt } from '../scripts/build-if-stale';
 import { seedOrder } from '../simulator/admin-client';
 import { WORKER_NODE_FLAGS } from '../../worker/memory';
+import { startEngine, type Engine, type EngineName } from './engine';
 
 export const ROOT = projectRoot();
 
@@ -35,8 +36,7 @@ export interface DownstreamRequest {
 /** The running stack. */
 export interface Stack {
   work: string;
-  dbFile: string;
-  server: DevServer;
+  engine: Engine;
   client: Client;
   peerUrl: string;
   /** The environment the simulator wrote for workers (WeChat Pay URL, keys, order service). */
@@ -62,37 +62,27 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Dev-server options of the run; `eager` turns on eager activity dispatch (`BENCH_EAGER=1`). */
+/** Options of the run: the engine (`--engine`, the dev server by default) and eager dispatch (`BENCH_EAGER=1`). */
 export interface StackOptions {
+  engine?: EngineName;
   eager: boolean;
 }
 
-/** Starts the dev server and the simulator (after building dist/ if it is stale: the product workers run from it). */
+/** Starts the engine and the simulator (after building dist/ if it is stale: the product workers run from it). */
 export async function startStack(work: string, options: StackOptions): Promise<Stack> {
   ensureBuilt();
-  const dbFile = path.join(work, 'temporal.sqlite');
-  // WAL without fsync: the default rollback journal caps the dev server near 90 starts/s on this machine; the
-  // ceilings are measured under the same setting.
-  const server = await startDevServer({
-    headless: true,
-    dbFile,
-    logFile: path.join(work, 'server.log'),
-    sqlitePragmas: { journal_mode: 'wal', synchronous: 'off' },
-    ...(options.eager ? { dynamicConfig: { 'system.enableActivityEagerExecution': true } } : {}),
-  });
+  const engine = await startEngine(options.engine ?? 'dev-server', work, options);
+  const { client } = engine;
   const children: ChildProcess[] = [];
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace });
   const stop = async (): Promise<void> => {
-    await connection.close().catch(() => undefined);
     await Promise.all(children.map((c) => stopProcess(c, 10_000)));
-    await server.stop();
+    await engine.stop();
   };
   try {
     const simEnv = await startSimulator(children);
     const peerUrl = simEnv.WECHATPAY_BASE_URL!;
     // No pay window: the bench's orders make no pay call, so the reverse path starts at the deadline.
-    const env = { ...simEnv, TEMPORAL_ADDRESS: server.address, WECHATPAY_MIN_PAY_WINDOW: BENCH_PAY_WINDOW };
+    const env = { ...simEnv, ...engine.env, WECHATPAY_MIN_PAY_WINDOW: BENCH_PAY_WINDOW };
     const spawnChild = (script: string, name: string, extra: Record<string, string> = {}, nodeArgs: string[] = []) => {
       const child = spawnWorker(work, script, env, name, extra, nodeArgs);
       children.push(child);
@@ -105,14 +95,13 @@ export async function startStack(work: string, options: StackOptions): Promise<S
       nodeArgs: string[] = [],
     ) => {
       const child = spawnChild(script, taskQueue, extra, nodeArgs);
-      await waitPolling(client, server.namespace, taskQueue);
+      await waitPolling(client, engine.namespace, taskQueue);
       return child;
     };
     const downstreamAdmin = simEnv.COMPENSATION_URL!.replace(/\/compensations$/, '/__admin/requests');
     return {
       work,
-      dbFile,
-      server,
+      engine,
       client,
       peerUrl,
       simEnv,

@@ -58,6 +58,66 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SEC;
 }
 
+/** Each process's parent, read from /proc (a snapshot). */
+function parents(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(Number(entry), Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** `roots` and every live descendant of them (a server's worker processes: PostgreSQL's backends). */
+export function processTree(roots: number[]): number[] {
+  const parent = parents();
+  const inTree = new Set(roots);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parent) {
+      if (!inTree.has(pid) && inTree.has(ppid)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...inTree];
+}
+
+/**
+ * CPU time used so far by `roots` and their descendants, in ms: each live process's own, plus what its exited,
+ * waited-for children used (cutime + cstime), so that a backend that ended mid-batch still counts.
+ */
+export function treeCpuMs(roots: number[]): number {
+  let ticks = 0;
+  for (const pid of processTree(roots)) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return (ticks * 1000) / TICKS_PER_SEC;
+}
+
+/** Resident memory of `roots` and their descendants (MB; shared pages counted once per process). */
+export function treeRssMb(roots: number[]): number {
+  return processTree(roots).reduce((sum, pid) => {
+    try {
+      return sum + rssMb(pid);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
 /** Runs `fn` over `items`, at most `concurrency` at a time. */
 export async function pooled<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

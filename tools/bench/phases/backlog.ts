@@ -4,6 +4,7 @@
  * worker took them in, and the dev server's database size. The backlog is then batch-terminated.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { startOrder } from '../../../client';
 import type { BacklogResults } from '../results';
 import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
@@ -56,14 +57,15 @@ export async function measureBacklog(
   // settle() returns 3 idle seconds after the last first task.
   const firstTasksPerSec = count / ((Date.now() - 3_000 - started) / 1000);
   const rss = rssMb(pid);
+  const dbFile = path.join(stack.work, 'temporal.sqlite'); // the dev server's (tools/bench/engine.ts)
   const dbBytes = ['', '-wal', '-shm'].reduce(
-    (sum, ext) => sum + (fs.existsSync(stack.dbFile + ext) ? fs.statSync(stack.dbFile + ext).size : 0),
+    (sum, ext) => sum + (fs.existsSync(dbFile + ext) ? fs.statSync(dbFile + ext).size : 0),
     0,
   );
   log(
     `backlog: ${count} started at ${startsPerSec.toFixed(0)}/s, first tasks done at ${firstTasksPerSec.toFixed(0)}/s; worker RSS ${rss.toFixed(0)} MB (idle ${rssIdle.toFixed(0)} MB)`,
   );
-  terminate(cli, stack.server.address, queue);
+  terminate(cli, stack.engine.address, queue);
   return {
     orders: count,
     startsPerSec: Number(startsPerSec.toFixed(1)),

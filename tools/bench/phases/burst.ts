@@ -52,7 +52,7 @@ export async function measureBurst(
       }
       const peak = Math.max(0, ...perSecond.values());
       const times = [...first.values()].map((t) => t - due);
-      terminate(cli, stack.server.address, queue);
+      terminate(cli, stack.engine.address, queue);
       log(
         `burst: ${first.size}/${n} first calls, the last ${Math.max(...times)} ms after the deadline; peak ${peak}/s`,
       );

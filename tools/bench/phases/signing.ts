@@ -29,7 +29,7 @@ function opensslSignMs(): number {
 export async function measureSigning(stack: Stack, calls: number): Promise<SigningResults> {
   const config = loadWorkerConfig({
     ...stack.simEnv,
-    TEMPORAL_ADDRESS: stack.server.address,
+    ...stack.engine.env,
     WECHATPAY_MAX_RPS: '10000',
   });
   const reverseClient = createWechatpayClient(config.wechatpay);

@@ -1,27 +1,31 @@
 /**
- * Throughput side by side: batches of the product's orders and of its ceiling, interleaved (product, ceiling,
- * product, ceiling, …) on the same server and worker settings, each batch with the worker process's CPU time.
+ * Throughput side by side: batches of the product's orders and of its ceilings, interleaved (product, real-activities
+ * ceiling, no-op ceiling, any peer, product, …) on the same server and worker settings, each batch with the worker
+ * process's CPU time.
  */
 import { markPaid, startOrder, workflowIdFor } from '../../../client';
 import type { Comparison } from '../results';
 import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
-import { cpuMs, log, pooled, rssMb, spread, type Spread } from '../util';
+import { cpuMs, log, pooled, rssMb, spread, treeCpuMs, treeRssMb, type Spread } from '../util';
 
 /**
- * A worker process and the queue it polls; `completed` counts the workflows completed there so far; `serverPid` is
- * its server's process (the Temporal dev server), whose CPU each batch counts too.
+ * A worker process and the queue it polls; `completed` counts the workflows completed there so far; `serverPids` are
+ * its server's processes (the engine's), whose CPU each batch counts too.
  */
 export interface QueueWorker {
   queue: string;
   pid: number;
-  serverPid: number;
+  serverPids: number[];
   completed: number;
 }
 
-/** The processes a batch measures: a worker and its server (the Temporal dev server, or Redis for the peer). */
+/**
+ * The processes a batch measures: a worker and its server's (the engine's: the dev server, or the cluster's services
+ * and PostgreSQL; Redis for the peer), each with its children.
+ */
 export interface Processes {
   pid: number;
-  serverPid: number;
+  serverPids: number[];
 }
 
 /**
@@ -36,13 +40,31 @@ export interface Batch {
   ids: string[];
 }
 
+/** The worker processes of the Temporal sides: the product, its no-op ceiling, its real-activities ceiling. */
+export interface TemporalWorkers {
+  product: QueueWorker;
+  ceiling: QueueWorker;
+  realCeiling: QueueWorker;
+}
+
 /** What the interleaved pairs measured. */
 export interface ThroughputResults {
+  /** Reversed: the product against the no-op ceiling (`ratio`) and against the real-activities ceiling (`realRatio`). */
   reversed: Comparison;
+  reversedVsReal: Comparison;
   paid: Comparison;
   ratio: Spread;
+  realRatio: Spread;
   paidRatio: Spread;
-  cpuMsPerOrder: { paid: number; reversed: number; paidCeiling: number; reversedCeiling: number };
+  cpuMsPerOrder: {
+    paid: number;
+    reversed: number;
+    paidCeiling: number;
+    reversedCeiling: number;
+    reversedRealCeiling: number;
+  };
+  /** The product's worker CPU per reversed order ÷ the real-activities ceiling's, per round. */
+  cpuRatioToReal: Spread;
   sampleIds: { paid: string[]; reversed: string[] };
   /** The reversed batches of each side, for the side-by-side table. */
   reversedBatches: Record<string, Batch[]>;
@@ -58,13 +80,13 @@ export async function measured(
   run: () => Promise<{ perSec: number; ids: string[] }>,
 ): Promise<Batch> {
   const cpu0 = cpuMs(procs.pid);
-  const server0 = cpuMs(procs.serverPid);
+  const server0 = treeCpuMs(procs.serverPids);
   const { perSec, ids } = await run();
   return {
     perSec,
     cpuMsPerOrder: (cpuMs(procs.pid) - cpu0) / n,
-    serverCpuMsPerOrder: (cpuMs(procs.serverPid) - server0) / n,
-    rssMb: { worker: rssMb(procs.pid), server: rssMb(procs.serverPid) },
+    serverCpuMsPerOrder: (treeCpuMs(procs.serverPids) - server0) / n,
+    rssMb: { worker: rssMb(procs.pid), server: treeRssMb(procs.serverPids) },
     ids,
   };
 }
@@ -108,6 +130,24 @@ function reversedCeilingBatch(stack: Stack, w: QueueWorker, tag: string, n: numb
       await stack.client.workflow.start('ceilingWorkflow', { taskQueue: w.queue, workflowId, args: [due] });
     });
     return { ids, from: due };
+  });
+}
+
+/** The same shape with the product's real activities (tools/bench/ceiling-workflow.ts `realCeilingWorkflow`). */
+function reversedRealCeilingBatch(stack: Stack, w: QueueWorker, tag: string, n: number): Promise<Batch> {
+  return timed(stack, w, n, async () => {
+    const due = Date.now() + 3_000 + n * 30;
+    const orders = Array.from({ length: n }, (_, i) => makeOrder(`C${tag}${pad(i)}`, due));
+    await pooled(orders, CONCURRENCY, async (o) => {
+      await stack.seed(o);
+      const { combineOutTradeNo, combineAppid, subOrders } = o;
+      await stack.client.workflow.start('realCeilingWorkflow', {
+        taskQueue: w.queue,
+        workflowId: `real-ceiling-${combineOutTradeNo}`,
+        args: [{ deadlineMs: due, combineOutTradeNo, combineAppid, subOrders }],
+      });
+    });
+    return { ids: orders.map((o) => `real-ceiling-${o.combineOutTradeNo}`), from: due };
   });
 }
 
@@ -174,28 +214,25 @@ function compare(p: Batch[], c: Batch[]): Comparison {
 const meanCpu = (batches: Batch[]): number =>
   Number((batches.reduce((s, b) => s + b.cpuMsPerOrder, 0) / batches.length).toFixed(2));
 
-/** The product's and the ceiling's sides of a kind of batch. */
+/** The Temporal sides of a kind of batch: the product's, then each ceiling's (`fns` in the order of `names`). */
 function temporalSides(
   stack: Stack,
-  workers: { product: QueueWorker; ceiling: QueueWorker },
+  workers: TemporalWorkers,
   n: number,
-  fns: [BatchFn, BatchFn],
+  sides: [keyof TemporalWorkers, BatchFn][],
 ): Side[] {
-  return [
-    ['product', (tag) => fns[0](stack, workers.product, tag, n)],
-    ['ceiling', (tag) => fns[1](stack, workers.ceiling, tag, n)],
-  ];
+  return sides.map(([name, fn]) => [name, (tag) => fn(stack, workers[name], tag, n)]);
 }
 
 /**
  * One small unmeasured batch of each kind on each worker first, so that no measured batch pays for a cold worker;
- * then reversed rounds (product, ceiling, then each peer of `peers`), then paid pairs. (The first paid ceiling batch
+ * then reversed rounds (product, real-activities ceiling, no-op ceiling, then each peer of `peers`), then paid pairs. (The first paid ceiling batch
  * still reads slow with the warm-up, paid pair 1 at 1.28–1.40 in every run: not a cold worker, and not explained yet;
  * the ratio is the median of the pairs.)
  */
 export async function measureThroughput(
   stack: Stack,
-  workers: { product: QueueWorker; ceiling: QueueWorker },
+  workers: TemporalWorkers,
   pairs: number,
   n: number,
   peers: Side[] = [],
@@ -203,28 +240,44 @@ export async function measureThroughput(
   const warm = `${Date.now().toString(36).toUpperCase()}W`;
   const size = Math.min(20, n);
   await reversedBatch(stack, workers.product, warm, size);
+  await reversedRealCeilingBatch(stack, workers.realCeiling, warm, size);
   await reversedCeilingBatch(stack, workers.ceiling, warm, size);
   for (const [, batch] of peers) await batch(`${warm}${size}`);
   await paidBatch(stack, workers.product, warm, size);
   await paidCeilingBatch(stack, workers.ceiling, warm, size);
   log(`warm-up: ${size} orders of each kind on each worker`);
-  const reversedSides = [...temporalSides(stack, workers, n, [reversedBatch, reversedCeilingBatch]), ...peers];
+  const reversedSides = [
+    ...temporalSides(stack, workers, n, [
+      ['product', reversedBatch],
+      ['realCeiling', reversedRealCeilingBatch],
+      ['ceiling', reversedCeilingBatch],
+    ]),
+    ...peers,
+  ];
   const reversed = await interleave('reversed', reversedSides, pairs);
-  const paid = await interleave('paid', temporalSides(stack, workers, n, [paidBatch, paidCeilingBatch]), pairs);
+  const paidSides = temporalSides(stack, workers, n, [
+    ['product', paidBatch],
+    ['ceiling', paidCeilingBatch],
+  ]);
+  const paid = await interleave('paid', paidSides, pairs);
   const comparison = {
     reversed: compare(reversed.product!, reversed.ceiling!),
+    reversedVsReal: compare(reversed.product!, reversed.realCeiling!),
     paid: compare(paid.product!, paid.ceiling!),
   };
   return {
     ...comparison,
     ratio: comparison.reversed.ratio,
+    realRatio: comparison.reversedVsReal.ratio,
     paidRatio: comparison.paid.ratio,
     cpuMsPerOrder: {
       reversed: meanCpu(reversed.product!),
       reversedCeiling: meanCpu(reversed.ceiling!),
+      reversedRealCeiling: meanCpu(reversed.realCeiling!),
       paid: meanCpu(paid.product!),
       paidCeiling: meanCpu(paid.ceiling!),
     },
+    cpuRatioToReal: spread(reversed.product!.map((b, i) => b.cpuMsPerOrder / reversed.realCeiling![i]!.cpuMsPerOrder)),
     sampleIds: { reversed: reversed.product![0]!.ids, paid: paid.product![0]!.ids },
     reversedBatches: reversed,
   };

@@ -1,6 +1,6 @@
 /**
  * The local cluster's server configuration, shaped after the module's `config/development-postgres12.yaml`: the
- * `postgres12` plugin for persistence and for (advanced, SQL) visibility, four history shards, membership on
+ * `postgres12` plugin for persistence and for (advanced, SQL) visibility, four history shards (or as asked), membership on
  * loopback, one gRPC and one membership port per service, and TLS everywhere: the frontend serves mTLS to clients
  * (client certificates from the cluster CA only), services talk to each other over internode mTLS, and the system
  * worker presents its own client certificate to the frontend.
@@ -29,6 +29,10 @@ export interface ClusterConfigInput {
   certs: ClusterCerts;
   /** Server log level (`warn` by default). */
   logLevel?: string;
+  /** History shards (4 by default; fixed for the cluster's life). */
+  historyShards?: number;
+  /** Dynamic-configuration keys beside the defaults, each with one value for the whole cluster. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 /** The environment name the file is written for: `temporal-server --env <name>` reads `<config dir>/<name>.yaml`. */
@@ -96,10 +100,10 @@ log:
 persistence:
   defaultStore: postgres-default
   visibilityStore: postgres-visibility
-  numHistoryShards: 4
+  numHistoryShards: ${input.historyShards ?? 4}
   datastores:
     postgres-default:
-${datastore(input, 'temporal', 10)}
+${datastore(input, 'temporal', 10 + 2 * (input.historyShards ?? 4))}
     postgres-visibility:
 ${datastore(input, 'temporal_visibility', 4)}
 
@@ -140,11 +144,12 @@ dynamicConfigClient:
  * `markPaid` and `beginPayment`; on by default since server 1.25, off before). Written as a file, polled every 10 s,
  * so that an operator can change it while the cluster runs.
  */
-function renderDynamicConfig(): string {
+function renderDynamicConfig(extra: Record<string, string | number | boolean> = {}): string {
+  const more = Object.entries(extra).map(([key, value]) => `${key}:\n  - value: ${JSON.stringify(value)}\n`);
   return `# Dynamic configuration of the local cluster (polled every 10 s). Server defaults otherwise.
 frontend.enableUpdateWorkflowExecution:
   - value: true
-`;
+${more.join('')}`;
 }
 
 /** Writes `<dir>/config/cluster.yaml` and the dynamic config; answers the config folder. */
@@ -152,7 +157,7 @@ export function writeServerConfig(dir: string, input: ClusterConfigInput): strin
   const configDir = path.join(dir, 'config');
   fs.mkdirSync(configDir, { recursive: true });
   const dynamic = path.join(configDir, 'dynamicconfig.yaml');
-  fs.writeFileSync(dynamic, renderDynamicConfig());
+  fs.writeFileSync(dynamic, renderDynamicConfig(input.dynamicConfig));
   fs.writeFileSync(path.join(configDir, `${CONFIG_ENV}.yaml`), renderServerConfig(input, dynamic), { mode: 0o600 });
   return configDir;
 }

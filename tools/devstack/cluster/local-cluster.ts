@@ -14,7 +14,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { makeClusterCerts, type ClusterCerts } from './certs';
 import { cliTlsArgs, clusterEnv, pollUntilReady, waitUntilServing } from './connect';
-import { CLUSTER_SERVICES, CONFIG_ENV, writeServerConfig, type ClusterServiceName, type ServicePorts } from './config';
+import {
+  CLUSTER_SERVICES,
+  CONFIG_ENV,
+  writeServerConfig,
+  type ClusterConfigInput,
+  type ClusterServiceName,
+  type ServicePorts,
+} from './config';
 import { startPostgres, type Postgres } from './postgres';
 import { portInUse, stopProcess } from '../dev-server';
 import { ensureTemporalCli } from '../temporal-cli';
@@ -65,6 +72,8 @@ export interface ClusterOptions {
   keep?: boolean;
   /** Server log level, `warn` by default. */
   logLevel?: string;
+  /** History shards (4 by default) and extra dynamic configuration (e.g. task-queue partitions): the benchmark's. */
+  tuning?: Pick<ClusterConfigInput, 'historyShards' | 'dynamicConfig'>;
 }
 
 /** Starts PostgreSQL, sets up the schemas, starts the four services and registers the namespace. */
@@ -99,7 +108,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     await setUpSchemas(tools, postgres, log);
     const ports = await pickPorts();
     const pg = { host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password };
-    const configDir = writeServerConfig(dir, { postgres: pg, ports, certs, logLevel: options.logLevel ?? 'warn' });
+    const configDir = writeServerConfig(dir, {
+      postgres: pg,
+      ports,
+      certs,
+      logLevel: options.logLevel ?? 'warn',
+      ...options.tuning,
+    });
     for (const name of CLUSTER_SERVICES)
       services[name] = serviceProcess(tools.server, dir, configDir, name, ports[name]);
     // The first process to start writes the cluster metadata and the system namespace; several at once race on it.

@@ -12,7 +12,7 @@ import { createJsonLogger } from './logger';
 import { meterMetrics } from './metrics';
 import { startOrderGauges } from './order-gauges';
 import { SearchAttributesMissingError } from './search-attributes';
-import { assertSupportedRuntime, describeStartFailure } from './runtime';
+import { assertSupportedRuntime, describeStartFailure, unsupportedRuntimeWarning } from './runtime';
 import { createProductWorker, type ProductWorker } from './worker';
 
 /** Installs the runtime: JSON logs (the SDK core's own lines forwarded at WARN and above), signals, metrics. */
@@ -47,6 +47,8 @@ async function main(): Promise<void> {
   assertSupportedRuntime();
   const config = loadWorkerConfig(process.env);
   const logger = installRuntime(config);
+  const runtimeWarning = unsupportedRuntimeWarning();
+  if (runtimeWarning) logger.warn(runtimeWarning);
   logger.info('worker configuration', describeConfig(config));
   const metrics = meterMetrics(Runtime.instance().metricMeter);
   const product = await createProductWorker(config, { metrics });

@@ -1,11 +1,21 @@
 /**
  * The Node.js runtime the worker needs, checked at start: every WeChat Pay and downstream call combines its
  * cancellation and deadline with `AbortSignal.any` (Node 20.3+). On an older Node each call would fail as a
- * "network" fault and be retried for a day; the worker refuses to start instead.
+ * "network" fault and be retried for a day; the worker refuses to start instead. The supported lines are Node 22 and
+ * 24 LTS (package.json `engines`); on Node 20 (end of life) the worker still runs, with a warning at start.
  */
 
-/** Oldest Node.js version the worker runs on (package.json `engines` says the same). */
+/** Oldest Node.js version the worker runs on at all (`AbortSignal.any`). */
 export const MIN_NODE_VERSION = '20.3.0';
+/** Oldest supported Node.js version: Node 22 LTS (package.json `engines` says the same). */
+export const SUPPORTED_NODE_VERSION = '22.0.0';
+
+/** Whether `version` is older than `than` (major.minor). */
+function older(version: string, than: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const [needMajor = 0, needMinor = 0] = than.split('.').map(Number);
+  return major < needMajor || (major === needMajor && minor < needMinor);
+}
 
 /** A runtime the worker cannot run on; the message names what is missing and what is needed. */
 export class UnsupportedRuntimeError extends Error {
@@ -20,10 +30,15 @@ export function assertSupportedRuntime(
   version: string = process.versions.node,
   abortSignal: { any?: unknown } = AbortSignal,
 ): void {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  const [needMajor = 0, needMinor = 0] = MIN_NODE_VERSION.split('.').map(Number);
-  const tooOld = major < needMajor || (major === needMajor && minor < needMinor);
-  if (tooOld || typeof abortSignal.any !== 'function') throw new UnsupportedRuntimeError(version);
+  if (older(version, MIN_NODE_VERSION) || typeof abortSignal.any !== 'function') {
+    throw new UnsupportedRuntimeError(version);
+  }
+}
+
+/** The warning to log at start on a Node.js the worker runs on but that is not supported (Node 20), else undefined. */
+export function unsupportedRuntimeWarning(version: string = process.versions.node): string | undefined {
+  if (!older(version, SUPPORTED_NODE_VERSION)) return undefined;
+  return `Node.js ${version} is end of life and not supported: run the worker on Node 22 or 24 LTS (package.json engines: >=${SUPPORTED_NODE_VERSION})`;
 }
 
 /**

@@ -65,7 +65,18 @@ const WORKER_ONLY = [
   'wechatpay-axios-plugin',
   'combine-papay-timeout',
 ];
-/** A PATH with Node and the system's tools but no Go (and no repository tools). */
+/**
+ * npm's or npx's script, run with this Node: the one on PATH, followed to its file (Node's own folder may hold Node
+ * alone, as the npm registry's `node` package that `.ci/run` puts first on PATH does).
+ */
+function npmScript(name: 'npm' | 'npx'): string {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const bin = path.join(dir, name);
+    if (dir && fs.existsSync(bin)) return fs.realpathSync(bin);
+  }
+  throw new Error(`no ${name} on PATH`);
+}
+/** A PATH with this Node first and the system's tools but no Go (and no repository tools). */
 function pathWithoutGo(): string {
   const dirs = [path.dirname(process.execPath), '/usr/bin', '/bin'];
   for (const dir of dirs) expect(fs.existsSync(path.join(dir, 'go'))).toBe(false);
@@ -196,7 +207,7 @@ describe('the two packages, installed by consumers', () => {
   let env: NodeJS.ProcessEnv;
   const checkouts: Checkout[] = [];
   let worker: { child: ChildProcess; output: () => string; exited: Promise<number | null> } | undefined;
-  const npmCli = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+  const npmCli = npmScript('npm');
   const npm = (args: string[], cwd: string): Promise<string> =>
     runCommandOk(process.execPath, [npmCli, ...args], { cwd, env, timeoutMs: 300_000 });
 
@@ -295,8 +306,9 @@ describe('the two packages, installed by consumers', () => {
         } else {
           // Strict: no hoisting (a package sees only what it declares); the SDK's protobufjs build script is not run.
           await runCommandOk(
-            path.join(path.dirname(process.execPath), 'npx'),
+            process.execPath,
             [
+              npmScript('npx'),
               '-y',
               `pnpm@${PNPM}`,
               'add',

@@ -1,10 +1,12 @@
 import {
   assertSupportedRuntime,
   describeStartFailure,
-  MIN_NODE_VERSION,
+  SUPPORTED_NODE_VERSION,
   UnsupportedRuntimeError,
+  unsupportedRuntimeWarning,
 } from '../../worker/runtime';
 import packageJson from '../../package.json';
+import clientPackageJson from '../../client/package.json';
 
 describe('the worker refuses a Node.js runtime it cannot run on', () => {
   it.each(['18.19.0', '20.0.0', '20.2.9'])('Node %s → a clear error naming the version needed', (version) => {
@@ -24,8 +26,16 @@ describe('the worker refuses a Node.js runtime it cannot run on', () => {
     expect(() => assertSupportedRuntime()).not.toThrow();
   });
 
-  it('package.json engines asks for the same version', () => {
-    expect(packageJson.engines.node).toBe(`>=${MIN_NODE_VERSION}`);
+  it('runs on Node 20.3+ but warns below the supported lines (22 and 24 LTS)', () => {
+    expect(unsupportedRuntimeWarning('20.19.0')).toMatch(/Node\.js 20\.19\.0 is end of life .* Node 22 or 24 LTS/);
+    expect(unsupportedRuntimeWarning('21.7.3')).toBeDefined();
+    expect(unsupportedRuntimeWarning('22.0.0')).toBeUndefined();
+    expect(unsupportedRuntimeWarning('24.11.1')).toBeUndefined();
+  });
+
+  it('package.json engines and the client package ask for the supported version', () => {
+    expect(packageJson.engines.node).toBe(`>=${SUPPORTED_NODE_VERSION}`);
+    expect(clientPackageJson.engines.node).toBe(`>=${SUPPORTED_NODE_VERSION}`);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 
 /** Oldest Node.js version the worker runs on at all (`AbortSignal.any`). */
-export const MIN_NODE_VERSION = '20.3.0';
+const MIN_NODE_VERSION = '20.3.0';
 /** Oldest supported Node.js version: Node 22 LTS (package.json `engines` says the same). */
 export const SUPPORTED_NODE_VERSION = '22.0.0';
 

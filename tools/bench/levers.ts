@@ -11,6 +11,9 @@
  *   to idle, less its idle rate, divided by the orders, is the cost of one first task (only the worker is counted).
  * - `--latency`: timer fired → first WeChat Pay request (p50/p99), orders due at `LEVER_RATE`/s (default 11) for
  *   `LEVER_SECONDS` (default 10), with the bench's latency phase (`phases/latency.ts`).
+ * - `--reversed [--engine cluster]`: a batch of `LEVER_ORDERS` orders falling due together per round and variant, on
+ *   a fresh worker (the bench's reversed batch, `phases/throughput.ts`): reversed orders/s, worker and server CPU per
+ *   order — what an action costs the server as well as the worker, on the dev server or the cluster.
  * - `--check`: no stack, nothing measured: applies each lever to the build's `dist/workflows` and bundles it, so a
  *   lever whose text the compiled code no longer contains fails at once (run `npm run build` first).
  */
@@ -23,6 +26,8 @@ import { BENCH_PAY_WINDOW, makeOrder, ROOT, startStack, type Stack } from './sta
 import { cpuMs, log, sleepMs, spread } from './util';
 import { stopProcess } from '../devstack/dev-server';
 import { measureLatency } from './phases/latency';
+import { reversedBatch, type Batch } from './phases/throughput';
+import type { EngineName } from './engine';
 
 /** One change to the compiled workflow code (`dist/workflows/<file>`, e.g. `order/state.js`): `from` becomes `to`. */
 interface Lever {
@@ -59,6 +64,13 @@ export const LEVERS: Readonly<Record<string, Lever>> = {
     probe: true,
     what: 'the local activity that reads the pay window floor and the earlier runs when the order enters REVERSING',
   },
+  'no-phase-upserts': {
+    file: 'order/state.js',
+    from: '(0, workflow_1.upsertSearchAttributes)([{ key: contract_1.PaymentPhaseKey, value: phase }]);',
+    to: '',
+    probe: true,
+    what: 'the `PaymentPhase` upserts (3 of a reversed order: REVERSING, COMPENSATING, REVERSED)',
+  },
   'no-visibility-check': {
     file: 'order/workflow.js',
     from: 'const missing = (0, visibility_1.notSetAtStart)((0, visibility_1.initialSearchAttributes)(spec, this.deadline), info.typedSearchAttributes);',
@@ -69,12 +81,14 @@ export const LEVERS: Readonly<Record<string, Lever>> = {
 };
 
 const LATENCY = process.argv.includes('--latency');
+const REVERSED = process.argv.includes('--reversed');
+const ENGINE: EngineName = process.argv.includes('cluster') ? 'cluster' : 'dev-server';
 const CHECK = process.argv.includes('--check');
 const ORDERS = Number(process.env.LEVER_ORDERS ?? 600);
 const ROUNDS = Number(process.env.LEVER_ROUNDS ?? 3);
 const RATE = Number(process.env.LEVER_RATE ?? 11);
 const SECONDS = Number(process.env.LEVER_SECONDS ?? 10);
-const ALL = ['product', ...(LATENCY ? [] : ['ceiling']), ...Object.keys(LEVERS)];
+const ALL = ['product', ...(LATENCY || REVERSED ? [] : ['ceiling']), ...Object.keys(LEVERS)];
 const VARIANTS = (process.env.LEVER_VARIANTS ?? ALL.join(','))
   .split(',')
   .map((v) => v.trim())
@@ -193,6 +207,50 @@ async function latencyRounds(stack: Stack, bundles: Map<string, string>): Promis
   );
 }
 
+/** Reversed mode: per round and variant a fresh worker and one reversed batch; one table cell per variant. */
+async function reversedRounds(stack: Stack, bundles: Map<string, string>): Promise<Map<string, string>> {
+  const samples = new Map<string, Batch[]>(VARIANTS.map((v) => [v, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const v of VARIANTS) {
+      const queue = `rev-${v}-${round}-${Date.now().toString(36)}`;
+      const bundle = bundles.get(v);
+      const extra = { WECHATPAY_MAX_RPS: '10000', ...(bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {}) };
+      const child = await stack.worker('dist/worker/main.js', queue, extra);
+      const w = { queue, pid: child.pid!, serverPids: stack.engine.pids(), completed: 0 };
+      const tag = `${v
+        .replace(/[^a-z]/g, '')
+        .slice(0, 6)
+        .toUpperCase()}${round}${Date.now().toString(36).toUpperCase()}`;
+      await reversedBatch(stack, w, `${tag}W`, Math.min(20, ORDERS)); // warm the fresh worker
+      const batch = await reversedBatch(stack, w, tag, ORDERS);
+      await stopProcess(child, 10_000);
+      samples.get(v)!.push(batch);
+      log(
+        `round ${round} ${v}: ${batch.perSec.toFixed(1)} reversed/s; CPU per order worker ${batch.cpuMsPerOrder.toFixed(1)} ms, server ${batch.serverCpuMsPerOrder.toFixed(1)} ms`,
+      );
+    }
+  }
+  return new Map(
+    [...samples].map(([v, list]) => {
+      const cell = (pick: (b: Batch) => number, digits: number): string => {
+        const s = spread(list.map(pick), digits);
+        return `${s.median} (${s.min}–${s.max})`;
+      };
+      return [
+        v,
+        `${cell((b) => b.perSec, 1)} · ${cell((b) => b.cpuMsPerOrder, 1)} · ${cell((b) => b.serverCpuMsPerOrder, 1)}`,
+      ];
+    }),
+  );
+}
+
+/** The header of the result table's middle column, per mode. */
+function modeHeader(engine: string): string {
+  if (LATENCY) return 'timer → first call p50 / p99 (ms) · worker CPU per order (ms), medians of rounds';
+  if (REVERSED) return `reversed orders/s · worker · server CPU per order (ms), median (min–max), ${engine}`;
+  return 'worker CPU per first task, ms (median, min–max)';
+}
+
 async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-levers-'));
   if (CHECK) {
@@ -202,7 +260,7 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const stack = await startStack(work, { eager: false });
+  const stack = await startStack(work, { engine: ENGINE, eager: false });
   try {
     const bundles = new Map<string, string>();
     for (const v of VARIANTS) {
@@ -210,10 +268,12 @@ async function main(): Promise<void> {
       if (lever) bundles.set(v, await leverBundle(v, lever, work));
       else if (v !== 'product' && v !== 'ceiling') throw new Error(`unknown variant ${v}`);
     }
-    const rows = LATENCY ? await latencyRounds(stack, bundles) : await firstTaskRounds(stack, bundles);
-    console.log(
-      `\n| variant | ${LATENCY ? 'timer → first call p50 / p99 (ms) · worker CPU per order (ms), medians of rounds' : 'worker CPU per first task, ms (median, min–max)'} | what |\n|---|---|---|`,
-    );
+    const rows = LATENCY
+      ? await latencyRounds(stack, bundles)
+      : REVERSED
+        ? await reversedRounds(stack, bundles)
+        : await firstTaskRounds(stack, bundles);
+    console.log(`\n| variant | ${modeHeader(stack.engine.describe)} | what |\n|---|---|---|`);
     for (const [v, cell] of rows) {
       const lever = LEVERS[v];
       const what = lever ? `${lever.probe ? 'probe: without ' : ''}${lever.what}` : '';

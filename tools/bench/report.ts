@@ -72,7 +72,7 @@ function sideBySideTable(r: EngineResults): string[] {
       'machine CPU per order (ms): worker + server = total',
       (s) => `${s.cpuMsPerOrder.worker} + ${s.cpuMsPerOrder.server} = ${s.cpuMsPerOrder.machine}`,
     ),
-    row('RSS after a round (MB): worker · server', (s) => `${s.rssMb.worker} · ${s.rssMb.server}`),
+    row('memory after a round (MB): worker RSS · server PSS', (s) => `${s.rssMb.worker} · ${s.rssMb.server}`),
     '',
     `Servers: the Temporal ${r.engine} for the product and the ceilings; redis-server \`${b.persistence}\` for BullMQ. BullMQ worker: concurrency ${b.concurrency}, ${b.attempts} attempts, backoff ${b.backoff}; lock ${b.lockDurationMs} ms, stalled check every ${b.stalledIntervalMs} ms, at most ${b.maxStalledCount} stall (BullMQ's defaults).`,
   ];
@@ -164,7 +164,7 @@ function groupedBars(r: BenchResults): string {
     ['p99 deadline → first call (ms)', (s) => s.deadlineToFirstCallMs?.p99],
     ['machine CPU per order (ms)', (s) => s.cpuMsPerOrder.machine],
     ['worker RSS (MB)', (s) => s.rssMb.worker],
-    ['server RSS (MB)', (s) => s.rssMb.server],
+    ['server memory, PSS (MB)', (s) => s.rssMb.server],
   ];
   return groups
     .map(([label, value], g) => {

@@ -86,7 +86,10 @@ export interface SideResults {
   reversedPerSec: Spread;
   /** CPU per reversed order (ms, mean of the rounds): the worker, its server (Temporal dev server or Redis), both. */
   cpuMsPerOrder: { worker: number; server: number; machine: number };
-  /** Largest resident memory after a round (MB): the worker process and the server process. */
+  /**
+   * Largest memory after a round (MB): the worker process's RSS, and the server's processes' (with their children)
+   * proportional set sizes summed.
+   */
   rssMb: { worker: number; server: number };
   /** Deadline → first WeChat Pay request (ms) at {@link SideBySide.latencyRatePerSec}; null for the ceiling (no call). */
   deadlineToFirstCallMs: Percentiles | null;

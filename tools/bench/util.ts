@@ -107,11 +107,16 @@ export function treeCpuMs(roots: number[]): number {
   return (ticks * 1000) / TICKS_PER_SEC;
 }
 
-/** Resident memory of `roots` and their descendants (MB; shared pages counted once per process). */
-export function treeRssMb(roots: number[]): number {
+/**
+ * Memory of `roots` and their descendants (MB): the sum of each process's proportional set size (PSS: a page shared
+ * by k processes counts 1/k in each, so PostgreSQL's shared buffers count once), its RSS where PSS cannot be read.
+ */
+export function treeMemoryMb(roots: number[]): number {
   return processTree(roots).reduce((sum, pid) => {
     try {
-      return sum + rssMb(pid);
+      const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const pss = /^Pss:\s+(\d+)/m.exec(rollup)?.[1];
+      return sum + (pss === undefined ? rssMb(pid) : Number(pss) / 1024);
     } catch {
       return sum;
     }

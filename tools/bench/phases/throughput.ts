@@ -6,7 +6,7 @@
 import { markPaid, startOrder, workflowIdFor } from '../../../client';
 import type { Comparison } from '../results';
 import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
-import { cpuMs, log, pooled, rssMb, spread, treeCpuMs, treeRssMb, type Spread } from '../util';
+import { cpuMs, log, pooled, rssMb, spread, treeCpuMs, treeMemoryMb, type Spread } from '../util';
 
 /**
  * A worker process and the queue it polls; `completed` counts the workflows completed there so far; `serverPids` are
@@ -86,7 +86,7 @@ export async function measured(
     perSec,
     cpuMsPerOrder: (cpuMs(procs.pid) - cpu0) / n,
     serverCpuMsPerOrder: (treeCpuMs(procs.serverPids) - server0) / n,
-    rssMb: { worker: rssMb(procs.pid), server: treeRssMb(procs.serverPids) },
+    rssMb: { worker: rssMb(procs.pid), server: treeMemoryMb(procs.serverPids) },
     ids,
   };
 }

@@ -125,8 +125,9 @@ export default tseslint.config(
   },
   {
     // Workflow code is replayed: it must be deterministic and may not touch Node APIs or the network. Packages: only
-    // @temporalio/workflow and @temporalio/common (Node built-ins, axios, the client and the worker SDKs are refused);
-    // project folders: the layer zones above (tools/bench/ceiling-workflow.ts imports no project code).
+    // @temporalio/workflow and @temporalio/common (Node built-ins, axios, the client and the worker SDKs are refused;
+    // the client SDK's types are allowed, erased at build: the contract names the message types through it for the
+    // client package); project folders: the layer zones above (tools/bench/ceiling-workflow.ts imports no project code).
     files: ['workflows/**/*.ts', 'tools/bench/ceiling-workflow.ts'],
     rules: {
       'no-restricted-imports': [
@@ -134,10 +135,15 @@ export default tseslint.config(
         {
           paths: [
             { name: '@temporalio/activity', message: 'Activities are imported as types only.', allowTypeImports: true },
+            {
+              name: '@temporalio/client',
+              message: 'Workflow code imports the client SDK as types only (erased at build).',
+              allowTypeImports: true,
+            },
           ],
           patterns: [
             {
-              regex: '^(?![.]|@temporalio/(workflow|common|activity)$)',
+              regex: '^(?![.]|@temporalio/(workflow|common|activity|client)$)',
               message:
                 'Workflow code runs in the replay sandbox: it imports only @temporalio/workflow and @temporalio/common (no Node built-ins, no I/O: call an activity).',
             },

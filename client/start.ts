@@ -11,7 +11,6 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
 import { formatDuration, iso } from '../workflows/duration';
 import { escapeMarkdown, inlineCode } from '../workflows/markdown';
 import {
@@ -102,7 +101,7 @@ function orderStartOptions(
     taskQueue: taskQueue ?? process.env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     args: [args.orderCreatedAt === undefined ? { ...args, orderCreatedAt: iso(spec.orderCreatedAt) } : args],
     // Everything the order shows in visibility comes with the start: the workflow then sends no upsert for it.
-    typedSearchAttributes: new TypedSearchAttributes(initialSearchAttributes(spec, deadline.getTime())),
+    typedSearchAttributes: initialSearchAttributes(spec, deadline.getTime()),
     memo: { ...orderMemo(spec, deadline.getTime()) },
     staticSummary: orderSummary(spec, deadline),
     staticDetails: orderDetails(spec, deadline),

@@ -7,21 +7,17 @@
  * reverse's request and result, the downstream calls' results, the trade bill's rows and orders) lives beside the
  * activities, in activities/types.ts.
  */
-import {
-  defineSearchAttributeKey,
-  SearchAttributeType,
-  type QueryDefinition,
-  type SignalDefinition,
-  type UpdateDefinition,
-} from '@temporalio/common';
+import type { QueryDefinition, SignalDefinition, UpdateDefinition } from '@temporalio/client';
 
 // ── Names and messages ──
 
 /*
  * The messages' definitions are the objects `defineUpdate`, `defineSignal` and `defineQuery` of @temporalio/workflow
  * return (`{ type, name }`; the SDK's types carry the arguments and the answer), written here so that the contract
- * needs @temporalio/common only: the client package (client/package.json) ships it, and a checkout's install has no
- * @temporalio/workflow.
+ * needs no Temporal package at run time and names the SDK's types through @temporalio/client (which re-exports them
+ * from @temporalio/common): the client package (client/package.json) ships the contract, and a checkout's install has
+ * @temporalio/client as its one SDK peer, no @temporalio/workflow and no @temporalio/common of its own. The search
+ * attributes' keys (below) likewise.
  */
 function defineUpdate<Ret, Args extends unknown[] = []>(name: string): UpdateDefinition<Ret, Args> {
   return { type: 'update', name } as UpdateDefinition<Ret, Args>;
@@ -636,18 +632,30 @@ export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 // The custom search attributes this project keeps current on every order, so operators can find orders in the Web UI
 // and with `temporal workflow list --query`.
 
+/** The search attribute types the contract's keys use (values of @temporalio/common's `SearchAttributeType`). */
+type SearchAttributeKind = 'KEYWORD' | 'KEYWORD_LIST' | 'DATETIME';
+/** A search attribute's key: the shape of @temporalio/common's `SearchAttributeKey`, which the SDK's calls take. */
+interface SearchAttributeKey<T extends SearchAttributeKind> {
+  name: string;
+  type: T;
+}
+/** What @temporalio/common's `defineSearchAttributeKey` returns (`{ name, type }`), without @temporalio/common. */
+function defineSearchAttributeKey<T extends SearchAttributeKind>(name: string, type: T): SearchAttributeKey<T> {
+  return { name, type };
+}
+
 /** The combined order number (`combine_out_trade_no`). */
-export const CombineOutTradeNoKey = defineSearchAttributeKey('CombineOutTradeNo', SearchAttributeType.KEYWORD);
+export const CombineOutTradeNoKey = defineSearchAttributeKey('CombineOutTradeNo', 'KEYWORD');
 /** The order's current phase, one of {@link OrderPhase}. */
-export const PaymentPhaseKey = defineSearchAttributeKey('PaymentPhase', SearchAttributeType.KEYWORD);
+export const PaymentPhaseKey = defineSearchAttributeKey('PaymentPhase', 'KEYWORD');
 /** When the order is reversed unless confirmed paid. */
-export const PaymentDeadlineKey = defineSearchAttributeKey('PaymentDeadline', SearchAttributeType.DATETIME);
+export const PaymentDeadlineKey = defineSearchAttributeKey('PaymentDeadline', 'DATETIME');
 /** The secondary merchants (`sub_mchid`) of the sub-orders. */
-export const SubMchIdsKey = defineSearchAttributeKey('SubMchIds', SearchAttributeType.KEYWORD_LIST);
+export const SubMchIdsKey = defineSearchAttributeKey('SubMchIds', 'KEYWORD_LIST');
 /** The sub-orders' own order numbers (`out_trade_no`): how a trade bill's row finds the order that owns it. */
-export const SubOutTradeNosKey = defineSearchAttributeKey('SubOutTradeNos', SearchAttributeType.KEYWORD_LIST);
+export const SubOutTradeNosKey = defineSearchAttributeKey('SubOutTradeNos', 'KEYWORD_LIST');
 /** The Beijing day (`YYYY-MM-DD`) a trade-bill reconciliation checks. */
-export const TradeBillDateKey = defineSearchAttributeKey('TradeBillDate', SearchAttributeType.KEYWORD);
+export const TradeBillDateKey = defineSearchAttributeKey('TradeBillDate', 'KEYWORD');
 
 /**
  * Name and CLI type name of each custom search attribute, as `temporal operator search-attribute create` and

@@ -3,11 +3,13 @@
  * a fresh project with no Go on `PATH`:
  *
  * - the client package `combine-papay-client` (client/), into four checkouts: with npm and with pnpm, each with the
- *   Temporal SDK at the repository's version and one minor behind, installed as the README says beside the SDK (a
- *   peer). In each: none of the worker's dependencies, one `@temporalio/common`, the README's and the integration
- *   guide's TypeScript examples type-checked against the package's declarations (and the SDK's, no `skipLibCheck`),
- *   and a JavaScript checkout that runs an order through to its reversal against the installed worker. Its install
- *   size beside the SDK (the package and its own dependencies) is measured and printed.
+ *   Temporal SDK at the repository's version and one minor behind, installed as the README says beside the SDK's
+ *   `@temporalio/client` alone (its one SDK peer; `@temporalio/common` comes with it), the ones a minor behind with
+ *   that `@temporalio/common` too, as a checkout that imports it itself has it. In each: none of the worker's
+ *   dependencies, one `@temporalio/common`, the README's and the integration guide's TypeScript examples type-checked
+ *   against the package's declarations (and the SDK's, no `skipLibCheck`), and a JavaScript checkout that runs an
+ *   order through to its reversal against the installed worker. Its install size beside the SDK (the package and its
+ *   own dependencies) is measured and printed.
  * - the worker package `combine-papay-timeout` (the root), with `--omit=dev`: the installed `combine-papay-worker` (the
  *   built output, the prebuilt workflow bundle) serves this run's stack, passes the go-live check, and the installed
  *   `combine-papay-order` reads an order's state (and refuses a bad flag); the worker then stops cleanly on SIGTERM.
@@ -272,11 +274,15 @@ describe('the two packages, installed by consumers', () => {
       peerDependencies: Record<string, string>;
       peerDependenciesMeta: Record<string, { optional?: boolean }>;
     };
+    // The checkout's SDK is its @temporalio/client alone: the package needs no @temporalio/common of its own (the
+    // contract names the SDK's types through @temporalio/client and requires no Temporal package at run time).
     expect(manifest.peerDependencies).toEqual({
       '@temporalio/client': '^1.23.0',
-      '@temporalio/common': '^1.23.0',
       '@temporalio/interceptors-opentelemetry': '^1.23.0',
     });
+    const shippedJs = execFileSync('tar', ['-xOf', tarball, '--wildcards', 'package/dist/*.js'], { encoding: 'utf8' });
+    expect(shippedJs).toContain('require("@temporalio/client")');
+    expect(shippedJs).not.toMatch(/require\("@temporalio\/(?!client")/);
     // Tracing is the checkout's choice (docs/integration.md "Traces"): the interceptors' peer is optional.
     expect(manifest.peerDependenciesMeta).toEqual({ '@temporalio/interceptors-opentelemetry': { optional: true } });
     expect(Object.keys(manifest.dependencies)).toEqual(['standardwebhooks']);
@@ -294,11 +300,12 @@ describe('the two packages, installed by consumers', () => {
         };
         fs.mkdirSync(checkout.dir);
         fs.writeFileSync(path.join(checkout.dir, 'package.json'), JSON.stringify({ name: 'checkout', private: true }));
-        // As the README has it: the client package beside the SDK's client and common (its peers), same version.
+        // As the README has it: the client package beside the SDK's client (its peer); a minor behind, with the SDK's
+        // common of the same version as well, as a checkout that imports it itself has it.
         const packages = [
           tarball,
           `@temporalio/client@${sdk}`,
-          `@temporalio/common@${sdk}`,
+          ...(sdk === SDK_BEHIND ? [`@temporalio/common@${sdk}`] : []),
           `@types/node@${NODE_TYPES}`,
         ];
         if (tool === 'npm') {
@@ -334,7 +341,8 @@ describe('the two packages, installed by consumers', () => {
         checkout: checkout.name,
         worker: [],
       });
-      // One SDK: the checkout's. A second @temporalio/common (or client) would make its types and classes differ.
+      // One SDK: the checkout's (its common the one its client brings, whether the checkout named it or not). A second
+      // @temporalio/common (or client) would make its types and classes differ.
       expect({
         checkout: checkout.name,
         sdk: installed.filter((p) => /^@temporalio\/(client|common)@/.test(p)).sort(),

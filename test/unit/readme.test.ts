@@ -39,8 +39,8 @@ interface RunBy {
 const RUN_BY: Readonly<Record<string, RunBy>> = {
   'npm install && npm start': { file: 'test/e2e/quick-start.test.ts', shows: ["spawn('npm', ['start']"] },
   'npm test': { file: '.ci/run', shows: [/^npm test -- /m] },
-  // From the client package's tarball, beside the SDK at this version and one minor behind, with npm and pnpm.
-  'npm install combine-papay-client @temporalio/client @temporalio/common': {
+  // From the client package's tarball, beside the SDK's client at this version and one minor behind, npm and pnpm.
+  'npm install combine-papay-client @temporalio/client': {
     file: 'test/e2e/package.test.ts',
     shows: ["['install', '--no-audit', '--no-fund', '--prefer-offline', ...packages]", '`@temporalio/client@${sdk}`'],
   },

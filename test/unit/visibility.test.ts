@@ -2,18 +2,43 @@
  * The visibility builders shared by the client and the workflow: which start values count as set, so that the
  * workflow neither repeats them nor leaves a wrong one in place.
  */
-import { TypedSearchAttributes } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, TypedSearchAttributes } from '@temporalio/common';
 import { checkOrderInput } from '../../client';
 import { paymentDeadline } from '../../workflows/policies';
 import {
+  CombineOutTradeNoKey,
   CUSTOM_SEARCH_ATTRIBUTES,
   PaymentDeadlineKey,
   PaymentPhaseKey,
   SubMchIdsKey,
   SubOutTradeNosKey,
+  TradeBillDateKey,
 } from '../../workflows/contract';
 import { initialSearchAttributes, memoSetAtStart, notSetAtStart, orderMemo } from '../../workflows/visibility';
 import { orderInput } from '../harness/orders';
+
+describe("the contract's search attribute keys", () => {
+  it("are what the SDK's defineSearchAttributeKey makes, without @temporalio/common (the client package's install has none of its own)", () => {
+    expect([
+      CombineOutTradeNoKey,
+      PaymentPhaseKey,
+      PaymentDeadlineKey,
+      SubMchIdsKey,
+      SubOutTradeNosKey,
+      TradeBillDateKey,
+    ]).toEqual([
+      defineSearchAttributeKey('CombineOutTradeNo', SearchAttributeType.KEYWORD),
+      defineSearchAttributeKey('PaymentPhase', SearchAttributeType.KEYWORD),
+      defineSearchAttributeKey('PaymentDeadline', SearchAttributeType.DATETIME),
+      defineSearchAttributeKey('SubMchIds', SearchAttributeType.KEYWORD_LIST),
+      defineSearchAttributeKey('SubOutTradeNos', SearchAttributeType.KEYWORD_LIST),
+      defineSearchAttributeKey('TradeBillDate', SearchAttributeType.KEYWORD),
+    ]);
+    // The SDK's typed search attributes take them as they are.
+    const typed = new TypedSearchAttributes(initialSearchAttributes(checkOrderInput(orderInput()), Date.now()));
+    expect(typed.get(PaymentPhaseKey)).toBe('AWAITING_PAYMENT');
+  });
+});
 
 describe('visibility set at start', () => {
   const spec = checkOrderInput(orderInput());

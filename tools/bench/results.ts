@@ -218,6 +218,8 @@ export interface FlashSaleResults extends RunInfo {
   completed: number;
   /** Peak WeChat Pay requests in one second at the simulator. */
   peakRequestsPerSec: number;
+  /** The sale's WeChat Pay requests at the simulator by route and HTTP status (retries show here). */
+  requestsByRouteAndStatus: Record<string, number>;
   /** Per sub-merchant: its sub-orders, and deadline → half and → all of its orders completed (s). */
   subMerchants: { subMchid: string; subOrders: number; p50Sec: number; lastSec: number }[];
   /** The spread of the sub-merchants' last completions (s): earliest, median, latest. */

@@ -21,6 +21,8 @@ export const ROOT = projectRoot();
 export interface PeerRequest {
   orderNo?: string;
   route: string;
+  /** The HTTP status of the simulator's answer. */
+  status: number;
   at: string;
 }
 

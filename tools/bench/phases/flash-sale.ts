@@ -62,7 +62,7 @@ export async function measureFlashSale(
   const lastCompletedSec = completed === sizes.orders ? (lastMs - due) / 1000 : null;
   const subMerchants = perSubMerchant(orders, close, due);
   const lastSpread = spread(subMerchants.map((s) => s.lastSec));
-  const peak = await peakRequestsPerSec(stack, new Set(orders.map((o) => o.combineOutTradeNo)));
+  const { peak, byRoute } = await requestProfile(stack, new Set(orders.map((o) => o.combineOutTradeNo)), due);
   log(
     `flash sale: ${completed}/${sizes.orders} completed, the last ${lastCompletedSec ?? '–'} s after the deadline ` +
       `(bound ${boundSec} s); peak ${peak} requests/s; sub-merchants' last ${lastSpread.min}–${lastSpread.max} s`,
@@ -75,6 +75,7 @@ export async function measureFlashSale(
     ratioToBound: lastCompletedSec === null ? null : Number((lastCompletedSec / boundSec).toFixed(3)),
     completed,
     peakRequestsPerSec: peak,
+    requestsByRouteAndStatus: byRoute,
     subMerchants,
     subMerchantLastSec: { min: lastSpread.min, median: lastSpread.median, max: lastSpread.max },
     startSec: Number(startSec.toFixed(1)),
@@ -124,13 +125,27 @@ function perSubMerchant(orders: OrderInput[], close: Map<string, number>, due: n
     }));
 }
 
-/** The most WeChat Pay requests of the sale's orders the simulator saw in one whole second. */
-async function peakRequestsPerSec(stack: Stack, mine: Set<string>): Promise<number> {
+/**
+ * The sale's WeChat Pay requests at the simulator: the most in one whole second, the count by route and status, and
+ * the rate per 10 s from the deadline (logged: where the time went).
+ */
+async function requestProfile(stack: Stack, mine: Set<string>, due: number) {
   const perSecond = new Map<number, number>();
+  const byRoute: Record<string, number> = {};
+  const perTen = new Map<number, number>();
   for (const r of await stack.requests()) {
     if (!r.orderNo || !mine.has(r.orderNo)) continue;
-    const s = Math.floor(Date.parse(r.at) / 1000);
+    const at = Date.parse(r.at);
+    const s = Math.floor(at / 1000);
     perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
+    const key = `${r.route} ${r.status}`;
+    byRoute[key] = (byRoute[key] ?? 0) + 1;
+    const ten = Math.floor((at - due) / 10_000);
+    perTen.set(ten, (perTen.get(ten) ?? 0) + 1);
   }
-  return Math.max(0, ...perSecond.values());
+  const timeline = [...perTen.entries()].sort(([a], [b]) => a - b).map(([t, n]) => `${t * 10}s:${(n / 10).toFixed(1)}`);
+  log(
+    `flash sale: requests by route and status ${JSON.stringify(byRoute)}; per second from the deadline ${timeline.join(' ')}`,
+  );
+  return { peak: Math.max(0, ...perSecond.values()), byRoute };
 }

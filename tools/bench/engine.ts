@@ -49,10 +49,30 @@ export interface EngineOptions {
   eager: boolean;
 }
 
+/**
+ * Dynamic configuration for either engine from `BENCH_DYNAMIC_CONFIG` (a JSON object of key → value), e.g.
+ * `{"matching.useNewMatcher":true}` (the priority-aware matcher of server 1.29, off by default there).
+ */
+function extraDynamicConfig(): Record<string, string | number | boolean> {
+  const text = process.env.BENCH_DYNAMIC_CONFIG;
+  if (!text) return {};
+  const parsed: unknown = JSON.parse(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error('BENCH_DYNAMIC_CONFIG must be a JSON object of dynamic-config key → value');
+  }
+  return parsed as Record<string, string | number | boolean>;
+}
+
 /** Starts the named engine. */
 export async function startEngine(name: EngineName, work: string, options: EngineOptions): Promise<Engine> {
   return name === 'cluster' ? startClusterEngine(options) : startDevServerEngine(work, options);
 }
+
+/** The extra dynamic configuration, for the engine's description. */
+const dynamicNote = (): string => {
+  const extra = extraDynamicConfig();
+  return Object.keys(extra).length ? `; ${JSON.stringify(extra)}` : '';
+};
 
 async function startDevServerEngine(work: string, options: EngineOptions): Promise<Engine> {
   // WAL without fsync: the default rollback journal caps the dev server near 90 starts/s on this machine; the
@@ -62,7 +82,10 @@ async function startDevServerEngine(work: string, options: EngineOptions): Promi
     dbFile: path.join(work, 'temporal.sqlite'),
     logFile: path.join(work, 'server.log'),
     sqlitePragmas: { journal_mode: 'wal', synchronous: 'off' },
-    ...(options.eager ? { dynamicConfig: { 'system.enableActivityEagerExecution': true } } : {}),
+    dynamicConfig: {
+      ...(options.eager ? { 'system.enableActivityEagerExecution': true } : {}),
+      ...extraDynamicConfig(),
+    },
   });
   const connection = await Connection.connect({ address: server.address }).catch(async (err: unknown) => {
     await server.stop();
@@ -70,7 +93,7 @@ async function startDevServerEngine(work: string, options: EngineOptions): Promi
   });
   return {
     name: 'dev-server',
-    describe: 'dev server (SQLite, WAL, no fsync; 1 history shard)',
+    describe: `dev server (SQLite, WAL, no fsync; 1 history shard${dynamicNote()})`,
     address: server.address,
     namespace: server.namespace,
     client: new Client({ connection, namespace: server.namespace }),
@@ -93,6 +116,7 @@ async function startClusterEngine(options: EngineOptions): Promise<Engine> {
       dynamicConfig: {
         'matching.numTaskqueueReadPartitions': partitions,
         'matching.numTaskqueueWritePartitions': partitions,
+        ...extraDynamicConfig(),
       },
     },
   });
@@ -104,7 +128,7 @@ async function startClusterEngine(options: EngineOptions): Promise<Engine> {
     name: 'cluster',
     describe:
       `cluster (PostgreSQL, frontend/history/matching/worker as processes, mTLS; ` +
-      `${shards} history shards, ${partitions} task-queue partitions)`,
+      `${shards} history shards, ${partitions} task-queue partitions${dynamicNote()})`,
     address: cluster.address,
     namespace: cluster.namespace,
     client: new Client({ connection, namespace: cluster.namespace }),

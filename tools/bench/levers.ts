@@ -14,6 +14,10 @@
  * - `--reversed [--engine cluster]`: a batch of `LEVER_ORDERS` orders falling due together per round and variant, on
  *   a fresh worker (the bench's reversed batch, `phases/throughput.ts`): reversed orders/s, worker and server CPU per
  *   order — what an action costs the server as well as the worker, on the dev server or the cluster.
+ * - `--flash-sale [--engine cluster]`: per round and variant a flash sale of `LEVER_ORDERS` orders with one deadline
+ *   at the default `WECHATPAY_MAX_RPS` (`phases/flash-sale.ts`): deadline → half and → all completed, against the
+ *   rate limit's bound, and the worker's CPU per order. Server-side settings a lever needs come with
+ *   `BENCH_DYNAMIC_CONFIG` (tools/bench/engine.ts).
  * - `--check`: no stack, nothing measured: applies each lever to the build's `dist/workflows` and bundles it, so a
  *   lever whose text the compiled code no longer contains fails at once (run `npm run build` first).
  */
@@ -28,12 +32,19 @@ import { stopProcess } from '../devstack/dev-server';
 import { measureLatency } from './phases/latency';
 import { reversedBatch, type Batch } from './phases/throughput';
 import type { EngineName } from './engine';
+import { measureFlashSale } from './phases/flash-sale';
+import { DEFAULT_WECHATPAY_MAX_RPS } from '../../worker/config';
 
 /** One change to the compiled workflow code (`dist/workflows/<file>`, e.g. `order/state.js`): `from` becomes `to`. */
-interface Lever {
+interface Edit {
   file: string;
   from: string;
   to: string;
+}
+
+/** A lever: one or more edits that make one change. */
+interface Lever {
+  edits: Edit[];
   /** A probe removes something the product needs: it only shows what that thing costs. */
   probe: boolean;
   what: string;
@@ -42,39 +53,74 @@ interface Lever {
 /** The levers tried (compiled JavaScript, so the replacements match `tsc`'s output). */
 export const LEVERS: Readonly<Record<string, Lever>> = {
   'no-phase-metric': {
-    file: 'order/state.js',
-    from: 'if (entered)\n            phaseEntered.add(1, { phase });',
-    to: '',
+    edits: [{ file: 'order/state.js', from: 'if (entered)\n            phaseEntered.add(1, { phase });', to: '' }],
     probe: true,
     what: 'the phase counter (a workflow metric: one sink call per phase entered)',
   },
   'no-current-details': {
-    file: 'order/state.js',
-    from: '(0, workflow_1.setCurrentDetails)(`**${phase}** — ${(0, markdown_1.escapeMarkdown)(waitingFor)}`);',
-    to: '',
+    edits: [
+      {
+        file: 'order/state.js',
+        from: '(0, workflow_1.setCurrentDetails)(`**${phase}** — ${(0, markdown_1.escapeMarkdown)(waitingFor)}`);',
+        to: '',
+      },
+    ],
     probe: true,
     what: "the Web UI's current details (set on every phase entered)",
   },
   // Was `no-floor-activity` (`payWindowFloor()`, which no longer existed): the floor now comes with the earlier runs in
   // one local activity, `reversingContext()`.
   'no-reversing-context': {
-    file: 'order/workflow.js',
-    from: 'const context = await reversingContext();',
-    to: 'const context = { payWindowFloorMs: 0, earlierRuns: [], reverseSentByEarlierRun: false };',
+    edits: [
+      {
+        file: 'order/workflow.js',
+        from: 'const context = await reversingContext();',
+        to: 'const context = { payWindowFloorMs: 0, earlierRuns: [], reverseSentByEarlierRun: false };',
+      },
+    ],
     probe: true,
     what: 'the local activity that reads the pay window floor and the earlier runs when the order enters REVERSING',
   },
   'no-phase-upserts': {
-    file: 'order/state.js',
-    from: '(0, workflow_1.upsertSearchAttributes)([{ key: contract_1.PaymentPhaseKey, value: phase }]);',
-    to: '',
+    edits: [
+      {
+        file: 'order/state.js',
+        from: '(0, workflow_1.upsertSearchAttributes)([{ key: contract_1.PaymentPhaseKey, value: phase }]);',
+        to: '',
+      },
+    ],
     probe: true,
     what: 'the `PaymentPhase` upserts (3 of a reversed order: REVERSING, COMPENSATING, REVERSED)',
   },
+  'step-priority': {
+    edits: [
+      {
+        file: 'order/wechatpay-steps.js',
+        from: "summary: `${purpose === 'CONFIRM' ? 'confirming query' : 'query'} ${spec.combineOutTradeNo}`,",
+        to: "summary: `${purpose === 'CONFIRM' ? 'confirming query' : 'query'} ${spec.combineOutTradeNo}`, priority: { priorityKey: purpose === 'CONFIRM' ? 1 : 3 },",
+      },
+      {
+        file: 'order/wechatpay-steps.js',
+        from: 'summary: `reverse ${spec.combineOutTradeNo}`,',
+        to: 'summary: `reverse ${spec.combineOutTradeNo}`, priority: { priorityKey: 2 },',
+      },
+      {
+        file: 'order/compensation.js',
+        from: 'summary: `compensate sub-order ${outTradeNo}`,',
+        to: 'summary: `compensate sub-order ${outTradeNo}`, priority: { priorityKey: 1 },',
+      },
+    ],
+    probe: false,
+    what: 'Priority keys by step: an order that has begun goes ahead of one that has not (confirming query and compensations 1, reverse 2, first query 3; the server needs `matching.useNewMatcher`)',
+  },
   'no-visibility-check': {
-    file: 'order/workflow.js',
-    from: 'const missing = (0, visibility_1.notSetAtStart)((0, visibility_1.initialSearchAttributes)(spec, this.deadline), info.typedSearchAttributes);',
-    to: 'const missing = [];',
+    edits: [
+      {
+        file: 'order/workflow.js',
+        from: 'const missing = (0, visibility_1.notSetAtStart)((0, visibility_1.initialSearchAttributes)(spec, this.deadline), info.typedSearchAttributes);',
+        to: 'const missing = [];',
+      },
+    ],
     probe: true,
     what: 'the check that the start carried every search attribute',
   },
@@ -82,13 +128,14 @@ export const LEVERS: Readonly<Record<string, Lever>> = {
 
 const LATENCY = process.argv.includes('--latency');
 const REVERSED = process.argv.includes('--reversed');
+const FLASH_SALE = process.argv.includes('--flash-sale');
 const ENGINE: EngineName = process.argv.includes('cluster') ? 'cluster' : 'dev-server';
 const CHECK = process.argv.includes('--check');
 const ORDERS = Number(process.env.LEVER_ORDERS ?? 600);
 const ROUNDS = Number(process.env.LEVER_ROUNDS ?? 3);
 const RATE = Number(process.env.LEVER_RATE ?? 11);
 const SECONDS = Number(process.env.LEVER_SECONDS ?? 10);
-const ALL = ['product', ...(LATENCY || REVERSED ? [] : ['ceiling']), ...Object.keys(LEVERS)];
+const ALL = ['product', ...(LATENCY || REVERSED || FLASH_SALE ? [] : ['ceiling']), ...Object.keys(LEVERS)];
 const VARIANTS = (process.env.LEVER_VARIANTS ?? ALL.join(','))
   .split(',')
   .map((v) => v.trim())
@@ -100,10 +147,12 @@ async function leverBundle(name: string, lever: Lever, work: string): Promise<st
   const copy = path.join(ROOT, 'dist', '.levers', name, 'workflows');
   fs.rmSync(copy, { recursive: true, force: true });
   fs.cpSync(source, copy, { recursive: true });
-  const file = path.join(copy, lever.file);
-  const code = fs.readFileSync(file, 'utf8');
-  if (!code.includes(lever.from)) throw new Error(`lever ${name}: ${lever.file} does not contain the text to change`);
-  fs.writeFileSync(file, code.split(lever.from).join(lever.to));
+  for (const edit of lever.edits) {
+    const file = path.join(copy, edit.file);
+    const code = fs.readFileSync(file, 'utf8');
+    if (!code.includes(edit.from)) throw new Error(`lever ${name}: ${edit.file} does not contain the text to change`);
+    fs.writeFileSync(file, code.split(edit.from).join(edit.to));
+  }
   const silent = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
   const { code: bundle } = await bundleWorkflowCode({ workflowsPath: require.resolve(copy), logger: silent });
   const out = path.join(work, `bundle-${name}.js`);
@@ -244,9 +293,41 @@ async function reversedRounds(stack: Stack, bundles: Map<string, string>): Promi
   );
 }
 
+/** Flash-sale mode: per round and variant a sale on a fresh worker; one table cell per variant. */
+async function flashSaleRounds(stack: Stack, bundles: Map<string, string>): Promise<Map<string, string>> {
+  const maxRps = Number(process.env.WECHATPAY_MAX_RPS ?? DEFAULT_WECHATPAY_MAX_RPS);
+  const sizes = { orders: ORDERS, subMerchants: 20, maxRps, waitSec: Math.ceil((4 * ORDERS * 3) / maxRps) + 120 };
+  const samples = new Map<string, { half: number; all: number; cpu: number }[]>(VARIANTS.map((v) => [v, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const v of VARIANTS) {
+      const bundle = bundles.get(v);
+      const queue = `sale-${v}-${round}-${Date.now().toString(36)}`;
+      const sale = await measureFlashSale(stack, sizes, {
+        queue,
+        workerEnv: bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {},
+      });
+      const all = sale.lastCompletedSec ?? NaN;
+      samples.get(v)!.push({ half: sale.p50CompletedSec, all, cpu: sale.workerCpuMsPerOrder });
+      log(`round ${round} ${v}: half ${sale.p50CompletedSec} s, all ${all} s (bound ${sale.boundSec} s)`);
+    }
+  }
+  return new Map(
+    [...samples].map(([v, list]) => {
+      const cell = (pick: (s: (typeof list)[number]) => number): string => {
+        const s = spread(list.map(pick), 1);
+        return `${s.median} (${s.min}–${s.max})`;
+      };
+      return [v, `${cell((s) => s.half)} · ${cell((s) => s.all)} · ${cell((s) => s.cpu)}`];
+    }),
+  );
+}
+
 /** The header of the result table's middle column, per mode. */
 function modeHeader(engine: string): string {
   if (LATENCY) return 'timer → first call p50 / p99 (ms) · worker CPU per order (ms), medians of rounds';
+  if (FLASH_SALE) {
+    return `flash sale of ${ORDERS}: deadline → half · → all completed (s) · worker CPU per order (ms), median (min–max), ${engine}`;
+  }
   if (REVERSED) return `reversed orders/s · worker · server CPU per order (ms), median (min–max), ${engine}`;
   return 'worker CPU per first task, ms (median, min–max)';
 }
@@ -256,7 +337,7 @@ async function main(): Promise<void> {
   if (CHECK) {
     for (const [name, lever] of Object.entries(LEVERS)) {
       await leverBundle(name, lever, work);
-      log(`lever ${name}: ${lever.file} changed and bundled`);
+      log(`lever ${name}: ${lever.edits.map((e) => e.file).join(', ')} changed and bundled`);
     }
     return;
   }
@@ -272,7 +353,9 @@ async function main(): Promise<void> {
       ? await latencyRounds(stack, bundles)
       : REVERSED
         ? await reversedRounds(stack, bundles)
-        : await firstTaskRounds(stack, bundles);
+        : FLASH_SALE
+          ? await flashSaleRounds(stack, bundles)
+          : await firstTaskRounds(stack, bundles);
     console.log(`\n| variant | ${modeHeader(stack.engine.describe)} | what |\n|---|---|---|`);
     for (const [v, cell] of rows) {
       const lever = LEVERS[v];

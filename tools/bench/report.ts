@@ -244,6 +244,7 @@ function flashSaleMarkdown(r: FlashSaleResults): string {
     `|---|---|---|`,
     `| deadline → last order reversed and compensated (s) · the rate limit's bound, ${r.orders} × 3 calls ÷ ${r.maxRps}/s (s) | ${r.lastCompletedSec ?? `not all (${r.completed} completed)`} · ${r.boundSec} | |`,
     `| ratio to the bound | ${r.ratioToBound ?? '–'} | ≤ 1.1: ${ok(met)} |`,
+    `| deadline → half of the orders completed (s) · worker CPU per order (ms) | ${r.p50CompletedSec} · ${r.workerCpuMsPerOrder} | report |`,
     `| peak WeChat Pay requests/s at the simulator | ${r.peakRequestsPerSec} | ≤ ${r.maxRps}: ${ok(r.peakRequestsPerSec <= r.maxRps)} |`,
     `| sub-merchants' last completion (s): earliest · median · latest | ${m.min} · ${m.median} · ${m.max} | report |`,
     `| sub-merchants' median completion (s): earliest · latest | ${Math.min(...r.subMerchants.map((s) => s.p50Sec))} · ${Math.max(...r.subMerchants.map((s) => s.p50Sec))} | report |`,

@@ -214,6 +214,10 @@ export interface FlashSaleResults extends RunInfo {
   lastCompletedSec: number | null;
   /** lastCompletedSec ÷ boundSec (target ≤ 1.1). */
   ratioToBound: number | null;
+  /** Deadline → half of the orders completed (s). */
+  p50CompletedSec: number;
+  /** The worker's CPU per order over the sale (ms). */
+  workerCpuMsPerOrder: number;
   /** Orders completed (REVERSED, compensated) when the run stopped waiting. */
   completed: number;
   /** Peak WeChat Pay requests in one second at the simulator. */

@@ -9,7 +9,8 @@ import { startOrder, workflowIdFor } from '../../../client';
 import type { OrderInput } from '../../../workflows/contract';
 import type { FlashSaleResults, RunInfo } from '../results';
 import { makeOrder, type Stack, BENCH_PAY_WINDOW } from '../stack';
-import { log, percentile, pooled, sleepMs, spread } from '../util';
+import { stopProcess } from '../../devstack/dev-server';
+import { cpuMs, log, percentile, pooled, sleepMs, spread } from '../util';
 
 /** The sale's sizes: orders, sub-merchants, the worker's WeChat Pay rate limit, and the most it waits (s). */
 export interface FlashSaleSizes {
@@ -19,7 +20,11 @@ export interface FlashSaleSizes {
   waitSec: number;
 }
 
-const QUEUE = 'bench-flash-sale';
+/** Where the sale runs: its task queue and the worker's environment beyond the rate limit (a lever's bundle). */
+export interface FlashSaleTarget {
+  queue: string;
+  workerEnv?: Record<string, string>;
+}
 
 /** Sub-order `i` of order `k` at sub-merchant `(2k + i) mod m`: every sub-merchant gets an even share. */
 function saleOrder(k: number, due: number, run: string, subMerchants: number): OrderInput {
@@ -37,8 +42,14 @@ function saleOrder(k: number, due: number, run: string, subMerchants: number): O
 export async function measureFlashSale(
   stack: Stack,
   sizes: FlashSaleSizes,
+  target: FlashSaleTarget = { queue: 'bench-flash-sale' },
 ): Promise<Omit<FlashSaleResults, keyof RunInfo>> {
-  await stack.worker('dist/worker/main.js', QUEUE, { WECHATPAY_MAX_RPS: String(sizes.maxRps) });
+  const { queue } = target;
+  const worker = await stack.worker('dist/worker/main.js', queue, {
+    ...target.workerEnv,
+    WECHATPAY_MAX_RPS: String(sizes.maxRps),
+  });
+  const cpu0 = cpuMs(worker.pid!);
   const run = Date.now().toString(36).toUpperCase();
   const began = Date.now();
   // Starts run at ~100-250/s here: the deadline leaves room for all of them.
@@ -47,7 +58,7 @@ export async function measureFlashSale(
   let started = 0;
   await pooled(orders, 48, async (o) => {
     await stack.seed(o);
-    await startOrder(stack.client, o, { taskQueue: QUEUE, minPayWindow: BENCH_PAY_WINDOW });
+    await startOrder(stack.client, o, { taskQueue: queue, minPayWindow: BENCH_PAY_WINDOW });
     if (++started % 5_000 === 0) log(`flash sale: ${started}/${sizes.orders} started`);
   });
   const startSec = (Date.now() - began) / 1000;
@@ -56,8 +67,20 @@ export async function measureFlashSale(
   log(
     `flash sale: ${sizes.orders} orders started in ${startSec.toFixed(0)} s, due in ${due - Date.now()} ms; bound ${boundSec} s`,
   );
-  const completed = await waitForCompletions(stack, sizes.orders, due + sizes.waitSec * 1000);
-  const close = await closeTimes(stack);
+  const completed = await waitForCompletions(stack, queue, sizes.orders, due + sizes.waitSec * 1000);
+  const workerCpuMsPerOrder = Number(((cpuMs(worker.pid!) - cpu0) / sizes.orders).toFixed(1));
+  await stopProcess(worker, 10_000);
+  const close = await closeTimes(stack, queue);
+  const p50CompletedSec = Number(
+    (
+      percentile(
+        orders.map((o) => close.get(workflowIdFor(o.combineOutTradeNo)) ?? NaN),
+        50,
+      ) /
+        1000 -
+      due / 1000
+    ).toFixed(1),
+  );
   const lastMs = Math.max(...orders.map((o) => close.get(workflowIdFor(o.combineOutTradeNo)) ?? NaN));
   const lastCompletedSec = completed === sizes.orders ? (lastMs - due) / 1000 : null;
   const subMerchants = perSubMerchant(orders, close, due);
@@ -73,7 +96,9 @@ export async function measureFlashSale(
     boundSec,
     lastCompletedSec,
     ratioToBound: lastCompletedSec === null ? null : Number((lastCompletedSec / boundSec).toFixed(3)),
+    p50CompletedSec,
     completed,
+    workerCpuMsPerOrder,
     peakRequestsPerSec: peak,
     requestsByRouteAndStatus: byRoute,
     subMerchants,
@@ -83,8 +108,8 @@ export async function measureFlashSale(
 }
 
 /** Polls the count of completed sale workflows until all `n` or `until` (epoch ms); answers the last count. */
-async function waitForCompletions(stack: Stack, n: number, until: number): Promise<number> {
-  const query = `TaskQueue = '${QUEUE}' AND ExecutionStatus = 'Completed'`;
+async function waitForCompletions(stack: Stack, queue: string, n: number, until: number): Promise<number> {
+  const query = `TaskQueue = '${queue}' AND ExecutionStatus = 'Completed'`;
   let lastLog = 0;
   for (;;) {
     const done = Number((await stack.client.workflow.count(query)).count);
@@ -97,9 +122,9 @@ async function waitForCompletions(stack: Stack, n: number, until: number): Promi
   }
 }
 
-async function closeTimes(stack: Stack): Promise<Map<string, number>> {
+async function closeTimes(stack: Stack, queue: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const query = `TaskQueue = '${QUEUE}' AND ExecutionStatus = 'Completed'`;
+  const query = `TaskQueue = '${queue}' AND ExecutionStatus = 'Completed'`;
   for await (const wf of stack.client.workflow.list({ query })) out.set(wf.workflowId, wf.closeTime?.getTime() ?? NaN);
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * Suites that need a tool besides Node (chromium, a JDK with Maven, Go 1.26+, Prometheus, openssl): on a machine without it the
+ * Suites that need a tool besides Node (chromium, a JDK with Maven, Go 1.26+, Prometheus, openssl, redis-server): on a machine without it the
  * suite is skipped with one loud line naming the install command, so `npm test` still passes on a fresh machine and
  * says what it did not run (the lines are repeated after jest's summary by test/harness/skips-reporter.js, since jest
  * drops the console output of a suite whose tests all skipped). `.ci/run` sets `REQUIRE_ALL_SUITES=1`, which turns every such skip into a failure.
@@ -63,6 +63,12 @@ export const JDK_AND_MAVEN: Need = {
   name: 'a JDK 17+ and Maven',
   found: () => commandRuns('java', ['-version']) && commandRuns('mvn', ['-v']),
   install: 'sudo apt-get install openjdk-17-jdk-headless maven',
+};
+/** Debian's redis-server (or REDIS_SERVER), for the benchmark's BullMQ peer in the bench's short form. */
+export const REDIS: Need = {
+  name: 'redis-server',
+  found: () => commandRuns(process.env.REDIS_SERVER ?? 'redis-server', ['--version']),
+  install: 'sudo apt-get install redis-server (or set REDIS_SERVER)',
 };
 /** Debian's Prometheus, for the live alerts suite. */
 export const PROMETHEUS: Need = {

@@ -9,7 +9,9 @@
  * `--engine cluster` (or `--engine dev-server`) runs only the side-by-side rounds (product, real-activities ceiling,
  * no-op ceiling, BullMQ) on that engine (tools/bench/engine.ts) and writes results/engine-<name>.{json,md};
  * `--flash-sale [--engine cluster]` runs the flash sale (tools/bench/phases/flash-sale.ts: BENCH_FLASH_ORDERS, 20,000
- * orders with one deadline, at the default WECHATPAY_MAX_RPS) and writes results/flash-sale-<engine>.{json,md}.
+ * orders with one deadline, at the default WECHATPAY_MAX_RPS; the worker's environment passes through, e.g.
+ * WORKER_MAX_CACHED_WORKFLOWS, and BENCH_WORKER_NODE_ARGS adds Node flags after the product's, e.g. a larger heap) and
+ * writes results/flash-sale-<engine>.{json,md}.
  * `npm run bench -- --trade-bill` runs the trade-bill reconciliation at scale instead (tools/bench/trade-bill.ts:
  * 100,000 rows against 100,000 orders).
  * Environment variables override either: BENCH_PAIRS (interleaved product/ceiling/BullMQ rounds), BENCH_ORDERS (per
@@ -141,7 +143,8 @@ async function main(): Promise<void> {
   let peer: BullmqPeer | undefined;
   try {
     if (flashSale) {
-      const sale = await measureFlashSale(stack, FLASH_SIZES);
+      const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      const sale = await measureFlashSale(stack, FLASH_SIZES, { queue: 'bench-flash-sale', nodeArgs });
       return writeFlashSaleReport({ ...(await runInfo(stack, info, 'flash-sale', FLASH_SIZES)), ...sale }, dir);
     }
     peer = await startBullmqPeer(stack);

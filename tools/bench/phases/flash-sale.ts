@@ -20,10 +20,14 @@ export interface FlashSaleSizes {
   waitSec: number;
 }
 
-/** Where the sale runs: its task queue and the worker's environment beyond the rate limit (a lever's bundle). */
+/**
+ * Where the sale runs: its task queue, the worker's environment beyond the rate limit (a lever's bundle, a cache size)
+ * and Node flags after the product's (`BENCH_WORKER_NODE_ARGS`, e.g. a larger heap for a larger cache).
+ */
 export interface FlashSaleTarget {
   queue: string;
   workerEnv?: Record<string, string>;
+  nodeArgs?: string[];
 }
 
 /** Sub-order `i` of order `k` at sub-merchant `(2k + i) mod m`: every sub-merchant gets an even share. */
@@ -45,10 +49,12 @@ export async function measureFlashSale(
   target: FlashSaleTarget = { queue: 'bench-flash-sale' },
 ): Promise<Omit<FlashSaleResults, keyof RunInfo>> {
   const { queue } = target;
-  const worker = await stack.worker('dist/worker/main.js', queue, {
-    ...target.workerEnv,
-    WECHATPAY_MAX_RPS: String(sizes.maxRps),
-  });
+  const worker = await stack.worker(
+    'dist/worker/main.js',
+    queue,
+    { ...target.workerEnv, WECHATPAY_MAX_RPS: String(sizes.maxRps) },
+    target.nodeArgs,
+  );
   const cpu0 = cpuMs(worker.pid!);
   const run = Date.now().toString(36).toUpperCase();
   const began = Date.now();

@@ -1,12 +1,14 @@
 /**
  * The model-based test of the order lifecycle (issue 34): random command sequences over the model of
  * `lifecycle-model.ts`, each command applied to the model AND to the real stack (dev server, the product worker, the
- * WeChat Pay peer, the order service), then the order's real end compared with the model's, and the money promises
- * checked on it. A failure is shrunk by fast-check to its smallest sequence and printed as a test case to paste into
- * `REGRESSIONS` below.
+ * WeChat Pay peer with its fault switches, the order service with its own, an operator's retry and resolve), each
+ * rest of the order (an end, or NEEDS_ATTENTION) compared with the model's, then the order's real end compared with
+ * the model's, and the money promises checked on it. A failure is shrunk by fast-check to its smallest sequence and
+ * printed as a test case to paste into `REGRESSIONS` below.
  *
- * Bounded for CI: `MODEL_RUNS` sequences (default 8) of at most `MODEL_MAX_COMMANDS` commands (default 5), seeded by
- * `MODEL_SEED` (default random; always printed). A campaign: `MODEL_RUNS=200 npm run test:model`.
+ * Bounded for CI: `MODEL_RUNS` sequences (default 8) of at most `MODEL_MAX_COMMANDS` commands (default 8) until the
+ * order rests and half as many after, seeded by `MODEL_SEED` (default random; always printed). A campaign:
+ * `MODEL_RUNS=200 npm run test:model`.
  */
 import fc from 'fast-check';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -18,7 +20,9 @@ import {
   confirmationWebhookId,
   markPaid as markPaidCall,
   MarkPaidRefusedError,
+  resolveOrder,
   resolveSignal,
+  retryOrder,
   startOrder,
   statusQuery,
   workflowIdFor,
@@ -26,7 +30,14 @@ import {
   type OrderResult,
   type OrderStatus,
 } from '../../client';
-import { landPay, peerLedger, setOrderState } from '../../tools/simulator/admin-client';
+import {
+  changePeerSettings,
+  landPay,
+  peerLedger,
+  scheduleLatePay,
+  setOrderState,
+} from '../../tools/simulator/admin-client';
+import { subStateOf, type TradeState } from '../../tools/simulator/wechatpay/orders';
 import { connectClient } from '../harness/env';
 import { orderInput } from '../harness/orders';
 import { seedOrder, startStack, type Stack } from '../harness/stack';
@@ -35,19 +46,29 @@ import {
   apply,
   describeCommand,
   differences,
+  DOWNSTREAM_FAULTS,
   expectedEnd,
   initialState,
   moneyViolations,
+  SUB_ORDERS,
+  WECHATPAY_FAULTS,
   type Answer,
+  type DownstreamFault,
+  type DownstreamRoute,
   type ModelCommand,
   type ModelState,
   type Observed,
   type OnPaid,
-  type PeerState,
+  type PartialState,
+  type PeerSubState,
+  type WechatpayFault,
+  type WechatpayRoute,
 } from './lifecycle-model';
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 8);
-const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 5);
+const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 8);
+/** Commands once the order rests (an operator's, faults, changes at WeChat Pay while it waits). */
+const MAX_AT_REST = Math.ceil(MAX_COMMANDS / 2);
 const SEED =
   process.env.MODEL_SEED !== undefined ? Number(process.env.MODEL_SEED) : Math.floor(Math.random() * 2 ** 31);
 /** The deadline of each sequence's order, from its start; every command before `deadlinePasses()` runs before it. */
@@ -56,6 +77,12 @@ const DUE_IN_MS = 4_000;
 const PAY_WINDOW = '2s';
 /** A command before the deadline must start at least this long before it (else the run is too slow to judge). */
 const DEADLINE_MARGIN_MS = 1_000;
+/** A command inside the pay window must start at least this long before it closes. */
+const WINDOW_MARGIN_MS = 400;
+/** How long a refund made by a reverse stays invisible to the query after `refundLags()` (less than 5 s: round 2). */
+const REFUND_LAG_MS = 2_000;
+/** The longest an order may take from its window's end (or an operator's retry) to its next rest. */
+const REST_TIMEOUT_MS = 90_000;
 
 /** The real system for one sequence. */
 interface Real {
@@ -66,7 +93,12 @@ interface Real {
   markPaidAccepted: boolean;
   /** The commands run so far (those whose precondition held), for the printed test case. */
   ran: string[];
+  /** Where the real order rested last (an end, or NEEDS_ATTENTION), as `settle` answers it. */
+  rest?: string;
 }
+
+/** Every rest the real orders came to in this run, counted (for the closing line). */
+const restsSeen = new Map<string, number>();
 
 /** The model as fast-check mutates it. */
 interface Model {
@@ -86,21 +118,114 @@ async function status(r: Real): Promise<OrderStatus | undefined> {
     .catch(() => undefined);
 }
 
-/** A command before the stop must run well before the deadline; one after it inside the pay window. */
+/** Commands whose effect must reach the order inside its pay window, before its query (once it stopped waiting). */
+const IN_WINDOW: ReadonlySet<ModelCommand['kind']> = new Set<ModelCommand['kind']>([
+  'payLands',
+  'closedAtWechatPay',
+  'refundedElsewhere',
+  'subOrderState',
+  'payLandsAfterNotFound',
+  'refundLags',
+  'wechatpayFault',
+  'orderServiceFault',
+  'operatorRetry',
+  'operatorResolve',
+]);
+
+/**
+ * A command before the stop must run well before the deadline; one after it inside the pay window, well before it
+ * closes; one at rest (an end, or NEEDS_ATTENTION) whenever.
+ */
 async function checkTime(r: Real, m: ModelState, c: ModelCommand): Promise<void> {
-  if (m.markPaid) return;
+  if (m.markPaid || m.order) return;
   if (m.stop === undefined) {
     if (Date.now() > r.deadlineAt - DEADLINE_MARGIN_MS) {
       throw new HarnessTiming(`${describeCommand(c)} ran too close to the deadline`);
     }
     return;
   }
-  if (c.kind === 'payLands' || c.kind === 'closedAtWechatPay' || c.kind === 'refundedElsewhere') {
+  if (IN_WINDOW.has(c.kind)) {
     const s = await status(r);
-    if (s?.reverse.state !== 'WAITING_FOR_PAY_WINDOW') {
-      throw new HarnessTiming(`${describeCommand(c)} ran after the pay window (${s?.phase} ${s?.reverse.state})`);
+    const left = Date.parse(s?.reverse.notBefore ?? '') - Date.now();
+    if (s?.reverse.state !== 'WAITING_FOR_PAY_WINDOW' || !(left > WINDOW_MARGIN_MS)) {
+      throw new HarnessTiming(
+        `${describeCommand(c)} ran at the end of the pay window (${s?.phase} ${s?.reverse.state}, ${left} ms left)`,
+      );
     }
   }
+}
+
+/** The failure type in an attention reason (`… (REVERSE_REJECTED: …)`), else the reason. */
+function failureType(reason: string): string {
+  return /\(([A-Z_]+): /.exec(reason)?.[1] ?? reason;
+}
+
+/** Where the order rests, as the model's `settle` answers it; undefined while it is on its way. */
+async function restNow(r: Real, since: number): Promise<string | undefined> {
+  const handle = handleOf(r);
+  const described = await handle.describe();
+  if (described.status.name === 'COMPLETED') return `rest: ${(await handle.result()).outcome}`;
+  if (described.status.name !== 'RUNNING') throw new Error(`the order's run ended ${described.status.name}`);
+  const s = await status(r);
+  if (s?.phase !== 'NEEDS_ATTENTION' || !s.attention || Date.parse(s.attention.since) < since) return undefined;
+  return `rest: NEEDS_ATTENTION ${s.attention.step} ${failureType(s.attention.reason)}`;
+}
+
+/** Waits until the order rests (an end, or NEEDS_ATTENTION entered at `since` or later). */
+async function untilRest(r: Real, since = 0): Promise<string> {
+  const until = Date.now() + REST_TIMEOUT_MS;
+  for (;;) {
+    const rest = await restNow(r, since);
+    if (rest) {
+      restsSeen.set(rest, (restsSeen.get(rest) ?? 0) + 1);
+      return (r.rest = rest);
+    }
+    if (Date.now() > until) {
+      throw new Error(`no rest within ${REST_TIMEOUT_MS} ms; last status ${JSON.stringify(await status(r))}`);
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/**
+ * The operator's `retry` or `resolve` through the client: ignored (and recorded so) outside NEEDS_ATTENTION, or by an
+ * order that ended; otherwise the order runs again (retry) or ends (resolve) and the answer is where it rests.
+ */
+async function realOperator(r: Real, action: 'retry' | 'resolve'): Promise<Answer> {
+  const before = (await status(r))?.operatorActions.length ?? 0;
+  try {
+    if (action === 'retry') await retryOrder(r.client, no(r));
+    else await resolveOrder(r.client, no(r), 'model-based test: resolved by the operator');
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return 'ignored';
+    throw e;
+  }
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const s = await status(r);
+    const recorded = s?.operatorActions[before];
+    if (recorded) {
+      if (recorded.action !== action) throw new Error(`recorded ${recorded.action}, sent ${action}`);
+      if (!recorded.accepted) return 'ignored';
+      const rest = await untilRest(r, Date.parse(recorded.at));
+      return action === 'retry' ? (rest as Answer) : undefined;
+    }
+    // A resolve may complete the order in the task that records it.
+    if ((await handleOf(r).describe()).status.name === 'COMPLETED') {
+      return action === 'retry' ? 'ignored' : (await untilRest(r), undefined);
+    }
+    if (Date.now() > until) throw new Error(`the ${action} was not recorded within 10 s`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+/** Sets some sub-orders' states at WeChat Pay, the others as the peer holds them now. */
+async function setSubStates(r: Real, change: (current: TradeState[]) => TradeState[]): Promise<void> {
+  const order = r.stack.peer.orders.get(no(r));
+  if (!order) throw new Error('the order is not at WeChat Pay');
+  const states = change(r.input.subOrders.map((s) => subStateOf(order, s.outTradeNo)));
+  const subStates = Object.fromEntries(r.input.subOrders.map((s, i) => [s.outTradeNo, states[i]!]));
+  await setOrderState(r.stack.peer.url, no(r), states[0]!, subStates);
 }
 
 /** Once the order stopped waiting (a signal or a timer, handled by a workflow task): until it waits for its window. */
@@ -190,8 +315,31 @@ async function runReal(c: ModelCommand, r: Real, m: ModelState): Promise<string 
       else await seedOrder(r.stack.peer, r.input, 'CLOSED');
       return undefined;
     case 'refundedElsewhere':
-      await setOrderState(r.stack.peer.url, no(r), 'REFUND');
+      await setSubStates(r, (now) => now.map((x, i) => (c.sub === undefined || c.sub === i ? 'REFUND' : x)));
       return undefined;
+    case 'subOrderState':
+      await setSubStates(r, (now) => now.map((x, i) => (i === c.sub ? c.state : x)));
+      return undefined;
+    case 'payLandsAfterNotFound':
+      await scheduleLatePay(r.stack.peer.url, r.input, c.after);
+      return undefined;
+    case 'refundLags':
+      await changePeerSettings(r.stack.peer.url, { refundLagMs: REFUND_LAG_MS });
+      return undefined;
+    case 'wechatpayFault':
+      r.stack.peer.faults.add({ route: c.route, kind: c.fault, count: c.count, orderNo: no(r) });
+      return undefined;
+    case 'orderServiceFault': {
+      const orderNo = c.route === 'compensate' ? r.input.subOrders[c.sub!]!.outTradeNo : no(r);
+      r.stack.orderService.faults.add({ route: c.route, kind: c.fault, count: 1, orderNo });
+      return undefined;
+    }
+    case 'settle':
+      return await untilRest(r);
+    case 'operatorRetry':
+      return realOperator(r, 'retry');
+    case 'operatorResolve':
+      return realOperator(r, 'resolve');
   }
 }
 
@@ -227,77 +375,169 @@ const markPaid = () => new Command({ kind: 'markPaid' });
 const cancelOrder = () => new Command({ kind: 'cancelOrder' });
 const duplicateStart = () => new Command({ kind: 'duplicateStart' });
 const closedAtWechatPay = () => new Command({ kind: 'closedAtWechatPay' });
-const refundedElsewhere = () => new Command({ kind: 'refundedElsewhere' });
+const refundedElsewhere = (sub?: number) =>
+  new Command({ kind: 'refundedElsewhere', ...(sub === undefined ? {} : { sub }) });
 const deadlinePasses = () => new Command({ kind: 'deadlinePasses' });
 const markPaidAtDeadline = () => new Command({ kind: 'markPaidAtDeadline' });
 const cancelRacesMarkPaid = () => new Command({ kind: 'cancelRacesMarkPaid' });
 const payLandsAtDeadline = () => new Command({ kind: 'payLandsAtDeadline' });
+const subOrderState = (sub: number, state: PartialState) => new Command({ kind: 'subOrderState', sub, state });
+const payLandsAfterNotFound = (after: 'REVERSE_NOT_FOUND' | 'QUERY_NOT_FOUND') =>
+  new Command({ kind: 'payLandsAfterNotFound', after });
+const refundLags = () => new Command({ kind: 'refundLags' });
+const wechatpayFault = (route: WechatpayRoute, fault: WechatpayFault, count: number) =>
+  new Command({ kind: 'wechatpayFault', route, fault, count });
+const orderServiceFault = (route: DownstreamRoute, fault: DownstreamFault, sub?: number) =>
+  new Command({ kind: 'orderServiceFault', route, fault, ...(sub === undefined ? {} : { sub }) });
+const settle = () => new Command({ kind: 'settle' });
+const operatorRetry = () => new Command({ kind: 'operatorRetry' });
+const operatorResolve = () => new Command({ kind: 'operatorResolve' });
 
-/** The commands fast-check picks from; the money-moving ones more often (each entry is equally likely). */
-const commandArbs = [
+const faultsWhere = <K extends string>(table: Record<K, string>, effects: string[]): K[] =>
+  (Object.keys(table) as K[]).filter((k) => effects.includes(table[k]));
+const sub = fc.integer({ min: 0, max: SUB_ORDERS - 1 });
+
+/** WeChat Pay's faults retried (once or twice): the order ends as without them. */
+const transientFaultArb = fc
+  .tuple(
+    fc.constantFrom<WechatpayRoute>('query', 'reverse'),
+    fc.constantFrom(...faultsWhere(WECHATPAY_FAULTS, ['retried', 'spoiled'])),
+    fc.integer({ min: 1, max: 2 }),
+  )
+  .map(([route, fault, count]) => wechatpayFault(route, fault, count));
+
+/** WeChat Pay refusing a call for good, or answering about another order (once, or 5 times in a row). */
+const refusingFaultArb = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom<WechatpayRoute>('query', 'reverse'),
+      fc.constantFrom<WechatpayFault>('PARAM_ERROR', 'GENERIC_NOT_FOUND'),
+    )
+    .map(([route, fault]) => wechatpayFault(route, fault, 1)),
+  fc
+    .tuple(fc.constantFrom(...faultsWhere(WECHATPAY_FAULTS, ['mismatch'])), fc.constantFrom(1, 5))
+    .map(([fault, count]) => wechatpayFault('query', fault, count)),
+);
+
+/** The order service's faults, on one sub-order's compensation or on the payment confirmation. */
+const orderServiceFaultArb = fc.oneof(
+  fc
+    .tuple(fc.constantFrom(...(Object.keys(DOWNSTREAM_FAULTS) as DownstreamFault[])), sub)
+    .map(([fault, i]) => orderServiceFault('compensate', fault, i)),
+  fc.constantFrom(...(Object.keys(DOWNSTREAM_FAULTS) as DownstreamFault[])).map((f) => orderServiceFault('confirm', f)),
+  sub.map((i) => orderServiceFault('compensate', '422', i)),
+  fc.constant(orderServiceFault('confirm', '422')),
+);
+
+const peerChangeArbs = [
+  fc.constant(closedAtWechatPay()),
+  fc.option(sub, { nil: undefined }).map(refundedElsewhere),
+  fc
+    .tuple(sub, fc.constantFrom<PartialState>('SUCCESS', 'NOTPAY', 'PAYERROR', 'ACCEPT', 'CLOSED'))
+    .map(([i, st]) => subOrderState(i, st)),
+];
+
+/**
+ * The commands fast-check picks from until the order comes to rest (each entry is equally likely, so the
+ * money-moving ones and the faults are listed more than once); a command whose precondition does not hold is skipped.
+ * The order then rests ({@link settle}) and {@link AT_REST_ARBS} follow.
+ */
+const BEFORE_REST_ARBS = [
   fc.constant(beginPayment()),
   fc.constant(payHangs()),
+  fc.constant(payHangs()),
+  fc.constantFrom<'inTime' | 'late'>('inTime', 'late').map(payLands),
   fc.constantFrom<'inTime' | 'late'>('inTime', 'late').map(payLands),
   fc.constantFrom<'inTime' | 'late'>('inTime', 'late').map(payLands),
   fc.constant(markPaid()),
   fc.constant(cancelOrder()),
   fc.constant(duplicateStart()),
-  fc.constant(closedAtWechatPay()),
-  fc.constant(refundedElsewhere()),
+  ...peerChangeArbs,
+  fc
+    .constantFrom<'REVERSE_NOT_FOUND' | 'QUERY_NOT_FOUND'>('REVERSE_NOT_FOUND', 'QUERY_NOT_FOUND')
+    .map(payLandsAfterNotFound),
+  fc.constant(refundLags()),
+  transientFaultArb,
+  transientFaultArb,
+  refusingFaultArb,
+  refusingFaultArb,
+  refusingFaultArb,
+  refusingFaultArb,
+  refusingFaultArb,
+  orderServiceFaultArb,
+  orderServiceFaultArb,
+  orderServiceFaultArb,
   fc.constant(deadlinePasses()),
   fc.constant(markPaidAtDeadline()),
   fc.constant(cancelRacesMarkPaid()),
   fc.constant(payLandsAtDeadline()),
+  fc.constantFrom(operatorRetry(), operatorResolve()),
 ];
 
-/** The order's end as the real system shows it (an order in NEEDS_ATTENTION is then resolved, to leave nothing). */
+/**
+ * The commands once the order rests: the operator's (retry more than resolve), faults for what the retry will meet,
+ * what may still change at WeChat Pay while it waits (a debit landing, a refund or a close by hand), and the
+ * checkout's late calls.
+ */
+const AT_REST_ARBS = [
+  fc.constant(operatorRetry()),
+  fc.constant(operatorRetry()),
+  fc.constant(operatorRetry()),
+  fc.constant(operatorResolve()),
+  transientFaultArb,
+  refusingFaultArb,
+  orderServiceFaultArb,
+  fc.constant(payLands('late')),
+  ...peerChangeArbs,
+  fc.constantFrom(markPaid(), beginPayment(), cancelOrder(), duplicateStart()),
+];
+
+/**
+ * The order's end as the real system shows it, once it rests (an order in NEEDS_ATTENTION is then resolved, to leave
+ * nothing running).
+ */
 async function observe(r: Real): Promise<Observed> {
   const handle = handleOf(r);
-  const until = Date.now() + 60_000;
-  let result: OrderResult | undefined;
-  let stuck: OrderStatus | undefined;
-  for (;;) {
-    const described = await handle.describe();
-    if (described.status.name === 'COMPLETED') {
-      result = await handle.result();
-      break;
-    }
-    if (described.status.name !== 'RUNNING') throw new Error(`the order's run ended ${described.status.name}`);
-    const s = await status(r);
-    if (s?.phase === 'NEEDS_ATTENTION') {
-      stuck = s;
-      await handle.signal(resolveSignal, 'model-based test: observed, resolved to end it');
-      break;
-    }
-    if (Date.now() > until) throw new Error(`no end within 60 s; last status ${JSON.stringify(s)}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  const rest = r.rest ?? (await untilRest(r));
+  const s = await status(r);
   const { stack, input } = r;
+  const stuck = rest.startsWith('rest: NEEDS_ATTENTION');
+  const result = stuck ? undefined : await handle.result();
+  if (stuck) await handle.signal(resolveSignal, 'model-based test: observed, resolved to end it');
   const ledger = (await peerLedger(stack.peer.url)).filter((row) => row.combineOutTradeNo === no(r));
-  const compensations = input.subOrders.map((s) => {
-    const id = compensationWebhookId({ combineOutTradeNo: no(r), outTradeNo: s.outTradeNo });
+  const compensations = input.subOrders.map((sub) => {
+    const id = compensationWebhookId({ combineOutTradeNo: no(r), outTradeNo: sub.outTradeNo });
     const effective = stack.orderService.log.filter((e) => e.webhookId === id && e.effective).length;
     const tradeState = stack.orderService.compensated.get(id)?.data.tradeState as string | undefined;
     return { ...(tradeState !== undefined ? { tradeState } : {}), effective };
   });
-  const data = stack.orderService.compensated.get(
-    compensationWebhookId({ combineOutTradeNo: no(r), outTradeNo: input.subOrders[0]!.outTradeNo }),
-  )?.data;
+  const data = input.subOrders
+    .map(
+      (sub) =>
+        stack.orderService.compensated.get(
+          compensationWebhookId({ combineOutTradeNo: no(r), outTradeNo: sub.outTradeNo }),
+        )?.data,
+    )
+    .find(Boolean);
+  const order = stack.peer.orders.get(no(r));
   return {
-    phase: stuck ? 'NEEDS_ATTENTION' : (result!.outcome as Observed['phase']),
+    phase: stuck ? 'NEEDS_ATTENTION' : result!.outcome,
     ...(result?.paid ? { paidSource: result.paid.source } : {}),
-    ...(stuck?.attention
-      ? { attention: { step: stuck.attention.step, reason: stuck.reverse.lastFailure?.type ?? stuck.attention.reason } }
+    ...(stuck && s?.attention
+      ? { attention: { step: s.attention.step, reason: failureType(s.attention.reason) } }
       : {}),
+    ...(s?.attention ? { lastAttentionStep: s.attention.step } : {}),
     ...(data
       ? { reverseOutcome: data.reverseOutcome as Observed['reverseOutcome'], reason: data.reason as Observed['reason'] }
       : {}),
     reversed: stack.peer.log.some((e) => e.orderNo === no(r) && e.route === 'reverse'),
     confirmed: stack.orderService.confirmations.has(confirmationWebhookId({ combineOutTradeNo: no(r) })),
-    peer: (stack.peer.orders.get(no(r))?.state ?? 'NONE') as PeerState,
+    peer: input.subOrders.map((sub): PeerSubState =>
+      order ? (subStateOf(order, sub.outTradeNo) as PeerSubState) : 'NONE',
+    ),
     compensations,
-    ledgers: input.subOrders.map((s) =>
-      ledger.filter((row) => row.outTradeNo === s.outTradeNo).map((row) => row.tradeState),
+    ledger: input.subOrders.map((sub) =>
+      ledger.filter((row) => row.outTradeNo === sub.outTradeNo).map((row) => row.tradeState),
     ),
     markPaidAccepted: r.markPaidAccepted,
   };
@@ -317,6 +557,7 @@ async function runSequence(
   stack: Stack,
   onPaid: OnPaid,
   commands: Iterable<fc.AsyncCommand<Model, Real>>,
+  atRest: Iterable<fc.AsyncCommand<Model, Real>> = [],
 ): Promise<string> {
   const input = orderInput({ dueInMs: DUE_IN_MS, payWindow: PAY_WINDOW, onPaidAtDeadline: onPaid });
   const real: Real = {
@@ -329,9 +570,13 @@ async function runSequence(
   };
   const model: Model = { state: initialState(onPaid) };
   try {
+    await changePeerSettings(stack.peer.url, { refundLagMs: 0 });
     const started = await startOrder(client, input, { taskQueue: stack.taskQueue });
     if (started.alreadyStarted) throw new Error('a fresh order was already started');
     await fc.asyncModelRun(() => ({ model, real }), commands);
+    // The order comes to rest where the model says (the settle the sequence did not make), then what follows.
+    if (!model.state.order) await settle().run(model, real);
+    await fc.asyncModelRun(() => ({ model, real }), atRest);
     const observed = await observe(real);
     const problems = [
       ...differences(expectedEnd(model.state), observed).map((d) => `model and product differ: ${d}`),
@@ -339,9 +584,8 @@ async function runSequence(
     ];
     if (problems.length > 0) throw new Error(problems.join('\n'));
     const end = expectedEnd(model.state);
-    return [end.phase, end.paidSource ?? end.attention?.reason ?? end.compensatedAs, end.reason]
-      .filter(Boolean)
-      .join(' ');
+    const compensated = end.compensatedAs.some(Boolean) ? end.compensatedAs.join('/') : undefined;
+    return [end.phase, end.paidSource ?? end.attention?.reason ?? compensated, end.reason].filter(Boolean).join(' ');
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const kind = err instanceof HarnessTiming ? 'HARNESS TIMING (not a finding)' : 'FAILED';
@@ -364,6 +608,27 @@ const REGRESSIONS: [string, OnPaid, () => Command[]][] = [
     'ADOPT',
     () => [payLands('inTime'), duplicateStart()],
   ],
+  [
+    'a refused first reverse waits; the debit lands; the retry refunds it, never adopts',
+    'ADOPT',
+    () => [payHangs(), wechatpayFault('reverse', 'PARAM_ERROR', 1), settle(), payLands('late'), operatorRetry()],
+  ],
+  [
+    'a refused compensation waits; the retry compensates the rest, each sub-order once',
+    'REFUND',
+    () => [payLands('inTime'), orderServiceFault('compensate', '422', 0), settle(), operatorRetry()],
+  ],
+  [
+    'one sub-order paid, one closed, transient faults on both calls: refunded and closed',
+    'REFUND',
+    () => [
+      payHangs(),
+      subOrderState(0, 'SUCCESS'),
+      subOrderState(1, 'CLOSED'),
+      wechatpayFault('query', 'TAMPER', 1),
+      wechatpayFault('reverse', 'SYSTEM_ERROR', 2),
+    ],
+  ],
 ];
 
 describe('model-based: the order lifecycle against its model', () => {
@@ -372,7 +637,8 @@ describe('model-based: the order lifecycle against its model', () => {
 
   beforeAll(async () => {
     client = await connectClient();
-    stack = await startStack();
+    // A 401 from the order service is retried after 1 s (else 5 min: past the test orders' 1-minute retry window).
+    stack = await startStack({ env: { COMPENSATION_AUTH_RETRY_DELAY: '1s' } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -388,7 +654,7 @@ describe('model-based: the order lifecycle against its model', () => {
   );
 
   it(
-    `${RUNS} random sequences of at most ${MAX_COMMANDS} commands (MODEL_SEED=${SEED})`,
+    `${RUNS} random sequences of at most ${MAX_COMMANDS} + ${MAX_AT_REST} commands (MODEL_SEED=${SEED})`,
     async () => {
       // Printed before the run, so a hung or killed run can still be replayed.
       console.log(`model-based test: MODEL_SEED=${SEED} MODEL_RUNS=${RUNS} MODEL_MAX_COMMANDS=${MAX_COMMANDS}`);
@@ -398,10 +664,11 @@ describe('model-based: the order lifecycle against its model', () => {
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom<OnPaid>('REFUND', 'ADOPT'),
-          fc.commands(commandArbs, { maxCommands: MAX_COMMANDS, size: 'max' }),
-          async (onPaid, commands) => {
+          fc.commands(BEFORE_REST_ARBS, { maxCommands: MAX_COMMANDS, size: 'max' }),
+          fc.commands(AT_REST_ARBS, { maxCommands: MAX_AT_REST, size: 'max' }),
+          async (onPaid, commands, atRest) => {
             sequences += 1;
-            const end = await runSequence(client, stack, onPaid, commands);
+            const end = await runSequence(client, stack, onPaid, commands, atRest);
             ends.set(end, (ends.get(end) ?? 0) + 1);
           },
         ),
@@ -410,7 +677,9 @@ describe('model-based: the order lifecycle against its model', () => {
       const ms = Date.now() - started;
       console.log(
         `model-based test: ${sequences} sequences in ${ms} ms (${Math.round(ms / sequences)} ms each); ends: ` +
-          [...ends].map(([end, n]) => `${n} × ${end}`).join(', '),
+          [...ends].map(([end, n]) => `${n} × ${end}`).join(', ') +
+          '; rests on the way: ' +
+          [...restsSeen].map(([rest, n]) => `${n} × ${rest.slice('rest: '.length)}`).join(', '),
       );
     },
     RUNS * 30_000 + 600_000,

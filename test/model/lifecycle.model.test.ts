@@ -614,6 +614,12 @@ const REGRESSIONS: [string, OnPaid, () => Command[]][] = [
     () => [payHangs(), wechatpayFault('reverse', 'PARAM_ERROR', 1), settle(), payLands('late'), operatorRetry()],
   ],
   [
+    // Found by MODEL_SEED=2: the model said ALREADY_CLOSED (docs/reference.md did not say); the reference now does.
+    'a refused reverse of an order WeChat Pay never had: the query proves it absent, ORDER_NOT_FOUND',
+    'REFUND',
+    () => [wechatpayFault('reverse', 'PARAM_ERROR', 1)],
+  ],
+  [
     'a refused compensation waits; the retry compensates the rest, each sub-order once',
     'REFUND',
     () => [payLands('inTime'), orderServiceFault('compensate', '422', 0), settle(), operatorRetry()],

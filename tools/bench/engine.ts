@@ -8,7 +8,10 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startCluster } from '../devstack/cluster/local-cluster';
 import { connectWithEnv } from '../devstack/cluster/connect';
-import { startDevServer } from '../devstack/dev-server';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+import { ensureSearchAttributes } from '../../worker/search-attributes';
+import { startDevServer, waitFor } from '../devstack/dev-server';
 import { log } from './util';
 
 /** The engines the benchmark runs on. */
@@ -124,6 +127,12 @@ async function startClusterEngine(options: EngineOptions): Promise<Engine> {
     await cluster.stop();
     throw err;
   });
+  const client = new Client({ connection, namespace: cluster.namespace });
+  await searchAttributesReady(cluster.env, client).catch(async (err: unknown) => {
+    await connection.close();
+    await cluster.stop();
+    throw err;
+  });
   return {
     name: 'cluster',
     describe:
@@ -131,7 +140,7 @@ async function startClusterEngine(options: EngineOptions): Promise<Engine> {
       `${shards} history shards, ${partitions} task-queue partitions${dynamicNote()})`,
     address: cluster.address,
     namespace: cluster.namespace,
-    client: new Client({ connection, namespace: cluster.namespace }),
+    client,
     env: cluster.env,
     pids: () => [
       ...Object.values(cluster.services).map((s) => s.child!.pid!),
@@ -142,4 +151,27 @@ async function startClusterEngine(options: EngineOptions): Promise<Engine> {
       await cluster.stop();
     },
   };
+}
+
+/**
+ * Registers the product's search attributes as its worker does at start, and waits until visibility queries take
+ * them: SQL visibility maps them per namespace, and the frontend learns the mapping a few seconds later (a start that
+ * comes sooner is refused). The dev server has them from its start.
+ */
+async function searchAttributesReady(env: Record<string, string>, client: Client): Promise<void> {
+  const { connectionOptions } = loadClientConnectConfig({ overrideEnvVars: env });
+  const native = await NativeConnection.connect(connectionOptions);
+  try {
+    await ensureSearchAttributes(native, env.TEMPORAL_NAMESPACE!);
+  } finally {
+    await native.close();
+  }
+  await waitFor(
+    'visibility to take the search attributes',
+    async () => {
+      await client.workflow.count(`PaymentPhase = 'PAID'`);
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
 }

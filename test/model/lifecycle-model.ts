@@ -700,6 +700,8 @@ export interface End {
   /** What the compensations say of the reverse (`NOT_NEEDED`: none sent), and why the order was reversed. */
   reverseOutcome?: ReverseOutcome | 'NOT_NEEDED';
   reason?: 'PAYMENT_TIMEOUT' | 'CANCELLED';
+  /** What stopped the order waiting for payment (where its pay window started); undefined: markPaid won. */
+  stop?: 'deadline' | 'cancelled';
   /** The tradeState each sub-order was compensated with (undefined: not compensated). */
   compensatedAs: (string | undefined)[];
   /** Reverse requests sent to WeChat Pay: none, or at least one. */
@@ -727,6 +729,7 @@ export function expectedEnd(state: ModelState): End {
           reason: s.stop === 'cancelled' ? ('CANCELLED' as const) : ('PAYMENT_TIMEOUT' as const),
         }
       : {}),
+    ...(s.stop ? { stop: s.stop } : {}),
     compensatedAs: o.compensated.map((done, i) => (done ? o.compensation!.tradeStates[i] : undefined)),
     reversed: o.reverseSent,
     confirmed: o.confirmed,
@@ -736,7 +739,9 @@ export function expectedEnd(state: ModelState): End {
 }
 
 /** What the test observed of one order at its end (the shape of {@link End}, compensations counted). */
-export interface Observed extends Omit<End, 'compensatedAs'> {
+export interface Observed extends Omit<End, 'compensatedAs' | 'stop'> {
+  /** Where the pay window started (`status.reverse.windowStart.by`). */
+  stop?: string;
   /** Each sub-order's compensation tradeState (undefined: not compensated) and how many took effect. */
   compensations: { tradeState?: string; effective: number }[];
   /** markPaid was accepted at least once. */
@@ -811,6 +816,7 @@ export function differences(expected: End, o: Observed): string[] {
   same('attention', expected.attention, o.attention);
   same('reverse outcome', expected.reverseOutcome, o.reverseOutcome);
   same('reason', expected.reason, o.reason);
+  same('stopped by', expected.stop, o.stop);
   same('reverse sent', expected.reversed, o.reversed);
   same('payment confirmation', expected.confirmed, o.confirmed);
   same('WeChat Pay state', expected.peer, o.peer);
@@ -819,4 +825,73 @@ export function differences(expected: End, o: Observed): string[] {
   });
   o.ledger.forEach((l, i) => same(`sub-order ${i} ledger`, expected.ledger[i], l));
   return out;
+}
+
+// ── Races: is what the product did explained by some order of the racing events? ──
+
+/** A debit landing now, as the model names it: in time while the order waits (or once markPaid won), else late. */
+export function payLandsNow(s: ModelState): ModelCommand {
+  return { kind: 'payLands', when: s.stop === undefined ? 'inTime' : 'late' };
+}
+
+/** The deadline passing now: it stops an order still waiting; once paid or stopped it does nothing. */
+export function deadlineNow(s: ModelState): ModelCommand | undefined {
+  return awaiting(s) ? { kind: 'deadlinePasses' } : undefined;
+}
+
+/**
+ * One racing event as it happened: the command it is at the moment it takes effect (undefined: none), what the real
+ * system answered, and when it ran (epoch ms: it took effect at one instant from `start` to `end`).
+ */
+export interface RaceEvent {
+  label: string;
+  command: (s: ModelState) => ModelCommand | undefined;
+  answer: Answer;
+  start: number;
+  end: number;
+}
+
+/**
+ * Whether some order of `events` explains what the product did (linearizability): each event takes effect at one
+ * instant within its run, so one that ended before another started comes first; in that order each command must be
+ * allowed and answer what the real system answered, and the model's end after them (settled) must be `observed`,
+ * money rules aside. The first such order, or the near misses: the orders whose answers matched, with how their end
+ * differed (at most `maxMisses`).
+ */
+export function explainRace(
+  initial: ModelState,
+  events: readonly RaceEvent[],
+  observed: Observed,
+  maxMisses = 3,
+): { order: string[] } | { misses: string[] } {
+  const misses: string[] = [];
+  const placed: RaceEvent[] = [];
+  const search = (s: ModelState): string[] | undefined => {
+    if (placed.length === events.length) {
+      const diff = differences(expectedEnd(s), observed);
+      if (diff.length === 0) return placed.map((e) => e.label);
+      if (misses.length < maxMisses) misses.push(`${placed.map((e) => e.label).join(' → ')}: ${diff.join('; ')}`);
+      return undefined;
+    }
+    for (const e of events) {
+      if (placed.includes(e)) continue;
+      // Every event that ended before this one started must already have taken effect.
+      if (events.some((x) => x !== e && !placed.includes(x) && x.end < e.start)) continue;
+      const c = e.command(s);
+      let next = s;
+      if (c) {
+        if (!allowed(s, c)) continue;
+        const applied = apply(s, c);
+        if (applied.answer !== e.answer) continue;
+        next = applied.next;
+      } else if (e.answer !== undefined) continue;
+      placed.push(e);
+      const found = search(next);
+      placed.pop();
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const order = search(initial);
+  return order ? { order } : { misses };
 }

@@ -137,7 +137,8 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'combine-papay-bench-'));
   const info = { started: Date.now(), loadBefore: loadavg() };
   const profile = flashSale ? 'flash-sale' : roundsOnly ? 'engine' : PROFILE;
-  log(`work dir ${work}; profile ${profile} on ${engine}; sizes ${JSON.stringify(SIZES)}; load ${info.loadBefore}`);
+  const sizes = flashSale ? FLASH_SIZES : SIZES;
+  log(`work dir ${work}; profile ${profile} on ${engine}; sizes ${JSON.stringify(sizes)}; load ${info.loadBefore}`);
   const stack = await startStack(work, { engine, eager: SIZES.eager });
   const dir = path.resolve(ROOT, process.env.BENCH_RESULTS_DIR ?? 'tools/bench/results');
   let peer: BullmqPeer | undefined;

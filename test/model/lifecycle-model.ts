@@ -23,7 +23,7 @@ export const SUB_ORDERS = 2;
  * One sub-order's state at WeChat Pay (`PAYING`: a pay call of unknown outcome, queried as `USERPAYING`). `CLOSED`,
  * `REVOKED` and `REFUND` are final: a reverse leaves them as they are.
  */
-export type SubState = 'PAYING' | 'SUCCESS' | 'NOTPAY' | 'PAYERROR' | 'ACCEPT' | 'CLOSED' | 'REVOKED' | 'REFUND';
+type SubState = 'PAYING' | 'SUCCESS' | 'NOTPAY' | 'PAYERROR' | 'ACCEPT' | 'CLOSED' | 'REVOKED' | 'REFUND';
 
 /** The states a partial change of one sub-order may set ({@link ModelCommand} `subOrderState`). */
 export type PartialState = 'SUCCESS' | 'NOTPAY' | 'PAYERROR' | 'ACCEPT' | 'CLOSED';
@@ -108,7 +108,7 @@ interface FaultRule {
 }
 
 /** The step an order in `NEEDS_ATTENTION` waits at (`status.attention.step`). */
-export type AttentionStep = 'QUERY' | 'REVERSE' | 'CONFIRM' | 'COMPENSATION' | 'PAYMENT_CONFIRMATION';
+type AttentionStep = 'QUERY' | 'REVERSE' | 'CONFIRM' | 'COMPENSATION' | 'PAYMENT_CONFIRMATION';
 
 /** Where an order runs from: the deciding query, a reverse round, the confirming query, the downstream calls. */
 type Step = 'QUERY' | 'REVERSE' | 'CONFIRM' | 'COMPENSATION' | 'PAYMENT_CONFIRMATION';
@@ -438,7 +438,7 @@ export function apply(s: ModelState, c: ModelCommand): { next: ModelState; answe
 }
 
 /** Where an order rests, as the `settle` command answers it (`rest: REVERSED`, `rest: NEEDS_ATTENTION QUERY X`). */
-export function restOf(s: ModelState): Answer {
+function restOf(s: ModelState): Answer {
   const o = s.order!;
   if (o.phase !== 'NEEDS_ATTENTION') return `rest: ${o.phase}`;
   return `rest: NEEDS_ATTENTION ${o.attention!.step} ${o.attention!.reason}`;
@@ -448,7 +448,7 @@ export function restOf(s: ModelState): Answer {
  * The order once its pay window closed (a deadline that has not passed passes now): markPaid won, or it runs from
  * its deciding query until it ends or waits for an operator.
  */
-export function settle(s: ModelState): ModelState {
+function settle(s: ModelState): ModelState {
   if (s.order) return s;
   const d = clone(s);
   const fresh: Progress = {

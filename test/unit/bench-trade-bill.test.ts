@@ -1,5 +1,5 @@
 /**
- * The trade-bill bench's helpers (tools/bench/trade-bill-data.ts) at a small size: every bill row has its order, the
+ * The trade-bill bench's helpers (tools/bench/trade-bill/data.ts) at a small size: every bill row has its order, the
  * in-memory index answers as visibility would, the bulk ledger plant books as `book` does, and the bench's bill
  * reconciles clean through the product's activity (a short form of `npm run bench -- --trade-bill`, no timing).
  */
@@ -18,7 +18,7 @@ import {
   inMemoryOrderIndex,
   procMemoryMb,
   type BenchDay,
-} from '../../tools/bench/trade-bill-data';
+} from '../../tools/bench/trade-bill/data';
 
 const DAY: BenchDay = { billDate: '2026-11-30', orders: 2_000, revokedEvery: 10 };
 

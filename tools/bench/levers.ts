@@ -186,7 +186,7 @@ async function placeBacklog(stack: Stack, variant: string, queue: string, n: num
 async function measureVariant(stack: Stack, variant: string, bundles: Map<string, string>, round: number) {
   const queue = `ft-${variant}-${round}-${Date.now().toString(36)}`;
   await placeBacklog(stack, variant, queue, ORDERS);
-  const script = variant === 'ceiling' ? 'tools/bench/ceiling-worker.ts' : 'dist/worker/main.js';
+  const script = variant === 'ceiling' ? 'tools/bench/ceilings/worker.ts' : 'dist/worker/main.js';
   const bundle = bundles.get(variant);
   const child = await stack.worker(script, queue, bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {});
   const pid = child.pid!;

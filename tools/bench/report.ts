@@ -175,7 +175,7 @@ function groupedBars(r: BenchResults): string {
         .map((v, i) => {
           const w = v === undefined ? 0 : Math.max(2, (v / max) * 480);
           const by = y + i * 22;
-          const text = v === undefined ? '– (no call)' : String(v);
+          const text = v === undefined ? '– (not measured)' : String(v);
           return `<rect x="250" y="${by}" width="${w}" height="18" fill="${COLORS[SIDES[i]!]}"/><text x="${258 + w}" y="${by + 14}" font-size="13">${text}</text>`;
         })
         .join('');

@@ -12,7 +12,7 @@
  * orders with one deadline, at the default WECHATPAY_MAX_RPS; the worker's environment passes through, e.g.
  * WORKER_MAX_CACHED_WORKFLOWS, and BENCH_WORKER_NODE_ARGS adds Node flags after the product's, e.g. a larger heap) and
  * writes results/flash-sale-<engine>.{json,md}.
- * `npm run bench -- --trade-bill` runs the trade-bill reconciliation at scale instead (tools/bench/trade-bill.ts:
+ * `npm run bench -- --trade-bill` runs the trade-bill reconciliation at scale instead (tools/bench/trade-bill/bench.ts:
  * 100,000 rows against 100,000 orders).
  * Environment variables override either: BENCH_PAIRS (interleaved product/ceiling/BullMQ rounds), BENCH_ORDERS (per
  * batch), BENCH_BURST, BENCH_BACKLOG (started for at most BENCH_BACKLOG_MAX_SEC), BENCH_SIGN_CALLS, BENCH_CACHE (the backlog worker's
@@ -43,7 +43,7 @@ import { measureThroughput, type QueueWorker } from './phases/throughput';
 import { writeEngineReport, writeFlashSaleReport, writeReport } from './report';
 import type { BenchResults, EngineResults, RunInfo } from './results';
 import { peerSettings, sideResults } from './side-by-side';
-import { runTradeBillBench } from './trade-bill';
+import { runTradeBillBench } from './trade-bill/bench';
 import { ENGINES, type EngineName } from './engine';
 import { ROOT, startStack, type Stack } from './stack';
 import { log } from './util';
@@ -194,11 +194,11 @@ async function queueWorker(stack: Stack, script: string, queue: string, extra: R
 /** The side-by-side workers: the product, both ceilings and the BullMQ peer, with the same settings. */
 async function sideBySideWorkers(stack: Stack, peer: BullmqPeer, same: Record<string, string>) {
   const product = await queueWorker(stack, 'dist/worker/main.js', 'bench-lifecycle', same);
-  const realCeiling = await queueWorker(stack, 'tools/bench/ceiling-worker.ts', 'bench-real-ceiling', {
+  const realCeiling = await queueWorker(stack, 'tools/bench/ceilings/worker.ts', 'bench-real-ceiling', {
     ...same,
     BENCH_CEILING_ACTIVITIES: 'real',
   });
-  const ceiling = await queueWorker(stack, 'tools/bench/ceiling-worker.ts', 'bench-ceiling', same);
+  const ceiling = await queueWorker(stack, 'tools/bench/ceilings/worker.ts', 'bench-ceiling', same);
   const peerChild = await peer.startWorker('bench-bullmq', same);
   const bullmq: PeerWorker = { queue: 'bench-bullmq', pid: peerChild.pid!, serverPids: [peer.redis.pid] };
   return { temporal: { product, realCeiling, ceiling }, bullmq };

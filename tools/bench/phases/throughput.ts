@@ -133,7 +133,7 @@ function reversedCeilingBatch(stack: Stack, w: QueueWorker, tag: string, n: numb
   });
 }
 
-/** The same shape with the product's real activities (tools/bench/ceiling-workflow.ts `realCeilingWorkflow`). */
+/** The same shape with the product's real activities (tools/bench/ceilings/workflows.ts `realCeilingWorkflow`). */
 function reversedRealCeilingBatch(stack: Stack, w: QueueWorker, tag: string, n: number): Promise<Batch> {
   return timed(stack, w, n, async () => {
     const due = Date.now() + 3_000 + n * 30;

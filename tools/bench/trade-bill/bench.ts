@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --trade-bill` (or `node --import tsx tools/bench/trade-bill.ts`): the trade-bill reconciliation at
+ * `npm run bench -- --trade-bill` (or `node --import tsx tools/bench/trade-bill/bench.ts`): the trade-bill reconciliation at
  * scale, one secondary merchant's bill of BENCH_TB_ORDERS orders (100,000): a SUCCESS row per order and a REVOKED row
  * for every BENCH_TB_REVOKED_EVERY-th (10: 10,000 more rows), reconciled against those orders. In two parts:
  *
@@ -7,7 +7,7 @@
  *    product, GZIP download, SHA1); the rows are planted straight into its ledger (`Ledger.bookAll`: 110,000 admin
  *    POSTs would take minutes). A child process with the worker's launch flags (`WORKER_NODE_FLAGS`) runs the
  *    product's `reconcileTradeBill` in `MockActivityEnvironment`, with the product's `createBillSource` on the product's
- *    WeChat Pay client and the orders in memory (tools/bench/trade-bill-child.ts): wall time per phase, CPU, peak heap
+ *    WeChat Pay client and the orders in memory (tools/bench/trade-bill/child.ts): wall time per phase, CPU, peak heap
  *    used and RSS (sampled every 20 ms in the child and every 50 ms from here; VmHWM at the end).
  * 2. The visibility listing the in-memory orders stand in for: BENCH_TB_LISTED orders (2,000) started with the
  *    product's `startOrder` (its search attributes and memo) on a task queue no worker polls, on a dev server of the
@@ -23,19 +23,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { startOrder } from '../../client/start';
-import { beijingDay, billDateOf, previousBillDate } from '../../workflows/trade-bill/days';
-import { createOrderIndex } from '../../worker/order-index';
-import { WORKER_NODE_FLAGS } from '../../worker/memory';
-import { projectRoot } from '../devstack/data-dir';
-import { startDevServer, waitFor } from '../devstack/dev-server';
-import { sampleOrderInput } from '../devstack/order-input';
-import { loadOrCreateIdentity, workerEnvFor } from '../simulator/keys';
-import { applyForBill, billFile, type IssuedBills } from '../simulator/wechatpay/bills';
-import { amountOf } from '../simulator/wechatpay/ledger';
-import { startWechatpayPeer } from '../simulator/wechatpay/peer';
-import { benchLedgerRows, benchSubMchid, memoryOf, type BenchDay } from './trade-bill-data';
-import { log, pooled, round, spread } from './util';
+import { startOrder } from '../../../client/start';
+import { beijingDay, billDateOf, previousBillDate } from '../../../workflows/trade-bill/days';
+import { createOrderIndex } from '../../../worker/order-index';
+import { WORKER_NODE_FLAGS } from '../../../worker/memory';
+import { projectRoot } from '../../devstack/data-dir';
+import { startDevServer, waitFor } from '../../devstack/dev-server';
+import { sampleOrderInput } from '../../devstack/order-input';
+import { loadOrCreateIdentity, workerEnvFor } from '../../simulator/keys';
+import { applyForBill, billFile, type IssuedBills } from '../../simulator/wechatpay/bills';
+import { amountOf } from '../../simulator/wechatpay/ledger';
+import { startWechatpayPeer } from '../../simulator/wechatpay/peer';
+import { benchLedgerRows, benchSubMchid, memoryOf, type BenchDay } from './data';
+import { log, pooled, round, spread } from '../util';
 
 const ROOT = projectRoot();
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -79,7 +79,7 @@ interface ChildResult {
 
 /** Runs the child with the worker's flags; its result, and its peak RSS as sampled from here. */
 async function runChild(childEnv: Record<string, string>): Promise<{ child: ChildResult; sampledPeakRssMb: number }> {
-  const script = path.join(ROOT, 'tools', 'bench', 'trade-bill-child.ts');
+  const script = path.join(ROOT, 'tools', 'bench', 'trade-bill', 'child.ts');
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', script], {
     env: { ...process.env, ...childEnv, LOG_LEVEL: 'WARN' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -259,7 +259,7 @@ export async function runTradeBillBench(): Promise<void> {
     measuredAt: new Date().toISOString(),
     machine: host,
     command: 'npm run bench -- --trade-bill',
-    childCommand: `node ${WORKER_NODE_FLAGS.join(' ')} --import tsx tools/bench/trade-bill-child.ts`,
+    childCommand: `node ${WORKER_NODE_FLAGS.join(' ')} --import tsx tools/bench/trade-bill/child.ts`,
     sizes: {
       orders: ORDERS,
       revokedEvery: REVOKED_EVERY,

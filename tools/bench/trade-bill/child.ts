@@ -1,20 +1,20 @@
 /**
- * The measured process of the trade-bill bench (spawned by tools/bench/trade-bill.ts with the worker's launch flags):
+ * The measured process of the trade-bill bench (spawned by tools/bench/trade-bill/bench.ts with the worker's launch flags):
  * the product's `reconcileTradeBill` run inside `MockActivityEnvironment`, its bill read through the product's own
  * `createBillSource(createWechatpayClient(config))` from the WeChat Pay simulator over HTTP, its orders from an
- * in-memory index (tools/bench/trade-bill-data.ts). Prints one line `RESULT <json>`: phase times, memory before and
+ * in-memory index (tools/bench/trade-bill/data.ts). Prints one line `RESULT <json>`: phase times, memory before and
  * after the orders were built, and peak heap and RSS sampled every 20 ms (and VmHWM at the end).
  *
  * Input (environment): the worker environment for the simulator (`workerEnvFor`), BENCH_TB_BILL_DATE, BENCH_TB_ORDERS,
  * BENCH_TB_REVOKED_EVERY, BENCH_TB_MERCHANTS (1: merchants reconciled at once, each with a bill and orders of its own).
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createBillSource } from '../../activities/bill-source';
-import { createTradeBillActivities, type BillSource, type OrderIndex } from '../../activities/trade-bill';
-import type { SubMerchantReconciliation } from '../../activities/types';
-import { createWechatpayClient } from '../../wechatpay/client';
-import { loadWorkerConfig } from '../../worker/config';
-import { benchSubMchid, generatedOrderIndex, memoryOf, type BenchDay } from './trade-bill-data';
+import { createBillSource } from '../../../activities/bill-source';
+import { createTradeBillActivities, type BillSource, type OrderIndex } from '../../../activities/trade-bill';
+import type { SubMerchantReconciliation } from '../../../activities/types';
+import { createWechatpayClient } from '../../../wechatpay/client';
+import { loadWorkerConfig } from '../../../worker/config';
+import { benchSubMchid, generatedOrderIndex, memoryOf, type BenchDay } from './data';
 
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Math.round(bytes / MB);

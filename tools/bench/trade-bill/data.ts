@@ -1,15 +1,15 @@
 /**
- * The trade-bill bench's data (tools/bench/trade-bill.ts): one day's orders of one secondary merchant and the ledger
+ * The trade-bill bench's data (tools/bench/trade-bill/bench.ts): one day's orders of one secondary merchant and the ledger
  * rows WeChat Pay would have booked for them, generated from the same numbering so that every bill row has its order;
  * an in-memory {@link OrderIndex} over them (the visibility listing replaced); memory read from /proc. Pure but for
  * the /proc read.
  */
 import fs from 'node:fs';
-import type { OrderIndex } from '../../activities/trade-bill';
-import type { TradeBillOrder } from '../../activities/types';
-import { OrderPhase } from '../../workflows/contract';
-import { beijingDay } from '../../workflows/trade-bill/days';
-import type { NewLedgerRow } from '../simulator/wechatpay/ledger';
+import type { OrderIndex } from '../../../activities/trade-bill';
+import type { TradeBillOrder } from '../../../activities/types';
+import { OrderPhase } from '../../../workflows/contract';
+import { beijingDay } from '../../../workflows/trade-bill/days';
+import type { NewLedgerRow } from '../../simulator/wechatpay/ledger';
 
 /** The secondary merchant whose bill is reconciled (merchant 0), and the one the second sub-order of every order belongs to. */
 const BENCH_SUB_MCHID = '1900000001';

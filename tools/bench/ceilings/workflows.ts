@@ -12,15 +12,15 @@
  * - `ceilingPaidWorkflow`: the paid path — a timer to the deadline, ended by one no-op update.
  */
 import { condition, defineUpdate, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { OrderActivities } from '../../activities';
-import { wechatpayTaskQueue, type ConfirmedTradeState, type SubOrderInput } from '../../workflows/contract';
+import type { OrderActivities } from '../../../activities';
+import { wechatpayTaskQueue, type ConfirmedTradeState, type SubOrderInput } from '../../../workflows/contract';
 
 /** No-op activities standing in for the query, the reverse and the compensations. */
 export interface CeilingActivities {
   noop(step: string): Promise<string>;
 }
 
-/** Suffix of the queue serving the ceiling's stand-ins for the WeChat Pay calls (see tools/bench/ceiling-worker.ts). */
+/** Suffix of the queue serving the ceiling's stand-ins for the WeChat Pay calls (see tools/bench/ceilings/worker.ts). */
 export const CALLS_QUEUE_SUFFIX = '-calls';
 
 const local = proxyActivities<CeilingActivities>({ startToCloseTimeout: '30 seconds' });

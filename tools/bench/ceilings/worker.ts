@@ -7,9 +7,9 @@
  * the WeChat Pay calls (`ceilingWorkflow`, `ceilingPaidWorkflow`).
  */
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { loadWorkerConfig } from '../../worker/config';
-import { createProductWorker, wechatpayWorkerOptions } from '../../worker/worker';
-import { CALLS_QUEUE_SUFFIX } from './ceiling-workflow';
+import { loadWorkerConfig } from '../../../worker/config';
+import { createProductWorker, wechatpayWorkerOptions } from '../../../worker/worker';
+import { CALLS_QUEUE_SUFFIX } from './workflows';
 
 const activities = { noop: async (step: string) => step };
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
   if (process.env.BENCH_CEILING_ACTIVITIES === 'real') {
     const real = await createProductWorker(config, {
-      overrides: { workflowsPath: require.resolve('./ceiling-workflow') },
+      overrides: { workflowsPath: require.resolve('./workflows') },
     });
     try {
       return await real.run();
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     }
   }
   const product = await createProductWorker(config, {
-    overrides: { workflowsPath: require.resolve('./ceiling-workflow'), activities },
+    overrides: { workflowsPath: require.resolve('./workflows'), activities },
   });
   const calls = await Worker.create({
     connection: product.connection,

@@ -26,6 +26,7 @@ import {
   type OrderResult,
   type OrderStatus,
 } from '../workflows/contract';
+import { sendUpdate } from './aborted-update';
 import { withCallDeadline, type CallOptions } from './deadline';
 import { BeginPaymentRefusedError, MarkPaidRefusedError } from './errors';
 
@@ -63,7 +64,10 @@ export async function markPaid(
   const handle = orderHandle(client, combineOutTradeNo);
   return withCallDeadline(client, combineOutTradeNo, 'markPaid', options, async () => {
     try {
-      return await handle.executeUpdate(markPaidUpdate, { args: [details] });
+      return await sendUpdate(
+        (updateId) => handle.executeUpdate(markPaidUpdate, { args: [details], updateId }),
+        async () => (await runStatus(handle)) === 'RUNNING',
+      );
     } catch (err) {
       const refusal = refusalOf(err);
       if (refusal) throw new MarkPaidRefusedError(combineOutTradeNo, refusal);
@@ -89,7 +93,10 @@ export async function beginPayment(
   const handle = orderHandle(client, combineOutTradeNo);
   return withCallDeadline(client, combineOutTradeNo, 'beginPayment', options, async () => {
     try {
-      return await handle.executeUpdate(beginPaymentUpdate, { args: [details] });
+      return await sendUpdate(
+        (updateId) => handle.executeUpdate(beginPaymentUpdate, { args: [details], updateId }),
+        async () => (await runStatus(handle)) === 'RUNNING',
+      );
     } catch (err) {
       const refusal = refusalOf(err);
       if (refusal) throw new BeginPaymentRefusedError(combineOutTradeNo, refusal);

@@ -28,6 +28,7 @@ import { PAY_CALL_TIMEOUT_MS, paymentDeadline } from '../workflows/policies';
 import { orderTerms, termsDifferences } from '../workflows/terms';
 import { validateOrderInput } from '../workflows/validation';
 import { initialSearchAttributes, orderMemo } from '../workflows/visibility';
+import { sendUpdate } from './aborted-update';
 import { durationSetting, withCallDeadline, type CallOptions } from './deadline';
 import { BeginPaymentRefusedError, OrderInputConflictError, OrderInputError, OrderRunEndedError } from './errors';
 import { refusalOf } from './orders';
@@ -190,16 +191,21 @@ export async function startOrderAndBeginPayment(
 ): Promise<StartedPayment> {
   const spec = checkOrderInput(input, Date.now(), payWindowFloorMs(options));
   const startOptions = orderStartOptions(spec, input, options.taskQueue);
-  const startWorkflowOperation = new WithStartWorkflowOperation<OrderWorkflow>(WORKFLOW_TYPE, {
-    ...startOptions,
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
+  // One operation per send: an Update the server aborted is sent again (sendUpdate), with a fresh operation.
+  let startWorkflowOperation: WithStartWorkflowOperation<OrderWorkflow> | undefined;
   const payment = await withCallDeadline(client, spec.combineOutTradeNo, 'beginPayment', options, async () => {
     try {
-      return await client.workflow.executeUpdateWithStart(beginPaymentUpdate, {
-        args: [details],
-        startWorkflowOperation,
+      return await sendUpdate((updateId) => {
+        startWorkflowOperation = new WithStartWorkflowOperation<OrderWorkflow>(WORKFLOW_TYPE, {
+          ...startOptions,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+        return client.workflow.executeUpdateWithStart(beginPaymentUpdate, {
+          args: [details],
+          startWorkflowOperation,
+          updateId,
+        });
       });
     } catch (err) {
       const refusal = refusalOf(err);
@@ -215,7 +221,7 @@ export async function startOrderAndBeginPayment(
     ? termsDifferences(payment.order, orderTerms(spec), input.orderCreatedAt !== undefined)
     : [];
   if (differs.length > 0) throw new OrderInputConflictError(spec.combineOutTradeNo, differs);
-  return { handle: await startWorkflowOperation.workflowHandle(), workflowId: startOptions.workflowId, payment };
+  return { handle: await startWorkflowOperation!.workflowHandle(), workflowId: startOptions.workflowId, payment };
 }
 
 /**

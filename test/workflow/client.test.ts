@@ -88,41 +88,34 @@ describe('the client package (mocked activities, real server)', () => {
     await client.workflow.getHandle(`combine-papay-${no}`).terminate('test done');
   });
 
-  // KNOWN BUG (issue 34, found by the model-based races; client/ is not fixed yet): the task that accepts markPaid
-  // also completes the order; a message arriving meanwhile (a cancelOrder, a beginPayment) makes the server refuse
-  // that task (UnhandledCommand) and abort the Update in it with a non-retryable FAILED_PRECONDITION ("unable to
-  // perform workflow execution update due to unexpected workflow task failure", Temporal server 1.27+, PR 7296). The
-  // Update was not applied, yet the client surfaces it as an opaque "Workflow Update failed" instead of retrying it
-  // within the call's deadline (it is idempotent) or answering refused/accepted. Money is safe: a checkout that
-  // retries (as the README says) gets the truth. `it.failing` passes while the bug stands; once the client retries
-  // such an aborted Update, this fails: make it an `it`.
-  it.failing(
-    'markPaid racing an announcement and a cancel is accepted or refused, never an opaque error',
-    async () => {
-      const answer = (refused: new (...args: never[]) => Error) => (p: Promise<unknown>) =>
-        p.then(
-          () => 'accepted',
-          (e: unknown) => (e instanceof refused ? 'refused' : `error: ${(e as Error).message}`),
-        );
-      const after = <T>(ms: number, f: () => Promise<T>) => new Promise((r) => setTimeout(r, ms)).then(f);
-      // Reproduces in about 1 of 7 tries here; stops at the first.
-      for (let i = 0; i < 60; i++) {
-        const input = orderInput({ paymentTimeout: '30m', payWindow: '2s' });
-        const no = input.combineOutTradeNo;
-        await startOrder(client, input, { taskQueue });
-        const calls = await Promise.all([
-          answer(MarkPaidRefusedError)(markPaid(client, no)),
-          answer(BeginPaymentRefusedError)(after(i % 8, () => beginPayment(client, no, { attemptId: 'a' }))),
-          after((i * 3) % 11, () => cancelOrder(client, no, 'race')).then(
-            () => 'sent',
-            () => 'not sent',
-          ),
-        ]);
-        expect(calls.filter((c) => c.startsWith('error:'))).toEqual([]);
-      }
-    },
-    120_000,
-  );
+  // Found by the model-based races: the task that accepts markPaid also completes the order; a message arriving
+  // meanwhile (a cancelOrder, a beginPayment) makes the server refuse that task (UnhandledCommand) and abort the Update
+  // in it with FAILED_PRECONDITION ("… due to unexpected workflow task failure", Temporal server 1.27+). The Update was
+  // not applied: the client sends it again with the same Update id (client/aborted-update.ts), so every call answers
+  // accepted or refused. Reproduced in about 1 of 7 tries before the fix.
+  it('markPaid racing an announcement and a cancel is accepted or refused, never an opaque error', async () => {
+    const answer = (refused: new (...args: never[]) => Error) => (p: Promise<unknown>) =>
+      p.then(
+        () => 'accepted',
+        (e: unknown) => (e instanceof refused ? 'refused' : `error: ${(e as Error).message}`),
+      );
+    const after = <T>(ms: number, f: () => Promise<T>) => new Promise((r) => setTimeout(r, ms)).then(f);
+    // Reproduces in about 1 of 7 tries here; stops at the first.
+    for (let i = 0; i < 60; i++) {
+      const input = orderInput({ paymentTimeout: '30m', payWindow: '2s' });
+      const no = input.combineOutTradeNo;
+      await startOrder(client, input, { taskQueue });
+      const calls = await Promise.all([
+        answer(MarkPaidRefusedError)(markPaid(client, no)),
+        answer(BeginPaymentRefusedError)(after(i % 8, () => beginPayment(client, no, { attemptId: 'a' }))),
+        after((i * 3) % 11, () => cancelOrder(client, no, 'race')).then(
+          () => 'sent',
+          () => 'not sent',
+        ),
+      ]);
+      expect(calls.filter((c) => c.startsWith('error:'))).toEqual([]);
+    }
+  }, 120_000);
 
   it('reads the deadline from the option, else ORDER_CALL_TIMEOUT, else 5 s, naming a bad one', () => {
     const saved = process.env.ORDER_CALL_TIMEOUT;

@@ -15,7 +15,7 @@ const FAILED_PRECONDITION = 9;
 const ATTEMPTS = 5;
 
 /** Whether `err` is the server's abort of an Update whose workflow task failed. */
-export function updateAborted(err: unknown): boolean {
+function updateAborted(err: unknown): boolean {
   if (!(err instanceof ServiceError)) return false;
   const cause = err.cause as { code?: unknown; details?: unknown } | undefined;
   return (

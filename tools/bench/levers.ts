@@ -141,6 +141,24 @@ const VARIANTS = (process.env.LEVER_VARIANTS ?? ALL.join(','))
   .map((v) => v.trim())
   .filter(Boolean);
 
+/** `median (min–max)` of `values`, rounded to `digits`. */
+function medianRange(values: number[], digits = 2): string {
+  const s = spread(values, digits);
+  return `${s.median} (${s.min}–${s.max})`;
+}
+
+/**
+ * A fresh product worker for one variant and round, polling a queue of its own (`<mode>-<variant>-<round>-…`): the
+ * variant's bundle, the WeChat Pay rate limit out of the way.
+ */
+async function variantWorker(stack: Stack, bundles: Map<string, string>, mode: string, v: string, round: number) {
+  const queue = `${mode}-${v}-${round}-${Date.now().toString(36)}`;
+  const bundle = bundles.get(v);
+  const extra = { WECHATPAY_MAX_RPS: '10000', ...(bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {}) };
+  const child = await stack.worker('dist/worker/main.js', queue, extra);
+  return { child, w: { queue, pid: child.pid!, serverPids: stack.engine.pids(), completed: 0 } };
+}
+
 /** Bundles the compiled workflow code with one lever applied; returns the bundle's path. */
 async function leverBundle(name: string, lever: Lever, work: string): Promise<string> {
   const source = path.join(ROOT, 'dist', 'workflows');
@@ -220,8 +238,7 @@ async function firstTaskRounds(stack: Stack, bundles: Map<string, string>): Prom
   }
   return new Map(
     [...samples].map(([v, list]) => {
-      const cpu = spread(list);
-      return [v, `${cpu.median} (${cpu.min}–${cpu.max})`];
+      return [v, medianRange(list)];
     }),
   );
 }
@@ -231,11 +248,7 @@ async function latencyRounds(stack: Stack, bundles: Map<string, string>): Promis
   const samples = new Map<string, { p50: number; p99: number; cpuPerOrder: number }[]>(VARIANTS.map((v) => [v, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const v of VARIANTS) {
-      const queue = `lat-${v}-${round}-${Date.now().toString(36)}`;
-      const bundle = bundles.get(v);
-      const extra = { WECHATPAY_MAX_RPS: '10000', ...(bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {}) };
-      const child = await stack.worker('dist/worker/main.js', queue, extra);
-      const w = { queue, pid: child.pid!, serverPids: stack.engine.pids(), completed: 0 };
+      const { child, w } = await variantWorker(stack, bundles, 'lat', v, round);
       const cpu0 = cpuMs(w.pid);
       const result = await measureLatency(stack, w, RATE, SECONDS);
       const cpuPerOrder = (cpuMs(w.pid) - cpu0) / result.orders;
@@ -261,11 +274,7 @@ async function reversedRounds(stack: Stack, bundles: Map<string, string>): Promi
   const samples = new Map<string, Batch[]>(VARIANTS.map((v) => [v, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const v of VARIANTS) {
-      const queue = `rev-${v}-${round}-${Date.now().toString(36)}`;
-      const bundle = bundles.get(v);
-      const extra = { WECHATPAY_MAX_RPS: '10000', ...(bundle ? { WORKFLOW_BUNDLE_PATH: bundle } : {}) };
-      const child = await stack.worker('dist/worker/main.js', queue, extra);
-      const w = { queue, pid: child.pid!, serverPids: stack.engine.pids(), completed: 0 };
+      const { child, w } = await variantWorker(stack, bundles, 'rev', v, round);
       const tag = `${v
         .replace(/[^a-z]/g, '')
         .slice(0, 6)
@@ -281,14 +290,8 @@ async function reversedRounds(stack: Stack, bundles: Map<string, string>): Promi
   }
   return new Map(
     [...samples].map(([v, list]) => {
-      const cell = (pick: (b: Batch) => number, digits: number): string => {
-        const s = spread(list.map(pick), digits);
-        return `${s.median} (${s.min}–${s.max})`;
-      };
-      return [
-        v,
-        `${cell((b) => b.perSec, 1)} · ${cell((b) => b.cpuMsPerOrder, 1)} · ${cell((b) => b.serverCpuMsPerOrder, 1)}`,
-      ];
+      const cell = (pick: (b: Batch) => number): string => medianRange(list.map(pick), 1);
+      return [v, `${cell((b) => b.perSec)} · ${cell((b) => b.cpuMsPerOrder)} · ${cell((b) => b.serverCpuMsPerOrder)}`];
     }),
   );
 }
@@ -313,10 +316,7 @@ async function flashSaleRounds(stack: Stack, bundles: Map<string, string>): Prom
   }
   return new Map(
     [...samples].map(([v, list]) => {
-      const cell = (pick: (s: (typeof list)[number]) => number): string => {
-        const s = spread(list.map(pick), 1);
-        return `${s.median} (${s.min}–${s.max})`;
-      };
+      const cell = (pick: (s: (typeof list)[number]) => number): string => medianRange(list.map(pick), 1);
       return [v, `${cell((s) => s.half)} · ${cell((s) => s.all)} · ${cell((s) => s.cpu)}`];
     }),
   );
